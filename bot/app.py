@@ -1,0 +1,156 @@
+"""Building the application: settings in, a python-telegram-bot Application out."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import callbacks as cb
+from bot import handlers as h
+from bot.notify import TelegramSender
+from bot.settings import Settings
+from bot.texts import Texts
+from bot.views import Views
+from domain.checkout import PaymentMethod
+from domain.clock import Clock, SystemClock
+from domain.model import Language
+from domain.services import Shop, ShopConfig
+from jobs.outbox import OutboxDispatcher
+from jobs.scheduler import Jobs
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+CUSTOMER_COMMANDS = ("start", "catalog", "cart", "orders", "search", "language", "cancel", "help")
+
+# The whole customer dialog, declared once: typed button -> handler.
+BUTTONS: list[tuple[type[cb.Callback], object]] = [
+    (cb.Menu, h.on_menu),
+    (cb.Help, h.on_help),
+    (cb.Noop, h.on_noop),
+    (cb.SetLanguage, h.on_language),
+    (cb.Categories, h.on_categories),
+    (cb.ProductList, h.on_product_list),
+    (cb.ProductCard, h.on_product),
+    (cb.AddToCart, h.on_add),
+    (cb.ShowCart, h.on_cart),
+    (cb.CartMore, h.on_cart_more),
+    (cb.CartLess, h.on_cart_less),
+    (cb.CartRemove, h.on_cart_remove),
+    (cb.Checkout, h.on_checkout),
+    (cb.UseAddress, h.on_use_address),
+    (cb.NewAddress, h.on_new_address),
+    (cb.PayWith, h.on_pay_with),
+    (cb.CheckoutBack, h.on_checkout_back),
+    (cb.CheckoutCancel, h.on_checkout_cancel),
+    (cb.Confirm, h.on_confirm),
+    (cb.OrderList, h.on_orders),
+    (cb.OrderDetail, h.on_order),
+    (cb.AskCancelOrder, h.on_ask_cancel),
+    (cb.CancelOrder, h.on_cancel_order),
+]
+
+
+def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+    """Attach every handler, customer upsert first and stale buttons last."""
+    app.add_handler(TypeHandler(Update, h.remember_customer), group=-1)
+    private = filters.ChatType.PRIVATE
+    commands = {
+        "start": h.start,
+        "help": h.help_command,
+        "language": h.language_command,
+        "catalog": h.catalog_command,
+        "cart": h.cart_command,
+        "orders": h.orders_command,
+        "search": h.search_command,
+        "cancel": h.cancel_command,
+    }
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=private))
+    for kind, callback in BUTTONS:
+        app.add_handler(CallbackQueryHandler(callback, pattern=kind.matches))  # type: ignore[arg-type]
+    app.add_handler(CallbackQueryHandler(h.on_stale_button))
+    app.add_handler(MessageHandler(private & filters.COMMAND, h.unknown_command))
+    app.add_handler(MessageHandler(private & filters.CONTACT, h.on_contact))
+    app.add_handler(MessageHandler(private & filters.TEXT, h.on_text))
+    app.add_handler(
+        MessageHandler(private & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED, h.on_other_message)
+    )
+    app.add_error_handler(h.on_error)
+
+
+async def register_commands(app: Application, texts: Texts) -> None:  # type: ignore[type-arg]
+    """setMyCommands with descriptions in English (default) and Chinese."""
+    for language in Language:
+        commands = [BotCommand(name, texts(language, f"commands.{name}")) for name in CUSTOMER_COMMANDS]
+        code = None if language == Language.EN else language.value
+        await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=code)
+        await app.bot.set_my_commands(commands, language_code=code)
+
+
+def build_application(settings: Settings, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
+    """The whole bot, wired: database, shop, handlers, outbox and jobs."""
+    clock = clock or SystemClock()
+    texts = Texts(settings.timezone)
+    db = Database(settings.database_url)
+    shop = Shop(
+        db,
+        clock,
+        ShopConfig(
+            currency=settings.currency,
+            shipping_fee=settings.shipping,
+            admin_chat_id=settings.admin_chat_id,
+            phone_region=settings.phone_region or None,
+            page_size=settings.page_size,
+            payment_methods=tuple(PaymentMethod(m) for m in settings.payment_methods),
+        ),
+    )
+    app = (
+        ApplicationBuilder()
+        .token(settings.token())
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_file_url)
+        .concurrent_updates(settings.concurrent_updates)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .post_init(_on_startup)
+        .post_shutdown(_on_shutdown)
+        .build()
+    )
+    views = Views(texts, settings.shop_name, settings.bank_transfer_details)
+    app.bot_data["deps"] = h.Deps(shop=shop, views=views, texts=texts, admin_user_ids=frozenset(settings.admin_user_ids))
+    sender = TelegramSender(app.bot, texts, db, Language(settings.admin_language))
+    jobs = Jobs(OutboxDispatcher(db, sender, clock), settings.outbox_poll_seconds)
+    db.on_outbox = jobs.wake_outbox
+    app.bot_data["db"] = db
+    app.bot_data["jobs"] = jobs
+    app.bot_data["texts"] = texts
+    register_handlers(app)
+    return app
+
+
+async def _on_startup(app: Application) -> None:  # type: ignore[type-arg]
+    await register_commands(app, app.bot_data["texts"])
+    app.bot_data["jobs"].start()
+    log.info("bot @%s started", app.bot.username)
+
+
+async def _on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+    app.bot_data["jobs"].shutdown()
+    await app.bot_data["db"].dispose()

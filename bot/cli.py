@@ -1,0 +1,119 @@
+"""Command line: run the bot, or import a catalog CSV."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import logging
+import sys
+from pathlib import Path
+
+from bot.settings import Settings, SettingsError, load_settings
+from domain.catalog import parse_catalog
+from domain.clock import SystemClock
+from domain.errors import CatalogImportError
+from domain.services import Shop, ShopConfig
+from storage.db import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger("bot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Telegram order bot")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot with long polling (the default)")
+    imp = sub.add_parser("import-products", help="create or update products from a CSV file")
+    imp.add_argument("file", type=Path)
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command in (None, "run"):
+            settings.token()
+    except SettingsError as exc:
+        print(f"orderbot: setting {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    if args.command == "migrate":
+        asyncio.run(upgrade(settings.database_url))
+        return 0
+    if args.command == "import-products":
+        return asyncio.run(import_products(settings, args.file))
+    return run(settings)
+
+
+def run(settings: Settings) -> int:
+    """Apply migrations, then poll Telegram until stopped."""
+    from telegram import Update
+
+    from bot.app import build_application
+
+    asyncio.run(upgrade(settings.database_url))
+    app = build_application(settings)
+    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def read_catalog_csv(path: Path, currency: str) -> list:  # type: ignore[type-arg]
+    """Parse and validate a catalog file; photo paths are resolved next to the file."""
+    base = path.resolve().parent
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        rows = [(reader.line_num, row) for row in reader]
+        header = list(reader.fieldnames or [])
+
+    def photo_ok(photo: str) -> bool:
+        return (base / photo).is_file()
+
+    drafts = parse_catalog(header, rows, currency, photo_ok)
+    from dataclasses import replace
+
+    return [
+        replace(d, photo=str((base / d.photo).resolve()))
+        if d.photo and not d.photo.startswith(("http://", "https://"))
+        else d
+        for d in drafts
+    ]
+
+
+async def import_products(settings: Settings, path: Path) -> int:
+    """Load a catalog CSV into the database: all rows or none."""
+    if not path.is_file():
+        print(f"orderbot: no such file: {path}", file=sys.stderr)
+        return 2
+    try:
+        drafts = read_catalog_csv(path, settings.currency)
+    except CatalogImportError as exc:
+        for line, message in exc.params["errors"]:
+            print(f"{path}:{line}: {message}", file=sys.stderr)
+        print("orderbot: nothing was imported", file=sys.stderr)
+        return 1
+    except (UnicodeDecodeError, csv.Error) as exc:
+        print(f"orderbot: {path} is not a readable CSV file: {exc}", file=sys.stderr)
+        return 1
+    await upgrade(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        shop = Shop(db, SystemClock(), ShopConfig(settings.currency, settings.shipping))
+        try:
+            created, updated = await shop.import_catalog(drafts)
+        except CatalogImportError as exc:
+            for line, message in exc.params["errors"]:
+                print(f"{path}:{line}: {message}", file=sys.stderr)
+            print("orderbot: nothing was imported", file=sys.stderr)
+            return 1
+    finally:
+        await db.dispose()
+    print(f"Imported {len(drafts)} products: {created} new, {updated} updated.")
+    return 0

@@ -1,0 +1,139 @@
+"""Engine, sessions and the unit of work. SQLite gets WAL, a busy timeout and
+BEGIN IMMEDIATE for write transactions; PostgreSQL runs the same code."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from storage.repositories import (
+    SqlAddressRepository,
+    SqlCartRepository,
+    SqlCheckoutRepository,
+    SqlCustomerRepository,
+    SqlOrderRepository,
+    SqlOutboxRepository,
+    SqlProductRepository,
+)
+
+log = logging.getLogger(__name__)
+
+_READONLY = "orderbot_readonly"
+SQLITE_BUSY_TIMEOUT_S = 30
+
+
+def is_sqlite(url: str) -> bool:
+    """Whether a database URL points at SQLite."""
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+    """An async engine configured for correctness under concurrency on either backend."""
+    if is_sqlite(url):
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
+            pool_size=5,
+            max_overflow=10,
+            pool_timeout=60,
+        )
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let us emit BEGIN ourselves (pysqlite would not BEGIN before a SELECT).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            readonly = conn.get_execution_options().get(_READONLY, False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+        return engine
+    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+class Database:
+    """The shop's database: an engine, a session factory and units of work."""
+
+    def __init__(
+        self, url: str, *, echo: bool = False, on_outbox: Callable[[], None] | None = None
+    ) -> None:
+        self.url = url
+        self.engine = create_engine(url, echo=echo)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.on_outbox = on_outbox
+
+    def uow(self, *, readonly: bool = False) -> SqlUnitOfWork:
+        """A new unit of work (use it with `async with`)."""
+        return SqlUnitOfWork(self, readonly=readonly)
+
+    __call__ = uow
+
+    async def dispose(self) -> None:
+        """Close all pooled connections."""
+        await self.engine.dispose()
+
+
+class SqlUnitOfWork:
+    """One transaction over one session; rolls back unless committed."""
+
+    def __init__(self, db: Database, *, readonly: bool = False) -> None:
+        self._db = db
+        self._readonly = readonly
+        self.session: AsyncSession
+
+    async def __aenter__(self) -> Self:
+        self.session = self._db.sessions()
+        try:
+            await self.session.connection(execution_options={_READONLY: self._readonly})
+        except BaseException:
+            await self.session.close()
+            raise
+        self.customers = SqlCustomerRepository(self.session)
+        self.products = SqlProductRepository(self.session)
+        self.carts = SqlCartRepository(self.session)
+        self.addresses = SqlAddressRepository(self.session)
+        self.checkouts = SqlCheckoutRepository(self.session)
+        self.orders = SqlOrderRepository(self.session)
+        self.outbox = SqlOutboxRepository(self.session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        """Make the work permanent; then wake the outbox dispatcher if messages were queued."""
+        if self._readonly:
+            raise RuntimeError("commit in a read-only unit of work")
+        await self.session.commit()
+        if self.outbox.added and self._db.on_outbox is not None:
+            self.outbox.added = 0
+            try:
+                self._db.on_outbox()
+            except Exception:  # a wake-up failing must not undo a commit
+                log.exception("outbox wake-up failed")
+
+    async def rollback(self) -> None:
+        """Undo everything since the start."""
+        await self.session.rollback()

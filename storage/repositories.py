@@ -1,0 +1,659 @@
+"""SQLAlchemy implementations of the domain's repositories. They never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.catalog import ProductDraft
+from domain.checkout import Checkout, CheckoutDraft, CheckoutStep, PaymentMethod
+from domain.errors import CatalogImportError, DuplicateError
+from domain.lifecycle import OrderEventType, OrderStatus
+from domain.model import (
+    Address,
+    Cart,
+    CartLine,
+    Category,
+    Customer,
+    Language,
+    Notification,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Page,
+    Paged,
+    Product,
+)
+from domain.money import Money
+from storage.tables import (
+    AddressRow,
+    CartLineRow,
+    CategoryRow,
+    CheckoutRow,
+    CustomerRow,
+    OrderEventRow,
+    OrderLineRow,
+    OrderRow,
+    OutboxRow,
+    ProductRow,
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _like(words: str) -> str:
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+class SqlCustomerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    @staticmethod
+    def _entity(row: CustomerRow) -> Customer:
+        return Customer(
+            id=row.id,
+            first_name=row.first_name,
+            username=row.username,
+            language_code=row.language_code,
+            language=Language(row.language) if row.language else None,
+            reachable=row.reachable,
+        )
+
+    async def get(self, customer_id: int) -> Customer | None:
+        row = await self.s.get(CustomerRow, customer_id)
+        return self._entity(row) if row else None
+
+    async def upsert(self, customer: Customer) -> None:
+        row = await self.s.get(CustomerRow, customer.id)
+        now = _now()
+        if row is None:
+            self.s.add(
+                CustomerRow(
+                    id=customer.id,
+                    first_name=customer.first_name[:128],
+                    username=customer.username,
+                    language_code=customer.language_code,
+                    language=customer.language.value if customer.language else None,
+                    reachable=customer.reachable,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        else:
+            row.first_name = customer.first_name[:128]
+            row.username = customer.username
+            row.language_code = customer.language_code
+            row.reachable = customer.reachable
+            row.updated_at = now
+        await self.s.flush()
+
+    async def set_language(self, customer_id: int, language: str | None) -> None:
+        await self.s.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(language=language, updated_at=_now())
+        )
+
+    async def set_reachable(self, customer_id: int, reachable: bool) -> None:
+        await self.s.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(reachable=reachable, updated_at=_now())
+        )
+
+
+def _product(row: ProductRow, category_name: str = "") -> Product:
+    return Product(
+        id=row.id,
+        sku=row.sku,
+        name=row.name,
+        category_id=row.category_id,
+        price=Money(row.price_minor, row.currency),
+        stock=row.stock,
+        reserved=row.reserved,
+        description=row.description or "",
+        photo=row.photo,
+        photo_file_id=row.photo_file_id,
+        low_stock_threshold=row.low_stock_threshold,
+        active=row.active,
+        category_name=category_name,
+    )
+
+
+class SqlProductRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get(self, product_id: int) -> Product | None:
+        result = await self.s.execute(
+            select(ProductRow, CategoryRow.name)
+            .join(CategoryRow, CategoryRow.id == ProductRow.category_id)
+            .where(ProductRow.id == product_id)
+        )
+        found = result.first()
+        return _product(found[0], found[1]) if found else None
+
+    async def categories(self) -> list[Category]:
+        count = func.count(ProductRow.id)
+        result = await self.s.execute(
+            select(CategoryRow.id, CategoryRow.name, count)
+            .join(ProductRow, and_(ProductRow.category_id == CategoryRow.id, ProductRow.active))
+            .group_by(CategoryRow.id, CategoryRow.name, CategoryRow.position)
+            .having(count > 0)
+            .order_by(CategoryRow.position, CategoryRow.name)
+        )
+        return [Category(id=i, name=n, product_count=c) for i, n, c in result.all()]
+
+    async def category(self, category_id: int) -> Category | None:
+        row = await self.s.get(CategoryRow, category_id)
+        return Category(id=row.id, name=row.name) if row else None
+
+    async def _paged(self, where: Any, page: Page) -> Paged[Product]:
+        total = await self.s.scalar(select(func.count()).select_from(ProductRow).where(where))
+        result = await self.s.execute(
+            select(ProductRow, CategoryRow.name)
+            .join(CategoryRow, CategoryRow.id == ProductRow.category_id)
+            .where(where)
+            .order_by(ProductRow.name, ProductRow.id)
+            .offset(page.offset)
+            .limit(page.size)
+        )
+        items = [_product(row, name) for row, name in result.all()]
+        return Paged(items, int(total or 0), page)
+
+    async def in_category(self, category_id: int, page: Page) -> Paged[Product]:
+        return await self._paged(
+            and_(ProductRow.category_id == category_id, ProductRow.active), page
+        )
+
+    async def search(self, words: str, page: Page) -> Paged[Product]:
+        pattern = _like(words)
+        match = or_(
+            ProductRow.name.ilike(pattern, escape="\\"),
+            ProductRow.sku.ilike(pattern, escape="\\"),
+            ProductRow.description.ilike(pattern, escape="\\"),
+        )
+        return await self._paged(and_(ProductRow.active, match), page)
+
+    async def reserve(self, product_id: int, quantity: int) -> bool:
+        # One conditional UPDATE: the check and the hold cannot be separated by another order.
+        result = await self.s.execute(
+            update(ProductRow)
+            .where(
+                ProductRow.id == product_id,
+                ProductRow.active,
+                ProductRow.stock - ProductRow.reserved >= quantity,
+            )
+            .values(reserved=ProductRow.reserved + quantity)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def release(self, product_id: int, quantity: int) -> None:
+        await self.s.execute(
+            update(ProductRow)
+            .where(ProductRow.id == product_id, ProductRow.reserved >= quantity)
+            .values(reserved=ProductRow.reserved - quantity)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def set_photo_file_id(self, product_id: int, file_id: str) -> None:
+        await self.s.execute(
+            update(ProductRow)
+            .where(ProductRow.id == product_id)
+            .values(photo_file_id=file_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def upsert_drafts(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
+        now = _now()
+        categories = {
+            row.name: row for row in (await self.s.scalars(select(CategoryRow))).all()
+        }
+        next_position = max((c.position for c in categories.values()), default=0)
+        existing = {
+            row.sku: row
+            for row in (
+                await self.s.scalars(
+                    select(ProductRow).where(ProductRow.sku.in_([d.sku for d in drafts]))
+                )
+            ).all()
+        }
+        created = updated = 0
+        problems: list[tuple[int, str]] = []
+        for draft in drafts:
+            category = categories.get(draft.category)
+            if category is None:
+                next_position += 1
+                category = CategoryRow(name=draft.category, position=next_position)
+                self.s.add(category)
+                await self.s.flush()
+                categories[draft.category] = category
+            row = existing.get(draft.sku)
+            if row is None:
+                self.s.add(
+                    ProductRow(
+                        sku=draft.sku,
+                        name=draft.name,
+                        category_id=category.id,
+                        description=draft.description,
+                        price_minor=draft.price.amount,
+                        currency=draft.price.currency,
+                        stock=draft.stock,
+                        reserved=0,
+                        low_stock_threshold=draft.low_stock_threshold,
+                        photo=draft.photo,
+                        active=draft.active,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                created += 1
+                continue
+            if draft.stock < row.reserved:
+                problems.append(
+                    (draft.line, f"stock {draft.stock} is below the {row.reserved} units "
+                     "reserved by unpaid orders")
+                )
+                continue
+            if row.photo != draft.photo:
+                row.photo_file_id = None
+            row.name = draft.name
+            row.category_id = category.id
+            row.description = draft.description
+            row.price_minor = draft.price.amount
+            row.currency = draft.price.currency
+            row.stock = draft.stock
+            row.low_stock_threshold = draft.low_stock_threshold
+            row.photo = draft.photo
+            row.active = draft.active
+            row.updated_at = now
+            updated += 1
+        if problems:
+            raise CatalogImportError(errors=problems)
+        await self.s.flush()
+        return created, updated
+
+
+class SqlCartRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get(self, customer_id: int) -> Cart:
+        result = await self.s.execute(
+            select(CartLineRow.quantity, ProductRow, CategoryRow.name)
+            .join(ProductRow, ProductRow.id == CartLineRow.product_id)
+            .join(CategoryRow, CategoryRow.id == ProductRow.category_id)
+            .where(CartLineRow.customer_id == customer_id)
+            .order_by(CartLineRow.added_at, CartLineRow.product_id)
+        )
+        lines = [CartLine(_product(p, c), q) for q, p, c in result.all()]
+        return Cart(customer_id, lines)
+
+    async def set_quantity(self, customer_id: int, product_id: int, quantity: int) -> None:
+        row = await self.s.get(CartLineRow, (customer_id, product_id))
+        if row is None:
+            self.s.add(
+                CartLineRow(
+                    customer_id=customer_id,
+                    product_id=product_id,
+                    quantity=quantity,
+                    added_at=_now(),
+                )
+            )
+        else:
+            row.quantity = quantity
+        await self.s.flush()
+
+    async def remove(self, customer_id: int, product_id: int) -> bool:
+        result = await self.s.execute(
+            delete(CartLineRow).where(
+                CartLineRow.customer_id == customer_id, CartLineRow.product_id == product_id
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def clear(self, customer_id: int) -> None:
+        await self.s.execute(delete(CartLineRow).where(CartLineRow.customer_id == customer_id))
+
+
+class SqlAddressRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    @staticmethod
+    def _entity(row: AddressRow) -> Address:
+        return Address(row.id, row.customer_id, row.recipient, row.phone, row.text)
+
+    async def list(self, customer_id: int) -> list[Address]:
+        rows = await self.s.scalars(
+            select(AddressRow)
+            .where(AddressRow.customer_id == customer_id)
+            .order_by(AddressRow.id.desc())
+            .limit(5)
+        )
+        return [self._entity(r) for r in rows.all()]
+
+    async def get(self, address_id: int) -> Address | None:
+        row = await self.s.get(AddressRow, address_id)
+        return self._entity(row) if row else None
+
+    async def add(self, address: Address) -> int:
+        existing = await self.s.scalar(
+            select(AddressRow.id).where(
+                AddressRow.customer_id == address.customer_id,
+                AddressRow.recipient == address.recipient,
+                AddressRow.phone == address.phone,
+                AddressRow.text == address.text,
+            )
+        )
+        if existing is not None:
+            return int(existing)
+        row = AddressRow(
+            customer_id=address.customer_id,
+            recipient=address.recipient,
+            phone=address.phone,
+            text=address.text,
+            created_at=_now(),
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return row.id
+
+    async def count(self, customer_id: int) -> int:
+        total = await self.s.scalar(
+            select(func.count()).select_from(AddressRow).where(AddressRow.customer_id == customer_id)
+        )
+        return int(total or 0)
+
+
+class SqlCheckoutRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get(self, customer_id: int) -> Checkout | None:
+        row = await self.s.get(CheckoutRow, customer_id)
+        if row is None:
+            return None
+        saved = await self.s.scalar(
+            select(func.count()).select_from(AddressRow).where(AddressRow.customer_id == customer_id)
+        )
+        return Checkout(
+            customer_id=row.customer_id,
+            token=row.token,
+            step=CheckoutStep(row.step),
+            draft=CheckoutDraft.from_dict(row.draft),
+            saved_address_count=int(saved or 0),
+            order_id=row.order_id,
+            updated_at=row.updated_at,
+        )
+
+    async def save(self, checkout: Checkout) -> None:
+        row = await self.s.get(CheckoutRow, checkout.customer_id)
+        values = {
+            "token": checkout.token,
+            "step": checkout.step.value,
+            "draft": checkout.draft.to_dict(),
+            "order_id": checkout.order_id,
+            "updated_at": checkout.updated_at or _now(),
+        }
+        if row is None:
+            self.s.add(CheckoutRow(customer_id=checkout.customer_id, **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+        await self.s.flush()
+
+
+def _event(row: OrderEventRow) -> OrderEvent:
+    return OrderEvent(
+        type=OrderEventType(row.type),
+        actor=row.actor,
+        at=row.created_at,
+        from_status=OrderStatus(row.from_status) if row.from_status else None,
+        to_status=OrderStatus(row.to_status) if row.to_status else None,
+        note=row.note,
+        params=dict(row.params or {}),
+    )
+
+
+class SqlOrderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, order: Order) -> int:
+        row = OrderRow(
+            number=order.number,
+            customer_id=order.customer_id,
+            checkout_token=order.checkout_token,
+            status=order.status.value,
+            currency=order.currency,
+            subtotal_minor=order.subtotal.amount,
+            shipping_minor=order.shipping.amount,
+            total_minor=order.total.amount,
+            payment_method=order.payment_method.value,
+            recipient=order.recipient,
+            phone=order.phone,
+            address_text=order.address_text,
+            created_at=order.created_at,
+            updated_at=order.updated_at or order.created_at,
+        )
+        self.s.add(row)
+        try:
+            await self.s.flush()
+        except IntegrityError as exc:
+            raise DuplicateError() from exc
+        self.s.add_all(
+            OrderLineRow(
+                order_id=row.id,
+                product_id=line.product_id,
+                sku=line.sku,
+                name=line.name,
+                unit_price_minor=line.unit_price.amount,
+                quantity=line.quantity,
+            )
+            for line in order.lines
+        )
+        await self.s.flush()
+        return row.id
+
+    async def _entities(self, rows: Sequence[OrderRow]) -> list[Order]:
+        if not rows:
+            return []
+        lines = await self.s.scalars(
+            select(OrderLineRow)
+            .where(OrderLineRow.order_id.in_([r.id for r in rows]))
+            .order_by(OrderLineRow.id)
+        )
+        by_order: dict[int, list[OrderLine]] = {}
+        currency = {r.id: r.currency for r in rows}
+        for line in lines.all():
+            by_order.setdefault(line.order_id, []).append(
+                OrderLine(
+                    product_id=line.product_id,
+                    sku=line.sku,
+                    name=line.name,
+                    unit_price=Money(line.unit_price_minor, currency[line.order_id]),
+                    quantity=line.quantity,
+                )
+            )
+        return [
+            Order(
+                id=r.id,
+                number=r.number,
+                customer_id=r.customer_id,
+                status=OrderStatus(r.status),
+                currency=r.currency,
+                lines=by_order.get(r.id, []),
+                shipping=Money(r.shipping_minor, r.currency),
+                payment_method=PaymentMethod(r.payment_method),
+                recipient=r.recipient,
+                phone=r.phone,
+                address_text=r.address_text,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+                checkout_token=r.checkout_token,
+            )
+            for r in rows
+        ]
+
+    async def get_by_number(self, number: str) -> Order | None:
+        row = await self.s.scalar(select(OrderRow).where(OrderRow.number == number))
+        return (await self._entities([row]))[0] if row else None
+
+    async def get(self, order_id: int) -> Order | None:
+        row = await self.s.get(OrderRow, order_id)
+        return (await self._entities([row]))[0] if row else None
+
+    async def number_taken(self, number: str) -> bool:
+        return (await self.s.scalar(select(OrderRow.id).where(OrderRow.number == number))) is not None
+
+    async def list_for_customer(self, customer_id: int, page: Page) -> Paged[Order]:
+        total = await self.s.scalar(
+            select(func.count()).select_from(OrderRow).where(OrderRow.customer_id == customer_id)
+        )
+        rows = await self.s.scalars(
+            select(OrderRow)
+            .where(OrderRow.customer_id == customer_id)
+            .order_by(OrderRow.created_at.desc(), OrderRow.id.desc())
+            .offset(page.offset)
+            .limit(page.size)
+        )
+        return Paged(await self._entities(rows.all()), int(total or 0), page)
+
+    async def save_status(self, order: Order) -> None:
+        await self.s.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order.id)
+            .values(status=order.status.value, updated_at=order.updated_at or _now())
+            .execution_options(synchronize_session=False)
+        )
+
+    async def add_event(self, order_id: int, event: OrderEvent) -> None:
+        self.s.add(
+            OrderEventRow(
+                order_id=order_id,
+                type=event.type.value,
+                actor=event.actor,
+                from_status=event.from_status.value if event.from_status else None,
+                to_status=event.to_status.value if event.to_status else None,
+                note=event.note,
+                params=event.params,
+                created_at=event.at,
+            )
+        )
+        await self.s.flush()
+
+    async def events(self, order_id: int) -> list[OrderEvent]:
+        rows = await self.s.scalars(
+            select(OrderEventRow)
+            .where(OrderEventRow.order_id == order_id)
+            .order_by(OrderEventRow.created_at, OrderEventRow.id)
+        )
+        return [_event(r) for r in rows.all()]
+
+
+class SqlOutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+        self.added = 0
+
+    async def add(self, notification: Notification, at: datetime) -> None:
+        if notification.dedupe_key is not None:
+            taken = await self.s.scalar(
+                select(OutboxRow.id).where(OutboxRow.dedupe_key == notification.dedupe_key)
+            )
+            if taken is not None:
+                return
+        self.s.add(
+            OutboxRow(
+                chat_id=notification.chat_id,
+                template=notification.template,
+                params=notification.params,
+                language=notification.language.value if notification.language else None,
+                buttons=[[list(b) for b in row] for row in notification.buttons],
+                dedupe_key=notification.dedupe_key,
+                created_at=at,
+                next_attempt_at=at,
+                attempts=0,
+            )
+        )
+        await self.s.flush()
+        self.added += 1
+
+    async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[Notification]:
+        free = or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now)
+        due = and_(
+            OutboxRow.sent_at.is_(None),
+            OutboxRow.failed_at.is_(None),
+            OutboxRow.next_attempt_at <= now,
+            free,
+        )
+        ids = list(
+            (await self.s.scalars(select(OutboxRow.id).where(due).order_by(OutboxRow.id).limit(limit)))
+        )
+        if not ids:
+            return []
+        lease = now + timedelta(seconds=lease_seconds)
+        await self.s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(ids), due)
+            .values(claimed_until=lease, attempts=OutboxRow.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        rows = await self.s.scalars(
+            select(OutboxRow)
+            .where(OutboxRow.id.in_(ids), OutboxRow.claimed_until == lease)
+            .order_by(OutboxRow.id)
+        )
+        return [
+            Notification(
+                id=r.id,
+                chat_id=r.chat_id,
+                template=r.template,
+                params=dict(r.params or {}),
+                language=Language(r.language) if r.language else None,
+                buttons=[[(b[0], b[1]) for b in row] for row in (r.buttons or [])],
+                dedupe_key=r.dedupe_key,
+                attempts=r.attempts,
+            )
+            for r in rows.all()
+        ]
+
+    async def mark_sent(self, notification_id: int, at: datetime) -> None:
+        await self.s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == notification_id)
+            .values(sent_at=at, claimed_until=None, last_error=None)
+        )
+
+    async def retry_later(self, notification_id: int, error: str, at: datetime) -> None:
+        await self.s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == notification_id)
+            .values(next_attempt_at=at, claimed_until=None, last_error=error[:1000])
+        )
+
+    async def give_up(self, notification_id: int, error: str, at: datetime) -> None:
+        await self.s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == notification_id)
+            .values(failed_at=at, claimed_until=None, last_error=error[:1000])
+        )
+
+    async def pending_count(self) -> int:
+        total = await self.s.scalar(
+            select(func.count())
+            .select_from(OutboxRow)
+            .where(OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
+        )
+        return int(total or 0)
