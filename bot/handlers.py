@@ -80,6 +80,9 @@ def button_handler(fn: ButtonHandler) -> Callable[[Update, Context], Awaitable[N
         query = update.callback_query
         assert query is not None
         data = cb.parse(query.data)
+        if data is None:  # PTB passes data-less queries to pattern handlers too
+            await on_stale_button(update, context)
+            return
         toast: str | None = None
         alert = False
         try:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import html
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
-from telegram import InputMediaPhoto, Message, Update
+from telegram import InlineKeyboardMarkup, InputMediaPhoto, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
@@ -14,10 +16,25 @@ from bot.views import Screen
 from domain.services import Shop
 
 log = logging.getLogger(__name__)
+_TAGS = re.compile(r"<[^>]+>")
 
 
 def _not_modified(exc: BadRequest) -> bool:
     return "message is not modified" in exc.message.lower()
+
+
+def plain_text(html_text: str) -> str:
+    """What Telegram shows for our HTML: tags dropped, entities decoded, ends trimmed."""
+    return html.unescape(_TAGS.sub("", html_text)).strip()
+
+
+def _unchanged(message: Message, screen: Screen) -> bool:
+    """Whether editing would change nothing (Telegram would answer "message is not modified")."""
+    current = message.caption if message.photo else message.text
+    if current is None or current.strip() != plain_text(screen.text):
+        return False
+    markup = screen.markup if isinstance(screen.markup, InlineKeyboardMarkup) else None
+    return message.reply_markup == markup
 
 
 def _photo_source(screen: Screen) -> Any:
@@ -69,6 +86,8 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, screen: Scree
         return await send(context, chat_id, screen)
     wants_photo = screen.photo_of is not None and _photo_source(screen) is not None
     has_photo = bool(message.photo)
+    if wants_photo == has_photo and _unchanged(message, screen):
+        return message
     try:
         if not wants_photo and not has_photo and message.text is not None:
             await message.edit_text(screen.text, reply_markup=screen.markup)
