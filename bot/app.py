@@ -86,7 +86,9 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(private & filters.CONTACT, h.on_contact))
     app.add_handler(MessageHandler(private & filters.TEXT, h.on_text))
     app.add_handler(
-        MessageHandler(private & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED, h.on_other_message)
+        MessageHandler(
+            private & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED, h.on_other_message
+        )
     )
     app.add_error_handler(h.on_error)
 
@@ -94,9 +96,13 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
 async def register_commands(app: Application, texts: Texts) -> None:  # type: ignore[type-arg]
     """setMyCommands with descriptions in English (default) and Chinese."""
     for language in Language:
-        commands = [BotCommand(name, texts(language, f"commands.{name}")) for name in CUSTOMER_COMMANDS]
+        commands = [
+            BotCommand(name, texts(language, f"commands.{name}")) for name in CUSTOMER_COMMANDS
+        ]
         code = None if language == Language.EN else language.value
-        await app.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(), language_code=code)
+        await app.bot.set_my_commands(
+            commands, scope=BotCommandScopeAllPrivateChats(), language_code=code
+        )
         await app.bot.set_my_commands(commands, language_code=code)
 
 
@@ -134,7 +140,9 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         .build()
     )
     views = Views(texts, settings.shop_name, settings.bank_transfer_details)
-    app.bot_data["deps"] = h.Deps(shop=shop, views=views, texts=texts, admin_user_ids=frozenset(settings.admin_user_ids))
+    app.bot_data["deps"] = h.Deps(
+        shop=shop, views=views, texts=texts, admin_user_ids=frozenset(settings.admin_user_ids)
+    )
     sender = TelegramSender(app.bot, texts, db, Language(settings.admin_language))
     jobs = Jobs(OutboxDispatcher(db, sender, clock), settings.outbox_poll_seconds)
     db.on_outbox = jobs.wake_outbox

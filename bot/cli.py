@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(upgrade(settings.database_url))
         return 0
     if args.command == "import-products":
+        if not args.file.is_file():
+            print(f"orderbot: no such file: {args.file}", file=sys.stderr)
+            return 2
         return asyncio.run(import_products(settings, args.file))
     return run(settings)
 
@@ -89,9 +92,6 @@ def read_catalog_csv(path: Path, currency: str) -> list:  # type: ignore[type-ar
 
 async def import_products(settings: Settings, path: Path) -> int:
     """Load a catalog CSV into the database: all rows or none."""
-    if not path.is_file():
-        print(f"orderbot: no such file: {path}", file=sys.stderr)
-        return 2
     try:
         drafts = read_catalog_csv(path, settings.currency)
     except CatalogImportError as exc:

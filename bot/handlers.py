@@ -73,7 +73,7 @@ ButtonHandler = Callable[[Update, Context, Any], Awaitable[str | None]]
 
 
 def button_handler(fn: ButtonHandler) -> Callable[[Update, Context], Awaitable[None]]:
-    """Parse the typed data, run the handler, answer the query exactly once (a toast or an alert)."""
+    """Parse the typed data, run the handler, answer the query exactly once (toast or alert)."""
 
     @functools.wraps(fn)
     async def wrapper(update: Update, context: Context) -> None:
@@ -113,12 +113,16 @@ async def _cart_count(context: Context) -> int:
 
 async def start(update: Update, context: Context) -> None:
     """Greet the customer by name and show the main menu."""
-    await reply(update, context, deps(context).views.welcome(me(context), await _cart_count(context)))
+    await reply(
+        update, context, deps(context).views.welcome(me(context), await _cart_count(context))
+    )
 
 
 async def help_command(update: Update, context: Context) -> None:
     """Explain what the bot can do."""
-    await reply(update, context, deps(context).views.help(lang(context), await _cart_count(context)))
+    await reply(
+        update, context, deps(context).views.help(lang(context), await _cart_count(context))
+    )
 
 
 async def language_command(update: Update, context: Context) -> None:
@@ -142,7 +146,11 @@ async def cart_command(update: Update, context: Context) -> None:
 async def orders_command(update: Update, context: Context) -> None:
     """Show the customer's orders."""
     d = deps(context)
-    await reply(update, context, d.views.order_list(lang(context), await d.shop.my_orders(me(context).id, 0)))
+    await reply(
+        update,
+        context,
+        d.views.order_list(lang(context), await d.shop.my_orders(me(context).id, 0)),
+    )
 
 
 async def search_command(update: Update, context: Context) -> None:
@@ -165,7 +173,11 @@ async def cancel_command(update: Update, context: Context) -> None:
     d = deps(context)
     view = await d.shop.current_checkout(me(context).id)
     if view is None:
-        await reply(update, context, Screen(d.texts(lang(context), "checkout.nothing_to_cancel"), ReplyKeyboardRemove()))
+        await reply(
+            update,
+            context,
+            Screen(d.texts(lang(context), "checkout.nothing_to_cancel"), ReplyKeyboardRemove()),
+        )
         return
     await _leave_checkout(update, context, view.checkout.token)
 
@@ -173,7 +185,14 @@ async def cancel_command(update: Update, context: Context) -> None:
 async def unknown_command(update: Update, context: Context) -> None:
     """Say so, and show the menu."""
     d = deps(context)
-    await reply(update, context, Screen(d.texts(lang(context), "error.unknown_command"), d.views.menu_keyboard(lang(context), await _cart_count(context))))
+    await reply(
+        update,
+        context,
+        Screen(
+            d.texts(lang(context), "error.unknown_command"),
+            d.views.menu_keyboard(lang(context), await _cart_count(context)),
+        ),
+    )
 
 
 # -- menu and catalog buttons -------------------------------------------------------------------
@@ -206,7 +225,14 @@ async def on_language(update: Update, context: Context, data: cb.SetLanguage) ->
     chosen = Language(data.code)
     customer = await d.shop.set_language(me(context).id, chosen)
     context.user_data["customer"] = customer  # type: ignore[index]
-    await show(update, context, Screen(d.texts(chosen, "language.set"), d.views.menu_keyboard(chosen, await _cart_count(context))))
+    await show(
+        update,
+        context,
+        Screen(
+            d.texts(chosen, "language.set"),
+            d.views.menu_keyboard(chosen, await _cart_count(context)),
+        ),
+    )
     return None
 
 
@@ -234,11 +260,19 @@ async def on_product_list(update: Update, context: Context, data: cb.ProductList
     return None
 
 
-async def _card(update: Update, context: Context, product_id: int, qty: int, category_id: int, page: int) -> None:
+async def _card(
+    update: Update, context: Context, product_id: int, qty: int, category_id: int, page: int
+) -> None:
     d = deps(context)
     product = await d.shop.product(product_id)
     cart = await d.shop.cart(me(context).id)
-    await show(update, context, d.views.product_card(lang(context), product, qty, category_id, page, cart.quantity_of(product.id)))
+    await show(
+        update,
+        context,
+        d.views.product_card(
+            lang(context), product, qty, category_id, page, cart.quantity_of(product.id)
+        ),
+    )
 
 
 @button_handler
@@ -259,7 +293,11 @@ async def _back_to_list(update: Update, context: Context, category_id: int, page
     except NotFoundError:
         await show(update, context, d.views.categories(lang(context), await d.shop.categories()))
         return
-    await show(update, context, d.views.product_list(lang(context), category, await d.shop.products_in(category_id, page)))
+    await show(
+        update,
+        context,
+        d.views.product_list(lang(context), category, await d.shop.products_in(category_id, page)),
+    )
 
 
 @button_handler
@@ -276,7 +314,13 @@ async def on_add(update: Update, context: Context, data: cb.AddToCart) -> str | 
         raise
     assert change.product is not None
     await _card(update, context, data.product_id, 1, data.category_id, data.page)
-    return d.texts(lang(context), "cart.added", qty=data.qty, name=change.product.name, n=change.cart.item_count)
+    return d.texts(
+        lang(context),
+        "cart.added",
+        qty=data.qty,
+        name=change.product.name,
+        n=change.cart.item_count,
+    )
 
 
 # -- cart ---------------------------------------------------------------------------------------
@@ -295,7 +339,9 @@ async def on_cart(update: Update, context: Context, data: cb.ShowCart) -> str | 
     return None
 
 
-async def _cart_change(update: Update, context: Context, change: Callable[[], Awaitable[object]]) -> str | None:
+async def _cart_change(
+    update: Update, context: Context, change: Callable[[], Awaitable[object]]
+) -> str | None:
     try:
         await change()
     except (NotInCartError, ProductUnavailableError, OutOfStockError):
@@ -308,25 +354,39 @@ async def _cart_change(update: Update, context: Context, change: Callable[[], Aw
 @button_handler
 async def on_cart_more(update: Update, context: Context, data: cb.CartMore) -> str | None:
     """One more of a line."""
-    return await _cart_change(update, context, lambda: deps(context).shop.change_quantity(me(context).id, data.product_id, +1))
+    return await _cart_change(
+        update,
+        context,
+        lambda: deps(context).shop.change_quantity(me(context).id, data.product_id, +1),
+    )
 
 
 @button_handler
 async def on_cart_less(update: Update, context: Context, data: cb.CartLess) -> str | None:
     """One fewer of a line (removes it at zero)."""
-    return await _cart_change(update, context, lambda: deps(context).shop.change_quantity(me(context).id, data.product_id, -1))
+    return await _cart_change(
+        update,
+        context,
+        lambda: deps(context).shop.change_quantity(me(context).id, data.product_id, -1),
+    )
 
 
 @button_handler
 async def on_cart_remove(update: Update, context: Context, data: cb.CartRemove) -> str | None:
     """Remove a line."""
-    return await _cart_change(update, context, lambda: deps(context).shop.remove_from_cart(me(context).id, data.product_id))
+    return await _cart_change(
+        update,
+        context,
+        lambda: deps(context).shop.remove_from_cart(me(context).id, data.product_id),
+    )
 
 
 # -- checkout -----------------------------------------------------------------------------------
 
 
-async def _present_step(update: Update, context: Context, view: CheckoutView, *, from_text: bool) -> None:
+async def _present_step(
+    update: Update, context: Context, view: CheckoutView, *, from_text: bool
+) -> None:
     """Show the current step: inline steps edit the tapped message; typed steps need a new
     message because only new messages can carry a reply keyboard."""
     d = deps(context)
@@ -340,7 +400,13 @@ async def _present_step(update: Update, context: Context, view: CheckoutView, *,
         return
     if from_text:
         # Leaving a typed step: take the reply keyboard away before the inline screen.
-        await reply(update, context, d.views.details_saved(language, view) if step == CheckoutStep.CHOOSE_PAYMENT and view.checkout.draft.new_address else Screen(d.texts(language, "checkout.back_done"), ReplyKeyboardRemove()))
+        await reply(
+            update,
+            context,
+            d.views.details_saved(language, view)
+            if step == CheckoutStep.CHOOSE_PAYMENT and view.checkout.draft.new_address
+            else Screen(d.texts(language, "checkout.back_done"), ReplyKeyboardRemove()),
+        )
         await reply(update, context, screen)
         return
     await show(update, context, screen)
@@ -359,7 +425,9 @@ async def on_checkout(update: Update, context: Context, data: cb.Checkout) -> st
     return None
 
 
-async def _checkout_step(update: Update, context: Context, step: Callable[[], Awaitable[CheckoutView]]) -> str | None:
+async def _checkout_step(
+    update: Update, context: Context, step: Callable[[], Awaitable[CheckoutView]]
+) -> str | None:
     d = deps(context)
     try:
         view = await step()
@@ -380,31 +448,47 @@ async def _checkout_step(update: Update, context: Context, step: Callable[[], Aw
 @button_handler
 async def on_use_address(update: Update, context: Context, data: cb.UseAddress) -> str | None:
     """Deliver to a saved address."""
-    return await _checkout_step(update, context, lambda: deps(context).shop.use_saved_address(me(context).id, data.token, data.address_id))
+    return await _checkout_step(
+        update,
+        context,
+        lambda: deps(context).shop.use_saved_address(me(context).id, data.token, data.address_id),
+    )
 
 
 @button_handler
 async def on_new_address(update: Update, context: Context, data: cb.NewAddress) -> str | None:
     """Start a new address."""
-    return await _checkout_step(update, context, lambda: deps(context).shop.new_address(me(context).id, data.token))
+    return await _checkout_step(
+        update, context, lambda: deps(context).shop.new_address(me(context).id, data.token)
+    )
 
 
 @button_handler
 async def on_pay_with(update: Update, context: Context, data: cb.PayWith) -> str | None:
     """Choose how to pay."""
-    return await _checkout_step(update, context, lambda: deps(context).shop.choose_payment(me(context).id, data.token, data.method))
+    return await _checkout_step(
+        update,
+        context,
+        lambda: deps(context).shop.choose_payment(me(context).id, data.token, data.method),
+    )
 
 
 @button_handler
 async def on_checkout_back(update: Update, context: Context, data: cb.CheckoutBack) -> str | None:
     """One step back."""
-    return await _checkout_step(update, context, lambda: deps(context).shop.checkout_back(me(context).id, data.token))
+    return await _checkout_step(
+        update, context, lambda: deps(context).shop.checkout_back(me(context).id, data.token)
+    )
 
 
 @button_handler
-async def on_checkout_cancel(update: Update, context: Context, data: cb.CheckoutCancel) -> str | None:
+async def on_checkout_cancel(
+    update: Update, context: Context, data: cb.CheckoutCancel
+) -> str | None:
     """Leave checkout, keeping the cart."""
-    return await _checkout_step(update, context, lambda: deps(context).shop.abandon_checkout(me(context).id, data.token))
+    return await _checkout_step(
+        update, context, lambda: deps(context).shop.abandon_checkout(me(context).id, data.token)
+    )
 
 
 @button_handler
@@ -430,7 +514,9 @@ async def on_confirm(update: Update, context: Context, data: cb.Confirm) -> str 
 async def _leave_checkout(update: Update, context: Context, token: str) -> None:
     d = deps(context)
     await d.shop.abandon_checkout(me(context).id, token)
-    await reply(update, context, Screen(d.texts(lang(context), "checkout.left"), ReplyKeyboardRemove()))
+    await reply(
+        update, context, Screen(d.texts(lang(context), "checkout.left"), ReplyKeyboardRemove())
+    )
     cart = await d.shop.cart(me(context).id)
     await reply(update, context, d.views.cart(lang(context), cart, d.shop.config.currency))
 
@@ -461,7 +547,9 @@ async def on_text(update: Update, context: Context) -> None:
     if _is_label(d.texts, "checkout.back", text):
         view = await d.shop.checkout_back(me(context).id, token)
         if view.checkout.step == CheckoutStep.ABANDONED:
-            await reply(update, context, Screen(d.texts(language, "checkout.left"), ReplyKeyboardRemove()))
+            await reply(
+                update, context, Screen(d.texts(language, "checkout.left"), ReplyKeyboardRemove())
+            )
             cart = await d.shop.cart(me(context).id)
             await reply(update, context, d.views.cart(language, cart, d.shop.config.currency))
             return
@@ -482,7 +570,11 @@ async def on_text(update: Update, context: Context) -> None:
     try:
         view = await actions[step]()
     except DomainError as error:
-        await reply(update, context, Screen(d.views.error(language, error), d.views.text_step_keyboard(language, step)))
+        await reply(
+            update,
+            context,
+            Screen(d.views.error(language, error), d.views.text_step_keyboard(language, step)),
+        )
         return
     await _present_step(update, context, view, from_text=True)
 
@@ -497,9 +589,18 @@ async def on_contact(update: Update, context: Context) -> None:
         await reply(update, context, Screen(d.texts(language, "checkout.contact_unexpected")))
         return
     try:
-        view = await d.shop.give_phone(me(context).id, update.message.contact.phone_number, from_contact=True)
+        view = await d.shop.give_phone(
+            me(context).id, update.message.contact.phone_number, from_contact=True
+        )
     except DomainError as error:
-        await reply(update, context, Screen(d.views.error(language, error), d.views.text_step_keyboard(language, CheckoutStep.ENTER_PHONE)))
+        await reply(
+            update,
+            context,
+            Screen(
+                d.views.error(language, error),
+                d.views.text_step_keyboard(language, CheckoutStep.ENTER_PHONE),
+            ),
+        )
         return
     await _present_step(update, context, view, from_text=True)
 
@@ -507,7 +608,14 @@ async def on_contact(update: Update, context: Context) -> None:
 async def on_other_message(update: Update, context: Context) -> None:
     """Stickers, photos and the like: explain what works."""
     d = deps(context)
-    await reply(update, context, Screen(d.texts(lang(context), "error.unsupported_message"), d.views.menu_keyboard(lang(context), await _cart_count(context))))
+    await reply(
+        update,
+        context,
+        Screen(
+            d.texts(lang(context), "error.unsupported_message"),
+            d.views.menu_keyboard(lang(context), await _cart_count(context)),
+        ),
+    )
 
 
 # -- orders -------------------------------------------------------------------------------------
@@ -540,7 +648,9 @@ async def on_ask_cancel(update: Update, context: Context, data: cb.AskCancelOrde
     order = await d.shop.my_order(me(context).id, data.number)
     if order.status.value != "pending_payment":
         await show(update, context, d.views.order_detail(lang(context), order, data.page))
-        return d.texts(lang(context), "order.cannot_cancel", status=d.views.status(lang(context), order))
+        return d.texts(
+            lang(context), "order.cannot_cancel", status=d.views.status(lang(context), order)
+        )
     await show(update, context, d.views.ask_cancel(lang(context), order, data.page))
     return None
 
@@ -556,7 +666,9 @@ async def on_cancel_order(update: Update, context: Context, data: cb.CancelOrder
             raise
         order = await d.shop.my_order(me(context).id, data.number)
         await show(update, context, d.views.order_detail(lang(context), order, data.page))
-        return d.texts(lang(context), "order.cannot_cancel", status=d.views.status(lang(context), order))
+        return d.texts(
+            lang(context), "order.cannot_cancel", status=d.views.status(lang(context), order)
+        )
     await show(update, context, d.views.order_detail(lang(context), order, data.page))
     return d.texts(lang(context), "order.cancelled_toast", number=order.number)
 
@@ -568,7 +680,9 @@ async def on_stale_button(update: Update, context: Context) -> None:
     """Buttons we did not issue (or no longer understand)."""
     query = update.callback_query
     assert query is not None
-    language = lang(context) if context.user_data and "customer" in context.user_data else Language.EN
+    language = (
+        lang(context) if context.user_data and "customer" in context.user_data else Language.EN
+    )
     await query.answer(_plain(deps(context).texts(language, "error.stale_button")), show_alert=True)
 
 
@@ -586,5 +700,5 @@ async def on_error(update: object, context: Context) -> None:
             await update.callback_query.answer(_plain(text), show_alert=True)
         else:
             await context.bot.send_message(update.effective_chat.id, text)
-    except Exception:  # noqa: BLE001 - the error handler must never raise
+    except Exception:
         log.warning("could not tell the user about the error", exc_info=True)

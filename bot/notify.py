@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 class TelegramSender:
     """Renders a notification in its reader's language and sends it."""
 
-    def __init__(self, bot: Bot, texts: Texts, uow: UnitOfWorkFactory, admin_language: Language) -> None:
+    def __init__(
+        self, bot: Bot, texts: Texts, uow: UnitOfWorkFactory, admin_language: Language
+    ) -> None:
         self.bot = bot
         self.texts = texts
         self.uow = uow
@@ -31,7 +33,9 @@ class TelegramSender:
         params: dict[str, Any] = dict(notification.params)
         if isinstance(params.get("lines"), list):
             params["lines"] = Html(
-                "\n".join(self.texts(language, "notify.line", qty=q, name=n) for q, n in params["lines"])
+                "\n".join(
+                    self.texts(language, "notify.line", qty=q, name=n) for q, n in params["lines"]
+                )
             )
         if "payment" in params:
             params["payment"] = self.texts(language, f"payment.{params['payment']}")
@@ -40,7 +44,10 @@ class TelegramSender:
         if notification.buttons:
             markup = InlineKeyboardMarkup(
                 [
-                    [InlineKeyboardButton(self.texts(language, key), callback_data=data) for key, data in row]
+                    [
+                        InlineKeyboardButton(self.texts(language, key), callback_data=data)
+                        for key, data in row
+                    ]
                     for row in notification.buttons
                 ]
             )
@@ -52,7 +59,12 @@ class TelegramSender:
         try:
             await self.bot.send_message(notification.chat_id, text, reply_markup=markup)
         except RetryAfter as exc:
-            return RetryLater(str(exc), float(exc.retry_after.total_seconds()) if hasattr(exc.retry_after, "total_seconds") else float(exc.retry_after))
+            return RetryLater(
+                str(exc),
+                float(exc.retry_after.total_seconds())
+                if hasattr(exc.retry_after, "total_seconds")
+                else float(exc.retry_after),
+            )
         except Forbidden as exc:
             async with self.uow() as uow:
                 await uow.customers.set_reachable(notification.chat_id, False)

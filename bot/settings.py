@@ -61,9 +61,7 @@ class Settings(BaseSettings):
     @classmethod
     def _database_url(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError(
-                "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
-            )
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
         return value
 
     @field_validator("admin_user_ids", mode="before")
@@ -86,7 +84,9 @@ class Settings(BaseSettings):
             allowed = {m.value for m in PaymentMethod}
             bad = [v for v in value if v not in allowed]
             if bad or not value:
-                raise ValueError(f"must be a comma-separated subset of {', '.join(sorted(allowed))}")
+                raise ValueError(
+                    f"must be a comma-separated subset of {', '.join(sorted(allowed))}"
+                )
         return value
 
     @field_validator("currency")

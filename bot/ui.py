@@ -59,14 +59,18 @@ async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, screen: Screen)
                     chat_id, source, caption=screen.text, reply_markup=screen.markup
                 )
             except BadRequest as exc:
-                log.warning("photo of product %s failed (%s); sending text", screen.photo_of.id, exc)
+                log.warning(
+                    "photo of product %s failed (%s); sending text", screen.photo_of.id, exc
+                )
             else:
                 await _remember_photo(context, screen, message)
                 return message
     return await context.bot.send_message(chat_id, screen.text, reply_markup=screen.markup)
 
 
-async def _remember_photo(context: ContextTypes.DEFAULT_TYPE, screen: Screen, message: Message) -> None:
+async def _remember_photo(
+    context: ContextTypes.DEFAULT_TYPE, screen: Screen, message: Message
+) -> None:
     product = screen.photo_of
     if product is None or not message.photo:
         return
@@ -76,7 +80,9 @@ async def _remember_photo(context: ContextTypes.DEFAULT_TYPE, screen: Screen, me
         await shop.remember_photo(product.id, file_id)
 
 
-async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, screen: Screen) -> Message | None:
+async def show(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, screen: Screen
+) -> Message | None:
     """Replace the tapped message with the screen, or send it when there is nothing to edit."""
     query = update.callback_query
     message = query.message if query else None

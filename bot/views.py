@@ -63,9 +63,7 @@ def keyboard(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMa
     return InlineKeyboardMarkup([list(row) for row in rows if row])
 
 
-def pager(
-    t: Texts, lang: Language, paged: Paged[Any], make: Any
-) -> list[InlineKeyboardButton]:
+def pager(t: Texts, lang: Language, paged: Paged[Any], make: Any) -> list[InlineKeyboardButton]:
     """◀ 2/5 ▶ navigation, empty when everything fits on one page."""
     if paged.pages <= 1:
         return []
@@ -93,7 +91,10 @@ class Views:
         return keyboard(
             [
                 [button(t(lang, "menu.catalog"), cb.Categories()), button(cart, cb.ShowCart())],
-                [button(t(lang, "menu.orders"), cb.OrderList(0)), button(t(lang, "menu.help"), cb.Help())],
+                [
+                    button(t(lang, "menu.orders"), cb.OrderList(0)),
+                    button(t(lang, "menu.help"), cb.Help()),
+                ],
             ]
         )
 
@@ -103,16 +104,25 @@ class Views:
         return Screen(text, self.menu_keyboard(lang, cart_count))
 
     def menu(self, lang: Language, cart_count: int) -> Screen:
-        return Screen(self.t(lang, "menu.title", shop=self.shop_name), self.menu_keyboard(lang, cart_count))
+        return Screen(
+            self.t(lang, "menu.title", shop=self.shop_name), self.menu_keyboard(lang, cart_count)
+        )
 
     def help(self, lang: Language, cart_count: int) -> Screen:
-        return Screen(self.t(lang, "help.text", shop=self.shop_name), self.menu_keyboard(lang, cart_count))
+        return Screen(
+            self.t(lang, "help.text", shop=self.shop_name), self.menu_keyboard(lang, cart_count)
+        )
 
     def language_picker(self, lang: Language) -> Screen:
         return Screen(
             self.t(lang, "language.choose"),
             keyboard(
-                [[button("English", cb.SetLanguage("en")), button("简体中文", cb.SetLanguage("zh"))]]
+                [
+                    [
+                        button("English", cb.SetLanguage("en")),
+                        button("简体中文", cb.SetLanguage("zh")),
+                    ]
+                ]
             ),
         )
 
@@ -121,15 +131,26 @@ class Views:
     def categories(self, lang: Language, categories: list[Category]) -> Screen:
         t = self.t
         if not categories:
-            return Screen(t(lang, "catalog.empty"), keyboard([[button(t(lang, "nav.menu"), cb.Menu())]]))
+            return Screen(
+                t(lang, "catalog.empty"), keyboard([[button(t(lang, "nav.menu"), cb.Menu())]])
+            )
         rows = [
-            [button(t(lang, "catalog.category_button", name=c.name, n=c.product_count), cb.ProductList(c.id, 0))]
+            [
+                button(
+                    t(lang, "catalog.category_button", name=c.name, n=c.product_count),
+                    cb.ProductList(c.id, 0),
+                )
+            ]
             for c in categories[:40]
         ]
-        rows.append([button(t(lang, "menu.cart"), cb.ShowCart()), button(t(lang, "nav.menu"), cb.Menu())])
+        rows.append(
+            [button(t(lang, "menu.cart"), cb.ShowCart()), button(t(lang, "nav.menu"), cb.Menu())]
+        )
         return Screen(t(lang, "catalog.title"), keyboard(rows))
 
-    def _product_button(self, lang: Language, product: Product, data: cb.Callback) -> InlineKeyboardButton:
+    def _product_button(
+        self, lang: Language, product: Product, data: cb.Callback
+    ) -> InlineKeyboardButton:
         key = "catalog.product_button" if product.in_stock else "catalog.product_button_sold_out"
         label = self.t(lang, key, name=_short(product.name, 40), price=product.price)
         return InlineKeyboardButton(self._plain(label), callback_data=data.pack())
@@ -147,7 +168,12 @@ class Views:
             for p in paged.items
         ]
         rows.append(pager(t, lang, paged, lambda n: cb.ProductList(category.id, n)))
-        rows.append([button(t(lang, "nav.categories"), cb.Categories()), button(t(lang, "menu.cart"), cb.ShowCart())])
+        rows.append(
+            [
+                button(t(lang, "nav.categories"), cb.Categories()),
+                button(t(lang, "menu.cart"), cb.ShowCart()),
+            ]
+        )
         if paged.items:
             text = t(lang, "catalog.list_title", category=category.name, total=paged.total)
         else:
@@ -159,9 +185,16 @@ class Views:
         if not paged.items:
             return Screen(t(lang, "search.none", words=words), self.menu_keyboard(lang))
         rows = [[self._product_button(lang, p, cb.ProductCard(p.id, 1, 0, 0))] for p in paged.items]
-        rows.append([button(t(lang, "menu.catalog"), cb.Categories()), button(t(lang, "nav.menu"), cb.Menu())])
+        rows.append(
+            [
+                button(t(lang, "menu.catalog"), cb.Categories()),
+                button(t(lang, "nav.menu"), cb.Menu()),
+            ]
+        )
         key = "search.results_more" if paged.total > len(paged.items) else "search.results"
-        return Screen(t(lang, key, words=words, shown=len(paged.items), total=paged.total), keyboard(rows))
+        return Screen(
+            t(lang, key, words=words, shown=len(paged.items), total=paged.total), keyboard(rows)
+        )
 
     def product_card(
         self, lang: Language, product: Product, qty: int, category_id: int, page: int, in_cart: int
@@ -183,16 +216,39 @@ class Views:
         if product.in_stock and product.available > in_cart:
             rows.append(
                 [
-                    button("➖", cb.ProductCard(product.id, qty - 1, category_id, page)) if qty > 1 else button(" ", cb.Noop()),
+                    button("➖", cb.ProductCard(product.id, qty - 1, category_id, page))
+                    if qty > 1
+                    else button(" ", cb.Noop()),
                     button(str(qty), cb.Noop()),
-                    button("➕", cb.ProductCard(product.id, qty + 1, category_id, page)) if qty < limit else button(" ", cb.Noop()),
+                    button("➕", cb.ProductCard(product.id, qty + 1, category_id, page))
+                    if qty < limit
+                    else button(" ", cb.Noop()),
                 ]
             )
-            rows.append([button(t(lang, "product.add", n=qty), cb.AddToCart(product.id, qty, category_id, page))])
+            rows.append(
+                [
+                    button(
+                        t(lang, "product.add", n=qty),
+                        cb.AddToCart(product.id, qty, category_id, page),
+                    )
+                ]
+            )
         back: cb.Callback = cb.ProductList(category_id, page) if category_id else cb.Categories()
-        rows.append([button(t(lang, "nav.back"), back), button(t(lang, "menu.cart_n", n=in_cart) if in_cart else t(lang, "menu.cart"), cb.ShowCart())])
+        rows.append(
+            [
+                button(t(lang, "nav.back"), back),
+                button(
+                    t(lang, "menu.cart_n", n=in_cart) if in_cart else t(lang, "menu.cart"),
+                    cb.ShowCart(),
+                ),
+            ]
+        )
         limit_chars = CAPTION_LIMIT if (product.photo or product.photo_file_id) else TEXT_LIMIT
-        return Screen(fit("\n".join(parts), limit_chars), keyboard(rows), photo_of=product if (product.photo or product.photo_file_id) else None)
+        return Screen(
+            fit("\n".join(parts), limit_chars),
+            keyboard(rows),
+            photo_of=product if (product.photo or product.photo_file_id) else None,
+        )
 
     # -- cart -------------------------------------------------------------------------------
 
@@ -202,13 +258,31 @@ class Views:
             text = t(lang, "cart.empty")
             if note:
                 text = f"{note}\n\n{text}"
-            return Screen(text, keyboard([[button(t(lang, "menu.catalog"), cb.Categories()), button(t(lang, "nav.menu"), cb.Menu())]]))
+            return Screen(
+                text,
+                keyboard(
+                    [
+                        [
+                            button(t(lang, "menu.catalog"), cb.Categories()),
+                            button(t(lang, "nav.menu"), cb.Menu()),
+                        ]
+                    ]
+                ),
+            )
         lines = [t(lang, "cart.title")]
         rows: list[list[InlineKeyboardButton]] = []
         for i, line in enumerate(cart.lines, 1):
             product = line.product
             lines.append(
-                t(lang, "cart.line", i=i, name=product.name, qty=line.quantity, price=product.price, total=line.total)
+                t(
+                    lang,
+                    "cart.line",
+                    i=i,
+                    name=product.name,
+                    qty=line.quantity,
+                    price=product.price,
+                    total=line.total,
+                )
             )
             if not product.active:
                 lines.append(t(lang, "cart.line_unavailable"))
@@ -226,7 +300,12 @@ class Views:
         if note:
             lines.insert(0, note + "\n")
         rows.append([button(t(lang, "cart.checkout"), cb.Checkout())])
-        rows.append([button(t(lang, "cart.continue"), cb.Categories()), button(t(lang, "nav.menu"), cb.Menu())])
+        rows.append(
+            [
+                button(t(lang, "cart.continue"), cb.Categories()),
+                button(t(lang, "nav.menu"), cb.Menu()),
+            ]
+        )
         return Screen(fit("\n".join(lines), TEXT_LIMIT), keyboard(rows))
 
     # -- checkout ---------------------------------------------------------------------------
@@ -238,14 +317,20 @@ class Views:
         ]
 
     def text_step_keyboard(self, lang: Language, step: CheckoutStep) -> ReplyKeyboardMarkup:
-        """Reply keyboard for steps where the customer types (Back / Cancel, and contact sharing)."""
+        """Reply keyboard for typed steps (Back / Cancel, and contact sharing)."""
         t = self.t
         rows: list[list[KeyboardButton]] = []
         if step == CheckoutStep.ENTER_PHONE:
             rows.append([KeyboardButton(t(lang, "checkout.share_phone"), request_contact=True)])
-        rows.append([KeyboardButton(t(lang, "checkout.back")), KeyboardButton(t(lang, "checkout.cancel"))])
-        return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True,
-                                   input_field_placeholder=self._plain(t(lang, f"checkout.placeholder.{step.value}")))
+        rows.append(
+            [KeyboardButton(t(lang, "checkout.back")), KeyboardButton(t(lang, "checkout.cancel"))]
+        )
+        return ReplyKeyboardMarkup(
+            rows,
+            resize_keyboard=True,
+            is_persistent=True,
+            input_field_placeholder=self._plain(t(lang, f"checkout.placeholder.{step.value}")),
+        )
 
     def checkout_step(self, lang: Language, view: CheckoutView) -> Screen:
         """The screen for the checkout's current step."""
@@ -261,8 +346,14 @@ class Views:
             rows.append([button(t(lang, "checkout.new_address"), cb.NewAddress(token))])
             rows.append(self._step_buttons(lang, token))
             return Screen(t(lang, "checkout.choose_address"), keyboard(rows))
-        if step in (CheckoutStep.ENTER_RECIPIENT, CheckoutStep.ENTER_PHONE, CheckoutStep.ENTER_ADDRESS):
-            return Screen(t(lang, f"checkout.ask.{step.value}"), self.text_step_keyboard(lang, step))
+        if step in (
+            CheckoutStep.ENTER_RECIPIENT,
+            CheckoutStep.ENTER_PHONE,
+            CheckoutStep.ENTER_ADDRESS,
+        ):
+            return Screen(
+                t(lang, f"checkout.ask.{step.value}"), self.text_step_keyboard(lang, step)
+            )
         if step == CheckoutStep.CHOOSE_PAYMENT:
             rows = [
                 [button(t(lang, f"payment.{m.value}"), cb.PayWith(token, m.value))]
@@ -274,18 +365,59 @@ class Views:
             draft = checkout.draft
             parts = [t(lang, "checkout.review_title")]
             for line in view.cart.lines:
-                parts.append(t(lang, "order.line", name=line.product.name, qty=line.quantity, total=line.total))
-            parts.append(t(lang, "order.totals", subtotal=view.subtotal, shipping=view.shipping, total=view.total))
-            parts.append(t(lang, "order.deliver_to", recipient=draft.recipient or "", phone=draft.phone or "", address=draft.address_text or ""))
-            parts.append(t(lang, "order.payment", method=t(lang, f"payment.{draft.payment_method.value}") if draft.payment_method else ""))
-            rows = [[button(t(lang, "checkout.confirm"), cb.Confirm(token))], self._step_buttons(lang, token)]
+                parts.append(
+                    t(
+                        lang,
+                        "order.line",
+                        name=line.product.name,
+                        qty=line.quantity,
+                        total=line.total,
+                    )
+                )
+            parts.append(
+                t(
+                    lang,
+                    "order.totals",
+                    subtotal=view.subtotal,
+                    shipping=view.shipping,
+                    total=view.total,
+                )
+            )
+            parts.append(
+                t(
+                    lang,
+                    "order.deliver_to",
+                    recipient=draft.recipient or "",
+                    phone=draft.phone or "",
+                    address=draft.address_text or "",
+                )
+            )
+            parts.append(
+                t(
+                    lang,
+                    "order.payment",
+                    method=t(lang, f"payment.{draft.payment_method.value}")
+                    if draft.payment_method
+                    else "",
+                )
+            )
+            rows = [
+                [button(t(lang, "checkout.confirm"), cb.Confirm(token))],
+                self._step_buttons(lang, token),
+            ]
             return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
         return self.menu(lang, view.cart.item_count)
 
     def details_saved(self, lang: Language, view: CheckoutView) -> Screen:
         draft = view.checkout.draft
         return Screen(
-            self.t(lang, "checkout.details_saved", recipient=draft.recipient or "", phone=draft.phone or "", address=draft.address_text or ""),
+            self.t(
+                lang,
+                "checkout.details_saved",
+                recipient=draft.recipient or "",
+                phone=draft.phone or "",
+                address=draft.address_text or "",
+            ),
             ReplyKeyboardRemove(),
         )
 
@@ -299,13 +431,20 @@ class Views:
         parts = [t(lang, "order.placed", number=order.number)]
         parts.extend(self._order_body(lang, order))
         parts.append(self._payment_hint(lang, order))
-        rows = [[button(t(lang, "menu.orders"), cb.OrderList(0)), button(t(lang, "cart.continue"), cb.Categories())]]
+        rows = [
+            [
+                button(t(lang, "menu.orders"), cb.OrderList(0)),
+                button(t(lang, "cart.continue"), cb.Categories()),
+            ]
+        ]
         return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
 
     def _payment_hint(self, lang: Language, order: Order) -> str:
         if order.payment_method == PaymentMethod.BANK_TRANSFER:
             details = self.bank_details or self.t(lang, "payment.bank_details_missing")
-            return self.t(lang, "payment.bank_hint", details=details, number=order.number, total=order.total)
+            return self.t(
+                lang, "payment.bank_hint", details=details, number=order.number, total=order.total
+            )
         return self.t(lang, "payment.cod_hint", total=order.total)
 
     def _order_body(self, lang: Language, order: Order) -> list[str]:
@@ -315,17 +454,58 @@ class Views:
             parts.append(t(lang, "order.line", name=line.name, qty=line.quantity, total=line.total))
         if len(order.lines) > ORDER_LINES_SHOWN:
             parts.append(t(lang, "order.more_lines", n=len(order.lines) - ORDER_LINES_SHOWN))
-        parts.append(t(lang, "order.totals", subtotal=order.subtotal, shipping=order.shipping, total=order.total))
-        parts.append(t(lang, "order.deliver_to", recipient=order.recipient, phone=order.phone, address=order.address_text))
-        parts.append(t(lang, "order.payment", method=t(lang, f"payment.{order.payment_method.value}")))
+        parts.append(
+            t(
+                lang,
+                "order.totals",
+                subtotal=order.subtotal,
+                shipping=order.shipping,
+                total=order.total,
+            )
+        )
+        parts.append(
+            t(
+                lang,
+                "order.deliver_to",
+                recipient=order.recipient,
+                phone=order.phone,
+                address=order.address_text,
+            )
+        )
+        parts.append(
+            t(lang, "order.payment", method=t(lang, f"payment.{order.payment_method.value}"))
+        )
         return parts
 
     def order_list(self, lang: Language, paged: Paged[Order]) -> Screen:
         t = self.t
         if not paged.items and paged.page.number == 0:
-            return Screen(t(lang, "orders.none"), keyboard([[button(t(lang, "menu.catalog"), cb.Categories()), button(t(lang, "nav.menu"), cb.Menu())]]))
+            return Screen(
+                t(lang, "orders.none"),
+                keyboard(
+                    [
+                        [
+                            button(t(lang, "menu.catalog"), cb.Categories()),
+                            button(t(lang, "nav.menu"), cb.Menu()),
+                        ]
+                    ]
+                ),
+            )
         rows = [
-            [button(self._plain(t(lang, "orders.button", number=o.number, status=self.status(lang, o), total=o.total)), cb.OrderDetail(o.number, paged.page.number))]
+            [
+                button(
+                    self._plain(
+                        t(
+                            lang,
+                            "orders.button",
+                            number=o.number,
+                            status=self.status(lang, o),
+                            total=o.total,
+                        )
+                    ),
+                    cb.OrderDetail(o.number, paged.page.number),
+                )
+            ]
             for o in paged.items
         ]
         rows.append(pager(t, lang, paged, lambda n: cb.OrderList(n)))
@@ -334,23 +514,45 @@ class Views:
 
     def order_detail(self, lang: Language, order: Order, page: int) -> Screen:
         t = self.t
-        parts = [t(lang, "order.title", number=order.number, status=self.status(lang, order), placed=order.created_at)]
+        parts = [
+            t(
+                lang,
+                "order.title",
+                number=order.number,
+                status=self.status(lang, order),
+                placed=order.created_at,
+            )
+        ]
         parts.extend(self._order_body(lang, order))
         if order.events:
             parts.append(t(lang, "order.timeline"))
             for event in order.events[-EVENTS_SHOWN:]:
-                parts.append(t(lang, "order.event", at=event.at, what=t(lang, f"event.{event.type.value}")))
+                parts.append(
+                    t(lang, "order.event", at=event.at, what=t(lang, f"event.{event.type.value}"))
+                )
         rows: list[list[InlineKeyboardButton]] = []
         if order.status in CANCELLABLE_BY_CUSTOMER:
             rows.append([button(t(lang, "order.cancel"), cb.AskCancelOrder(order.number, page))])
-        rows.append([button(t(lang, "orders.back"), cb.OrderList(page)), button(t(lang, "nav.menu"), cb.Menu())])
+        rows.append(
+            [
+                button(t(lang, "orders.back"), cb.OrderList(page)),
+                button(t(lang, "nav.menu"), cb.Menu()),
+            ]
+        )
         return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
 
     def ask_cancel(self, lang: Language, order: Order, page: int) -> Screen:
         t = self.t
         return Screen(
             t(lang, "order.cancel_confirm", number=order.number, total=order.total),
-            keyboard([[button(t(lang, "order.cancel_yes"), cb.CancelOrder(order.number, page)), button(t(lang, "order.cancel_no"), cb.OrderDetail(order.number, page))]]),
+            keyboard(
+                [
+                    [
+                        button(t(lang, "order.cancel_yes"), cb.CancelOrder(order.number, page)),
+                        button(t(lang, "order.cancel_no"), cb.OrderDetail(order.number, page)),
+                    ]
+                ]
+            ),
         )
 
     # -- errors -----------------------------------------------------------------------------
@@ -358,7 +560,11 @@ class Views:
     def error(self, lang: Language, error: DomainError) -> str:
         params = dict(error.params)
         if "status" in params:
-            params["status"] = self.t(lang, f"status.{params['status']}") if self.t.has(f"status.{params['status']}") else params["status"]
+            params["status"] = (
+                self.t(lang, f"status.{params['status']}")
+                if self.t.has(f"status.{params['status']}")
+                else params["status"]
+            )
         params.setdefault("name", "")
         try:
             return self.t(lang, error.key, **params)

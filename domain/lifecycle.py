@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -14,7 +13,9 @@ from domain.errors import IllegalTransitionError
 class OrderStatus(StrEnum):
     """Where an order stands."""
 
-    PENDING_PAYMENT = "pending_payment"  # placed, stock reserved, waiting for the customer's payment
+    PENDING_PAYMENT = (
+        "pending_payment"  # placed, stock reserved, waiting for the customer's payment
+    )
     PAID = "paid"  # payment received, stock committed, waiting to be shipped
     SHIPPED = "shipped"  # handed to a carrier
     DELIVERED = "delivered"  # the carrier or customer reported delivery
@@ -109,5 +110,3 @@ def next_status(status: OrderStatus, trigger: str) -> OrderStatus:
 def event_type_for(trigger: str) -> OrderEventType:
     """The event type recorded when `trigger` succeeds."""
     return EVENT_FOR_TRIGGER[trigger]
-
-

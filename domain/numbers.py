@@ -21,7 +21,7 @@ def new_order_number(choice: Callable[[str], str] = secrets.choice) -> str:
 
 
 def normalize_order_number(text: str) -> str | None:
-    """Accept what people type (lower case, no dash, O for 0, I/L for 1); None if it cannot be one."""
+    """Accept what people type (lower case, no dash, O for 0, I/L for 1); None if invalid."""
     cleaned = text.strip().upper().replace("-", "").replace(" ", "")
     cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
     if not _VALID.match(cleaned):

@@ -251,9 +251,7 @@ class Shop:
                 if not line.product.active:
                     raise ProductUnavailableError()
                 if delta > 0 and wanted > line.product.available:
-                    raise OutOfStockError(
-                        name=line.product.name, available=line.product.available
-                    )
+                    raise OutOfStockError(name=line.product.name, available=line.product.available)
                 await uow.carts.set_quantity(customer_id, product_id, wanted)
             cart = await uow.carts.get(customer_id)
             await uow.commit()
@@ -275,7 +273,11 @@ class Shop:
         addresses = await uow.addresses.list(checkout.customer_id)
         subtotal = cart.subtotal(self.config.currency)
         return CheckoutView(
-            checkout, cart, addresses, subtotal, self.config.shipping_fee,
+            checkout,
+            cart,
+            addresses,
+            subtotal,
+            self.config.shipping_fee,
             self.config.payment_methods,
         )
 
@@ -334,7 +336,9 @@ class Shop:
             await uow.commit()
         return view
 
-    async def use_saved_address(self, customer_id: int, token: str, address_id: int) -> CheckoutView:
+    async def use_saved_address(
+        self, customer_id: int, token: str, address_id: int
+    ) -> CheckoutView:
         """Deliver to one of the customer's saved addresses."""
 
         async def apply(checkout: Checkout, uow: UnitOfWork) -> None:
@@ -434,7 +438,9 @@ class Shop:
             if checkout.step != CheckoutStep.REVIEW:
                 raise StaleCheckoutError()
             draft = checkout.draft
-            if not (draft.recipient and draft.phone and draft.address_text and draft.payment_method):
+            if not (
+                draft.recipient and draft.phone and draft.address_text and draft.payment_method
+            ):
                 raise StaleCheckoutError()
             cart = await uow.carts.get(customer_id)
             if cart.empty:

@@ -85,7 +85,9 @@ class OutboxDispatcher:
         while True:
             self._dirty = False
             async with self._uow() as uow:
-                batch = await uow.outbox.claim_due(self._clock.now(), self.batch_size, self.lease_seconds)
+                batch = await uow.outbox.claim_due(
+                    self._clock.now(), self.batch_size, self.lease_seconds
+                )
                 await uow.commit()
             for notification in batch:
                 await self._deliver(notification, stats)
@@ -105,8 +107,14 @@ class OutboxDispatcher:
                 await uow.outbox.mark_sent(notification.id, now)
                 stats.sent += 1
             elif isinstance(result, RetryLater) and notification.attempts < self.max_attempts:
-                wait = result.seconds if result.seconds is not None else self.backoff(notification.attempts)
-                await uow.outbox.retry_later(notification.id, result.error, now + timedelta(seconds=wait))
+                wait = (
+                    result.seconds
+                    if result.seconds is not None
+                    else self.backoff(notification.attempts)
+                )
+                await uow.outbox.retry_later(
+                    notification.id, result.error, now + timedelta(seconds=wait)
+                )
                 stats.retried += 1
                 log.info("notification %s: %s; retry in %.0fs", notification.id, result.error, wait)
             else:

@@ -216,9 +216,7 @@ class SqlProductRepository:
 
     async def upsert_drafts(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
         now = _now()
-        categories = {
-            row.name: row for row in (await self.s.scalars(select(CategoryRow))).all()
-        }
+        categories = {row.name: row for row in (await self.s.scalars(select(CategoryRow))).all()}
         next_position = max((c.position for c in categories.values()), default=0)
         existing = {
             row.sku: row
@@ -261,8 +259,11 @@ class SqlProductRepository:
                 continue
             if draft.stock < row.reserved:
                 problems.append(
-                    (draft.line, f"stock {draft.stock} is below the {row.reserved} units "
-                     "reserved by unpaid orders")
+                    (
+                        draft.line,
+                        f"stock {draft.stock} is below the {row.reserved} units "
+                        "reserved by unpaid orders",
+                    )
                 )
                 continue
             if row.photo != draft.photo:
@@ -371,7 +372,9 @@ class SqlAddressRepository:
 
     async def count(self, customer_id: int) -> int:
         total = await self.s.scalar(
-            select(func.count()).select_from(AddressRow).where(AddressRow.customer_id == customer_id)
+            select(func.count())
+            .select_from(AddressRow)
+            .where(AddressRow.customer_id == customer_id)
         )
         return int(total or 0)
 
@@ -385,7 +388,9 @@ class SqlCheckoutRepository:
         if row is None:
             return None
         saved = await self.s.scalar(
-            select(func.count()).select_from(AddressRow).where(AddressRow.customer_id == customer_id)
+            select(func.count())
+            .select_from(AddressRow)
+            .where(AddressRow.customer_id == customer_id)
         )
         return Checkout(
             customer_id=row.customer_id,
@@ -515,7 +520,9 @@ class SqlOrderRepository:
         return (await self._entities([row]))[0] if row else None
 
     async def number_taken(self, number: str) -> bool:
-        return (await self.s.scalar(select(OrderRow.id).where(OrderRow.number == number))) is not None
+        return (
+            await self.s.scalar(select(OrderRow.id).where(OrderRow.number == number))
+        ) is not None
 
     async def list_for_customer(self, customer_id: int, page: Page) -> Paged[Order]:
         total = await self.s.scalar(
@@ -590,7 +597,9 @@ class SqlOutboxRepository:
         await self.s.flush()
         self.added += 1
 
-    async def claim_due(self, now: datetime, limit: int, lease_seconds: float) -> list[Notification]:
+    async def claim_due(
+        self, now: datetime, limit: int, lease_seconds: float
+    ) -> list[Notification]:
         free = or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now)
         due = and_(
             OutboxRow.sent_at.is_(None),
@@ -599,7 +608,11 @@ class SqlOutboxRepository:
             free,
         )
         ids = list(
-            (await self.s.scalars(select(OutboxRow.id).where(due).order_by(OutboxRow.id).limit(limit)))
+
+                await self.s.scalars(
+                    select(OutboxRow.id).where(due).order_by(OutboxRow.id).limit(limit)
+                )
+
         )
         if not ids:
             return []

@@ -31,7 +31,6 @@ NAMING = {
 }
 
 
-
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every engine (SQLite keeps them as naive UTC text)."""
 

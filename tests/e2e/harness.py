@@ -59,7 +59,9 @@ class BotUnderTest:
             await app.post_init(app)
         await app.start()
         assert app.updater is not None
-        await app.updater.start_polling(timeout=1, poll_interval=0, allowed_updates=Update.ALL_TYPES)
+        await app.updater.start_polling(
+            timeout=1, poll_interval=0, allowed_updates=Update.ALL_TYPES
+        )
         self.app = app
 
     async def stop(self) -> None:
@@ -164,7 +166,7 @@ class Person:
         raise LookupError(f"no visible button with {text!r}; chat:\n{self.transcript()}")
 
     async def tap(self, text: str, message: SimMessage | None = None) -> SimMessage:
-        """Press the inline button whose label contains `text` (on the newest message showing it)."""
+        """Press the inline button whose label contains `text` (newest message showing it)."""
         target = message or self.find(text)
         update = await self.sim.tap(target, text, exact=False)
         self.last_query = update["callback_query"]["id"]

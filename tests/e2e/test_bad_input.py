@@ -23,7 +23,9 @@ async def reach_review(alice: Person) -> None:
     await alice.tap("Cash on delivery")
 
 
-async def test_quantities_outside_1_to_99_or_above_stock_are_refused(bot: BotUnderTest, alice: Person) -> None:
+async def test_quantities_outside_1_to_99_or_above_stock_are_refused(
+    bot: BotUnderTest, alice: Person
+) -> None:
     await alice.say("/start")
     pid = await product_id(bot, "TEA-PUER-357")  # 8 in stock
     for qty, expected in ((0, "from 1 to 99"), (100, "from 1 to 99"), (9, "only 8 of")):
@@ -38,7 +40,9 @@ async def test_quantities_outside_1_to_99_or_above_stock_are_refused(bot: BotUnd
     assert db.bad_requests(bot) == []
 
 
-async def test_a_bad_address_or_phone_is_asked_again_and_nothing_moves(bot: BotUnderTest, alice: Person) -> None:
+async def test_a_bad_address_or_phone_is_asked_again_and_nothing_moves(
+    bot: BotUnderTest, alice: Person
+) -> None:
     await fill_cart(alice)
     await alice.tap("Cart")
     await alice.tap("Checkout")
@@ -76,7 +80,9 @@ async def test_text_where_a_button_is_expected_re_asks(bot: BotUnderTest, alice:
     assert "placed" in placed.text
 
 
-async def test_a_second_tap_on_confirm_places_exactly_one_order(bot: BotUnderTest, alice: Person) -> None:
+async def test_a_second_tap_on_confirm_places_exactly_one_order(
+    bot: BotUnderTest, alice: Person
+) -> None:
     await reach_review(alice)
     review = alice.screen
     data = review.callback_data("✅ Confirm order")
@@ -91,7 +97,9 @@ async def test_a_second_tap_on_confirm_places_exactly_one_order(bot: BotUnderTes
     assert (await db.product(bot, "TEA-GREEN-100")).reserved == 2
 
 
-async def test_stock_running_out_before_confirmation_places_nothing(bot: BotUnderTest, alice: Person, bob: Person) -> None:
+async def test_stock_running_out_before_confirmation_places_nothing(
+    bot: BotUnderTest, alice: Person, bob: Person
+) -> None:
     await reach_review(alice)
     await db.set_product(bot, "TEA-GREEN-100", stock=1)
     cart = await alice.tap("Confirm order")
@@ -103,7 +111,9 @@ async def test_stock_running_out_before_confirmation_places_nothing(bot: BotUnde
     assert (await db.product(bot, "TEA-BLACK-100")).reserved == 0, "no partial reservation"
 
 
-async def test_stale_buttons_get_a_clear_answer_and_change_nothing(bot: BotUnderTest, alice: Person) -> None:
+async def test_stale_buttons_get_a_clear_answer_and_change_nothing(
+    bot: BotUnderTest, alice: Person
+) -> None:
     await fill_cart(alice)
     # Product deleted after its card was shown.
     await alice.tap("Back")
@@ -155,7 +165,9 @@ async def test_forged_callback_data_is_refused(bot: BotUnderTest, alice: Person)
     assert await db.orders(bot) == []
 
 
-async def test_another_customers_order_is_not_found(bot: BotUnderTest, alice: Person, bob: Person) -> None:
+async def test_another_customers_order_is_not_found(
+    bot: BotUnderTest, alice: Person, bob: Person
+) -> None:
     await reach_review(alice)
     placed = await alice.tap("Confirm order")
     number = NUMBER.search(placed.text).group(0)
@@ -169,7 +181,9 @@ async def test_another_customers_order_is_not_found(bot: BotUnderTest, alice: Pe
     assert number not in "".join(bob.texts())
 
 
-async def test_unknown_commands_and_other_messages_get_a_friendly_reply(bot: BotUnderTest, alice: Person) -> None:
+async def test_unknown_commands_and_other_messages_get_a_friendly_reply(
+    bot: BotUnderTest, alice: Person
+) -> None:
     reply = await alice.say("/frobnicate")
     assert "don't know that command" in reply.text
     photo = await alice.send_photo()

@@ -84,8 +84,13 @@ async def test_customer_orders_two_items_and_finds_the_order_in_my_orders(
 
     review = await alice.tap("Cash on delivery")
     assert "Please check your order" in review.text
-    for expected in ("Longjing Green Tea 100 g × 2 — $25.00", "Subtotal: $36.00",
-                     "Shipping: $5.00", "Total: $41.00", "Cash on delivery"):
+    for expected in (
+        "Longjing Green Tea 100 g × 2 — $25.00",
+        "Subtotal: $36.00",
+        "Shipping: $5.00",
+        "Total: $41.00",
+        "Cash on delivery",
+    ):
         assert expected in review.text
 
     placed = await alice.tap("Confirm order")
@@ -100,7 +105,9 @@ async def test_customer_orders_two_items_and_finds_the_order_in_my_orders(
     assert (order.recipient, order.phone) == ("Alice Smith", "+12025550143")
     lines = await db.order_lines(bot, order.id)
     assert sorted((line.sku, line.quantity, line.unit_price_minor) for line in lines) == [
-        ("TEA-BLACK-100", 1, 1100), ("TEA-GREEN-100", 2, 1250)]
+        ("TEA-BLACK-100", 1, 1100),
+        ("TEA-GREEN-100", 2, 1250),
+    ]
     assert (await db.product(bot, "TEA-GREEN-100")).reserved == 2
     assert (await db.product(bot, "TEA-BLACK-100")).reserved == 1
     assert await db.cart_lines(bot, alice.id) == []
@@ -145,7 +152,11 @@ async def test_customer_cancels_an_unpaid_order_and_its_stock_is_released(
     assert (await db.product(bot, "TEA-BLACK-100")).reserved == 0
     events = await db.order_events(bot, order.id)
     assert [(e.type, e.from_status, e.to_status, e.actor) for e in events][-1] == (
-        "cancelled", "pending_payment", "cancelled", f"customer:{alice.id}")
+        "cancelled",
+        "pending_payment",
+        "cancelled",
+        f"customer:{alice.id}",
+    )
 
     await bot.outbox_drained()
     assert f"Order {number}" in bot.api.chat(ADMIN_CHAT).last_bot_message().text
@@ -184,7 +195,9 @@ async def test_second_order_offers_the_saved_address_and_back_goes_one_step(
     assert db.bad_requests(bot) == []
 
 
-async def test_restarting_the_bot_mid_checkout_loses_nothing(bot: BotUnderTest, alice: Person) -> None:
+async def test_restarting_the_bot_mid_checkout_loses_nothing(
+    bot: BotUnderTest, alice: Person
+) -> None:
     await fill_cart(alice)
     await alice.tap("Cart")
     await alice.tap("Checkout")
@@ -220,7 +233,9 @@ async def test_cart_edits_update_the_same_message(bot: BotUnderTest, alice: Pers
     assert await db.cart_lines(bot, alice.id) == []
 
 
-async def test_chinese_speaker_is_served_in_chinese_and_can_switch(bot: BotUnderTest, li: Person) -> None:
+async def test_chinese_speaker_is_served_in_chinese_and_can_switch(
+    bot: BotUnderTest, li: Person
+) -> None:
     welcome = await li.say("/start")
     assert "欢迎光临" in welcome.text and "李雷" in welcome.text
     assert welcome.buttons[0] == ["🛍 商品目录", "🛒 购物车"]
@@ -231,7 +246,9 @@ async def test_chinese_speaker_is_served_in_chinese_and_can_switch(bot: BotUnder
     assert "Welcome to" in again.text
 
 
-async def test_commands_are_registered_with_descriptions_in_both_languages(bot: BotUnderTest) -> None:
+async def test_commands_are_registered_with_descriptions_in_both_languages(
+    bot: BotUnderTest,
+) -> None:
     english = [v for (scope, code), v in bot.api.commands.items() if code == ""]
     chinese = [v for (scope, code), v in bot.api.commands.items() if code == "zh"]
     assert english and chinese
