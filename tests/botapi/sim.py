@@ -1,0 +1,564 @@
+"""The simulated world: users, chats, messages, files and what the user "sees"."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import secrets
+import struct
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .entities import find_entities
+
+if TYPE_CHECKING:
+    from .server import FakeBotApi
+
+logger = logging.getLogger(__name__)
+
+_ids = itertools.count(1)
+
+
+def now() -> int:
+    """Current unix time (Bot API dates are ints)."""
+    return int(time.time())
+
+
+def unique_token(prefix: str = "", size: int = 12) -> str:
+    """A random identifier in Telegram's URL-safe alphabet."""
+    return prefix + secrets.token_urlsafe(size)[:size]
+
+
+@dataclass
+class RequestRecord:
+    """One Bot API call as the server saw and answered it."""
+
+    method: str
+    params: dict[str, Any]
+    status: int
+    response: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def ok(self) -> bool:
+        """True for successful calls."""
+        return bool(self.response.get("ok"))
+
+    @property
+    def description(self) -> str | None:
+        """Telegram's error description (None on success)."""
+        return self.response.get("description") if not self.ok else None
+
+
+# --------------------------------------------------------------------------- files
+
+
+@dataclass
+class FileRecord:
+    """A file known to the server; ``file_id`` values round-trip through the API."""
+
+    file_id: str
+    file_unique_id: str
+    kind: str  # "photo" | "document"
+    data: bytes | None
+    url: str | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
+    width: int = 0
+    height: int = 0
+    file_path: str = ""
+
+    @property
+    def size(self) -> int:
+        """Size in bytes (0 for URL-only files)."""
+        return len(self.data) if self.data is not None else 0
+
+    def photo_size(self) -> dict[str, Any]:
+        """PhotoSize JSON."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "width": self.width,
+            "height": self.height,
+            "file_size": self.size,
+        }
+
+    def document(self) -> dict[str, Any]:
+        """Document JSON."""
+        doc: dict[str, Any] = {"file_id": self.file_id, "file_unique_id": self.file_unique_id}
+        if self.file_name:
+            doc["file_name"] = self.file_name
+        if self.mime_type:
+            doc["mime_type"] = self.mime_type
+        doc["file_size"] = self.size
+        return doc
+
+    def file(self) -> dict[str, Any]:
+        """File JSON for getFile."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": self.size,
+            "file_path": self.file_path,
+        }
+
+
+def image_info(data: bytes) -> tuple[str, int, int] | None:
+    """(format, width, height) for PNG/JPEG/GIF/WEBP/BMP data, None for non-images."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) >= 24:
+        width, height = struct.unpack(">II", data[16:24])
+        return "png", width, height
+    if data.startswith(b"GIF8") and len(data) >= 10:
+        width, height = struct.unpack("<HH", data[6:10])
+        return "gif", width, height
+    if data.startswith(b"BM") and len(data) >= 26:
+        width, height = struct.unpack("<ii", data[18:26])
+        return "bmp", abs(width), abs(height)
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp", 512, 512
+    if data.startswith(b"\xff\xd8\xff"):
+        i = 2
+        while i + 9 < len(data):
+            if data[i] != 0xFF:
+                i += 1
+                continue
+            marker = data[i + 1]
+            if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD):
+                height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+                return "jpeg", width, height
+            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+                i += 2
+                continue
+            (length,) = struct.unpack(">H", data[i + 2 : i + 4])
+            i += 2 + length
+        return "jpeg", 800, 600
+    return None
+
+
+# --------------------------------------------------------------------------- messages
+
+
+@dataclass
+class SimMessage:
+    """A message in a simulated chat, as the user would see it."""
+
+    message_id: int
+    chat_id: int
+    from_bot: bool
+    kind: str
+    date: int
+    text: str | None = None
+    caption: str | None = None
+    html: str | None = None
+    parse_mode: str | None = None
+    entities: list[dict[str, Any]] = field(default_factory=list)
+    reply_markup: dict[str, Any] | None = None
+    reply_markup_kind: str | None = None
+    photo: list[dict[str, Any]] = field(default_factory=list)
+    document: dict[str, Any] | None = None
+    invoice: dict[str, Any] | None = None
+    edits: int = 0
+    history: list[str | None] = field(default_factory=list)
+    edit_date: int | None = None
+    deleted: bool = False
+    sender_id: int | None = None
+    reply_to: SimMessage | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    chat: SimChat | None = field(default=None, repr=False, compare=False)
+
+    # ---- convenience for tests
+    @property
+    def photo_file_id(self) -> str | None:
+        """file_id of the largest photo size (None if not a photo)."""
+        return self.photo[-1]["file_id"] if self.photo else None
+
+    @property
+    def body(self) -> str | None:
+        """Text for text messages, caption for media."""
+        return self.text if self.text is not None else self.caption
+
+    @property
+    def inline_keyboard(self) -> list[list[dict[str, Any]]]:
+        """Inline keyboard rows ([] if none)."""
+        if self.reply_markup_kind != "inline_keyboard" or not self.reply_markup:
+            return []
+        return self.reply_markup["inline_keyboard"]
+
+    @property
+    def buttons(self) -> list[list[str]]:
+        """Inline button texts by row ([] if no inline keyboard)."""
+        return [[b["text"] for b in row] for row in self.inline_keyboard]
+
+    def button(self, text: str, exact: bool = True) -> dict[str, Any]:
+        """The inline button with this text (contains it when exact=False); LookupError if none."""
+        for row in self.inline_keyboard:
+            for b in row:
+                if b["text"] == text or (not exact and text in b["text"]):
+                    return b
+        raise LookupError(
+            f"no inline button {text!r} in message {self.message_id}; available: {self.buttons}"
+        )
+
+    def callback_data(self, text: str) -> str:
+        """callback_data of the button with this text."""
+        data = self.button(text).get("callback_data")
+        if data is None:
+            raise LookupError(f"button {text!r} has no callback_data")
+        return data
+
+    @property
+    def reply_keyboard(self) -> list[list[dict[str, Any]]] | None:
+        """ReplyKeyboardMarkup rows (None if the message has no reply keyboard)."""
+        if self.reply_markup_kind != "keyboard" or not self.reply_markup:
+            return None
+        return self.reply_markup["keyboard"]
+
+    # ---- Bot API JSON
+    def to_dict(self, *, with_reply: bool = True) -> dict[str, Any]:
+        """The Message object as the Bot API returns it."""
+        assert self.chat is not None
+        api = self.chat.api
+        msg: dict[str, Any] = {"message_id": self.message_id}
+        if self.from_bot:
+            msg["from"] = api.bot_user()
+        elif self.sender_id is not None:
+            msg["from"] = api.users[self.sender_id].to_dict()
+        msg["chat"] = self.chat.to_dict()
+        msg["date"] = self.date
+        if self.edit_date:
+            msg["edit_date"] = self.edit_date
+        if with_reply and self.reply_to is not None:
+            msg["reply_to_message"] = self.reply_to.to_dict(with_reply=False)
+        msg.update({k: v for k, v in self.extra.items() if not k.startswith("_")})
+        if self.kind == "text":
+            msg["text"] = self.text or ""
+            if self.entities:
+                msg["entities"] = self.entities
+        elif self.kind in ("photo", "document"):
+            if self.kind == "photo":
+                msg["photo"] = self.photo
+            else:
+                msg["document"] = self.document
+            if self.caption:
+                msg["caption"] = self.caption
+                if self.entities:
+                    msg["caption_entities"] = self.entities
+        elif self.kind == "invoice":
+            msg["invoice"] = self.invoice
+        if self.reply_markup_kind == "inline_keyboard" and self.reply_markup:
+            msg["reply_markup"] = self.reply_markup
+        return msg
+
+
+# --------------------------------------------------------------------------- chats
+
+
+class SimChat:
+    """A private chat or supergroup with its visible message list."""
+
+    def __init__(
+        self,
+        api: FakeBotApi,
+        chat_id: int,
+        chat_type: str,
+        title: str | None = None,
+        user: SimUser | None = None,
+    ) -> None:
+        self.api = api
+        self.id = chat_id
+        self.type = chat_type
+        self.title = title
+        self.user = user
+        self.all_messages: dict[int, SimMessage] = {}
+        self.actions: list[str] = []
+        self.member_status: dict[int, str] = {}
+        self.default_member_status = "administrator"
+        self._next_message_id = 1
+
+    def __repr__(self) -> str:
+        return f"SimChat(id={self.id}, type={self.type!r}, messages={len(self.messages)})"
+
+    def next_message_id(self) -> int:
+        """Allocate the next message id (user and bot messages share the sequence)."""
+        value = self._next_message_id
+        self._next_message_id += 1
+        return value
+
+    @property
+    def messages(self) -> list[SimMessage]:
+        """Visible messages in order (deleted ones removed)."""
+        return [m for m in self.all_messages.values() if not m.deleted]
+
+    def bot_messages(self) -> list[SimMessage]:
+        """Visible messages sent by the bot."""
+        return [m for m in self.messages if m.from_bot]
+
+    def last_bot_message(self) -> SimMessage | None:
+        """The newest visible bot message or None."""
+        bot = self.bot_messages()
+        return bot[-1] if bot else None
+
+    def message(self, message_id: int) -> SimMessage | None:
+        """A visible message by id."""
+        msg = self.all_messages.get(message_id)
+        return msg if msg is not None and not msg.deleted else None
+
+    def set_member_status(self, user_id: int, status: str) -> None:
+        """getChatMember answer for a user in a group (default "administrator")."""
+        self.member_status[user_id] = status
+
+    def add_message(self, msg: SimMessage) -> SimMessage:
+        """Attach a message to the chat."""
+        msg.chat = self
+        self.all_messages[msg.message_id] = msg
+        return msg
+
+    def to_dict(self) -> dict[str, Any]:
+        """Chat JSON."""
+        if self.type == "private" and self.user is not None:
+            chat: dict[str, Any] = {"id": self.id, "type": "private"}
+            chat["first_name"] = self.user.first_name
+            if self.user.last_name:
+                chat["last_name"] = self.user.last_name
+            if self.user.username:
+                chat["username"] = self.user.username
+            return chat
+        return {"id": self.id, "type": self.type, "title": self.title or ""}
+
+
+# --------------------------------------------------------------------------- users
+
+
+class SimUser:
+    """A Telegram user driving the bot; every action queues a real Update."""
+
+    def __init__(
+        self,
+        api: FakeBotApi,
+        user_id: int,
+        first_name: str,
+        *,
+        language_code: str | None = "en",
+        username: str | None = None,
+        last_name: str | None = None,
+        started: bool = True,
+    ) -> None:
+        self.api = api
+        self.id = user_id
+        self.first_name = first_name
+        self.last_name = last_name
+        self.username = username
+        self.language_code = language_code
+        self.blocked = False
+        self.started = started
+
+    def __repr__(self) -> str:
+        return f"SimUser(id={self.id}, first_name={self.first_name!r})"
+
+    def to_dict(self) -> dict[str, Any]:
+        """User JSON."""
+        user: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
+        if self.last_name:
+            user["last_name"] = self.last_name
+        if self.username:
+            user["username"] = self.username
+        if self.language_code:
+            user["language_code"] = self.language_code
+        return user
+
+    @property
+    def chat(self) -> SimChat:
+        """The private chat with the bot."""
+        return self.api.chat(self.id)
+
+    # ---- sending
+    def _target(self, chat_id: int | None) -> SimChat:
+        chat = self.api.chat(self.id if chat_id is None else chat_id)
+        if chat.type == "private":
+            self.started = True
+        return chat
+
+    def _user_message(self, chat: SimChat, kind: str, **fields: Any) -> SimMessage:
+        msg = SimMessage(
+            message_id=chat.next_message_id(),
+            chat_id=chat.id,
+            from_bot=False,
+            kind=kind,
+            date=now(),
+            sender_id=self.id,
+            **fields,
+        )
+        return chat.add_message(msg)
+
+    async def _emit(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
+        update = self.api.enqueue_update(kind, payload)
+        await asyncio.sleep(0)
+        return update
+
+    async def send_text(self, text: str, chat_id: int | None = None) -> dict[str, Any]:
+        """Send a text message (commands get bot_command entities); returns the Update."""
+        chat = self._target(chat_id)
+        msg = self._user_message(chat, "text", text=text, entities=find_entities(text))
+        return await self._emit("message", msg.to_dict())
+
+    async def send_contact(
+        self,
+        phone_number: str = "+8613800138000",
+        first_name: str | None = None,
+        user_id: int | None = None,
+        last_name: str | None = None,
+        chat_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Share a contact (by default: your own, as the request_contact button does)."""
+        chat = self._target(chat_id)
+        contact: dict[str, Any] = {
+            "phone_number": phone_number,
+            "first_name": first_name or self.first_name,
+            "user_id": self.id if user_id is None else user_id,
+        }
+        if last_name or (first_name is None and self.last_name):
+            contact["last_name"] = last_name or self.last_name
+        msg = self._user_message(chat, "contact", extra={"contact": contact})
+        return await self._emit("message", msg.to_dict())
+
+    async def send_photo(
+        self, data: bytes = b"", caption: str | None = None, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """Send a photo; the update carries photo sizes whose file_ids work with getFile."""
+        chat = self._target(chat_id)
+        sizes = self.api.store_photo(data)
+        msg = self._user_message(
+            chat,
+            "photo",
+            caption=caption,
+            photo=sizes,
+            entities=find_entities(caption) if caption else [],
+        )
+        return await self._emit("message", msg.to_dict())
+
+    async def send_document(
+        self,
+        data: bytes = b"",
+        file_name: str = "file.bin",
+        mime_type: str = "application/octet-stream",
+        caption: str | None = None,
+        chat_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Send a document (stored so getFile/download work)."""
+        chat = self._target(chat_id)
+        record = self.api.store_document(data, file_name, mime_type)
+        msg = self._user_message(
+            chat,
+            "document",
+            caption=caption,
+            document=record.document(),
+            entities=find_entities(caption) if caption else [],
+        )
+        return await self._emit("message", msg.to_dict())
+
+    # ---- buttons
+    def _find_message(self, message: SimMessage | int, chat_id: int | None) -> SimMessage:
+        if isinstance(message, SimMessage):
+            chat = self.api.chat(message.chat_id)
+            found = chat.message(message.message_id)
+        else:
+            chat = self.api.chat(self.id if chat_id is None else chat_id)
+            found = chat.message(message)
+        if found is None:
+            raise LookupError(f"message {message!r} is not visible in chat {chat.id}")
+        return found
+
+    async def tap(
+        self,
+        message: SimMessage | int,
+        text: str,
+        *,
+        exact: bool = True,
+        chat_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Press the inline button with this text in the message's CURRENT keyboard."""
+        msg = self._find_message(message, chat_id)
+        button = msg.button(text, exact=exact)
+        if "callback_data" not in button:
+            raise LookupError(f"button {button['text']!r} is not a callback button: {button}")
+        return await self._callback(msg, button["callback_data"])
+
+    async def tap_data(
+        self, message: SimMessage | int, data: str, *, chat_id: int | None = None
+    ) -> dict[str, Any]:
+        """Send a callback_query with arbitrary data (forged/stale buttons)."""
+        return await self._callback(self._find_message(message, chat_id), data)
+
+    async def _callback(self, msg: SimMessage, data: str) -> dict[str, Any]:
+        query_id = self.api.new_callback_query(self.id)
+        payload = {
+            "id": query_id,
+            "from": self.to_dict(),
+            "message": msg.to_dict(),
+            "chat_instance": str(abs(hash((self.id, msg.chat_id))) % 10**18),
+            "data": data,
+        }
+        return await self._emit("callback_query", payload)
+
+    # ---- payments
+    async def pre_checkout(
+        self,
+        invoice: SimMessage | int | str,
+        total_amount: int | None = None,
+        currency: str | None = None,
+    ) -> dict[str, Any]:
+        """Start checkout of an invoice (message, message id or payload); returns the Update."""
+        info = self.api.resolve_invoice(self, invoice)
+        query_id = self.api.new_pre_checkout_query(self.id)
+        payload = {
+            "id": query_id,
+            "from": self.to_dict(),
+            "currency": currency or info["currency"],
+            "total_amount": info["total_amount"] if total_amount is None else total_amount,
+            "invoice_payload": info["payload"],
+        }
+        return await self._emit("pre_checkout_query", payload)
+
+    async def successful_payment(
+        self,
+        invoice: SimMessage | int | str,
+        telegram_payment_charge_id: str | None = None,
+        provider_payment_charge_id: str | None = None,
+        total_amount: int | None = None,
+        currency: str | None = None,
+        payload: str | None = None,
+    ) -> dict[str, Any]:
+        """Complete a payment: a message with successful_payment in the private chat."""
+        info = self.api.resolve_invoice(self, invoice)
+        currency = currency or info["currency"]
+        amount = info["total_amount"] if total_amount is None else total_amount
+        charge_id = telegram_payment_charge_id or unique_token(
+            "stxtest" if currency == "XTR" else "tgtest", 24
+        )
+        provider_id = provider_payment_charge_id
+        if provider_id is None:
+            provider_id = "" if currency == "XTR" else unique_token("prov_", 16)
+        payment = {
+            "currency": currency,
+            "total_amount": amount,
+            "invoice_payload": info["payload"] if payload is None else payload,
+            "telegram_payment_charge_id": charge_id,
+            "provider_payment_charge_id": provider_id,
+        }
+        self.api.record_charge(self.id, payment)
+        chat = self._target(None)
+        msg = self._user_message(chat, "successful_payment", extra={"successful_payment": payment})
+        return await self._emit("message", msg.to_dict())
+
+    # ---- blocking
+    def block(self) -> dict[str, Any]:
+        """Block the bot: sends now fail with 403; queues my_chat_member (kicked)."""
+        self.blocked = True
+        return self.api.enqueue_my_chat_member(self, "member", "kicked")
+
+    def unblock(self) -> dict[str, Any]:
+        """Unblock the bot; queues my_chat_member (member)."""
+        self.blocked = False
+        return self.api.enqueue_my_chat_member(self, "kicked", "member")
