@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 MAX_BYTES = 64
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
-_NUMBER = re.compile(r"^[0-9A-Z]{4}-[0-9A-Z]{4}$")
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,16}")
+_NUMBER = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}")
 _REGISTRY: dict[str, type[Callback]] = {}
 C = TypeVar("C", bound="Callback")
 
@@ -42,15 +42,15 @@ class Callback:
 
 def _convert(kind: Any, raw: str) -> Any:
     if kind in (int, "int"):
-        if not re.fullmatch(r"-?\d{1,12}", raw):
+        if not re.fullmatch(r"-?[0-9]{1,12}", raw):
             raise ValueError(raw)
         return int(raw)
     if kind in ("Token", Token):
-        if not _TOKEN.match(raw):
+        if not _TOKEN.fullmatch(raw):
             raise ValueError(raw)
         return raw
     if kind in ("OrderNo", OrderNo):
-        if not _NUMBER.match(raw):
+        if not _NUMBER.fullmatch(raw):
             raise ValueError(raw)
         return raw
     if kind in (str, "str"):

@@ -22,11 +22,12 @@ from domain.errors import (
     NotFoundError,
     NotInCartError,
     OutOfStockError,
+    PriceChangedError,
     ProductUnavailableError,
     StaleCheckoutError,
 )
 from domain.model import Customer, Language
-from domain.services import CheckoutView, Shop
+from domain.services import CartChange, CheckoutView, Shop
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
@@ -261,11 +262,20 @@ async def on_product_list(update: Update, context: Context, data: cb.ProductList
 
 
 async def _card(
-    update: Update, context: Context, product_id: int, qty: int, category_id: int, page: int
+    update: Update,
+    context: Context,
+    product_id: int,
+    qty: int,
+    category_id: int,
+    page: int,
+    known: CartChange | None = None,
 ) -> None:
     d = deps(context)
-    product = await d.shop.product(product_id)
-    cart = await d.shop.cart(me(context).id)
+    if known is not None and known.product is not None:
+        product, cart = known.product, known.cart  # just loaded by the use case
+    else:
+        product = await d.shop.product(product_id)
+        cart = await d.shop.cart(me(context).id)
     await show(
         update,
         context,
@@ -313,7 +323,7 @@ async def on_add(update: Update, context: Context, data: cb.AddToCart) -> str | 
         await _card(update, context, data.product_id, 1, data.category_id, data.page)
         raise
     assert change.product is not None
-    await _card(update, context, data.product_id, 1, data.category_id, data.page)
+    await _card(update, context, data.product_id, 1, data.category_id, data.page, change)
     return d.texts(
         lang(context),
         "cart.added",
@@ -500,7 +510,7 @@ async def on_confirm(update: Update, context: Context, data: cb.Confirm) -> str 
     except (OutOfStockError, ProductUnavailableError) as error:
         await _show_cart(update, context, d.views.error(lang(context), error))
         raise
-    except StaleCheckoutError:
+    except (StaleCheckoutError, PriceChangedError):
         current = await d.shop.current_checkout(me(context).id)
         if current is not None:
             await _present_step(update, context, current, from_text=False)

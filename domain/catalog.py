@@ -96,10 +96,11 @@ def parse_catalog(
         photo = row.get("photo") or None
         if photo and not photo.startswith(("http://", "https://")) and not photo_ok(photo):
             errors.append(f"photo file not found: {photo}")
+        if sku and sku not in seen:
+            seen[sku] = line
         if errors:
             problems.append((line, "; ".join(errors)))
             continue
-        seen[sku] = line
         drafts.append(
             ProductDraft(
                 sku=sku,

@@ -80,6 +80,7 @@ class CheckoutDraft:
     address_text: str | None = None
     payment_method: PaymentMethod | None = None
     new_address: bool = False
+    quoted_subtotal: int | None = None  # minor units shown on the review screen
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for storage."""
@@ -90,6 +91,7 @@ class CheckoutDraft:
             "address_text": self.address_text,
             "payment_method": str(self.payment_method) if self.payment_method else None,
             "new_address": self.new_address,
+            "quoted_subtotal": self.quoted_subtotal,
         }
 
     @classmethod
@@ -104,6 +106,7 @@ class CheckoutDraft:
             address_text=data.get("address_text"),
             payment_method=PaymentMethod(method) if method else None,
             new_address=bool(data.get("new_address")),
+            quoted_subtotal=data.get("quoted_subtotal"),
         )
 
 

@@ -65,6 +65,12 @@ class StaleCheckoutError(DomainError):
     key = "error.stale_checkout"
 
 
+class PriceChangedError(DomainError):
+    """The cart's total changed after the customer reviewed it (params: total)."""
+
+    key = "error.prices_changed"
+
+
 class IllegalTransitionError(DomainError):
     """The order (or request) cannot take that step from its current state."""
 

@@ -35,7 +35,7 @@ def is_known_currency(currency: str) -> bool:
     return get_currency_name(code, locale="en") != code
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class Money:
     """An exact amount in minor units of one currency."""
 
@@ -84,3 +84,19 @@ class Money:
         return Money(self.amount * factor, self.currency)
 
     __rmul__ = __mul__
+
+    def __lt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount < other.amount
+
+    def __le__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount <= other.amount
+
+    def __gt__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount > other.amount
+
+    def __ge__(self, other: Money) -> bool:
+        self._same(other)
+        return self.amount >= other.amount

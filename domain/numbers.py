@@ -9,7 +9,7 @@ from collections.abc import Callable
 # Crockford's base32: no I, L, O or U, so numbers survive being read over the phone.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _LENGTH = 8
-_VALID = re.compile(rf"^[{ALPHABET}]{{{_LENGTH}}}$")
+_VALID = re.compile(rf"[{ALPHABET}]{{{_LENGTH}}}")
 
 NumberSource = Callable[[], str]
 
@@ -23,7 +23,7 @@ def new_order_number(choice: Callable[[str], str] = secrets.choice) -> str:
 def normalize_order_number(text: str) -> str | None:
     """Accept what people type (lower case, no dash, O for 0, I/L for 1); None if invalid."""
     cleaned = text.strip().upper().replace("-", "").replace(" ", "")
-    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
-    if not _VALID.match(cleaned):
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
+    if not _VALID.fullmatch(cleaned):
         return None
     return f"{cleaned[:4]}-{cleaned[4:]}"

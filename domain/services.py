@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 
 from domain import checkout as co
 from domain import lifecycle
@@ -19,6 +21,7 @@ from domain.errors import (
     NotFoundError,
     NotInCartError,
     OutOfStockError,
+    PriceChangedError,
     ProductUnavailableError,
     StaleCheckoutError,
 )
@@ -43,6 +46,8 @@ from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.validation import check_address, check_phone, check_quantity, check_recipient
 
 log = logging.getLogger(__name__)
+CUSTOMER_CACHE_TTL = timedelta(seconds=60)
+CUSTOMER_CACHE_SIZE = 10_000
 
 
 @dataclass(frozen=True)
@@ -120,15 +125,24 @@ class Shop:
         self.config = config
         self._order_numbers = order_numbers
         self._tokens = tokens
+        # Who was seen recently, so most updates need no database round trip just to say hello.
+        self._seen: OrderedDict[int, tuple[Customer, datetime]] = OrderedDict()
 
     # -- customers -----------------------------------------------------------------------
 
     async def touch_customer(
         self, customer_id: int, first_name: str, username: str | None, language_code: str | None
     ) -> Customer:
-        """Record who is talking to the shop; writes only when something changed."""
-        async with self._uow(readonly=True) as uow:
-            known = await uow.customers.get(customer_id)
+        """Record who is talking to the shop; writes only when something changed.
+        Recently seen customers come from memory (for at most a minute, so a language chosen
+        through another bot process shows up soon)."""
+        now = self._clock.now()
+        cached = self._seen.get(customer_id)
+        if cached is not None and now - cached[1] < CUSTOMER_CACHE_TTL:
+            known: Customer | None = cached[0]
+        else:
+            async with self._uow(readonly=True) as uow:
+                known = await uow.customers.get(customer_id)
         if (
             known is not None
             and known.first_name == first_name
@@ -136,7 +150,9 @@ class Shop:
             and known.language_code == language_code
             and known.reachable
         ):
-            return known
+            if cached is None or cached[0] is not known:
+                self._remember(known, now)
+            return replace(known)
         customer = Customer(
             id=customer_id,
             first_name=first_name,
@@ -148,7 +164,14 @@ class Shop:
         async with self._uow() as uow:
             await uow.customers.upsert(customer)
             await uow.commit()
-        return customer
+        self._remember(customer, now)
+        return replace(customer)
+
+    def _remember(self, customer: Customer, at: datetime) -> None:
+        self._seen[customer.id] = (replace(customer), at)
+        self._seen.move_to_end(customer.id)
+        while len(self._seen) > CUSTOMER_CACHE_SIZE:
+            self._seen.popitem(last=False)
 
     async def set_language(self, customer_id: int, language: Language) -> Customer:
         """Remember the customer's language choice."""
@@ -159,6 +182,7 @@ class Shop:
             await uow.customers.set_language(customer_id, language.value)
             await uow.commit()
         customer.language = language
+        self._remember(customer, self._clock.now())
         return customer
 
     # -- catalog -------------------------------------------------------------------------
@@ -398,8 +422,10 @@ class Shop:
         if chosen not in self.config.payment_methods:
             raise StaleCheckoutError()
 
-        def apply(checkout: Checkout, _: UnitOfWork) -> None:
+        async def apply(checkout: Checkout, uow: UnitOfWork) -> None:
             checkout.draft.payment_method = chosen
+            cart = await uow.carts.get(customer_id)
+            checkout.draft.quoted_subtotal = cart.subtotal(self.config.currency).amount
 
         return await self._step(customer_id, token, "choose_payment", apply)
 
@@ -445,6 +471,14 @@ class Shop:
             cart = await uow.carts.get(customer_id)
             if cart.empty:
                 raise CartEmptyError()
+            subtotal = cart.subtotal(self.config.currency)
+            if draft.quoted_subtotal is not None and subtotal.amount != draft.quoted_subtotal:
+                # Never charge a total the customer has not seen: re-quote and ask again.
+                draft.quoted_subtotal = subtotal.amount
+                checkout.updated_at = now
+                await uow.checkouts.save(checkout)
+                await uow.commit()
+                raise PriceChangedError(total=money_param(subtotal + self.config.shipping_fee))
             for line in cart.lines:
                 product = line.product
                 if not product.active:

@@ -16,13 +16,17 @@ _SPACES = re.compile(r"\s+")
 
 
 def _clean(text: str | None) -> str:
-    text = "".join(ch for ch in (text or "") if unicodedata.category(ch)[0] != "C" or ch == "\n")
+    text = "".join(ch for ch in (text or "") if unicodedata.category(ch)[0] != "C" or ch.isspace())
     return _SPACES.sub(" ", text).strip()
 
 
 def check_quantity(quantity: int) -> int:
     """A quantity must be a whole number from 1 to 99."""
-    if not isinstance(quantity, int) or not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
+    if (
+        isinstance(quantity, bool)
+        or not isinstance(quantity, int)
+        or not MIN_QUANTITY <= quantity <= MAX_QUANTITY
+    ):
         raise InvalidQuantityError(min=MIN_QUANTITY, max=MAX_QUANTITY)
     return quantity
 

@@ -3,6 +3,7 @@ BEGIN IMMEDIATE for write transactions; PostgreSQL runs the same code."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from types import TracebackType
@@ -80,6 +81,11 @@ class Database:
         self.engine = create_engine(url, echo=echo)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.on_outbox = on_outbox
+        # SQLite has one writer at a time. Queueing this process's writers on an asyncio lock
+        # hands the write lock over at once instead of leaving SQLite's busy handler to sleep
+        # and retry; busy_timeout still covers writers in other processes.
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if is_sqlite(url) else None
+        self._writer: asyncio.Task[object] | None = None
 
     def uow(self, *, readonly: bool = False) -> SqlUnitOfWork:
         """A new unit of work (use it with `async with`)."""
@@ -101,11 +107,21 @@ class SqlUnitOfWork:
         self.session: AsyncSession
 
     async def __aenter__(self) -> Self:
+        self._locked = False
+        lock = self._db.write_lock
+        if lock is not None and not self._readonly:
+            task = asyncio.current_task()
+            if lock.locked() and self._db._writer is task:
+                raise RuntimeError("nested write unit of work in one task would deadlock")
+            await lock.acquire()
+            self._db._writer = task
+            self._locked = True
         self.session = self._db.sessions()
         try:
             await self.session.connection(execution_options={_READONLY: self._readonly})
         except BaseException:
             await self.session.close()
+            self._unlock()
             raise
         self.customers = SqlCustomerRepository(self.session)
         self.products = SqlProductRepository(self.session)
@@ -125,7 +141,17 @@ class SqlUnitOfWork:
         try:
             await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                self._unlock()
+
+    def _unlock(self) -> None:
+        if self._locked:
+            self._locked = False
+            self._db._writer = None
+            assert self._db.write_lock is not None
+            self._db.write_lock.release()
 
     async def commit(self) -> None:
         """Make the work permanent; then wake the outbox dispatcher if messages were queued."""

@@ -204,3 +204,19 @@ async def test_cancel_from_a_typed_step_keeps_the_cart(bot: BotUnderTest, alice:
     assert "Checkout cancelled" in alice.messages[-2].text
     assert len(await db.cart_lines(bot, alice.id)) == 2
     assert (await db.checkout(bot, alice.id)).step == "abandoned"
+
+
+async def test_a_price_change_after_review_is_shown_before_anything_is_charged(
+    bot: BotUnderTest, alice: Person
+) -> None:
+    await reach_review(alice)
+    await db.set_product(bot, "TEA-GREEN-100", price_minor=1300)
+    review = await alice.tap("Confirm order")
+    assert alice.answer["show_alert"] is True
+    assert "The new total is $42.00" in alice.answer["text"]
+    assert "Total: $42.00" in review.text and "Please check your order" in review.text
+    assert await db.orders(bot, alice.id) == []
+    placed = await alice.tap("Confirm order")
+    assert "placed" in placed.text
+    [order] = await db.orders(bot, alice.id)
+    assert order.total_minor == 4200

@@ -1,0 +1,495 @@
+"""In-memory fakes of the domain's ports (domain/ports.py), so service tests need no database.
+
+All state lives in one `FakeStore`. A `FakeUnitOfWork` snapshots the store when it opens and
+puts the snapshot back when it closes without a commit, so uncommitted work is discarded as in
+a real transaction. Repositories hand out and keep copies: a change a service makes to an
+entity reaches the store only through a repository call, as with the SQLAlchemy repositories.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+
+from domain import ports
+from domain.catalog import ProductDraft
+from domain.checkout import Checkout
+from domain.errors import DuplicateError
+from domain.model import (
+    Address,
+    Cart,
+    CartLine,
+    Category,
+    Customer,
+    Language,
+    Notification,
+    Order,
+    OrderEvent,
+    Page,
+    Paged,
+    Product,
+)
+from domain.money import Money
+
+
+@dataclass
+class OutboxEntry:
+    """One outbox row as the SQL table keeps it."""
+
+    notification: Notification
+    created_at: datetime
+    next_attempt_at: datetime
+    attempts: int = 0
+    claimed_until: datetime | None = None
+    sent_at: datetime | None = None
+    failed_at: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass
+class FakeStore:
+    """Everything the fake database holds."""
+
+    customers: dict[int, Customer] = field(default_factory=dict)
+    categories: dict[int, Category] = field(default_factory=dict)
+    products: dict[int, Product] = field(default_factory=dict)
+    # customer id -> product id -> quantity, in the order the lines were added
+    cart_lines: dict[int, dict[int, int]] = field(default_factory=dict)
+    addresses: dict[int, Address] = field(default_factory=dict)
+    checkouts: dict[int, Checkout] = field(default_factory=dict)
+    orders: dict[int, Order] = field(default_factory=dict)
+    order_events: dict[int, list[OrderEvent]] = field(default_factory=dict)
+    outbox: dict[int, OutboxEntry] = field(default_factory=dict)
+    last_id: int = 0
+
+    def new_id(self) -> int:
+        """A fresh id; one sequence for all tables keeps ids unique across kinds."""
+        self.last_id += 1
+        return self.last_id
+
+    def snapshot(self) -> dict[str, Any]:
+        """A deep copy of the whole state."""
+        return copy.deepcopy(vars(self))
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Put a snapshot back (in place, so repositories keep pointing at this store)."""
+        vars(self).update(copy.deepcopy(snapshot))
+
+    # -- seeding helpers for tests -----------------------------------------------------------
+
+    def add_category(self, name: str) -> Category:
+        """A category, created once per name."""
+        for category in self.categories.values():
+            if category.name == name:
+                return category
+        category = Category(id=self.new_id(), name=name)
+        self.categories[category.id] = category
+        return category
+
+    def add_product(
+        self,
+        name: str,
+        price: Money,
+        stock: int,
+        *,
+        sku: str | None = None,
+        category: str = "Tea",
+        reserved: int = 0,
+        active: bool = True,
+    ) -> Product:
+        """A product straight into the store (no unit of work)."""
+        shelf = self.add_category(category)
+        product = Product(
+            id=self.new_id(),
+            sku=sku or f"SKU-{self.last_id}",
+            name=name,
+            category_id=shelf.id,
+            price=price,
+            stock=stock,
+            reserved=reserved,
+            active=active,
+            category_name=shelf.name,
+        )
+        self.products[product.id] = product
+        return copy.deepcopy(product)
+
+    def product(self, product_id: int) -> Product:
+        """The stored product (a copy)."""
+        return copy.deepcopy(self.products[product_id])
+
+
+class _Repository:
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self._uow = uow
+
+    @property
+    def store(self) -> FakeStore:
+        return self._uow.store
+
+    def _write(self) -> None:
+        self._uow.note_write()
+
+
+class FakeCustomerRepository(_Repository):
+    async def get(self, customer_id: int) -> Customer | None:
+        return copy.deepcopy(self.store.customers.get(customer_id))
+
+    async def upsert(self, customer: Customer) -> None:
+        self._write()
+        known = self.store.customers.get(customer.id)
+        if known is None:
+            self.store.customers[customer.id] = copy.deepcopy(customer)
+        else:
+            # Like the SQL repository: the chosen language is kept, everything else replaced.
+            self.store.customers[customer.id] = replace(
+                copy.deepcopy(customer), language=known.language
+            )
+
+    async def set_language(self, customer_id: int, language: str | None) -> None:
+        self._write()
+        if customer_id in self.store.customers:
+            self.store.customers[customer_id].language = Language(language) if language else None
+
+    async def set_reachable(self, customer_id: int, reachable: bool) -> None:
+        self._write()
+        if customer_id in self.store.customers:
+            self.store.customers[customer_id].reachable = reachable
+
+
+class FakeProductRepository(_Repository):
+    async def get(self, product_id: int) -> Product | None:
+        return copy.deepcopy(self.store.products.get(product_id))
+
+    async def categories(self) -> list[Category]:
+        counts: dict[int, int] = {}
+        for product in self.store.products.values():
+            if product.active:
+                counts[product.category_id] = counts.get(product.category_id, 0) + 1
+        return [
+            Category(id=c.id, name=c.name, product_count=counts[c.id])
+            for c in self.store.categories.values()
+            if counts.get(c.id)
+        ]
+
+    async def category(self, category_id: int) -> Category | None:
+        found = self.store.categories.get(category_id)
+        return Category(id=found.id, name=found.name) if found else None
+
+    def _paged(self, products: list[Product], page: Page) -> Paged[Product]:
+        products.sort(key=lambda p: (p.name, p.id))
+        items = products[page.offset : page.offset + page.size]
+        return Paged(copy.deepcopy(items), len(products), page)
+
+    async def in_category(self, category_id: int, page: Page) -> Paged[Product]:
+        found = [
+            p for p in self.store.products.values() if p.active and p.category_id == category_id
+        ]
+        return self._paged(found, page)
+
+    async def search(self, words: str, page: Page) -> Paged[Product]:
+        needle = words.lower()
+        found = [
+            p
+            for p in self.store.products.values()
+            if p.active
+            and (needle in p.name.lower() or needle in p.sku.lower()
+                 or needle in p.description.lower())
+        ]
+        return self._paged(found, page)
+
+    async def reserve(self, product_id: int, quantity: int) -> bool:
+        self._write()
+        product = self.store.products.get(product_id)
+        # Check and hold in one step, with no await in between: atomic for the event loop.
+        if product is None or not product.active or product.stock - product.reserved < quantity:
+            return False
+        product.reserved += quantity
+        return True
+
+    async def release(self, product_id: int, quantity: int) -> None:
+        self._write()
+        product = self.store.products.get(product_id)
+        if product is not None and product.reserved >= quantity:
+            product.reserved -= quantity
+
+    async def set_photo_file_id(self, product_id: int, file_id: str) -> None:
+        self._write()
+        if product_id in self.store.products:
+            self.store.products[product_id].photo_file_id = file_id
+
+    async def upsert_drafts(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
+        self._write()
+        by_sku = {p.sku: p for p in self.store.products.values()}
+        created = updated = 0
+        for draft in drafts:
+            shelf = self.store.add_category(draft.category)
+            known = by_sku.get(draft.sku)
+            if known is None:
+                product = Product(
+                    id=self.store.new_id(),
+                    sku=draft.sku,
+                    name=draft.name,
+                    category_id=shelf.id,
+                    price=draft.price,
+                    stock=draft.stock,
+                    description=draft.description,
+                    photo=draft.photo,
+                    low_stock_threshold=draft.low_stock_threshold,
+                    active=draft.active,
+                    category_name=shelf.name,
+                )
+                self.store.products[product.id] = product
+                by_sku[product.sku] = product
+                created += 1
+            else:
+                known.name, known.category_id, known.category_name = (
+                    draft.name, shelf.id, shelf.name
+                )
+                known.price, known.stock, known.description = (
+                    draft.price, draft.stock, draft.description
+                )
+                known.photo, known.low_stock_threshold, known.active = (
+                    draft.photo, draft.low_stock_threshold, draft.active
+                )
+                updated += 1
+        return created, updated
+
+
+class FakeCartRepository(_Repository):
+    async def get(self, customer_id: int) -> Cart:
+        lines = [
+            CartLine(copy.deepcopy(self.store.products[product_id]), quantity)
+            for product_id, quantity in self.store.cart_lines.get(customer_id, {}).items()
+            if product_id in self.store.products
+        ]
+        return Cart(customer_id, lines)
+
+    async def set_quantity(self, customer_id: int, product_id: int, quantity: int) -> None:
+        self._write()
+        self.store.cart_lines.setdefault(customer_id, {})[product_id] = quantity
+
+    async def remove(self, customer_id: int, product_id: int) -> bool:
+        self._write()
+        return self.store.cart_lines.get(customer_id, {}).pop(product_id, None) is not None
+
+    async def clear(self, customer_id: int) -> None:
+        self._write()
+        self.store.cart_lines.pop(customer_id, None)
+
+
+class FakeAddressRepository(_Repository):
+    async def list(self, customer_id: int) -> list[Address]:
+        mine = [a for a in self.store.addresses.values() if a.customer_id == customer_id]
+        mine.sort(key=lambda a: a.id, reverse=True)
+        return copy.deepcopy(mine[:5])
+
+    async def get(self, address_id: int) -> Address | None:
+        return copy.deepcopy(self.store.addresses.get(address_id))
+
+    async def add(self, address: Address) -> int:
+        self._write()
+        for known in self.store.addresses.values():
+            if (known.customer_id, known.recipient, known.phone, known.text) == (
+                address.customer_id, address.recipient, address.phone, address.text
+            ):
+                return known.id
+        saved = replace(address, id=self.store.new_id())
+        self.store.addresses[saved.id] = saved
+        return saved.id
+
+    async def count(self, customer_id: int) -> int:
+        return sum(1 for a in self.store.addresses.values() if a.customer_id == customer_id)
+
+
+class FakeCheckoutRepository(_Repository):
+    async def get(self, customer_id: int) -> Checkout | None:
+        found = self.store.checkouts.get(customer_id)
+        if found is None:
+            return None
+        checkout = copy.deepcopy(found)
+        # Like the SQL repository: counted afresh on every load.
+        checkout.saved_address_count = sum(
+            1 for a in self.store.addresses.values() if a.customer_id == customer_id
+        )
+        return checkout
+
+    async def save(self, checkout: Checkout) -> None:
+        self._write()
+        self.store.checkouts[checkout.customer_id] = copy.deepcopy(checkout)
+
+
+class FakeOrderRepository(_Repository):
+    async def add(self, order: Order) -> int:
+        self._write()
+        for known in self.store.orders.values():
+            if known.number == order.number or (
+                order.checkout_token is not None and known.checkout_token == order.checkout_token
+            ):
+                raise DuplicateError()
+        order_id = self.store.new_id()
+        self.store.orders[order_id] = replace(copy.deepcopy(order), id=order_id, events=[])
+        self.store.order_events[order_id] = []
+        return order_id
+
+    async def get_by_number(self, number: str) -> Order | None:
+        for order in self.store.orders.values():
+            if order.number == number:
+                return copy.deepcopy(order)
+        return None
+
+    async def get(self, order_id: int) -> Order | None:
+        return copy.deepcopy(self.store.orders.get(order_id))
+
+    async def number_taken(self, number: str) -> bool:
+        return any(o.number == number for o in self.store.orders.values())
+
+    async def list_for_customer(self, customer_id: int, page: Page) -> Paged[Order]:
+        mine = [o for o in self.store.orders.values() if o.customer_id == customer_id]
+        mine.sort(key=lambda o: (o.created_at, o.id or 0), reverse=True)
+        return Paged(copy.deepcopy(mine[page.offset : page.offset + page.size]), len(mine), page)
+
+    async def save_status(self, order: Order) -> None:
+        self._write()
+        stored = self.store.orders[order.id or 0]
+        stored.status = order.status
+        stored.updated_at = order.updated_at
+
+    async def add_event(self, order_id: int, event: OrderEvent) -> None:
+        self._write()
+        self.store.order_events.setdefault(order_id, []).append(copy.deepcopy(event))
+
+    async def events(self, order_id: int) -> list[OrderEvent]:
+        events = self.store.order_events.get(order_id, [])
+        return copy.deepcopy(sorted(events, key=lambda e: e.at))  # stable: ties keep insertion
+
+
+class FakeOutboxRepository(_Repository):
+    async def add(self, notification: Notification, at: datetime) -> None:
+        self._write()
+        key = notification.dedupe_key
+        if key is not None and any(
+            e.notification.dedupe_key == key for e in self.store.outbox.values()
+        ):
+            return
+        row_id = self.store.new_id()
+        self.store.outbox[row_id] = OutboxEntry(
+            notification=replace(copy.deepcopy(notification), id=row_id, attempts=0),
+            created_at=at,
+            next_attempt_at=at,
+        )
+
+    async def claim_due(
+        self, now: datetime, limit: int, lease_seconds: float
+    ) -> list[Notification]:
+        self._write()
+        due = [
+            (row_id, entry)
+            for row_id, entry in sorted(self.store.outbox.items())
+            if entry.sent_at is None
+            and entry.failed_at is None
+            and entry.next_attempt_at <= now
+            and (entry.claimed_until is None or entry.claimed_until < now)
+        ][:limit]
+        claimed = []
+        for row_id, entry in due:
+            entry.claimed_until = now + timedelta(seconds=lease_seconds)
+            entry.attempts += 1
+            claimed.append(replace(copy.deepcopy(entry.notification), id=row_id,
+                                   attempts=entry.attempts))
+        return claimed
+
+    async def mark_sent(self, notification_id: int, at: datetime) -> None:
+        self._write()
+        entry = self.store.outbox[notification_id]
+        entry.sent_at, entry.claimed_until, entry.last_error = at, None, None
+
+    async def retry_later(self, notification_id: int, error: str, at: datetime) -> None:
+        self._write()
+        entry = self.store.outbox[notification_id]
+        entry.next_attempt_at, entry.claimed_until, entry.last_error = at, None, error[:1000]
+
+    async def give_up(self, notification_id: int, error: str, at: datetime) -> None:
+        self._write()
+        entry = self.store.outbox[notification_id]
+        entry.failed_at, entry.claimed_until, entry.last_error = at, None, error[:1000]
+
+    async def pending_count(self) -> int:
+        return sum(
+            1 for e in self.store.outbox.values() if e.sent_at is None and e.failed_at is None
+        )
+
+
+class FakeUnitOfWork:
+    """One fake transaction: rolls back on exit unless `commit()` was called."""
+
+    def __init__(self, factory: FakeUnitOfWorkFactory, *, readonly: bool = False) -> None:
+        self.factory = factory
+        self.store = factory.store
+        self.readonly = readonly
+        self.committed = False
+        self._snapshot: dict[str, Any] | None = None
+        # Typed as the ports, so mypy checks each fake against its protocol.
+        self.customers: ports.CustomerRepository = FakeCustomerRepository(self)
+        self.products: ports.ProductRepository = FakeProductRepository(self)
+        self.carts: ports.CartRepository = FakeCartRepository(self)
+        self.addresses: ports.AddressRepository = FakeAddressRepository(self)
+        self.checkouts: ports.CheckoutRepository = FakeCheckoutRepository(self)
+        self.orders: ports.OrderRepository = FakeOrderRepository(self)
+        self.outbox: ports.OutboxRepository = FakeOutboxRepository(self)
+
+    def note_write(self) -> None:
+        """Called by every writing repository method."""
+        if self._snapshot is None:
+            raise AssertionError("repository used outside `async with` of its unit of work")
+        if self.readonly:
+            raise AssertionError("write in a unit of work opened with readonly=True")
+
+    async def __aenter__(self) -> Self:
+        if self.factory.open is not None:
+            # The snapshot/restore scheme cannot isolate two open transactions from each other.
+            raise AssertionError("a unit of work is already open (nested or interleaved)")
+        self.factory.open = self
+        self._snapshot = self.store.snapshot()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._snapshot is not None
+        self.store.restore(self._snapshot)  # discards whatever was not committed
+        self._snapshot = None
+        self.factory.open = None
+
+    async def commit(self) -> None:
+        assert self._snapshot is not None, "commit outside `async with`"
+        if self.readonly:
+            raise AssertionError("commit of a unit of work opened with readonly=True")
+        self._snapshot = self.store.snapshot()
+        self.committed = True
+        self.factory.commits += 1
+
+    async def rollback(self) -> None:
+        assert self._snapshot is not None, "rollback outside `async with`"
+        self.store.restore(self._snapshot)
+
+
+class FakeUnitOfWorkFactory:
+    """Opens fake units of work over one store; counts commits."""
+
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self.store = store or FakeStore()
+        self.commits = 0
+        self.opened: list[FakeUnitOfWork] = []
+        self.open: FakeUnitOfWork | None = None
+
+    def __call__(self, *, readonly: bool = False) -> FakeUnitOfWork:
+        uow = FakeUnitOfWork(self, readonly=readonly)
+        self.opened.append(uow)
+        return uow
