@@ -26,6 +26,7 @@ from domain.errors import (
     ProductUnavailableError,
     StaleCheckoutError,
 )
+from domain.lifecycle import CANCELLABLE_BY_CUSTOMER
 from domain.model import Customer, Language
 from domain.services import CartChange, CheckoutView, Shop
 
@@ -656,7 +657,7 @@ async def on_ask_cancel(update: Update, context: Context, data: cb.AskCancelOrde
     """Ask before cancelling."""
     d = deps(context)
     order = await d.shop.my_order(me(context).id, data.number)
-    if order.status.value != "pending_payment":
+    if order.status not in CANCELLABLE_BY_CUSTOMER:
         await show(update, context, d.views.order_detail(lang(context), order, data.page))
         return d.texts(
             lang(context), "order.cannot_cancel", status=d.views.status(lang(context), order)

@@ -13,56 +13,63 @@ from domain.errors import IllegalTransitionError
 class OrderStatus(StrEnum):
     """Where an order stands."""
 
-    PENDING_PAYMENT = (
-        "pending_payment"  # placed, stock reserved, waiting for the customer's payment
-    )
+    # Placed with stock reserved; waiting for an online payment or a bank transfer (expires).
+    PENDING_PAYMENT = "pending_payment"
+    # Cash on delivery accepted: stock reserved, to be shipped, paid to the courier.
+    CONFIRMED = "confirmed"
     PAID = "paid"  # payment received, stock committed, waiting to be shipped
     SHIPPED = "shipped"  # handed to a carrier
     DELIVERED = "delivered"  # the carrier or customer reported delivery
     COMPLETED = "completed"  # closed after delivery; after-sales window counts from delivery
-    CANCELLED = "cancelled"  # cancelled before fulfilment; reserved stock was released
+    CANCELLED = "cancelled"  # cancelled or expired; its stock was released or restocked
 
+
+S = OrderStatus
 
 # Named groups, so rules read as words.
-CANCELLABLE_BY_CUSTOMER = frozenset({OrderStatus.PENDING_PAYMENT})
-HOLDS_RESERVATION = frozenset({OrderStatus.PENDING_PAYMENT})
-OPEN = frozenset(
-    {OrderStatus.PENDING_PAYMENT, OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED}
-)
-FINAL = frozenset({OrderStatus.COMPLETED, OrderStatus.CANCELLED})
+CANCELLABLE_BY_CUSTOMER = frozenset({S.PENDING_PAYMENT, S.CONFIRMED})  # unpaid, not shipped
+HOLDS_RESERVATION = frozenset({S.PENDING_PAYMENT, S.CONFIRMED})  # units reserved, not taken
+STOCK_COMMITTED = frozenset({S.PAID, S.SHIPPED, S.DELIVERED, S.COMPLETED})  # units taken
+PAYABLE = frozenset({S.PENDING_PAYMENT})
+TO_SHIP = frozenset({S.PAID, S.CONFIRMED})
+OPEN = frozenset({S.PENDING_PAYMENT, S.CONFIRMED, S.PAID, S.SHIPPED, S.DELIVERED})
+FINAL = frozenset({S.COMPLETED, S.CANCELLED})
 
 
 class OrderEventType(StrEnum):
-    """What happened to an order (past tense)."""
+    """What happened to an order (past tense). Each transition records one; other events
+    (notes, payments recorded, tracking) are appended without a status change."""
 
     PLACED = "placed"
+    CONFIRMED = "confirmed"
     PAID = "paid"
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    EXPIRED = "expired"
     NOTE_ADDED = "note_added"
 
 
 # The whole table of allowed steps. Later features add rows here, nowhere else.
 TRANSITIONS: list[dict[str, Any]] = [
-    {"trigger": "pay", "source": OrderStatus.PENDING_PAYMENT, "dest": OrderStatus.PAID},
-    {"trigger": "ship", "source": OrderStatus.PAID, "dest": OrderStatus.SHIPPED},
-    {"trigger": "deliver", "source": OrderStatus.SHIPPED, "dest": OrderStatus.DELIVERED},
-    {"trigger": "complete", "source": OrderStatus.DELIVERED, "dest": OrderStatus.COMPLETED},
-    {
-        "trigger": "cancel",
-        "source": [OrderStatus.PENDING_PAYMENT, OrderStatus.PAID],
-        "dest": OrderStatus.CANCELLED,
-    },
+    {"trigger": "confirm_cod", "source": S.PENDING_PAYMENT, "dest": S.CONFIRMED},
+    {"trigger": "pay", "source": S.PENDING_PAYMENT, "dest": S.PAID},
+    {"trigger": "ship", "source": [S.PAID, S.CONFIRMED], "dest": S.SHIPPED},
+    {"trigger": "deliver", "source": S.SHIPPED, "dest": S.DELIVERED},
+    {"trigger": "complete", "source": S.DELIVERED, "dest": S.COMPLETED},
+    {"trigger": "cancel", "source": [S.PENDING_PAYMENT, S.CONFIRMED, S.PAID], "dest": S.CANCELLED},
+    {"trigger": "expire", "source": S.PENDING_PAYMENT, "dest": S.CANCELLED},
 ]
 
 EVENT_FOR_TRIGGER = {
+    "confirm_cod": OrderEventType.CONFIRMED,
     "pay": OrderEventType.PAID,
     "ship": OrderEventType.SHIPPED,
     "deliver": OrderEventType.DELIVERED,
     "complete": OrderEventType.COMPLETED,
     "cancel": OrderEventType.CANCELLED,
+    "expire": OrderEventType.EXPIRED,
 }
 
 _MACHINE = Machine(

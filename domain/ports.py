@@ -39,7 +39,15 @@ class ProductRepository(Protocol):
     async def reserve(self, product_id: int, quantity: int) -> bool:
         """Atomically hold `quantity` units if that many are available; False if not."""
 
-    async def release(self, product_id: int, quantity: int) -> None: ...
+    async def release(self, product_id: int, quantity: int) -> None:
+        """Give reserved units back to sale (order cancelled or expired before payment)."""
+
+    async def commit_reserved(self, product_id: int, quantity: int) -> None:
+        """Reserved units leave the shelf for good (order paid, or a COD order shipped)."""
+
+    async def restock(self, product_id: int, quantity: int) -> None:
+        """Units come back on the shelf (a paid order cancelled, or goods returned)."""
+
     async def set_photo_file_id(self, product_id: int, file_id: str) -> None: ...
     async def upsert_drafts(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
         """Create or update products by SKU; returns (created, updated)."""

@@ -22,7 +22,7 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-async def upgrade(url: str, revision: str = "head") -> None:
+async def upgrade(url: str, revision: str = "heads") -> None:
     """Bring the database at `url` up to `revision`."""
     if url.startswith("sqlite"):
         from sqlalchemy.engine import make_url

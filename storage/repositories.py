@@ -206,6 +206,26 @@ class SqlProductRepository:
             .execution_options(synchronize_session=False)
         )
 
+    async def commit_reserved(self, product_id: int, quantity: int) -> None:
+        await self.s.execute(
+            update(ProductRow)
+            .where(ProductRow.id == product_id, ProductRow.reserved >= quantity)
+            .values(
+                stock=ProductRow.stock - quantity,
+                reserved=ProductRow.reserved - quantity,
+                updated_at=_now(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def restock(self, product_id: int, quantity: int) -> None:
+        await self.s.execute(
+            update(ProductRow)
+            .where(ProductRow.id == product_id)
+            .values(stock=ProductRow.stock + quantity, updated_at=_now())
+            .execution_options(synchronize_session=False)
+        )
+
     async def set_photo_file_id(self, product_id: int, file_id: str) -> None:
         await self.s.execute(
             update(ProductRow)
@@ -608,11 +628,9 @@ class SqlOutboxRepository:
             free,
         )
         ids = list(
-
-                await self.s.scalars(
-                    select(OutboxRow.id).where(due).order_by(OutboxRow.id).limit(limit)
-                )
-
+            await self.s.scalars(
+                select(OutboxRow.id).where(due).order_by(OutboxRow.id).limit(limit)
+            )
         )
         if not ids:
             return []

@@ -216,6 +216,19 @@ class FakeProductRepository(_Repository):
         if product is not None and product.reserved >= quantity:
             product.reserved -= quantity
 
+    async def commit_reserved(self, product_id: int, quantity: int) -> None:
+        self._write()
+        product = self.store.products.get(product_id)
+        if product is not None and product.reserved >= quantity:
+            product.reserved -= quantity
+            product.stock -= quantity
+
+    async def restock(self, product_id: int, quantity: int) -> None:
+        self._write()
+        product = self.store.products.get(product_id)
+        if product is not None:
+            product.stock += quantity
+
     async def set_photo_file_id(self, product_id: int, file_id: str) -> None:
         self._write()
         if product_id in self.store.products:
