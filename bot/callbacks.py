@@ -272,6 +272,14 @@ class CancelOrder(Callback):
 
 
 @dataclass(frozen=True)
+class RefundOrder(Callback):
+    """Admin: cancel a paid order with a refund (handled by the payments feature)."""
+
+    prefix: ClassVar[str] = "$rf"
+    number: OrderNo
+
+
+@dataclass(frozen=True)
 class SetLanguage(Callback):
     """Choose the bot's language."""
 

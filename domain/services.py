@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from domain import checkout as co
-from domain import lifecycle
+from domain import lifecycle, orders
 from domain.catalog import ProductDraft
 from domain.checkout import Checkout, CheckoutDraft, CheckoutStep, PaymentMethod
 from domain.clock import Clock
@@ -616,26 +616,16 @@ class Shop:
             assert order.id is not None
             if order.status not in lifecycle.CANCELLABLE_BY_CUSTOMER:
                 raise IllegalTransitionError(status=str(order.status), action="cancel")
-            previous = order.status
-            order.status = lifecycle.next_status(order.status, "cancel")
-            order.updated_at = now
-            if previous in lifecycle.HOLDS_RESERVATION:
-                for line in order.lines:
-                    await uow.products.release(line.product_id, line.quantity)
-            await uow.orders.save_status(order)
-            await uow.orders.add_event(
-                order.id,
-                OrderEvent(
-                    type=OrderEventType.CANCELLED,
-                    actor=_customer_actor(customer_id),
-                    at=now,
-                    from_status=previous,
-                    to_status=order.status,
-                    note="cancelled by customer",
-                ),
+            order.events = await uow.orders.events(order.id)
+            await orders.transition(
+                uow,
+                order,
+                "cancel",
+                actor=_customer_actor(customer_id),
+                at=now,
+                note="cancelled by customer",
             )
             customer = await uow.customers.get(customer_id)
             await self._alert_admin(uow, "admin.order_cancelled", order, customer, now)
-            order.events = await uow.orders.events(order.id)
             await uow.commit()
         return order

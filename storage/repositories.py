@@ -557,13 +557,17 @@ class SqlOrderRepository:
         )
         return Paged(await self._entities(rows.all()), int(total or 0), page)
 
-    async def save_status(self, order: Order) -> None:
-        await self.s.execute(
+    async def save_status(self, order: Order, expected: OrderStatus | None = None) -> bool:
+        where = [OrderRow.id == order.id]
+        if expected is not None:
+            where.append(OrderRow.status == expected.value)
+        result = await self.s.execute(
             update(OrderRow)
-            .where(OrderRow.id == order.id)
+            .where(*where)
             .values(status=order.status.value, updated_at=order.updated_at or _now())
             .execution_options(synchronize_session=False)
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def add_event(self, order_id: int, event: OrderEvent) -> None:
         self.s.add(

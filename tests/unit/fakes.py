@@ -19,6 +19,7 @@ from domain import ports
 from domain.catalog import ProductDraft
 from domain.checkout import Checkout
 from domain.errors import DuplicateError
+from domain.lifecycle import OrderStatus
 from domain.model import (
     Address,
     Cart,
@@ -196,8 +197,11 @@ class FakeProductRepository(_Repository):
             p
             for p in self.store.products.values()
             if p.active
-            and (needle in p.name.lower() or needle in p.sku.lower()
-                 or needle in p.description.lower())
+            and (
+                needle in p.name.lower()
+                or needle in p.sku.lower()
+                or needle in p.description.lower()
+            )
         ]
         return self._paged(found, page)
 
@@ -260,13 +264,19 @@ class FakeProductRepository(_Repository):
                 created += 1
             else:
                 known.name, known.category_id, known.category_name = (
-                    draft.name, shelf.id, shelf.name
+                    draft.name,
+                    shelf.id,
+                    shelf.name,
                 )
                 known.price, known.stock, known.description = (
-                    draft.price, draft.stock, draft.description
+                    draft.price,
+                    draft.stock,
+                    draft.description,
                 )
                 known.photo, known.low_stock_threshold, known.active = (
-                    draft.photo, draft.low_stock_threshold, draft.active
+                    draft.photo,
+                    draft.low_stock_threshold,
+                    draft.active,
                 )
                 updated += 1
         return created, updated
@@ -307,7 +317,10 @@ class FakeAddressRepository(_Repository):
         self._write()
         for known in self.store.addresses.values():
             if (known.customer_id, known.recipient, known.phone, known.text) == (
-                address.customer_id, address.recipient, address.phone, address.text
+                address.customer_id,
+                address.recipient,
+                address.phone,
+                address.text,
             ):
                 return known.id
         saved = replace(address, id=self.store.new_id())
@@ -365,11 +378,14 @@ class FakeOrderRepository(_Repository):
         mine.sort(key=lambda o: (o.created_at, o.id or 0), reverse=True)
         return Paged(copy.deepcopy(mine[page.offset : page.offset + page.size]), len(mine), page)
 
-    async def save_status(self, order: Order) -> None:
+    async def save_status(self, order: Order, expected: OrderStatus | None = None) -> bool:
         self._write()
         stored = self.store.orders[order.id or 0]
+        if expected is not None and stored.status != expected:
+            return False
         stored.status = order.status
         stored.updated_at = order.updated_at
+        return True
 
     async def add_event(self, order_id: int, event: OrderEvent) -> None:
         self._write()
@@ -411,8 +427,9 @@ class FakeOutboxRepository(_Repository):
         for row_id, entry in due:
             entry.claimed_until = now + timedelta(seconds=lease_seconds)
             entry.attempts += 1
-            claimed.append(replace(copy.deepcopy(entry.notification), id=row_id,
-                                   attempts=entry.attempts))
+            claimed.append(
+                replace(copy.deepcopy(entry.notification), id=row_id, attempts=entry.attempts)
+            )
         return claimed
 
     async def mark_sent(self, notification_id: int, at: datetime) -> None:

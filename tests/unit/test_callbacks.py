@@ -37,6 +37,7 @@ def test_every_button_type_is_registered_under_its_own_prefix() -> None:
 
 def test_a_second_type_with_a_taken_prefix_is_refused() -> None:
     with pytest.raises(ValueError, match="duplicate"):
+
         @dataclasses.dataclass(frozen=True)
         class Clash(cb.Callback):
             prefix = "m"

@@ -43,33 +43,67 @@ def test_good_rows_become_drafts() -> None:
     drafts = parse_catalog(
         FULL_HEADER,
         [
-            row(2, description="Fresh leaves", photo="tea.png", low_stock_threshold="3",
-                active="yes"),
+            row(
+                2,
+                description="Fresh leaves",
+                photo="tea.png",
+                low_stock_threshold="3",
+                active="yes",
+            ),
             row(3, sku="MUG-1", name="Mug", category="Cups", price="8", stock="0", active="0"),
         ],
         "USD",
     )
     assert drafts == [
-        ProductDraft(sku="SKU-2", name="Product 2", category="Tea", price=Money(1250, "USD"),
-                     stock=10, description="Fresh leaves", photo="tea.png",
-                     low_stock_threshold=3, active=True, line=2),
-        ProductDraft(sku="MUG-1", name="Mug", category="Cups", price=Money(800, "USD"),
-                     stock=0, active=False, line=3),
+        ProductDraft(
+            sku="SKU-2",
+            name="Product 2",
+            category="Tea",
+            price=Money(1250, "USD"),
+            stock=10,
+            description="Fresh leaves",
+            photo="tea.png",
+            low_stock_threshold=3,
+            active=True,
+            line=2,
+        ),
+        ProductDraft(
+            sku="MUG-1",
+            name="Mug",
+            category="Cups",
+            price=Money(800, "USD"),
+            stock=0,
+            active=False,
+            line=3,
+        ),
     ]
 
 
 def test_optional_columns_may_be_left_out() -> None:
     (draft,) = parse_catalog(HEADER, [row(2)], "USD")
     assert (draft.description, draft.photo, draft.low_stock_threshold, draft.active) == (
-        "", None, 0, True
+        "",
+        None,
+        0,
+        True,
     )
 
 
 def test_headers_and_values_are_trimmed_and_case_insensitive() -> None:
     (draft,) = parse_catalog(
         [" SKU", "Name ", "CATEGORY", "Price", "stock"],
-        [(2, {" SKU": " A-1 ", "Name ": " Tea ", "CATEGORY": "Tea", "Price": " 1.5 ",
-              "stock": " 4 "})],
+        [
+            (
+                2,
+                {
+                    " SKU": " A-1 ",
+                    "Name ": " Tea ",
+                    "CATEGORY": "Tea",
+                    "Price": " 1.5 ",
+                    "stock": " 4 ",
+                },
+            )
+        ],
         "USD",
     )
     assert (draft.sku, draft.name, draft.price, draft.stock) == ("A-1", "Tea", Money(150, "USD"), 4)
@@ -169,8 +203,9 @@ def test_a_row_with_more_values_than_columns_is_reported() -> None:
 
 
 def test_a_row_with_fewer_values_than_columns_reports_what_is_missing() -> None:
-    errors = errors_of([(2, {"sku": "A-1", "name": "Tea", "category": None, "price": None,
-                             "stock": None})])
+    errors = errors_of(
+        [(2, {"sku": "A-1", "name": "Tea", "category": None, "price": None, "stock": None})]
+    )
     assert errors[0][0] == 2
     assert "category is empty" in errors[0][1]
     assert "price" in errors[0][1]
@@ -178,8 +213,19 @@ def test_a_row_with_fewer_values_than_columns_reports_what_is_missing() -> None:
 
 @pytest.mark.parametrize(
     ("text", "active"),
-    [("1", True), ("TRUE", True), ("Yes", True), ("y", True), ("on", True), ("", True),
-     ("0", False), ("false", False), ("No", False), ("n", False), ("OFF", False)],
+    [
+        ("1", True),
+        ("TRUE", True),
+        ("Yes", True),
+        ("y", True),
+        ("on", True),
+        ("", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("n", False),
+        ("OFF", False),
+    ],
 )
 def test_active_accepts_the_usual_spellings(text: str, active: bool) -> None:
     (draft,) = parse_catalog(FULL_HEADER, [row(2, active=text)], "USD")

@@ -123,8 +123,9 @@ def test_unknown_triggers_are_stale(trigger: str) -> None:
         advance(make(S.REVIEW), trigger)
 
 
-@pytest.mark.parametrize(("saved", "step"), [(0, S.ENTER_RECIPIENT), (1, S.CHOOSE_ADDRESS),
-                                             (5, S.CHOOSE_ADDRESS)])
+@pytest.mark.parametrize(
+    ("saved", "step"), [(0, S.ENTER_RECIPIENT), (1, S.CHOOSE_ADDRESS), (5, S.CHOOSE_ADDRESS)]
+)
 def test_checkout_starts_at_saved_addresses_only_when_there_are_some(
     saved: int, step: CheckoutStep
 ) -> None:
@@ -135,10 +136,20 @@ def test_checkout_starts_at_saved_addresses_only_when_there_are_some(
     "draft",
     [
         CheckoutDraft(),
-        CheckoutDraft(address_id=42, recipient="Ada", phone="+12025550143",
-                      address_text="1 Main St", payment_method=PaymentMethod.BANK_TRANSFER),
-        CheckoutDraft(recipient="李雷", phone="+8613800138000", address_text="北京市",
-                      payment_method=PaymentMethod.CASH_ON_DELIVERY, new_address=True),
+        CheckoutDraft(
+            address_id=42,
+            recipient="Ada",
+            phone="+12025550143",
+            address_text="1 Main St",
+            payment_method=PaymentMethod.BANK_TRANSFER,
+        ),
+        CheckoutDraft(
+            recipient="李雷",
+            phone="+8613800138000",
+            address_text="北京市",
+            payment_method=PaymentMethod.CASH_ON_DELIVERY,
+            new_address=True,
+        ),
     ],
 )
 def test_a_draft_survives_a_round_trip_through_json(draft: CheckoutDraft) -> None:

@@ -27,8 +27,8 @@ def _protocol_methods(protocol: type) -> dict[str, inspect.Signature]:
     return {
         name: inspect.signature(member)
         for name, member in vars(protocol).items()
-        if inspect.isfunction(member) and (not name.startswith("_") or name in
-                                           ("__aenter__", "__aexit__"))
+        if inspect.isfunction(member)
+        and (not name.startswith("_") or name in ("__aenter__", "__aexit__"))
     }
 
 
@@ -44,9 +44,9 @@ def test_each_fake_has_every_method_of_its_port_with_the_same_parameters(
         assert inspect.iscoroutinefunction(implementation) == inspect.iscoroutinefunction(
             getattr(protocol, name)
         ), f"{fake.__name__}.{name} async-ness differs from the port"
-        assert list(inspect.signature(implementation).parameters) == list(
-            signature.parameters
-        ), f"{fake.__name__}.{name} parameters differ from the port"
+        assert list(inspect.signature(implementation).parameters) == list(signature.parameters), (
+            f"{fake.__name__}.{name} parameters differ from the port"
+        )
 
 
 def test_the_unit_of_work_has_every_repository_of_the_port() -> None:

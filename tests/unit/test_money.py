@@ -88,8 +88,12 @@ def test_garbage_is_refused(text: str) -> None:
 
 @pytest.mark.parametrize(
     ("money", "major"),
-    [(usd(1250), Decimal("12.50")), (usd(-5), Decimal("-0.05")),
-     (Money(1250, "JPY"), Decimal(1250)), (Money(7, "XTR"), Decimal(7))],
+    [
+        (usd(1250), Decimal("12.50")),
+        (usd(-5), Decimal("-0.05")),
+        (Money(1250, "JPY"), Decimal(1250)),
+        (Money(7, "XTR"), Decimal(7)),
+    ],
 )
 def test_to_major_is_exact(money: Money, major: Decimal) -> None:
     assert money.to_major() == major

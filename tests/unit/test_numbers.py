@@ -59,8 +59,19 @@ def test_what_people_type_is_normalised(typed: str, number: str) -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["", "   ", "-", "7KQ2-M9X", "7KQ2-M9XDE", "UUUU-0000", "7KQ2-M9X!", "7KQ2_M9XD",
-     "hello world", "１２３４-５６７８", "7KQ2-M9XD\n7KQ2"],
+    [
+        "",
+        "   ",
+        "-",
+        "7KQ2-M9X",
+        "7KQ2-M9XDE",
+        "UUUU-0000",
+        "7KQ2-M9X!",
+        "7KQ2_M9XD",
+        "hello world",
+        "１２３４-５６７８",
+        "7KQ2-M9XD\n7KQ2",
+    ],
 )
 def test_garbage_is_not_an_order_number(typed: str) -> None:
     assert normalize_order_number(typed) is None

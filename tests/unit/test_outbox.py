@@ -170,8 +170,9 @@ async def test_a_sender_that_raises_is_retried_with_backoff(
 
 
 def test_backoff_doubles_and_is_capped() -> None:
-    jobs = OutboxDispatcher(FakeUnitOfWorkFactory(), FakeSender(), FixedClock(),
-                            max_backoff_seconds=600)
+    jobs = OutboxDispatcher(
+        FakeUnitOfWorkFactory(), FakeSender(), FixedClock(), max_backoff_seconds=600
+    )
     assert [jobs.backoff(n) for n in (0, 1, 2, 3, 9)] == [2, 2, 4, 8, 512]
     assert jobs.backoff(10) == 600
     assert jobs.backoff(5000) == 600

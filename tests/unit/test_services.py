@@ -39,8 +39,11 @@ def usd(amount: int) -> Money:
 
 
 def make_shop(uow: FakeUnitOfWorkFactory, clock: FixedClock, **config: Any) -> Shop:
-    settings: dict[str, Any] = {"currency": "USD", "shipping_fee": SHIPPING,
-                                "admin_chat_id": ADMIN_CHAT}
+    settings: dict[str, Any] = {
+        "currency": "USD",
+        "shipping_fee": SHIPPING,
+        "admin_chat_id": ADMIN_CHAT,
+    }
     settings.update(config)
     rng = random.Random(7)
     tokens = (f"tok{n}" for n in itertools.count(1))
@@ -144,9 +147,7 @@ async def test_adding_more_than_is_available_is_refused_with_what_is_left(
     assert cart_of(store) == {}
 
 
-async def test_units_held_by_unpaid_orders_are_not_available(
-    shop: Shop, store: FakeStore
-) -> None:
+async def test_units_held_by_unpaid_orders_are_not_available(shop: Shop, store: FakeStore) -> None:
     held = store.add_product("Rare tea", usd(9900), stock=5, reserved=4)
     with pytest.raises(OutOfStockError) as caught:
         await shop.add_to_cart(ADA, held.id, 2)
@@ -175,9 +176,7 @@ async def test_the_cart_total_of_a_product_may_not_exceed_ninety_nine(
     assert (await shop.add_to_cart(ADA, plenty.id, 39)).quantity == 99
 
 
-async def test_an_inactive_or_unknown_product_cannot_be_added(
-    shop: Shop, store: FakeStore
-) -> None:
+async def test_an_inactive_or_unknown_product_cannot_be_added(shop: Shop, store: FakeStore) -> None:
     gone = store.add_product("Old tea", usd(100), stock=9, active=False)
     with pytest.raises(ProductUnavailableError):
         await shop.add_to_cart(ADA, gone.id, 1)
@@ -399,7 +398,9 @@ async def test_placing_an_order_reserves_stock_and_empties_the_cart(
     assert order.subtotal == usd(2 * 1250 + 3 * 800)
     assert order.total == usd(2 * 1250 + 3 * 800 + 500)
     assert (order.recipient, order.phone, order.address_text) == (
-        "Ada Lovelace", "+12025550143", "12 Analytical Engine Way, London"
+        "Ada Lovelace",
+        "+12025550143",
+        "12 Analytical Engine Way, London",
     )
     assert order.payment_method is PaymentMethod.CASH_ON_DELIVERY
     assert order.checkout_token == token
@@ -589,7 +590,10 @@ async def test_a_new_address_is_saved_once_and_offered_on_the_next_checkout(
     await shop.place_order(ADA, await reach_review(shop))
     (saved,) = store.addresses.values()
     assert (saved.customer_id, saved.recipient, saved.phone, saved.text) == (
-        ADA, "Ada Lovelace", "+12025550143", "12 Analytical Engine Way, London"
+        ADA,
+        "Ada Lovelace",
+        "+12025550143",
+        "12 Analytical Engine Way, London",
     )
 
     await shop.add_to_cart(ADA, tea.id, 1)
@@ -605,7 +609,9 @@ async def test_a_new_address_is_saved_once_and_offered_on_the_next_checkout(
 
     assert len(store.addresses) == 1
     assert (order.recipient, order.phone, order.address_text) == (
-        saved.recipient, saved.phone, saved.text
+        saved.recipient,
+        saved.phone,
+        saved.text,
     )
 
 
@@ -774,7 +780,8 @@ async def test_cancelling_an_unpaid_order_releases_its_stock_and_records_the_eve
     assert placed.type == OrderEventType.PLACED
     assert event.type == OrderEventType.CANCELLED
     assert (event.from_status, event.to_status) == (
-        OrderStatus.PENDING_PAYMENT, OrderStatus.CANCELLED
+        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.CANCELLED,
     )
     assert event.actor == f"customer:{ADA}"
     assert event.at == clock.now()
@@ -791,8 +798,11 @@ async def test_cancelling_queues_an_alert_for_the_merchant(
     alert = alerts["admin.order_cancelled"]
     assert alert.chat_id == ADMIN_CHAT
     assert alert.dedupe_key == f"admin.order_cancelled:{number}"
-    assert alert.params == {"number": number, "customer": "Ada (@ada)",
-                            "total": {"$money": [3000, "USD"]}}
+    assert alert.params == {
+        "number": number,
+        "customer": "Ada (@ada)",
+        "total": {"$money": [3000, "USD"]},
+    }
 
 
 async def test_another_customers_order_is_not_found(
@@ -884,12 +894,18 @@ async def test_a_remembered_customer_is_read_again_after_a_minute(
 
 @pytest.mark.parametrize(
     "changed",
-    [("Cleopatra", "cleo", "en"), ("Cleo", None, "en"), ("Cleo", "cleo", "zh"),
-     ("Cleo", "cleo", None)],
+    [
+        ("Cleopatra", "cleo", "en"),
+        ("Cleo", None, "en"),
+        ("Cleo", "cleo", "zh"),
+        ("Cleo", "cleo", None),
+    ],
 )
 async def test_touching_a_customer_who_changed_writes_once(
-    shop: Shop, store: FakeStore, uow: FakeUnitOfWorkFactory, changed: tuple[str, str | None,
-                                                                                str | None]
+    shop: Shop,
+    store: FakeStore,
+    uow: FakeUnitOfWorkFactory,
+    changed: tuple[str, str | None, str | None],
 ) -> None:
     await shop.touch_customer(3003, "Cleo", "cleo", "en")
     commits = uow.commits
@@ -911,9 +927,7 @@ async def test_a_customer_who_was_unreachable_becomes_reachable_again(
     assert uow.commits == commits + 1
 
 
-async def test_touching_keeps_the_language_the_customer_chose(
-    shop: Shop, store: FakeStore
-) -> None:
+async def test_touching_keeps_the_language_the_customer_chose(shop: Shop, store: FakeStore) -> None:
     await shop.set_language(ADA, Language.ZH)
     customer = await shop.touch_customer(ADA, "Ada L.", "ada", "en")
     assert customer.language == Language.ZH

@@ -78,8 +78,13 @@ def test_both_languages_use_the_same_placeholders(key: str) -> None:
 
 def test_the_source_scan_finds_keys_in_every_layer() -> None:
     files = {where for _, where in LITERAL_KEYS}
-    assert {"bot/views.py", "bot/handlers.py", "domain/errors.py",
-            "domain/validation.py", "domain/services.py"} <= files
+    assert {
+        "bot/views.py",
+        "bot/handlers.py",
+        "domain/errors.py",
+        "domain/validation.py",
+        "domain/services.py",
+    } <= files
     assert len(LITERAL_KEYS) > 80
 
 
@@ -122,15 +127,19 @@ def test_every_text_call_fills_exactly_the_placeholders_of_its_key(
     assert placeholders(EN[key]) == given
 
 
-@pytest.mark.parametrize("error", [DomainError, *DomainError.__subclasses__()],
-                         ids=lambda e: e.__name__)
+@pytest.mark.parametrize(
+    "error", [DomainError, *DomainError.__subclasses__()], ids=lambda e: e.__name__
+)
 def test_every_domain_error_has_a_text(error: type[DomainError]) -> None:
     assert error.key in EN
 
 
 def test_keys_are_built_only_from_known_families() -> None:
-    used = {family for path in SOURCES
-            for family in DYNAMIC_KEY.findall(path.read_text(encoding="utf-8"))}
+    used = {
+        family
+        for path in SOURCES
+        for family in DYNAMIC_KEY.findall(path.read_text(encoding="utf-8"))
+    }
     assert used == set(FAMILIES)
 
 
@@ -150,8 +159,9 @@ def test_parameters_are_html_escaped(texts: Texts) -> None:
 
 
 def test_html_parameters_are_kept_as_they_are(texts: Texts) -> None:
-    text = texts(Language.EN, "checkout.details_saved", recipient="A", phone="1",
-                 address=Html("<i>x</i>"))
+    text = texts(
+        Language.EN, "checkout.details_saved", recipient="A", phone="1", address=Html("<i>x</i>")
+    )
     assert text.endswith("<i>x</i>")
 
 
@@ -206,8 +216,10 @@ def _raise(call: object) -> DomainError:
         (lambda: InvalidQuantityError(min=1, max=99), ["1", "99"]),
         (lambda: OutOfStockError(name="<Tea>", available=2), ["2", "&lt;Tea&gt;"]),
         (lambda: IllegalTransitionError(status="paid", action="cancel"), ["paid"]),
-        (lambda: IllegalTransitionError(status="pending_payment", action="cancel"),
-         ["awaiting payment"]),
+        (
+            lambda: IllegalTransitionError(status="pending_payment", action="cancel"),
+            ["awaiting payment"],
+        ),
     ],
 )
 @pytest.mark.parametrize("lang", list(Language))
@@ -259,8 +271,9 @@ async def test_merchant_alerts_queued_by_the_shop_render_in_both_languages(texts
 def test_a_notification_with_buttons_gets_a_keyboard(texts: Texts) -> None:
     sender = TelegramSender(None, texts, FakeUnitOfWorkFactory(), Language.EN)  # type: ignore[arg-type]
     _, markup = sender.render(
-        Notification(chat_id=1, template="menu.catalog", buttons=[[("nav.menu", "m")]],
-                     language=Language.ZH)
+        Notification(
+            chat_id=1, template="menu.catalog", buttons=[[("nav.menu", "m")]], language=Language.ZH
+        )
     )
     assert markup is not None
     (row,) = markup.inline_keyboard
