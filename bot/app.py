@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -63,6 +64,10 @@ BUTTONS: list[tuple[type[cb.Callback], object]] = [
 ]
 
 
+# Feature modules with a `register(app)` function, in the order their handlers should match.
+FEATURES: list[Callable[[Application], None]] = []  # type: ignore[type-arg]
+
+
 def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     """Attach every handler, customer upsert first and stale buttons last."""
     app.add_handler(TypeHandler(Update, h.remember_customer), group=-1)
@@ -81,6 +86,10 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
         app.add_handler(CommandHandler(name, callback, filters=private))
     for kind, callback in BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=kind.matches))  # type: ignore[arg-type]
+    # Features register here, before the customer catch-alls below; each module's
+    # `register(app)` adds its commands, buttons and message handlers.
+    for register in FEATURES:
+        register(app)
     app.add_handler(CallbackQueryHandler(h.on_stale_button))
     app.add_handler(MessageHandler(private & filters.COMMAND, h.unknown_command))
     app.add_handler(MessageHandler(private & filters.CONTACT, h.on_contact))
