@@ -69,7 +69,8 @@ class AddressRepository(Protocol):
 
 
 class CheckoutRepository(Protocol):
-    async def get(self, customer_id: int) -> Checkout | None: ...
+    async def get(self, customer_id: int, *, for_update: bool = False) -> Checkout | None:
+        """The customer's checkout; `for_update` locks the row until the transaction ends."""
     async def save(self, checkout: Checkout) -> None: ...
 
 

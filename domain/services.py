@@ -454,7 +454,8 @@ class Shop:
     async def _place_order(self, customer_id: int, token: str) -> PlacedOrder:
         now = self._clock.now()
         async with self._uow() as uow:
-            checkout = await uow.checkouts.get(customer_id)
+            # Locked, so a second confirmation waits and then finds the order already placed.
+            checkout = await uow.checkouts.get(customer_id, for_update=True)
             if checkout is None or checkout.token != token:
                 raise StaleCheckoutError()
             if checkout.step == CheckoutStep.PLACED and checkout.order_id is not None:

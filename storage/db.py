@@ -61,6 +61,10 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
+            # SQLite's lower() folds only A-Z; searches must ignore case in every script.
+            dbapi_connection.create_function(
+                "lower", 1, lambda s: None if s is None else s.lower(), deterministic=True
+            )
 
         @event.listens_for(engine.sync_engine, "begin")
         def _on_begin(conn: Any) -> None:

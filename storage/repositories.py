@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -403,8 +405,8 @@ class SqlCheckoutRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
-    async def get(self, customer_id: int) -> Checkout | None:
-        row = await self.s.get(CheckoutRow, customer_id)
+    async def get(self, customer_id: int, *, for_update: bool = False) -> Checkout | None:
+        row = await self.s.get(CheckoutRow, customer_id, with_for_update=for_update or None)
         if row is None:
             return None
         saved = await self.s.scalar(
@@ -599,27 +601,26 @@ class SqlOutboxRepository:
         self.added = 0
 
     async def add(self, notification: Notification, at: datetime) -> None:
+        values = {
+            "chat_id": notification.chat_id,
+            "template": notification.template,
+            "params": notification.params,
+            "language": notification.language.value if notification.language else None,
+            "buttons": [[list(b) for b in row] for row in notification.buttons],
+            "dedupe_key": notification.dedupe_key,
+            "created_at": at,
+            "next_attempt_at": at,
+            "attempts": 0,
+        }
+        # A second notification with the same dedupe key is dropped, even when two
+        # transactions add it at the same moment (INSERT ... ON CONFLICT DO NOTHING).
+        dialect = self.s.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        statement = insert(OutboxRow).values(**values)
         if notification.dedupe_key is not None:
-            taken = await self.s.scalar(
-                select(OutboxRow.id).where(OutboxRow.dedupe_key == notification.dedupe_key)
-            )
-            if taken is not None:
-                return
-        self.s.add(
-            OutboxRow(
-                chat_id=notification.chat_id,
-                template=notification.template,
-                params=notification.params,
-                language=notification.language.value if notification.language else None,
-                buttons=[[list(b) for b in row] for row in notification.buttons],
-                dedupe_key=notification.dedupe_key,
-                created_at=at,
-                next_attempt_at=at,
-                attempts=0,
-            )
-        )
-        await self.s.flush()
-        self.added += 1
+            statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
+        result = await self.s.execute(statement)
+        self.added += int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def claim_due(
         self, now: datetime, limit: int, lease_seconds: float

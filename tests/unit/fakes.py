@@ -332,7 +332,7 @@ class FakeAddressRepository(_Repository):
 
 
 class FakeCheckoutRepository(_Repository):
-    async def get(self, customer_id: int) -> Checkout | None:
+    async def get(self, customer_id: int, *, for_update: bool = False) -> Checkout | None:
         found = self.store.checkouts.get(customer_id)
         if found is None:
             return None
