@@ -145,6 +145,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
             )
         )
         .post_init(_on_startup)
+        .post_stop(_on_stop)
         .post_shutdown(_on_shutdown)
         .build()
     )
@@ -168,6 +169,11 @@ async def _on_startup(app: Application) -> None:  # type: ignore[type-arg]
     log.info("bot @%s started", app.bot.username)
 
 
+async def _on_stop(app: Application) -> None:  # type: ignore[type-arg]
+    # Jobs finish while the bot's HTTP client and the database are still open.
+    await app.bot_data["jobs"].stop()
+
+
 async def _on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-    app.bot_data["jobs"].shutdown()
+    await app.bot_data["jobs"].stop()
     await app.bot_data["db"].dispose()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,8 +21,9 @@ class Jobs:
     def __init__(self, outbox: OutboxDispatcher, outbox_every_seconds: float) -> None:
         self.outbox = outbox
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._running: set[asyncio.Task[object]] = set()
         self.scheduler.add_job(
-            self._deliver_outbox,
+            self._tracked(self._deliver_outbox),
             "interval",
             seconds=outbox_every_seconds,
             id=OUTBOX_JOB,
@@ -33,6 +36,35 @@ class Jobs:
         stats = await self.outbox.run_once()
         if stats.sent or stats.failed or stats.retried:
             log.info("outbox: %s", stats)
+
+    def _tracked(self, run: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
+        """Remember runs in progress, so stopping can let them finish before the database
+        and the HTTP client close under them."""
+
+        async def tracked() -> object:
+            task = asyncio.current_task()
+            assert task is not None
+            self._running.add(task)
+            try:
+                return await run()
+            finally:
+                self._running.discard(task)
+
+        tracked.__name__ = getattr(run, "__name__", "job")
+        return tracked
+
+    async def stop(self, grace_seconds: float = 10.0) -> None:
+        """Start no new runs, let the ones in progress finish (cancel them after the grace
+        period), then shut the scheduler down."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+        if self._running:
+            _, late = await asyncio.wait(set(self._running), timeout=grace_seconds)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=grace_seconds)
+        self.shutdown()
 
     def start(self) -> None:
         """Start running jobs on the current event loop."""
