@@ -18,6 +18,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import admin, payments
 from bot import callbacks as cb
 from bot import handlers as h
 from bot.notify import TelegramSender
@@ -65,7 +66,12 @@ BUTTONS: list[tuple[type[cb.Callback], object]] = [
 
 
 # Feature modules with a `register(app)` function, in the order their handlers should match.
-FEATURES: list[Callable[[Application], None]] = []  # type: ignore[type-arg]
+FEATURES: list[Callable[[Application], None]] = [  # type: ignore[type-arg]
+    # Payments first: its message handlers are narrow (a customer's receipt photo, an admin's
+    # reply to a refund prompt) and would otherwise be taken by the admin's catch-alls.
+    payments.register,  # payments: invoices, transfers, refunds
+    admin.register,  # merchant (admin chat)
+]
 
 
 def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
@@ -96,7 +102,11 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(private & filters.TEXT, h.on_text))
     app.add_handler(
         MessageHandler(
-            private & ~filters.StatusUpdate.ALL & ~filters.UpdateType.EDITED, h.on_other_message
+            private
+            & ~filters.StatusUpdate.ALL
+            & ~filters.SUCCESSFUL_PAYMENT  # handled first (bot/payments.py), not "unsupported"
+            & ~filters.UpdateType.EDITED,
+            h.on_other_message,
         )
     )
     app.add_error_handler(h.on_error)
@@ -159,12 +169,14 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     app.bot_data["db"] = db
     app.bot_data["jobs"] = jobs
     app.bot_data["texts"] = texts
+    app.bot_data.update(settings=settings, clock=clock)  # for feature modules' register(app)
     register_handlers(app)
     return app
 
 
 async def _on_startup(app: Application) -> None:  # type: ignore[type-arg]
     await register_commands(app, app.bot_data["texts"])
+    await admin.register_admin_commands(app)
     app.bot_data["jobs"].start()
     log.info("bot @%s started", app.bot.username)
 

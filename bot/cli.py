@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import io
 import logging
 import sys
 from pathlib import Path
@@ -68,22 +69,31 @@ def run(settings: Settings) -> int:
     return 0
 
 
-def read_catalog_csv(path: Path, currency: str) -> list:  # type: ignore[type-arg]
-    """Parse and validate a catalog file; photo paths are resolved next to the file."""
-    base = path.resolve().parent
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        rows = [(reader.line_num, row) for row in reader]
-        header = list(reader.fieldnames or [])
+def read_catalog_csv(source: Path | bytes, currency: str) -> list:  # type: ignore[type-arg]
+    """Parse and validate a catalog file, given by path or as the bytes of an uploaded file.
+    Photo paths are resolved next to a file on disk; an uploaded file has no folder, so its
+    photos must be URLs or absolute paths. Raises CatalogImportError, UnicodeDecodeError or
+    csv.Error."""
+    if isinstance(source, bytes):
+        raw, base = source, None
+    else:
+        raw, base = source.read_bytes(), source.resolve().parent
+    reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
+    rows = [(reader.line_num, row) for row in reader]
+    header = list(reader.fieldnames or [])
+
+    def where(photo: str) -> Path:
+        return base / photo if base is not None else Path(photo)
 
     def photo_ok(photo: str) -> bool:
-        return (base / photo).is_file()
+        path = where(photo)
+        return (base is not None or path.is_absolute()) and path.is_file()
 
     drafts = parse_catalog(header, rows, currency, photo_ok)
     from dataclasses import replace
 
     return [
-        replace(d, photo=str((base / d.photo).resolve()))
+        replace(d, photo=str(where(d.photo).resolve()))
         if d.photo and not d.photo.startswith(("http://", "https://"))
         else d
         for d in drafts

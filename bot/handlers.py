@@ -519,6 +519,10 @@ async def on_confirm(update: Update, context: Context, data: cb.Confirm) -> str 
     await show(update, context, d.views.placed(lang(context), placed.order))
     if not placed.created:
         return d.texts(lang(context), "order.already_placed", number=placed.order.number)
+    # The invoice follows the placed screen. Imported here: bot.payments builds on this module.
+    from bot.payments import offer_payment
+
+    await offer_payment(update, context, placed.order)
     return d.texts(lang(context), "order.placed_toast", number=placed.order.number)
 
 

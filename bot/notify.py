@@ -8,6 +8,7 @@ from typing import Any
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.admin_alerts import merchant_buttons
 from bot.texts import Html, Texts
 from domain.model import Language, Notification
 from domain.ports import UnitOfWorkFactory
@@ -41,14 +42,15 @@ class TelegramSender:
             params["payment"] = self.texts(language, f"payment.{params['payment']}")
         text = self.texts(language, notification.template, **params)
         markup = None
-        if notification.buttons:
+        rows = [*notification.buttons, *merchant_buttons(notification)]
+        if rows:
             markup = InlineKeyboardMarkup(
                 [
                     [
                         InlineKeyboardButton(self.texts(language, key), callback_data=data)
                         for key, data in row
                     ]
-                    for row in notification.buttons
+                    for row in rows
                 ]
             )
         return text, markup
@@ -56,8 +58,14 @@ class TelegramSender:
     async def __call__(self, notification: Notification) -> Delivery:
         """Send one notification and say how it went."""
         text, markup = self.render(notification)
+        photo = notification.params.get("$photo")  # a Telegram file id: sent as its caption
         try:
-            await self.bot.send_message(notification.chat_id, text, reply_markup=markup)
+            if isinstance(photo, str) and photo:
+                await self.bot.send_photo(
+                    notification.chat_id, photo, caption=text, reply_markup=markup
+                )
+            else:
+                await self.bot.send_message(notification.chat_id, text, reply_markup=markup)
         except RetryAfter as exc:
             return RetryLater(
                 str(exc),

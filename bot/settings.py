@@ -8,11 +8,12 @@ from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.checkout import PaymentMethod
 from domain.money import Money, MoneyError, is_known_currency
+from domain.shipping import Carrier, CarrierConfigError, carriers_from_json
 
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{10,100}$")
 
@@ -34,13 +35,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     shop_name: str = "Shop"
     phone_region: str = ""
-    payment_methods: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: [m.value for m in PaymentMethod]
-    )
+    # Empty: cod,bank, plus card when PAYMENT_PROVIDER_TOKEN is set (stars when CURRENCY=XTR).
+    payment_methods: Annotated[list[str], NoDecode] = Field(default_factory=list)
     bank_transfer_details: str = ""
     page_size: int = Field(default=6, ge=3, le=10)
     concurrent_updates: int = Field(default=16, ge=1, le=256)
     outbox_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
+    # payments (bot/payments.py)
+    payment_provider_token: SecretStr | None = None
+    payment_timeout_minutes: int = Field(default=30, ge=1, le=10080)
+    payment_reminder_minutes: int | None = Field(default=None, ge=0)  # None: half the timeout
+    payment_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
+    # merchant (bot/admin.py): JSON list of carriers; empty means the built-in list
+    carriers: str = ""
 
     @field_validator("bot_token")
     @classmethod
@@ -78,12 +85,12 @@ class Settings(BaseSettings):
     @field_validator("payment_methods", mode="before")
     @classmethod
     def _methods(cls, value: object) -> object:
-        if isinstance(value, str):
+        if isinstance(value, str):  # empty: chosen from the other settings (see _payments)
             value = [p for p in re.split(r"[,\s]+", value.strip()) if p]
         if isinstance(value, list):
             allowed = {m.value for m in PaymentMethod}
             bad = [v for v in value if v not in allowed]
-            if bad or not value:
+            if bad:
                 raise ValueError(
                     f"must be a comma-separated subset of {', '.join(sorted(allowed))}"
                 )
@@ -136,6 +143,45 @@ class Settings(BaseSettings):
             raise ValueError("must be a two-letter country code such as CN or US, or empty")
         return value
 
+    @field_validator("carriers")
+    @classmethod
+    def _carriers(cls, value: str) -> str:
+        try:
+            carriers_from_json(value)
+        except CarrierConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("payment_provider_token", "payment_reminder_minutes", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _payments(self) -> Settings:
+        stars = self.currency == "XTR"
+        if not self.payment_methods:
+            self.payment_methods = (
+                ["stars"]
+                if stars
+                else ["cod", "bank"] + (["card"] if self.payment_provider_token else [])
+            )
+        methods = set(self.payment_methods)
+        if stars and methods != {"stars"}:
+            raise ValueError(
+                "PAYMENT_METHODS: a shop pricing in Telegram Stars (CURRENCY=XTR) offers only stars"
+            )
+        if "stars" in methods and not stars:
+            raise ValueError("PAYMENT_METHODS: stars needs CURRENCY=XTR (prices in Telegram Stars)")
+        if "card" in methods and self.payment_provider_token is None:
+            raise ValueError("PAYMENT_METHODS: card needs PAYMENT_PROVIDER_TOKEN")
+        reminder = self.payment_reminder_minutes
+        if reminder is not None and reminder >= self.payment_timeout_minutes:
+            raise ValueError(
+                "PAYMENT_REMINDER_MINUTES: must be less than PAYMENT_TIMEOUT_MINUTES, or 0 for none"
+            )
+        return self
+
     def token(self) -> str:
         """The bot token; raises SettingsError when it is not set."""
         if self.bot_token is None:
@@ -160,6 +206,11 @@ class Settings(BaseSettings):
         """PTB's base_file_url, so downloads also go to the configured server."""
         return f"{self.telegram_api_url}/file/bot"
 
+    @property
+    def carrier_list(self) -> tuple[Carrier, ...]:
+        """The carriers offered when shipping (CARRIERS, or the built-in list)."""
+        return carriers_from_json(self.carriers)
+
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names it."""
@@ -172,11 +223,12 @@ def load_settings(**overrides: object) -> Settings:
         settings.shipping  # noqa: B018 - validates the fee against the currency's minor unit
     except ValidationError as exc:
         error = exc.errors()[0]
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        name = str(error["loc"][0]).upper() if error["loc"] else ""
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "missing":
             message = "is required but not set"
-        raise SettingsError(f"{name}: {message}") from None
+        # Checks across settings have no single field; their message names the setting.
+        raise SettingsError(f"{name}: {message}" if name else message) from None
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
     return settings

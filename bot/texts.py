@@ -78,6 +78,8 @@ class Texts:
         if isinstance(value, dict) and "$money" in value:
             amount, currency = value["$money"]
             return html.escape(self.money(Money(int(amount), str(currency)), lang))
+        if isinstance(value, dict) and "$text" in value:  # another text, in the same language
+            return self(lang, str(value["$text"]))
         return html.escape(str(value), quote=False)
 
     def money(self, money: Money, lang: Language) -> str:

@@ -18,7 +18,7 @@ from bot import callbacks as cb
 from bot.texts import Html, Texts
 from domain.checkout import CheckoutStep, PaymentMethod
 from domain.errors import DomainError
-from domain.lifecycle import CANCELLABLE_BY_CUSTOMER
+from domain.lifecycle import CANCELLABLE_BY_CUSTOMER, OrderStatus
 from domain.model import MAX_QUANTITY, Cart, Category, Customer, Language, Order, Paged, Product
 from domain.services import CheckoutView
 
@@ -432,20 +432,43 @@ class Views:
         parts.extend(self._order_body(lang, order))
         parts.append(self._payment_hint(lang, order))
         rows = [
+            *self.payment_buttons(lang, order),
             [
                 button(t(lang, "menu.orders"), cb.OrderList(0)),
                 button(t(lang, "cart.continue"), cb.Categories()),
-            ]
+            ],
         ]
         return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
 
     def _payment_hint(self, lang: Language, order: Order) -> str:
+        if order.payment_method in (PaymentMethod.CARD, PaymentMethod.STARS):
+            return self.t(lang, "pay.hint_online", total=order.total)
         if order.payment_method == PaymentMethod.BANK_TRANSFER:
             details = self.bank_details or self.t(lang, "payment.bank_details_missing")
-            return self.t(
-                lang, "payment.bank_hint", details=details, number=order.number, total=order.total
+            return "\n".join(
+                [
+                    self.t(
+                        lang,
+                        "payment.bank_hint",
+                        details=details,
+                        number=order.number,
+                        total=order.total,
+                    ),
+                    self.t(lang, "pay.hint_receipt"),
+                ]
             )
         return self.t(lang, "payment.cod_hint", total=order.total)
+
+    def payment_buttons(self, lang: Language, order: Order) -> list[list[InlineKeyboardButton]]:
+        """Pay now (invoice) or Send transfer receipt (bank), while the order is unpaid."""
+        if order.status != OrderStatus.PENDING_PAYMENT:
+            return []
+        number = cb.OrderNo(order.number)
+        if order.payment_method in (PaymentMethod.CARD, PaymentMethod.STARS):
+            return [[button(self.t(lang, "pay.pay_now"), cb.PayNow(number))]]
+        if order.payment_method == PaymentMethod.BANK_TRANSFER:
+            return [[button(self.t(lang, "pay.send_receipt"), cb.AskReceipt(number))]]
+        return []
 
     def _order_body(self, lang: Language, order: Order) -> list[str]:
         t = self.t
@@ -526,11 +549,12 @@ class Views:
         parts.extend(self._order_body(lang, order))
         if order.events:
             parts.append(t(lang, "order.timeline"))
-            for event in order.events[-EVENTS_SHOWN:]:
+            shown = [e for e in order.events if not e.params.get("internal")]  # admin notes
+            for event in shown[-EVENTS_SHOWN:]:
                 parts.append(
                     t(lang, "order.event", at=event.at, what=t(lang, f"event.{event.type.value}"))
                 )
-        rows: list[list[InlineKeyboardButton]] = []
+        rows: list[list[InlineKeyboardButton]] = [*self.payment_buttons(lang, order)]
         if order.status in CANCELLABLE_BY_CUSTOMER:
             rows.append([button(t(lang, "order.cancel"), cb.AskCancelOrder(order.number, page))])
         rows.append(

@@ -36,6 +36,8 @@ class PaymentMethod(StrEnum):
 
     CASH_ON_DELIVERY = "cod"  # pays the courier on delivery
     BANK_TRANSFER = "bank"  # transfers to the shop's account
+    CARD = "card"  # Telegram invoice through the shop's payment provider (PAYMENT_PROVIDER_TOKEN)
+    STARS = "stars"  # Telegram invoice in Stars (XTR), for shops whose CURRENCY is XTR
 
 
 S = CheckoutStep

@@ -49,6 +49,13 @@ class OrderEventType(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     NOTE_ADDED = "note_added"
+    # payments (domain/payments.py)
+    PAYMENT_REMINDED = "payment_reminded"  # the customer was reminded to pay
+    PAYMENT_FLAGGED = "payment_flagged"  # money arrived that the order could not take
+    RECEIPT_SUBMITTED = "receipt_submitted"  # a bank transfer receipt awaits review
+    RECEIPT_REJECTED = "receipt_rejected"  # the merchant did not accept a transfer receipt
+    REFUNDED = "refunded"  # a payment was given back
+    REFUND_FAILED = "refund_failed"  # a refund was attempted and refused
 
 
 # The whole table of allowed steps. Later features add rows here, nowhere else.

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from domain import lifecycle
+from domain.checkout import PaymentMethod
 from domain.errors import IllegalTransitionError
 from domain.lifecycle import HOLDS_RESERVATION, STOCK_COMMITTED, OrderStatus
 from domain.model import Order, OrderEvent
@@ -61,6 +62,11 @@ async def transition(
     )
     await uow.orders.add_event(order.id, event)
     order.events.append(event)
+    if trigger == "deliver" and order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
+        # The courier collected the money. Imported here: domain.payments builds on this module.
+        from domain.payments import record_cash_on_delivery
+
+        await record_cash_on_delivery(uow, order, actor=actor, at=at)
     return event
 
 

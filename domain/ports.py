@@ -7,8 +7,11 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.backoffice import BackofficeRepository
 from domain.catalog import ProductDraft
 from domain.checkout import Checkout
+from domain.dialogs import DialogRepository
+from domain.inventory import InventoryRepository
 from domain.lifecycle import OrderStatus
 from domain.model import (
     Address,
@@ -22,6 +25,8 @@ from domain.model import (
     Paged,
     Product,
 )
+from domain.payment_records import PaymentRepository
+from domain.shipping import ShipmentRepository
 
 
 class CustomerRepository(Protocol):
@@ -113,6 +118,11 @@ class UnitOfWork(Protocol):
     checkouts: CheckoutRepository
     orders: OrderRepository
     outbox: OutboxRepository
+    shipments: ShipmentRepository  # merchant (admin chat)
+    dialogs: DialogRepository  # merchant (admin chat)
+    inventory: InventoryRepository  # merchant (admin chat)
+    backoffice: BackofficeRepository  # merchant (admin chat)
+    payments: PaymentRepository  # payments (domain/payments.py)
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -25,6 +25,7 @@ from domain.errors import (
     ProductUnavailableError,
     StaleCheckoutError,
 )
+from domain.inventory import queue_low_stock_alerts
 from domain.lifecycle import OrderEventType, OrderStatus
 from domain.model import (
     Address,
@@ -523,6 +524,11 @@ class Shop:
             )
             await uow.orders.add_event(order.id, event)
             order.events.append(event)
+            if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
+                # Cash on delivery goes on to fulfilment unpaid; the courier collects the money.
+                await orders.transition(
+                    uow, order, "confirm_cod", actor=_customer_actor(customer_id), at=now
+                )
             if draft.new_address:
                 await uow.addresses.add(
                     Address(0, customer_id, draft.recipient, draft.phone, draft.address_text)
@@ -542,6 +548,13 @@ class Shop:
                 lines=[[line.quantity, line.name] for line in order.lines],
                 payment=str(order.payment_method),
                 address=order.address_text,
+            )
+            await queue_low_stock_alerts(
+                uow,
+                self.config.admin_chat_id,
+                now,
+                {line.product_id: line.quantity for line in order.lines},
+                f"order:{order.number}",
             )
             await uow.commit()
         return PlacedOrder(order, created=True)

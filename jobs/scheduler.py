@@ -37,6 +37,18 @@ class Jobs:
         if stats.sent or stats.failed or stats.retried:
             log.info("outbox: %s", stats)
 
+    def every(self, job_id: str, run: Callable[[], Awaitable[object]], seconds: float) -> None:
+        """Run a sweep every `seconds`, the first time at start, one run at a time."""
+        self.scheduler.add_job(
+            self._tracked(run),
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+        )
+
     def _tracked(self, run: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
         """Remember runs in progress, so stopping can let them finish before the database
         and the HTTP client close under them."""

@@ -18,6 +18,13 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.merchant import (
+    SqlBackofficeRepository,
+    SqlDialogRepository,
+    SqlInventoryRepository,
+    SqlShipmentRepository,
+)
+from storage.payments import SqlPaymentRepository
 from storage.repositories import (
     SqlAddressRepository,
     SqlCartRepository,
@@ -134,6 +141,11 @@ class SqlUnitOfWork:
         self.checkouts = SqlCheckoutRepository(self.session)
         self.orders = SqlOrderRepository(self.session)
         self.outbox = SqlOutboxRepository(self.session)
+        self.shipments = SqlShipmentRepository(self.session)
+        self.dialogs = SqlDialogRepository(self.session)
+        self.inventory = SqlInventoryRepository(self.session)
+        self.backoffice = SqlBackofficeRepository(self.session)
+        self.payments = SqlPaymentRepository(self.session)
         return self
 
     async def __aexit__(

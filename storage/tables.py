@@ -219,3 +219,126 @@ class OutboxRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+# --- merchant (admin chat) ---
+
+
+class ShipmentRow(Base):
+    """A parcel handed to a carrier; `key` (the ship dialog's token) makes recording it once."""
+
+    __tablename__ = "shipments"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[intpk]
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
+    carrier_code: Mapped[str] = mapped_column(String(16))
+    carrier_name: Mapped[str] = mapped_column(String(64))
+    tracking_number: Mapped[str] = mapped_column(String(64))
+    tracking_url: Mapped[str | None] = mapped_column(String(512))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(32))
+    shipped_at: Mapped[timestamp]
+
+
+class DialogRow(Base):
+    """A merchant-feature dialog in progress, one per chat and user."""
+
+    __tablename__ = "merchant_dialogs"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(32))
+    token: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(32))
+    data: Mapped[json_dict]
+    updated_at: Mapped[timestamp]
+
+
+class InventoryLogRow(Base):
+    """Every stock change and product edit an admin made, with who and why."""
+
+    __tablename__ = "inventory_log"
+    __table_args__ = (Index("ix_inventory_log_product_created", "product_id", "created_at"),)
+
+    id: Mapped[intpk]
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
+    delta: Mapped[int]
+    stock_after: Mapped[int]
+    reason: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[timestamp]
+
+
+# --- payments ---
+
+
+class PaymentRow(Base):
+    """Money received: a Telegram charge (unique id: a replayed update takes effect once), a
+    bank transfer the merchant confirmed, or cash collected on delivery."""
+
+    __tablename__ = "payments"
+    __table_args__ = (UniqueConstraint("telegram_charge_id"),)
+
+    id: Mapped[intpk]
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    flag_reason: Mapped[str | None] = mapped_column(String(16))
+    telegram_charge_id: Mapped[str | None] = mapped_column(String(255))
+    provider_charge_id: Mapped[str | None] = mapped_column(String(255))
+    payload: Mapped[json_dict]
+    received_at: Mapped[timestamp]
+
+
+class RefundRow(Base):
+    """A payment given back; one per payment, recorded as pending before Telegram is asked."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (UniqueConstraint("payment_id"),)
+
+    id: Mapped[intpk]
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    method: Mapped[str] = mapped_column(String(16))
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[timestamp]
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class TransferReceiptRow(Base):
+    """A photo of a bank transfer receipt sent by the customer, and the merchant's review."""
+
+    __tablename__ = "transfer_receipts"
+    __table_args__ = (Index("ix_transfer_receipts_order_status", "order_id", "status"),)
+
+    id: Mapped[intpk]
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(BigInteger)
+    file_id: Mapped[str] = mapped_column(String(256))
+    file_unique_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(16))
+    reviewer: Mapped[str | None] = mapped_column(String(64))
+    submitted_at: Mapped[timestamp]
+    reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class PaymentReminderRow(Base):
+    """The payment reminder of an order went out (its primary key makes that happen once)."""
+
+    __tablename__ = "payment_reminders"
+
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    sent_at: Mapped[timestamp]

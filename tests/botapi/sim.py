@@ -397,10 +397,15 @@ class SimUser:
         await asyncio.sleep(0)
         return update
 
-    async def send_text(self, text: str, chat_id: int | None = None) -> dict[str, Any]:
-        """Send a text message (commands get bot_command entities); returns the Update."""
+    async def send_text(
+        self, text: str, chat_id: int | None = None, reply_to: SimMessage | None = None
+    ) -> dict[str, Any]:
+        """Send a text message (commands get bot_command entities), optionally as a reply;
+        returns the Update."""
         chat = self._target(chat_id)
-        msg = self._user_message(chat, "text", text=text, entities=find_entities(text))
+        msg = self._user_message(
+            chat, "text", text=text, entities=find_entities(text), reply_to=reply_to
+        )
         return await self._emit("message", msg.to_dict())
 
     async def send_contact(
@@ -424,9 +429,14 @@ class SimUser:
         return await self._emit("message", msg.to_dict())
 
     async def send_photo(
-        self, data: bytes = b"", caption: str | None = None, chat_id: int | None = None
+        self,
+        data: bytes = b"",
+        caption: str | None = None,
+        chat_id: int | None = None,
+        reply_to: SimMessage | None = None,
     ) -> dict[str, Any]:
-        """Send a photo; the update carries photo sizes whose file_ids work with getFile."""
+        """Send a photo (optionally as a reply); the update carries photo sizes whose
+        file_ids work with getFile."""
         chat = self._target(chat_id)
         sizes = self.api.store_photo(data)
         msg = self._user_message(
@@ -435,6 +445,7 @@ class SimUser:
             caption=caption,
             photo=sizes,
             entities=find_entities(caption) if caption else [],
+            reply_to=reply_to,
         )
         return await self._emit("message", msg.to_dict())
 

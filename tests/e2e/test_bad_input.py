@@ -177,7 +177,7 @@ async def test_another_customers_order_is_not_found(
     await bob.tap_data(f"oy:{number}:0")
     assert bob.answer["text"] == "Order not found."
     [order] = await db.orders(bot, alice.id)
-    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert order.status == OrderStatus.CONFIRMED  # cash on delivery, untouched by Bob
     assert number not in "".join(bob.texts())
 
 

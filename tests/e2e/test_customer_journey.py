@@ -100,7 +100,7 @@ async def test_customer_orders_two_items_and_finds_the_order_in_my_orders(
 
     [order] = await db.orders(bot, alice.id)
     assert order.number == number.group(0)
-    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert order.status == OrderStatus.CONFIRMED  # cash on delivery: on to fulfilment, unpaid
     assert (order.subtotal_minor, order.shipping_minor, order.total_minor) == (3600, 500, 4100)
     assert (order.recipient, order.phone) == ("Alice Smith", "+12025550143")
     lines = await db.order_lines(bot, order.id)
@@ -112,7 +112,7 @@ async def test_customer_orders_two_items_and_finds_the_order_in_my_orders(
     assert (await db.product(bot, "TEA-BLACK-100")).reserved == 1
     assert await db.cart_lines(bot, alice.id) == []
     assert len(await db.addresses(bot, alice.id)) == 1
-    assert [e.type for e in await db.order_events(bot, order.id)] == ["placed"]
+    assert [e.type for e in await db.order_events(bot, order.id)] == ["placed", "confirmed"]
 
     await bot.outbox_drained()
     alert = bot.api.chat(ADMIN_CHAT).last_bot_message()
@@ -120,9 +120,9 @@ async def test_customer_orders_two_items_and_finds_the_order_in_my_orders(
     assert "2 × Longjing Green Tea 100 g" in alert.text and "Alice (@alice)" in alert.text
 
     orders = await alice.tap("My orders")
-    assert orders.buttons[0] == [f"{order.number} · awaiting payment · $41.00"]
+    assert orders.buttons[0] == [f"{order.number} · confirmed, pay on delivery · $41.00"]
     detail = await alice.tap(order.number)
-    assert "Status: awaiting payment" in detail.text and "order placed" in detail.text
+    assert "Status: confirmed, pay on delivery" in detail.text and "order placed" in detail.text
     assert "1 Main Street" in detail.text
     assert db.bad_requests(bot) == []
 

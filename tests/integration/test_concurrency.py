@@ -238,4 +238,4 @@ async def test_an_order_cancelled_twice_at_once_releases_its_stock_once(
     assert sorted(type(r).__name__ for r in results) == ["IllegalTransitionError", "Order"]
     assert (await product_by_sku(db, "HOT")).reserved == 2  # customer 8's hold is intact
     events = (await shop.my_order(7, number)).events
-    assert [e.type.value for e in events] == ["placed", "cancelled"]
+    assert [e.type.value for e in events] == ["placed", "confirmed", "cancelled"]  # COD

@@ -9,16 +9,18 @@ entity reaches the store only through a repository call, as with the SQLAlchemy 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
-from domain import ports
+from domain import payment_records, ports
 from domain.catalog import ProductDraft
-from domain.checkout import Checkout
+from domain.checkout import Checkout, PaymentMethod
+from domain.dialogs import Dialog
 from domain.errors import DuplicateError
+from domain.inventory import InventoryEntry
 from domain.lifecycle import OrderStatus
 from domain.model import (
     Address,
@@ -35,6 +37,7 @@ from domain.model import (
     Product,
 )
 from domain.money import Money
+from domain.shipping import Shipment
 
 
 @dataclass
@@ -65,6 +68,8 @@ class FakeStore:
     orders: dict[int, Order] = field(default_factory=dict)
     order_events: dict[int, list[OrderEvent]] = field(default_factory=dict)
     outbox: dict[int, OutboxEntry] = field(default_factory=dict)
+    merchant: MerchantStore = field(default_factory=lambda: MerchantStore())
+    payments: PaymentsStore = field(default_factory=lambda: PaymentsStore())
     last_id: int = 0
 
     def new_id(self) -> int:
@@ -470,6 +475,11 @@ class FakeUnitOfWork:
         self.checkouts: ports.CheckoutRepository = FakeCheckoutRepository(self)
         self.orders: ports.OrderRepository = FakeOrderRepository(self)
         self.outbox: ports.OutboxRepository = FakeOutboxRepository(self)
+        self.shipments: ports.ShipmentRepository = FakeShipmentRepository(self)
+        self.dialogs: ports.DialogRepository = FakeDialogRepository(self)
+        self.inventory: ports.InventoryRepository = FakeInventoryRepository(self)
+        self.backoffice: ports.BackofficeRepository = FakeBackofficeRepository(self)
+        self.payments: payment_records.PaymentRepository = FakePaymentRepository(self)
 
     def note_write(self) -> None:
         """Called by every writing repository method."""
@@ -523,3 +533,295 @@ class FakeUnitOfWorkFactory:
         uow = FakeUnitOfWork(self, readonly=readonly)
         self.opened.append(uow)
         return uow
+
+
+# --- merchant (admin chat) ---
+
+
+@dataclass
+class MerchantStore:
+    """What the merchant features keep: shipments, dialogs and the inventory log."""
+
+    shipments: dict[int, Shipment] = field(default_factory=dict)
+    dialogs: dict[tuple[int, int], Dialog] = field(default_factory=dict)
+    inventory: dict[int, InventoryEntry] = field(default_factory=dict)
+
+
+class FakeShipmentRepository(_Repository):
+    async def add(self, shipment: Shipment) -> int:
+        self._write()
+        if any(s.key == shipment.key for s in self.store.merchant.shipments.values()):
+            raise DuplicateError()
+        shipment_id = self.store.new_id()
+        self.store.merchant.shipments[shipment_id] = replace(
+            copy.deepcopy(shipment), id=shipment_id
+        )
+        return shipment_id
+
+    async def for_orders(self, order_ids: list[int]) -> dict[int, list[Shipment]]:
+        found: dict[int, list[Shipment]] = {}
+        for shipment in sorted(
+            self.store.merchant.shipments.values(), key=lambda s: (s.shipped_at, s.id or 0)
+        ):
+            if shipment.order_id in order_ids:
+                found.setdefault(shipment.order_id, []).append(copy.deepcopy(shipment))
+        return found
+
+
+class FakeDialogRepository(_Repository):
+    async def get(self, chat_id: int, user_id: int) -> Dialog | None:
+        return copy.deepcopy(self.store.merchant.dialogs.get((chat_id, user_id)))
+
+    async def save(self, dialog: Dialog) -> None:
+        self._write()
+        self.store.merchant.dialogs[(dialog.chat_id, dialog.user_id)] = copy.deepcopy(dialog)
+
+    async def delete(self, chat_id: int, user_id: int, token: str | None = None) -> bool:
+        self._write()
+        known = self.store.merchant.dialogs.get((chat_id, user_id))
+        if known is None or (token is not None and known.token != token):
+            return False
+        del self.store.merchant.dialogs[(chat_id, user_id)]
+        return True
+
+
+class FakeInventoryRepository(_Repository):
+    async def add(self, entry: InventoryEntry) -> int:
+        self._write()
+        entry_id = self.store.new_id()
+        self.store.merchant.inventory[entry_id] = replace(copy.deepcopy(entry), id=entry_id)
+        return entry_id
+
+    async def for_product(self, product_id: int, limit: int) -> list[InventoryEntry]:
+        mine = [e for e in self.store.merchant.inventory.values() if e.product_id == product_id]
+        mine.sort(key=lambda e: (e.at, e.id or 0), reverse=True)
+        return copy.deepcopy(mine[:limit])
+
+
+class FakeBackofficeRepository(_Repository):
+    async def orders(
+        self, statuses: Collection[OrderStatus] | None, page: Page, *, oldest_first: bool
+    ) -> Paged[Order]:
+        found = [
+            o for o in self.store.orders.values() if statuses is None or o.status in statuses
+        ]
+        found.sort(key=lambda o: (o.created_at, o.id or 0), reverse=not oldest_first)
+        items = found[page.offset : page.offset + page.size]
+        return Paged(copy.deepcopy(items), len(found), page)
+
+    async def recent_orders(self, limit: int) -> list[Order]:
+        found = sorted(
+            self.store.orders.values(), key=lambda o: (o.created_at, o.id or 0), reverse=True
+        )
+        return copy.deepcopy(found[:limit])
+
+    def _listing(self) -> list[Product]:
+        products = copy.deepcopy(list(self.store.products.values()))
+        for product in products:
+            product.category_name = self.store.categories[product.category_id].name
+        products.sort(key=lambda p: (p.category_name, p.name, p.id))
+        return products
+
+    async def products(self, page: Page) -> Paged[Product]:
+        listing = self._listing()
+        return Paged(listing[page.offset : page.offset + page.size], len(listing), page)
+
+    async def all_products(self) -> list[Product]:
+        return self._listing()
+
+    async def product_id_by_sku(self, sku: str) -> int | None:
+        return next((p.id for p in self.store.products.values() if p.sku == sku), None)
+
+    async def update_product(
+        self,
+        product_id: int,
+        *,
+        name: str | None = None,
+        price: Money | None = None,
+        description: str | None = None,
+        low_stock_threshold: int | None = None,
+        active: bool | None = None,
+        photo_file_id: str | None = None,
+    ) -> bool:
+        self._write()
+        product = self.store.products.get(product_id)
+        if product is None:
+            return False
+        changes = {
+            "name": name,
+            "price": price,
+            "description": description,
+            "low_stock_threshold": low_stock_threshold,
+            "active": active,
+            "photo_file_id": photo_file_id,
+        }
+        for attribute, value in changes.items():
+            if value is not None:
+                setattr(product, attribute, value)
+        return True
+
+    async def adjust_stock(self, product_id: int, delta: int) -> int | None:
+        self._write()
+        product = self.store.products.get(product_id)
+        if product is None or product.stock + delta < max(product.reserved, 0):
+            return None
+        product.stock += delta
+        return product.stock
+
+
+# --- payments ---
+
+
+@dataclass
+class PaymentsStore:
+    """What the payments feature keeps: payments, refunds, transfer receipts, reminders."""
+
+    payments: dict[int, payment_records.Payment] = field(default_factory=dict)
+    refunds: dict[int, payment_records.Refund] = field(default_factory=dict)
+    receipts: dict[int, payment_records.TransferReceipt] = field(default_factory=dict)
+    reminded: dict[int, datetime] = field(default_factory=dict)  # order id -> sent at
+
+
+class FakePaymentRepository(_Repository):
+    @property
+    def data(self) -> PaymentsStore:
+        return self.store.payments
+
+    async def add(self, payment: payment_records.Payment) -> int:
+        self._write()
+        charge = payment.telegram_charge_id
+        if charge is not None and any(
+            p.telegram_charge_id == charge for p in self.data.payments.values()
+        ):
+            raise DuplicateError()
+        payment_id = self.store.new_id()
+        self.data.payments[payment_id] = replace(copy.deepcopy(payment), id=payment_id)
+        return payment_id
+
+    async def get(self, payment_id: int) -> payment_records.Payment | None:
+        return copy.deepcopy(self.data.payments.get(payment_id))
+
+    async def by_charge_id(self, telegram_charge_id: str) -> payment_records.Payment | None:
+        for payment in self.data.payments.values():
+            if payment.telegram_charge_id == telegram_charge_id:
+                return copy.deepcopy(payment)
+        return None
+
+    async def for_order(self, order_id: int) -> list[payment_records.Payment]:
+        mine = [p for p in self.data.payments.values() if p.order_id == order_id]
+        return copy.deepcopy(sorted(mine, key=lambda p: p.id or 0))
+
+    async def set_status(
+        self,
+        payment_id: int,
+        status: payment_records.PaymentStatus,
+        expected: payment_records.PaymentStatus,
+    ) -> bool:
+        self._write()
+        stored = self.data.payments.get(payment_id)
+        if stored is None or stored.status != expected:
+            return False
+        stored.status = status
+        return True
+
+    async def add_refund(self, refund: payment_records.Refund) -> int:
+        self._write()
+        if any(r.payment_id == refund.payment_id for r in self.data.refunds.values()):
+            raise DuplicateError()
+        refund_id = self.store.new_id()
+        self.data.refunds[refund_id] = replace(copy.deepcopy(refund), id=refund_id)
+        return refund_id
+
+    async def refund_of(self, payment_id: int) -> payment_records.Refund | None:
+        for refund in self.data.refunds.values():
+            if refund.payment_id == payment_id:
+                return copy.deepcopy(refund)
+        return None
+
+    async def save_refund(
+        self, refund: payment_records.Refund, expected: payment_records.RefundStatus
+    ) -> bool:
+        self._write()
+        stored = self.data.refunds.get(refund.id or 0)
+        if stored is None or stored.status != expected:
+            return False
+        stored.status, stored.note = refund.status, refund.note
+        stored.error, stored.completed_at = refund.error, refund.completed_at
+        return True
+
+    async def add_receipt(self, receipt: payment_records.TransferReceipt) -> int:
+        self._write()
+        receipt_id = self.store.new_id()
+        self.data.receipts[receipt_id] = replace(copy.deepcopy(receipt), id=receipt_id)
+        return receipt_id
+
+    async def receipt(self, receipt_id: int) -> payment_records.TransferReceipt | None:
+        return copy.deepcopy(self.data.receipts.get(receipt_id))
+
+    async def receipts_for_order(self, order_id: int) -> list[payment_records.TransferReceipt]:
+        mine = [r for r in self.data.receipts.values() if r.order_id == order_id]
+        return copy.deepcopy(sorted(mine, key=lambda r: r.id or 0))
+
+    async def review_receipt(
+        self, receipt: payment_records.TransferReceipt, expected: payment_records.ReceiptStatus
+    ) -> bool:
+        self._write()
+        stored = self.data.receipts.get(receipt.id or 0)
+        if stored is None or stored.status != expected:
+            return False
+        stored.status, stored.reason = receipt.status, receipt.reason
+        stored.reviewer, stored.reviewed_at = receipt.reviewer, receipt.reviewed_at
+        return True
+
+    async def awaiting_transfer(self, customer_id: int) -> list[Order]:
+        mine = [
+            o
+            for o in self.store.orders.values()
+            if o.customer_id == customer_id
+            and o.status == OrderStatus.PENDING_PAYMENT
+            and o.payment_method == PaymentMethod.BANK_TRANSFER
+        ]
+        return copy.deepcopy(sorted(mine, key=lambda o: (o.created_at, o.id or 0)))
+
+    def _due(self, methods: Collection[PaymentMethod], cutoff: datetime) -> list[Order]:
+        def paused_or_restarted(order_id: int) -> bool:
+            return any(
+                r.order_id == order_id
+                and (
+                    r.status == payment_records.ReceiptStatus.SUBMITTED
+                    or (
+                        r.status == payment_records.ReceiptStatus.REJECTED
+                        and r.reviewed_at is not None
+                        and r.reviewed_at > cutoff
+                    )
+                )
+                for r in self.data.receipts.values()
+            )
+
+        due = [
+            o
+            for o in self.store.orders.values()
+            if o.status == OrderStatus.PENDING_PAYMENT
+            and o.payment_method in methods
+            and o.created_at <= cutoff
+            and not paused_or_restarted(o.id or 0)
+        ]
+        return sorted(due, key=lambda o: (o.created_at, o.id or 0))
+
+    async def due_for_expiry(
+        self, methods: Collection[PaymentMethod], cutoff: datetime, limit: int
+    ) -> list[int]:
+        return [o.id or 0 for o in self._due(methods, cutoff)][:limit]
+
+    async def due_for_reminder(
+        self, methods: Collection[PaymentMethod], cutoff: datetime, limit: int
+    ) -> list[int]:
+        due = [o.id or 0 for o in self._due(methods, cutoff) if o.id not in self.data.reminded]
+        return due[:limit]
+
+    async def claim_reminder(self, order_id: int, at: datetime) -> bool:
+        self._write()
+        if order_id in self.data.reminded:
+            return False
+        self.data.reminded[order_id] = at
+        return True

@@ -388,7 +388,8 @@ async def test_placing_an_order_reserves_stock_and_empties_the_cart(
     assert placed.created
     order = placed.order
     assert order.id in store.orders
-    assert store.orders[order.id].status == OrderStatus.PENDING_PAYMENT
+    # Cash on delivery goes on to fulfilment unpaid, in the same transaction.
+    assert store.orders[order.id].status == OrderStatus.CONFIRMED
     assert store.product(tea.id).reserved == 2
     assert store.product(mug.id).reserved == 3
     assert store.product(mug.id).available == 0
@@ -405,10 +406,15 @@ async def test_placing_an_order_reserves_stock_and_empties_the_cart(
     assert order.payment_method is PaymentMethod.CASH_ON_DELIVERY
     assert order.checkout_token == token
     assert order.created_at == clock.now()
-    (event,) = store.order_events[order.id]
+    event, confirmed = store.order_events[order.id]
     assert event.type == OrderEventType.PLACED
     assert event.actor == f"customer:{ADA}"
     assert event.to_status == OrderStatus.PENDING_PAYMENT
+    assert confirmed.type == OrderEventType.CONFIRMED
+    assert (confirmed.from_status, confirmed.to_status) == (
+        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.CONFIRMED,
+    )
 
 
 async def test_the_order_keeps_the_prices_it_was_placed_at(
@@ -748,7 +754,7 @@ async def test_an_order_can_be_looked_up_as_people_type_it(shop: Shop, tea: Prod
     typed = number.lower().replace("-", " ").replace("0", "o")
     order = await shop.my_order(ADA, typed)
     assert order.number == number
-    assert [e.type for e in order.events] == [OrderEventType.PLACED]
+    assert [e.type for e in order.events] == [OrderEventType.PLACED, OrderEventType.CONFIRMED]
 
 
 @pytest.mark.parametrize("number", ["", "nonsense", "ZZZZ-ZZZZ"])
@@ -776,16 +782,20 @@ async def test_cancelling_an_unpaid_order_releases_its_stock_and_records_the_eve
     assert store.orders[order.id].updated_at == clock.now()
     assert store.product(tea.id).reserved == 0
     assert store.product(mug.id).reserved == 0
-    placed, event = store.order_events[order.id]
+    placed, _confirmed, event = store.order_events[order.id]
     assert placed.type == OrderEventType.PLACED
     assert event.type == OrderEventType.CANCELLED
     assert (event.from_status, event.to_status) == (
-        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.CONFIRMED,  # cash on delivery: confirmed at placement, still unpaid
         OrderStatus.CANCELLED,
     )
     assert event.actor == f"customer:{ADA}"
     assert event.at == clock.now()
-    assert [e.type for e in cancelled.events] == [OrderEventType.PLACED, OrderEventType.CANCELLED]
+    assert [e.type for e in cancelled.events] == [
+        OrderEventType.PLACED,
+        OrderEventType.CONFIRMED,
+        OrderEventType.CANCELLED,
+    ]
 
 
 async def test_cancelling_queues_an_alert_for_the_merchant(
@@ -814,7 +824,7 @@ async def test_another_customers_order_is_not_found(
     with pytest.raises(NotFoundError):
         await shop.cancel_my_order(BOB, number)
     (order,) = store.orders.values()
-    assert order.status == OrderStatus.PENDING_PAYMENT
+    assert order.status == OrderStatus.CONFIRMED
     assert store.product(tea.id).reserved == 2
 
 
@@ -828,7 +838,7 @@ async def test_cancelling_twice_is_an_illegal_transition(
         await shop.cancel_my_order(ADA, number)
     assert caught.value.params == {"status": "cancelled", "action": "cancel"}
     assert store.product(tea.id).reserved == 5
-    assert len(next(iter(store.order_events.values()))) == 2
+    assert len(next(iter(store.order_events.values()))) == 3  # placed, confirmed, cancelled
 
 
 async def test_a_paid_order_cannot_be_cancelled_by_the_customer(

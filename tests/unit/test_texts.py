@@ -260,7 +260,9 @@ async def test_merchant_alerts_queued_by_the_shop_render_in_both_languages(texts
             assert "$30.00" in text
             assert "&lt;Ada&gt; (@ada)" in text
             assert "{" not in text
-            assert markup is None
+            assert markup is not None, "an order alert has a button to open the order"
+            [[open_order]] = markup.inline_keyboard
+            assert open_order.callback_data == f"ao:{number}"
     new_order = TelegramSender(None, texts, uow, Language.EN).render(  # type: ignore[arg-type]
         next(a for a in alerts if a.template == "admin.new_order")
     )[0]

@@ -1,0 +1,40 @@
+"""Buttons the merchant features put on outbox notifications, decided when they are rendered so
+the domain never deals in callback formats: "Open order" / "Open product" on admin alerts, and
+"Reply" on the shop's messages to a customer."""
+
+from __future__ import annotations
+
+from bot import callbacks as cb
+from domain.model import Notification
+
+RELAY_TO_CUSTOMER = "adm.relay.to_customer"
+
+
+def _valid(data: cb.Callback) -> str | None:
+    try:
+        packed = data.pack()
+    except ValueError:
+        return None
+    return packed if cb.parse(packed) == data else None
+
+
+def merchant_buttons(notification: Notification) -> list[list[tuple[str, str]]]:
+    """Rows of (text key, callback data) to add below a notification's own buttons."""
+    params = notification.params
+    number = params.get("number")
+    if notification.template == RELAY_TO_CUSTOMER:
+        reply = _valid(cb.ReplyToShop(cb.OrderNo(str(number))))
+        return [[("adm.relay.reply_button", reply)]] if reply else []
+    if notification.language is not None:
+        return []  # a customer's notification: admin buttons never go there
+    rows: list[list[tuple[str, str]]] = []
+    if isinstance(number, str):
+        data = _valid(cb.AdminOpenOrder(cb.OrderNo(number)))
+        if data:
+            rows.append([("adm.alert.open_order", data)])
+    product_id = params.get("product_id")
+    if isinstance(product_id, int) and not isinstance(product_id, bool):
+        data = _valid(cb.AdminOpenProduct(product_id))
+        if data:
+            rows.append([("adm.alert.open_product", data)])
+    return rows

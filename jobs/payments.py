@@ -1,0 +1,25 @@
+"""The payment sweep: a use case on a timer. Each run finds due rows by query (time is data, so
+a restart forgets nothing), expires overdue unpaid orders and sends due reminders, in batches.
+Idempotent: two runners at once expire each order once and remind once."""
+
+from __future__ import annotations
+
+import logging
+
+from domain.payments import Payments, SweepStats
+
+log = logging.getLogger(__name__)
+
+
+class PaymentSweep:
+    """Runs `Payments.sweep` and logs what it did."""
+
+    def __init__(self, payments: Payments) -> None:
+        self.payments = payments
+
+    async def run_once(self) -> SweepStats:
+        """One sweep: expire what is overdue, then remind what is due."""
+        stats = await self.payments.sweep()
+        if stats.expired or stats.reminded:
+            log.info("payments: %s", stats)
+        return stats

@@ -1,0 +1,281 @@
+"""SQLAlchemy repositories of the merchant features: shipments, dialogs, the inventory log and
+the back office's queries and edits. Like the others, they never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.dialogs import Dialog, DialogKind
+from domain.errors import DuplicateError
+from domain.inventory import InventoryEntry
+from domain.lifecycle import OrderStatus
+from domain.model import Order, Page, Paged, Product
+from domain.money import Money
+from domain.shipping import Shipment
+from storage.repositories import SqlOrderRepository, _now, _product
+from storage.tables import (
+    CategoryRow,
+    DialogRow,
+    InventoryLogRow,
+    OrderRow,
+    ProductRow,
+    ShipmentRow,
+)
+
+
+class SqlShipmentRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, shipment: Shipment) -> int:
+        taken = await self.s.scalar(select(ShipmentRow.id).where(ShipmentRow.key == shipment.key))
+        if taken is not None:
+            raise DuplicateError()
+        row = ShipmentRow(
+            order_id=shipment.order_id,
+            carrier_code=shipment.carrier_code,
+            carrier_name=shipment.carrier_name,
+            tracking_number=shipment.tracking_number,
+            tracking_url=shipment.tracking_url,
+            note=shipment.note,
+            actor=shipment.actor,
+            key=shipment.key,
+            shipped_at=shipment.shipped_at,
+        )
+        self.s.add(row)
+        try:
+            await self.s.flush()
+        except IntegrityError as exc:  # the same key, recorded meanwhile by another process
+            raise DuplicateError() from exc
+        return row.id
+
+    async def for_orders(self, order_ids: list[int]) -> dict[int, list[Shipment]]:
+        if not order_ids:
+            return {}
+        rows = await self.s.scalars(
+            select(ShipmentRow)
+            .where(ShipmentRow.order_id.in_(order_ids))
+            .order_by(ShipmentRow.shipped_at, ShipmentRow.id)
+        )
+        found: dict[int, list[Shipment]] = {}
+        for r in rows.all():
+            found.setdefault(r.order_id, []).append(
+                Shipment(
+                    id=r.id,
+                    order_id=r.order_id,
+                    carrier_code=r.carrier_code,
+                    carrier_name=r.carrier_name,
+                    tracking_number=r.tracking_number,
+                    tracking_url=r.tracking_url,
+                    actor=r.actor,
+                    shipped_at=r.shipped_at,
+                    key=r.key,
+                    note=r.note,
+                )
+            )
+        return found
+
+
+class SqlDialogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get(self, chat_id: int, user_id: int) -> Dialog | None:
+        row = await self.s.scalar(
+            select(DialogRow)
+            .where(DialogRow.chat_id == chat_id, DialogRow.user_id == user_id)
+            .execution_options(populate_existing=True)
+        )
+        if row is None:
+            return None
+        try:
+            kind = DialogKind(row.kind)
+        except ValueError:  # written by a newer version of the bot
+            return None
+        return Dialog(
+            chat_id=row.chat_id,
+            user_id=row.user_id,
+            kind=kind,
+            token=row.token,
+            step=row.step,
+            data=dict(row.data or {}),
+            updated_at=row.updated_at,
+        )
+
+    async def save(self, dialog: Dialog) -> None:
+        values: dict[str, Any] = {
+            "chat_id": dialog.chat_id,
+            "user_id": dialog.user_id,
+            "kind": dialog.kind.value,
+            "token": dialog.token,
+            "step": dialog.step,
+            "data": dialog.data,
+            "updated_at": dialog.updated_at or _now(),
+        }
+        # One statement that inserts or replaces, so two taps at once cannot collide.
+        insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = insert(DialogRow).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=[DialogRow.chat_id, DialogRow.user_id],
+            set_={k: statement.excluded[k] for k in values if k not in ("chat_id", "user_id")},
+        )
+        await self.s.execute(statement)
+
+    async def delete(self, chat_id: int, user_id: int, token: str | None = None) -> bool:
+        where = [DialogRow.chat_id == chat_id, DialogRow.user_id == user_id]
+        if token is not None:
+            where.append(DialogRow.token == token)
+        result = await self.s.execute(delete(DialogRow).where(*where))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class SqlInventoryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, entry: InventoryEntry) -> int:
+        row = InventoryLogRow(
+            product_id=entry.product_id,
+            delta=entry.delta,
+            stock_after=entry.stock_after,
+            reason=entry.reason[:200],
+            actor=entry.actor,
+            created_at=entry.at,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return row.id
+
+    async def for_product(self, product_id: int, limit: int) -> list[InventoryEntry]:
+        rows = await self.s.scalars(
+            select(InventoryLogRow)
+            .where(InventoryLogRow.product_id == product_id)
+            .order_by(InventoryLogRow.created_at.desc(), InventoryLogRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            InventoryEntry(
+                id=r.id,
+                product_id=r.product_id,
+                delta=r.delta,
+                stock_after=r.stock_after,
+                reason=r.reason,
+                actor=r.actor,
+                at=r.created_at,
+            )
+            for r in rows.all()
+        ]
+
+
+class SqlBackofficeRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def orders(
+        self, statuses: Collection[OrderStatus] | None, page: Page, *, oldest_first: bool
+    ) -> Paged[Order]:
+        where = [] if statuses is None else [OrderRow.status.in_([s.value for s in statuses])]
+        total = await self.s.scalar(select(func.count()).select_from(OrderRow).where(*where))
+        order = (
+            (OrderRow.created_at, OrderRow.id)
+            if oldest_first
+            else (OrderRow.created_at.desc(), OrderRow.id.desc())
+        )
+        rows = await self.s.scalars(
+            select(OrderRow).where(*where).order_by(*order).offset(page.offset).limit(page.size)
+        )
+        items = await SqlOrderRepository(self.s)._entities(rows.all())
+        return Paged(items, int(total or 0), page)
+
+    async def recent_orders(self, limit: int) -> list[Order]:
+        rows = await self.s.scalars(
+            select(OrderRow).order_by(OrderRow.created_at.desc(), OrderRow.id.desc()).limit(limit)
+        )
+        return await SqlOrderRepository(self.s)._entities(rows.all())
+
+    def _listing(self) -> Any:
+        return (
+            select(ProductRow, CategoryRow.name)
+            .join(CategoryRow, CategoryRow.id == ProductRow.category_id)
+            .order_by(CategoryRow.position, CategoryRow.name, ProductRow.name, ProductRow.id)
+        )
+
+    async def products(self, page: Page) -> Paged[Product]:
+        total = await self.s.scalar(select(func.count()).select_from(ProductRow))
+        result = await self.s.execute(self._listing().offset(page.offset).limit(page.size))
+        return Paged([_product(p, c) for p, c in result.all()], int(total or 0), page)
+
+    async def all_products(self) -> list[Product]:
+        result = await self.s.execute(self._listing())
+        return [_product(p, c) for p, c in result.all()]
+
+    async def product_id_by_sku(self, sku: str) -> int | None:
+        found = await self.s.scalar(select(ProductRow.id).where(ProductRow.sku == sku))
+        return int(found) if found is not None else None
+
+    async def _refresh(self, product_id: int) -> None:
+        # The UPDATEs below bypass the session; reload the row if the session holds it, so a
+        # later read in this transaction sees the new values.
+        await self.s.execute(
+            select(ProductRow)
+            .where(ProductRow.id == product_id)
+            .execution_options(populate_existing=True)
+        )
+
+    async def update_product(
+        self,
+        product_id: int,
+        *,
+        name: str | None = None,
+        price: Money | None = None,
+        description: str | None = None,
+        low_stock_threshold: int | None = None,
+        active: bool | None = None,
+        photo_file_id: str | None = None,
+    ) -> bool:
+        values: dict[str, Any] = {"updated_at": _now()}
+        if name is not None:
+            values["name"] = name
+        if price is not None:
+            values["price_minor"], values["currency"] = price.amount, price.currency
+        if description is not None:
+            values["description"] = description
+        if low_stock_threshold is not None:
+            values["low_stock_threshold"] = low_stock_threshold
+        if active is not None:
+            values["active"] = active
+        if photo_file_id is not None:
+            values["photo_file_id"] = photo_file_id
+        result = await self.s.execute(
+            update(ProductRow)
+            .where(ProductRow.id == product_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        await self._refresh(product_id)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def adjust_stock(self, product_id: int, delta: int) -> int | None:
+        # One conditional UPDATE: an order reserving units meanwhile cannot be undercut.
+        result = await self.s.execute(
+            update(ProductRow)
+            .where(
+                ProductRow.id == product_id,
+                ProductRow.stock + delta >= ProductRow.reserved,
+                ProductRow.stock + delta >= 0,
+            )
+            .values(stock=ProductRow.stock + delta, updated_at=_now())
+            .execution_options(synchronize_session=False)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return None
+        await self._refresh(product_id)
+        stock = await self.s.scalar(select(ProductRow.stock).where(ProductRow.id == product_id))
+        return int(stock) if stock is not None else None
