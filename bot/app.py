@@ -17,10 +17,12 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot import admin, payments
 from bot import callbacks as cb
 from bot import handlers as h
+from bot.inbox import REPLAY_AFTER, InboxBot, replay_unrecorded_payments
 from bot.notify import TelegramSender
 from bot.settings import Settings
 from bot.texts import Texts
@@ -65,6 +67,9 @@ BUTTONS: list[tuple[type[cb.Callback], object]] = [
 ]
 
 
+CUSTOMER_GROUP = -10
+DIALOG_GROUP = -5
+
 # Feature modules with a `register(app)` function, in the order their handlers should match.
 FEATURES: list[Callable[[Application], None]] = [  # type: ignore[type-arg]
     # Payments first: its message handlers are narrow (a customer's receipt photo, an admin's
@@ -76,7 +81,10 @@ FEATURES: list[Callable[[Application], None]] = [  # type: ignore[type-arg]
 
 def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     """Attach every handler, customer upsert first and stale buttons last."""
-    app.add_handler(TypeHandler(Update, h.remember_customer), group=-1)
+    # Groups run in order; one handler per group takes an update. -10: who is talking;
+    # DIALOG_GROUP: dialog input (a handler that consumes a message raises
+    # ApplicationHandlerStop); 0: commands, buttons and the customer fallbacks.
+    app.add_handler(TypeHandler(Update, h.remember_customer), group=CUSTOMER_GROUP)
     private = filters.ChatType.PRIVATE
     commands = {
         "start": h.start,
@@ -142,18 +150,23 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
             payment_methods=tuple(PaymentMethod(m) for m in settings.payment_methods),
         ),
     )
+    bot = InboxBot(
+        token=settings.token(),
+        base_url=settings.api_base_url,
+        base_file_url=settings.api_file_url,
+        defaults=Defaults(
+            parse_mode=ParseMode.HTML,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        ),
+        # The pool sizes ApplicationBuilder would choose.
+        request=HTTPXRequest(connection_pool_size=256),
+        get_updates_request=HTTPXRequest(connection_pool_size=1),
+    )
+    bot.attach_inbox(db, clock)
     app = (
         ApplicationBuilder()
-        .token(settings.token())
-        .base_url(settings.api_base_url)
-        .base_file_url(settings.api_file_url)
+        .bot(bot)
         .concurrent_updates(settings.concurrent_updates)
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
-        )
         .post_init(_on_startup)
         .post_stop(_on_stop)
         .post_shutdown(_on_shutdown)
@@ -166,6 +179,11 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
     sender = TelegramSender(app.bot, texts, db, Language(settings.admin_language))
     jobs = Jobs(OutboxDispatcher(db, sender, clock), settings.outbox_poll_seconds)
     db.on_outbox = jobs.wake_outbox
+    jobs.every(
+        "payment_inbox",
+        lambda: replay_unrecorded_payments(app, db, clock),
+        REPLAY_AFTER.total_seconds(),
+    )
     app.bot_data["db"] = db
     app.bot_data["jobs"] = jobs
     app.bot_data["texts"] = texts

@@ -185,6 +185,7 @@ class Order:
     id: int | None = None
     updated_at: datetime | None = None
     events: list[OrderEvent] = field(default_factory=list)
+    after_sales_open: int = 0  # after-sales requests not yet closed
 
     @property
     def subtotal(self) -> Money:

@@ -91,6 +91,8 @@ class OrderRepository(Protocol):
         """Store the order's status; with `expected`, only if the stored one still equals it."""
 
     async def add_event(self, order_id: int, event: OrderEvent) -> None: ...
+    async def change_after_sales_open(self, order_id: int, delta: int) -> None:
+        """Count an after-sales request opened (+1) or closed (-1) on the order."""
     async def events(self, order_id: int) -> list[OrderEvent]: ...
 
 

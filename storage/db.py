@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.inbox import SqlUpdateInbox
 from storage.merchant import (
     SqlBackofficeRepository,
     SqlDialogRepository,
@@ -140,6 +141,7 @@ class SqlUnitOfWork:
         self.addresses = SqlAddressRepository(self.session)
         self.checkouts = SqlCheckoutRepository(self.session)
         self.orders = SqlOrderRepository(self.session)
+        self.inbox = SqlUpdateInbox(self.session)  # bot adapter only, not a domain port
         self.outbox = SqlOutboxRepository(self.session)
         self.shipments = SqlShipmentRepository(self.session)
         self.dialogs = SqlDialogRepository(self.session)

@@ -529,6 +529,7 @@ class SqlOrderRepository:
                 created_at=r.created_at,
                 updated_at=r.updated_at,
                 checkout_token=r.checkout_token,
+                after_sales_open=r.after_sales_open,
             )
             for r in rows
         ]
@@ -585,6 +586,16 @@ class SqlOrderRepository:
             )
         )
         await self.s.flush()
+
+    async def change_after_sales_open(self, order_id: int, delta: int) -> None:
+        await self.s.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order_id)
+            .values(after_sales_open=func.max(OrderRow.after_sales_open + delta, 0)
+                    if self.s.get_bind().dialect.name == "sqlite"
+                    else func.greatest(OrderRow.after_sales_open + delta, 0))
+            .execution_options(synchronize_session=False)
+        )
 
     async def events(self, order_id: int) -> list[OrderEvent]:
         rows = await self.s.scalars(

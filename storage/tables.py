@@ -166,6 +166,9 @@ class OrderRow(Base):
     recipient: Mapped[str] = mapped_column(String(64))
     phone: Mapped[str] = mapped_column(String(32))
     address_text: Mapped[str] = mapped_column(String(300))
+    # After-sales requests still open on this order (kept by the after-sales use cases);
+    # auto-completion skips orders where it is not zero.
+    after_sales_open: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[timestamp]
     updated_at: Mapped[timestamp]
 
@@ -342,3 +345,19 @@ class PaymentReminderRow(Base):
         ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     sent_at: Mapped[timestamp]
+
+
+# --- update inbox (durable payments) ---
+
+
+class UpdateInboxRow(Base):
+    """Payment updates as fetched from Telegram, written before the offset is confirmed, so
+    a crash before the payment is recorded cannot lose it (see bot/inbox.py)."""
+
+    __tablename__ = "update_inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    telegram_charge_id: Mapped[str] = mapped_column(String(255), index=True)
+    payload: Mapped[json_dict]
+    received_at: Mapped[timestamp]
+    replayed: Mapped[int] = mapped_column(default=0)

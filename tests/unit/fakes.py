@@ -396,6 +396,11 @@ class FakeOrderRepository(_Repository):
         self._write()
         self.store.order_events.setdefault(order_id, []).append(copy.deepcopy(event))
 
+    async def change_after_sales_open(self, order_id: int, delta: int) -> None:
+        self._write()
+        stored = self.store.orders[order_id]
+        stored.after_sales_open = max(stored.after_sales_open + delta, 0)
+
     async def events(self, order_id: int) -> list[OrderEvent]:
         events = self.store.order_events.get(order_id, [])
         return copy.deepcopy(sorted(events, key=lambda e: e.at))  # stable: ties keep insertion
