@@ -57,8 +57,13 @@ GROUP_COMMANDS = (
     "export_products",
     "export_orders",
     "help",
+    "track",  # jobs and tracking (bot/tracking.py)
+    "jobs",  # jobs and tracking (bot/tracking.py)
+    "aftersales",  # after-sales (bot/after_sales.py)
 )
 PRIVATE_COMMANDS = ("admin", "order", "products", "picklist", "export_products", "export_orders")
+PRIVATE_COMMANDS += ("track", "jobs")  # jobs and tracking (bot/tracking.py)
+PRIVATE_COMMANDS += ("aftersales",)  # after-sales (bot/after_sales.py)
 COMMAND_TEXTS = {
     "orders": "adm.commands.orders",
     "order": "adm.commands.order",
@@ -68,6 +73,9 @@ COMMAND_TEXTS = {
     "export_orders": "adm.commands.export_orders",
     "help": "adm.commands.help",
     "admin": "adm.commands.admin",
+    "track": "track.command",  # jobs and tracking
+    "jobs": "jobs.command",  # jobs and tracking
+    "aftersales": "as.adm.command",  # after-sales
 }
 CSV_MAX_BYTES = 1_000_000
 
@@ -181,6 +189,10 @@ async def _result(context: Context, result: DialogResult) -> Screen:
         else:
             header = t(lang, "adm.stock.done", name=product.name, stock=product.stock)
         return _with_header(header, await _product_screen(context, product.id))
+    if dialog.data.get("request"):  # the ship dialog of an after-sales request
+        from bot.after_sales import ship_result
+
+        return await ship_result(context, result)
     number = str(dialog.data["number"])
     if dialog.kind == DialogKind.SHIP and result.shipment is not None:
         header = t(
@@ -498,7 +510,11 @@ async def on_dialog_cancel(
     a = ad(context)
     chat, user = _ids(update)
     dialog = await a.merchant.cancel_dialog(chat, user, data.token)
-    if "number" in dialog.data:
+    if dialog.data.get("request"):  # the ship dialog of an after-sales request
+        from bot.after_sales import request_screen
+
+        screen = await request_screen(context, int(dialog.data["request"]))
+    elif "number" in dialog.data:
         screen = await _order_screen(context, str(dialog.data["number"]))
     elif "product_id" in dialog.data:
         screen = await _product_screen(context, int(dialog.data["product_id"]))

@@ -13,7 +13,7 @@ from bot.texts import Texts
 from bot.views import TEXT_LIMIT, Screen, button, fit, keyboard
 from domain.dialogs import CONFIRM, Dialog, DialogKind
 from domain.errors import DomainError
-from domain.lifecycle import OrderEventType
+from domain.lifecycle import OrderEventType, OrderStatus
 from domain.merchant import AdminAction, OrderFile, OrderFilter, ProductFile
 from domain.model import Category, Customer, Language, Order, OrderEvent, Paged, Product
 from domain.money import Money
@@ -132,6 +132,7 @@ class AdminViews:
                 button(t(lang, "adm.menu.export_orders"), cb.AdminExport("orders")),
                 button(t(lang, "adm.menu.export_products"), cb.AdminExport("products")),
             ],
+            [button(t(lang, "as.adm.order_button"), cb.AsAdmQueue("open", 0))],  # after-sales
         ]
 
     def panel(self) -> Screen:
@@ -299,6 +300,8 @@ class AdminViews:
                             at=s.shipped_at,
                         )
                     )
+        if order.after_sales_open > 0:  # after-sales (bot/after_sales.py)
+            parts.append(t(lang, "as.adm.order_open", n=order.after_sales_open))
         if order.events:
             parts.append(t(lang, "adm.order.timeline"))
             for event in order.events[-EVENTS_SHOWN:]:
@@ -329,6 +332,8 @@ class AdminViews:
                 button(t(lang, "adm.order.refresh"), cb.AdminOrder(number, which.value, page)),
             ]
         )
+        if order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):  # after-sales
+            rows.append([button(t(lang, "as.adm.order_button"), cb.AsAdmOrder(number))])
         rows.append([button(t(lang, "adm.order.back"), cb.AdminOrders(which.value, page))])
         return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
 
@@ -357,6 +362,21 @@ class AdminViews:
         categories: Sequence[Category] = (),
     ) -> Screen:
         """The question a dialog asks at its current step (or its confirmation)."""
+        screen = self._prompt(dialog, order=order, product=product, categories=categories)
+        request = dialog.data.get("request_number")
+        if dialog.kind == DialogKind.SHIP and request:  # shipping for an after-sales request
+            header = self.t("as.adm.ship_for", request=str(request))
+            return Screen(fit(f"{header}\n{screen.text}", TEXT_LIMIT), screen.markup)
+        return screen
+
+    def _prompt(
+        self,
+        dialog: Dialog,
+        *,
+        order: Order | None = None,
+        product: Product | None = None,
+        categories: Sequence[Category] = (),
+    ) -> Screen:
         t, lang = self.texts, self.lang
         data = dialog.data
         kind, step = dialog.kind, dialog.step

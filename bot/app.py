@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import admin, payments
+from bot import admin, after_sales, payments, reviews, tracking
 from bot import callbacks as cb
 from bot import handlers as h
 from bot.inbox import REPLAY_AFTER, InboxBot, replay_unrecorded_payments
@@ -32,12 +32,24 @@ from domain.clock import Clock, SystemClock
 from domain.model import Language
 from domain.services import Shop, ShopConfig
 from jobs.outbox import OutboxDispatcher
+from jobs.pacing import Limits, SendPacer
 from jobs.scheduler import Jobs
 from storage.db import Database
+from storage.jobs import JobLocks, SqlJobRuns
 
 log = logging.getLogger(__name__)
 
-CUSTOMER_COMMANDS = ("start", "catalog", "cart", "orders", "search", "language", "cancel", "help")
+CUSTOMER_COMMANDS = (
+    "start",
+    "catalog",
+    "cart",
+    "orders",
+    "requests",  # after-sales (bot/after_sales.py)
+    "search",
+    "language",
+    "cancel",
+    "help",
+)
 
 # The whole customer dialog, declared once: typed button -> handler.
 BUTTONS: list[tuple[type[cb.Callback], object]] = [
@@ -76,6 +88,9 @@ FEATURES: list[Callable[[Application], None]] = [  # type: ignore[type-arg]
     # reply to a refund prompt) and would otherwise be taken by the admin's catch-alls.
     payments.register,  # payments: invoices, transfers, refunds
     admin.register,  # merchant (admin chat)
+    tracking.register,  # jobs and tracking: /track, /jobs, "Received", my_chat_member
+    after_sales.register,  # after-sales: returns, exchanges, repairs (/requests, /aftersales)
+    reviews.register,  # reviews: rating completed orders
 ]
 
 
@@ -177,7 +192,22 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         shop=shop, views=views, texts=texts, admin_user_ids=frozenset(settings.admin_user_ids)
     )
     sender = TelegramSender(app.bot, texts, db, Language(settings.admin_language))
-    jobs = Jobs(OutboxDispatcher(db, sender, clock), settings.outbox_poll_seconds)
+    pacer = SendPacer(
+        Limits.telegram(
+            settings.outbox_rate_per_second,
+            settings.outbox_private_per_second,
+            settings.outbox_group_per_minute,
+        )
+    )
+    locks = JobLocks(db)  # one runner at a time per job, across processes
+    jobs = Jobs(
+        OutboxDispatcher(db, sender, clock, pacer=pacer),
+        settings.outbox_poll_seconds,
+        lock=locks,
+        runs=SqlJobRuns(db),
+        clock=clock,
+        runner=locks.holder,
+    )
     db.on_outbox = jobs.wake_outbox
     jobs.every(
         "payment_inbox",
@@ -195,7 +225,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
 async def _on_startup(app: Application) -> None:  # type: ignore[type-arg]
     await register_commands(app, app.bot_data["texts"])
     await admin.register_admin_commands(app)
-    app.bot_data["jobs"].start()
+    if app.bot_data["settings"].run_jobs:  # RUN_JOBS=false: `python -m bot jobs` runs them
+        app.bot_data["jobs"].start()
     log.info("bot @%s started", app.bot.username)
 
 

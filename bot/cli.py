@@ -1,4 +1,4 @@
-"""Command line: run the bot, or import a catalog CSV."""
+"""Command line: run the bot, run only its scheduled jobs, or import a catalog CSV."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import-products", help="create or update products from a CSV file")
     imp.add_argument("file", type=Path)
     sub.add_parser("migrate", help="apply database migrations and exit")
+    sub.add_parser(
+        "jobs",
+        help="run only the scheduled jobs, without polling (one job runner for several bots)",
+    )
     return parser
 
 
@@ -36,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
-        if args.command in (None, "run"):
+        if args.command in (None, "run", "jobs"):
             settings.token()
     except SettingsError as exc:
         print(f"orderbot: setting {exc}", file=sys.stderr)
@@ -54,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"orderbot: no such file: {args.file}", file=sys.stderr)
             return 2
         return asyncio.run(import_products(settings, args.file))
+    if args.command == "jobs":
+        return run_jobs(settings)
     return run(settings)
 
 
@@ -67,6 +73,41 @@ def run(settings: Settings) -> int:
     app = build_application(settings)
     app.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
+
+
+def run_jobs(settings: Settings) -> int:
+    """Apply migrations, then run the scheduled jobs until SIGTERM or SIGINT (no polling)."""
+    asyncio.run(upgrade(settings.database_url))
+    asyncio.run(_jobs_only(settings))
+    return 0
+
+
+async def _jobs_only(settings: Settings) -> None:
+    import signal
+
+    from bot.app import build_application
+
+    app = build_application(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    await app.initialize()
+    # Started without an updater: nothing is polled, but payment updates the inbox job
+    # replays are still handled here.
+    await app.start()
+    jobs = app.bot_data["jobs"]
+    jobs.start()
+    log.info("job runner started: %s", ", ".join(jobs.intervals))
+    try:
+        await stop.wait()
+    finally:
+        await jobs.stop()
+        await app.stop()
+        await app.shutdown()
+        if app.post_shutdown:
+            await app.post_shutdown(app)
+    log.info("job runner stopped")
 
 
 def read_catalog_csv(source: Path | bytes, currency: str) -> list:  # type: ignore[type-arg]

@@ -27,7 +27,7 @@ from domain.errors import (
     StaleCheckoutError,
 )
 from domain.lifecycle import CANCELLABLE_BY_CUSTOMER
-from domain.model import Customer, Language
+from domain.model import Customer, Language, Order
 from domain.services import CartChange, CheckoutView, Shop
 
 log = logging.getLogger(__name__)
@@ -652,8 +652,27 @@ async def on_order(update: Update, context: Context, data: cb.OrderDetail) -> st
     """One order with its timeline."""
     d = deps(context)
     order = await d.shop.my_order(me(context).id, data.number)
-    await show(update, context, d.views.order_detail(lang(context), order, data.page))
+    lines, rows = await order_extras(context, order, data.page)
+    await show(update, context, d.views.order_detail(lang(context), order, data.page, lines, rows))
     return None
+
+
+OrderExtra = Callable[[Context, Order, int], Awaitable[tuple[list[str], list[list[Any]]]]]
+
+
+async def order_extras(
+    context: Context, order: Order, page: int
+) -> tuple[list[str], list[list[Any]]]:
+    """What feature modules add to an order's detail (lines, button rows): each registers an
+    `OrderExtra` in bot_data["order_extras"] (after-sales, reviews)."""
+    lines: list[str] = []
+    rows: list[list[Any]] = []
+    extras: list[OrderExtra] = context.bot_data.get("order_extras", [])
+    for extra in extras:
+        more_lines, more_rows = await extra(context, order, page)
+        lines.extend(more_lines)
+        rows.extend(more_rows)
+    return lines, rows
 
 
 @button_handler

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import logging
+import warnings
+from datetime import timedelta
 from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.warnings import PTBDeprecationWarning
 
 from bot.admin_alerts import merchant_buttons
+from bot.after_sales_alerts import after_sales_buttons
 from bot.texts import Html, Texts
+from bot.tracking_alerts import tracking_buttons
 from domain.model import Language, Notification
 from domain.ports import UnitOfWorkFactory
-from jobs.outbox import Delivery, RetryLater, Sent, Undeliverable
+from jobs.outbox import Delivery, RetryLater, Sent, Undeliverable, Unreachable
 
 log = logging.getLogger(__name__)
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """Telegram's retry_after in seconds (PTB 22 warns that its type will change: either is
+    read)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return float(value.total_seconds()) if isinstance(value, timedelta) else float(value)
 
 
 class TelegramSender:
@@ -40,9 +54,23 @@ class TelegramSender:
             )
         if "payment" in params:
             params["payment"] = self.texts(language, f"payment.{params['payment']}")
+        if isinstance(params.get("items"), list) and isinstance(params.get("item_template"), str):
+            # A list of rows, each rendered with its own template (jobs: the low-stock report).
+            params["items"] = Html(
+                "\n".join(
+                    self.texts(language, params["item_template"], **item)
+                    for item in params["items"]
+                    if isinstance(item, dict)
+                )
+            )
         text = self.texts(language, notification.template, **params)
         markup = None
-        rows = [*notification.buttons, *merchant_buttons(notification)]
+        rows = [
+            *notification.buttons,
+            *after_sales_buttons(notification),
+            *merchant_buttons(notification),
+            *tracking_buttons(notification),
+        ]
         if rows:
             markup = InlineKeyboardMarkup(
                 [
@@ -67,17 +95,11 @@ class TelegramSender:
             else:
                 await self.bot.send_message(notification.chat_id, text, reply_markup=markup)
         except RetryAfter as exc:
-            return RetryLater(
-                str(exc),
-                float(exc.retry_after.total_seconds())
-                if hasattr(exc.retry_after, "total_seconds")
-                else float(exc.retry_after),
-            )
+            return RetryLater(str(exc), retry_after_seconds(exc))
         except Forbidden as exc:
-            async with self.uow() as uow:
-                await uow.customers.set_reachable(notification.chat_id, False)
-                await uow.commit()
-            return Undeliverable(f"forbidden: {exc.message}")
+            if notification.chat_id > 0:  # a user: the dispatcher marks them unreachable
+                return Unreachable(f"forbidden: {exc.message}")
+            return Undeliverable(f"forbidden: {exc.message}")  # a group the bot left
         except BadRequest as exc:
             return Undeliverable(f"bad request: {exc.message}")
         except (TimedOut, NetworkError) as exc:

@@ -4,6 +4,7 @@ one line naming it (exit code 2)."""
 from __future__ import annotations
 
 import re
+from datetime import time
 from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,6 +16,7 @@ from domain.checkout import PaymentMethod
 from domain.money import Money, MoneyError, is_known_currency
 from domain.shipping import Carrier, CarrierConfigError, carriers_from_json
 
+TRACKING_PROVIDERS = ("manual", "aftership")  # jobs and tracking
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{10,100}$")
 
 
@@ -48,6 +50,22 @@ class Settings(BaseSettings):
     payment_sweep_seconds: float = Field(default=60.0, gt=0, le=3600)
     # merchant (bot/admin.py): JSON list of carriers; empty means the built-in list
     carriers: str = ""
+    # jobs and tracking (bot/tracking.py, jobs/)
+    run_jobs: bool = True
+    outbox_rate_per_second: float = Field(default=30.0, gt=0, le=1000)
+    outbox_private_per_second: float = Field(default=1.0, gt=0, le=100)
+    outbox_group_per_minute: float = Field(default=20.0, gt=0, le=6000)
+    tracking_provider: str = "manual"
+    tracking_api_url: str = "https://api.aftership.com/tracking/2024-04"
+    tracking_api_key: SecretStr | None = None
+    tracking_poll_minutes: int = Field(default=30, ge=1, le=1440)
+    tracking_batch_size: int = Field(default=50, ge=1, le=50)
+    auto_complete_days: int = Field(default=7, ge=1, le=365)
+    low_stock_report_at: str = "09:00"
+    low_stock_cover_days: int = Field(default=14, ge=1, le=365)
+    # after-sales (bot/after_sales.py): days from delivery; where returned goods go
+    after_sales_days: int = Field(default=15, ge=1, le=365)
+    return_address: str = ""
 
     @field_validator("bot_token")
     @classmethod
@@ -152,6 +170,57 @@ class Settings(BaseSettings):
             raise ValueError(str(exc)) from None
         return value
 
+    @field_validator("tracking_provider")
+    @classmethod
+    def _tracking_provider(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in TRACKING_PROVIDERS:
+            raise ValueError(f"must be one of {', '.join(TRACKING_PROVIDERS)}")
+        return value
+
+    @field_validator("tracking_api_url")
+    @classmethod
+    def _tracking_api_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(
+                "must be an http(s) URL such as https://api.aftership.com/tracking/2024-04"
+            )
+        return value
+
+    @field_validator("tracking_api_key", mode="before")
+    @classmethod
+    def _tracking_key_blank(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("low_stock_report_at")
+    @classmethod
+    def _report_at(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value in ("", "off"):
+            return "off"
+        found = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value)
+        if not found:
+            raise ValueError("must be a time of day such as 09:00, or off")
+        return f"{int(found.group(1)):02d}:{found.group(2)}"
+
+    @model_validator(mode="after")
+    def _tracking(self) -> Settings:
+        if self.tracking_provider == "aftership" and self.tracking_api_key is None:
+            raise ValueError("TRACKING_API_KEY: is required when TRACKING_PROVIDER=aftership")
+        return self
+
+    @field_validator("return_address")
+    @classmethod
+    def _return_address(cls, value: str) -> str:
+        # Several lines may be given with \n in one-line .env files.
+        value = value.replace("\\n", "\n").strip()
+        if len(value) > 500:
+            raise ValueError("must be at most 500 characters")
+        if any(ord(ch) < 32 and ch != "\n" for ch in value):
+            raise ValueError("must not contain control characters")
+        return value
+
     @field_validator("payment_provider_token", "payment_reminder_minutes", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
@@ -205,6 +274,14 @@ class Settings(BaseSettings):
     def api_file_url(self) -> str:
         """PTB's base_file_url, so downloads also go to the configured server."""
         return f"{self.telegram_api_url}/file/bot"
+
+    @property
+    def low_stock_time(self) -> time | None:
+        """When the daily low-stock report goes out (None: never)."""
+        if self.low_stock_report_at == "off":
+            return None
+        hours, minutes = self.low_stock_report_at.split(":")
+        return time(int(hours), int(minutes))
 
     @property
     def carrier_list(self) -> tuple[Carrier, ...]:

@@ -204,6 +204,12 @@ class Views:
         if product.description:
             parts.append(t(lang, "product.description", text=_short(product.description, 600)))
         parts.append(t(lang, "product.price", price=product.price))
+        if product.rating_average is not None:  # reviews (bot/reviews.py)
+            average = f"{product.rating_average:.1f}"
+            if product.rating_count == 1:
+                parts.append(t(lang, "review.card_one", average=average))
+            else:
+                parts.append(t(lang, "review.card", average=average, count=product.rating_count))
         if product.in_stock:
             parts.append(t(lang, "product.in_stock", n=product.available))
         else:
@@ -535,7 +541,15 @@ class Views:
         rows.append([button(t(lang, "nav.menu"), cb.Menu())])
         return Screen(t(lang, "orders.title", total=paged.total), keyboard(rows))
 
-    def order_detail(self, lang: Language, order: Order, page: int) -> Screen:
+    def order_detail(
+        self,
+        lang: Language,
+        order: Order,
+        page: int,
+        extra_lines: Sequence[str] = (),
+        extra_rows: Sequence[Sequence[InlineKeyboardButton]] = (),
+    ) -> Screen:
+        """An order with its timeline; features add lines and buttons (after-sales, reviews)."""
         t = self.t
         parts = [
             t(
@@ -547,6 +561,7 @@ class Views:
             )
         ]
         parts.extend(self._order_body(lang, order))
+        parts.extend(extra_lines)
         if order.events:
             parts.append(t(lang, "order.timeline"))
             shown = [e for e in order.events if not e.params.get("internal")]  # admin notes
@@ -557,6 +572,9 @@ class Views:
         rows: list[list[InlineKeyboardButton]] = [*self.payment_buttons(lang, order)]
         if order.status in CANCELLABLE_BY_CUSTOMER:
             rows.append([button(t(lang, "order.cancel"), cb.AskCancelOrder(order.number, page))])
+        if order.status == OrderStatus.DELIVERED:  # jobs and tracking: the parcel arrived
+            rows.append([button(t(lang, "track.received_button"), cb.Received(order.number, page))])
+        rows.extend(list(row) for row in extra_rows)
         rows.append(
             [
                 button(t(lang, "orders.back"), cb.OrderList(page)),

@@ -30,6 +30,9 @@ class DialogKind(StrEnum):
     EDIT_PRODUCT = "edit_product"  # one field's new value
     STOCK = "stock"  # a stock change and its reason
     REPLY = "reply"  # a customer's reply to a message from the shop
+    # after-sales (domain/after_sales.py, bot/after_sales.py answers them, not Merchant)
+    AS_DECLINE = "as_decline"  # the reason for declining a request
+    AS_REFUND = "as_refund"  # the note of a return refunded outside Telegram
 
 
 STEPS: dict[DialogKind, tuple[str, ...]] = {
@@ -41,6 +44,8 @@ STEPS: dict[DialogKind, tuple[str, ...]] = {
     DialogKind.EDIT_PRODUCT: ("value",),
     DialogKind.STOCK: ("change", "reason"),
     DialogKind.REPLY: ("text",),
+    DialogKind.AS_DECLINE: ("reason",),
+    DialogKind.AS_REFUND: ("note",),
 }
 OPTIONAL: frozenset[tuple[DialogKind, str]] = frozenset(
     {

@@ -62,7 +62,7 @@ class OrderFilter(StrEnum):
     TO_SHIP = "ship"  # paid or cash on delivery, waiting for the warehouse (oldest first)
     PENDING = "pend"  # waiting for payment
     SHIPPED = "sent"  # with a carrier
-    AFTER_SALES = "after"  # with an open after-sales request (none exist yet)
+    AFTER_SALES = "after"  # with an open after-sales request (domain/after_sales.py)
     ALL = "all"  # everything, newest first
 
 
@@ -238,9 +238,9 @@ class Merchant:
     async def orders(self, which: OrderFilter, page: int) -> Paged[Order]:
         """A page of the order book as the merchant filters it."""
         where = Page(max(page, 0), self.config.page_size)
-        if which == OrderFilter.AFTER_SALES:
-            return Paged([], 0, where)  # the after-sales feature will list its requests here
         async with self._uow(readonly=True) as uow:
+            if which == OrderFilter.AFTER_SALES:
+                return await uow.after_sales.orders_with_open(where)
             return await uow.backoffice.orders(
                 FILTER_STATUSES[which], where, oldest_first=which == OrderFilter.TO_SHIP
             )
@@ -610,6 +610,11 @@ class Merchant:
         carrier = self.config.carrier(str(dialog.data.get("carrier")))
         if carrier is None:
             raise StaleDialogError()
+        if dialog.data.get("request"):
+            # The replacement or repaired goods of an after-sales request, not the order.
+            from domain.after_sales import ship_request
+
+            return await ship_request(uow, dialog, carrier, now, self.config.admin_chat_id)
         order = await self._load(uow, str(dialog.data["number"]))
         assert order.id is not None
         tracking = str(dialog.data["tracking"])

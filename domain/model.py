@@ -72,6 +72,14 @@ class Product:
     low_stock_threshold: int = 0
     active: bool = True
     category_name: str = ""
+    # Reviews of the orders that contained it (filled by ProductRepository.get).
+    rating_count: int = 0
+    rating_sum: int = 0
+
+    @property
+    def rating_average(self) -> float | None:
+        """The average rating, 1 to 5; None when nobody rated it yet."""
+        return self.rating_sum / self.rating_count if self.rating_count else None
 
     @property
     def available(self) -> int:
@@ -146,6 +154,7 @@ class OrderLine:
     name: str
     unit_price: Money
     quantity: int
+    id: int | None = None  # the stored line (after-sales requests point at it)
 
     @property
     def total(self) -> Money:

@@ -11,6 +11,7 @@ from domain.errors import IllegalTransitionError
 from domain.lifecycle import HOLDS_RESERVATION, STOCK_COMMITTED, OrderStatus
 from domain.model import Order, OrderEvent
 from domain.ports import UnitOfWork
+from domain.reviews import invite_review
 
 
 async def apply_stock_effect(
@@ -67,6 +68,10 @@ async def transition(
         from domain.payments import record_cash_on_delivery
 
         await record_cash_on_delivery(uow, order, actor=actor, at=at)
+    if trigger == "complete":
+        # Every way an order completes (the customer's "Received", the merchant, the
+        # auto-completion job) invites its customer to review it, once per order.
+        await invite_review(uow, order, at=at)
     return event
 
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from domain.after_sales_records import AfterSalesRepository
 from domain.backoffice import BackofficeRepository
 from domain.catalog import ProductDraft
 from domain.checkout import Checkout
@@ -26,7 +27,10 @@ from domain.model import (
     Product,
 )
 from domain.payment_records import PaymentRepository
+from domain.reviews import ReviewRepository
 from domain.shipping import ShipmentRepository
+from domain.sweeps import SweepRepository
+from domain.tracking_records import TrackingRepository
 
 
 class CustomerRepository(Protocol):
@@ -76,6 +80,7 @@ class AddressRepository(Protocol):
 class CheckoutRepository(Protocol):
     async def get(self, customer_id: int, *, for_update: bool = False) -> Checkout | None:
         """The customer's checkout; `for_update` locks the row until the transaction ends."""
+
     async def save(self, checkout: Checkout) -> None: ...
 
 
@@ -93,20 +98,42 @@ class OrderRepository(Protocol):
     async def add_event(self, order_id: int, event: OrderEvent) -> None: ...
     async def change_after_sales_open(self, order_id: int, delta: int) -> None:
         """Count an after-sales request opened (+1) or closed (-1) on the order."""
+
     async def events(self, order_id: int) -> list[OrderEvent]: ...
 
 
 class OutboxRepository(Protocol):
     async def add(self, notification: Notification, at: datetime) -> None: ...
     async def claim_due(
-        self, now: datetime, limit: int, lease_seconds: float
+        self,
+        now: datetime,
+        limit: int,
+        lease_seconds: float,
+        *,
+        exclude_chats: Collection[int] = (),
     ) -> list[Notification]:
         """Take up to `limit` due rows for this runner, oldest first, leased so no other runner
-        sends them meanwhile."""
+        sends them meanwhile. Per chat only its oldest pending row can be taken (a chat's rows
+        go out in order), never for an unreachable customer or a chat in `exclude_chats`."""
+
+    async def waiting_chats(self, now: datetime, chat_ids: Collection[int]) -> set[int]:
+        """Those of `chat_ids` whose oldest pending row is due and free (the dispatcher skipped
+        them for pacing and asks whether to wait for them)."""
 
     async def mark_sent(self, notification_id: int, at: datetime) -> None: ...
-    async def retry_later(self, notification_id: int, error: str, at: datetime) -> None: ...
+    async def retry_later(
+        self, notification_id: int, error: str, at: datetime, *, counted: bool = True
+    ) -> None:
+        """Send again at `at`; `counted=False` does not count the attempt (Telegram said to
+        wait: a flood limit is not the message's fault)."""
+
     async def give_up(self, notification_id: int, error: str, at: datetime) -> None: ...
+    async def hold(self, notification_id: int, error: str) -> None:
+        """Put a claimed row back, uncounted, until its chat is reachable again."""
+
+    async def release(self, notification_id: int) -> None:
+        """Put a claimed row back, uncounted (it was not sent: the runner stopped)."""
+
     async def pending_count(self) -> int: ...
 
 
@@ -125,6 +152,10 @@ class UnitOfWork(Protocol):
     inventory: InventoryRepository  # merchant (admin chat)
     backoffice: BackofficeRepository  # merchant (admin chat)
     payments: PaymentRepository  # payments (domain/payments.py)
+    tracking: TrackingRepository  # jobs and tracking (domain/tracking.py)
+    sweeps: SweepRepository  # jobs and tracking (domain/completion.py, stock_report.py)
+    after_sales: AfterSalesRepository  # after-sales (domain/after_sales.py)
+    reviews: ReviewRepository  # reviews (domain/reviews.py)
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

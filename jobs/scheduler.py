@@ -1,4 +1,8 @@
-"""The scheduler: APScheduler runs each job as a periodic sweep over database state."""
+"""The scheduler: APScheduler runs each job as a periodic sweep over database state.
+
+Every run is guarded and recorded (jobs/runs.py): a database lock lets one runner at a time do
+each job, so several bot processes (or `python -m bot jobs` next to them) can all run the
+scheduler, and each run's result is kept for /jobs."""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from jobs.outbox import OutboxDispatcher
+from domain.clock import Clock
+from jobs.outbox import DispatchStats, OutboxDispatcher
+from jobs.runs import GuardedRun, JobLock, JobRunLog
 
 log = logging.getLogger(__name__)
 OUTBOX_JOB = "outbox"
@@ -18,29 +24,65 @@ OUTBOX_JOB = "outbox"
 class Jobs:
     """The bot's scheduled work."""
 
-    def __init__(self, outbox: OutboxDispatcher, outbox_every_seconds: float) -> None:
+    def __init__(
+        self,
+        outbox: OutboxDispatcher,
+        outbox_every_seconds: float,
+        *,
+        lock: JobLock | None = None,
+        runs: JobRunLog | None = None,
+        clock: Clock | None = None,
+        runner: str = "",
+    ) -> None:
         self.outbox = outbox
         self.scheduler = AsyncIOScheduler(timezone=UTC)
         self._running: set[asyncio.Task[object]] = set()
-        self.scheduler.add_job(
-            self._tracked(self._deliver_outbox),
-            "interval",
-            seconds=outbox_every_seconds,
-            id=OUTBOX_JOB,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
+        self.lock = lock
+        self.runs = runs
+        self.clock = clock
+        self.runner = runner
+        self.guarded: dict[str, Callable[[], Awaitable[object]]] = {}  # job id -> its run
+        self.intervals: dict[str, float] = {}  # job id -> seconds between runs
+        # A wake-up that arrives while a run is finishing (recording itself) is not lost:
+        # APScheduler skips a second instance, so the run goes round again itself.
+        self.every(
+            OUTBOX_JOB,
+            self._deliver_outbox,
+            outbox_every_seconds,
+            again=lambda: outbox.dirty and not outbox.stopping,
         )
 
-    async def _deliver_outbox(self) -> None:
+    async def _deliver_outbox(self) -> DispatchStats:
         stats = await self.outbox.run_once()
-        if stats.sent or stats.failed or stats.retried:
+        if stats.sent or stats.failed or stats.retried or stats.held:
             log.info("outbox: %s", stats)
+        return stats
 
-    def every(self, job_id: str, run: Callable[[], Awaitable[object]], seconds: float) -> None:
-        """Run a sweep every `seconds`, the first time at start, one run at a time."""
+    def every(
+        self,
+        job_id: str,
+        run: Callable[[], Awaitable[object]],
+        seconds: float,
+        *,
+        again: Callable[[], bool] | None = None,
+    ) -> None:
+        """Run a sweep every `seconds`, the first time at start, one run at a time (and at
+        once again while `again()` says so)."""
+        guarded = GuardedRun(
+            job_id, run, lock=self.lock, runs=self.runs, clock=self.clock, runner=self.runner
+        )
+
+        async def scheduled() -> object:
+            while True:
+                result = await guarded()
+                if again is None or not again():
+                    return result
+
+        scheduled.__name__ = guarded.__name__
+        self.guarded[job_id] = scheduled
+        self.intervals[job_id] = seconds
         self.scheduler.add_job(
-            self._tracked(run),
+            self._tracked(scheduled),
             "interval",
             seconds=seconds,
             id=job_id,
@@ -48,6 +90,17 @@ class Jobs:
             coalesce=True,
             next_run_time=datetime.now(UTC),
         )
+
+    async def run(self, job_id: str) -> object:
+        """Run one job now (guarded and recorded, as on its timer); for tools and tests."""
+        return await self._tracked(self.guarded[job_id])()
+
+    def next_run(self, job_id: str) -> datetime | None:
+        """When this process runs the job next (None when its scheduler is not running)."""
+        if not self.scheduler.running:
+            return None
+        job = self.scheduler.get_job(job_id)
+        return job.next_run_time if job is not None else None
 
     def _tracked(self, run: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[object]]:
         """Remember runs in progress, so stopping can let them finish before the database
@@ -67,7 +120,9 @@ class Jobs:
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
         """Start no new runs, let the ones in progress finish (cancel them after the grace
-        period), then shut the scheduler down."""
+        period), then shut the scheduler down. The outbox stops claiming at once and puts back
+        what it claimed but did not send."""
+        self.outbox.stop()
         if self.scheduler.running:
             self.scheduler.pause()
         if self._running:

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.after_sales import SqlAfterSalesRepository, SqlReviewRepository
 from storage.inbox import SqlUpdateInbox
+from storage.jobs import SqlSweepRepository, SqlTrackingRepository
 from storage.merchant import (
     SqlBackofficeRepository,
     SqlDialogRepository,
@@ -148,6 +150,10 @@ class SqlUnitOfWork:
         self.inventory = SqlInventoryRepository(self.session)
         self.backoffice = SqlBackofficeRepository(self.session)
         self.payments = SqlPaymentRepository(self.session)
+        self.tracking = SqlTrackingRepository(self.session)  # jobs and tracking
+        self.sweeps = SqlSweepRepository(self.session)  # jobs and tracking
+        self.after_sales = SqlAfterSalesRepository(self.session)  # after-sales
+        self.reviews = SqlReviewRepository(self.session)  # reviews
         return self
 
     async def __aexit__(

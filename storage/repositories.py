@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from domain.catalog import ProductDraft
 from domain.checkout import Checkout, CheckoutDraft, CheckoutStep, PaymentMethod
@@ -43,6 +44,7 @@ from storage.tables import (
     OrderRow,
     OutboxRow,
     ProductRow,
+    ReviewRow,
 )
 
 
@@ -142,7 +144,17 @@ class SqlProductRepository:
             .where(ProductRow.id == product_id)
         )
         found = result.first()
-        return _product(found[0], found[1]) if found else None
+        if not found:
+            return None
+        product = _product(found[0], found[1])
+        # Reviews rate orders; a product's rating is that of the orders that contained it.
+        rated = await self.s.execute(
+            select(func.count(ReviewRow.id), func.coalesce(func.sum(ReviewRow.rating), 0))
+            .join(OrderLineRow, OrderLineRow.order_id == ReviewRow.order_id)
+            .where(OrderLineRow.product_id == product_id)
+        )
+        product.rating_count, product.rating_sum = (int(n or 0) for n in rated.one())
+        return product
 
     async def categories(self) -> list[Category]:
         count = func.count(ProductRow.id)
@@ -479,7 +491,7 @@ class SqlOrderRepository:
             await self.s.flush()
         except IntegrityError as exc:
             raise DuplicateError() from exc
-        self.s.add_all(
+        line_rows = [
             OrderLineRow(
                 order_id=row.id,
                 product_id=line.product_id,
@@ -489,8 +501,11 @@ class SqlOrderRepository:
                 quantity=line.quantity,
             )
             for line in order.lines
-        )
+        ]
+        self.s.add_all(line_rows)
         await self.s.flush()
+        for line, line_row in zip(order.lines, line_rows, strict=True):
+            line.id = line_row.id  # after-sales requests point at stored lines
         return row.id
 
     async def _entities(self, rows: Sequence[OrderRow]) -> list[Order]:
@@ -511,6 +526,7 @@ class SqlOrderRepository:
                     name=line.name,
                     unit_price=Money(line.unit_price_minor, currency[line.order_id]),
                     quantity=line.quantity,
+                    id=line.id,
                 )
             )
         return [
@@ -633,35 +649,64 @@ class SqlOutboxRepository:
         result = await self.s.execute(statement)
         self.added += int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def claim_due(
-        self, now: datetime, limit: int, lease_seconds: float
-    ) -> list[Notification]:
-        free = or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now)
-        due = and_(
+    @staticmethod
+    def _claimable(now: datetime, exclude_chats: Collection[int] = ()) -> list[Any]:
+        """Due, free, the oldest pending row of its chat, and for a reachable chat."""
+        earlier = aliased(OutboxRow)
+        blocked = exists().where(
+            earlier.chat_id == OutboxRow.chat_id,
+            earlier.id < OutboxRow.id,
+            earlier.sent_at.is_(None),
+            earlier.failed_at.is_(None),
+        )
+        unreachable = exists().where(
+            CustomerRow.id == OutboxRow.chat_id, CustomerRow.reachable.is_(False)
+        )
+        where = [
             OutboxRow.sent_at.is_(None),
             OutboxRow.failed_at.is_(None),
             OutboxRow.next_attempt_at <= now,
-            free,
-        )
+            or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+            ~blocked,
+            ~unreachable,
+        ]
+        if exclude_chats:
+            where.append(OutboxRow.chat_id.not_in(list(exclude_chats)))
+        return where
+
+    async def claim_due(
+        self,
+        now: datetime,
+        limit: int,
+        lease_seconds: float,
+        *,
+        exclude_chats: Collection[int] = (),
+    ) -> list[Notification]:
+        claimable = self._claimable(now, exclude_chats)
+        # SKIP LOCKED (PostgreSQL; SQLite's writers take turns anyway): two runners claiming at
+        # once take different rows instead of the second waiting and finding none.
         ids = list(
             await self.s.scalars(
-                select(OutboxRow.id).where(due).order_by(OutboxRow.id).limit(limit)
+                select(OutboxRow.id)
+                .where(*claimable)
+                .order_by(OutboxRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True, of=OutboxRow)
             )
         )
         if not ids:
             return []
+        # One UPDATE that checks again and says which rows it took: of two runners claiming at
+        # once, each gets only the rows its own statement changed.
         lease = now + timedelta(seconds=lease_seconds)
-        await self.s.execute(
+        result = await self.s.execute(
             update(OutboxRow)
-            .where(OutboxRow.id.in_(ids), due)
+            .where(OutboxRow.id.in_(ids), *claimable)
             .values(claimed_until=lease, attempts=OutboxRow.attempts + 1)
-            .execution_options(synchronize_session=False)
+            .returning(OutboxRow)
+            .execution_options(synchronize_session=False, populate_existing=True)
         )
-        rows = await self.s.scalars(
-            select(OutboxRow)
-            .where(OutboxRow.id.in_(ids), OutboxRow.claimed_until == lease)
-            .order_by(OutboxRow.id)
-        )
+        rows = sorted(result.scalars().all(), key=lambda r: r.id)
         return [
             Notification(
                 id=r.id,
@@ -673,8 +718,18 @@ class SqlOutboxRepository:
                 dedupe_key=r.dedupe_key,
                 attempts=r.attempts,
             )
-            for r in rows.all()
+            for r in rows
         ]
+
+    async def waiting_chats(self, now: datetime, chat_ids: Collection[int]) -> set[int]:
+        if not chat_ids:
+            return set()
+        found = await self.s.scalars(
+            select(OutboxRow.chat_id)
+            .where(*self._claimable(now), OutboxRow.chat_id.in_(list(chat_ids)))
+            .distinct()
+        )
+        return set(found.all())
 
     async def mark_sent(self, notification_id: int, at: datetime) -> None:
         await self.s.execute(
@@ -683,11 +738,16 @@ class SqlOutboxRepository:
             .values(sent_at=at, claimed_until=None, last_error=None)
         )
 
-    async def retry_later(self, notification_id: int, error: str, at: datetime) -> None:
+    async def retry_later(
+        self, notification_id: int, error: str, at: datetime, *, counted: bool = True
+    ) -> None:
+        attempts = OutboxRow.attempts if counted else OutboxRow.attempts - 1
         await self.s.execute(
             update(OutboxRow)
             .where(OutboxRow.id == notification_id)
-            .values(next_attempt_at=at, claimed_until=None, last_error=error[:1000])
+            .values(
+                next_attempt_at=at, claimed_until=None, last_error=error[:1000], attempts=attempts
+            )
         )
 
     async def give_up(self, notification_id: int, error: str, at: datetime) -> None:
@@ -695,6 +755,20 @@ class SqlOutboxRepository:
             update(OutboxRow)
             .where(OutboxRow.id == notification_id)
             .values(failed_at=at, claimed_until=None, last_error=error[:1000])
+        )
+
+    async def hold(self, notification_id: int, error: str) -> None:
+        await self.s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == notification_id)
+            .values(claimed_until=None, last_error=error[:1000], attempts=OutboxRow.attempts - 1)
+        )
+
+    async def release(self, notification_id: int) -> None:
+        await self.s.execute(
+            update(OutboxRow)
+            .where(OutboxRow.id == notification_id, OutboxRow.sent_at.is_(None))
+            .values(claimed_until=None, attempts=OutboxRow.attempts - 1)
         )
 
     async def pending_count(self) -> int:

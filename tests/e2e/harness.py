@@ -40,20 +40,22 @@ class BotUnderTest:
 
     async def start(self) -> None:
         """Apply migrations and start polling, exactly as the bot does in production."""
-        self.settings = load_settings(
-            bot_token=TOKEN,
-            telegram_api_url=self.api.url,
-            database_url=self.database_url,
-            admin_chat_id=ADMIN_CHAT,
-            currency="USD",
-            shipping_fee="5.00",
-            shop_name="Tea House",
-            outbox_poll_seconds=30,
-            **self.overrides,
-        )
+        values: dict[str, Any] = {
+            "bot_token": TOKEN,
+            "telegram_api_url": self.api.url,
+            "database_url": self.database_url,
+            "admin_chat_id": ADMIN_CHAT,
+            "currency": "USD",
+            "shipping_fee": "5.00",
+            "shop_name": "Tea House",
+            "outbox_poll_seconds": 30,
+        }
+        values.update(self.overrides)  # a test may change any of them
+        self.settings = load_settings(**values)
         await upgrade(self.database_url)
         app = build_application(self.settings, clock=self.clock)
         app.add_handler(TypeHandler(Update, self._mark_done), group=1000)
+        self._watch(app)
         await app.initialize()
         if app.post_init:
             await app.post_init(app)
@@ -91,6 +93,20 @@ class BotUnderTest:
 
     async def _mark_done(self, update: Update, _context: Any) -> None:
         self._done.setdefault(update.update_id, asyncio.Event()).set()
+
+    def _watch(self, app: Application) -> None:  # type: ignore[type-arg]
+        """Also mark an update handled when PTB is done with it: a dialog handler that takes a
+        message raises ApplicationHandlerStop, so the group-1000 marker never sees it."""
+        process = app.process_update
+
+        async def process_update(update: object) -> None:
+            try:
+                await process(update)
+            finally:
+                if isinstance(update, Update):
+                    self._done.setdefault(update.update_id, asyncio.Event()).set()
+
+        app.process_update = process_update  # type: ignore[method-assign]
 
     async def processed(self, update: dict[str, Any], timeout: float = 10.0) -> None:
         """Wait until the bot has fully handled the update."""

@@ -12,14 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import update
-from telegram import Update
-from telegram.ext import TypeHandler
 
-from bot.app import build_application
-from bot.settings import load_settings
 from domain.clock import Clock, SystemClock
 from storage.db import Database
-from storage.migrate import upgrade
 from storage.tables import (
     OrderEventRow,
     OrderRow,
@@ -42,35 +37,12 @@ BANK_DETAILS = "Tea House Ltd, IBAN DE02 1203 0000 0000 2020 51"
 
 @dataclass
 class ShopBot(BotUnderTest):
-    """The bot under test with any settings (the harness pins currency and shipping)."""
+    """The bot under test with any settings, the shop's defaults included."""
 
     settings_overrides: dict[str, Any] = field(default_factory=dict)
 
-    async def start(self) -> None:
-        values: dict[str, Any] = {
-            "bot_token": TOKEN,
-            "telegram_api_url": self.api.url,
-            "database_url": self.database_url,
-            "admin_chat_id": ADMIN_CHAT,
-            "currency": "USD",
-            "shipping_fee": "5.00",
-            "shop_name": "Tea House",
-            "outbox_poll_seconds": 30,
-        }
-        values.update(self.settings_overrides)
-        self.settings = load_settings(**values)
-        await upgrade(self.database_url)
-        app = build_application(self.settings, clock=self.clock)
-        app.add_handler(TypeHandler(Update, self._mark_done), group=1000)
-        await app.initialize()
-        if app.post_init:
-            await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(
-            timeout=1, poll_interval=0, allowed_updates=Update.ALL_TYPES
-        )
-        self.app = app
+    def __post_init__(self) -> None:
+        self.overrides = {**self.overrides, **self.settings_overrides}
 
 
 @dataclass

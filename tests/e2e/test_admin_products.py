@@ -254,6 +254,9 @@ async def test_admin_commands_are_registered_only_for_the_admin_chat_and_admins(
         "export_products",
         "export_orders",
         "help",
+        "track",
+        "jobs",
+        "aftersales",  # after-sales
     }
     chinese = api.commands_for({"type": "chat", "chat_id": ADMIN_CHAT}, "zh")
     assert any(c["description"] == "管理面板" for c in chinese)

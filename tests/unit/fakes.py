@@ -16,12 +16,19 @@ from types import TracebackType
 from typing import Any, Self
 
 from domain import payment_records, ports
+from domain.after_sales_records import (
+    AfterSalesEvent,
+    AfterSalesRequest,
+    Draft,
+    RequestStatus,
+    ReturnRefund,
+)
 from domain.catalog import ProductDraft
 from domain.checkout import Checkout, PaymentMethod
 from domain.dialogs import Dialog
 from domain.errors import DuplicateError
 from domain.inventory import InventoryEntry
-from domain.lifecycle import OrderStatus
+from domain.lifecycle import OrderEventType, OrderStatus
 from domain.model import (
     Address,
     Cart,
@@ -37,7 +44,15 @@ from domain.model import (
     Product,
 )
 from domain.money import Money
+from domain.reviews import Review
 from domain.shipping import Shipment
+from domain.tracking_records import (
+    Checkpoint,
+    StoredCheckpoint,
+    TrackedShipment,
+    TrackingState,
+    TrackingStatus,
+)
 
 
 @dataclass
@@ -70,6 +85,8 @@ class FakeStore:
     outbox: dict[int, OutboxEntry] = field(default_factory=dict)
     merchant: MerchantStore = field(default_factory=lambda: MerchantStore())
     payments: PaymentsStore = field(default_factory=lambda: PaymentsStore())
+    jobs: JobsStore = field(default_factory=lambda: JobsStore())  # jobs and tracking
+    after_sales: AfterSalesStore = field(default_factory=lambda: AfterSalesStore())
     last_id: int = 0
 
     def new_id(self) -> int:
@@ -362,6 +379,8 @@ class FakeOrderRepository(_Repository):
             ):
                 raise DuplicateError()
         order_id = self.store.new_id()
+        for line in order.lines:  # stored lines get ids, as order_lines rows do
+            line.id = line.id or self.store.new_id()
         self.store.orders[order_id] = replace(copy.deepcopy(order), id=order_id, events=[])
         self.store.order_events[order_id] = []
         return order_id
@@ -421,17 +440,37 @@ class FakeOutboxRepository(_Repository):
             next_attempt_at=at,
         )
 
+    def _claimable(self, now: datetime, exclude_chats: Collection[int] = ()) -> list[int]:
+        """Like the SQL query: due, free, the oldest pending row of a reachable chat."""
+        heads: dict[int, int] = {}
+        for row_id, entry in sorted(self.store.outbox.items()):
+            if entry.sent_at is None and entry.failed_at is None:
+                heads.setdefault(entry.notification.chat_id, row_id)
+        found = []
+        for chat_id, row_id in sorted(heads.items(), key=lambda item: item[1]):
+            entry = self.store.outbox[row_id]
+            customer = self.store.customers.get(chat_id)
+            if (
+                entry.next_attempt_at <= now
+                and (entry.claimed_until is None or entry.claimed_until < now)
+                and chat_id not in exclude_chats
+                and (customer is None or customer.reachable)
+            ):
+                found.append(row_id)
+        return found
+
     async def claim_due(
-        self, now: datetime, limit: int, lease_seconds: float
+        self,
+        now: datetime,
+        limit: int,
+        lease_seconds: float,
+        *,
+        exclude_chats: Collection[int] = (),
     ) -> list[Notification]:
         self._write()
         due = [
-            (row_id, entry)
-            for row_id, entry in sorted(self.store.outbox.items())
-            if entry.sent_at is None
-            and entry.failed_at is None
-            and entry.next_attempt_at <= now
-            and (entry.claimed_until is None or entry.claimed_until < now)
+            (row_id, self.store.outbox[row_id])
+            for row_id in self._claimable(now, exclude_chats)
         ][:limit]
         claimed = []
         for row_id, entry in due:
@@ -447,15 +486,40 @@ class FakeOutboxRepository(_Repository):
         entry = self.store.outbox[notification_id]
         entry.sent_at, entry.claimed_until, entry.last_error = at, None, None
 
-    async def retry_later(self, notification_id: int, error: str, at: datetime) -> None:
+    async def waiting_chats(self, now: datetime, chat_ids: Collection[int]) -> set[int]:
+        wanted = set(chat_ids)
+        return {
+            self.store.outbox[row_id].notification.chat_id
+            for row_id in self._claimable(now)
+            if self.store.outbox[row_id].notification.chat_id in wanted
+        }
+
+    async def retry_later(
+        self, notification_id: int, error: str, at: datetime, *, counted: bool = True
+    ) -> None:
         self._write()
         entry = self.store.outbox[notification_id]
         entry.next_attempt_at, entry.claimed_until, entry.last_error = at, None, error[:1000]
+        if not counted:
+            entry.attempts -= 1
 
     async def give_up(self, notification_id: int, error: str, at: datetime) -> None:
         self._write()
         entry = self.store.outbox[notification_id]
         entry.failed_at, entry.claimed_until, entry.last_error = at, None, error[:1000]
+
+    async def hold(self, notification_id: int, error: str) -> None:
+        self._write()
+        entry = self.store.outbox[notification_id]
+        entry.claimed_until, entry.last_error = None, error[:1000]
+        entry.attempts -= 1
+
+    async def release(self, notification_id: int) -> None:
+        self._write()
+        entry = self.store.outbox[notification_id]
+        if entry.sent_at is None:
+            entry.claimed_until = None
+            entry.attempts -= 1
 
     async def pending_count(self) -> int:
         return sum(
@@ -485,6 +549,10 @@ class FakeUnitOfWork:
         self.inventory: ports.InventoryRepository = FakeInventoryRepository(self)
         self.backoffice: ports.BackofficeRepository = FakeBackofficeRepository(self)
         self.payments: payment_records.PaymentRepository = FakePaymentRepository(self)
+        self.tracking: ports.TrackingRepository = FakeTrackingRepository(self)  # jobs
+        self.sweeps: ports.SweepRepository = FakeSweepRepository(self)  # jobs
+        self.after_sales: ports.AfterSalesRepository = FakeAfterSalesRepository(self)
+        self.reviews: ports.ReviewRepository = FakeReviewRepository(self)
 
     def note_write(self) -> None:
         """Called by every writing repository method."""
@@ -830,3 +898,312 @@ class FakePaymentRepository(_Repository):
             return False
         self.data.reminded[order_id] = at
         return True
+
+
+# --- jobs and tracking ---
+
+
+@dataclass
+class JobsStore:
+    """What the jobs keep: shipments' tracking state and their checkpoints."""
+
+    states: dict[int, TrackingState] = field(default_factory=dict)
+    polls: dict[int, int] = field(default_factory=dict)  # shipment id -> polls
+    # (shipment id, key) -> the stored checkpoint, in insertion order
+    checkpoints: dict[tuple[int, str], StoredCheckpoint] = field(default_factory=dict)
+    checkpoint_orders: dict[tuple[int, str], int] = field(default_factory=dict)
+
+
+class FakeTrackingRepository(_Repository):
+    @property
+    def data(self) -> JobsStore:
+        return self.store.jobs
+
+    def _tracked(self, shipment: Shipment) -> TrackedShipment:
+        order = self.store.orders[shipment.order_id]
+        state = self.data.states.get(shipment.id or 0)
+        return TrackedShipment(
+            shipment_id=shipment.id or 0,
+            order_id=shipment.order_id,
+            order_number=order.number,
+            carrier_code=shipment.carrier_code,
+            carrier_name=shipment.carrier_name,
+            tracking_number=shipment.tracking_number,
+            shipped_at=shipment.shipped_at,
+            status=state.status if state else None,
+            streak=state.streak if state else 0,
+        )
+
+    async def claim_due(
+        self, now: datetime, limit: int, lease_seconds: float
+    ) -> list[TrackedShipment]:
+        self._write()
+
+        def due(shipment: Shipment) -> bool:
+            order = self.store.orders.get(shipment.order_id)
+            if order is None or order.status != OrderStatus.SHIPPED:
+                return False
+            state = self.data.states.get(shipment.id or 0)
+            if state is None:
+                return True
+            if state.status == TrackingStatus.DELIVERED:
+                return False
+            return state.next_poll_at is None or state.next_poll_at <= now
+
+        def when(shipment: Shipment) -> tuple[datetime, int]:
+            state = self.data.states.get(shipment.id or 0)
+            at = state.next_poll_at if state and state.next_poll_at else shipment.shipped_at
+            return at, shipment.id or 0
+
+        found = sorted(filter(due, self.store.merchant.shipments.values()), key=when)[:limit]
+        lease = now + timedelta(seconds=lease_seconds)
+        for shipment in found:
+            state = self.data.states.setdefault(
+                shipment.id or 0, TrackingState(shipment.id or 0)
+            )
+            state.next_poll_at = lease
+        return [self._tracked(s) for s in sorted(found, key=lambda s: (s.shipped_at, s.id or 0))]
+
+    async def latest_shipment(self, order_id: int) -> TrackedShipment | None:
+        mine = [s for s in self.store.merchant.shipments.values() if s.order_id == order_id]
+        if not mine:
+            return None
+        return self._tracked(max(mine, key=lambda s: (s.shipped_at, s.id or 0)))
+
+    async def add_checkpoint(
+        self,
+        shipment_id: int,
+        order_id: int,
+        checkpoint: Checkpoint,
+        *,
+        source: str,
+        actor: str,
+        at: datetime,
+    ) -> bool:
+        self._write()
+        key = (shipment_id, checkpoint.key)
+        if key in self.data.checkpoints:
+            return False
+        self.data.checkpoints[key] = StoredCheckpoint(checkpoint, shipment_id, source, actor, at)
+        self.data.checkpoint_orders[key] = order_id
+        return True
+
+    async def save_state(self, state: TrackingState, at: datetime) -> None:
+        self._write()
+        kept = replace(copy.deepcopy(state), polled=False)
+        if state.polled:
+            self.data.polls[state.shipment_id] = self.data.polls.get(state.shipment_id, 0) + 1
+        else:
+            known = self.data.states.get(state.shipment_id)
+            kept.last_polled_at = known.last_polled_at if known else None
+        self.data.states[state.shipment_id] = kept
+
+    async def checkpoints(self, order_id: int) -> list[StoredCheckpoint]:
+        mine = [
+            stored
+            for key, stored in self.data.checkpoints.items()
+            if self.data.checkpoint_orders[key] == order_id
+        ]
+        return copy.deepcopy(sorted(mine, key=lambda c: c.checkpoint.at))
+
+
+class FakeSweepRepository(_Repository):
+    async def due_for_completion(self, delivered_before: datetime, limit: int) -> list[int]:
+        due: list[tuple[datetime, int]] = []
+        for order_id, order in self.store.orders.items():
+            delivered = [
+                e.at
+                for e in self.store.order_events.get(order_id, [])
+                if e.type == OrderEventType.DELIVERED
+            ]
+            if (
+                order.status == OrderStatus.DELIVERED
+                and order.after_sales_open <= 0
+                and delivered
+                and max(delivered) <= delivered_before
+            ):
+                due.append((max(delivered), order_id))
+        return [order_id for _, order_id in sorted(due)][:limit]
+
+    async def low_stock(self, sold_since: datetime, limit: int) -> list[tuple[Product, int]]:
+        sold: dict[int, int] = {}
+        for order in self.store.orders.values():
+            if order.status == OrderStatus.CANCELLED or order.created_at < sold_since:
+                continue
+            for line in order.lines:
+                sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity
+        low = [
+            p
+            for p in self.store.products.values()
+            if p.active and p.low_stock_threshold > 0 and p.available <= p.low_stock_threshold
+        ]
+        low.sort(key=lambda p: (p.available - p.low_stock_threshold, p.name, p.id))
+        found = []
+        for product in low[:limit]:
+            shown = copy.deepcopy(product)
+            shown.category_name = self.store.categories[product.category_id].name
+            found.append((shown, sold.get(product.id, 0)))
+        return found
+
+
+# --- after-sales and reviews ---
+
+
+@dataclass
+class AfterSalesStore:
+    """What the after-sales feature and reviews keep."""
+
+    requests: dict[int, AfterSalesRequest] = field(default_factory=dict)
+    events: dict[int, list[AfterSalesEvent]] = field(default_factory=dict)
+    refunds: dict[int, ReturnRefund] = field(default_factory=dict)
+    drafts: dict[int, Draft] = field(default_factory=dict)
+    reviews: dict[int, Review] = field(default_factory=dict)
+    locks: list[int] = field(default_factory=list)  # order ids locked, in order
+
+
+class FakeAfterSalesRepository(_Repository):
+    @property
+    def data(self) -> AfterSalesStore:
+        return self.store.after_sales
+
+    async def lock_order(self, order_id: int) -> None:
+        self._write()
+        self.data.locks.append(order_id)
+
+    async def covered(self, order_id: int) -> dict[int, int]:
+        found: dict[int, int] = {}
+        for request in self.data.requests.values():
+            if request.order_id != order_id or request.status == RequestStatus.DECLINED:
+                continue
+            for line in request.lines:
+                found[line.order_line_id] = found.get(line.order_line_id, 0) + line.quantity
+        return found
+
+    async def number_taken(self, number: str) -> bool:
+        return any(r.number == number for r in self.data.requests.values())
+
+    async def add(self, request: AfterSalesRequest) -> int:
+        self._write()
+        if await self.number_taken(request.number):
+            raise DuplicateError()
+        request_id = self.store.new_id()
+        self.data.requests[request_id] = replace(copy.deepcopy(request), id=request_id, events=[])
+        self.data.events[request_id] = []
+        return request_id
+
+    async def get(self, request_id: int) -> AfterSalesRequest | None:
+        return copy.deepcopy(self.data.requests.get(request_id))
+
+    async def get_by_number(self, number: str) -> AfterSalesRequest | None:
+        found = next((r for r in self.data.requests.values() if r.number == number), None)
+        return copy.deepcopy(found)
+
+    async def for_order(self, order_id: int) -> list[AfterSalesRequest]:
+        found = [r for r in self.data.requests.values() if r.order_id == order_id]
+        return copy.deepcopy(sorted(found, key=lambda r: (r.created_at, r.id or 0)))
+
+    async def for_customer(self, customer_id: int, page: Page) -> Paged[AfterSalesRequest]:
+        found = [r for r in self.data.requests.values() if r.customer_id == customer_id]
+        found.sort(key=lambda r: (r.created_at, r.id or 0), reverse=True)
+        return Paged(copy.deepcopy(found[page.offset : page.offset + page.size]), len(found), page)
+
+    async def listing(
+        self, statuses: Collection[RequestStatus], page: Page
+    ) -> Paged[AfterSalesRequest]:
+        found = [r for r in self.data.requests.values() if r.status in statuses]
+        found.sort(key=lambda r: (r.created_at, r.id or 0))
+        return Paged(copy.deepcopy(found[page.offset : page.offset + page.size]), len(found), page)
+
+    async def count_by_status(self) -> dict[RequestStatus, int]:
+        counts: dict[RequestStatus, int] = {}
+        for request in self.data.requests.values():
+            counts[request.status] = counts.get(request.status, 0) + 1
+        return counts
+
+    async def save(self, request: AfterSalesRequest, expected: RequestStatus) -> bool:
+        self._write()
+        stored = self.data.requests.get(request.id or 0)
+        if stored is None or stored.status != expected:
+            return False
+        for name in ("status", "updated_at", "decline_reason", "disposition", "returned"):
+            setattr(stored, name, copy.deepcopy(getattr(request, name)))
+        stored.shipped = copy.deepcopy(request.shipped)
+        return True
+
+    async def add_event(self, request_id: int, event: AfterSalesEvent) -> None:
+        self._write()
+        self.data.events.setdefault(request_id, []).append(copy.deepcopy(event))
+
+    async def events(self, request_id: int) -> list[AfterSalesEvent]:
+        events = self.data.events.get(request_id, [])
+        return copy.deepcopy(sorted(events, key=lambda e: e.at))
+
+    async def add_refund(self, refund: ReturnRefund) -> int:
+        self._write()
+        if any(r.request_id == refund.request_id for r in self.data.refunds.values()):
+            raise DuplicateError()
+        refund_id = self.store.new_id()
+        self.data.refunds[refund_id] = replace(copy.deepcopy(refund), id=refund_id)
+        return refund_id
+
+    async def refund_of(self, request_id: int) -> ReturnRefund | None:
+        found = next((r for r in self.data.refunds.values() if r.request_id == request_id), None)
+        return copy.deepcopy(found)
+
+    async def save_refund(
+        self, refund: ReturnRefund, expected: payment_records.RefundStatus
+    ) -> bool:
+        self._write()
+        stored = self.data.refunds.get(refund.id or 0)
+        if stored is None or stored.status != expected:
+            return False
+        stored.status, stored.note = refund.status, refund.note
+        stored.error, stored.completed_at = refund.error, refund.completed_at
+        return True
+
+    async def orders_with_open(self, page: Page) -> Paged[Order]:
+        found = [o for o in self.store.orders.values() if o.after_sales_open > 0]
+        found.sort(key=lambda o: (o.created_at, o.id or 0))
+        return Paged(copy.deepcopy(found[page.offset : page.offset + page.size]), len(found), page)
+
+    async def get_draft(self, customer_id: int, *, for_update: bool = False) -> Draft | None:
+        if for_update:
+            self._write()
+        return copy.deepcopy(self.data.drafts.get(customer_id))
+
+    async def save_draft(self, draft: Draft) -> None:
+        self._write()
+        self.data.drafts[draft.customer_id] = copy.deepcopy(draft)
+
+    async def delete_draft(self, customer_id: int, token: str | None = None) -> bool:
+        self._write()
+        known = self.data.drafts.get(customer_id)
+        if known is None or (token is not None and known.token != token):
+            return False
+        del self.data.drafts[customer_id]
+        return True
+
+
+class FakeReviewRepository(_Repository):
+    async def get(self, order_id: int, customer_id: int) -> Review | None:
+        found = next(
+            (
+                r
+                for r in self.store.after_sales.reviews.values()
+                if (r.order_id, r.customer_id) == (order_id, customer_id)
+            ),
+            None,
+        )
+        return copy.deepcopy(found)
+
+    async def save(self, review: Review) -> int:
+        self._write()
+        known = await self.get(review.order_id, review.customer_id)
+        if known is not None and known.id is not None:
+            stored = self.store.after_sales.reviews[known.id]
+            stored.rating, stored.comment = review.rating, review.comment
+            stored.updated_at = review.updated_at
+            return known.id
+        review_id = self.store.new_id()
+        self.store.after_sales.reviews[review_id] = replace(copy.deepcopy(review), id=review_id)
+        return review_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from domain.clock import FixedClock
 from domain.model import Notification
 from jobs.outbox import Delivery, OutboxDispatcher, RetryLater, Sent, Undeliverable
+from jobs.pacing import Limits, SendPacer
 from tests.unit.fakes import FakeUnitOfWorkFactory, OutboxEntry
 
 
@@ -61,6 +63,15 @@ def row(uow: FakeUnitOfWorkFactory, row_id: int) -> OutboxEntry:
 def dispatcher(
     uow: FakeUnitOfWorkFactory, send: Callable[[Notification], Any], clock: FixedClock, **kw: Any
 ) -> OutboxDispatcher:
+    """A dispatcher without rate limits whose pacing runs on the pinned clock, and which never
+    waits within a run (pacing and short waits have their own tests: test_outbox_pacing.py)."""
+
+    async def sleep(seconds: float) -> None:
+        clock.advance(seconds=seconds)
+
+    kw.setdefault("pacer", SendPacer(Limits.unlimited(), clock=lambda: clock.now().timestamp()))
+    kw.setdefault("sleep", sleep)
+    kw.setdefault("max_pace_wait", 0)  # each run ends; the tests move the clock between runs
     return OutboxDispatcher(uow, send, clock, **kw)
 
 
@@ -197,14 +208,21 @@ async def test_a_row_is_given_up_after_max_attempts(
     assert row(uow, row_id).last_error == "timed out"
 
 
-async def test_retrying_at_once_still_ends_within_one_run(
+async def test_a_flood_wait_of_zero_still_waits_a_second_and_ends_the_run(
     uow: FakeUnitOfWorkFactory, clock: FixedClock
 ) -> None:
     (row_id,) = await queue(uow, clock, "a")
     sender = FakeSender(a=[RetryLater("flood", seconds=0)])
-    stats = await dispatcher(uow, sender, clock, max_attempts=4).run_once()
-    assert sender.calls == [row_id] * 4
-    assert (stats.retried, stats.failed) == (3, 1)
+    jobs = dispatcher(uow, sender, clock, max_attempts=4)
+    stats = await jobs.run_once()
+    assert sender.calls == [row_id]
+    assert (stats.retried, stats.failed, stats.flooded) == (1, 0, 1)
+    assert row(uow, row_id).next_attempt_at == clock.now() + timedelta(seconds=1)
+    for _ in range(6):  # a 429 is not the message's fault: it never uses up its attempts
+        clock.advance(seconds=1)
+        await jobs.run_once()
+    assert sender.calls == [row_id] * 7
+    assert row(uow, row_id).failed_at is None and row(uow, row_id).attempts == 0
 
 
 async def test_an_undeliverable_row_is_given_up_at_once(

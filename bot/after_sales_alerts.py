@@ -1,0 +1,61 @@
+"""Buttons the after-sales and review notifications carry, decided when they are rendered so the
+domain never deals in callback formats: Approve / Decline / Open request on the merchant's
+alerts, "Send return tracking" and "View request" on the customer's updates, and the star
+buttons of the invitation to review a completed order."""
+
+from __future__ import annotations
+
+from bot import callbacks as cb
+from domain.model import Notification
+
+STAR_KEYS = ("review.star_1", "review.star_2", "review.star_3", "review.star_4", "review.star_5")
+_ADMIN_OPEN = frozenset({"as.adm.returned", "as.adm.photo"})
+
+
+def _valid(data: cb.Callback) -> str | None:
+    try:
+        packed = data.pack()
+    except ValueError:
+        return None
+    return packed if cb.parse(packed) == data else None
+
+
+def after_sales_buttons(notification: Notification) -> list[list[tuple[str, str]]]:
+    """Rows of (text key, callback data) for an after-sales or review notification."""
+    template, params = notification.template, notification.params
+    if template == "review.invite" and notification.language is not None:
+        number = params.get("number")
+        row = [
+            (key, _valid(cb.RvRate(cb.OrderNo(str(number)), rating)))
+            for rating, key in enumerate(STAR_KEYS, 1)
+        ]
+        return [[(key, data) for key, data in row if data]] if all(d for _, d in row) else []
+    request_id = params.get("request_id")
+    if not isinstance(request_id, int) or isinstance(request_id, bool):
+        return []
+    if notification.language is None:  # the admin chat
+        open_request = _valid(cb.AsAdmOpen(request_id))
+        if template == "as.adm.new":
+            approve, decline = (
+                _valid(cb.AsAdmApprove(request_id)),
+                _valid(cb.AsAdmDecline(request_id)),
+            )
+            if approve and decline and open_request:
+                return [
+                    [("as.adm.approve", approve), ("as.adm.decline", decline)],
+                    [("as.adm.open", open_request)],
+                ]
+        if template in _ADMIN_OPEN and open_request:
+            return [[("as.adm.open", open_request)]]
+        return []
+    if not template.startswith("as.customer."):
+        return []
+    rows: list[list[tuple[str, str]]] = []
+    if template == "as.customer.approved":
+        send_back = _valid(cb.AsSendBack(request_id))
+        if send_back:
+            rows.append([("as.customer.send_back", send_back)])
+    view = _valid(cb.AsView(request_id))
+    if view:
+        rows.append([("as.customer.view", view)])
+    return rows

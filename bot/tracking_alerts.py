@@ -1,0 +1,24 @@
+"""Buttons the jobs and tracking feature puts on outbox notifications, decided when they are
+rendered so the domain never deals in callback formats: "✅ Received" on a customer's
+delivery notice (from tracking, or from the merchant's "Mark delivered")."""
+
+from __future__ import annotations
+
+from bot import callbacks as cb
+from domain.model import Notification
+
+DELIVERY_TEMPLATES = frozenset({"track.push_delivered", "adm.notify.delivered"})
+
+
+def tracking_buttons(notification: Notification) -> list[list[tuple[str, str]]]:
+    """Rows of (text key, callback data) to add below a notification's own buttons."""
+    if notification.template not in DELIVERY_TEMPLATES or notification.language is None:
+        return []  # only customers' delivery notices
+    number = notification.params.get("number")
+    try:
+        data = cb.ReceivedFromNotice(cb.OrderNo(str(number))).pack()
+    except ValueError:
+        return []
+    if cb.parse(data) is None:
+        return []
+    return [[("track.received_button", data)]]
