@@ -9,7 +9,14 @@ from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from domain.checkout import PaymentMethod
@@ -66,6 +73,18 @@ class Settings(BaseSettings):
     # after-sales (bot/after_sales.py): days from delivery; where returned goods go
     after_sales_days: int = Field(default=15, ge=1, le=365)
     return_address: str = ""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _empty_means_unset(cls, value: object, info: ValidationInfo) -> object:
+        # `KEY=` in .env (as .env.example ships) means "not set", not "the empty string".
+        if isinstance(value, str) and not value.strip():
+            field = cls.model_fields[info.field_name] if info.field_name else None
+            if field is not None and not field.is_required():
+                default = field.get_default(call_default_factory=True)
+                if not isinstance(default, str):
+                    return default
+        return value
 
     @field_validator("bot_token")
     @classmethod
