@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton
 
 from bot import callbacks as cb
 from bot.texts import Texts
-from bot.views import TEXT_LIMIT, Screen, button, fit, keyboard
+from bot.views import TEXT_LIMIT, Screen, button, fit, keyboard, order_footer
 from domain.dialogs import CONFIRM, Dialog, DialogKind
 from domain.errors import DomainError
 from domain.lifecycle import OrderEventType, OrderStatus
@@ -255,27 +255,7 @@ class AdminViews:
                     sku=line.sku,
                 )
             )
-        parts.append(
-            t(
-                lang,
-                "order.totals",
-                subtotal=order.subtotal,
-                shipping=order.shipping,
-                total=order.total,
-            )
-        )
-        parts.append(
-            t(
-                lang,
-                "order.deliver_to",
-                recipient=order.recipient,
-                phone=order.phone,
-                address=order.address_text,
-            )
-        )
-        parts.append(
-            t(lang, "order.payment", method=t(lang, f"payment.{order.payment_method.value}"))
-        )
+        parts.extend(order_footer(t, lang, order))
         if file.shipments:
             parts.append(t(lang, "adm.order.shipments"))
             for s in file.shipments:

@@ -53,6 +53,27 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def order_footer(t: Texts, lang: Language, order: Order) -> list[str]:
+    """Totals, delivery address and payment method of an order (customer and admin views)."""
+    return [
+        t(
+            lang,
+            "order.totals",
+            subtotal=order.subtotal,
+            shipping=order.shipping,
+            total=order.total,
+        ),
+        t(
+            lang,
+            "order.deliver_to",
+            recipient=order.recipient,
+            phone=order.phone,
+            address=order.address_text,
+        ),
+        t(lang, "order.payment", method=t(lang, f"payment.{order.payment_method.value}")),
+    ]
+
+
 def button(text: str, data: cb.Callback) -> InlineKeyboardButton:
     """An inline button carrying typed callback data."""
     return InlineKeyboardButton(text, callback_data=data.pack())
@@ -483,27 +504,7 @@ class Views:
             parts.append(t(lang, "order.line", name=line.name, qty=line.quantity, total=line.total))
         if len(order.lines) > ORDER_LINES_SHOWN:
             parts.append(t(lang, "order.more_lines", n=len(order.lines) - ORDER_LINES_SHOWN))
-        parts.append(
-            t(
-                lang,
-                "order.totals",
-                subtotal=order.subtotal,
-                shipping=order.shipping,
-                total=order.total,
-            )
-        )
-        parts.append(
-            t(
-                lang,
-                "order.deliver_to",
-                recipient=order.recipient,
-                phone=order.phone,
-                address=order.address_text,
-            )
-        )
-        parts.append(
-            t(lang, "order.payment", method=t(lang, f"payment.{order.payment_method.value}"))
-        )
+        parts.extend(order_footer(t, lang, order))
         return parts
 
     def order_list(self, lang: Language, paged: Paged[Order]) -> Screen:
