@@ -28,8 +28,9 @@ from telegram.request import HTTPXRequest
 
 from bot.notify import TelegramSender
 from bot.texts import Texts
-from domain.clock import SystemClock
-from domain.model import Language, Notification
+from domain.shared.clock import SystemClock
+from domain.shared.customers import Language
+from domain.shared.notifications import Notification
 from jobs.outbox import OutboxDispatcher
 from jobs.pacing import Limits, SendPacer
 from storage.db import Database

@@ -30,7 +30,7 @@ def admin_only(fn: Handler) -> Handler:
         deps = context.bot_data["deps"]
         customer = (context.user_data or {}).get("customer")
         language = customer.effective_language if customer else None
-        from domain.model import Language
+        from domain.shared.customers import Language
 
         text = deps.texts(language or Language.EN, "error.admins_only")
         if update.callback_query is not None:

@@ -40,11 +40,12 @@ from bot.admin_views import AdminViews
 from bot.texts import Html, Texts
 from bot.ui import reply, show
 from bot.views import TEXT_LIMIT, Screen, button, fit, keyboard
-from domain.clock import Clock
-from domain.dialogs import CONFIRM, Dialog, DialogKind, StaleDialogError
-from domain.errors import CatalogImportError, DomainError, NotFoundError
-from domain.merchant import DialogResult, Merchant, MerchantConfig, OrderFilter
-from domain.model import Language
+from domain.merchant.service import Merchant, MerchantConfig, OrderFilter
+from domain.shared.clock import Clock
+from domain.shared.customers import Language
+from domain.shared.dialogs import CONFIRM, Dialog, DialogKind, StaleDialogError
+from domain.shared.errors import CatalogImportError, DomainError, NotFoundError
+from domain.shipping.carriers import DialogResult
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

@@ -5,7 +5,7 @@ the domain never deals in callback formats: "Open order" / "Open product" on adm
 from __future__ import annotations
 
 from bot import callbacks as cb
-from domain.model import Notification
+from domain.shared.notifications import Notification
 
 RELAY_TO_CUSTOMER = "adm.relay.to_customer"
 

@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.texts import Texts
-from domain.catalog import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from domain.checkout import PaymentMethod
-from domain.model import Language, Order, Product
-from domain.money import Money
-from domain.shipping import Shipment
+from domain.catalog.importing import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from domain.catalog.model import Product
+from domain.orders.model import Order, PaymentMethod
+from domain.shared.customers import Language
+from domain.shared.money import Money
+from domain.shipping.carriers import Shipment
 
 RULE = "-" * 60
 _LEADING_SYMBOLS = re.compile(r"^\W+")  # the emoji that lead a payment method's label

@@ -11,13 +11,16 @@ from telegram import InlineKeyboardButton
 from bot import callbacks as cb
 from bot.texts import Texts
 from bot.views import TEXT_LIMIT, Screen, button, fit, keyboard, order_footer
-from domain.dialogs import CONFIRM, Dialog, DialogKind
-from domain.errors import DomainError
-from domain.lifecycle import OrderEventType, OrderStatus
-from domain.merchant import AdminAction, OrderFile, OrderFilter, ProductFile
-from domain.model import Category, Customer, Language, Order, OrderEvent, Paged, Product
-from domain.money import Money
-from domain.shipping import Carrier
+from domain.catalog.model import Category, Product
+from domain.merchant.service import AdminAction, OrderFile, OrderFilter, ProductFile
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import Order, OrderEvent
+from domain.shared.customers import Customer, Language
+from domain.shared.dialogs import CONFIRM, Dialog, DialogKind
+from domain.shared.errors import DomainError
+from domain.shared.money import Money
+from domain.shared.paging import Paged
+from domain.shipping.carriers import Carrier
 
 EVENTS_SHOWN = 15
 NOTE_SHOWN = 200

@@ -35,16 +35,16 @@ from bot.after_sales_views import QUEUE_STATUSES, AfterSalesViews, QueueFilter
 from bot.texts import Texts
 from bot.ui import reply, show
 from bot.views import Screen
-from domain.after_sales import AfterSales, AfterSalesConfig
-from domain.after_sales_records import AfterSalesError, Draft, DraftKind
-from domain.checkout import PaymentMethod
-from domain.clock import Clock
-from domain.dialogs import Dialog, DialogKind, StaleDialogError
-from domain.errors import DomainError
-from domain.lifecycle import OrderStatus
-from domain.merchant import DialogResult
-from domain.model import Language, Order
-from domain.payments import RefundOutcome
+from domain.after_sales.records import AfterSalesError, Draft, DraftKind
+from domain.after_sales.service import AfterSales, AfterSalesConfig
+from domain.orders.lifecycle import OrderStatus
+from domain.orders.model import Order, PaymentMethod
+from domain.payments.service import RefundOutcome
+from domain.shared.clock import Clock
+from domain.shared.customers import Language
+from domain.shared.dialogs import Dialog, DialogKind, StaleDialogError
+from domain.shared.errors import DomainError
+from domain.shipping.carriers import DialogResult
 
 log = logging.getLogger(__name__)
 Context = h.Context

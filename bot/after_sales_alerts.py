@@ -6,7 +6,7 @@ buttons of the invitation to review a completed order."""
 from __future__ import annotations
 
 from bot import callbacks as cb
-from domain.model import Notification
+from domain.shared.notifications import Notification
 
 STAR_KEYS = ("review.star_1", "review.star_2", "review.star_3", "review.star_4", "review.star_5")
 _ADMIN_OPEN = frozenset({"as.adm.returned", "as.adm.photo"})

@@ -12,19 +12,8 @@ from telegram import InlineKeyboardButton
 from bot import callbacks as cb
 from bot.texts import Html, Texts
 from bot.views import CAPTION_LIMIT, TEXT_LIMIT, Screen, button, fit, keyboard, pager
-from domain.after_sales import (
-    KIND_TEXTS,
-    PHOTOS_MAX,
-    REASON_TEXTS,
-    REFUND_TEXTS,
-    STATUS_TEXTS,
-    OrderAfterSales,
-    RequestFile,
-)
-from domain.after_sales_records import (
-    OPEN as OPEN_STATUSES,
-)
-from domain.after_sales_records import (
+from domain.after_sales.records import OPEN as OPEN_STATUSES
+from domain.after_sales.records import (
     AfterSalesEvent,
     AfterSalesRequest,
     Draft,
@@ -34,13 +23,23 @@ from domain.after_sales_records import (
     RequestStatus,
     ReturnReason,
 )
-from domain.checkout import PaymentMethod
-from domain.dialogs import Dialog
-from domain.model import Language, Order, Paged
-from domain.money import Money
-from domain.payment_records import RefundStatus
-from domain.reviews import COMMENT_MAX, RATING_MAX, RATING_MIN, Review
-from domain.shipping import Carrier
+from domain.after_sales.service import (
+    KIND_TEXTS,
+    PHOTOS_MAX,
+    REASON_TEXTS,
+    REFUND_TEXTS,
+    STATUS_TEXTS,
+    OrderAfterSales,
+    RequestFile,
+)
+from domain.orders.model import Order, PaymentMethod
+from domain.payments.records import RefundStatus
+from domain.reviews.service import COMMENT_MAX, RATING_MAX, RATING_MIN, Review
+from domain.shared.customers import Language
+from domain.shared.dialogs import Dialog
+from domain.shared.money import Money
+from domain.shared.paging import Paged
+from domain.shipping.carriers import Carrier
 
 EVENTS_SHOWN = 12
 NOTE_SHOWN = 200

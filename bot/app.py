@@ -27,10 +27,10 @@ from bot.notify import TelegramSender
 from bot.settings import Settings
 from bot.texts import Texts
 from bot.views import Views
-from domain.checkout import PaymentMethod
-from domain.clock import Clock, SystemClock
-from domain.model import Language
-from domain.services import Shop, ShopConfig
+from domain.checkout.shop import Shop, ShopConfig
+from domain.orders.model import PaymentMethod
+from domain.shared.clock import Clock, SystemClock
+from domain.shared.customers import Language
 from jobs.outbox import OutboxDispatcher
 from jobs.pacing import Limits, SendPacer
 from jobs.scheduler import Jobs

@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 from bot.settings import Settings, SettingsError, load_settings
-from domain.catalog import parse_catalog
-from domain.clock import SystemClock
-from domain.errors import CatalogImportError
-from domain.services import Shop, ShopConfig
+from domain.catalog.importing import parse_catalog
+from domain.checkout.shop import Shop, ShopConfig
+from domain.shared.clock import SystemClock
+from domain.shared.errors import CatalogImportError
 from storage.db import Database
 from storage.migrate import upgrade
 

@@ -16,8 +16,12 @@ from bot import callbacks as cb
 from bot.texts import Texts
 from bot.ui import reply, show
 from bot.views import Screen, Views
-from domain.checkout import TEXT_STEPS, CheckoutStep
-from domain.errors import (
+from domain.checkout.flow import TEXT_STEPS, CheckoutStep
+from domain.checkout.shop import CartChange, CheckoutView, Shop
+from domain.orders.lifecycle import CANCELLABLE_BY_CUSTOMER
+from domain.orders.model import Order
+from domain.shared.customers import Customer, Language
+from domain.shared.errors import (
     DomainError,
     NotFoundError,
     NotInCartError,
@@ -26,9 +30,6 @@ from domain.errors import (
     ProductUnavailableError,
     StaleCheckoutError,
 )
-from domain.lifecycle import CANCELLABLE_BY_CUSTOMER
-from domain.model import Customer, Language, Order
-from domain.services import CartChange, CheckoutView, Shop
 
 log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE

@@ -18,7 +18,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ExtBot
 
-from domain.clock import Clock
+from domain.shared.clock import Clock
 from storage.db import Database
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,9 @@ from bot.admin_alerts import merchant_buttons
 from bot.after_sales_alerts import after_sales_buttons
 from bot.texts import Html, Texts
 from bot.tracking_alerts import tracking_buttons
-from domain.model import Language, Notification
 from domain.ports import UnitOfWorkFactory
+from domain.shared.customers import Language
+from domain.shared.notifications import Notification
 from jobs.outbox import Delivery, RetryLater, Sent, Undeliverable, Unreachable
 
 log = logging.getLogger(__name__)

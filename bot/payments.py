@@ -35,12 +35,9 @@ from bot.handlers import Context, button_handler, deps, lang, me, on_other_messa
 from bot.settings import Settings
 from bot.ui import plain_text, reply, send
 from bot.views import CAPTION_LIMIT, Screen, button, fit, keyboard
-from domain.checkout import PaymentMethod
-from domain.clock import Clock
-from domain.errors import DomainError
-from domain.model import Language, Order
-from domain.payment_records import Payment, PaymentStatus, RejectReason
-from domain.payments import (
+from domain.orders.model import Order, PaymentMethod
+from domain.payments.records import Payment, PaymentStatus, RejectReason
+from domain.payments.service import (
     ONLINE_METHODS,
     STARS,
     Buttons,
@@ -56,6 +53,9 @@ from domain.payments import (
     TelegramCharge,
 )
 from domain.ports import UnitOfWorkFactory
+from domain.shared.clock import Clock
+from domain.shared.customers import Language
+from domain.shared.errors import DomainError
 from jobs.payments import PaymentSweep
 
 log = logging.getLogger(__name__)

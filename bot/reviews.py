@@ -16,11 +16,11 @@ from bot import handlers as h
 from bot.after_sales import asd
 from bot.ui import reply, show
 from bot.views import Screen
-from domain.clock import Clock
-from domain.errors import DomainError
-from domain.lifecycle import OrderStatus
-from domain.model import Order
-from domain.reviews import Reviews
+from domain.orders.lifecycle import OrderStatus
+from domain.orders.model import Order
+from domain.reviews.service import Reviews
+from domain.shared.clock import Clock
+from domain.shared.errors import DomainError
 
 Context = h.Context
 

@@ -19,9 +19,9 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from domain.checkout import PaymentMethod
-from domain.money import Money, MoneyError, is_known_currency
-from domain.shipping import Carrier, CarrierConfigError, carriers_from_json
+from domain.orders.model import PaymentMethod
+from domain.shared.money import Money, MoneyError, is_known_currency
+from domain.shipping.carriers import Carrier, CarrierConfigError, carriers_from_json
 
 TRACKING_PROVIDERS = ("manual", "aftership")  # jobs and tracking
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{10,100}$")

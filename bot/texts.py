@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime
 from babel.numbers import format_currency
 
-from domain.model import Language
-from domain.money import Money
+from domain.shared.customers import Language
+from domain.shared.money import Money
 
 LOCALES = Path(__file__).with_name("locales")
 _BABEL = {Language.EN: "en_US", Language.ZH: "zh_Hans_CN"}

@@ -29,15 +29,20 @@ from bot.settings import Settings
 from bot.texts import Html, Texts
 from bot.ui import reply, show
 from bot.views import TEXT_LIMIT, Screen, button, fit, keyboard
-from domain.clock import Clock
-from domain.completion import Completion, CompletionConfig
-from domain.errors import DomainError, IllegalTransitionError
-from domain.merchant import admin_actor
-from domain.model import Language
-from domain.reachability import set_reachable
-from domain.stock_report import LowStockReport
-from domain.tracking import Tracking, TrackingConfig, push_details
-from domain.tracking_records import STATUS_TEXT, CarrierTracker, TrackingStatus, parse_status
+from domain.merchant.service import admin_actor
+from domain.merchant.stock_report import LowStockReport
+from domain.orders.completion import Completion, CompletionConfig
+from domain.shared.clock import Clock
+from domain.shared.customers import Language
+from domain.shared.errors import DomainError, IllegalTransitionError
+from domain.shared.reachability import set_reachable
+from domain.shipping.tracking import Tracking, TrackingConfig, push_details
+from domain.shipping.tracking_records import (
+    STATUS_TEXT,
+    CarrierTracker,
+    TrackingStatus,
+    parse_status,
+)
 from jobs.scheduler import Jobs
 from jobs.sweeps import (
     AUTO_COMPLETE_EVERY,

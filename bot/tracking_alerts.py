@@ -5,7 +5,7 @@ delivery notice (from tracking, or from the merchant's "Mark delivered")."""
 from __future__ import annotations
 
 from bot import callbacks as cb
-from domain.model import Notification
+from domain.shared.notifications import Notification
 
 DELIVERY_TEMPLATES = frozenset({"track.push_delivered", "adm.notify.delivered"})
 

@@ -13,7 +13,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.views import Screen
-from domain.services import Shop
+from domain.checkout.shop import Shop
 
 log = logging.getLogger(__name__)
 _TAGS = re.compile(r"<[^>]+>")

@@ -16,11 +16,15 @@ from telegram import (
 
 from bot import callbacks as cb
 from bot.texts import Html, Texts
-from domain.checkout import CheckoutStep, PaymentMethod
-from domain.errors import DomainError
-from domain.lifecycle import CANCELLABLE_BY_CUSTOMER, OrderStatus
-from domain.model import MAX_QUANTITY, Cart, Category, Customer, Language, Order, Paged, Product
-from domain.services import CheckoutView
+from domain.cart.model import MAX_QUANTITY, Cart
+from domain.catalog.model import Category, Product
+from domain.checkout.flow import CheckoutStep
+from domain.checkout.shop import CheckoutView
+from domain.orders.lifecycle import CANCELLABLE_BY_CUSTOMER, OrderStatus
+from domain.orders.model import Order, PaymentMethod
+from domain.shared.customers import Customer, Language
+from domain.shared.errors import DomainError
+from domain.shared.paging import Paged
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024

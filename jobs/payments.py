@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from domain.payments import Payments, SweepStats
+from domain.payments.service import Payments, SweepStats
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from domain.clock import Clock, SystemClock
+from domain.shared.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from domain.clock import Clock
+from domain.shared.clock import Clock
 from jobs.outbox import DispatchStats, OutboxDispatcher
 from jobs.runs import GuardedRun, JobLock, JobRunLog
 

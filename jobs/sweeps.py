@@ -8,10 +8,10 @@ import logging
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from domain.clock import Clock
-from domain.completion import Completion, CompletionStats
-from domain.stock_report import LowStockReport
-from domain.tracking import Tracking, TrackingStats
+from domain.merchant.stock_report import LowStockReport
+from domain.orders.completion import Completion, CompletionStats
+from domain.shared.clock import Clock
+from domain.shipping.tracking import Tracking, TrackingStats
 from jobs.runs import JobRunLog, Skipped
 
 log = logging.getLogger(__name__)

@@ -42,7 +42,7 @@ from urllib.parse import quote
 
 import httpx
 
-from domain.tracking_records import (
+from domain.shipping.tracking_records import (
     KEY_MAX,
     Checkpoint,
     PollResult,

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.after_sales_records import (
+from domain.after_sales.records import (
     AfterSalesEvent,
     AfterSalesRequest,
     Disposition,
@@ -27,12 +27,12 @@ from domain.after_sales_records import (
     ReturnReason,
     ReturnRefund,
 )
-from domain.checkout import PaymentMethod
-from domain.errors import DuplicateError
-from domain.model import Order, Page, Paged
-from domain.money import Money
-from domain.payment_records import RefundStatus
-from domain.reviews import Review
+from domain.orders.model import Order, PaymentMethod
+from domain.payments.records import RefundStatus
+from domain.reviews.service import Review
+from domain.shared.errors import DuplicateError
+from domain.shared.money import Money
+from domain.shared.paging import Page, Paged
 from storage.repositories import SqlOrderRepository, _now
 from storage.tables import (
     AfterSalesDialogRow,

@@ -21,9 +21,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.lifecycle import OrderEventType, OrderStatus
-from domain.model import Product
-from domain.tracking_records import (
+from domain.catalog.model import Product
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.shipping.tracking_records import (
     Checkpoint,
     StoredCheckpoint,
     TrackedShipment,

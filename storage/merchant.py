@@ -12,13 +12,15 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.dialogs import Dialog, DialogKind
-from domain.errors import DuplicateError
-from domain.inventory import InventoryEntry
-from domain.lifecycle import OrderStatus
-from domain.model import Order, Page, Paged, Product
-from domain.money import Money
-from domain.shipping import Shipment
+from domain.catalog.model import Product
+from domain.catalog.stock import InventoryEntry
+from domain.orders.lifecycle import OrderStatus
+from domain.orders.model import Order
+from domain.shared.dialogs import Dialog, DialogKind
+from domain.shared.errors import DuplicateError
+from domain.shared.money import Money
+from domain.shared.paging import Page, Paged
+from domain.shipping.carriers import Shipment
 from storage.repositories import SqlOrderRepository, _now, _product
 from storage.tables import (
     CategoryRow,

@@ -11,12 +11,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.checkout import PaymentMethod
-from domain.errors import DuplicateError
-from domain.lifecycle import OrderStatus
-from domain.model import Order
-from domain.money import Money
-from domain.payment_records import (
+from domain.orders.lifecycle import OrderStatus
+from domain.orders.model import Order, PaymentMethod
+from domain.payments.records import (
     FlagReason,
     Payment,
     PaymentStatus,
@@ -26,6 +23,8 @@ from domain.payment_records import (
     RejectReason,
     TransferReceipt,
 )
+from domain.shared.errors import DuplicateError
+from domain.shared.money import Money
 from storage.repositories import SqlOrderRepository
 from storage.tables import (
     OrderRow,

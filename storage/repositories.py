@@ -13,26 +13,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from domain.catalog import ProductDraft
-from domain.checkout import Checkout, CheckoutDraft, CheckoutStep, PaymentMethod
-from domain.errors import CatalogImportError, DuplicateError
-from domain.lifecycle import OrderEventType, OrderStatus
-from domain.model import (
-    Address,
-    Cart,
-    CartLine,
-    Category,
-    Customer,
-    Language,
-    Notification,
-    Order,
-    OrderEvent,
-    OrderLine,
-    Page,
-    Paged,
-    Product,
-)
-from domain.money import Money
+from domain.cart.model import Cart, CartLine
+from domain.catalog.importing import ProductDraft
+from domain.catalog.model import Category, Product
+from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep
+from domain.checkout.model import Address
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
+from domain.shared.customers import Customer, Language
+from domain.shared.errors import CatalogImportError, DuplicateError
+from domain.shared.money import Money
+from domain.shared.notifications import Notification
+from domain.shared.paging import Page, Paged
 from storage.tables import (
     AddressRow,
     CartLineRow,
@@ -607,9 +599,11 @@ class SqlOrderRepository:
         await self.s.execute(
             update(OrderRow)
             .where(OrderRow.id == order_id)
-            .values(after_sales_open=func.max(OrderRow.after_sales_open + delta, 0)
-                    if self.s.get_bind().dialect.name == "sqlite"
-                    else func.greatest(OrderRow.after_sales_open + delta, 0))
+            .values(
+                after_sales_open=func.max(OrderRow.after_sales_open + delta, 0)
+                if self.s.get_bind().dialect.name == "sqlite"
+                else func.greatest(OrderRow.after_sales_open + delta, 0)
+            )
             .execution_options(synchronize_session=False)
         )
 

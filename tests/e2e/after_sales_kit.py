@@ -14,9 +14,9 @@ from typing import Any, cast
 
 from sqlalchemy import select
 
-from domain import orders
-from domain.clock import FixedClock
+from domain.orders import transitions as orders
 from domain.ports import UnitOfWork
+from domain.shared.clock import FixedClock
 from storage.tables import (
     AfterSalesEventRow,
     AfterSalesRefundRow,

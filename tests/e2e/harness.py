@@ -14,8 +14,8 @@ from telegram.ext import Application, TypeHandler
 from bot.app import build_application
 from bot.cli import read_catalog_csv
 from bot.settings import Settings, load_settings
-from domain.clock import Clock, SystemClock
-from domain.services import Shop, ShopConfig
+from domain.checkout.shop import Shop, ShopConfig
+from domain.shared.clock import Clock, SystemClock
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.botapi.server import FakeBotApi
@@ -224,7 +224,7 @@ async def seed_demo_catalog(database_url: str, stock: dict[str, int] | None = No
         drafts = [replace(d, stock=stock.get(d.sku, d.stock)) for d in drafts]
     db = Database(database_url)
     try:
-        from domain.money import Money
+        from domain.shared.money import Money
 
         await Shop(db, SystemClock(), ShopConfig("USD", Money(500, "USD"))).import_catalog(drafts)
     finally:

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from domain.clock import Clock, SystemClock
+from domain.shared.clock import Clock, SystemClock
 from jobs.runs import Skipped
 from storage.tables import ShipmentTrackingRow, TrackingCheckpointRow
 from tests.botapi.server import FakeBotApi

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from domain.clock import Clock, SystemClock
+from domain.shared.clock import Clock, SystemClock
 from storage.db import Database
 from storage.tables import (
     OrderEventRow,

@@ -10,11 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot import callbacks as cb
-from domain.lifecycle import OrderStatus
+from domain.orders.lifecycle import OrderStatus
 from storage.tables import DialogRow, ProductRow
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import (
-    ADMIN_CHAT,
     World,
     admin_world,
     open_from_alert,
@@ -22,6 +21,7 @@ from tests.e2e.admin_kit import (
     place_order,
     shipments,
 )
+from tests.e2e.harness import ADMIN_CHAT
 
 REFUSAL = "Only the shop's admins can do that."
 COMMANDS = ("/orders", "/order {number}", "/products", "/picklist", "/export_products", "/help")

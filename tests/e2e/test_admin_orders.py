@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.lifecycle import OrderStatus
+from domain.orders.lifecycle import OrderStatus
 from storage.tables import OrderEventRow
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import (

@@ -12,7 +12,8 @@ import pytest
 
 from storage.tables import ProductRow
 from tests.e2e import helpers as db
-from tests.e2e.admin_kit import ADMIN_CHAT, ANN, BEN, World, admin_world, inventory_log, place_order
+from tests.e2e.admin_kit import ANN, BEN, World, admin_world, inventory_log, place_order
+from tests.e2e.harness import ADMIN_CHAT
 
 PHOTO = (
     Path(__file__).resolve().parents[2] / "bot" / "demo" / "photos" / "green-tea.png"

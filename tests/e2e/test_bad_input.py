@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from domain.lifecycle import OrderStatus
+from domain.orders.lifecycle import OrderStatus
 from tests.e2e import helpers as db
 from tests.e2e.harness import BotUnderTest, Person
 from tests.e2e.test_customer_journey import checkout_new_address, fill_cart

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from domain.lifecycle import OrderStatus
+from domain.orders.lifecycle import OrderStatus
 from tests.e2e import helpers as db
 from tests.e2e.harness import ADMIN_CHAT, BotUnderTest, Person
 

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from domain.clock import FixedClock
-from domain.model import Language, Notification
+from domain.shared.clock import FixedClock
+from domain.shared.customers import Language
+from domain.shared.notifications import Notification
 from storage.db import Database
 from storage.tables import CustomerRow, OutboxRow
 from tests.e2e import helpers as db

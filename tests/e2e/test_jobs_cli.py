@@ -10,7 +10,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from domain.model import Customer, Language, Notification
+from domain.shared.customers import Customer, Language
+from domain.shared.notifications import Notification
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.botapi.server import FakeBotApi

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from domain import orders
-from domain.errors import IllegalTransitionError
+from domain.orders import transitions as orders
+from domain.shared.errors import IllegalTransitionError
 from tests.e2e import helpers as db
 from tests.e2e.harness import BotUnderTest
 from tests.e2e.payments_kit import event_types, order_row, pay_world, payments, place_order, stock

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot.inbox import replay_unrecorded_payments
-from domain.clock import FixedClock
-from domain.payments import Payments
+from domain.payments.service import Payments
+from domain.shared.clock import FixedClock
 from storage.tables import UpdateInboxRow
 from tests.e2e import helpers as db
 from tests.e2e.payments_kit import (

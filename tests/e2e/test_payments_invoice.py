@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from domain.clock import FixedClock
+from domain.shared.clock import FixedClock
 from tests.e2e import helpers as db
 from tests.e2e.harness import Person
 from tests.e2e.payments_kit import (

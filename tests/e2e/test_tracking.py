@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from domain.clock import FixedClock
-from domain.lifecycle import OrderStatus
+from domain.orders.lifecycle import OrderStatus
+from domain.shared.clock import FixedClock
 from storage.tables import OrderRow
 from tests.carrier.fake_aftership import FakeAfterShip
 from tests.e2e import helpers as db

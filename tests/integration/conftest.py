@@ -21,8 +21,8 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import URL, make_url
 
-from domain.catalog import ProductDraft
-from domain.services import Shop
+from domain.catalog.importing import ProductDraft
+from domain.checkout.shop import Shop
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.tables import Base

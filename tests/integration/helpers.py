@@ -9,14 +9,15 @@ from typing import Any, cast
 
 from sqlalchemy import select, text
 
-from domain.catalog import ProductDraft
-from domain.checkout import PaymentMethod
-from domain.clock import Clock, SystemClock
-from domain.lifecycle import OrderStatus
-from domain.model import Customer, Order, OrderLine, Product
-from domain.money import Money
+from domain.catalog.importing import ProductDraft
+from domain.catalog.model import Product
+from domain.checkout.shop import Shop, ShopConfig
+from domain.orders.lifecycle import OrderStatus
+from domain.orders.model import Order, OrderLine, PaymentMethod
 from domain.ports import UnitOfWorkFactory
-from domain.services import Shop, ShopConfig
+from domain.shared.clock import Clock, SystemClock
+from domain.shared.customers import Customer
+from domain.shared.money import Money
 from storage.db import Database, SqlUnitOfWork, is_sqlite
 from storage.tables import ProductRow
 

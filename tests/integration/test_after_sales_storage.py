@@ -11,9 +11,7 @@ from typing import Any, cast
 
 import pytest
 
-from domain import orders
-from domain.after_sales import AfterSales, AfterSalesConfig
-from domain.after_sales_records import (
+from domain.after_sales.records import (
     AfterSalesError,
     AfterSalesEvent,
     Draft,
@@ -23,15 +21,17 @@ from domain.after_sales_records import (
     RequestStatus,
     ReturnRefund,
 )
-from domain.checkout import PaymentMethod
-from domain.clock import FixedClock
-from domain.errors import DuplicateError
-from domain.model import Page
-from domain.money import Money
-from domain.payment_records import Payment, PaymentStatus, RefundStatus
+from domain.after_sales.service import AfterSales, AfterSalesConfig
+from domain.checkout.shop import Shop
+from domain.orders import transitions as orders
+from domain.orders.model import PaymentMethod
+from domain.payments.records import Payment, PaymentStatus, RefundStatus
 from domain.ports import UnitOfWorkFactory
-from domain.reviews import Review
-from domain.services import Shop
+from domain.reviews.service import Review
+from domain.shared.clock import FixedClock
+from domain.shared.errors import DuplicateError
+from domain.shared.money import Money
+from domain.shared.paging import Page
 from storage.db import Database
 from tests.integration.helpers import (
     ADMIN_CHAT,

@@ -9,7 +9,12 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from domain.tracking_records import TrackedShipment, TrackingFailure, TrackingStatus, TrackingUpdate
+from domain.shipping.tracking_records import (
+    TrackedShipment,
+    TrackingFailure,
+    TrackingStatus,
+    TrackingUpdate,
+)
 from jobs.tracking import AfterShipTracker
 from tests.carrier.fake_aftership import FakeAfterShip
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.checkout import Checkout, CheckoutDraft, CheckoutStep, PaymentMethod
-from domain.model import Address
+from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep
+from domain.checkout.model import Address
+from domain.orders.model import PaymentMethod
 from storage.db import Database
 from tests.integration.helpers import PHONE, T0, add_customer, draft, make_order
 

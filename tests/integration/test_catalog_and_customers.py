@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from domain.errors import CatalogImportError
-from domain.model import Customer, Language, Page
-from domain.money import Money
+from domain.shared.customers import Customer, Language
+from domain.shared.errors import CatalogImportError
+from domain.shared.money import Money
+from domain.shared.paging import Page
 from storage.db import Database
 from storage.tables import CategoryRow
 from tests.integration.helpers import CURRENCY, draft, make_shop, product_by_sku
@@ -161,8 +162,6 @@ async def test_search_is_case_insensitive_over_name_sku_and_description(db: Data
     assert await _search(db, "GREEN") == ["BLK-1", "GRN-1", "sku-green"]
     assert await _search(db, "grn-") == ["GRN-1"]
     assert await _search(db, "nothing like it") == []
-
-
 
 
 async def test_search_is_case_insensitive_for_letters_beyond_ascii(

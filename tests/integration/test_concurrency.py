@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from domain.checkout import CheckoutStep
-from domain.errors import OutOfStockError
-from domain.services import PlacedOrder, Shop
+from domain.checkout.flow import CheckoutStep
+from domain.checkout.shop import PlacedOrder, Shop
+from domain.shared.errors import OutOfStockError
 from storage.db import Database
 from storage.tables import OrderLineRow, OrderRow, OutboxRow
 from tests.integration.helpers import (
@@ -109,7 +109,6 @@ async def test_twenty_concurrent_reservations_of_three_on_ten_units_let_exactly_
 
 
 # -- double confirmation -------------------------------------------------------------------
-
 
 
 def _assert_placed_once(results: list[Any]) -> None:

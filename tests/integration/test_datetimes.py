@@ -7,9 +7,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy.exc import StatementError
 
-from domain.checkout import Checkout, CheckoutStep
-from domain.lifecycle import OrderEventType
-from domain.model import Customer, OrderEvent
+from domain.checkout.flow import Checkout, CheckoutStep
+from domain.orders.lifecycle import OrderEventType
+from domain.orders.model import OrderEvent
+from domain.shared.customers import Customer
 from storage.db import Database
 from storage.tables import CustomerRow
 from tests.integration.helpers import add_customer, draft, make_order

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from domain.lifecycle import OrderEventType, OrderStatus
-from domain.model import Notification, OrderEvent
-from domain.shipping import Shipment
-from domain.tracking_records import Checkpoint, TrackingState, TrackingStatus
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import OrderEvent
+from domain.shared.notifications import Notification
+from domain.shipping.carriers import Shipment
+from domain.shipping.tracking_records import Checkpoint, TrackingState, TrackingStatus
 from storage.db import Database
 from storage.jobs import JobLocks, SqlJobRuns
 from storage.tables import OrderRow, ProductRow

@@ -9,16 +9,16 @@ from typing import cast
 
 import pytest
 
-from domain.clock import FixedClock
-from domain.dialogs import Dialog, DialogKind
-from domain.errors import DuplicateError, IllegalTransitionError
-from domain.inventory import InventoryEntry
-from domain.lifecycle import OrderStatus
-from domain.merchant import Merchant, MerchantConfig
-from domain.model import Page
-from domain.money import Money
+from domain.catalog.stock import InventoryEntry
+from domain.merchant.service import Merchant, MerchantConfig
+from domain.orders.lifecycle import OrderStatus
 from domain.ports import UnitOfWorkFactory
-from domain.shipping import Shipment
+from domain.shared.clock import FixedClock
+from domain.shared.dialogs import Dialog, DialogKind
+from domain.shared.errors import DuplicateError, IllegalTransitionError
+from domain.shared.money import Money
+from domain.shared.paging import Page
+from domain.shipping.carriers import Shipment
 from storage.db import Database
 from tests.integration.helpers import CURRENCY, T0, add_customer, draft, make_order
 

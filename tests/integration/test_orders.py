@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from domain.checkout import PaymentMethod
-from domain.errors import DuplicateError
-from domain.lifecycle import OrderEventType, OrderStatus
-from domain.model import OrderEvent, OrderLine, Page
-from domain.money import Money
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import OrderEvent, OrderLine, PaymentMethod
+from domain.shared.errors import DuplicateError
+from domain.shared.money import Money
+from domain.shared.paging import Page
 from storage.db import Database
 from tests.integration.helpers import CURRENCY, PHONE, T0, add_customer, draft, make_order
 

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from domain.model import Language, Notification
+from domain.shared.customers import Language
+from domain.shared.notifications import Notification
 from storage.db import Database
 from storage.tables import OutboxRow
 from tests.integration.helpers import T0, until
@@ -60,8 +61,6 @@ async def test_a_second_add_with_the_same_dedupe_key_is_ignored(db: Database) ->
     async with db.uow(readonly=True) as uow:
         assert await uow.outbox.pending_count() == 3
     assert [n.template for n in await claim(db, T0)] == ["t.1", "t.4", "t.5"]
-
-
 
 
 async def test_a_concurrent_add_with_the_same_dedupe_key_is_ignored(

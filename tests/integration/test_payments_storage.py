@@ -11,13 +11,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from domain.checkout import PaymentMethod
-from domain.clock import FixedClock
-from domain.errors import DuplicateError
-from domain.lifecycle import OrderEventType, OrderStatus
-from domain.model import Order
-from domain.money import Money
-from domain.payment_records import (
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import Order, PaymentMethod
+from domain.payments.records import (
     Payment,
     PaymentStatus,
     ReceiptStatus,
@@ -25,7 +21,7 @@ from domain.payment_records import (
     RefundStatus,
     TransferReceipt,
 )
-from domain.payments import (
+from domain.payments.service import (
     TIMED_METHODS,
     PaymentOutcome,
     Payments,
@@ -33,6 +29,9 @@ from domain.payments import (
     TelegramCharge,
     invoice_payload,
 )
+from domain.shared.clock import FixedClock
+from domain.shared.errors import DuplicateError
+from domain.shared.money import Money
 from storage.db import Database
 from storage.tables import OrderEventRow, OutboxRow, PaymentReminderRow
 from tests.integration.helpers import (

@@ -7,8 +7,11 @@ import asyncio
 import pytest
 from sqlalchemy import event
 
-from domain.checkout import Checkout, CheckoutStep
-from domain.model import Address, Customer, Notification, Page
+from domain.checkout.flow import Checkout, CheckoutStep
+from domain.checkout.model import Address
+from domain.shared.customers import Customer
+from domain.shared.notifications import Notification
+from domain.shared.paging import Page
 from storage.db import Database
 from tests.integration.helpers import T0, add_customer, draft, make_order
 

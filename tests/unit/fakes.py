@@ -15,41 +15,38 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
-from domain import payment_records, ports
-from domain.after_sales_records import (
+from domain.after_sales.records import (
     AfterSalesEvent,
+    AfterSalesRepository,
     AfterSalesRequest,
     Draft,
     RequestStatus,
     ReturnRefund,
 )
-from domain.catalog import ProductDraft
-from domain.checkout import Checkout, PaymentMethod
-from domain.dialogs import Dialog
-from domain.errors import DuplicateError
-from domain.inventory import InventoryEntry
-from domain.lifecycle import OrderEventType, OrderStatus
-from domain.model import (
-    Address,
-    Cart,
-    CartLine,
-    Category,
-    Customer,
-    Language,
-    Notification,
-    Order,
-    OrderEvent,
-    Page,
-    Paged,
-    Product,
-)
-from domain.money import Money
-from domain.reviews import Review
-from domain.shipping import Shipment
-from domain.tracking_records import (
+from domain.cart.model import Cart, CartLine, CartRepository
+from domain.catalog.importing import ProductDraft
+from domain.catalog.model import Category, Product, ProductRepository
+from domain.catalog.stock import InventoryEntry, InventoryRepository
+from domain.checkout.flow import Checkout
+from domain.checkout.model import Address, AddressRepository, CheckoutRepository
+from domain.merchant.backoffice import BackofficeRepository
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import Order, OrderEvent, OrderRepository, PaymentMethod
+from domain.orders.sweeps import SweepRepository
+from domain.payments import records as payment_records
+from domain.reviews.service import Review, ReviewRepository
+from domain.shared.customers import Customer, CustomerRepository, Language
+from domain.shared.dialogs import Dialog, DialogRepository
+from domain.shared.errors import DuplicateError
+from domain.shared.money import Money
+from domain.shared.notifications import Notification, OutboxRepository
+from domain.shared.paging import Page, Paged
+from domain.shipping.carriers import Shipment, ShipmentRepository
+from domain.shipping.tracking_records import (
     Checkpoint,
     StoredCheckpoint,
     TrackedShipment,
+    TrackingRepository,
     TrackingState,
     TrackingStatus,
 )
@@ -469,8 +466,7 @@ class FakeOutboxRepository(_Repository):
     ) -> list[Notification]:
         self._write()
         due = [
-            (row_id, self.store.outbox[row_id])
-            for row_id in self._claimable(now, exclude_chats)
+            (row_id, self.store.outbox[row_id]) for row_id in self._claimable(now, exclude_chats)
         ][:limit]
         claimed = []
         for row_id, entry in due:
@@ -537,22 +533,22 @@ class FakeUnitOfWork:
         self.committed = False
         self._snapshot: dict[str, Any] | None = None
         # Typed as the ports, so mypy checks each fake against its protocol.
-        self.customers: ports.CustomerRepository = FakeCustomerRepository(self)
-        self.products: ports.ProductRepository = FakeProductRepository(self)
-        self.carts: ports.CartRepository = FakeCartRepository(self)
-        self.addresses: ports.AddressRepository = FakeAddressRepository(self)
-        self.checkouts: ports.CheckoutRepository = FakeCheckoutRepository(self)
-        self.orders: ports.OrderRepository = FakeOrderRepository(self)
-        self.outbox: ports.OutboxRepository = FakeOutboxRepository(self)
-        self.shipments: ports.ShipmentRepository = FakeShipmentRepository(self)
-        self.dialogs: ports.DialogRepository = FakeDialogRepository(self)
-        self.inventory: ports.InventoryRepository = FakeInventoryRepository(self)
-        self.backoffice: ports.BackofficeRepository = FakeBackofficeRepository(self)
+        self.customers: CustomerRepository = FakeCustomerRepository(self)
+        self.products: ProductRepository = FakeProductRepository(self)
+        self.carts: CartRepository = FakeCartRepository(self)
+        self.addresses: AddressRepository = FakeAddressRepository(self)
+        self.checkouts: CheckoutRepository = FakeCheckoutRepository(self)
+        self.orders: OrderRepository = FakeOrderRepository(self)
+        self.outbox: OutboxRepository = FakeOutboxRepository(self)
+        self.shipments: ShipmentRepository = FakeShipmentRepository(self)
+        self.dialogs: DialogRepository = FakeDialogRepository(self)
+        self.inventory: InventoryRepository = FakeInventoryRepository(self)
+        self.backoffice: BackofficeRepository = FakeBackofficeRepository(self)
         self.payments: payment_records.PaymentRepository = FakePaymentRepository(self)
-        self.tracking: ports.TrackingRepository = FakeTrackingRepository(self)  # jobs
-        self.sweeps: ports.SweepRepository = FakeSweepRepository(self)  # jobs
-        self.after_sales: ports.AfterSalesRepository = FakeAfterSalesRepository(self)
-        self.reviews: ports.ReviewRepository = FakeReviewRepository(self)
+        self.tracking: TrackingRepository = FakeTrackingRepository(self)  # jobs
+        self.sweeps: SweepRepository = FakeSweepRepository(self)  # jobs
+        self.after_sales: AfterSalesRepository = FakeAfterSalesRepository(self)
+        self.reviews: ReviewRepository = FakeReviewRepository(self)
 
     def note_write(self) -> None:
         """Called by every writing repository method."""
@@ -675,9 +671,7 @@ class FakeBackofficeRepository(_Repository):
     async def orders(
         self, statuses: Collection[OrderStatus] | None, page: Page, *, oldest_first: bool
     ) -> Paged[Order]:
-        found = [
-            o for o in self.store.orders.values() if statuses is None or o.status in statuses
-        ]
+        found = [o for o in self.store.orders.values() if statuses is None or o.status in statuses]
         found.sort(key=lambda o: (o.created_at, o.id or 0), reverse=not oldest_first)
         items = found[page.offset : page.offset + page.size]
         return Paged(copy.deepcopy(items), len(found), page)
@@ -958,9 +952,7 @@ class FakeTrackingRepository(_Repository):
         found = sorted(filter(due, self.store.merchant.shipments.values()), key=when)[:limit]
         lease = now + timedelta(seconds=lease_seconds)
         for shipment in found:
-            state = self.data.states.setdefault(
-                shipment.id or 0, TrackingState(shipment.id or 0)
-            )
+            state = self.data.states.setdefault(shipment.id or 0, TrackingState(shipment.id or 0))
             state.next_poll_at = lease
         return [self._tracked(s) for s in sorted(found, key=lambda s: (s.shipped_at, s.id or 0))]
 

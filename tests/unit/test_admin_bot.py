@@ -13,11 +13,13 @@ from bot.admin_alerts import merchant_buttons
 from bot.admin_docs import orders_csv, packing_slip, pick_list, products_csv
 from bot.notify import TelegramSender
 from bot.texts import Texts
-from domain.checkout import PaymentMethod
-from domain.lifecycle import OrderStatus
-from domain.model import Language, Notification, Order, OrderLine, Product
-from domain.money import Money
-from domain.shipping import Shipment
+from domain.catalog.model import Product
+from domain.orders.lifecycle import OrderStatus
+from domain.orders.model import Order, OrderLine, PaymentMethod
+from domain.shared.customers import Language
+from domain.shared.money import Money
+from domain.shared.notifications import Notification
+from domain.shipping.carriers import Shipment
 from tests.unit.fakes import FakeUnitOfWorkFactory
 
 AT = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)

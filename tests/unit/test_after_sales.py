@@ -9,9 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from domain import orders
-from domain.after_sales import AfterSales, AfterSalesConfig
-from domain.after_sales_records import (
+from domain.after_sales.records import (
     AfterSalesError,
     AfterSalesStepError,
     DraftKind,
@@ -19,15 +17,17 @@ from domain.after_sales_records import (
     RequestKind,
     RequestStatus,
 )
-from domain.checkout import PaymentMethod
-from domain.clock import FixedClock
-from domain.dialogs import DialogKind
-from domain.errors import InvalidInputError, NotFoundError
-from domain.merchant import Merchant, MerchantConfig, OrderFilter
-from domain.model import Customer, Language, Order, OrderLine
-from domain.money import Money
-from domain.payment_records import Payment, PaymentStatus, RefundStatus
-from domain.payments import RefundOutcome, StarRefundAnswer, StarRefundResult
+from domain.after_sales.service import AfterSales, AfterSalesConfig
+from domain.merchant.service import Merchant, MerchantConfig, OrderFilter
+from domain.orders import transitions as orders
+from domain.orders.model import Order, OrderLine, PaymentMethod
+from domain.payments.records import Payment, PaymentStatus, RefundStatus
+from domain.payments.service import RefundOutcome, StarRefundAnswer, StarRefundResult
+from domain.shared.clock import FixedClock
+from domain.shared.customers import Customer, Language
+from domain.shared.dialogs import DialogKind
+from domain.shared.errors import InvalidInputError, NotFoundError
+from domain.shared.money import Money
 from tests.unit.fakes import FakeStore, FakeUnitOfWorkFactory
 
 ADA, BEA, ANN = 1001, 1002, 5001

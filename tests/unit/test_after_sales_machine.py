@@ -7,7 +7,8 @@ import itertools
 
 import pytest
 
-from domain.after_sales import (
+from domain.after_sales.records import FINAL, AfterSalesStepError, RequestKind, RequestStatus
+from domain.after_sales.service import (
     TRANSITIONS,
     TRIGGERS,
     allowed_triggers,
@@ -15,12 +16,6 @@ from domain.after_sales import (
     new_request_number,
     next_status,
     normalize_request_number,
-)
-from domain.after_sales_records import (
-    FINAL,
-    AfterSalesStepError,
-    RequestKind,
-    RequestStatus,
 )
 
 S, K = RequestStatus, RequestKind

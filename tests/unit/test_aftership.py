@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.tracking_records import TrackingStatus
+from domain.shipping.tracking_records import TrackingStatus
 from jobs.tracking import (
     AFTERSHIP_TAGS,
     TrackerError,

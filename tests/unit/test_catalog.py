@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from domain.catalog import ProductDraft, parse_catalog
-from domain.errors import CatalogImportError
-from domain.money import Money
+from domain.catalog.importing import ProductDraft, parse_catalog
+from domain.shared.errors import CatalogImportError
+from domain.shared.money import Money
 
 HEADER = ["sku", "name", "category", "price", "stock"]
 FULL_HEADER = [*HEADER, "description", "photo", "low_stock_threshold", "active"]

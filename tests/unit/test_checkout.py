@@ -7,16 +7,16 @@ import json
 
 import pytest
 
-from domain.checkout import (
+from domain.checkout.flow import (
     ACTIVE_STEPS,
     Checkout,
     CheckoutDraft,
     CheckoutStep,
-    PaymentMethod,
     advance,
     first_step,
 )
-from domain.errors import StaleCheckoutError
+from domain.orders.model import PaymentMethod
+from domain.shared.errors import StaleCheckoutError
 
 S = CheckoutStep
 FORWARD = {

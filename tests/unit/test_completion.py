@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from domain.clock import FixedClock
-from domain.completion import AUTO_COMPLETE_ACTOR, Completion, CompletionConfig
-from domain.errors import IllegalTransitionError, NotFoundError
-from domain.lifecycle import OrderEventType, OrderStatus
-from domain.model import OrderEvent
+from domain.orders.completion import AUTO_COMPLETE_ACTOR, Completion, CompletionConfig
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import OrderEvent
+from domain.shared.clock import FixedClock
+from domain.shared.errors import IllegalTransitionError, NotFoundError
 from tests.unit.fakes import FakeUnitOfWorkFactory
 from tests.unit.test_tracking import ALICE, seed_shipped
 

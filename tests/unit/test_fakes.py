@@ -7,19 +7,25 @@ import inspect
 
 import pytest
 
-from domain import ports
-from domain.money import Money
+from domain.cart.model import CartRepository
+from domain.catalog.model import ProductRepository
+from domain.checkout.model import AddressRepository, CheckoutRepository
+from domain.orders.model import OrderRepository
+from domain.ports import UnitOfWork
+from domain.shared.customers import CustomerRepository
+from domain.shared.money import Money
+from domain.shared.notifications import OutboxRepository
 from tests.unit import fakes
 
 PAIRS = [
-    (ports.CustomerRepository, fakes.FakeCustomerRepository),
-    (ports.ProductRepository, fakes.FakeProductRepository),
-    (ports.CartRepository, fakes.FakeCartRepository),
-    (ports.AddressRepository, fakes.FakeAddressRepository),
-    (ports.CheckoutRepository, fakes.FakeCheckoutRepository),
-    (ports.OrderRepository, fakes.FakeOrderRepository),
-    (ports.OutboxRepository, fakes.FakeOutboxRepository),
-    (ports.UnitOfWork, fakes.FakeUnitOfWork),
+    (CustomerRepository, fakes.FakeCustomerRepository),
+    (ProductRepository, fakes.FakeProductRepository),
+    (CartRepository, fakes.FakeCartRepository),
+    (AddressRepository, fakes.FakeAddressRepository),
+    (CheckoutRepository, fakes.FakeCheckoutRepository),
+    (OrderRepository, fakes.FakeOrderRepository),
+    (OutboxRepository, fakes.FakeOutboxRepository),
+    (UnitOfWork, fakes.FakeUnitOfWork),
 ]
 
 
@@ -51,7 +57,7 @@ def test_each_fake_has_every_method_of_its_port_with_the_same_parameters(
 
 def test_the_unit_of_work_has_every_repository_of_the_port() -> None:
     uow = fakes.FakeUnitOfWorkFactory()()
-    for name in ports.UnitOfWork.__annotations__:
+    for name in UnitOfWork.__annotations__:
         assert hasattr(uow, name), name
 
 

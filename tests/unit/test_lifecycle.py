@@ -6,9 +6,9 @@ import itertools
 
 import pytest
 
-from domain import lifecycle
-from domain.errors import IllegalTransitionError
-from domain.lifecycle import OrderEventType, OrderStatus
+from domain.orders import lifecycle
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.shared.errors import IllegalTransitionError
 
 S = OrderStatus
 TRIGGERS = sorted({row["trigger"] for row in lifecycle.TRANSITIONS})

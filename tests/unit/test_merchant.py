@@ -7,18 +7,8 @@ import itertools
 
 import pytest
 
-from domain import inventory
-from domain.checkout import PaymentMethod
-from domain.clock import FixedClock
-from domain.dialogs import DialogKind, StaleDialogError
-from domain.errors import (
-    IllegalTransitionError,
-    InvalidInputError,
-    NotFoundError,
-    ProductUnavailableError,
-)
-from domain.lifecycle import OrderEventType, OrderStatus
-from domain.merchant import (
+from domain.catalog import stock as inventory
+from domain.merchant.service import (
     AdminAction,
     Merchant,
     MerchantConfig,
@@ -26,9 +16,19 @@ from domain.merchant import (
     order_actions,
     parse_stock_change,
 )
-from domain.model import Customer, Language, Order, OrderLine
-from domain.money import Money
-from domain.shipping import DEFAULT_CARRIERS, CarrierConfigError, carriers_from_json
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import Order, OrderLine, PaymentMethod
+from domain.shared.clock import FixedClock
+from domain.shared.customers import Customer, Language
+from domain.shared.dialogs import DialogKind, StaleDialogError
+from domain.shared.errors import (
+    IllegalTransitionError,
+    InvalidInputError,
+    NotFoundError,
+    ProductUnavailableError,
+)
+from domain.shared.money import Money
+from domain.shipping.carriers import DEFAULT_CARRIERS, CarrierConfigError, carriers_from_json
 from tests.unit.fakes import FakeStore, FakeUnitOfWorkFactory
 
 ADA, ANN, BEN = 1001, 5001, 5002
@@ -627,7 +627,7 @@ async def test_low_stock_alerts_are_queued_once_per_crossing(
 async def test_importing_a_catalog_logs_every_stock_change_with_the_admin(
     merchant: Merchant, uow: FakeUnitOfWorkFactory, clock: FixedClock, store: FakeStore
 ) -> None:
-    from domain.catalog import ProductDraft
+    from domain.catalog.importing import ProductDraft
 
     tea = store.add_product("Tea", usd(100), stock=6, sku="TEA")
     drafts = [

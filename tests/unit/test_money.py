@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.money import Money, MoneyError, currency_exponent, is_known_currency
+from domain.shared.money import Money, MoneyError, currency_exponent, is_known_currency
 
 
 def usd(amount: int) -> Money:

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from domain.numbers import ALPHABET, new_order_number, normalize_order_number
+from domain.shared.numbers import ALPHABET, new_order_number, normalize_order_number
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 FORMAT = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")

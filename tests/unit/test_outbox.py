@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from domain.clock import FixedClock
-from domain.model import Notification
+from domain.shared.clock import FixedClock
+from domain.shared.notifications import Notification
 from jobs.outbox import Delivery, OutboxDispatcher, RetryLater, Sent, Undeliverable
 from jobs.pacing import Limits, SendPacer
 from tests.unit.fakes import FakeUnitOfWorkFactory, OutboxEntry

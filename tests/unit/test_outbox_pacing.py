@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from domain.clock import FixedClock
-from domain.model import Customer, Notification
+from domain.shared.clock import FixedClock
+from domain.shared.customers import Customer
+from domain.shared.notifications import Notification
 from jobs.outbox import (
     Delivery,
     OutboxDispatcher,

@@ -10,22 +10,20 @@ from typing import Any
 
 import pytest
 
-from domain import orders
-from domain.checkout import CheckoutStep, PaymentMethod
-from domain.clock import FixedClock
-from domain.errors import NotFoundError
-from domain.lifecycle import OrderEventType, OrderStatus
-from domain.model import Customer, Language, Notification, Order, Product
-from domain.money import Money
-from domain.numbers import new_order_number
-from domain.payment_records import (
+from domain.catalog.model import Product
+from domain.checkout.flow import CheckoutStep
+from domain.checkout.shop import Shop, ShopConfig
+from domain.orders import transitions as orders
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import Order, PaymentMethod
+from domain.payments.records import (
     FlagReason,
     PaymentStatus,
     ReceiptStatus,
     RefundStatus,
     RejectReason,
 )
-from domain.payments import (
+from domain.payments.service import (
     PaymentError,
     PaymentOutcome,
     Payments,
@@ -40,7 +38,12 @@ from domain.payments import (
     payload_matches,
     payload_number,
 )
-from domain.services import Shop, ShopConfig
+from domain.shared.clock import FixedClock
+from domain.shared.customers import Customer, Language
+from domain.shared.errors import NotFoundError
+from domain.shared.money import Money
+from domain.shared.notifications import Notification
+from domain.shared.numbers import new_order_number
 from tests.unit.fakes import FakeStore, FakeUnitOfWorkFactory
 
 ADA, BOB = 1001, 2002

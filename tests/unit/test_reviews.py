@@ -9,14 +9,14 @@ from datetime import timedelta
 
 import pytest
 
-from domain import orders
-from domain.after_sales_records import DraftKind
-from domain.clock import FixedClock
-from domain.errors import InvalidInputError, NotFoundError
-from domain.lifecycle import OrderStatus
-from domain.model import Customer, Language
-from domain.money import Money
-from domain.reviews import COMMENT_MAX, ReviewError, Reviews
+from domain.after_sales.records import DraftKind
+from domain.orders import transitions as orders
+from domain.orders.lifecycle import OrderStatus
+from domain.reviews.service import COMMENT_MAX, ReviewError, Reviews
+from domain.shared.clock import FixedClock
+from domain.shared.customers import Customer, Language
+from domain.shared.errors import InvalidInputError, NotFoundError
+from domain.shared.money import Money
 from tests.unit.fakes import FakeStore, FakeUnitOfWorkFactory
 from tests.unit.test_after_sales import ADA, BEA, T0, place
 

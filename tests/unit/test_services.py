@@ -8,9 +8,14 @@ from typing import Any
 
 import pytest
 
-from domain.checkout import CheckoutStep, PaymentMethod
-from domain.clock import FixedClock
-from domain.errors import (
+from domain.catalog.model import Product
+from domain.checkout.flow import CheckoutStep
+from domain.checkout.shop import Shop, ShopConfig
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import PaymentMethod
+from domain.shared.clock import FixedClock
+from domain.shared.customers import Customer, Language
+from domain.shared.errors import (
     CartEmptyError,
     IllegalTransitionError,
     InvalidInputError,
@@ -21,11 +26,8 @@ from domain.errors import (
     ProductUnavailableError,
     StaleCheckoutError,
 )
-from domain.lifecycle import OrderEventType, OrderStatus
-from domain.model import Customer, Language, Product
-from domain.money import Money
-from domain.numbers import new_order_number
-from domain.services import Shop, ShopConfig
+from domain.shared.money import Money
+from domain.shared.numbers import new_order_number
 from tests.unit.fakes import FakeStore, FakeUnitOfWorkFactory
 
 ADA = 1001

@@ -10,12 +10,11 @@ from typing import Any
 
 import pytest
 
-from domain.checkout import PaymentMethod
-from domain.clock import FixedClock
-from domain.lifecycle import OrderStatus
-from domain.model import Order, OrderLine
-from domain.money import Money
-from domain.stock_report import LowStockReport, suggest_restock
+from domain.merchant.stock_report import LowStockReport, suggest_restock
+from domain.orders.lifecycle import OrderStatus
+from domain.orders.model import Order, OrderLine, PaymentMethod
+from domain.shared.clock import FixedClock
+from domain.shared.money import Money
 from jobs.runs import GuardedRun, Skipped
 from jobs.sweeps import LOW_STOCK_JOB, DailyLowStock
 from tests.unit.fakes import FakeUnitOfWorkFactory

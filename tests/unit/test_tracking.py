@@ -8,15 +8,15 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from domain.checkout import PaymentMethod
-from domain.clock import FixedClock
-from domain.errors import IllegalTransitionError, InvalidInputError, NotFoundError
-from domain.lifecycle import OrderEventType, OrderStatus
-from domain.model import Customer, Language, Order, OrderLine
-from domain.money import Money
-from domain.shipping import Shipment
-from domain.tracking import TRACKING_ACTOR, Tracking, TrackingConfig
-from domain.tracking_records import (
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import Order, OrderLine, PaymentMethod
+from domain.shared.clock import FixedClock
+from domain.shared.customers import Customer, Language
+from domain.shared.errors import IllegalTransitionError, InvalidInputError, NotFoundError
+from domain.shared.money import Money
+from domain.shipping.carriers import Shipment
+from domain.shipping.tracking import TRACKING_ACTOR, Tracking, TrackingConfig
+from domain.shipping.tracking_records import (
     Checkpoint,
     PollResult,
     TrackedShipment,

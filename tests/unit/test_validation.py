@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from domain.errors import InvalidInputError, InvalidQuantityError
-from domain.validation import check_address, check_phone, check_quantity, check_recipient
+from domain.checkout.validation import check_address, check_phone, check_quantity, check_recipient
+from domain.shared.errors import InvalidInputError, InvalidQuantityError
 
 # -- quantities ------------------------------------------------------------------------------
 

@@ -1,0 +1,80 @@
+"""The catalog: categories and products, and what the domain needs to store them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from domain.catalog.importing import ProductDraft
+from domain.shared.money import Money
+from domain.shared.paging import Page, Paged
+
+
+@dataclass
+class Category:
+    """A shelf of the catalog."""
+
+    id: int
+    name: str
+    product_count: int = 0
+
+
+@dataclass
+class Product:
+    """Something the shop sells; `reserved` units are held by unpaid orders."""
+
+    id: int
+    sku: str
+    name: str
+    category_id: int
+    price: Money
+    stock: int
+    reserved: int = 0
+    description: str = ""
+    photo: str | None = None
+    photo_file_id: str | None = None
+    low_stock_threshold: int = 0
+    active: bool = True
+    category_name: str = ""
+    # Reviews of the orders that contained it (filled by ProductRepository.get).
+    rating_count: int = 0
+    rating_sum: int = 0
+
+    @property
+    def rating_average(self) -> float | None:
+        """The average rating, 1 to 5; None when nobody rated it yet."""
+        return self.rating_sum / self.rating_count if self.rating_count else None
+
+    @property
+    def available(self) -> int:
+        """Units that can still be ordered."""
+        return max(self.stock - self.reserved, 0)
+
+    @property
+    def in_stock(self) -> bool:
+        """Whether at least one unit can be ordered."""
+        return self.available > 0
+
+
+class ProductRepository(Protocol):
+    async def get(self, product_id: int) -> Product | None: ...
+    async def categories(self) -> list[Category]: ...
+    async def category(self, category_id: int) -> Category | None: ...
+    async def in_category(self, category_id: int, page: Page) -> Paged[Product]: ...
+    async def search(self, words: str, page: Page) -> Paged[Product]: ...
+    async def reserve(self, product_id: int, quantity: int) -> bool:
+        """Atomically hold `quantity` units if that many are available; False if not."""
+
+    async def release(self, product_id: int, quantity: int) -> None:
+        """Give reserved units back to sale (order cancelled or expired before payment)."""
+
+    async def commit_reserved(self, product_id: int, quantity: int) -> None:
+        """Reserved units leave the shelf for good (order paid, or a COD order shipped)."""
+
+    async def restock(self, product_id: int, quantity: int) -> None:
+        """Units come back on the shelf (a paid order cancelled, or goods returned)."""
+
+    async def set_photo_file_id(self, product_id: int, file_id: str) -> None: ...
+    async def upsert_drafts(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
+        """Create or update products by SKU; returns (created, updated)."""

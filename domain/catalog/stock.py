@@ -1,0 +1,80 @@
+"""Stock kept honest: every change an admin makes is logged with who and why, and the merchant
+is alerted when a product runs low."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
+
+from domain.shared.notifications import Notification
+
+if TYPE_CHECKING:
+    from domain.ports import UnitOfWork
+
+LOW_STOCK_TEMPLATE = "adm.alert.low_stock"
+
+
+@dataclass
+class InventoryEntry:
+    """One line of a product's inventory log."""
+
+    product_id: int
+    delta: int
+    stock_after: int
+    reason: str
+    actor: str
+    at: datetime
+    id: int | None = None
+
+
+class InventoryRepository(Protocol):
+    async def add(self, entry: InventoryEntry) -> int: ...
+    async def for_product(self, product_id: int, limit: int) -> list[InventoryEntry]:
+        """The newest entries first."""
+
+
+def crossed_low(available_after: int, taken: int, threshold: int) -> bool:
+    """Whether taking `taken` units brought availability from above the threshold to at or
+    below it (a threshold of 0 means no alerts)."""
+    return threshold > 0 and taken > 0 and available_after <= threshold < available_after + taken
+
+
+async def queue_low_stock_alerts(
+    uow: UnitOfWork,
+    admin_chat_id: int | None,
+    at: datetime,
+    taken: Mapping[int, int],
+    cause: str,
+) -> int:
+    """After units left sale (`taken`: product id -> units), queue one admin alert for each
+    product whose availability just crossed its low-stock threshold. `cause` (an order number,
+    an inventory entry) makes the outbox dedupe key, so a replay alerts once. Returns how many
+    alerts were queued."""
+    if admin_chat_id is None:
+        return 0
+    queued = 0
+    for product_id, units in taken.items():
+        product = await uow.products.get(product_id)
+        if product is None or not crossed_low(
+            product.available, units, product.low_stock_threshold
+        ):
+            continue
+        await uow.outbox.add(
+            Notification(
+                chat_id=admin_chat_id,
+                template=LOW_STOCK_TEMPLATE,
+                params={
+                    "product_id": product.id,
+                    "name": product.name,
+                    "sku": product.sku,
+                    "available": product.available,
+                    "threshold": product.low_stock_threshold,
+                },
+                dedupe_key=f"low_stock:{product.id}:{cause}"[:128],
+            ),
+            at,
+        )
+        queued += 1
+    return queued

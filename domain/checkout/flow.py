@@ -1,0 +1,166 @@
+"""The checkout dialog as a `transitions` machine; its state and draft live in the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from transitions import Machine, MachineError
+
+from domain.orders.model import PaymentMethod
+from domain.shared.errors import StaleCheckoutError
+
+
+class CheckoutStep(StrEnum):
+    """Where the customer is in checkout."""
+
+    CHOOSE_ADDRESS = "choose_address"  # pick a saved address or start a new one
+    ENTER_RECIPIENT = "enter_recipient"  # typing the recipient's name
+    ENTER_PHONE = "enter_phone"  # sharing a contact or typing a phone number
+    ENTER_ADDRESS = "enter_address"  # typing the delivery address
+    CHOOSE_PAYMENT = "choose_payment"  # picking a payment method
+    REVIEW = "review"  # summary with Confirm / Back / Cancel
+    PLACED = "placed"  # the order was placed (final)
+    ABANDONED = "abandoned"  # the customer left checkout (final)
+
+
+ACTIVE_STEPS = frozenset(CheckoutStep) - {CheckoutStep.PLACED, CheckoutStep.ABANDONED}
+TEXT_STEPS = frozenset(
+    {CheckoutStep.ENTER_RECIPIENT, CheckoutStep.ENTER_PHONE, CheckoutStep.ENTER_ADDRESS}
+)
+
+
+S = CheckoutStep
+TRANSITIONS: list[dict[str, Any]] = [
+    {"trigger": "use_saved_address", "source": S.CHOOSE_ADDRESS, "dest": S.CHOOSE_PAYMENT},
+    {"trigger": "new_address", "source": S.CHOOSE_ADDRESS, "dest": S.ENTER_RECIPIENT},
+    {"trigger": "give_recipient", "source": S.ENTER_RECIPIENT, "dest": S.ENTER_PHONE},
+    {"trigger": "give_phone", "source": S.ENTER_PHONE, "dest": S.ENTER_ADDRESS},
+    {"trigger": "give_address", "source": S.ENTER_ADDRESS, "dest": S.CHOOSE_PAYMENT},
+    {"trigger": "choose_payment", "source": S.CHOOSE_PAYMENT, "dest": S.REVIEW},
+    {"trigger": "confirm", "source": S.REVIEW, "dest": S.PLACED},
+    # Back goes one step back; where the previous step depends on the path, guards decide.
+    {"trigger": "back", "source": S.REVIEW, "dest": S.CHOOSE_PAYMENT},
+    {
+        "trigger": "back",
+        "source": S.CHOOSE_PAYMENT,
+        "dest": S.ENTER_ADDRESS,
+        "conditions": "entered_new_address",
+    },
+    {"trigger": "back", "source": S.CHOOSE_PAYMENT, "dest": S.CHOOSE_ADDRESS},
+    {"trigger": "back", "source": S.ENTER_ADDRESS, "dest": S.ENTER_PHONE},
+    {"trigger": "back", "source": S.ENTER_PHONE, "dest": S.ENTER_RECIPIENT},
+    {
+        "trigger": "back",
+        "source": S.ENTER_RECIPIENT,
+        "dest": S.CHOOSE_ADDRESS,
+        "conditions": "has_saved_addresses",
+    },
+    {"trigger": "back", "source": S.ENTER_RECIPIENT, "dest": S.ABANDONED},
+    {"trigger": "back", "source": S.CHOOSE_ADDRESS, "dest": S.ABANDONED},
+    {"trigger": "abandon", "source": list(ACTIVE_STEPS), "dest": S.ABANDONED},
+]
+
+
+@dataclass
+class CheckoutDraft:
+    """What the customer has entered so far."""
+
+    address_id: int | None = None
+    recipient: str | None = None
+    phone: str | None = None
+    address_text: str | None = None
+    payment_method: PaymentMethod | None = None
+    new_address: bool = False
+    quoted_subtotal: int | None = None  # minor units shown on the review screen
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form for storage."""
+        return {
+            "address_id": self.address_id,
+            "recipient": self.recipient,
+            "phone": self.phone,
+            "address_text": self.address_text,
+            "payment_method": str(self.payment_method) if self.payment_method else None,
+            "new_address": self.new_address,
+            "quoted_subtotal": self.quoted_subtotal,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> CheckoutDraft:
+        """Inverse of to_dict, tolerant of missing keys."""
+        data = data or {}
+        method = data.get("payment_method")
+        return cls(
+            address_id=data.get("address_id"),
+            recipient=data.get("recipient"),
+            phone=data.get("phone"),
+            address_text=data.get("address_text"),
+            payment_method=PaymentMethod(method) if method else None,
+            new_address=bool(data.get("new_address")),
+            quoted_subtotal=data.get("quoted_subtotal"),
+        )
+
+
+@dataclass
+class Checkout:
+    """One customer's checkout in progress; `token` changes with every new checkout so
+    buttons from an earlier one are recognised as stale."""
+
+    customer_id: int
+    token: str
+    step: CheckoutStep
+    draft: CheckoutDraft = field(default_factory=CheckoutDraft)
+    saved_address_count: int = 0
+    order_id: int | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        """True while the dialog is still going."""
+        return self.step in ACTIVE_STEPS
+
+
+class _Holder:
+    def __init__(self, checkout: Checkout) -> None:
+        self.status = checkout.step
+        self._checkout = checkout
+
+    def entered_new_address(self) -> bool:
+        return self._checkout.draft.new_address
+
+    def has_saved_addresses(self) -> bool:
+        return self._checkout.saved_address_count > 0
+
+
+_MACHINE = Machine(
+    model=None,
+    states=CheckoutStep,
+    transitions=TRANSITIONS,
+    initial=None,
+    auto_transitions=False,
+    model_attribute="status",
+)
+
+
+def advance(checkout: Checkout, trigger: str) -> CheckoutStep:
+    """Move the checkout by one trigger, or raise StaleCheckoutError if that step is not open."""
+    holder = _Holder(checkout)
+    _MACHINE.add_model(holder, initial=holder.status)
+    try:
+        if trigger not in _MACHINE.events or not getattr(holder, f"may_{trigger}")():
+            raise StaleCheckoutError(step=str(checkout.step), action=trigger)
+        getattr(holder, trigger)()
+    except MachineError as exc:
+        raise StaleCheckoutError(step=str(checkout.step), action=trigger) from exc
+    finally:
+        _MACHINE.remove_model(holder)
+    checkout.step = CheckoutStep(holder.status)
+    return checkout.step
+
+
+def first_step(saved_address_count: int) -> CheckoutStep:
+    """Checkout starts at the saved addresses when there are any, else at a new address."""
+    return S.CHOOSE_ADDRESS if saved_address_count else S.ENTER_RECIPIENT

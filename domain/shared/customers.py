@@ -1,0 +1,45 @@
+"""Customers: Telegram users who talk to the shop, and the language spoken to them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class Language(StrEnum):
+    """Languages the bot speaks."""
+
+    EN = "en"
+    ZH = "zh"
+
+    @classmethod
+    def from_telegram(cls, language_code: str | None) -> Language:
+        """zh* becomes Chinese; anything else, or nothing, English."""
+        if language_code and language_code.lower().startswith("zh"):
+            return cls.ZH
+        return cls.EN
+
+
+@dataclass
+class Customer:
+    """A Telegram user who talks to the shop."""
+
+    id: int
+    first_name: str
+    username: str | None = None
+    language_code: str | None = None
+    language: Language | None = None  # chosen with /language; None follows Telegram
+    reachable: bool = True
+
+    @property
+    def effective_language(self) -> Language:
+        """The language to speak to this customer in."""
+        return self.language or Language.from_telegram(self.language_code)
+
+
+class CustomerRepository(Protocol):
+    async def get(self, customer_id: int) -> Customer | None: ...
+    async def upsert(self, customer: Customer) -> None: ...
+    async def set_language(self, customer_id: int, language: str | None) -> None: ...
+    async def set_reachable(self, customer_id: int, reachable: bool) -> None: ...
