@@ -19,12 +19,16 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import admin, after_sales, payments, reviews, tracking
 from bot import callbacks as cb
 from bot import handlers as h
-from bot.inbox import REPLAY_AFTER, InboxBot, replay_unrecorded_payments
+from bot.after_sales import handlers as after_sales
+from bot.merchant import handlers as admin
 from bot.notify import TelegramSender
+from bot.payments import handlers as payments
+from bot.payments.inbox import REPLAY_AFTER, InboxBot, replay_unrecorded_payments
+from bot.reviews import handlers as reviews
 from bot.settings import Settings
+from bot.shipping import handlers as tracking
 from bot.texts import Texts
 from bot.views import Views
 from domain.checkout.shop import Shop, ShopConfig

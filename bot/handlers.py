@@ -521,7 +521,7 @@ async def on_confirm(update: Update, context: Context, data: cb.Confirm) -> str 
     if not placed.created:
         return d.texts(lang(context), "order.already_placed", number=placed.order.number)
     # The invoice follows the placed screen. Imported here: bot.payments builds on this module.
-    from bot.payments import offer_payment
+    from bot.payments.handlers import offer_payment
 
     await offer_payment(update, context, placed.order)
     return d.texts(lang(context), "order.placed_toast", number=placed.order.number)

@@ -11,10 +11,10 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.admin_alerts import merchant_buttons
-from bot.after_sales_alerts import after_sales_buttons
+from bot.after_sales.alerts import after_sales_buttons
+from bot.merchant.alerts import merchant_buttons
+from bot.shipping.alerts import tracking_buttons
 from bot.texts import Html, Texts
-from bot.tracking_alerts import tracking_buttons
 from domain.ports import UnitOfWorkFactory
 from domain.shared.customers import Language
 from domain.shared.notifications import Notification

@@ -7,7 +7,12 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import (
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -29,21 +34,19 @@ from domain.after_sales.records import (
 )
 from domain.orders.model import Order, PaymentMethod
 from domain.payments.records import RefundStatus
-from domain.reviews.service import Review
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
-from storage.repositories import SqlOrderRepository, _now
-from storage.tables import (
+from storage.base import _now
+from storage.orders import SqlOrderRepository
+from storage.tables.after_sales import (
     AfterSalesDialogRow,
     AfterSalesEventRow,
     AfterSalesLineRow,
     AfterSalesRefundRow,
     AfterSalesRequestRow,
-    OrderLineRow,
-    OrderRow,
-    ReviewRow,
 )
+from storage.tables.orders import OrderLineRow, OrderRow
 
 
 def _insert(session: AsyncSession) -> Any:
@@ -445,55 +448,3 @@ class SqlAfterSalesRepository:
             where.append(AfterSalesDialogRow.token == token)
         result = await self.s.execute(delete(AfterSalesDialogRow).where(*where))
         return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-class SqlReviewRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
-
-    async def get(self, order_id: int, customer_id: int) -> Review | None:
-        row = await self.s.scalar(
-            select(ReviewRow)
-            .where(ReviewRow.order_id == order_id, ReviewRow.customer_id == customer_id)
-            .execution_options(populate_existing=True)
-        )
-        if row is None:
-            return None
-        return Review(
-            id=row.id,
-            order_id=row.order_id,
-            customer_id=row.customer_id,
-            rating=row.rating,
-            comment=row.comment,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
-
-    async def save(self, review: Review) -> int:
-        values: dict[str, Any] = {
-            "order_id": review.order_id,
-            "customer_id": review.customer_id,
-            "rating": review.rating,
-            "comment": review.comment,
-            "created_at": review.created_at,
-            "updated_at": review.updated_at,
-        }
-        # Insert or edit in one statement: two ratings at once still make one review.
-        statement = _insert(self.s)(ReviewRow).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=[ReviewRow.order_id, ReviewRow.customer_id],
-            set_={
-                "rating": statement.excluded.rating,
-                "comment": statement.excluded.comment,
-                "updated_at": statement.excluded.updated_at,
-            },
-        )
-        await self.s.execute(statement)
-        found = await self.s.scalar(
-            select(ReviewRow.id).where(
-                ReviewRow.order_id == review.order_id,
-                ReviewRow.customer_id == review.customer_id,
-            )
-        )
-        assert found is not None
-        return int(found)

@@ -18,29 +18,25 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from storage.after_sales import SqlAfterSalesRepository, SqlReviewRepository
+from storage.after_sales import SqlAfterSalesRepository
+from storage.cart import SqlCartRepository
+from storage.catalog import SqlInventoryRepository, SqlProductRepository
+from storage.checkout import SqlAddressRepository, SqlCheckoutRepository
+from storage.customers import SqlCustomerRepository
 from storage.inbox import SqlUpdateInbox
-from storage.jobs import SqlSweepRepository, SqlTrackingRepository
-from storage.merchant import (
-    SqlBackofficeRepository,
-    SqlDialogRepository,
-    SqlInventoryRepository,
-    SqlShipmentRepository,
-)
+from storage.merchant import SqlBackofficeRepository, SqlDialogRepository
+from storage.orders import SqlOrderRepository, SqlSweepRepository
+from storage.outbox import SqlOutboxRepository
 from storage.payments import SqlPaymentRepository
-from storage.repositories import (
-    SqlAddressRepository,
-    SqlCartRepository,
-    SqlCheckoutRepository,
-    SqlCustomerRepository,
-    SqlOrderRepository,
-    SqlOutboxRepository,
-    SqlProductRepository,
-)
+from storage.reviews import SqlReviewRepository
+from storage.shipping import SqlShipmentRepository, SqlTrackingRepository
 
 log = logging.getLogger(__name__)
 
+
 _READONLY = "orderbot_readonly"
+
+
 SQLITE_BUSY_TIMEOUT_S = 30
 
 

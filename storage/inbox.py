@@ -7,12 +7,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import (
+    delete,
+    exists,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.tables import PaymentRow, UpdateInboxRow
+from storage.tables.inbox import UpdateInboxRow
+from storage.tables.payments import PaymentRow
 
 
 def _recorded() -> Any:

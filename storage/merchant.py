@@ -6,83 +6,28 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import (
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog.model import Product
-from domain.catalog.stock import InventoryEntry
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order
 from domain.shared.dialogs import Dialog, DialogKind
-from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
-from domain.shipping.carriers import Shipment
-from storage.repositories import SqlOrderRepository, _now, _product
-from storage.tables import (
-    CategoryRow,
-    DialogRow,
-    InventoryLogRow,
-    OrderRow,
-    ProductRow,
-    ShipmentRow,
-)
-
-
-class SqlShipmentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
-
-    async def add(self, shipment: Shipment) -> int:
-        taken = await self.s.scalar(select(ShipmentRow.id).where(ShipmentRow.key == shipment.key))
-        if taken is not None:
-            raise DuplicateError()
-        row = ShipmentRow(
-            order_id=shipment.order_id,
-            carrier_code=shipment.carrier_code,
-            carrier_name=shipment.carrier_name,
-            tracking_number=shipment.tracking_number,
-            tracking_url=shipment.tracking_url,
-            note=shipment.note,
-            actor=shipment.actor,
-            key=shipment.key,
-            shipped_at=shipment.shipped_at,
-        )
-        self.s.add(row)
-        try:
-            await self.s.flush()
-        except IntegrityError as exc:  # the same key, recorded meanwhile by another process
-            raise DuplicateError() from exc
-        return row.id
-
-    async def for_orders(self, order_ids: list[int]) -> dict[int, list[Shipment]]:
-        if not order_ids:
-            return {}
-        rows = await self.s.scalars(
-            select(ShipmentRow)
-            .where(ShipmentRow.order_id.in_(order_ids))
-            .order_by(ShipmentRow.shipped_at, ShipmentRow.id)
-        )
-        found: dict[int, list[Shipment]] = {}
-        for r in rows.all():
-            found.setdefault(r.order_id, []).append(
-                Shipment(
-                    id=r.id,
-                    order_id=r.order_id,
-                    carrier_code=r.carrier_code,
-                    carrier_name=r.carrier_name,
-                    tracking_number=r.tracking_number,
-                    tracking_url=r.tracking_url,
-                    actor=r.actor,
-                    shipped_at=r.shipped_at,
-                    key=r.key,
-                    note=r.note,
-                )
-            )
-        return found
+from storage.base import _now
+from storage.catalog import _product
+from storage.orders import SqlOrderRepository
+from storage.tables.catalog import CategoryRow, ProductRow
+from storage.tables.merchant import DialogRow
+from storage.tables.orders import OrderRow
 
 
 class SqlDialogRepository:
@@ -136,44 +81,6 @@ class SqlDialogRepository:
             where.append(DialogRow.token == token)
         result = await self.s.execute(delete(DialogRow).where(*where))
         return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-class SqlInventoryRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.s = session
-
-    async def add(self, entry: InventoryEntry) -> int:
-        row = InventoryLogRow(
-            product_id=entry.product_id,
-            delta=entry.delta,
-            stock_after=entry.stock_after,
-            reason=entry.reason[:200],
-            actor=entry.actor,
-            created_at=entry.at,
-        )
-        self.s.add(row)
-        await self.s.flush()
-        return row.id
-
-    async def for_product(self, product_id: int, limit: int) -> list[InventoryEntry]:
-        rows = await self.s.scalars(
-            select(InventoryLogRow)
-            .where(InventoryLogRow.product_id == product_id)
-            .order_by(InventoryLogRow.created_at.desc(), InventoryLogRow.id.desc())
-            .limit(limit)
-        )
-        return [
-            InventoryEntry(
-                id=r.id,
-                product_id=r.product_id,
-                delta=r.delta,
-                stock_after=r.stock_after,
-                reason=r.reason,
-                actor=r.actor,
-                at=r.created_at,
-            )
-            for r in rows.all()
-        ]
 
 
 class SqlBackofficeRepository:

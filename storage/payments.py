@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import (
+    and_,
+    exists,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -25,14 +31,9 @@ from domain.payments.records import (
 )
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
-from storage.repositories import SqlOrderRepository
-from storage.tables import (
-    OrderRow,
-    PaymentReminderRow,
-    PaymentRow,
-    RefundRow,
-    TransferReceiptRow,
-)
+from storage.orders import SqlOrderRepository
+from storage.tables.orders import OrderRow
+from storage.tables.payments import PaymentReminderRow, PaymentRow, RefundRow, TransferReceiptRow
 
 
 def _payment(row: PaymentRow) -> Payment:

@@ -7,10 +7,10 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage.tables import Base
+from storage.schema import metadata
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def _run(connection: Connection) -> None:

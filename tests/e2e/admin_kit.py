@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.tables import InventoryLogRow, OrderRow, ShipmentRow
+from storage.tables.catalog import InventoryLogRow
+from storage.tables.orders import OrderRow
+from storage.tables.shipping import ShipmentRow
 from tests.botapi.server import FakeBotApi
 from tests.botapi.sim import SimChat, SimMessage, SimUser
 from tests.e2e import helpers as db

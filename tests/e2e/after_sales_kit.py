@@ -17,13 +17,9 @@ from sqlalchemy import select
 from domain.orders import transitions as orders
 from domain.ports import UnitOfWork
 from domain.shared.clock import FixedClock
-from storage.tables import (
-    AfterSalesEventRow,
-    AfterSalesRefundRow,
-    AfterSalesRequestRow,
-    InventoryLogRow,
-    ReviewRow,
-)
+from storage.tables.after_sales import AfterSalesEventRow, AfterSalesRefundRow, AfterSalesRequestRow
+from storage.tables.catalog import InventoryLogRow
+from storage.tables.reviews import ReviewRow
 from tests.botapi.server import FakeBotApi
 from tests.botapi.sim import SimMessage
 from tests.e2e import helpers as db

@@ -7,16 +7,11 @@ from typing import Any
 from sqlalchemy import select
 
 from storage.db import Database
-from storage.tables import (
-    AddressRow,
-    CartLineRow,
-    CheckoutRow,
-    OrderEventRow,
-    OrderLineRow,
-    OrderRow,
-    OutboxRow,
-    ProductRow,
-)
+from storage.tables.cart import CartLineRow
+from storage.tables.catalog import ProductRow
+from storage.tables.checkout import AddressRow, CheckoutRow
+from storage.tables.orders import OrderEventRow, OrderLineRow, OrderRow
+from storage.tables.outbox import OutboxRow
 from tests.e2e.harness import BotUnderTest
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from domain.shared.clock import Clock, SystemClock
 from jobs.runs import Skipped
-from storage.tables import ShipmentTrackingRow, TrackingCheckpointRow
+from storage.tables.shipping import ShipmentTrackingRow, TrackingCheckpointRow
 from tests.botapi.server import FakeBotApi
 from tests.carrier.fake_aftership import FakeAfterShip
 from tests.e2e import helpers as db

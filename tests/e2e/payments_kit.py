@@ -15,14 +15,9 @@ from sqlalchemy import update
 
 from domain.shared.clock import Clock, SystemClock
 from storage.db import Database
-from storage.tables import (
-    OrderEventRow,
-    OrderRow,
-    PaymentRow,
-    ProductRow,
-    RefundRow,
-    TransferReceiptRow,
-)
+from storage.tables.catalog import ProductRow
+from storage.tables.orders import OrderEventRow, OrderRow
+from storage.tables.payments import PaymentRow, RefundRow, TransferReceiptRow
 from tests.botapi.server import FakeBotApi
 from tests.botapi.sim import SimChat, SimMessage, SimUser
 from tests.e2e import helpers as db

@@ -11,7 +11,8 @@ import pytest
 
 from bot import callbacks as cb
 from domain.orders.lifecycle import OrderStatus
-from storage.tables import DialogRow, ProductRow
+from storage.tables.catalog import ProductRow
+from storage.tables.merchant import DialogRow
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import (
     World,

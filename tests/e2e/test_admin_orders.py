@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from domain.orders.lifecycle import OrderStatus
-from storage.tables import OrderEventRow
+from storage.tables.orders import OrderEventRow
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import (
     ANN,

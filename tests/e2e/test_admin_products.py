@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.tables import ProductRow
+from storage.tables.catalog import ProductRow
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import ANN, BEN, World, admin_world, inventory_log, place_order
 from tests.e2e.harness import ADMIN_CHAT

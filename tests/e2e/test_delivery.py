@@ -16,7 +16,8 @@ from domain.shared.clock import FixedClock
 from domain.shared.customers import Language
 from domain.shared.notifications import Notification
 from storage.db import Database
-from storage.tables import CustomerRow, OutboxRow
+from storage.tables.customers import CustomerRow
+from storage.tables.outbox import OutboxRow
 from tests.e2e import helpers as db
 from tests.e2e.harness import ADMIN_CHAT, BotUnderTest, Person, running_bot
 

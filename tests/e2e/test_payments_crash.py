@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bot.inbox import replay_unrecorded_payments
+from bot.payments.inbox import replay_unrecorded_payments
 from domain.payments.service import Payments
 from domain.shared.clock import FixedClock
-from storage.tables import UpdateInboxRow
+from storage.tables.inbox import UpdateInboxRow
 from tests.e2e import helpers as db
 from tests.e2e.payments_kit import (
     invoices,

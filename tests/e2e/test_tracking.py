@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from domain.orders.lifecycle import OrderStatus
 from domain.shared.clock import FixedClock
-from storage.tables import OrderRow
+from storage.tables.orders import OrderRow
 from tests.carrier.fake_aftership import FakeAfterShip
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import ANN, order_row, place_order

@@ -25,7 +25,7 @@ from domain.catalog.importing import ProductDraft
 from domain.checkout.shop import Shop
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.tables import Base
+from storage.schema import metadata
 from tests.integration.helpers import make_shop, seed_catalog
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -93,7 +93,7 @@ def pg_session_url() -> Iterator[str | None]:
 
 
 async def _truncate_all(url: str) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     conn = await asyncpg.connect(_asyncpg_dsn(make_url(url), make_url(url).database or ""))
     try:
         await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")

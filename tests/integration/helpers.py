@@ -19,7 +19,7 @@ from domain.shared.clock import Clock, SystemClock
 from domain.shared.customers import Customer
 from domain.shared.money import Money
 from storage.db import Database, SqlUnitOfWork, is_sqlite
-from storage.tables import ProductRow
+from storage.tables.catalog import ProductRow
 
 CURRENCY = "USD"
 ADMIN_CHAT = -1001

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from bot.shipping.aftership import AfterShipTracker
 from domain.shipping.tracking_records import (
     TrackedShipment,
     TrackingFailure,
     TrackingStatus,
     TrackingUpdate,
 )
-from jobs.tracking import AfterShipTracker
 from tests.carrier.fake_aftership import FakeAfterShip
 
 KEY = "test-aftership-key"

@@ -10,7 +10,7 @@ from domain.shared.errors import CatalogImportError
 from domain.shared.money import Money
 from domain.shared.paging import Page
 from storage.db import Database
-from storage.tables import CategoryRow
+from storage.tables.catalog import CategoryRow
 from tests.integration.helpers import CURRENCY, draft, make_shop, product_by_sku
 
 # -- customers ---------------------------------------------------------------------------

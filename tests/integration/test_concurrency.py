@@ -14,7 +14,8 @@ from domain.checkout.flow import CheckoutStep
 from domain.checkout.shop import PlacedOrder, Shop
 from domain.shared.errors import OutOfStockError
 from storage.db import Database
-from storage.tables import OrderLineRow, OrderRow, OutboxRow
+from storage.tables.orders import OrderLineRow, OrderRow
+from storage.tables.outbox import OutboxRow
 from tests.integration.helpers import (
     ADMIN_CHAT,
     count,

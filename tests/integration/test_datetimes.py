@@ -12,7 +12,7 @@ from domain.orders.lifecycle import OrderEventType
 from domain.orders.model import OrderEvent
 from domain.shared.customers import Customer
 from storage.db import Database
-from storage.tables import CustomerRow
+from storage.tables.customers import CustomerRow
 from tests.integration.helpers import add_customer, draft, make_order
 
 PLUS_8 = timezone(timedelta(hours=8))

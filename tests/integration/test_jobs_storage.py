@@ -16,7 +16,8 @@ from domain.shipping.carriers import Shipment
 from domain.shipping.tracking_records import Checkpoint, TrackingState, TrackingStatus
 from storage.db import Database
 from storage.jobs import JobLocks, SqlJobRuns
-from storage.tables import OrderRow, ProductRow
+from storage.tables.catalog import ProductRow
+from storage.tables.orders import OrderRow
 from tests.integration.helpers import T0, add_customer, draft, make_order, seed_catalog
 
 LEASE = 60.0

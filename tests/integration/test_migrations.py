@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 
 from storage.db import create_engine
 from storage.migrate import alembic_config, upgrade
-from storage.tables import Base
+from storage.schema import metadata
 
 
 def _diff(connection: Connection) -> list[Any]:
@@ -21,7 +21,7 @@ def _diff(connection: Connection) -> list[Any]:
         connection,
         opts={"compare_type": True, "render_as_batch": connection.dialect.name == "sqlite"},
     )
-    return compare_metadata(context, Base.metadata)
+    return compare_metadata(context, metadata)
 
 
 def _snapshot(connection: Connection) -> dict[str, Any]:
@@ -67,7 +67,7 @@ async def test_upgrade_records_the_head_revision(empty_database_url: str) -> Non
     snapshot = await _run(empty_database_url, _snapshot)
 
     assert {version for (version,) in snapshot["version"]} == _heads()
-    assert set(snapshot["tables"]) == set(Base.metadata.tables) | {"alembic_version"}
+    assert set(snapshot["tables"]) == set(metadata.tables) | {"alembic_version"}
 
 
 async def test_upgrading_twice_is_a_no_op(empty_database_url: str) -> None:

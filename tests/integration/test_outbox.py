@@ -11,7 +11,7 @@ from sqlalchemy import select
 from domain.shared.customers import Language
 from domain.shared.notifications import Notification
 from storage.db import Database
-from storage.tables import OutboxRow
+from storage.tables.outbox import OutboxRow
 from tests.integration.helpers import T0, until
 
 LEASE = 60.0

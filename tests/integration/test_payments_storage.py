@@ -33,7 +33,9 @@ from domain.shared.clock import FixedClock
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from storage.db import Database
-from storage.tables import OrderEventRow, OutboxRow, PaymentReminderRow
+from storage.tables.orders import OrderEventRow
+from storage.tables.outbox import OutboxRow
+from storage.tables.payments import PaymentReminderRow
 from tests.integration.helpers import (
     T0,
     add_customer,

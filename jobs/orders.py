@@ -1,0 +1,26 @@
+"""Auto-completion of delivered orders, on a timer."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from domain.orders.completion import Completion, CompletionStats
+
+log = logging.getLogger(__name__)
+AUTO_COMPLETE_JOB = "auto_complete"
+AUTO_COMPLETE_EVERY = timedelta(minutes=15)
+
+
+class AutoComplete:
+    """Completes delivered orders once their time is up."""
+
+    def __init__(self, completion: Completion) -> None:
+        self.completion = completion
+
+    async def run_once(self) -> CompletionStats:
+        """One sweep."""
+        stats = await self.completion.auto_complete_due()
+        if stats.completed:
+            log.info("auto-complete: %s", stats)
+        return stats

@@ -1,0 +1,268 @@
+"""The catalog: categories, products, stock and the inventory log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import (
+    and_,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.catalog.importing import ProductDraft
+from domain.catalog.model import Category, Product
+from domain.catalog.stock import InventoryEntry
+from domain.shared.errors import CatalogImportError
+from domain.shared.money import Money
+from domain.shared.paging import Page, Paged
+from storage.base import _like, _now
+from storage.tables.catalog import CategoryRow, InventoryLogRow, ProductRow
+from storage.tables.orders import OrderLineRow
+from storage.tables.reviews import ReviewRow
+
+
+def _product(row: ProductRow, category_name: str = "") -> Product:
+    return Product(
+        id=row.id,
+        sku=row.sku,
+        name=row.name,
+        category_id=row.category_id,
+        price=Money(row.price_minor, row.currency),
+        stock=row.stock,
+        reserved=row.reserved,
+        description=row.description or "",
+        photo=row.photo,
+        photo_file_id=row.photo_file_id,
+        low_stock_threshold=row.low_stock_threshold,
+        active=row.active,
+        category_name=category_name,
+    )
+
+
+class SqlProductRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get(self, product_id: int) -> Product | None:
+        result = await self.s.execute(
+            select(ProductRow, CategoryRow.name)
+            .join(CategoryRow, CategoryRow.id == ProductRow.category_id)
+            .where(ProductRow.id == product_id)
+        )
+        found = result.first()
+        if not found:
+            return None
+        product = _product(found[0], found[1])
+        # Reviews rate orders; a product's rating is that of the orders that contained it.
+        rated = await self.s.execute(
+            select(func.count(ReviewRow.id), func.coalesce(func.sum(ReviewRow.rating), 0))
+            .join(OrderLineRow, OrderLineRow.order_id == ReviewRow.order_id)
+            .where(OrderLineRow.product_id == product_id)
+        )
+        product.rating_count, product.rating_sum = (int(n or 0) for n in rated.one())
+        return product
+
+    async def categories(self) -> list[Category]:
+        count = func.count(ProductRow.id)
+        result = await self.s.execute(
+            select(CategoryRow.id, CategoryRow.name, count)
+            .join(ProductRow, and_(ProductRow.category_id == CategoryRow.id, ProductRow.active))
+            .group_by(CategoryRow.id, CategoryRow.name, CategoryRow.position)
+            .having(count > 0)
+            .order_by(CategoryRow.position, CategoryRow.name)
+        )
+        return [Category(id=i, name=n, product_count=c) for i, n, c in result.all()]
+
+    async def category(self, category_id: int) -> Category | None:
+        row = await self.s.get(CategoryRow, category_id)
+        return Category(id=row.id, name=row.name) if row else None
+
+    async def _paged(self, where: Any, page: Page) -> Paged[Product]:
+        total = await self.s.scalar(select(func.count()).select_from(ProductRow).where(where))
+        result = await self.s.execute(
+            select(ProductRow, CategoryRow.name)
+            .join(CategoryRow, CategoryRow.id == ProductRow.category_id)
+            .where(where)
+            .order_by(ProductRow.name, ProductRow.id)
+            .offset(page.offset)
+            .limit(page.size)
+        )
+        items = [_product(row, name) for row, name in result.all()]
+        return Paged(items, int(total or 0), page)
+
+    async def in_category(self, category_id: int, page: Page) -> Paged[Product]:
+        return await self._paged(
+            and_(ProductRow.category_id == category_id, ProductRow.active), page
+        )
+
+    async def search(self, words: str, page: Page) -> Paged[Product]:
+        pattern = _like(words)
+        match = or_(
+            ProductRow.name.ilike(pattern, escape="\\"),
+            ProductRow.sku.ilike(pattern, escape="\\"),
+            ProductRow.description.ilike(pattern, escape="\\"),
+        )
+        return await self._paged(and_(ProductRow.active, match), page)
+
+    async def reserve(self, product_id: int, quantity: int) -> bool:
+        # One conditional UPDATE: the check and the hold cannot be separated by another order.
+        result = await self.s.execute(
+            update(ProductRow)
+            .where(
+                ProductRow.id == product_id,
+                ProductRow.active,
+                ProductRow.stock - ProductRow.reserved >= quantity,
+            )
+            .values(reserved=ProductRow.reserved + quantity)
+            .execution_options(synchronize_session=False)
+        )
+        return result.rowcount == 1  # type: ignore[attr-defined]
+
+    async def release(self, product_id: int, quantity: int) -> None:
+        await self.s.execute(
+            update(ProductRow)
+            .where(ProductRow.id == product_id, ProductRow.reserved >= quantity)
+            .values(reserved=ProductRow.reserved - quantity)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def commit_reserved(self, product_id: int, quantity: int) -> None:
+        await self.s.execute(
+            update(ProductRow)
+            .where(ProductRow.id == product_id, ProductRow.reserved >= quantity)
+            .values(
+                stock=ProductRow.stock - quantity,
+                reserved=ProductRow.reserved - quantity,
+                updated_at=_now(),
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def restock(self, product_id: int, quantity: int) -> None:
+        await self.s.execute(
+            update(ProductRow)
+            .where(ProductRow.id == product_id)
+            .values(stock=ProductRow.stock + quantity, updated_at=_now())
+            .execution_options(synchronize_session=False)
+        )
+
+    async def set_photo_file_id(self, product_id: int, file_id: str) -> None:
+        await self.s.execute(
+            update(ProductRow)
+            .where(ProductRow.id == product_id)
+            .values(photo_file_id=file_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def upsert_drafts(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
+        now = _now()
+        categories = {row.name: row for row in (await self.s.scalars(select(CategoryRow))).all()}
+        next_position = max((c.position for c in categories.values()), default=0)
+        existing = {
+            row.sku: row
+            for row in (
+                await self.s.scalars(
+                    select(ProductRow).where(ProductRow.sku.in_([d.sku for d in drafts]))
+                )
+            ).all()
+        }
+        created = updated = 0
+        problems: list[tuple[int, str]] = []
+        for draft in drafts:
+            category = categories.get(draft.category)
+            if category is None:
+                next_position += 1
+                category = CategoryRow(name=draft.category, position=next_position)
+                self.s.add(category)
+                await self.s.flush()
+                categories[draft.category] = category
+            row = existing.get(draft.sku)
+            if row is None:
+                self.s.add(
+                    ProductRow(
+                        sku=draft.sku,
+                        name=draft.name,
+                        category_id=category.id,
+                        description=draft.description,
+                        price_minor=draft.price.amount,
+                        currency=draft.price.currency,
+                        stock=draft.stock,
+                        reserved=0,
+                        low_stock_threshold=draft.low_stock_threshold,
+                        photo=draft.photo,
+                        active=draft.active,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                created += 1
+                continue
+            if draft.stock < row.reserved:
+                problems.append(
+                    (
+                        draft.line,
+                        f"stock {draft.stock} is below the {row.reserved} units "
+                        "reserved by unpaid orders",
+                    )
+                )
+                continue
+            if row.photo != draft.photo:
+                row.photo_file_id = None
+            row.name = draft.name
+            row.category_id = category.id
+            row.description = draft.description
+            row.price_minor = draft.price.amount
+            row.currency = draft.price.currency
+            row.stock = draft.stock
+            row.low_stock_threshold = draft.low_stock_threshold
+            row.photo = draft.photo
+            row.active = draft.active
+            row.updated_at = now
+            updated += 1
+        if problems:
+            raise CatalogImportError(errors=problems)
+        await self.s.flush()
+        return created, updated
+
+
+class SqlInventoryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, entry: InventoryEntry) -> int:
+        row = InventoryLogRow(
+            product_id=entry.product_id,
+            delta=entry.delta,
+            stock_after=entry.stock_after,
+            reason=entry.reason[:200],
+            actor=entry.actor,
+            created_at=entry.at,
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return row.id
+
+    async def for_product(self, product_id: int, limit: int) -> list[InventoryEntry]:
+        rows = await self.s.scalars(
+            select(InventoryLogRow)
+            .where(InventoryLogRow.product_id == product_id)
+            .order_by(InventoryLogRow.created_at.desc(), InventoryLogRow.id.desc())
+            .limit(limit)
+        )
+        return [
+            InventoryEntry(
+                id=r.id,
+                product_id=r.product_id,
+                delta=r.delta,
+                stock_after=r.stock_after,
+                reason=r.reason,
+                actor=r.actor,
+                at=r.created_at,
+            )
+            for r in rows.all()
+        ]

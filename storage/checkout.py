@@ -1,0 +1,106 @@
+"""Checkouts in progress and saved addresses."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    func,
+    select,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep
+from domain.checkout.model import Address
+from storage.base import _now
+from storage.tables.checkout import AddressRow, CheckoutRow
+
+
+class SqlAddressRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    @staticmethod
+    def _entity(row: AddressRow) -> Address:
+        return Address(row.id, row.customer_id, row.recipient, row.phone, row.text)
+
+    async def list(self, customer_id: int) -> list[Address]:
+        rows = await self.s.scalars(
+            select(AddressRow)
+            .where(AddressRow.customer_id == customer_id)
+            .order_by(AddressRow.id.desc())
+            .limit(5)
+        )
+        return [self._entity(r) for r in rows.all()]
+
+    async def get(self, address_id: int) -> Address | None:
+        row = await self.s.get(AddressRow, address_id)
+        return self._entity(row) if row else None
+
+    async def add(self, address: Address) -> int:
+        existing = await self.s.scalar(
+            select(AddressRow.id).where(
+                AddressRow.customer_id == address.customer_id,
+                AddressRow.recipient == address.recipient,
+                AddressRow.phone == address.phone,
+                AddressRow.text == address.text,
+            )
+        )
+        if existing is not None:
+            return int(existing)
+        row = AddressRow(
+            customer_id=address.customer_id,
+            recipient=address.recipient,
+            phone=address.phone,
+            text=address.text,
+            created_at=_now(),
+        )
+        self.s.add(row)
+        await self.s.flush()
+        return row.id
+
+    async def count(self, customer_id: int) -> int:
+        total = await self.s.scalar(
+            select(func.count())
+            .select_from(AddressRow)
+            .where(AddressRow.customer_id == customer_id)
+        )
+        return int(total or 0)
+
+
+class SqlCheckoutRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def get(self, customer_id: int, *, for_update: bool = False) -> Checkout | None:
+        row = await self.s.get(CheckoutRow, customer_id, with_for_update=for_update or None)
+        if row is None:
+            return None
+        saved = await self.s.scalar(
+            select(func.count())
+            .select_from(AddressRow)
+            .where(AddressRow.customer_id == customer_id)
+        )
+        return Checkout(
+            customer_id=row.customer_id,
+            token=row.token,
+            step=CheckoutStep(row.step),
+            draft=CheckoutDraft.from_dict(row.draft),
+            saved_address_count=int(saved or 0),
+            order_id=row.order_id,
+            updated_at=row.updated_at,
+        )
+
+    async def save(self, checkout: Checkout) -> None:
+        row = await self.s.get(CheckoutRow, checkout.customer_id)
+        values = {
+            "token": checkout.token,
+            "step": checkout.step.value,
+            "draft": checkout.draft.to_dict(),
+            "order_id": checkout.order_id,
+            "updated_at": checkout.updated_at or _now(),
+        }
+        if row is None:
+            self.s.add(CheckoutRow(customer_id=checkout.customer_id, **values))
+        else:
+            for key, value in values.items():
+                setattr(row, key, value)
+        await self.s.flush()

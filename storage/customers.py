@@ -1,0 +1,70 @@
+"""Customers: the Telegram users who talk to the shop."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.shared.customers import Customer, Language
+from storage.base import _now
+from storage.tables.customers import CustomerRow
+
+
+class SqlCustomerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    @staticmethod
+    def _entity(row: CustomerRow) -> Customer:
+        return Customer(
+            id=row.id,
+            first_name=row.first_name,
+            username=row.username,
+            language_code=row.language_code,
+            language=Language(row.language) if row.language else None,
+            reachable=row.reachable,
+        )
+
+    async def get(self, customer_id: int) -> Customer | None:
+        row = await self.s.get(CustomerRow, customer_id)
+        return self._entity(row) if row else None
+
+    async def upsert(self, customer: Customer) -> None:
+        row = await self.s.get(CustomerRow, customer.id)
+        now = _now()
+        if row is None:
+            self.s.add(
+                CustomerRow(
+                    id=customer.id,
+                    first_name=customer.first_name[:128],
+                    username=customer.username,
+                    language_code=customer.language_code,
+                    language=customer.language.value if customer.language else None,
+                    reachable=customer.reachable,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        else:
+            row.first_name = customer.first_name[:128]
+            row.username = customer.username
+            row.language_code = customer.language_code
+            row.reachable = customer.reachable
+            row.updated_at = now
+        await self.s.flush()
+
+    async def set_language(self, customer_id: int, language: str | None) -> None:
+        await self.s.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(language=language, updated_at=_now())
+        )
+
+    async def set_reachable(self, customer_id: int, reachable: bool) -> None:
+        await self.s.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(reachable=reachable, updated_at=_now())
+        )

@@ -1,0 +1,252 @@
+"""Orders, their lines and their timeline; the sweeps' queries over them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import (
+    func,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.catalog.model import Product
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
+from domain.shared.errors import DuplicateError
+from domain.shared.money import Money
+from domain.shared.paging import Page, Paged
+from storage.base import _now
+from storage.catalog import _product
+from storage.tables.catalog import CategoryRow, ProductRow
+from storage.tables.orders import OrderEventRow, OrderLineRow, OrderRow
+
+
+def _event(row: OrderEventRow) -> OrderEvent:
+    return OrderEvent(
+        type=OrderEventType(row.type),
+        actor=row.actor,
+        at=row.created_at,
+        from_status=OrderStatus(row.from_status) if row.from_status else None,
+        to_status=OrderStatus(row.to_status) if row.to_status else None,
+        note=row.note,
+        params=dict(row.params or {}),
+    )
+
+
+class SqlOrderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, order: Order) -> int:
+        row = OrderRow(
+            number=order.number,
+            customer_id=order.customer_id,
+            checkout_token=order.checkout_token,
+            status=order.status.value,
+            currency=order.currency,
+            subtotal_minor=order.subtotal.amount,
+            shipping_minor=order.shipping.amount,
+            total_minor=order.total.amount,
+            payment_method=order.payment_method.value,
+            recipient=order.recipient,
+            phone=order.phone,
+            address_text=order.address_text,
+            created_at=order.created_at,
+            updated_at=order.updated_at or order.created_at,
+        )
+        self.s.add(row)
+        try:
+            await self.s.flush()
+        except IntegrityError as exc:
+            raise DuplicateError() from exc
+        line_rows = [
+            OrderLineRow(
+                order_id=row.id,
+                product_id=line.product_id,
+                sku=line.sku,
+                name=line.name,
+                unit_price_minor=line.unit_price.amount,
+                quantity=line.quantity,
+            )
+            for line in order.lines
+        ]
+        self.s.add_all(line_rows)
+        await self.s.flush()
+        for line, line_row in zip(order.lines, line_rows, strict=True):
+            line.id = line_row.id  # after-sales requests point at stored lines
+        return row.id
+
+    async def _entities(self, rows: Sequence[OrderRow]) -> list[Order]:
+        if not rows:
+            return []
+        lines = await self.s.scalars(
+            select(OrderLineRow)
+            .where(OrderLineRow.order_id.in_([r.id for r in rows]))
+            .order_by(OrderLineRow.id)
+        )
+        by_order: dict[int, list[OrderLine]] = {}
+        currency = {r.id: r.currency for r in rows}
+        for line in lines.all():
+            by_order.setdefault(line.order_id, []).append(
+                OrderLine(
+                    product_id=line.product_id,
+                    sku=line.sku,
+                    name=line.name,
+                    unit_price=Money(line.unit_price_minor, currency[line.order_id]),
+                    quantity=line.quantity,
+                    id=line.id,
+                )
+            )
+        return [
+            Order(
+                id=r.id,
+                number=r.number,
+                customer_id=r.customer_id,
+                status=OrderStatus(r.status),
+                currency=r.currency,
+                lines=by_order.get(r.id, []),
+                shipping=Money(r.shipping_minor, r.currency),
+                payment_method=PaymentMethod(r.payment_method),
+                recipient=r.recipient,
+                phone=r.phone,
+                address_text=r.address_text,
+                created_at=r.created_at,
+                updated_at=r.updated_at,
+                checkout_token=r.checkout_token,
+                after_sales_open=r.after_sales_open,
+            )
+            for r in rows
+        ]
+
+    async def get_by_number(self, number: str) -> Order | None:
+        row = await self.s.scalar(select(OrderRow).where(OrderRow.number == number))
+        return (await self._entities([row]))[0] if row else None
+
+    async def get(self, order_id: int) -> Order | None:
+        row = await self.s.get(OrderRow, order_id)
+        return (await self._entities([row]))[0] if row else None
+
+    async def number_taken(self, number: str) -> bool:
+        return (
+            await self.s.scalar(select(OrderRow.id).where(OrderRow.number == number))
+        ) is not None
+
+    async def list_for_customer(self, customer_id: int, page: Page) -> Paged[Order]:
+        total = await self.s.scalar(
+            select(func.count()).select_from(OrderRow).where(OrderRow.customer_id == customer_id)
+        )
+        rows = await self.s.scalars(
+            select(OrderRow)
+            .where(OrderRow.customer_id == customer_id)
+            .order_by(OrderRow.created_at.desc(), OrderRow.id.desc())
+            .offset(page.offset)
+            .limit(page.size)
+        )
+        return Paged(await self._entities(rows.all()), int(total or 0), page)
+
+    async def save_status(self, order: Order, expected: OrderStatus | None = None) -> bool:
+        where = [OrderRow.id == order.id]
+        if expected is not None:
+            where.append(OrderRow.status == expected.value)
+        result = await self.s.execute(
+            update(OrderRow)
+            .where(*where)
+            .values(status=order.status.value, updated_at=order.updated_at or _now())
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def add_event(self, order_id: int, event: OrderEvent) -> None:
+        self.s.add(
+            OrderEventRow(
+                order_id=order_id,
+                type=event.type.value,
+                actor=event.actor,
+                from_status=event.from_status.value if event.from_status else None,
+                to_status=event.to_status.value if event.to_status else None,
+                note=event.note,
+                params=event.params,
+                created_at=event.at,
+            )
+        )
+        await self.s.flush()
+
+    async def change_after_sales_open(self, order_id: int, delta: int) -> None:
+        await self.s.execute(
+            update(OrderRow)
+            .where(OrderRow.id == order_id)
+            .values(
+                after_sales_open=func.max(OrderRow.after_sales_open + delta, 0)
+                if self.s.get_bind().dialect.name == "sqlite"
+                else func.greatest(OrderRow.after_sales_open + delta, 0)
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def events(self, order_id: int) -> list[OrderEvent]:
+        rows = await self.s.scalars(
+            select(OrderEventRow)
+            .where(OrderEventRow.order_id == order_id)
+            .order_by(OrderEventRow.created_at, OrderEventRow.id)
+        )
+        return [_event(r) for r in rows.all()]
+
+
+class SqlSweepRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def due_for_completion(self, delivered_before: datetime, limit: int) -> list[int]:
+        delivered_at = (
+            select(func.max(OrderEventRow.created_at))
+            .where(
+                OrderEventRow.order_id == OrderRow.id,
+                OrderEventRow.type == OrderEventType.DELIVERED.value,
+            )
+            .correlate(OrderRow)
+            .scalar_subquery()
+        )
+        # SKIP LOCKED (PostgreSQL; nothing on SQLite, whose writers take turns anyway) lets two
+        # sweeps at once work on different orders instead of waiting for each other.
+        rows = await self.s.scalars(
+            select(OrderRow.id)
+            .where(
+                OrderRow.status == OrderStatus.DELIVERED.value,
+                OrderRow.after_sales_open <= 0,
+                delivered_at <= delivered_before,
+            )
+            .order_by(delivered_at, OrderRow.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=OrderRow)
+        )
+        return list(rows.all())
+
+    async def low_stock(self, sold_since: datetime, limit: int) -> list[tuple[Product, int]]:
+        sold = (
+            select(func.coalesce(func.sum(OrderLineRow.quantity), 0))
+            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .where(
+                OrderLineRow.product_id == ProductRow.id,
+                OrderRow.status != OrderStatus.CANCELLED.value,
+                OrderRow.created_at >= sold_since,
+            )
+            .correlate(ProductRow)
+            .scalar_subquery()
+        )
+        available = ProductRow.stock - ProductRow.reserved
+        result = await self.s.execute(
+            select(ProductRow, CategoryRow.name, sold)
+            .join(CategoryRow, CategoryRow.id == ProductRow.category_id)
+            .where(
+                ProductRow.active,
+                ProductRow.low_stock_threshold > 0,
+                available <= ProductRow.low_stock_threshold,
+            )
+            .order_by(available - ProductRow.low_stock_threshold, ProductRow.name, ProductRow.id)
+            .limit(limit)
+        )
+        return [(_product(row, category), int(units or 0)) for row, category, units in result.all()]

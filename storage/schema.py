@@ -1,0 +1,23 @@
+"""The whole schema: importing this module registers every feature's tables on `Base.metadata`
+(Alembic's autogenerate and the migration tests compare against it)."""
+
+from __future__ import annotations
+
+from storage.base import Base
+from storage.tables import (  # noqa: F401  (imported for their tables)
+    after_sales,
+    cart,
+    catalog,
+    checkout,
+    customers,
+    inbox,
+    jobs,
+    merchant,
+    orders,
+    outbox,
+    payments,
+    reviews,
+    shipping,
+)
+
+metadata = Base.metadata

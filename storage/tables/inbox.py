@@ -1,0 +1,26 @@
+"""Tables of inbox: the rows its repositories read and write."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    String,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base, json_dict, timestamp
+
+# --- update inbox (durable payments) ---
+
+
+class UpdateInboxRow(Base):
+    """Payment updates as fetched from Telegram, written before the offset is confirmed, so
+    a crash before the payment is recorded cannot lose it (see bot/inbox.py)."""
+
+    __tablename__ = "update_inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    telegram_charge_id: Mapped[str] = mapped_column(String(255), index=True)
+    payload: Mapped[json_dict]
+    received_at: Mapped[timestamp]
+    replayed: Mapped[int] = mapped_column(default=0)

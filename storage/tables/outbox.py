@@ -1,0 +1,48 @@
+"""Tables of outbox: the rows its repositories read and write."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base, UtcDateTime, intpk, json_dict, timestamp
+
+
+class OutboxRow(Base):
+    """Messages owed to someone, written with the change that caused them."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index("ix_outbox_due", "sent_at", "failed_at", "next_attempt_at"),
+    )
+
+    id: Mapped[intpk]
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    template: Mapped[str] = mapped_column(String(64))
+    params: Mapped[json_dict]
+    language: Mapped[str | None] = mapped_column(String(8))
+    buttons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    dedupe_key: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[timestamp]
+    next_attempt_at: Mapped[timestamp]
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+# The outbox sends a chat's rows in order: a row is claimed only when no earlier row of its chat
+# is pending, which this index answers without a scan.
+Index("ix_outbox_chat_id_id", OutboxRow.chat_id, OutboxRow.id)

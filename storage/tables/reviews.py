@@ -1,0 +1,32 @@
+"""Tables of reviews: the rows its repositories read and write."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base, intpk, timestamp
+
+
+class ReviewRow(Base):
+    """A customer's rating (1-5) of a completed order; one per order and customer."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (
+        UniqueConstraint("order_id", "customer_id"),
+        CheckConstraint("rating >= 1 AND rating <= 5", name="rating_range"),
+    )
+
+    id: Mapped[intpk]
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(BigInteger)
+    rating: Mapped[int]
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[timestamp]
+    updated_at: Mapped[timestamp]
