@@ -68,7 +68,8 @@ from domain.shared.paging import Page, Paged
 from domain.shipping.carriers import DEFAULT_CARRIERS, NOTE_MAX, Carrier, Shipment
 
 if TYPE_CHECKING:
-    from domain.ports import UnitOfWork, UnitOfWorkFactory
+    from domain.after_sales.ports import AfterSalesUnitOfWork
+    from domain.shared.ports import UnitOfWorkFactory
     from domain.shipping.carriers import DialogResult
 
 log = logging.getLogger(__name__)
@@ -317,7 +318,7 @@ def _who(customer: Customer | None, customer_id: int) -> str:
 
 
 async def step(
-    uow: UnitOfWork,
+    uow: AfterSalesUnitOfWork,
     request: AfterSalesRequest,
     trigger: str,
     *,
@@ -351,7 +352,11 @@ async def step(
 
 
 async def tell_customer(
-    uow: UnitOfWork, request: AfterSalesRequest, template: str, at: datetime, **params: Any
+    uow: AfterSalesUnitOfWork,
+    request: AfterSalesRequest,
+    template: str,
+    at: datetime,
+    **params: Any,
 ) -> None:
     """Queue a message about the request for its customer, in their language, once."""
     customer = await uow.customers.get(request.customer_id)
@@ -373,7 +378,7 @@ async def tell_customer(
     )
 
 
-async def _load(uow: UnitOfWork, request_id: int) -> AfterSalesRequest:
+async def _load(uow: AfterSalesUnitOfWork, request_id: int) -> AfterSalesRequest:
     request = await uow.after_sales.get(request_id)
     if request is None:
         raise NotFoundError("as.error.not_found")
@@ -381,7 +386,11 @@ async def _load(uow: UnitOfWork, request_id: int) -> AfterSalesRequest:
 
 
 async def ship_request(
-    uow: UnitOfWork, dialog: Dialog, carrier: Carrier, at: datetime, admin_chat_id: int | None
+    uow: AfterSalesUnitOfWork,
+    dialog: Dialog,
+    carrier: Carrier,
+    at: datetime,
+    admin_chat_id: int | None,
 ) -> DialogResult:
     """Carry out the merchant's ship dialog when it targets a request (`Merchant._ship` calls
     it inside its confirmation's transaction): the replacement (exchange) or the repaired goods
@@ -528,7 +537,7 @@ class AfterSales:
 
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        uow: UnitOfWorkFactory[AfterSalesUnitOfWork],
         clock: Clock,
         config: AfterSalesConfig,
         stars: StarRefunds | None = None,
@@ -544,7 +553,7 @@ class AfterSales:
 
     # -- reading ---------------------------------------------------------------------------------
 
-    async def _own_order(self, uow: UnitOfWork, customer_id: int, number: str) -> Order:
+    async def _own_order(self, uow: AfterSalesUnitOfWork, customer_id: int, number: str) -> Order:
         normalized = normalize_order_number(number)
         order = await uow.orders.get_by_number(normalized) if normalized else None
         if order is None or order.customer_id != customer_id:
@@ -557,7 +566,7 @@ class AfterSales:
         at = delivered_at(order)
         return at, (at + self.config.window if at is not None else None)
 
-    async def _summary(self, uow: UnitOfWork, order: Order) -> OrderAfterSales:
+    async def _summary(self, uow: AfterSalesUnitOfWork, order: Order) -> OrderAfterSales:
         assert order.id is not None
         requests = await uow.after_sales.for_order(order.id)
         covered = await uow.after_sales.covered(order.id)
@@ -640,7 +649,7 @@ class AfterSales:
 
     async def _open_request(
         self,
-        uow: UnitOfWork,
+        uow: AfterSalesUnitOfWork,
         customer_id: int,
         number: str,
         kind: RequestKind | str,
@@ -725,7 +734,7 @@ class AfterSales:
         await self._alert_new(uow, request, customer, now)
         return request
 
-    async def _fresh_number(self, uow: UnitOfWork) -> str:
+    async def _fresh_number(self, uow: AfterSalesUnitOfWork) -> str:
         for _ in range(8):
             number = self._numbers()
             if not await uow.after_sales.number_taken(number):
@@ -734,7 +743,7 @@ class AfterSales:
 
     async def _alert_new(
         self,
-        uow: UnitOfWork,
+        uow: AfterSalesUnitOfWork,
         request: AfterSalesRequest,
         customer: Customer | None,
         now: datetime,
@@ -816,7 +825,7 @@ class AfterSales:
 
     async def _draft(
         self,
-        uow: UnitOfWork,
+        uow: AfterSalesUnitOfWork,
         customer_id: int,
         token: str | None,
         kind: DraftKind,
@@ -832,11 +841,11 @@ class AfterSales:
             raise AfterSalesError("as.error.stale")
         return draft
 
-    async def _save_draft(self, uow: UnitOfWork, draft: Draft) -> None:
+    async def _save_draft(self, uow: AfterSalesUnitOfWork, draft: Draft) -> None:
         draft.updated_at = self._clock.now()
         await uow.after_sales.save_draft(draft)
 
-    async def _draft_order(self, uow: UnitOfWork, draft: Draft) -> Order:
+    async def _draft_order(self, uow: AfterSalesUnitOfWork, draft: Draft) -> Order:
         order = await uow.orders.get(int(draft.data["order_id"]))
         if order is None or order.customer_id != draft.customer_id:
             raise AfterSalesError("as.error.stale")
@@ -1046,7 +1055,7 @@ class AfterSales:
             await uow.commit()
         return draft
 
-    async def _send_back(self, uow: UnitOfWork, draft: Draft, text: str) -> DraftResult:
+    async def _send_back(self, uow: AfterSalesUnitOfWork, draft: Draft, text: str) -> DraftResult:
         carrier = self.config.carrier(str(draft.data.get("carrier")))
         if carrier is None:
             raise AfterSalesError("as.error.stale")
@@ -1226,7 +1235,7 @@ class AfterSales:
 
     @staticmethod
     async def _log_return(
-        uow: UnitOfWork,
+        uow: AfterSalesUnitOfWork,
         request: AfterSalesRequest,
         line: RequestLine,
         disposition: Disposition,
@@ -1299,7 +1308,7 @@ class AfterSales:
     # -- refunds ---------------------------------------------------------------------------------
 
     @staticmethod
-    async def _payment(uow: UnitOfWork, order: Order) -> Payment:
+    async def _payment(uow: AfterSalesUnitOfWork, order: Order) -> Payment:
         assert order.id is not None
         for payment in await uow.payments.for_order(order.id):
             if payment.status in (PaymentStatus.APPLIED, PaymentStatus.REFUNDED):
@@ -1430,7 +1439,7 @@ class AfterSales:
 
     async def _finish_refund(
         self,
-        uow: UnitOfWork,
+        uow: AfterSalesUnitOfWork,
         request: AfterSalesRequest,
         order: Order,
         payment: Payment,

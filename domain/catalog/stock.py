@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Protocol
 from domain.shared.notifications import Notification
 
 if TYPE_CHECKING:
-    from domain.ports import UnitOfWork
+    from domain.catalog.ports import CatalogUnitOfWork
 
 LOW_STOCK_TEMPLATE = "adm.alert.low_stock"
 
@@ -42,7 +42,7 @@ def crossed_low(available_after: int, taken: int, threshold: int) -> bool:
 
 
 async def queue_low_stock_alerts(
-    uow: UnitOfWork,
+    uow: CatalogUnitOfWork,
     admin_chat_id: int | None,
     at: datetime,
     taken: Mapping[int, int],

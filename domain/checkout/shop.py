@@ -15,12 +15,12 @@ from domain.catalog.model import Category, Product
 from domain.catalog.stock import queue_low_stock_alerts
 from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep, advance, first_step
 from domain.checkout.model import Address
+from domain.checkout.ports import CheckoutUnitOfWork
 from domain.checkout.validation import check_address, check_phone, check_quantity, check_recipient
 from domain.orders import lifecycle
-from domain.orders import transitions as orders
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
-from domain.ports import UnitOfWork, UnitOfWorkFactory
+from domain.orders.transitions import OrderFlow
 from domain.shared.clock import Clock
 from domain.shared.customers import Customer, Language
 from domain.shared.errors import (
@@ -38,6 +38,7 @@ from domain.shared.money import Money
 from domain.shared.notifications import Notification
 from domain.shared.numbers import NumberSource, new_order_number, normalize_order_number
 from domain.shared.paging import Page, Paged
+from domain.shared.ports import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 CUSTOMER_CACHE_TTL = timedelta(seconds=60)
@@ -108,13 +109,16 @@ class Shop:
 
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        uow: UnitOfWorkFactory[CheckoutUnitOfWork],
         clock: Clock,
         config: ShopConfig,
         order_numbers: NumberSource = new_order_number,
         tokens: Callable[[], str] = lambda: secrets.token_urlsafe(6),
+        *,
+        flow: OrderFlow,
     ) -> None:
         self._uow = uow
+        self._flow = flow
         self._clock = clock
         self.config = config
         self._order_numbers = order_numbers
@@ -286,7 +290,7 @@ class Shop:
 
     # -- checkout ------------------------------------------------------------------------
 
-    async def _view(self, uow: UnitOfWork, checkout: Checkout) -> CheckoutView:
+    async def _view(self, uow: CheckoutUnitOfWork, checkout: Checkout) -> CheckoutView:
         cart = await uow.carts.get(checkout.customer_id)
         addresses = await uow.addresses.list(checkout.customer_id)
         subtotal = cart.subtotal(self.config.currency)
@@ -337,7 +341,7 @@ class Shop:
         customer_id: int,
         token: str | None,
         trigger: str,
-        apply: Callable[[Checkout, UnitOfWork], object] | None = None,
+        apply: Callable[[Checkout, CheckoutUnitOfWork], object] | None = None,
     ) -> CheckoutView:
         async with self._uow() as uow:
             checkout = await uow.checkouts.get(customer_id)
@@ -359,7 +363,7 @@ class Shop:
     ) -> CheckoutView:
         """Deliver to one of the customer's saved addresses."""
 
-        async def apply(checkout: Checkout, uow: UnitOfWork) -> None:
+        async def apply(checkout: Checkout, uow: CheckoutUnitOfWork) -> None:
             address = await uow.addresses.get(address_id)
             if address is None or address.customer_id != customer_id:
                 raise StaleCheckoutError()
@@ -374,7 +378,7 @@ class Shop:
     async def new_address(self, customer_id: int, token: str) -> CheckoutView:
         """Start entering a new address."""
 
-        def apply(checkout: Checkout, _: UnitOfWork) -> None:
+        def apply(checkout: Checkout, _: CheckoutUnitOfWork) -> None:
             checkout.draft.new_address = True
             checkout.draft.address_id = None
 
@@ -384,7 +388,7 @@ class Shop:
         """Take the recipient's name typed by the customer."""
         name = check_recipient(text)
 
-        def apply(checkout: Checkout, _: UnitOfWork) -> None:
+        def apply(checkout: Checkout, _: CheckoutUnitOfWork) -> None:
             checkout.draft.recipient = name
 
         return await self._step(customer_id, None, "give_recipient", apply)
@@ -393,7 +397,7 @@ class Shop:
         """Take a phone number, typed or shared as a contact."""
         phone = check_phone(text, self.config.phone_region, from_contact=from_contact)
 
-        def apply(checkout: Checkout, _: UnitOfWork) -> None:
+        def apply(checkout: Checkout, _: CheckoutUnitOfWork) -> None:
             checkout.draft.phone = phone
 
         return await self._step(customer_id, None, "give_phone", apply)
@@ -402,7 +406,7 @@ class Shop:
         """Take the delivery address text."""
         address = check_address(text)
 
-        def apply(checkout: Checkout, _: UnitOfWork) -> None:
+        def apply(checkout: Checkout, _: CheckoutUnitOfWork) -> None:
             checkout.draft.address_text = address
 
         return await self._step(customer_id, None, "give_address", apply)
@@ -416,7 +420,7 @@ class Shop:
         if chosen not in self.config.payment_methods:
             raise StaleCheckoutError()
 
-        async def apply(checkout: Checkout, uow: UnitOfWork) -> None:
+        async def apply(checkout: Checkout, uow: CheckoutUnitOfWork) -> None:
             checkout.draft.payment_method = chosen
             cart = await uow.carts.get(customer_id)
             checkout.draft.quoted_subtotal = cart.subtotal(self.config.currency).amount
@@ -519,7 +523,7 @@ class Shop:
             order.events.append(event)
             if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
                 # Cash on delivery goes on to fulfilment unpaid; the courier collects the money.
-                await orders.transition(
+                await self._flow.step(
                     uow, order, "confirm_cod", actor=_customer_actor(customer_id), at=now
                 )
             if draft.new_address:
@@ -552,7 +556,7 @@ class Shop:
             await uow.commit()
         return PlacedOrder(order, created=True)
 
-    async def _fresh_number(self, uow: UnitOfWork) -> str:
+    async def _fresh_number(self, uow: CheckoutUnitOfWork) -> str:
         for _ in range(8):
             number = self._order_numbers()
             if not await uow.orders.number_taken(number):
@@ -561,7 +565,7 @@ class Shop:
 
     async def _alert_admin(
         self,
-        uow: UnitOfWork,
+        uow: CheckoutUnitOfWork,
         template: str,
         order: Order,
         customer: Customer | None,
@@ -624,7 +628,7 @@ class Shop:
             if order.status not in lifecycle.CANCELLABLE_BY_CUSTOMER:
                 raise IllegalTransitionError(status=str(order.status), action="cancel")
             order.events = await uow.orders.events(order.id)
-            await orders.transition(
+            await self._flow.step(
                 uow,
                 order,
                 "cancel",

@@ -16,11 +16,12 @@ from typing import Any
 from domain.catalog.importing import CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX, ProductDraft
 from domain.catalog.model import Product
 from domain.catalog.stock import InventoryEntry, queue_low_stock_alerts
+from domain.merchant.ports import MerchantUnitOfWork
 from domain.orders import lifecycle
 from domain.orders import transitions as orders
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, PaymentMethod
-from domain.ports import UnitOfWork, UnitOfWorkFactory
+from domain.orders.transitions import OrderFlow
 from domain.shared import dialogs
 from domain.shared.clock import Clock
 from domain.shared.customers import Customer, Language
@@ -36,6 +37,7 @@ from domain.shared.money import Money, MoneyError
 from domain.shared.notifications import Notification
 from domain.shared.numbers import ALPHABET, normalize_order_number
 from domain.shared.paging import Page, Paged
+from domain.shared.ports import UnitOfWorkFactory
 from domain.shipping.carriers import DEFAULT_CARRIERS, NOTE_MAX, Carrier, DialogResult, Shipment
 
 log = logging.getLogger(__name__)
@@ -214,13 +216,16 @@ class Merchant:
 
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        uow: UnitOfWorkFactory[MerchantUnitOfWork],
         clock: Clock,
         config: MerchantConfig,
         tokens: Callable[[], str] = lambda: secrets.token_urlsafe(6),
         skus: Callable[[], str] = _new_sku,
+        *,
+        flow: OrderFlow,
     ) -> None:
         self._uow = uow
+        self._flow = flow
         self._clock = clock
         self.config = config
         self._tokens = tokens
@@ -249,7 +254,7 @@ class Merchant:
             names = await self._names(uow, [e.actor for e in order.events])
         return OrderFile(order, customer, shipments, order_actions(order), names)
 
-    async def _names(self, uow: UnitOfWork, actors: Sequence[str]) -> dict[str, str]:
+    async def _names(self, uow: MerchantUnitOfWork, actors: Sequence[str]) -> dict[str, str]:
         names: dict[str, str] = {}
         for actor in set(actors):
             kind, _, raw = actor.partition(":")
@@ -260,7 +265,7 @@ class Merchant:
         return names
 
     @staticmethod
-    async def _load(uow: UnitOfWork, number: str) -> Order:
+    async def _load(uow: MerchantUnitOfWork, number: str) -> Order:
         normalized = normalize_order_number(number)
         order = await uow.orders.get_by_number(normalized) if normalized else None
         if order is None:
@@ -284,7 +289,7 @@ class Merchant:
         try:
             async with self._uow() as uow:
                 order = await self._load(uow, number)
-                await orders.transition(uow, order, trigger, actor=admin_actor(admin_id), at=now)
+                await self._flow.step(uow, order, trigger, actor=admin_actor(admin_id), at=now)
                 if tell_customer:
                     await self._tell_customer(
                         uow, order, tell_customer, f"{trigger}:{order.number}"
@@ -311,7 +316,7 @@ class Merchant:
         return await self._step(admin_id, number, "complete", None)
 
     async def _tell_customer(
-        self, uow: UnitOfWork, order: Order, template: str, key: str | None, **params: Any
+        self, uow: MerchantUnitOfWork, order: Order, template: str, key: str | None, **params: Any
     ) -> None:
         customer = await uow.customers.get(order.customer_id)
         language = customer.effective_language if customer else Language.EN
@@ -354,7 +359,7 @@ class Merchant:
         return dialog
 
     async def _start(
-        self, uow: UnitOfWork, chat_id: int, user_id: int, kind: DialogKind, **data: Any
+        self, uow: MerchantUnitOfWork, chat_id: int, user_id: int, kind: DialogKind, **data: Any
     ) -> Dialog:
         dialog = dialogs.start(chat_id, user_id, kind, self._tokens(), self._clock.now(), **data)
         await uow.dialogs.save(dialog)
@@ -449,7 +454,9 @@ class Merchant:
 
     # -- dialogs: answering ----------------------------------------------------------------
 
-    async def _open(self, uow: UnitOfWork, chat_id: int, user_id: int, token: str | None) -> Dialog:
+    async def _open(
+        self, uow: MerchantUnitOfWork, chat_id: int, user_id: int, token: str | None
+    ) -> Dialog:
         dialog = await uow.dialogs.get(chat_id, user_id)
         if dialog is None or (token is not None and dialog.token != token):
             raise StaleDialogError()
@@ -468,7 +475,7 @@ class Merchant:
             await uow.commit()
         return dialog
 
-    async def _save(self, uow: UnitOfWork, dialog: Dialog) -> None:
+    async def _save(self, uow: MerchantUnitOfWork, dialog: Dialog) -> None:
         dialog.updated_at = self._clock.now()
         await uow.dialogs.save(dialog)
 
@@ -541,7 +548,7 @@ class Merchant:
             raise await self._refused(str(dialog.data["number"]), trigger) from None
         return result
 
-    async def _next(self, uow: UnitOfWork, dialog: Dialog) -> DialogResult:
+    async def _next(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
         if dialog.last_step:
             return await self._finish(uow, dialog)
         dialog.advance()
@@ -579,7 +586,7 @@ class Merchant:
             return check_text(text, 1, DESCRIPTION_MAX, multiline=True)
         raise StaleDialogError()
 
-    async def _finish(self, uow: UnitOfWork, dialog: Dialog) -> DialogResult:
+    async def _finish(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
         """Carry the dialog out and delete it, in the caller's transaction."""
         actions = {
             DialogKind.SHIP: self._ship,
@@ -598,7 +605,7 @@ class Merchant:
 
     # -- dialogs: what they do -------------------------------------------------------------
 
-    async def _ship(self, uow: UnitOfWork, dialog: Dialog) -> DialogResult:
+    async def _ship(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
         now = self._clock.now()
         carrier = self.config.carrier(str(dialog.data.get("carrier")))
         if carrier is None:
@@ -615,7 +622,7 @@ class Merchant:
         actor = admin_actor(dialog.user_id)
         # The transition is a compare-and-set on the status: of two admins confirming at
         # once, the second is refused here before anything else is written.
-        await orders.transition(
+        await self._flow.step(
             uow,
             order,
             "ship",
@@ -646,12 +653,12 @@ class Merchant:
         await self._tell_customer(uow, order, template, f"shipped:{order.number}", **params)
         return DialogResult(dialog, order=order, shipment=shipment)
 
-    async def _cancel(self, uow: UnitOfWork, dialog: Dialog) -> DialogResult:
+    async def _cancel(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
         order = await self._load(uow, str(dialog.data["number"]))
         if order.status in lifecycle.STOCK_COMMITTED:
             raise IllegalTransitionError("adm.error.refund_needed", number=order.number)
         reason = str(dialog.data["reason"])
-        await orders.transition(
+        await self._flow.step(
             uow,
             order,
             "cancel",
@@ -665,7 +672,7 @@ class Merchant:
         )
         return DialogResult(dialog, order=order)
 
-    async def _note(self, uow: UnitOfWork, dialog: Dialog) -> DialogResult:
+    async def _note(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
         order = await self._load(uow, str(dialog.data["number"]))
         await orders.record(
             uow,
@@ -678,7 +685,7 @@ class Merchant:
         )
         return DialogResult(dialog, order=order)
 
-    async def _message(self, uow: UnitOfWork, dialog: Dialog) -> DialogResult:
+    async def _message(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
         order = await self._load(uow, str(dialog.data["number"]))
         text = str(dialog.data["text"])
         await orders.record(
@@ -693,7 +700,7 @@ class Merchant:
         await self._tell_customer(uow, order, "adm.relay.to_customer", None, text=text)
         return DialogResult(dialog, order=order)
 
-    async def _reply(self, uow: UnitOfWork, dialog: Dialog) -> DialogResult:
+    async def _reply(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
         order = await self._load(uow, str(dialog.data["number"]))
         if order.customer_id != dialog.user_id:
             raise NotFoundError()
@@ -723,7 +730,7 @@ class Merchant:
         return DialogResult(dialog, order=order)
 
     async def _log(
-        self, uow: UnitOfWork, product: Product, delta: int, reason: str, actor: str
+        self, uow: MerchantUnitOfWork, product: Product, delta: int, reason: str, actor: str
     ) -> InventoryEntry:
         entry = InventoryEntry(
             product_id=product.id,
@@ -736,7 +743,7 @@ class Merchant:
         entry.id = await uow.inventory.add(entry)
         return entry
 
-    async def _add_product(self, uow: UnitOfWork, dialog: Dialog) -> DialogResult:
+    async def _add_product(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
         data = dialog.data
         sku = self._skus()
         for _ in range(8):
@@ -763,13 +770,13 @@ class Merchant:
         await self._log(uow, product, product.stock, "new product", admin_actor(dialog.user_id))
         return DialogResult(dialog, product=product)
 
-    async def _product(self, uow: UnitOfWork, dialog: Dialog) -> Product:
+    async def _product(self, uow: MerchantUnitOfWork, dialog: Dialog) -> Product:
         product = await uow.products.get(int(dialog.data["product_id"]))
         if product is None:
             raise ProductUnavailableError()
         return product
 
-    async def _edit_product(self, uow: UnitOfWork, dialog: Dialog) -> DialogResult:
+    async def _edit_product(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
         product = await self._product(uow, dialog)
         what, value = dialog.data["field"], dialog.data.get("value")
         if what == "name":
@@ -788,7 +795,7 @@ class Merchant:
         await self._log(uow, product, 0, reason, admin_actor(dialog.user_id))
         return DialogResult(dialog, product=await self._product(uow, dialog))
 
-    async def _stock_delta(self, uow: UnitOfWork, dialog: Dialog) -> tuple[Product, int]:
+    async def _stock_delta(self, uow: MerchantUnitOfWork, dialog: Dialog) -> tuple[Product, int]:
         """The product and the change its stock would take; refused when it is no change or
         would leave fewer units than orders hold."""
         product = await self._product(uow, dialog)
@@ -802,10 +809,10 @@ class Merchant:
             )
         return product, delta
 
-    async def _check_stock_change(self, uow: UnitOfWork, dialog: Dialog) -> None:
+    async def _check_stock_change(self, uow: MerchantUnitOfWork, dialog: Dialog) -> None:
         await self._stock_delta(uow, dialog)
 
-    async def _change_stock(self, uow: UnitOfWork, dialog: Dialog) -> DialogResult:
+    async def _change_stock(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
         product, delta = await self._stock_delta(uow, dialog)
         # Checked again atomically: an order may have reserved units since the change was typed.
         stock = await uow.backoffice.adjust_stock(product.id, delta)

@@ -23,7 +23,8 @@ from domain.shared.clock import Clock
 from domain.shared.notifications import Notification
 
 if TYPE_CHECKING:
-    from domain.ports import UnitOfWorkFactory
+    from domain.merchant.ports import MerchantUnitOfWork
+    from domain.shared.ports import UnitOfWorkFactory
 
 SALES_WINDOW = timedelta(days=30)
 REPORT_TEMPLATE = "jobs.low_stock.report"
@@ -52,7 +53,7 @@ class LowStockReport:
 
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        uow: UnitOfWorkFactory[MerchantUnitOfWork],
         clock: Clock,
         admin_chat_id: int | None,
         cover_days: int = 14,

@@ -11,15 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from domain.orders import transitions as orders
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order
+from domain.orders.transitions import OrderFlow
 from domain.shared.clock import Clock
 from domain.shared.errors import IllegalTransitionError, NotFoundError
 from domain.shared.numbers import normalize_order_number
 
 if TYPE_CHECKING:
-    from domain.ports import UnitOfWork, UnitOfWorkFactory
+    from domain.orders.ports import OrdersUnitOfWork
+    from domain.shared.ports import UnitOfWorkFactory
 
 AUTO_COMPLETE_ACTOR = "system:auto-complete"
 
@@ -69,9 +70,15 @@ class Completion:
     """The completion use cases."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, config: CompletionConfig | None = None
+        self,
+        uow: UnitOfWorkFactory[OrdersUnitOfWork],
+        clock: Clock,
+        config: CompletionConfig | None = None,
+        *,
+        flow: OrderFlow,
     ) -> None:
         self._uow = uow
+        self._flow = flow
         self._clock = clock
         self.config = config or CompletionConfig()
 
@@ -86,9 +93,7 @@ class Completion:
             order = await uow.orders.get_by_number(normalized)
             if order is None or order.customer_id != customer_id:
                 raise NotFoundError()
-            await orders.transition(
-                uow, order, "complete", actor=customer_actor(customer_id), at=now
-            )
+            await self._flow.step(uow, order, "complete", actor=customer_actor(customer_id), at=now)
             await uow.commit()
         return order
 
@@ -113,7 +118,7 @@ class Completion:
                 break
         return stats
 
-    async def _complete(self, uow: UnitOfWork, order_id: int, now: datetime) -> bool:
+    async def _complete(self, uow: OrdersUnitOfWork, order_id: int, now: datetime) -> bool:
         order = await uow.orders.get(order_id)
         if order is None:
             return False
@@ -122,7 +127,7 @@ class Completion:
         if not may_auto_complete(order, max(delivered, default=None), now, self.config.after):
             return False  # changed since the query (a request opened, or already closed)
         try:
-            await orders.transition(
+            await self._flow.step(
                 uow,
                 order,
                 "complete",

@@ -1,20 +1,28 @@
-"""The one place an order changes state: the machine decides, stock follows, an event is kept."""
+"""The one place an order changes state: the machine decides, stock follows, an event is kept,
+and what the event sets off in other features runs in the same unit of work.
+
+`transition` is the primitive (machine, compare-and-set status, stock effect, event);
+`OrderFlow.step` is the path every use case takes: the transition, then the reactions declared
+for its event. The reactions belong to features above this one (payments records the cash of a
+delivered cash-on-delivery order, reviews invites a review of a completed one), so they are
+given to the flow as data by `domain/reactions.py` instead of being imported here."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from domain.orders import lifecycle
 from domain.orders.lifecycle import HOLDS_RESERVATION, STOCK_COMMITTED, OrderStatus
-from domain.orders.model import Order, OrderEvent, PaymentMethod
-from domain.ports import UnitOfWork
-from domain.reviews.service import invite_review
+from domain.orders.model import Order, OrderEvent
+from domain.orders.ports import OrdersUnitOfWork
 from domain.shared.errors import IllegalTransitionError
 
 
 async def apply_stock_effect(
-    uow: UnitOfWork, order: Order, before: OrderStatus, after: OrderStatus
+    uow: OrdersUnitOfWork, order: Order, before: OrderStatus, after: OrderStatus
 ) -> None:
     """Move the order's units between reserved, committed and back on sale."""
     held_before, held_after = before in HOLDS_RESERVATION, after in HOLDS_RESERVATION
@@ -29,7 +37,7 @@ async def apply_stock_effect(
 
 
 async def transition(
-    uow: UnitOfWork,
+    uow: OrdersUnitOfWork,
     order: Order,
     trigger: str,
     *,
@@ -39,7 +47,8 @@ async def transition(
     params: dict[str, Any] | None = None,
 ) -> OrderEvent:
     """Run `trigger` on the order (IllegalTransitionError if the table forbids it), apply its
-    stock effect, save the status and append the event. The caller commits."""
+    stock effect, save the status and append the event. The caller commits. Use cases call
+    `OrderFlow.step`, which runs this and then the event's reactions."""
     assert order.id is not None
     before = order.status
     after = lifecycle.next_status(before, trigger)
@@ -62,20 +71,11 @@ async def transition(
     )
     await uow.orders.add_event(order.id, event)
     order.events.append(event)
-    if trigger == "deliver" and order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
-        # The courier collected the money. Imported here: domain.payments builds on this module.
-        from domain.payments.service import record_cash_on_delivery
-
-        await record_cash_on_delivery(uow, order, actor=actor, at=at)
-    if trigger == "complete":
-        # Every way an order completes (the customer's "Received", the merchant, the
-        # auto-completion job) invites its customer to review it, once per order.
-        await invite_review(uow, order, at=at)
     return event
 
 
 async def record(
-    uow: UnitOfWork,
+    uow: OrdersUnitOfWork,
     order: Order,
     event_type: lifecycle.OrderEventType,
     *,
@@ -90,3 +90,34 @@ async def record(
     await uow.orders.add_event(order.id, event)
     order.events.append(event)
     return event
+
+
+Reaction = Callable[[Any, Order, OrderEvent], Awaitable[None]]
+"""What an order event sets off in another feature, in the caller's unit of work (typed `Any`:
+the reacting feature needs its own repositories, and the composition root gives every use case
+the whole unit of work)."""
+
+
+@dataclass(frozen=True)
+class OrderFlow:
+    """The lifecycle with its reactions bound: every status change of an order goes through
+    `step`. Built once, from `domain/reactions.py`, by the composition root."""
+
+    reactions: Mapping[lifecycle.OrderEventType, Sequence[Reaction]] = field(default_factory=dict)
+
+    async def step(
+        self,
+        uow: OrdersUnitOfWork,
+        order: Order,
+        trigger: str,
+        *,
+        actor: str,
+        at: datetime,
+        note: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> OrderEvent:
+        """Move the order one step (see `transition`), then run what that step sets off."""
+        event = await transition(uow, order, trigger, actor=actor, at=at, note=note, params=params)
+        for react in self.reactions.get(event.type, ()):
+            await react(uow, order, event)
+        return event

@@ -23,7 +23,9 @@ from typing import Any, Protocol
 from domain.orders import lifecycle
 from domain.orders import transitions as orders
 from domain.orders.lifecycle import OrderEventType, OrderStatus
-from domain.orders.model import Order, PaymentMethod
+from domain.orders.model import Order, OrderEvent, PaymentMethod
+from domain.orders.transitions import OrderFlow
+from domain.payments.ports import PaymentsUnitOfWork
 from domain.payments.records import (
     FlagReason,
     Payment,
@@ -34,13 +36,13 @@ from domain.payments.records import (
     RejectReason,
     TransferReceipt,
 )
-from domain.ports import UnitOfWork, UnitOfWorkFactory
 from domain.shared.clock import Clock
 from domain.shared.customers import Customer, Language
 from domain.shared.errors import DomainError, DuplicateError, IllegalTransitionError, NotFoundError
 from domain.shared.money import Money
 from domain.shared.notifications import Notification
 from domain.shared.numbers import normalize_order_number
+from domain.shared.ports import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
@@ -405,10 +407,10 @@ def _customer_actor(customer_id: int) -> str:
 
 
 async def record_cash_on_delivery(
-    uow: UnitOfWork, order: Order, *, actor: str, at: datetime
+    uow: PaymentsUnitOfWork, order: Order, *, actor: str, at: datetime
 ) -> Payment:
     """A cash-on-delivery order was delivered: the courier took the money. Called by
-    `orders.transition` on "deliver", in the same unit of work."""
+    the order flow on "deliver" (see `record_cash_if_cod`), in the same unit of work."""
     assert order.id is not None
     payment = Payment(
         order_id=order.id,
@@ -431,6 +433,13 @@ async def record_cash_on_delivery(
     return payment
 
 
+async def record_cash_if_cod(uow: PaymentsUnitOfWork, order: Order, event: OrderEvent) -> None:
+    """Reaction to DELIVERED (domain/reactions.py): the courier of a cash-on-delivery order
+    collected the money."""
+    if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
+        await record_cash_on_delivery(uow, order, actor=event.actor, at=event.at)
+
+
 # -- use cases --------------------------------------------------------------------------------
 
 
@@ -439,13 +448,16 @@ class Payments:
 
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        uow: UnitOfWorkFactory[PaymentsUnitOfWork],
         clock: Clock,
         config: PaymentsConfig,
         actions: PaymentActions | None = None,
         stars: StarRefunds | None = None,
+        *,
+        flow: OrderFlow,
     ) -> None:
         self._uow = uow
+        self._flow = flow
         self._clock = clock
         self.config = config
         self.actions: PaymentActions = actions or NoActions()
@@ -528,7 +540,7 @@ class Payments:
             refusal = self._charge_refusal(order, charge)
             if order is not None and refusal is None:
                 try:
-                    await orders.transition(
+                    await self._flow.step(
                         uow,
                         order,
                         "pay",
@@ -575,7 +587,7 @@ class Payments:
             await uow.commit()
         return RecordedPayment(outcome, payment, order)
 
-    async def _order_for_payload(self, uow: UnitOfWork, payload: str) -> Order | None:
+    async def _order_for_payload(self, uow: PaymentsUnitOfWork, payload: str) -> Order | None:
         number = payload_number(payload)
         if number is None:
             return None
@@ -602,7 +614,7 @@ class Payments:
 
     async def _notify_paid(
         self,
-        uow: UnitOfWork,
+        uow: PaymentsUnitOfWork,
         order: Order,
         payment: Payment,
         customer: Customer | None,
@@ -642,7 +654,7 @@ class Payments:
 
     async def _flag(
         self,
-        uow: UnitOfWork,
+        uow: PaymentsUnitOfWork,
         payment: Payment,
         order: Order | None,
         customer: Customer | None,
@@ -695,7 +707,7 @@ class Payments:
         )
 
     async def _alert_admin(
-        self, uow: UnitOfWork, notification: Notification, now: datetime
+        self, uow: PaymentsUnitOfWork, notification: Notification, now: datetime
     ) -> None:
         if self.config.admin_chat_id is None:
             return
@@ -758,7 +770,7 @@ class Payments:
         return ReceiptResult(receipt, order)
 
     async def _order_awaiting_transfer(
-        self, uow: UnitOfWork, customer_id: int, number: str | None, now: datetime
+        self, uow: PaymentsUnitOfWork, customer_id: int, number: str | None, now: datetime
     ) -> Order:
         if number is None:
             waiting = []
@@ -794,7 +806,7 @@ class Payments:
         return order
 
     async def _receipt_for_review(
-        self, uow: UnitOfWork, receipt_id: int
+        self, uow: PaymentsUnitOfWork, receipt_id: int
     ) -> tuple[TransferReceipt, Order]:
         receipt = await uow.payments.receipt(receipt_id)
         if receipt is None:
@@ -821,7 +833,7 @@ class Payments:
                 raise PaymentError("pay.error.receipt_confirmed", number=order.number)
             refusal: Refusal | None = None
             try:
-                await orders.transition(
+                await self._flow.step(
                     uow,
                     order,
                     "pay",
@@ -929,7 +941,9 @@ class Payments:
         cancels = payment.status == PaymentStatus.APPLIED
         return RefundPlan(payment, order, cancels, refund)
 
-    async def _refundable(self, uow: UnitOfWork, payment_id: int) -> tuple[Payment, Order | None]:
+    async def _refundable(
+        self, uow: PaymentsUnitOfWork, payment_id: int
+    ) -> tuple[Payment, Order | None]:
         payment = await uow.payments.get(payment_id)
         if payment is None:
             raise NotFoundError()
@@ -1026,7 +1040,7 @@ class Payments:
 
     async def _finish_refund(
         self,
-        uow: UnitOfWork,
+        uow: PaymentsUnitOfWork,
         payment: Payment,
         order: Order | None,
         refund: Refund,
@@ -1048,7 +1062,7 @@ class Payments:
             assert order.id is not None
             order.events = await uow.orders.events(order.id)
             if cancels and order.status == OrderStatus.PAID:
-                await orders.transition(
+                await self._flow.step(
                     uow,
                     order,
                     "cancel",
@@ -1114,12 +1128,12 @@ class Payments:
                 break
         return total
 
-    async def _expire(self, uow: UnitOfWork, order_id: int, now: datetime) -> int:
+    async def _expire(self, uow: PaymentsUnitOfWork, order_id: int, now: datetime) -> int:
         order = await uow.orders.get(order_id)
         if order is None or order.status != OrderStatus.PENDING_PAYMENT:
             return 0
         try:
-            await orders.transition(
+            await self._flow.step(
                 uow,
                 order,
                 "expire",
@@ -1165,7 +1179,7 @@ class Payments:
                 break
         return total
 
-    async def _remind(self, uow: UnitOfWork, order_id: int, now: datetime) -> int:
+    async def _remind(self, uow: PaymentsUnitOfWork, order_id: int, now: datetime) -> int:
         order = await uow.orders.get(order_id)
         if order is None or order.status != OrderStatus.PENDING_PAYMENT:
             return 0

@@ -2,8 +2,9 @@
 optional comment. One review per order and customer: rating again edits it. Product cards show
 the average rating and count of the orders that contained the product (ProductRepository.get).
 
-The invitation is queued by `orders.transition` on "complete", in the same transaction as the
-step, so the customer's "Received" and the scheduled auto-completion both invite, once.
+The invitation is queued on "complete" (a reaction declared in domain/reactions.py), in the
+same transaction as the step, so the customer's "Received" and the scheduled auto-completion
+both invite, once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from domain.after_sales.records import Draft, DraftKind
 from domain.orders.lifecycle import OrderStatus
-from domain.orders.model import Order
+from domain.orders.model import Order, OrderEvent
 from domain.shared.clock import Clock
 from domain.shared.customers import Language
 from domain.shared.errors import DomainError, InvalidInputError, NotFoundError
@@ -24,7 +25,8 @@ from domain.shared.notifications import Notification
 from domain.shared.numbers import normalize_order_number
 
 if TYPE_CHECKING:
-    from domain.ports import UnitOfWork, UnitOfWorkFactory
+    from domain.reviews.ports import ReviewsUnitOfWork
+    from domain.shared.ports import UnitOfWorkFactory
 
 RATING_MIN, RATING_MAX = 1, 5
 COMMENT_MAX = 500
@@ -66,9 +68,9 @@ def check_rating(rating: object) -> int:
     return rating
 
 
-async def invite_review(uow: UnitOfWork, order: Order, *, at: datetime) -> None:
+async def invite_review(uow: ReviewsUnitOfWork, order: Order, event: OrderEvent) -> None:
     """Queue the invitation to rate a completed order, in its customer's language, once per
-    order (called by `orders.transition`, in the caller's transaction)."""
+    order. Reaction to COMPLETED (domain/reactions.py), in the caller's transaction."""
     customer = await uow.customers.get(order.customer_id)
     await uow.outbox.add(
         Notification(
@@ -78,7 +80,7 @@ async def invite_review(uow: UnitOfWork, order: Order, *, at: datetime) -> None:
             language=customer.effective_language if customer else Language.EN,
             dedupe_key=f"{INVITE_TEMPLATE}:{order.number}",
         ),
-        at,
+        event.at,
     )
 
 
@@ -105,7 +107,7 @@ class Reviews:
 
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        uow: UnitOfWorkFactory[ReviewsUnitOfWork],
         clock: Clock,
         tokens: Callable[[], str] = lambda: secrets.token_urlsafe(6),
     ) -> None:
@@ -113,7 +115,9 @@ class Reviews:
         self._clock = clock
         self._tokens = tokens
 
-    async def _completed_order(self, uow: UnitOfWork, customer_id: int, number: str) -> Order:
+    async def _completed_order(
+        self, uow: ReviewsUnitOfWork, customer_id: int, number: str
+    ) -> Order:
         normalized = normalize_order_number(number)
         order = await uow.orders.get_by_number(normalized) if normalized else None
         if order is None or order.customer_id != customer_id:

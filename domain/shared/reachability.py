@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from domain.ports import UnitOfWorkFactory
+    from domain.shared.ports import SharedUnitOfWork, UnitOfWorkFactory
 
 
-async def set_reachable(uow: UnitOfWorkFactory, customer_id: int, reachable: bool) -> None:
+async def set_reachable(
+    uow: UnitOfWorkFactory[SharedUnitOfWork], customer_id: int, reachable: bool
+) -> None:
     """Record that the customer blocked the bot (False) or is back (True)."""
     async with uow() as work:
         await work.customers.set_reachable(customer_id, reachable)

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from domain.orders import transitions as orders
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order
+from domain.orders.transitions import OrderFlow
 from domain.shared.clock import Clock
 from domain.shared.customers import Language
 from domain.shared.errors import IllegalTransitionError, NotFoundError
@@ -36,7 +36,8 @@ from domain.shipping.tracking_records import (
 )
 
 if TYPE_CHECKING:
-    from domain.ports import UnitOfWork, UnitOfWorkFactory
+    from domain.shared.ports import UnitOfWorkFactory
+    from domain.shipping.ports import ShippingUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -102,12 +103,15 @@ class Tracking:
 
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        uow: UnitOfWorkFactory[ShippingUnitOfWork],
         clock: Clock,
         tracker: CarrierTracker,
         config: TrackingConfig | None = None,
+        *,
+        flow: OrderFlow,
     ) -> None:
         self._uow = uow
+        self._flow = flow
         self._clock = clock
         self.tracker = tracker
         self.config = config or TrackingConfig()
@@ -196,7 +200,7 @@ class Tracking:
 
     async def _record(
         self,
-        uow: UnitOfWork,
+        uow: ShippingUnitOfWork,
         shipment: TrackedShipment,
         checkpoints: Sequence[Checkpoint],
         *,
@@ -241,7 +245,7 @@ class Tracking:
             c.status == TrackingStatus.DELIVERED for c in checkpoints
         ):
             try:
-                await orders.transition(
+                await self._flow.step(
                     uow,
                     order,
                     "deliver",
@@ -257,7 +261,7 @@ class Tracking:
     # -- the merchant's checkpoints --------------------------------------------------------
 
     @staticmethod
-    async def _load(uow: UnitOfWork, number: str) -> Order:
+    async def _load(uow: ShippingUnitOfWork, number: str) -> Order:
         normalized = normalize_order_number(number)
         order = await uow.orders.get_by_number(normalized) if normalized else None
         if order is None:

@@ -15,6 +15,7 @@ from domain.checkout.shop import Shop, ShopConfig
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order, OrderLine, PaymentMethod
 from domain.ports import UnitOfWorkFactory
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.customers import Customer
 from domain.shared.money import Money
@@ -69,6 +70,7 @@ def make_shop(
             shipping_fee=Money(500, CURRENCY),
             admin_chat_id=admin_chat_id,
         ),
+        flow=ORDER_FLOW,
     )
 
 

@@ -23,10 +23,10 @@ from domain.after_sales.records import (
 )
 from domain.after_sales.service import AfterSales, AfterSalesConfig
 from domain.checkout.shop import Shop
-from domain.orders import transitions as orders
 from domain.orders.model import PaymentMethod
 from domain.payments.records import Payment, PaymentStatus, RefundStatus
 from domain.ports import UnitOfWorkFactory
+from domain.reactions import ORDER_FLOW
 from domain.reviews.service import Review
 from domain.shared.clock import FixedClock
 from domain.shared.errors import DuplicateError
@@ -56,7 +56,7 @@ async def delivered(
         assert stored is not None and stored.id is not None
         stored.events = await uow.orders.events(stored.id)
         for trigger in ("ship", "deliver"):
-            await orders.transition(uow, stored, trigger, actor="admin:1", at=T0)
+            await ORDER_FLOW.step(uow, stored, trigger, actor="admin:1", at=T0)
         await uow.commit()
     return order.number
 

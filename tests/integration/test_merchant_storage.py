@@ -13,6 +13,7 @@ from domain.catalog.stock import InventoryEntry
 from domain.merchant.service import Merchant, MerchantConfig
 from domain.orders.lifecycle import OrderStatus
 from domain.ports import UnitOfWorkFactory
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.dialogs import Dialog, DialogKind
 from domain.shared.errors import DuplicateError, IllegalTransitionError
@@ -223,6 +224,7 @@ async def test_two_admins_confirming_a_shipment_at_once_make_one_shipment(
         FixedClock(),
         MerchantConfig(CURRENCY, ADMIN_CHAT),
         tokens=lambda: next(tokens),
+        flow=ORDER_FLOW,
     )
     for admin in (ANN, BEN):
         dialog = await merchant.start_ship(ADMIN_CHAT, admin, "AAAA-0001")

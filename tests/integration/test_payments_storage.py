@@ -29,6 +29,7 @@ from domain.payments.service import (
     TelegramCharge,
     invoice_payload,
 )
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
@@ -53,7 +54,7 @@ def payments_on(db: Database, clock: FixedClock, batch_size: int = 100) -> Payme
     config = PaymentsConfig(
         SECRET, TIMEOUT, reminder_after=TIMEOUT / 2, admin_chat_id=-1, batch_size=batch_size
     )
-    return Payments(db, clock, config)  # type: ignore[arg-type]
+    return Payments(db, clock, config, flow=ORDER_FLOW)  # type: ignore[arg-type]
 
 
 async def place(

@@ -23,6 +23,7 @@ from domain.orders import transitions as orders
 from domain.orders.model import Order, OrderLine, PaymentMethod
 from domain.payments.records import Payment, PaymentStatus, RefundStatus
 from domain.payments.service import RefundOutcome, StarRefundAnswer, StarRefundResult
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.customers import Customer, Language
 from domain.shared.dialogs import DialogKind
@@ -126,7 +127,7 @@ async def place(
         order.id = await work.orders.add(order)
         first = "confirm_cod" if method == PaymentMethod.CASH_ON_DELIVERY else "pay"
         for trigger in (first, *steps):
-            await orders.transition(work, order, trigger, actor="admin:1", at=clock.now())
+            await ORDER_FLOW.step(work, order, trigger, actor="admin:1", at=clock.now())
         if method != PaymentMethod.CASH_ON_DELIVERY:
             await work.payments.add(
                 Payment(
@@ -485,7 +486,7 @@ async def test_an_exchange_ships_its_replacement_with_the_merchants_ship_dialog(
     with pytest.raises(AfterSalesStepError):
         await service.start_ship(ADMIN_CHAT, ANN, request.id or 0)  # the goods are not back
     await service.receive(ANN, request.id or 0, "writeoff")
-    merchant = Merchant(uow, clock, MerchantConfig("USD", ADMIN_CHAT))
+    merchant = Merchant(uow, clock, MerchantConfig("USD", ADMIN_CHAT), flow=ORDER_FLOW)
     stock = store.products[product(store, "TEA")].stock
 
     dialog = await service.start_ship(ADMIN_CHAT, ANN, request.id or 0)
@@ -531,7 +532,7 @@ async def test_a_repair_is_received_and_sent_back_without_touching_stock(
     await service.receive(ANN, request.id or 0, "keep")
     with pytest.raises(AfterSalesStepError):
         await service.refund(ANN, request.id or 0)  # only returns are refunded
-    merchant = Merchant(uow, clock, MerchantConfig("USD", ADMIN_CHAT))
+    merchant = Merchant(uow, clock, MerchantConfig("USD", ADMIN_CHAT), flow=ORDER_FLOW)
     stock = store.products[product(store, "CUP")].stock
 
     dialog = await service.start_ship(ADMIN_CHAT, ANN, request.id or 0)
@@ -622,7 +623,7 @@ async def test_the_merchants_after_sales_filter_lists_orders_with_open_requests(
 ) -> None:
     order = await place(uow, clock)
     await place(uow, clock, number="AAAA-BBBB")
-    merchant = Merchant(uow, clock, MerchantConfig("USD", ADMIN_CHAT))
+    merchant = Merchant(uow, clock, MerchantConfig("USD", ADMIN_CHAT), flow=ORDER_FLOW)
     assert (await merchant.orders(OrderFilter.AFTER_SALES, 0)).total == 0
 
     request = await service.request(ADA, order.number, "repair", {lines(order)[1]: 1}, "defect")
@@ -647,7 +648,7 @@ async def test_every_notification_renders_in_both_languages_with_its_buttons(
     swap = await service.request(ADA, order.number, "exchange", {cup: 1}, "wrong")
     fix = await service.request(ADA, order.number, "repair", {tea: 1}, "defect")
     no = await service.request(ADA, order.number, "return", {tea: 1}, "other")
-    merchant = Merchant(uow, clock, MerchantConfig("USD", ADMIN_CHAT))
+    merchant = Merchant(uow, clock, MerchantConfig("USD", ADMIN_CHAT), flow=ORDER_FLOW)
     await service.decline(ANN, no.id or 0, "Out of policy")
     for request, how in ((back, "restock"), (swap, "writeoff"), (fix, "keep")):
         await service.approve(ANN, request.id or 0)
@@ -668,7 +669,7 @@ async def test_every_notification_renders_in_both_languages_with_its_buttons(
     async with uow() as work:
         stored = await work.orders.get(order.id or 0)
         assert stored is not None
-        await orders.transition(work, stored, "complete", actor="system:jobs", at=clock.now())
+        await ORDER_FLOW.step(work, stored, "complete", actor="system:jobs", at=clock.now())
         await work.commit()
 
     notices = [e.notification for e in store.outbox.values()]

@@ -13,6 +13,7 @@ from domain.checkout.flow import CheckoutStep
 from domain.checkout.shop import Shop, ShopConfig
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import PaymentMethod
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.customers import Customer, Language
 from domain.shared.errors import (
@@ -55,6 +56,7 @@ def make_shop(uow: FakeUnitOfWorkFactory, clock: FixedClock, **config: Any) -> S
         ShopConfig(**settings),
         order_numbers=lambda: new_order_number(rng.choice),
         tokens=lambda: next(tokens),
+        flow=ORDER_FLOW,
     )
 
 
@@ -583,7 +585,13 @@ async def test_a_colliding_order_number_is_drawn_again(
     uow: FakeUnitOfWorkFactory, clock: FixedClock, store: FakeStore, tea: Product
 ) -> None:
     numbers = iter(["AAAA-0001", "AAAA-0001", "AAAA-0002"])
-    shop = Shop(uow, clock, ShopConfig("USD", SHIPPING), order_numbers=lambda: next(numbers))
+    shop = Shop(
+        uow,
+        clock,
+        ShopConfig("USD", SHIPPING),
+        order_numbers=lambda: next(numbers),
+        flow=ORDER_FLOW,
+    )
     await shop.add_to_cart(ADA, tea.id, 1)
     first = await shop.place_order(ADA, await reach_review(shop))
     await shop.add_to_cart(ADA, tea.id, 1)

@@ -18,6 +18,7 @@ from domain.merchant.service import (
 )
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderLine, PaymentMethod
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.customers import Customer, Language
 from domain.shared.dialogs import DialogKind, StaleDialogError
@@ -68,6 +69,7 @@ def merchant(uow: FakeUnitOfWorkFactory, clock: FixedClock) -> Merchant:
         MerchantConfig("USD", ADMIN_CHAT, DEFAULT_CARRIERS, page_size=3),
         tokens=lambda: next(tokens),
         skus=lambda: next(skus),
+        flow=ORDER_FLOW,
     )
 
 

@@ -13,7 +13,6 @@ import pytest
 from domain.catalog.model import Product
 from domain.checkout.flow import CheckoutStep
 from domain.checkout.shop import Shop, ShopConfig
-from domain.orders import transitions as orders
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, PaymentMethod
 from domain.payments.records import (
@@ -38,6 +37,7 @@ from domain.payments.service import (
     payload_matches,
     payload_number,
 )
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.customers import Customer, Language
 from domain.shared.errors import NotFoundError
@@ -118,7 +118,7 @@ def payments(uow: FakeUnitOfWorkFactory, clock: FixedClock, stars: FakeStars) ->
         admin_chat_id=ADMIN_CHAT,
         batch_size=2,  # small, so the sweeps run several batches
     )
-    return Payments(uow, clock, config, Buttons(), stars)
+    return Payments(uow, clock, config, Buttons(), stars, flow=ORDER_FLOW)
 
 
 _RNG = random.Random(11)
@@ -137,6 +137,7 @@ def make_shop(uow: FakeUnitOfWorkFactory, clock: FixedClock, currency: str = "US
         ),
         order_numbers=lambda: new_order_number(_RNG.choice),
         tokens=lambda: next(_TOKENS),
+        flow=ORDER_FLOW,
     )
 
 
@@ -442,7 +443,7 @@ async def test_cash_on_delivery_is_confirmed_at_placement_and_paid_at_delivery(
         async with uow() as tx:
             current = await tx.orders.get(order.id or 0)
             assert current is not None
-            await orders.transition(tx, current, trigger, actor="admin:1", at=clock.now())
+            await ORDER_FLOW.step(tx, current, trigger, actor="admin:1", at=clock.now())
             await tx.commit()
 
     [payment] = store.payments.payments.values()
@@ -624,7 +625,9 @@ async def test_the_sweep_reminds_once_at_half_time_and_expires_at_the_timeout(
 async def test_no_reminder_when_it_is_switched_off(
     uow: FakeUnitOfWorkFactory, clock: FixedClock, store: FakeStore, tea: Product
 ) -> None:
-    quiet = Payments(uow, clock, PaymentsConfig(SECRET, TIMEOUT, reminder_after=None))
+    quiet = Payments(
+        uow, clock, PaymentsConfig(SECRET, TIMEOUT, reminder_after=None), flow=ORDER_FLOW
+    )
     await place(uow, clock, tea)
     clock.advance(minutes=29)
     assert (await quiet.sweep()).reminded == 0
@@ -677,7 +680,9 @@ async def test_a_stars_refund_asks_telegram_once_and_survives_a_failed_call(
         StarRefundResult.REFUSED,
         StarRefundResult.ALREADY_REFUNDED,
     )
-    payments = Payments(uow, clock, PaymentsConfig(SECRET, admin_chat_id=ADMIN_CHAT), None, stars)
+    payments = Payments(
+        uow, clock, PaymentsConfig(SECRET, admin_chat_id=ADMIN_CHAT), None, stars, flow=ORDER_FLOW
+    )
     order = await place(uow, clock, song, PaymentMethod.STARS)
     payment = (await payments.record_telegram_payment(charge(order, "stx-1"))).payment
     assert payment is not None and payment.id is not None
@@ -736,7 +741,7 @@ async def test_a_shipped_order_is_not_refunded_from_the_payment_button(
     async with uow() as tx:
         current = await tx.orders.get(order.id or 0)
         assert current is not None
-        await orders.transition(tx, current, "ship", actor="admin:1", at=clock.now())
+        await ORDER_FLOW.step(tx, current, "ship", actor="admin:1", at=clock.now())
         await tx.commit()
     with pytest.raises(PaymentError) as caught:
         await payments.refund(payment.id, "admin:9")

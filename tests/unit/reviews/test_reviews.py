@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 
 from domain.after_sales.records import DraftKind
-from domain.orders import transitions as orders
 from domain.orders.lifecycle import OrderStatus
+from domain.reactions import ORDER_FLOW
 from domain.reviews.service import COMMENT_MAX, ReviewError, Reviews
 from domain.shared.clock import FixedClock
 from domain.shared.customers import Customer, Language
@@ -70,7 +70,7 @@ async def test_completing_an_order_invites_its_customer_once_in_their_language(
     async with uow() as work:
         stored = await work.orders.get(order.id or 0)
         assert stored is not None
-        await orders.transition(work, stored, "complete", actor="system:jobs", at=clock.now())
+        await ORDER_FLOW.step(work, stored, "complete", actor="system:jobs", at=clock.now())
         await work.outbox.add(  # a replayed invitation is dropped by its dedupe key
             store.outbox[max(store.outbox)].notification, clock.now()
         )

@@ -10,6 +10,7 @@ import pytest
 
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderLine, PaymentMethod
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.customers import Customer, Language
 from domain.shared.errors import IllegalTransitionError, InvalidInputError, NotFoundError
@@ -115,7 +116,9 @@ async def test_new_checkpoints_are_stored_and_pushed_once_each(
 ) -> None:
     _, shipment = seed_shipped(uow.store, clock)
     tracker = FakeTracker()
-    tracking = Tracking(uow, clock, tracker, TrackingConfig(poll_every=timedelta(minutes=30)))
+    tracking = Tracking(
+        uow, clock, tracker, TrackingConfig(poll_every=timedelta(minutes=30)), flow=ORDER_FLOW
+    )
     t0 = clock.now() - timedelta(hours=5)
     first = (cp("a", S.INFO_RECEIVED, t0), cp("b", S.IN_TRANSIT, t0 + timedelta(hours=1)))
     tracker.answers[shipment] = TrackingUpdate(first, S.IN_TRANSIT)
@@ -142,7 +145,9 @@ async def test_a_shipment_is_not_polled_again_before_its_time(
     _, shipment = seed_shipped(uow.store, clock)
     tracker = FakeTracker()
     tracker.answers[shipment] = TrackingUpdate((), None)
-    tracking = Tracking(uow, clock, tracker, TrackingConfig(poll_every=timedelta(minutes=30)))
+    tracking = Tracking(
+        uow, clock, tracker, TrackingConfig(poll_every=timedelta(minutes=30)), flow=ORDER_FLOW
+    )
     await tracking.poll_due()
     clock.advance(minutes=29)
     await tracking.poll_due()
@@ -157,7 +162,7 @@ async def test_a_delivered_checkpoint_delivers_the_order_and_polling_stops(
 ) -> None:
     order_id, shipment = seed_shipped(uow.store, clock)
     tracker = FakeTracker()
-    tracking = Tracking(uow, clock, tracker)
+    tracking = Tracking(uow, clock, tracker, flow=ORDER_FLOW)
     at = clock.now() - timedelta(hours=1)
     tracker.answers[shipment] = TrackingUpdate(
         (cp("x", S.OUT_FOR_DELIVERY, at), cp("y", S.DELIVERED, at + timedelta(minutes=30))),
@@ -182,7 +187,7 @@ async def test_a_failure_changes_nothing_but_the_error_and_the_next_poll(
     order_id, shipment = seed_shipped(uow.store, clock)
     tracker = FakeTracker()
     config = TrackingConfig(poll_every=timedelta(minutes=30), max_backoff=timedelta(hours=4))
-    tracking = Tracking(uow, clock, tracker, config)
+    tracking = Tracking(uow, clock, tracker, config, flow=ORDER_FLOW)
     waits = []
     for error in ("HTTP 500", "timeout", "malformed response", "unknown tracking number"):
         tracker.answers[shipment] = TrackingFailure(error, unknown=error.startswith("unknown"))
@@ -209,7 +214,7 @@ async def test_an_adapter_that_raises_fails_the_batch_but_not_the_job(
     _, shipment = seed_shipped(uow.store, clock)
     tracker = FakeTracker()
     tracker.explode = True
-    stats = await Tracking(uow, clock, tracker).poll_due()
+    stats = await Tracking(uow, clock, tracker, flow=ORDER_FLOW).poll_due()
     assert stats.failed == 1
     assert "RuntimeError" in str(uow.store.jobs.states[shipment].last_error)
 
@@ -219,7 +224,9 @@ async def test_an_exception_keeps_being_polled_with_back_off(
 ) -> None:
     _, shipment = seed_shipped(uow.store, clock)
     tracker = FakeTracker()
-    tracking = Tracking(uow, clock, tracker, TrackingConfig(poll_every=timedelta(minutes=30)))
+    tracking = Tracking(
+        uow, clock, tracker, TrackingConfig(poll_every=timedelta(minutes=30)), flow=ORDER_FLOW
+    )
     tracker.answers[shipment] = TrackingUpdate((cp("e", S.EXCEPTION, clock.now()),), S.EXCEPTION)
     await tracking.poll_due()
     first = uow.store.jobs.states[shipment].next_poll_at - clock.now()
@@ -236,7 +243,7 @@ async def test_only_shipped_orders_are_polled(
     order_id, _ = seed_shipped(uow.store, clock)
     uow.store.orders[order_id].status = OrderStatus.DELIVERED  # the merchant marked it
     tracker = FakeTracker()
-    await Tracking(uow, clock, tracker).poll_due()
+    await Tracking(uow, clock, tracker, flow=ORDER_FLOW).poll_due()
     assert tracker.asked == []
 
 
@@ -245,7 +252,9 @@ async def test_polls_go_in_batches(uow: FakeUnitOfWorkFactory, clock: FixedClock
     tracker = FakeTracker()
     for shipment in shipments:
         tracker.answers[shipment] = TrackingUpdate()
-    stats = await Tracking(uow, clock, tracker, TrackingConfig(batch_size=2)).poll_due()
+    stats = await Tracking(
+        uow, clock, tracker, TrackingConfig(batch_size=2), flow=ORDER_FLOW
+    ).poll_due()
     assert [len(batch) for batch in tracker.asked] == [2, 2, 1]
     assert stats.polled == 5
 
@@ -254,7 +263,7 @@ async def test_the_merchant_posts_a_checkpoint_and_the_customer_is_told(
     uow: FakeUnitOfWorkFactory, clock: FixedClock
 ) -> None:
     order_id, shipment = seed_shipped(uow.store, clock)
-    tracking = Tracking(uow, clock, FakeTracker())
+    tracking = Tracking(uow, clock, FakeTracker(), flow=ORDER_FLOW)
     posted = await tracking.post("admin:7", "abcd-efgh", S.OUT_FOR_DELIVERY, "van 3", key="m1")
     assert posted.added and not posted.delivered
     assert pushes(uow) == [("track.push", "out_for_delivery")]
@@ -276,7 +285,7 @@ async def test_posting_on_an_order_that_has_not_shipped_is_refused(
 ) -> None:
     order_id, _ = seed_shipped(uow.store, clock)
     uow.store.orders[order_id].status = OrderStatus.PAID
-    tracking = Tracking(uow, clock, FakeTracker())
+    tracking = Tracking(uow, clock, FakeTracker(), flow=ORDER_FLOW)
     with pytest.raises(IllegalTransitionError) as refused:
         await tracking.post("admin:7", "ABCD-EFGH", S.IN_TRANSIT, None, key="m1")
     assert refused.value.key == "track.error.not_shipped"

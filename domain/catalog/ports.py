@@ -1,0 +1,19 @@
+"""The catalog's unit of work: products and their inventory log."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.catalog.model import ProductRepository
+from domain.catalog.stock import InventoryRepository
+from domain.shared.ports import SharedUnitOfWork
+
+
+class CatalogUnitOfWork(SharedUnitOfWork, Protocol):
+    """The catalog's unit of work."""
+
+    @property
+    def products(self) -> ProductRepository: ...
+
+    @property
+    def inventory(self) -> InventoryRepository: ...

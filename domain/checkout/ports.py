@@ -1,0 +1,19 @@
+"""The checkout's unit of work: carts, saved addresses and checkouts, placing orders."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from domain.cart.ports import CartUnitOfWork
+from domain.checkout.model import AddressRepository, CheckoutRepository
+from domain.orders.ports import OrdersUnitOfWork
+
+
+class CheckoutUnitOfWork(OrdersUnitOfWork, CartUnitOfWork, Protocol):
+    """The checkout's unit of work."""
+
+    @property
+    def addresses(self) -> AddressRepository: ...
+
+    @property
+    def checkouts(self) -> CheckoutRepository: ...

@@ -1,0 +1,27 @@
+"""What each order event sets off in other features, declared once, as data.
+
+The order lifecycle's table of steps lives in `domain/orders/lifecycle.py`; this is the table of
+its consequences. It cannot sit beside the lifecycle: payments both moves orders (pay, expire)
+and reacts to them (cash collected on delivery), so `orders` importing `payments` would close a
+cycle. It sits above every feature instead, and the composition root hands the bound flow to
+each use case that moves orders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from domain.orders.lifecycle import OrderEventType
+from domain.orders.transitions import OrderFlow, Reaction
+from domain.payments.service import record_cash_if_cod
+from domain.reviews.service import invite_review
+
+REACTIONS: Mapping[OrderEventType, Sequence[Reaction]] = {
+    # The courier collected the money of a cash-on-delivery order.
+    OrderEventType.DELIVERED: (record_cash_if_cod,),
+    # Every way an order completes (the customer's "Received", the merchant, the
+    # auto-completion job) invites its customer to review it, once per order.
+    OrderEventType.COMPLETED: (invite_review,),
+}
+
+ORDER_FLOW = OrderFlow(REACTIONS)
