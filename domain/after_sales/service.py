@@ -32,8 +32,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from transitions import Machine, MachineError
-
 from domain.after_sales.records import (
     FINAL,
     AfterSalesError,
@@ -61,6 +59,7 @@ from domain.shared.clock import Clock
 from domain.shared.customers import Customer, Language
 from domain.shared.dialogs import Dialog, DialogKind
 from domain.shared.errors import DuplicateError, InvalidInputError, NotFoundError
+from domain.shared.machine import StateMachine
 from domain.shared.money import Money
 from domain.shared.notifications import Notification
 from domain.shared.numbers import ALPHABET, normalize_order_number
@@ -119,7 +118,6 @@ TRANSITIONS: list[dict[str, Any]] = [
         "dest": S.CLOSED,
     },
 ]
-TRIGGERS: tuple[str, ...] = tuple(dict.fromkeys(t["trigger"] for t in TRANSITIONS))
 EVENT_FOR_TRIGGER = {
     "approve": RequestEventType.APPROVED,
     "decline": RequestEventType.DECLINED,
@@ -133,14 +131,8 @@ EVENT_FOR_TRIGGER = {
 CUSTOMER_TRIGGERS = frozenset({"send_back"})  # the merchant's buttons never offer these
 SHIP_TRIGGERS = {RequestKind.EXCHANGE: "ship_replacement", RequestKind.REPAIR: "ship_repaired"}
 
-_MACHINE = Machine(
-    model=None,
-    states=RequestStatus,
-    transitions=TRANSITIONS,
-    initial=None,
-    auto_transitions=False,
-    model_attribute="status",
-)
+_MACHINE = StateMachine(RequestStatus, TRANSITIONS)
+TRIGGERS = _MACHINE.triggers
 
 
 class _Holder:
@@ -198,14 +190,7 @@ def state_param(status: RequestStatus) -> dict[str, str]:
 
 def may(status: RequestStatus, kind: RequestKind, trigger: str) -> bool:
     """Whether the machine (with its guards) allows `trigger` for a request like this."""
-    if trigger not in _MACHINE.events:
-        return False
-    holder = _Holder(RequestStatus(status), RequestKind(kind))
-    _MACHINE.add_model(holder, initial=holder.status)
-    try:
-        return bool(getattr(holder, f"may_{trigger}")())
-    finally:
-        _MACHINE.remove_model(holder)
+    return _MACHINE.may(_Holder(RequestStatus(status), RequestKind(kind)), trigger)
 
 
 def allowed_triggers(status: RequestStatus, kind: RequestKind) -> list[str]:
@@ -217,18 +202,11 @@ def next_status(
     status: RequestStatus, kind: RequestKind, trigger: str, number: str = ""
 ) -> RequestStatus:
     """Run one trigger through the machine: the new status, or AfterSalesStepError."""
-    holder = _Holder(RequestStatus(status), RequestKind(kind))
-    refused = AfterSalesStepError(number=number, state=state_param(status))
-    _MACHINE.add_model(holder, initial=holder.status)
-    try:
-        if trigger not in _MACHINE.events or not getattr(holder, f"may_{trigger}")():
-            raise refused
-        getattr(holder, trigger)()
-    except MachineError as exc:
-        raise refused from exc
-    finally:
-        _MACHINE.remove_model(holder)
-    return RequestStatus(holder.status)
+    return _MACHINE.step(
+        _Holder(RequestStatus(status), RequestKind(kind)),
+        trigger,
+        lambda: AfterSalesStepError(number=number, state=state_param(status)),
+    )
 
 
 # -- rules that need no database ------------------------------------------------------------------

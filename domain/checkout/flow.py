@@ -7,10 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from transitions import Machine, MachineError
-
 from domain.orders.model import PaymentMethod
 from domain.shared.errors import StaleCheckoutError
+from domain.shared.machine import StateMachine
 
 
 class CheckoutStep(StrEnum):
@@ -135,29 +134,16 @@ class _Holder:
         return self._checkout.saved_address_count > 0
 
 
-_MACHINE = Machine(
-    model=None,
-    states=CheckoutStep,
-    transitions=TRANSITIONS,
-    initial=None,
-    auto_transitions=False,
-    model_attribute="status",
-)
+_MACHINE = StateMachine(CheckoutStep, TRANSITIONS)
 
 
 def advance(checkout: Checkout, trigger: str) -> CheckoutStep:
     """Move the checkout by one trigger, or raise StaleCheckoutError if that step is not open."""
-    holder = _Holder(checkout)
-    _MACHINE.add_model(holder, initial=holder.status)
-    try:
-        if trigger not in _MACHINE.events or not getattr(holder, f"may_{trigger}")():
-            raise StaleCheckoutError(step=str(checkout.step), action=trigger)
-        getattr(holder, trigger)()
-    except MachineError as exc:
-        raise StaleCheckoutError(step=str(checkout.step), action=trigger) from exc
-    finally:
-        _MACHINE.remove_model(holder)
-    checkout.step = CheckoutStep(holder.status)
+    checkout.step = _MACHINE.step(
+        _Holder(checkout),
+        trigger,
+        lambda: StaleCheckoutError(step=str(checkout.step), action=trigger),
+    )
     return checkout.step
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from transitions import Machine, MachineError
-
 from domain.shared.errors import IllegalTransitionError
+from domain.shared.machine import StateMachine
 
 
 class OrderStatus(StrEnum):
@@ -79,14 +78,7 @@ EVENT_FOR_TRIGGER = {
     "expire": OrderEventType.EXPIRED,
 }
 
-_MACHINE = Machine(
-    model=None,
-    states=OrderStatus,
-    transitions=TRANSITIONS,
-    initial=None,
-    auto_transitions=False,
-    model_attribute="status",
-)
+_MACHINE = StateMachine(OrderStatus, TRANSITIONS)
 
 
 class _Holder:
@@ -98,7 +90,7 @@ class _Holder:
 
 def allowed_triggers(status: OrderStatus) -> list[str]:
     """The triggers the machine allows from a status, in table order."""
-    return list(_MACHINE.get_triggers(OrderStatus(status)))
+    return _MACHINE.triggers_from(OrderStatus(status))
 
 
 def can(status: OrderStatus, trigger: str) -> bool:
@@ -108,17 +100,11 @@ def can(status: OrderStatus, trigger: str) -> bool:
 
 def next_status(status: OrderStatus, trigger: str) -> OrderStatus:
     """Run one trigger through the machine and return the new status, or raise."""
-    holder = _Holder(OrderStatus(status))
-    _MACHINE.add_model(holder, initial=holder.status)
-    try:
-        if trigger not in _MACHINE.events or not getattr(holder, f"may_{trigger}")():
-            raise IllegalTransitionError(status=str(status), action=trigger)
-        getattr(holder, trigger)()
-    except MachineError as exc:
-        raise IllegalTransitionError(status=str(status), action=trigger) from exc
-    finally:
-        _MACHINE.remove_model(holder)
-    return OrderStatus(holder.status)
+    return _MACHINE.step(
+        _Holder(OrderStatus(status)),
+        trigger,
+        lambda: IllegalTransitionError(status=str(status), action=trigger),
+    )
 
 
 def event_type_for(trigger: str) -> OrderEventType:
