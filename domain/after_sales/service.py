@@ -56,13 +56,19 @@ from domain.orders.model import Order, OrderLine, PaymentMethod
 from domain.payments.records import Payment, PaymentStatus, RefundStatus
 from domain.payments.service import RefundOutcome, StarRefundResult, StarRefunds
 from domain.shared.clock import Clock
-from domain.shared.customers import Customer, Language
+from domain.shared.customers import (
+    Customer,
+    admin_actor,
+    customer_actor,
+    display_name,
+    language_of,
+)
 from domain.shared.dialogs import Dialog, DialogKind
 from domain.shared.errors import DuplicateError, InvalidInputError, NotFoundError
 from domain.shared.machine import StateMachine
-from domain.shared.money import Money
+from domain.shared.money import Money, money_param
 from domain.shared.notifications import Notification
-from domain.shared.numbers import ALPHABET, normalize_order_number
+from domain.shared.numbers import ALPHABET, normalize_order_number, random_code, readable
 from domain.shared.paging import Page, Paged
 from domain.shipping.carriers import DEFAULT_CARRIERS, NOTE_MAX, Carrier, Shipment
 
@@ -214,15 +220,12 @@ def next_status(
 
 def new_request_number(choice: Callable[[str], str] = secrets.choice) -> str:
     """A random request number such as "R-7KQ2M9": easy to read aloud, reveals no count."""
-    return "R-" + "".join(choice(ALPHABET) for _ in range(_NUMBER_LENGTH))
+    return "R-" + random_code(_NUMBER_LENGTH, choice)
 
 
 def normalize_request_number(text: str) -> str | None:
     """Accept what people type (lower case, no dash, O for 0, I/L for 1); None if invalid."""
-    cleaned = (text or "").strip().upper().replace("-", "").replace(" ", "")
-    if not cleaned.startswith("R"):
-        return None
-    cleaned = "R" + cleaned[1:].translate(str.maketrans("OIL", "011"))
+    cleaned = readable(text)
     if not _REQUEST_NUMBER.fullmatch(cleaned):
         return None
     return f"R-{cleaned[1:]}"
@@ -266,30 +269,6 @@ def refund_amount(request: AfterSalesRequest, order: Order) -> Money:
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _customer_actor(customer_id: int) -> str:
-    return f"customer:{customer_id}"
-
-
-def _admin_actor(admin_id: int) -> str:
-    return f"admin:{admin_id}"
-
-
-def _money(money: Money) -> dict[str, object]:
-    return {"$money": [money.amount, money.currency]}
-
-
-def _language(customer: Customer | None) -> Language:
-    return customer.effective_language if customer else Language.EN
-
-
-def _who(customer: Customer | None, customer_id: int) -> str:
-    if customer is None:
-        return str(customer_id)
-    if customer.username:
-        return f"{customer.first_name} (@{customer.username})"
-    return customer.first_name
 
 
 # -- steps, in the caller's unit of work ----------------------------------------------------------
@@ -349,7 +328,7 @@ async def tell_customer(
                 "kind": {"$text": KIND_TEXTS[request.kind]},
                 **params,
             },
-            language=_language(customer),
+            language=language_of(customer),
             dedupe_key=f"{template}:{request.number}",
         ),
         at,
@@ -383,7 +362,7 @@ async def ship_request(
         raise AfterSalesStepError(number=request.number, state=state_param(request.status))
     tracking = str(dialog.data["tracking"])
     note = dialog.data.get("note")
-    actor = _admin_actor(dialog.user_id)
+    actor = admin_actor(dialog.user_id)
     parcel = Parcel(carrier.code, carrier.name, tracking, carrier.link(tracking), at)
     request.shipped = parcel
     await step(
@@ -699,7 +678,7 @@ class AfterSales:
         request.id = await uow.after_sales.add(request)
         event = AfterSalesEvent(
             RequestEventType.REQUESTED,
-            _customer_actor(customer_id),
+            customer_actor(customer_id),
             now,
             to_status=RequestStatus.REQUESTED,
             note=request.details,
@@ -733,7 +712,7 @@ class AfterSales:
             "request_id": request.id,
             "number": request.order_number,
             "kind": {"$text": KIND_TEXTS[request.kind]},
-            "customer": _who(customer, request.customer_id),
+            "customer": display_name(customer, request.customer_id),
             # Short enough for a photo's caption (1024 characters) whatever the customer wrote.
             "lines": [[line.quantity, _cut(line.name, 60)] for line in request.lines[:5]]
             + ([["…", f"+{len(request.lines) - 5}"]] if len(request.lines) > 5 else []),
@@ -1048,7 +1027,7 @@ class AfterSales:
             uow,
             request,
             "send_back",
-            actor=_customer_actor(draft.customer_id),
+            actor=customer_actor(draft.customer_id),
             at=now,
             params={"carrier": carrier.code, "tracking": tracking},
         )
@@ -1062,7 +1041,7 @@ class AfterSales:
                     params={
                         "request": request.number,
                         "request_id": request.id,
-                        "customer": _who(customer, request.customer_id),
+                        "customer": display_name(customer, request.customer_id),
                         "carrier": carrier.name,
                         "tracking": tracking,
                         "url": parcel.url or "—",
@@ -1139,7 +1118,7 @@ class AfterSales:
         now = self._clock.now()
         async with self._uow() as uow:
             request = await _load(uow, request_id)
-            await step(uow, request, "approve", actor=_admin_actor(admin_id), at=now)
+            await step(uow, request, "approve", actor=admin_actor(admin_id), at=now)
             await tell_customer(
                 uow,
                 request,
@@ -1178,7 +1157,7 @@ class AfterSales:
         async with self._uow() as uow:
             request = await _load(uow, request_id)
             request.decline_reason = reason
-            await step(uow, request, "decline", actor=_admin_actor(admin_id), at=now, note=reason)
+            await step(uow, request, "decline", actor=admin_actor(admin_id), at=now, note=reason)
             await tell_customer(uow, request, "as.customer.declined", now, reason=reason)
             if dialog is not None:
                 await uow.dialogs.delete(dialog.chat_id, dialog.user_id, dialog.token)
@@ -1196,7 +1175,7 @@ class AfterSales:
         except ValueError:
             raise AfterSalesError("as.error.stale") from None
         now = self._clock.now()
-        actor = _admin_actor(admin_id)
+        actor = admin_actor(admin_id)
         async with self._uow() as uow:
             request = await _load(uow, request_id)
             if (request.kind == RequestKind.REPAIR) != (chosen == Disposition.KEEP):
@@ -1278,7 +1257,7 @@ class AfterSales:
         now = self._clock.now()
         async with self._uow() as uow:
             request = await _load(uow, request_id)
-            await step(uow, request, "close", actor=_admin_actor(admin_id), at=now)
+            await step(uow, request, "close", actor=admin_actor(admin_id), at=now)
             await tell_customer(uow, request, "as.customer.closed", now)
             await uow.commit()
         return request
@@ -1338,7 +1317,7 @@ class AfterSales:
         and cash payments were refunded by the merchant outside Telegram and are recorded with
         their note. The request becomes refunded, the order's timeline shows it and the
         customer is told; a refund of the whole payment marks the payment refunded."""
-        actor = _admin_actor(admin_id)
+        actor = admin_actor(admin_id)
         note = (note or "").strip()[:500] or None
         now = self._clock.now()
         async with self._uow() as uow:
@@ -1436,7 +1415,7 @@ class AfterSales:
             actor=actor,
             at=now,
             note=refund.note,
-            params={"amount": _money(refund.amount), "method": refund.method.value},
+            params={"amount": money_param(refund.amount), "method": refund.method.value},
         )
         assert payment.id is not None and order.id is not None
         if refund.amount.amount >= payment.amount.amount:
@@ -1453,7 +1432,7 @@ class AfterSales:
             params={
                 "after_sales": request.number,
                 "payment_id": payment.id,
-                "amount": _money(refund.amount),
+                "amount": money_param(refund.amount),
                 "method": refund.method.value,
             },
         )
@@ -1462,7 +1441,7 @@ class AfterSales:
             request,
             "as.customer.refunded",
             now,
-            total=_money(refund.amount),
+            total=money_param(refund.amount),
             how={"$text": REFUND_TEXTS[refund.method]},
         )
         return RefundResult(RefundOutcome.DONE, request, refund)

@@ -22,7 +22,7 @@ from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
 from domain.orders.transitions import OrderFlow
 from domain.shared.clock import Clock
-from domain.shared.customers import Customer, Language
+from domain.shared.customers import Customer, Language, customer_actor
 from domain.shared.errors import (
     CartEmptyError,
     DuplicateError,
@@ -34,7 +34,7 @@ from domain.shared.errors import (
     ProductUnavailableError,
     StaleCheckoutError,
 )
-from domain.shared.money import Money
+from domain.shared.money import Money, money_param
 from domain.shared.notifications import Notification
 from domain.shared.numbers import NumberSource, new_order_number, normalize_order_number
 from domain.shared.paging import Page, Paged
@@ -93,15 +93,6 @@ class CartChange:
     product: Product | None = None
     quantity: int = 0
     notes: list[str] = field(default_factory=list)
-
-
-def _customer_actor(customer_id: int) -> str:
-    return f"customer:{customer_id}"
-
-
-def money_param(money: Money) -> dict[str, object]:
-    """Money as a JSON-safe notification parameter."""
-    return {"$money": [money.amount, money.currency]}
 
 
 class Shop:
@@ -515,7 +506,7 @@ class Shop:
             order.id = await uow.orders.add(order)
             event = OrderEvent(
                 type=OrderEventType.PLACED,
-                actor=_customer_actor(customer_id),
+                actor=customer_actor(customer_id),
                 at=now,
                 to_status=OrderStatus.PENDING_PAYMENT,
             )
@@ -524,7 +515,7 @@ class Shop:
             if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
                 # Cash on delivery goes on to fulfilment unpaid; the courier collects the money.
                 await self._flow.step(
-                    uow, order, "confirm_cod", actor=_customer_actor(customer_id), at=now
+                    uow, order, "confirm_cod", actor=customer_actor(customer_id), at=now
                 )
             if draft.new_address:
                 await uow.addresses.add(
@@ -632,7 +623,7 @@ class Shop:
                 uow,
                 order,
                 "cancel",
-                actor=_customer_actor(customer_id),
+                actor=customer_actor(customer_id),
                 at=now,
                 note="cancelled by customer",
             )

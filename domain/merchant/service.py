@@ -24,7 +24,7 @@ from domain.orders.model import Order, PaymentMethod
 from domain.orders.transitions import OrderFlow
 from domain.shared import dialogs
 from domain.shared.clock import Clock
-from domain.shared.customers import Customer, Language
+from domain.shared.customers import Customer, Language, admin_actor, customer_actor
 from domain.shared.dialogs import CONFIRM, Dialog, DialogKind, StaleDialogError
 from domain.shared.errors import (
     DuplicateError,
@@ -51,16 +51,6 @@ EXPORT_MAX = 10_000
 LOG_SHOWN = 5
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _STOCK_CHANGE = re.compile(r"([+\-=]?)\s*(\d{1,7})")
-
-
-def admin_actor(user_id: int) -> str:
-    """How an admin is named in order events and the inventory log."""
-    return f"admin:{user_id}"
-
-
-def customer_actor(customer_id: int) -> str:
-    """How a customer is named in order events."""
-    return f"customer:{customer_id}"
 
 
 class OrderFilter(StrEnum):

@@ -15,6 +15,7 @@ from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order
 from domain.orders.transitions import OrderFlow
 from domain.shared.clock import Clock
+from domain.shared.customers import customer_actor
 from domain.shared.errors import IllegalTransitionError, NotFoundError
 from domain.shared.numbers import normalize_order_number
 
@@ -23,11 +24,6 @@ if TYPE_CHECKING:
     from domain.shared.ports import UnitOfWorkFactory
 
 AUTO_COMPLETE_ACTOR = "system:auto-complete"
-
-
-def customer_actor(customer_id: int) -> str:
-    """How a customer is named in order events."""
-    return f"customer:{customer_id}"
 
 
 @dataclass(frozen=True)

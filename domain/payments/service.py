@@ -37,9 +37,9 @@ from domain.payments.records import (
     TransferReceipt,
 )
 from domain.shared.clock import Clock
-from domain.shared.customers import Customer, Language
+from domain.shared.customers import Customer, customer_actor, display_name, language_of
 from domain.shared.errors import DomainError, DuplicateError, IllegalTransitionError, NotFoundError
-from domain.shared.money import Money
+from domain.shared.money import Money, money_param
 from domain.shared.notifications import Notification
 from domain.shared.numbers import normalize_order_number
 from domain.shared.ports import UnitOfWorkFactory
@@ -382,28 +382,9 @@ def _error(refusal: Refusal, order: Order) -> PaymentError:
     return PaymentError(refusal.key, number=order.number, status=str(order.status))
 
 
-def _who(customer: Customer | None, customer_id: int | None) -> str:
-    if customer is None:
-        return str(customer_id)
-    who = customer.first_name
-    return f"{who} (@{customer.username})" if customer.username else who
-
-
-def _money(money: Money) -> dict[str, object]:
-    return {"$money": [money.amount, money.currency]}
-
-
-def _language(customer: Customer | None) -> Language:
-    return customer.effective_language if customer else Language.EN
-
-
 def _minutes(span: timedelta) -> int:
     """Whole minutes, rounded up, at least one."""
     return max(math.ceil(span.total_seconds() / 60), 1)
-
-
-def _customer_actor(customer_id: int) -> str:
-    return f"customer:{customer_id}"
 
 
 async def record_cash_on_delivery(
@@ -544,7 +525,7 @@ class Payments:
                         uow,
                         order,
                         "pay",
-                        actor=_customer_actor(charge.customer_id),
+                        actor=customer_actor(charge.customer_id),
                         at=now,
                         params={
                             "method": method.value,
@@ -581,7 +562,7 @@ class Payments:
                 await self._notify_paid(uow, order, payment, customer, now)
                 outcome = PaymentOutcome.APPLIED
             else:
-                actor = _customer_actor(charge.customer_id)
+                actor = customer_actor(charge.customer_id)
                 await self._flag(uow, payment, order, customer, now, actor)
                 outcome = PaymentOutcome.FLAGGED
             await uow.commit()
@@ -626,12 +607,12 @@ class Payments:
                 template="pay.customer.receipt",
                 params={
                     "number": order.number,
-                    "total": _money(payment.amount),
+                    "total": money_param(payment.amount),
                     "payment": payment.method.value,
                     "lines": [[line.quantity, line.name] for line in order.lines],
                     "charge": payment.telegram_charge_id or "—",
                 },
-                language=_language(customer),
+                language=language_of(customer),
                 dedupe_key=f"pay.receipt:{payment.id}",
             ),
             now,
@@ -643,8 +624,8 @@ class Payments:
                 template="admin.order_paid",
                 params={
                     "number": order.number,
-                    "customer": _who(customer, order.customer_id),
-                    "total": _money(payment.amount),
+                    "customer": display_name(customer, order.customer_id),
+                    "total": money_param(payment.amount),
                     "payment": payment.method.value,
                 },
                 dedupe_key=f"admin.order_paid:{order.number}",
@@ -673,7 +654,7 @@ class Payments:
                 params={
                     "payment_id": payment.id,
                     "reason": payment.flag_reason.value,
-                    "amount": _money(payment.amount),
+                    "amount": money_param(payment.amount),
                 },
             )
         if payment.customer_id is not None:
@@ -681,8 +662,8 @@ class Payments:
                 Notification(
                     chat_id=payment.customer_id,
                     template="pay.customer.flagged",
-                    params={"number": number, "total": _money(payment.amount)},
-                    language=_language(customer),
+                    params={"number": number, "total": money_param(payment.amount)},
+                    language=language_of(customer),
                     dedupe_key=f"pay.flagged:{payment.id}",
                 ),
                 now,
@@ -694,8 +675,8 @@ class Payments:
                 template="admin.payment_flagged",
                 params={
                     "number": number,
-                    "customer": _who(customer, payment.customer_id),
-                    "total": _money(payment.amount),
+                    "customer": display_name(customer, payment.customer_id),
+                    "total": money_param(payment.amount),
                     "payment": payment.method.value,
                     "why": {"$text": FLAG_TEXTS[payment.flag_reason]},
                     "charge": payment.telegram_charge_id or "—",
@@ -745,7 +726,7 @@ class Payments:
                 uow,
                 order,
                 OrderEventType.RECEIPT_SUBMITTED,
-                actor=_customer_actor(customer_id),
+                actor=customer_actor(customer_id),
                 at=now,
                 params={"receipt_id": receipt.id},
             )
@@ -757,8 +738,8 @@ class Payments:
                     template="admin.transfer_receipt",
                     params={
                         "number": order.number,
-                        "customer": _who(customer, customer_id),
-                        "total": _money(order.total),
+                        "customer": display_name(customer, customer_id),
+                        "total": money_param(order.total),
                         "$photo": file_id,
                     },
                     buttons=self.actions.review_receipt(receipt.id),
@@ -860,8 +841,8 @@ class Payments:
                     Notification(
                         chat_id=order.customer_id,
                         template="pay.customer.transfer_confirmed",
-                        params={"number": order.number, "total": _money(order.total)},
-                        language=_language(customer),
+                        params={"number": order.number, "total": money_param(order.total)},
+                        language=language_of(customer),
                         dedupe_key=f"pay.transfer_confirmed:{receipt_id}",
                     ),
                     now,
@@ -901,10 +882,10 @@ class Payments:
                     template=REJECT_TEMPLATES[reason],
                     params={
                         "number": order.number,
-                        "total": _money(order.total),
+                        "total": money_param(order.total),
                         "minutes": _minutes(self.config.timeout),
                     },
-                    language=_language(customer),
+                    language=language_of(customer),
                     buttons=self.actions.send_receipt(order.number) if pending else [],
                     dedupe_key=f"pay.transfer_rejected:{receipt_id}",
                 ),
@@ -1081,7 +1062,7 @@ class Payments:
                 params={
                     "payment_id": payment.id,
                     "refund_id": refund.id,
-                    "amount": _money(payment.amount),
+                    "amount": money_param(payment.amount),
                     "method": payment.method.value,
                 },
             )
@@ -1093,9 +1074,9 @@ class Payments:
                     template=REFUNDED_TEMPLATES[payment.method],
                     params={
                         "number": order.number if order else "—",
-                        "total": _money(payment.amount),
+                        "total": money_param(payment.amount),
                     },
-                    language=_language(customer),
+                    language=language_of(customer),
                     dedupe_key=f"pay.refunded:{refund.id}",
                 ),
                 now,
@@ -1151,10 +1132,10 @@ class Payments:
                 template="pay.customer.expired",
                 params={
                     "number": order.number,
-                    "total": _money(order.total),
+                    "total": money_param(order.total),
                     "minutes": _minutes(self.config.timeout),
                 },
-                language=_language(customer),
+                language=language_of(customer),
                 dedupe_key=f"pay.expired:{order.number}",
             ),
             now,
@@ -1198,10 +1179,10 @@ class Payments:
                 template="pay.customer.reminder" if online else "pay.customer.reminder_bank",
                 params={
                     "number": order.number,
-                    "total": _money(order.total),
+                    "total": money_param(order.total),
                     "minutes": _minutes(deadline - now),
                 },
-                language=_language(customer),
+                language=language_of(customer),
                 buttons=(
                     self.actions.pay_now(order.number)
                     if online

@@ -43,3 +43,27 @@ class CustomerRepository(Protocol):
     async def upsert(self, customer: Customer) -> None: ...
     async def set_language(self, customer_id: int, language: str | None) -> None: ...
     async def set_reachable(self, customer_id: int, reachable: bool) -> None: ...
+
+
+def display_name(customer: Customer | None, fallback: int | None) -> str:
+    """A customer as the merchant knows them: first name and @username (the id when unknown)."""
+    if customer is None:
+        return str(fallback)
+    if customer.username:
+        return f"{customer.first_name} (@{customer.username})"
+    return customer.first_name
+
+
+def language_of(customer: Customer | None) -> Language:
+    """The language to write to a customer in (English for one the shop never met)."""
+    return customer.effective_language if customer else Language.EN
+
+
+def customer_actor(customer_id: int) -> str:
+    """Who did it, in an event's `actor`: a customer."""
+    return f"customer:{customer_id}"
+
+
+def admin_actor(user_id: int) -> str:
+    """Who did it, in an event's `actor`: one of the shop's admins."""
+    return f"admin:{user_id}"

@@ -100,3 +100,8 @@ class Money:
     def __ge__(self, other: Money) -> bool:
         self._same(other)
         return self.amount >= other.amount
+
+
+def money_param(money: Money) -> dict[str, object]:
+    """Money as a JSON-safe notification parameter (rendered in the reader's locale)."""
+    return {"$money": [money.amount, money.currency]}

@@ -14,11 +14,11 @@ from domain.catalog.model import Product
 from domain.checkout.shop import Shop, ShopConfig
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order, OrderLine, PaymentMethod
-from domain.ports import UnitOfWorkFactory
 from domain.reactions import ORDER_FLOW
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.customers import Customer
 from domain.shared.money import Money
+from domain.shared.ports import UnitOfWorkFactory
 from storage.db import Database, SqlUnitOfWork, is_sqlite
 from storage.tables.catalog import ProductRow
 

@@ -25,13 +25,13 @@ from domain.after_sales.service import AfterSales, AfterSalesConfig
 from domain.checkout.shop import Shop
 from domain.orders.model import PaymentMethod
 from domain.payments.records import Payment, PaymentStatus, RefundStatus
-from domain.ports import UnitOfWorkFactory
 from domain.reactions import ORDER_FLOW
 from domain.reviews.service import Review
 from domain.shared.clock import FixedClock
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from domain.shared.paging import Page
+from domain.shared.ports import UnitOfWorkFactory
 from storage.db import Database
 from tests.integration.helpers import (
     ADMIN_CHAT,

@@ -12,13 +12,13 @@ import pytest
 from domain.catalog.stock import InventoryEntry
 from domain.merchant.service import Merchant, MerchantConfig
 from domain.orders.lifecycle import OrderStatus
-from domain.ports import UnitOfWorkFactory
 from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.dialogs import Dialog, DialogKind
 from domain.shared.errors import DuplicateError, IllegalTransitionError
 from domain.shared.money import Money
 from domain.shared.paging import Page
+from domain.shared.ports import UnitOfWorkFactory
 from domain.shipping.carriers import Shipment
 from storage.db import Database
 from tests.integration.helpers import CURRENCY, T0, add_customer, draft, make_order
