@@ -15,8 +15,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog.importing import ProductDraft
-from domain.catalog.model import Category, Product
-from domain.catalog.stock import InventoryEntry
+from domain.catalog.model import Category, InventoryEntry, Product
 from domain.shared.errors import CatalogImportError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged

@@ -9,7 +9,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.reviews.service import Review
+from domain.reviews.records import Review
 from storage.after_sales import _insert
 from storage.tables.reviews import ReviewRow
 

@@ -49,7 +49,8 @@ from domain.after_sales.records import (
     ReturnReason,
     ReturnRefund,
 )
-from domain.catalog.stock import InventoryEntry, queue_low_stock_alerts
+from domain.catalog.model import InventoryEntry
+from domain.catalog.stock import queue_low_stock_alerts
 from domain.orders import transitions as orders
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderLine, PaymentMethod

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
 from domain.catalog.importing import ProductDraft
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
+
+if TYPE_CHECKING:
+    pass
 
 
 @dataclass
@@ -78,3 +82,22 @@ class ProductRepository(Protocol):
     async def set_photo_file_id(self, product_id: int, file_id: str) -> None: ...
     async def upsert_drafts(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
         """Create or update products by SKU; returns (created, updated)."""
+
+
+@dataclass
+class InventoryEntry:
+    """One line of a product's inventory log."""
+
+    product_id: int
+    delta: int
+    stock_after: int
+    reason: str
+    actor: str
+    at: datetime
+    id: int | None = None
+
+
+class InventoryRepository(Protocol):
+    async def add(self, entry: InventoryEntry) -> int: ...
+    async def for_product(self, product_id: int, limit: int) -> list[InventoryEntry]:
+        """The newest entries first."""

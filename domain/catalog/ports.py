@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from domain.catalog.model import ProductRepository
-from domain.catalog.stock import InventoryRepository
+from domain.catalog.model import InventoryRepository, ProductRepository
 from domain.shared.ports import SharedUnitOfWork
 
 

@@ -4,35 +4,16 @@ is alerted when a product runs low."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from domain.shared.notifications import Notification
 
 if TYPE_CHECKING:
     from domain.catalog.ports import CatalogUnitOfWork
 
+
 LOW_STOCK_TEMPLATE = "adm.alert.low_stock"
-
-
-@dataclass
-class InventoryEntry:
-    """One line of a product's inventory log."""
-
-    product_id: int
-    delta: int
-    stock_after: int
-    reason: str
-    actor: str
-    at: datetime
-    id: int | None = None
-
-
-class InventoryRepository(Protocol):
-    async def add(self, entry: InventoryEntry) -> int: ...
-    async def for_product(self, product_id: int, limit: int) -> list[InventoryEntry]:
-        """The newest entries first."""
 
 
 def crossed_low(available_after: int, taken: int, threshold: int) -> bool:

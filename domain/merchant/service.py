@@ -14,8 +14,8 @@ from enum import StrEnum
 from typing import Any
 
 from domain.catalog.importing import CATEGORY_MAX, DESCRIPTION_MAX, NAME_MAX, ProductDraft
-from domain.catalog.model import Product
-from domain.catalog.stock import InventoryEntry, queue_low_stock_alerts
+from domain.catalog.model import InventoryEntry, Product
+from domain.catalog.stock import queue_low_stock_alerts
 from domain.merchant.ports import MerchantUnitOfWork
 from domain.orders import lifecycle
 from domain.orders import transitions as orders

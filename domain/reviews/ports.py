@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from domain.after_sales.ports import AfterSalesUnitOfWork
-from domain.reviews.service import ReviewRepository
+from domain.reviews.records import ReviewRepository
 
 
 class ReviewsUnitOfWork(AfterSalesUnitOfWork, Protocol):

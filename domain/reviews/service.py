@@ -12,51 +12,24 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from domain.after_sales.records import Draft, DraftKind
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order, OrderEvent
 from domain.shared.clock import Clock
 from domain.shared.customers import Language
-from domain.shared.errors import DomainError, InvalidInputError, NotFoundError
+from domain.shared.errors import InvalidInputError, NotFoundError
 from domain.shared.notifications import Notification
 from domain.shared.numbers import normalize_order_number
 
 if TYPE_CHECKING:
     from domain.reviews.ports import ReviewsUnitOfWork
     from domain.shared.ports import UnitOfWorkFactory
+from domain.reviews.records import COMMENT_MAX, Review, ReviewError
 
 RATING_MIN, RATING_MAX = 1, 5
-COMMENT_MAX = 500
 INVITE_TEMPLATE = "review.invite"
-
-
-class ReviewError(DomainError):
-    """A review rule refused; nothing changed (the key says which)."""
-
-    key = "review.error.generic"
-
-
-@dataclass
-class Review:
-    """A customer's rating of one completed order, with an optional comment."""
-
-    order_id: int
-    customer_id: int
-    rating: int
-    created_at: datetime
-    updated_at: datetime
-    comment: str | None = None
-    id: int | None = None
-
-
-class ReviewRepository(Protocol):
-    async def get(self, order_id: int, customer_id: int) -> Review | None: ...
-    async def save(self, review: Review) -> int:
-        """Insert the review, or update the one this customer gave this order (one per order
-        and customer, even when two arrive at once); returns its id."""
 
 
 def check_rating(rating: object) -> int:

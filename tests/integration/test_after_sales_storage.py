@@ -26,7 +26,7 @@ from domain.checkout.shop import Shop
 from domain.orders.model import PaymentMethod
 from domain.payments.records import Payment, PaymentStatus, RefundStatus
 from domain.reactions import ORDER_FLOW
-from domain.reviews.service import Review
+from domain.reviews.records import Review
 from domain.shared.clock import FixedClock
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money

@@ -9,7 +9,7 @@ from typing import cast
 
 import pytest
 
-from domain.catalog.stock import InventoryEntry
+from domain.catalog.model import InventoryEntry
 from domain.merchant.service import Merchant, MerchantConfig
 from domain.orders.lifecycle import OrderStatus
 from domain.reactions import ORDER_FLOW

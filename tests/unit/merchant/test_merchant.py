@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from domain.catalog import stock as inventory
+from domain.catalog.stock import crossed_low, queue_low_stock_alerts
 from domain.merchant.service import (
     AdminAction,
     Merchant,
@@ -607,7 +607,7 @@ async def test_edits_and_deactivation_are_logged_and_an_unknown_product_is_refus
 def test_a_low_stock_alert_is_due_only_when_availability_crosses_the_threshold(
     after: int, taken: int, threshold: int, crossed: bool
 ) -> None:
-    assert inventory.crossed_low(after, taken, threshold) is crossed
+    assert crossed_low(after, taken, threshold) is crossed
 
 
 async def test_low_stock_alerts_are_queued_once_per_crossing(
@@ -618,12 +618,12 @@ async def test_low_stock_alerts_are_queued_once_per_crossing(
     store.products[tea.id].reserved = 1
     for cause in ("order:A", "order:A", "order:B"):
         async with uow() as tx:
-            await inventory.queue_low_stock_alerts(tx, ADMIN_CHAT, clock.now(), {tea.id: 1}, cause)
+            await queue_low_stock_alerts(tx, ADMIN_CHAT, clock.now(), {tea.id: 1}, cause)
             await tx.commit()
     alerts = [n for n in outbox(store) if n[1] == "adm.alert.low_stock"]
     assert len(alerts) == 2, "a replayed cause alerts once"
     async with uow() as tx:
-        assert await inventory.queue_low_stock_alerts(tx, None, clock.now(), {tea.id: 1}, "x") == 0
+        assert await queue_low_stock_alerts(tx, None, clock.now(), {tea.id: 1}, "x") == 0
 
 
 async def test_importing_a_catalog_logs_every_stock_change_with_the_admin(

@@ -12,7 +12,8 @@ import pytest
 from domain.after_sales.records import DraftKind
 from domain.orders.lifecycle import OrderStatus
 from domain.reactions import ORDER_FLOW
-from domain.reviews.service import COMMENT_MAX, ReviewError, Reviews
+from domain.reviews.records import COMMENT_MAX, ReviewError
+from domain.reviews.service import Reviews
 from domain.shared.clock import FixedClock
 from domain.shared.customers import Customer, Language
 from domain.shared.errors import InvalidInputError, NotFoundError
