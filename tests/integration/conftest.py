@@ -11,94 +11,32 @@ an empty database (the migration tests) get a fresh one of their own: `empty_dat
 
 from __future__ import annotations
 
-import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
 
-import asyncpg
 import pytest
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 
 from domain.catalog.importing import ProductDraft
 from domain.checkout.shop import Shop
 from storage.db import Database
 from storage.migrate import upgrade
-from storage.schema import metadata
+from tests.dbsetup import (
+    PG_SKIP,
+    fresh_pg_database,
+    migrated_pg_database,
+    pg_base_url,
+    sqlite_url,
+    truncate_all,
+)
 from tests.integration.helpers import make_shop, seed_catalog
 
 BACKENDS = ["sqlite", "postgresql"]
-PG_ENV = "TEST_DATABASE_URL"
-PG_SKIP = f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
-
-
-def _pg_base_url() -> URL | None:
-    raw = os.environ.get(PG_ENV)
-    if not raw:
-        return None
-    url = make_url(raw)
-    if url.get_backend_name() != "postgresql":
-        raise pytest.UsageError(f"{PG_ENV} must be a postgresql+asyncpg URL, got {raw!r}")
-    return url.set(drivername="postgresql+asyncpg")
-
-
-def _asyncpg_dsn(url: URL, database: str) -> str:
-    """A plain libpq-style DSN for asyncpg (which does not understand '+asyncpg')."""
-    return url.set(drivername="postgresql", database=database).render_as_string(hide_password=False)
-
-
-async def _create_pg_database(base: URL) -> str:
-    name = f"{base.database or 'orderbot'}_it_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(_asyncpg_dsn(base, "postgres"))
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    return name
-
-
-async def _drop_pg_database(base: URL, name: str) -> None:
-    conn = await asyncpg.connect(_asyncpg_dsn(base, "postgres"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
-@asynccontextmanager
-async def fresh_pg_database(base: URL) -> AsyncIterator[str]:
-    """A new empty database on the TEST_DATABASE_URL server; dropped on exit. Yields its URL."""
-    name = await _create_pg_database(base)
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        await _drop_pg_database(base, name)
 
 
 @pytest.fixture(scope="session")
 def pg_session_url() -> Iterator[str | None]:
     """A migrated database shared by the session's PostgreSQL tests (None without PG)."""
-    base = _pg_base_url()
-    if base is None:
-        yield None
-        return
-    name = asyncio.run(_create_pg_database(base))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
-        asyncio.run(upgrade(url))
-        yield url
-    finally:
-        asyncio.run(_drop_pg_database(base, name))
-
-
-async def _truncate_all(url: str) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
-    conn = await asyncpg.connect(_asyncpg_dsn(make_url(url), make_url(url).database or ""))
-    try:
-        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
-    finally:
-        await conn.close()
+    yield from migrated_pg_database()
 
 
 @pytest.fixture(params=BACKENDS)
@@ -107,10 +45,10 @@ async def database_url(
 ) -> str:
     """An isolated database URL: a fresh SQLite file, or the truncated session PG database."""
     if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/shop.db"
+        return sqlite_url(tmp_path)
     if pg_session_url is None:
         pytest.skip(PG_SKIP)
-    await _truncate_all(pg_session_url)
+    await truncate_all(pg_session_url)
     return pg_session_url
 
 
@@ -120,9 +58,9 @@ async def empty_database_url(
 ) -> AsyncIterator[str]:
     """A database with nothing in it (not even migrations): for the migration tests."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/empty.db"
+        yield sqlite_url(tmp_path, "empty.db")
         return
-    base = _pg_base_url()
+    base = pg_base_url()
     if base is None:
         pytest.skip(PG_SKIP)
     async with fresh_pg_database(base) as url:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -25,19 +25,24 @@ from domain.after_sales.records import (
 )
 from domain.cart.model import Cart, CartLine, CartRepository
 from domain.catalog.importing import ProductDraft
-from domain.catalog.model import Category, Product, ProductRepository
-from domain.catalog.stock import InventoryEntry, InventoryRepository
+from domain.catalog.model import (
+    Category,
+    InventoryEntry,
+    InventoryRepository,
+    Product,
+    ProductRepository,
+)
 from domain.checkout.flow import Checkout
 from domain.checkout.model import Address, AddressRepository, CheckoutRepository
-from domain.merchant.backoffice import BackofficeRepository
+from domain.orders.backoffice import BackofficeRepository
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, OrderRepository, PaymentMethod
 from domain.orders.sweeps import SweepRepository
 from domain.payments import records as payment_records
-from domain.reviews.service import Review, ReviewRepository
+from domain.reviews.records import Review, ReviewRepository
 from domain.shared.customers import Customer, CustomerRepository, Language
 from domain.shared.dialogs import Dialog, DialogRepository
-from domain.shared.errors import DuplicateError
+from domain.shared.errors import CatalogImportError, DuplicateError
 from domain.shared.money import Money
 from domain.shared.notifications import Notification, OutboxRepository
 from domain.shared.paging import Page, Paged
@@ -142,6 +147,11 @@ class FakeStore:
         return copy.deepcopy(self.products[product_id])
 
 
+def _now() -> datetime:
+    """What the SQL repositories stamp when a caller gives no time."""
+    return datetime.now(UTC)
+
+
 class _Repository:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
@@ -161,13 +171,12 @@ class FakeCustomerRepository(_Repository):
     async def upsert(self, customer: Customer) -> None:
         self._write()
         known = self.store.customers.get(customer.id)
+        kept = replace(copy.deepcopy(customer), first_name=customer.first_name[:128])
         if known is None:
-            self.store.customers[customer.id] = copy.deepcopy(customer)
+            self.store.customers[customer.id] = kept
         else:
             # Like the SQL repository: the chosen language is kept, everything else replaced.
-            self.store.customers[customer.id] = replace(
-                copy.deepcopy(customer), language=known.language
-            )
+            self.store.customers[customer.id] = replace(kept, language=known.language)
 
     async def set_language(self, customer_id: int, language: str | None) -> None:
         self._write()
@@ -182,7 +191,18 @@ class FakeCustomerRepository(_Repository):
 
 class FakeProductRepository(_Repository):
     async def get(self, product_id: int) -> Product | None:
-        return copy.deepcopy(self.store.products.get(product_id))
+        found = copy.deepcopy(self.store.products.get(product_id))
+        if found is not None:
+            # Like the SQL repository: a product is rated by the reviews of the orders that
+            # contained it (one review per order line of it).
+            ratings = [
+                review.rating
+                for review in self.store.after_sales.reviews.values()
+                for line in getattr(self.store.orders.get(review.order_id), "lines", [])
+                if line.product_id == product_id
+            ]
+            found.rating_count, found.rating_sum = len(ratings), sum(ratings)
+        return found
 
     async def categories(self) -> list[Category]:
         counts: dict[int, int] = {}
@@ -261,6 +281,7 @@ class FakeProductRepository(_Repository):
         self._write()
         by_sku = {p.sku: p for p in self.store.products.values()}
         created = updated = 0
+        problems: list[tuple[int, str]] = []
         for draft in drafts:
             shelf = self.store.add_category(draft.category)
             known = by_sku.get(draft.sku)
@@ -281,7 +302,17 @@ class FakeProductRepository(_Repository):
                 self.store.products[product.id] = product
                 by_sku[product.sku] = product
                 created += 1
+            elif draft.stock < known.reserved:
+                problems.append(
+                    (
+                        draft.line,
+                        f"stock {draft.stock} is below the {known.reserved} units "
+                        "reserved by unpaid orders",
+                    )
+                )
             else:
+                if known.photo != draft.photo:
+                    known.photo_file_id = None
                 known.name, known.category_id, known.category_name = (
                     draft.name,
                     shelf.id,
@@ -298,6 +329,8 @@ class FakeProductRepository(_Repository):
                     draft.active,
                 )
                 updated += 1
+        if problems:
+            raise CatalogImportError(errors=problems)
         return created, updated
 
 
@@ -364,7 +397,9 @@ class FakeCheckoutRepository(_Repository):
 
     async def save(self, checkout: Checkout) -> None:
         self._write()
-        self.store.checkouts[checkout.customer_id] = copy.deepcopy(checkout)
+        saved = copy.deepcopy(checkout)
+        saved.updated_at = saved.updated_at or _now()
+        self.store.checkouts[checkout.customer_id] = saved
 
 
 class FakeOrderRepository(_Repository):
@@ -378,7 +413,12 @@ class FakeOrderRepository(_Repository):
         order_id = self.store.new_id()
         for line in order.lines:  # stored lines get ids, as order_lines rows do
             line.id = line.id or self.store.new_id()
-        self.store.orders[order_id] = replace(copy.deepcopy(order), id=order_id, events=[])
+        self.store.orders[order_id] = replace(
+            copy.deepcopy(order),
+            id=order_id,
+            events=[],
+            updated_at=order.updated_at or order.created_at,
+        )
         self.store.order_events[order_id] = []
         return order_id
 
@@ -401,11 +441,11 @@ class FakeOrderRepository(_Repository):
 
     async def save_status(self, order: Order, expected: OrderStatus | None = None) -> bool:
         self._write()
-        stored = self.store.orders[order.id or 0]
-        if expected is not None and stored.status != expected:
+        stored = self.store.orders.get(order.id or 0)
+        if stored is None or (expected is not None and stored.status != expected):
             return False
         stored.status = order.status
-        stored.updated_at = order.updated_at
+        stored.updated_at = order.updated_at or _now()
         return True
 
     async def add_event(self, order_id: int, event: OrderEvent) -> None:
@@ -683,10 +723,12 @@ class FakeBackofficeRepository(_Repository):
         return copy.deepcopy(found[:limit])
 
     def _listing(self) -> list[Product]:
+        # Like the SQL repository: shelves in their position (the order they were created).
+        position = {category_id: n for n, category_id in enumerate(self.store.categories)}
         products = copy.deepcopy(list(self.store.products.values()))
         for product in products:
             product.category_name = self.store.categories[product.category_id].name
-        products.sort(key=lambda p: (p.category_name, p.name, p.id))
+        products.sort(key=lambda p: (position[p.category_id], p.category_name, p.name, p.id))
         return products
 
     async def products(self, page: Page) -> Paged[Product]:
@@ -848,7 +890,7 @@ class FakePaymentRepository(_Repository):
             and o.status == OrderStatus.PENDING_PAYMENT
             and o.payment_method == PaymentMethod.BANK_TRANSFER
         ]
-        return copy.deepcopy(sorted(mine, key=lambda o: (o.created_at, o.id or 0)))
+        return copy.deepcopy(sorted(mine, key=lambda o: (o.created_at, o.id or 0))[:20])
 
     def _due(self, methods: Collection[PaymentMethod], cutoff: datetime) -> list[Order]:
         def paused_or_restarted(order_id: int) -> bool:
