@@ -13,8 +13,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,7 +35,7 @@ from domain.payments.records import RefundStatus
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
-from storage.base import _now
+from storage.base import dialect_insert, utcnow
 from storage.orders import SqlOrderRepository
 from storage.tables.after_sales import (
     AfterSalesDialogRow,
@@ -47,10 +45,6 @@ from storage.tables.after_sales import (
     AfterSalesRequestRow,
 )
 from storage.tables.orders import OrderLineRow, OrderRow
-
-
-def _insert(session: AsyncSession) -> Any:
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
 def _parcel(
@@ -299,7 +293,7 @@ class SqlAfterSalesRepository:
             )
             .values(
                 status=request.status.value,
-                updated_at=request.updated_at or _now(),
+                updated_at=request.updated_at or utcnow(),
                 **self._columns(request),
             )
             .execution_options(synchronize_session=False)
@@ -432,10 +426,10 @@ class SqlAfterSalesRepository:
             "token": draft.token,
             "step": draft.step,
             "data": draft.data,
-            "updated_at": draft.updated_at or _now(),
+            "updated_at": draft.updated_at or utcnow(),
         }
         # One statement that inserts or replaces, so two taps at once cannot collide.
-        statement = _insert(self.s)(AfterSalesDialogRow).values(**values)
+        statement = dialect_insert(self.s)(AfterSalesDialogRow).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=[AfterSalesDialogRow.customer_id],
             set_={k: statement.excluded[k] for k in values if k != "customer_id"},

@@ -64,14 +64,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def _now() -> datetime:
+def utcnow() -> datetime:
+    """Now, in UTC (for rows stamped by the database layer itself)."""
     return datetime.now(UTC)
 
 
-def _like(words: str) -> str:
+def like_pattern(words: str) -> str:
+    """A LIKE pattern that finds `words` anywhere, with LIKE's wildcards escaped."""
     escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def _insert(session: AsyncSession) -> Any:
+def dialect_insert(session: AsyncSession) -> Any:
+    """The dialect's INSERT (with ON CONFLICT) for the session's engine: PostgreSQL or SQLite."""
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert

@@ -9,8 +9,8 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cart.model import Cart, CartLine
-from storage.base import _now
-from storage.catalog import _product
+from storage.base import utcnow
+from storage.catalog import product_of
 from storage.tables.cart import CartLineRow
 from storage.tables.catalog import CategoryRow, ProductRow
 
@@ -27,7 +27,7 @@ class SqlCartRepository:
             .where(CartLineRow.customer_id == customer_id)
             .order_by(CartLineRow.added_at, CartLineRow.product_id)
         )
-        lines = [CartLine(_product(p, c), q) for q, p, c in result.all()]
+        lines = [CartLine(product_of(p, c), q) for q, p, c in result.all()]
         return Cart(customer_id, lines)
 
     async def set_quantity(self, customer_id: int, product_id: int, quantity: int) -> None:
@@ -38,7 +38,7 @@ class SqlCartRepository:
                     customer_id=customer_id,
                     product_id=product_id,
                     quantity=quantity,
-                    added_at=_now(),
+                    added_at=utcnow(),
                 )
             )
         else:

@@ -19,13 +19,14 @@ from domain.catalog.model import Category, InventoryEntry, Product
 from domain.shared.errors import CatalogImportError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
-from storage.base import _like, _now
+from storage.base import like_pattern, utcnow
 from storage.tables.catalog import CategoryRow, InventoryLogRow, ProductRow
 from storage.tables.orders import OrderLineRow
 from storage.tables.reviews import ReviewRow
 
 
-def _product(row: ProductRow, category_name: str = "") -> Product:
+def product_of(row: ProductRow, category_name: str = "") -> Product:
+    """The domain's product from its row."""
     return Product(
         id=row.id,
         sku=row.sku,
@@ -56,7 +57,7 @@ class SqlProductRepository:
         found = result.first()
         if not found:
             return None
-        product = _product(found[0], found[1])
+        product = product_of(found[0], found[1])
         # Reviews rate orders; a product's rating is that of the orders that contained it.
         rated = await self.s.execute(
             select(func.count(ReviewRow.id), func.coalesce(func.sum(ReviewRow.rating), 0))
@@ -91,7 +92,7 @@ class SqlProductRepository:
             .offset(page.offset)
             .limit(page.size)
         )
-        items = [_product(row, name) for row, name in result.all()]
+        items = [product_of(row, name) for row, name in result.all()]
         return Paged(items, int(total or 0), page)
 
     async def in_category(self, category_id: int, page: Page) -> Paged[Product]:
@@ -100,7 +101,7 @@ class SqlProductRepository:
         )
 
     async def search(self, words: str, page: Page) -> Paged[Product]:
-        pattern = _like(words)
+        pattern = like_pattern(words)
         match = or_(
             ProductRow.name.ilike(pattern, escape="\\"),
             ProductRow.sku.ilike(pattern, escape="\\"),
@@ -137,7 +138,7 @@ class SqlProductRepository:
             .values(
                 stock=ProductRow.stock - quantity,
                 reserved=ProductRow.reserved - quantity,
-                updated_at=_now(),
+                updated_at=utcnow(),
             )
             .execution_options(synchronize_session=False)
         )
@@ -146,7 +147,7 @@ class SqlProductRepository:
         await self.s.execute(
             update(ProductRow)
             .where(ProductRow.id == product_id)
-            .values(stock=ProductRow.stock + quantity, updated_at=_now())
+            .values(stock=ProductRow.stock + quantity, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
 
@@ -159,7 +160,7 @@ class SqlProductRepository:
         )
 
     async def upsert_drafts(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
-        now = _now()
+        now = utcnow()
         categories = {row.name: row for row in (await self.s.scalars(select(CategoryRow))).all()}
         next_position = max((c.position for c in categories.values()), default=0)
         existing = {

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep
 from domain.checkout.model import Address
-from storage.base import _now
+from storage.base import utcnow
 from storage.tables.checkout import AddressRow, CheckoutRow
 
 
@@ -51,7 +51,7 @@ class SqlAddressRepository:
             recipient=address.recipient,
             phone=address.phone,
             text=address.text,
-            created_at=_now(),
+            created_at=utcnow(),
         )
         self.s.add(row)
         await self.s.flush()
@@ -96,7 +96,7 @@ class SqlCheckoutRepository:
             "step": checkout.step.value,
             "draft": checkout.draft.to_dict(),
             "order_id": checkout.order_id,
-            "updated_at": checkout.updated_at or _now(),
+            "updated_at": checkout.updated_at or utcnow(),
         }
         if row is None:
             self.s.add(CheckoutRow(customer_id=checkout.customer_id, **values))

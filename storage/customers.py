@@ -8,7 +8,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.shared.customers import Customer, Language
-from storage.base import _now
+from storage.base import utcnow
 from storage.tables.customers import CustomerRow
 
 
@@ -33,7 +33,7 @@ class SqlCustomerRepository:
 
     async def upsert(self, customer: Customer) -> None:
         row = await self.s.get(CustomerRow, customer.id)
-        now = _now()
+        now = utcnow()
         if row is None:
             self.s.add(
                 CustomerRow(
@@ -59,12 +59,12 @@ class SqlCustomerRepository:
         await self.s.execute(
             update(CustomerRow)
             .where(CustomerRow.id == customer_id)
-            .values(language=language, updated_at=_now())
+            .values(language=language, updated_at=utcnow())
         )
 
     async def set_reachable(self, customer_id: int, reachable: bool) -> None:
         await self.s.execute(
             update(CustomerRow)
             .where(CustomerRow.id == customer_id)
-            .values(reachable=reachable, updated_at=_now())
+            .values(reachable=reachable, updated_at=utcnow())
         )

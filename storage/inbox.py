@@ -13,10 +13,9 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.base import dialect_insert
 from storage.tables.inbox import UpdateInboxRow
 from storage.tables.payments import PaymentRow
 
@@ -34,7 +33,7 @@ class SqlUpdateInbox:
         """Store (update_id, charge id, raw update) rows; an update seen before is ignored."""
         if not entries:
             return
-        insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(self.s)
         rows = [
             {
                 "update_id": update_id,

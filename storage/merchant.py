@@ -12,8 +12,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog.model import Product
@@ -22,8 +20,8 @@ from domain.orders.model import Order
 from domain.shared.dialogs import Dialog, DialogKind
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
-from storage.base import _now
-from storage.catalog import _product
+from storage.base import dialect_insert, utcnow
+from storage.catalog import product_of
 from storage.orders import SqlOrderRepository
 from storage.tables.catalog import CategoryRow, ProductRow
 from storage.tables.merchant import DialogRow
@@ -64,10 +62,10 @@ class SqlDialogRepository:
             "token": dialog.token,
             "step": dialog.step,
             "data": dialog.data,
-            "updated_at": dialog.updated_at or _now(),
+            "updated_at": dialog.updated_at or utcnow(),
         }
         # One statement that inserts or replaces, so two taps at once cannot collide.
-        insert = pg_insert if self.s.get_bind().dialect.name == "postgresql" else sqlite_insert
+        insert = dialect_insert(self.s)
         statement = insert(DialogRow).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=[DialogRow.chat_id, DialogRow.user_id],
@@ -119,11 +117,11 @@ class SqlBackofficeRepository:
     async def products(self, page: Page) -> Paged[Product]:
         total = await self.s.scalar(select(func.count()).select_from(ProductRow))
         result = await self.s.execute(self._listing().offset(page.offset).limit(page.size))
-        return Paged([_product(p, c) for p, c in result.all()], int(total or 0), page)
+        return Paged([product_of(p, c) for p, c in result.all()], int(total or 0), page)
 
     async def all_products(self) -> list[Product]:
         result = await self.s.execute(self._listing())
-        return [_product(p, c) for p, c in result.all()]
+        return [product_of(p, c) for p, c in result.all()]
 
     async def product_id_by_sku(self, sku: str) -> int | None:
         found = await self.s.scalar(select(ProductRow.id).where(ProductRow.sku == sku))
@@ -149,7 +147,7 @@ class SqlBackofficeRepository:
         active: bool | None = None,
         photo_file_id: str | None = None,
     ) -> bool:
-        values: dict[str, Any] = {"updated_at": _now()}
+        values: dict[str, Any] = {"updated_at": utcnow()}
         if name is not None:
             values["name"] = name
         if price is not None:
@@ -180,7 +178,7 @@ class SqlBackofficeRepository:
                 ProductRow.stock + delta >= ProductRow.reserved,
                 ProductRow.stock + delta >= 0,
             )
-            .values(stock=ProductRow.stock + delta, updated_at=_now())
+            .values(stock=ProductRow.stock + delta, updated_at=utcnow())
             .execution_options(synchronize_session=False)
         )
         if not result.rowcount:  # type: ignore[attr-defined]

@@ -19,8 +19,8 @@ from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
-from storage.base import _now
-from storage.catalog import _product
+from storage.base import utcnow
+from storage.catalog import product_of
 from storage.tables.catalog import CategoryRow, ProductRow
 from storage.tables.orders import OrderEventRow, OrderLineRow, OrderRow
 
@@ -155,7 +155,7 @@ class SqlOrderRepository:
         result = await self.s.execute(
             update(OrderRow)
             .where(*where)
-            .values(status=order.status.value, updated_at=order.updated_at or _now())
+            .values(status=order.status.value, updated_at=order.updated_at or utcnow())
             .execution_options(synchronize_session=False)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -249,4 +249,6 @@ class SqlSweepRepository:
             .order_by(available - ProductRow.low_stock_threshold, ProductRow.name, ProductRow.id)
             .limit(limit)
         )
-        return [(_product(row, category), int(units or 0)) for row, category, units in result.all()]
+        return [
+            (product_of(row, category), int(units or 0)) for row, category, units in result.all()
+        ]

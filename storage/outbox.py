@@ -13,13 +13,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from domain.shared.customers import Language
 from domain.shared.notifications import Notification
+from storage.base import dialect_insert
 from storage.tables.customers import CustomerRow
 from storage.tables.outbox import OutboxRow
 
@@ -43,8 +42,7 @@ class SqlOutboxRepository:
         }
         # A second notification with the same dedupe key is dropped, even when two
         # transactions add it at the same moment (INSERT ... ON CONFLICT DO NOTHING).
-        dialect = self.s.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        insert = dialect_insert(self.s)
         statement = insert(OutboxRow).values(**values)
         if notification.dedupe_key is not None:
             statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])

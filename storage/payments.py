@@ -12,8 +12,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +29,7 @@ from domain.payments.records import (
 )
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
+from storage.base import dialect_insert
 from storage.orders import SqlOrderRepository
 from storage.tables.orders import OrderRow
 from storage.tables.payments import PaymentReminderRow, PaymentRow, RefundRow, TransferReceiptRow
@@ -290,8 +289,7 @@ class SqlPaymentRepository:
         return await self._due_ids([*self._due(methods, cutoff), ~reminded], limit)
 
     async def claim_reminder(self, order_id: int, at: datetime) -> bool:
-        dialect = self.s.bind.dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        insert = dialect_insert(self.s)
         result = await self.s.execute(
             insert(PaymentReminderRow)
             .values(order_id=order_id, sent_at=at)

@@ -10,7 +10,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.reviews.records import Review
-from storage.after_sales import _insert
+from storage.base import dialect_insert
 from storage.tables.reviews import ReviewRow
 
 
@@ -46,7 +46,7 @@ class SqlReviewRepository:
             "updated_at": review.updated_at,
         }
         # Insert or edit in one statement: two ratings at once still make one review.
-        statement = _insert(self.s)(ReviewRow).values(**values)
+        statement = dialect_insert(self.s)(ReviewRow).values(**values)
         statement = statement.on_conflict_do_update(
             index_elements=[ReviewRow.order_id, ReviewRow.customer_id],
             set_={

@@ -24,7 +24,7 @@ from domain.shipping.tracking_records import (
     TrackingState,
     TrackingStatus,
 )
-from storage.base import _insert
+from storage.base import dialect_insert
 from storage.tables.orders import OrderRow
 from storage.tables.shipping import ShipmentRow, ShipmentTrackingRow, TrackingCheckpointRow
 
@@ -93,7 +93,7 @@ class SqlTrackingRepository:
         # Lease them: move the next poll past the lease, only where it is still due, and take
         # exactly the rows this statement changed (another runner gets the others).
         lease = now + timedelta(seconds=lease_seconds)
-        insert = _insert(self.s)
+        insert = dialect_insert(self.s)
         statement = insert(ShipmentTrackingRow).values(
             [
                 {
@@ -147,7 +147,7 @@ class SqlTrackingRepository:
         # INSERT ... ON CONFLICT DO NOTHING: a checkpoint seen twice, even by two runners at
         # the same moment, is stored (and so pushed) once.
         statement = (
-            _insert(self.s)(TrackingCheckpointRow)
+            dialect_insert(self.s)(TrackingCheckpointRow)
             .values(
                 shipment_id=shipment_id,
                 order_id=order_id,
@@ -176,7 +176,7 @@ class SqlTrackingRepository:
             "polls": 1 if state.polled else 0,
             "updated_at": at,
         }
-        statement = _insert(self.s)(ShipmentTrackingRow).values(**values)
+        statement = dialect_insert(self.s)(ShipmentTrackingRow).values(**values)
         table = ShipmentTrackingRow.__table__
         changes: dict[str, Any] = {
             "status": statement.excluded.status,
