@@ -6,30 +6,39 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from storage.db import create_engine
 
-MIGRATIONS = Path(__file__).with_name("migrations")
+# The one Alembic configuration, shared with developers' `alembic -c storage/alembic.ini ...`;
+# its script_location is relative to the file, so it works from any working directory.
+ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+
+# The history is one line (tests/integration/test_migrations.py checks it), so "head" names
+# one revision; an unmerged branch makes Alembic refuse "head" rather than hide it.
+HEAD = "head"
 
 
 def alembic_config(url: str | None = None) -> Config:
-    """An Alembic config pointing at our migrations, independent of the working directory."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
+    """The Alembic config of our migrations, independent of the working directory."""
+    config = Config(str(ALEMBIC_INI))
     if url:
         config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 
-async def upgrade(url: str, revision: str = "heads") -> None:
-    """Bring the database at `url` up to `revision`."""
-    if url.startswith("sqlite"):
-        from sqlalchemy.engine import make_url
-
-        database = make_url(url).database
+def ensure_sqlite_directory(url: str) -> None:
+    """Create the directory of a SQLite database file, so that connecting can create it."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def upgrade(url: str, revision: str = HEAD) -> None:
+    """Bring the database at `url` up to `revision` (the single head unless told otherwise)."""
+    ensure_sqlite_directory(url)
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
