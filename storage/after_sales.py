@@ -28,10 +28,8 @@ from domain.after_sales.records import (
     RequestLine,
     RequestStatus,
     ReturnReason,
-    ReturnRefund,
 )
-from domain.orders.model import Order, PaymentMethod
-from domain.payments.records import RefundStatus
+from domain.orders.model import Order
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
@@ -41,7 +39,6 @@ from storage.tables.after_sales import (
     AfterSalesDialogRow,
     AfterSalesEventRow,
     AfterSalesLineRow,
-    AfterSalesRefundRow,
     AfterSalesRequestRow,
 )
 from storage.tables.orders import OrderLineRow, OrderRow
@@ -64,22 +61,6 @@ def _event(row: AfterSalesEventRow) -> AfterSalesEvent:
         to_status=RequestStatus(row.to_status) if row.to_status else None,
         note=row.note,
         params=dict(row.params or {}),
-    )
-
-
-def _refund(row: AfterSalesRefundRow) -> ReturnRefund:
-    return ReturnRefund(
-        id=row.id,
-        request_id=row.request_id,
-        payment_id=row.payment_id,
-        method=PaymentMethod(row.method),
-        amount=Money(row.amount_minor, row.currency),
-        status=RefundStatus(row.status),
-        actor=row.actor,
-        created_at=row.created_at,
-        note=row.note,
-        error=row.error,
-        completed_at=row.completed_at,
     )
 
 
@@ -322,61 +303,6 @@ class SqlAfterSalesRepository:
             .order_by(AfterSalesEventRow.created_at, AfterSalesEventRow.id)
         )
         return [_event(r) for r in rows.all()]
-
-    # -- refunds -----------------------------------------------------------------------------
-
-    async def add_refund(self, refund: ReturnRefund) -> int:
-        taken = await self.s.scalar(
-            select(AfterSalesRefundRow.id).where(
-                AfterSalesRefundRow.request_id == refund.request_id
-            )
-        )
-        if taken is not None:
-            raise DuplicateError()
-        row = AfterSalesRefundRow(
-            request_id=refund.request_id,
-            payment_id=refund.payment_id,
-            method=refund.method.value,
-            amount_minor=refund.amount.amount,
-            currency=refund.amount.currency,
-            status=refund.status.value,
-            actor=refund.actor,
-            note=refund.note,
-            error=refund.error,
-            created_at=refund.created_at,
-            completed_at=refund.completed_at,
-        )
-        self.s.add(row)
-        try:
-            await self.s.flush()
-        except IntegrityError as exc:  # recorded meanwhile by another attempt
-            raise DuplicateError() from exc
-        return row.id
-
-    async def refund_of(self, request_id: int) -> ReturnRefund | None:
-        row = await self.s.scalar(
-            select(AfterSalesRefundRow)
-            .where(AfterSalesRefundRow.request_id == request_id)
-            .execution_options(populate_existing=True)
-        )
-        return _refund(row) if row else None
-
-    async def save_refund(self, refund: ReturnRefund, expected: RefundStatus) -> bool:
-        result = await self.s.execute(
-            update(AfterSalesRefundRow)
-            .where(
-                AfterSalesRefundRow.id == refund.id,
-                AfterSalesRefundRow.status == expected.value,
-            )
-            .values(
-                status=refund.status.value,
-                note=refund.note,
-                error=refund.error,
-                completed_at=refund.completed_at,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # -- the merchant's order book -----------------------------------------------------------
 

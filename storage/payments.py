@@ -64,6 +64,7 @@ def _refund(row: RefundRow) -> Refund:
         note=row.note,
         error=row.error,
         completed_at=row.completed_at,
+        request_id=row.request_id,
     )
 
 
@@ -139,9 +140,17 @@ class SqlPaymentRepository:
     # -- refunds -----------------------------------------------------------------------------
 
     async def add_refund(self, refund: Refund) -> int:
+        taken = await (
+            self.refund_of(refund.payment_id)
+            if refund.request_id is None
+            else self.refund_for_request(refund.request_id)
+        )
+        if taken is not None:
+            raise DuplicateError()
         row = RefundRow(
             payment_id=refund.payment_id,
             order_id=refund.order_id,
+            request_id=refund.request_id,
             method=refund.method.value,
             amount_minor=refund.amount.amount,
             currency=refund.amount.currency,
@@ -155,14 +164,22 @@ class SqlPaymentRepository:
         self.s.add(row)
         try:
             await self.s.flush()
-        except IntegrityError as exc:
+        except IntegrityError as exc:  # recorded meanwhile by another attempt
             raise DuplicateError() from exc
         return row.id
 
     async def refund_of(self, payment_id: int) -> Refund | None:
         row = await self.s.scalar(
             select(RefundRow)
-            .where(RefundRow.payment_id == payment_id)
+            .where(RefundRow.payment_id == payment_id, RefundRow.request_id.is_(None))
+            .execution_options(populate_existing=True)
+        )
+        return _refund(row) if row else None
+
+    async def refund_for_request(self, request_id: int) -> Refund | None:
+        row = await self.s.scalar(
+            select(RefundRow)
+            .where(RefundRow.request_id == request_id)
             .execution_options(populate_existing=True)
         )
         return _refund(row) if row else None

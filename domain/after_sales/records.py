@@ -1,6 +1,6 @@
-"""What the after-sales feature keeps: requests with their lines and events, the refunds of
-returns, the customers' after-sales dialogs, and the repository it needs (attached to the unit
-of work as `uow.after_sales`). The rules and the request's machine are in domain/after_sales.py.
+"""What the after-sales feature keeps: requests with their lines and events, the customers'
+after-sales dialogs, and the repository it needs (attached to the unit of work as
+`uow.after_sales`). A return's refund is a payments `Refund` carrying the request's id.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from domain.orders.model import Order, PaymentMethod
-from domain.payments.records import RefundStatus
+from domain.orders.model import Order
 from domain.shared.errors import DomainError, IllegalTransitionError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
@@ -176,24 +175,6 @@ class AfterSalesRequest:
         return total
 
 
-@dataclass
-class ReturnRefund:
-    """Money given back for a return; at most one per request. Recorded as pending before
-    Telegram is asked (Stars), like the payments feature's refunds."""
-
-    request_id: int
-    payment_id: int
-    method: PaymentMethod
-    amount: Money
-    status: RefundStatus
-    actor: str
-    created_at: datetime
-    note: str | None = None
-    error: str | None = None
-    completed_at: datetime | None = None
-    id: int | None = None
-
-
 class DraftKind(StrEnum):
     """What a customer's after-sales dialog is filling in."""
 
@@ -262,7 +243,7 @@ class Draft:
 
 
 class AfterSalesRepository(Protocol):
-    """Requests with their lines and events, their refunds, and the customers' dialogs."""
+    """Requests with their lines and events, and the customers' dialogs."""
 
     async def lock_order(self, order_id: int) -> None:
         """Hold the order's row until the transaction ends, so two requests for the same lines
@@ -298,13 +279,6 @@ class AfterSalesRepository(Protocol):
 
     async def add_event(self, request_id: int, event: AfterSalesEvent) -> None: ...
     async def events(self, request_id: int) -> list[AfterSalesEvent]: ...
-    async def add_refund(self, refund: ReturnRefund) -> int:
-        """Insert; DuplicateError if the request has a refund already."""
-
-    async def refund_of(self, request_id: int) -> ReturnRefund | None: ...
-    async def save_refund(self, refund: ReturnRefund, expected: RefundStatus) -> bool:
-        """Store status, note, error and completion only if the stored status is `expected`."""
-
     async def orders_with_open(self, page: Page) -> Paged[Order]:
         """Orders with open after-sales requests (after_sales_open > 0), oldest first."""
 

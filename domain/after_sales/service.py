@@ -13,10 +13,9 @@ written off, through the inventory log), then refunds, ships a replacement or se
 repaired goods back (with the merchant's ship dialog), and closes it. The customer is told
 every step through the outbox, in the same transaction as the step.
 
-Refunds of returns reuse the payments feature's machinery: the `StarRefunds` port
-(refundStarPayment), its outcomes, and its rule of recording a refund as pending before
-Telegram is asked. They are kept per request (`ReturnRefund`), since the payments feature
-keeps one refund per payment and a return may give back only part of one. Telegram refunds a
+Refunds of returns go the payments feature's one refund path (domain/payments/refunds.py):
+a return's refund is a `Refund` of the payment that paid the order, with the request's id
+(one per request), since a return may give back only part of a payment. Telegram refunds a
 Stars charge whole only, so a return of a Stars order must take back every unit of it
 (exchanges and repairs of Stars orders need no refund and are not limited).
 """
@@ -32,6 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from domain.after_sales.ports import AfterSalesUnitOfWork
 from domain.after_sales.records import (
     FINAL,
     AfterSalesError,
@@ -47,15 +47,15 @@ from domain.after_sales.records import (
     RequestLine,
     RequestStatus,
     ReturnReason,
-    ReturnRefund,
 )
 from domain.catalog.model import InventoryEntry
 from domain.catalog.stock import queue_low_stock_alerts
 from domain.orders import transitions as orders
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderLine, PaymentMethod
-from domain.payments.records import Payment, PaymentStatus, RefundStatus
-from domain.payments.service import RefundOutcome, StarRefundResult, StarRefunds
+from domain.payments.ports import StarRefunds
+from domain.payments.records import Payment, PaymentStatus, Refund, RefundStatus
+from domain.payments.refunds import Claim, RefundCase, RefundOutcome, give_back
 from domain.shared.clock import Clock
 from domain.shared.customers import (
     Customer,
@@ -74,7 +74,6 @@ from domain.shared.paging import Page, Paged
 from domain.shipping.carriers import DEFAULT_CARRIERS, NOTE_MAX, Carrier, Shipment
 
 if TYPE_CHECKING:
-    from domain.after_sales.ports import AfterSalesUnitOfWork
     from domain.shared.ports import UnitOfWorkFactory
     from domain.shipping.carriers import DialogResult
 
@@ -465,7 +464,7 @@ class RequestFile:
     order: Order
     customer: Customer | None
     actions: list[str]  # the machine's triggers open to the merchant, in table order
-    refund: ReturnRefund | None = None
+    refund: Refund | None = None
     refund_amount: Money | None = None  # what a return gives back (or gave)
     refund_method: PaymentMethod | None = None
     names: dict[str, str] = field(default_factory=dict)  # actor -> display name
@@ -477,7 +476,7 @@ class RefundResult:
 
     outcome: RefundOutcome
     request: AfterSalesRequest
-    refund: ReturnRefund | None = None
+    refund: Refund | None = None
     error: str | None = None
 
 
@@ -1087,7 +1086,7 @@ class AfterSales:
             order = await uow.orders.get(request.order_id)
             assert order is not None
             customer = await uow.customers.get(request.customer_id)
-            refund = await uow.after_sales.refund_of(request_id)
+            refund = await uow.payments.refund_for_request(request_id)
             payment = None
             if request.kind.value == "return" and refund is None:
                 payment = next(
@@ -1318,97 +1317,55 @@ class AfterSales:
         and cash payments were refunded by the merchant outside Telegram and are recorded with
         their note. The request becomes refunded, the order's timeline shows it and the
         customer is told; a refund of the whole payment marks the payment refunded."""
-        actor = admin_actor(admin_id)
-        note = (note or "").strip()[:500] or None
-        now = self._clock.now()
-        async with self._uow() as uow:
-            request = await _load(uow, request_id)
-            refund = await uow.after_sales.refund_of(request_id)
-            if refund is not None and refund.status == RefundStatus.DONE:
-                return RefundResult(RefundOutcome.ALREADY, request, refund)
-            next_status(request.status, request.kind, "refund", request.number)
-            order = await uow.orders.get(request.order_id)
-            assert order is not None and request.id is not None
-            payment = await self._payment(uow, order)
-            assert payment.id is not None
-            if refund is None:
-                refund = ReturnRefund(
-                    request_id=request.id,
-                    payment_id=payment.id,
-                    method=payment.method,
-                    amount=self._amount(request, order, payment),
-                    status=RefundStatus.PENDING,
-                    actor=actor,
-                    created_at=now,
-                    note=note,
-                )
-                try:
-                    refund.id = await uow.after_sales.add_refund(refund)
-                except DuplicateError:  # another attempt is under way right now
-                    return RefundResult(RefundOutcome.RETRY, request)
-            elif refund.status == RefundStatus.FAILED:
-                refund.status, refund.error = RefundStatus.PENDING, None
-                refund.note = note or refund.note
-                if not await uow.after_sales.save_refund(refund, expected=RefundStatus.FAILED):
-                    return RefundResult(RefundOutcome.RETRY, request, refund)
-            elif note and not refund.note:
-                refund.note = note
-                await uow.after_sales.save_refund(refund, expected=refund.status)
-            if payment.method != PaymentMethod.STARS:
-                result = await self._finish_refund(uow, request, order, payment, refund, actor)
-                await uow.commit()
-                return result
-            await uow.commit()  # the pending refund is on record before Telegram is asked
-        if self.stars is None or payment.telegram_charge_id is None:
-            return RefundResult(RefundOutcome.RETRY, request, refund, "no Stars refunder")
-        answer = await self.stars.refund(request.customer_id, payment.telegram_charge_id)
-        if answer.result in (StarRefundResult.UNAVAILABLE, StarRefundResult.REFUSED):
-            log.warning(
-                "Stars refund of %s: %s (%s)", request.number, answer.result.value, answer.error
-            )
-        if answer.result == StarRefundResult.UNAVAILABLE:
-            return RefundResult(RefundOutcome.RETRY, request, refund, answer.error)
-        async with self._uow() as uow:
-            request = await _load(uow, request_id)
-            stored = await uow.after_sales.refund_of(request_id)
-            if stored is None or stored.status == RefundStatus.DONE:
-                return RefundResult(RefundOutcome.ALREADY, request, stored)
-            if answer.result == StarRefundResult.REFUSED:
-                stored.status, stored.error = RefundStatus.FAILED, answer.error
-                if await uow.after_sales.save_refund(stored, expected=RefundStatus.PENDING):
-                    assert request.id is not None
-                    await uow.after_sales.add_event(
-                        request.id,
-                        AfterSalesEvent(
-                            RequestEventType.REFUND_FAILED,
-                            actor,
-                            self._clock.now(),
-                            params={"error": answer.error},
-                        ),
-                    )
-                    await uow.commit()
-                return RefundResult(RefundOutcome.FAILED, request, stored, answer.error)
-            order = await uow.orders.get(request.order_id)
-            assert order is not None
-            payment = await uow.payments.get(stored.payment_id) or payment
-            result = await self._finish_refund(uow, request, order, payment, stored, actor)
-            await uow.commit()
-        return result
+        case = RequestRefund(request_id)
+        return await give_back(
+            self._uow, self._clock, self.stars, case, admin_actor(admin_id), note
+        )
 
-    async def _finish_refund(
-        self,
-        uow: AfterSalesUnitOfWork,
-        request: AfterSalesRequest,
-        order: Order,
-        payment: Payment,
-        refund: ReturnRefund,
-        actor: str,
-    ) -> RefundResult:
-        now = self._clock.now()
-        expected = refund.status
-        refund.status, refund.completed_at, refund.error = RefundStatus.DONE, now, None
-        if not await uow.after_sales.save_refund(refund, expected=expected):
-            return RefundResult(RefundOutcome.ALREADY, request, refund)
+
+class RequestRefund(RefundCase[AfterSalesUnitOfWork, RefundResult]):
+    """The money of a return given back, through the payment that paid its order: possibly
+    part of it (a Stars charge goes back whole only)."""
+
+    def __init__(self, request_id: int) -> None:
+        self.request_id = self._id = request_id
+        self.label = f"request {request_id}"
+        self.request: AfterSalesRequest | None = None
+        self.order: Order | None = None
+        self.payment: Payment | None = None
+
+    async def open(self, uow: AfterSalesUnitOfWork, refund: Refund | None) -> Claim | None:
+        self.request = request = await _load(uow, self._id)
+        self.label = request.number
+        if refund is not None and refund.status == RefundStatus.DONE:
+            return None
+        next_status(request.status, request.kind, "refund", request.number)
+        self.order = order = await uow.orders.get(request.order_id)
+        assert order is not None
+        self.payment = payment = await AfterSales._payment(uow, order)
+        return Claim(payment, AfterSales._amount(request, order, payment), request.customer_id)
+
+    async def reload(self, uow: AfterSalesUnitOfWork) -> None:
+        self.request = request = await _load(uow, self._id)
+        self.order = await uow.orders.get(request.order_id)
+        assert self.payment is not None and self.payment.id is not None
+        self.payment = await uow.payments.get(self.payment.id) or self.payment
+
+    async def failed(
+        self, uow: AfterSalesUnitOfWork, refund: Refund, actor: str, now: datetime
+    ) -> None:
+        await uow.after_sales.add_event(
+            self._id,
+            AfterSalesEvent(
+                RequestEventType.REFUND_FAILED, actor, now, params={"error": refund.error}
+            ),
+        )
+
+    async def completed(
+        self, uow: AfterSalesUnitOfWork, refund: Refund, actor: str, now: datetime
+    ) -> bool:
+        request, order, payment = self.request, self.order, self.payment
+        assert request is not None and order is not None and payment is not None
         await step(
             uow,
             request,
@@ -1445,4 +1402,10 @@ class AfterSales:
             total=money_param(refund.amount),
             how={"$text": REFUND_TEXTS[refund.method]},
         )
-        return RefundResult(RefundOutcome.DONE, request, refund)
+        return True
+
+    def result(
+        self, outcome: RefundOutcome, refund: Refund | None, error: str | None
+    ) -> RefundResult:
+        assert self.request is not None
+        return RefundResult(outcome, self.request, refund, error)

@@ -60,7 +60,8 @@ class RefundStatus(StrEnum):
 
 @dataclass
 class Refund:
-    """Giving one payment back; at most one per payment."""
+    """Money of one payment given back: the whole payment (`request_id` None; at most one per
+    payment), or what an after-sales request gives back (at most one per request)."""
 
     payment_id: int
     order_id: int | None
@@ -72,6 +73,7 @@ class Refund:
     note: str | None = None
     error: str | None = None
     completed_at: datetime | None = None
+    request_id: int | None = None  # the after-sales request refunded; None: the whole payment
     id: int | None = None
 
 
@@ -123,9 +125,15 @@ class PaymentRepository(Protocol):
         """Move a payment to `status` only if it is still `expected`."""
 
     async def add_refund(self, refund: Refund) -> int:
-        """Insert a refund; DuplicateError if the payment has one already."""
+        """Insert a refund; DuplicateError if its payment has a whole-payment refund already
+        (`request_id` None), or its after-sales request has a refund already."""
 
-    async def refund_of(self, payment_id: int) -> Refund | None: ...
+    async def refund_of(self, payment_id: int) -> Refund | None:
+        """The refund of the whole payment (not those of after-sales requests)."""
+
+    async def refund_for_request(self, request_id: int) -> Refund | None:
+        """The refund of an after-sales request."""
+
     async def save_refund(self, refund: Refund, expected: RefundStatus) -> bool:
         """Store status, error, note and completion time only if the stored status is
         still `expected` (two taps finish a refund once)."""

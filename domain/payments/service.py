@@ -18,24 +18,29 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any
 
 from domain.orders import lifecycle
 from domain.orders import transitions as orders
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, PaymentMethod
 from domain.orders.transitions import OrderFlow
-from domain.payments.ports import PaymentsUnitOfWork
+from domain.payments.ports import (
+    NoActions,
+    PaymentActions,
+    PaymentsUnitOfWork,
+    StarRefunds,
+)
 from domain.payments.records import (
     FlagReason,
     Payment,
     PaymentStatus,
     ReceiptStatus,
     Refund,
-    RefundStatus,
     RejectReason,
     TransferReceipt,
 )
+from domain.payments.refunds import Claim, RefundCase, RefundOutcome, give_back
 from domain.shared.clock import Clock
 from domain.shared.customers import Customer, customer_actor, display_name, language_of
 from domain.shared.errors import DomainError, DuplicateError, IllegalTransitionError, NotFoundError
@@ -51,7 +56,6 @@ TIMED_METHODS = ONLINE_METHODS | {PaymentMethod.BANK_TRANSFER}  # unpaid orders 
 STARS = "XTR"
 SYSTEM_ACTOR = "system:payments"
 _PAYLOAD = re.compile(r"([0-9A-Z]{4}-[0-9A-Z]{4})\.([A-Za-z0-9_-]{22})")
-Buttons = list[list[tuple[str, str]]]
 
 
 # -- errors -----------------------------------------------------------------------------------
@@ -126,58 +130,6 @@ _REVIEWED_KEYS = {
     ReceiptStatus.REJECTED: "pay.error.receipt_rejected",
     ReceiptStatus.REPLACED: "pay.error.receipt_replaced",
 }
-
-
-# -- ports the bot implements -----------------------------------------------------------------
-
-
-class PaymentActions(Protocol):
-    """Buttons that payment notifications carry: (text key, callback data) rows. The bot
-    decides how actions are encoded; the domain only says which are offered."""
-
-    def pay_now(self, number: str) -> Buttons: ...
-    def send_receipt(self, number: str) -> Buttons: ...
-    def review_receipt(self, receipt_id: int) -> Buttons: ...
-    def refund_payment(self, payment_id: int) -> Buttons: ...
-
-
-class NoActions:
-    """Notifications without buttons (tests, or a bot that offers none)."""
-
-    def pay_now(self, number: str) -> Buttons:
-        return []
-
-    def send_receipt(self, number: str) -> Buttons:
-        return []
-
-    def review_receipt(self, receipt_id: int) -> Buttons:
-        return []
-
-    def refund_payment(self, payment_id: int) -> Buttons:
-        return []
-
-
-class StarRefundResult(StrEnum):
-    """How Telegram answered a Stars refund."""
-
-    ACCEPTED = "accepted"
-    ALREADY_REFUNDED = "already_refunded"  # an earlier attempt went through
-    REFUSED = "refused"  # a definite no (charge unknown...): recorded as failed
-    UNAVAILABLE = "unavailable"  # no answer (5xx, timeout): the refund stays pending
-
-
-@dataclass(frozen=True)
-class StarRefundAnswer:
-    """Telegram's answer to refundStarPayment."""
-
-    result: StarRefundResult
-    error: str | None = None
-
-
-class StarRefunds(Protocol):
-    """Gives Telegram Stars back (refundStarPayment)."""
-
-    async def refund(self, customer_id: int, telegram_charge_id: str) -> StarRefundAnswer: ...
 
 
 # -- configuration and results ----------------------------------------------------------------
@@ -281,15 +233,6 @@ class RefundPlan:
     order: Order | None
     cancels_order: bool
     refund: Refund | None = None  # an earlier attempt, if any
-
-
-class RefundOutcome(StrEnum):
-    """What a refund attempt did."""
-
-    DONE = "done"
-    ALREADY = "already"  # done before: nothing happened twice
-    FAILED = "failed"  # Telegram refused; recorded, may be tried again
-    RETRY = "retry"  # Telegram did not answer; the refund stays pending
 
 
 @dataclass
@@ -948,140 +891,8 @@ class Payments:
         stock is restocked). Stars go back through Telegram; card and bank payments are
         refunded by the merchant outside Telegram and recorded here with their note.
         Idempotent: a second attempt never refunds twice."""
-        now = self._clock.now()
-        note = (note or "").strip()[:500] or None
-        async with self._uow() as uow:
-            try:
-                payment, order = await self._refundable(uow, payment_id)
-            except PaymentError as error:
-                if error.key != "pay.error.already_refunded":
-                    raise
-                done = await uow.payments.get(payment_id)
-                assert done is not None
-                order = await uow.orders.get(done.order_id) if done.order_id else None
-                return RefundResult(RefundOutcome.ALREADY, done, order)
-            refund = await uow.payments.refund_of(payment_id)
-            if refund is None:
-                refund = Refund(
-                    payment_id=payment_id,
-                    order_id=payment.order_id,
-                    method=payment.method,
-                    amount=payment.amount,
-                    status=RefundStatus.PENDING,
-                    actor=actor,
-                    created_at=now,
-                    note=note,
-                )
-                try:
-                    refund.id = await uow.payments.add_refund(refund)
-                except DuplicateError:  # another attempt is under way right now
-                    return RefundResult(RefundOutcome.RETRY, payment, order)
-            elif refund.status == RefundStatus.FAILED:
-                refund.status, refund.error, refund.note = RefundStatus.PENDING, None, note
-                await uow.payments.save_refund(refund, expected=RefundStatus.FAILED)
-            elif note and not refund.note:
-                refund.note = note
-                await uow.payments.save_refund(refund, expected=refund.status)
-            if payment.method != PaymentMethod.STARS:
-                result = await self._finish_refund(uow, payment, order, refund, actor, now)
-                await uow.commit()
-                return result
-            await uow.commit()  # the pending refund is on record before Telegram is asked
-        assert payment.telegram_charge_id is not None and payment.customer_id is not None
-        if self.stars is None:
-            return RefundResult(RefundOutcome.RETRY, payment, order, refund, "no Stars refunder")
-        answer = await self.stars.refund(payment.customer_id, payment.telegram_charge_id)
-        if answer.result == StarRefundResult.UNAVAILABLE:
-            return RefundResult(RefundOutcome.RETRY, payment, order, refund, answer.error)
-        now = self._clock.now()
-        async with self._uow() as uow:
-            stored = await uow.payments.refund_of(payment_id)
-            assert stored is not None
-            if stored.status == RefundStatus.DONE:
-                return RefundResult(RefundOutcome.ALREADY, payment, order, stored)
-            if answer.result == StarRefundResult.REFUSED:
-                stored.status, stored.error = RefundStatus.FAILED, answer.error
-                if await uow.payments.save_refund(stored, expected=RefundStatus.PENDING):
-                    if order is not None:
-                        await orders.record(
-                            uow,
-                            order,
-                            OrderEventType.REFUND_FAILED,
-                            actor=actor,
-                            at=now,
-                            params={"payment_id": payment_id, "error": answer.error},
-                        )
-                    await uow.commit()
-                return RefundResult(RefundOutcome.FAILED, payment, order, stored, answer.error)
-            payment = await uow.payments.get(payment_id) or payment
-            order = await uow.orders.get(order.id) if order and order.id else order
-            result = await self._finish_refund(uow, payment, order, stored, actor, now)
-            await uow.commit()
-        return result
-
-    async def _finish_refund(
-        self,
-        uow: PaymentsUnitOfWork,
-        payment: Payment,
-        order: Order | None,
-        refund: Refund,
-        actor: str,
-        now: datetime,
-    ) -> RefundResult:
-        assert payment.id is not None
-        expected = refund.status
-        refund.status, refund.completed_at, refund.error = RefundStatus.DONE, now, None
-        if not await uow.payments.save_refund(refund, expected=expected):
-            return RefundResult(RefundOutcome.ALREADY, payment, order, refund)
-        if not await uow.payments.set_status(
-            payment.id, PaymentStatus.REFUNDED, expected=payment.status
-        ):
-            return RefundResult(RefundOutcome.ALREADY, payment, order, refund)
-        cancels = payment.status == PaymentStatus.APPLIED
-        payment.status = PaymentStatus.REFUNDED
-        if order is not None:
-            assert order.id is not None
-            order.events = await uow.orders.events(order.id)
-            if cancels and order.status == OrderStatus.PAID:
-                await self._flow.step(
-                    uow,
-                    order,
-                    "cancel",
-                    actor=actor,
-                    at=now,
-                    note=refund.note or "refunded by the merchant",
-                    params={"refund_id": refund.id, "payment_id": payment.id},
-                )
-            await orders.record(
-                uow,
-                order,
-                OrderEventType.REFUNDED,
-                actor=actor,
-                at=now,
-                note=refund.note,
-                params={
-                    "payment_id": payment.id,
-                    "refund_id": refund.id,
-                    "amount": money_param(payment.amount),
-                    "method": payment.method.value,
-                },
-            )
-        if payment.customer_id is not None:
-            customer = await uow.customers.get(payment.customer_id)
-            await uow.outbox.add(
-                Notification(
-                    chat_id=payment.customer_id,
-                    template=REFUNDED_TEMPLATES[payment.method],
-                    params={
-                        "number": order.number if order else "—",
-                        "total": money_param(payment.amount),
-                    },
-                    language=language_of(customer),
-                    dedupe_key=f"pay.refunded:{refund.id}",
-                ),
-                now,
-            )
-        return RefundResult(RefundOutcome.DONE, payment, order, refund)
+        case = WholePaymentRefund(self, payment_id)
+        return await give_back(self._uow, self._clock, self.stars, case, actor, note)
 
     # -- the sweep ---------------------------------------------------------------------------
 
@@ -1193,3 +1004,109 @@ class Payments:
             now,
         )
         return 1
+
+
+class WholePaymentRefund(RefundCase[PaymentsUnitOfWork, RefundResult]):
+    """A payment given back whole: it cancels the order it paid (if not shipped yet), the
+    order's timeline shows the refund and the customer is told."""
+
+    def __init__(self, payments: Payments, payment_id: int) -> None:
+        self._payments = payments
+        self.payment_id = self._id = payment_id
+        self.label = f"payment {payment_id}"
+        self.payment: Payment | None = None
+        self.order: Order | None = None
+
+    async def open(self, uow: PaymentsUnitOfWork, refund: Refund | None) -> Claim | None:
+        try:
+            self.payment, self.order = await self._payments._refundable(uow, self._id)
+        except PaymentError as error:
+            if error.key != "pay.error.already_refunded":
+                raise
+            self.payment = await uow.payments.get(self._id)
+            assert self.payment is not None
+            order_id = self.payment.order_id
+            self.order = await uow.orders.get(order_id) if order_id else None
+            return None
+        if self.order is not None:
+            self.label = f"order {self.order.number}"
+        return Claim(self.payment, self.payment.amount, self.payment.customer_id)
+
+    async def reload(self, uow: PaymentsUnitOfWork) -> None:
+        self.payment = await uow.payments.get(self._id) or self.payment
+        order = self.order
+        self.order = await uow.orders.get(order.id) if order and order.id else order
+
+    async def failed(
+        self, uow: PaymentsUnitOfWork, refund: Refund, actor: str, now: datetime
+    ) -> None:
+        if self.order is not None:
+            await orders.record(
+                uow,
+                self.order,
+                OrderEventType.REFUND_FAILED,
+                actor=actor,
+                at=now,
+                params={"payment_id": self._id, "error": refund.error},
+            )
+
+    async def completed(
+        self, uow: PaymentsUnitOfWork, refund: Refund, actor: str, now: datetime
+    ) -> bool:
+        payment, order = self.payment, self.order
+        assert payment is not None and payment.id is not None
+        if not await uow.payments.set_status(
+            payment.id, PaymentStatus.REFUNDED, expected=payment.status
+        ):
+            return False
+        cancels = payment.status == PaymentStatus.APPLIED
+        payment.status = PaymentStatus.REFUNDED
+        if order is not None:
+            assert order.id is not None
+            order.events = await uow.orders.events(order.id)
+            if cancels and order.status == OrderStatus.PAID:
+                await self._payments._flow.step(
+                    uow,
+                    order,
+                    "cancel",
+                    actor=actor,
+                    at=now,
+                    note=refund.note or "refunded by the merchant",
+                    params={"refund_id": refund.id, "payment_id": payment.id},
+                )
+            await orders.record(
+                uow,
+                order,
+                OrderEventType.REFUNDED,
+                actor=actor,
+                at=now,
+                note=refund.note,
+                params={
+                    "payment_id": payment.id,
+                    "refund_id": refund.id,
+                    "amount": money_param(payment.amount),
+                    "method": payment.method.value,
+                },
+            )
+        if payment.customer_id is not None:
+            customer = await uow.customers.get(payment.customer_id)
+            await uow.outbox.add(
+                Notification(
+                    chat_id=payment.customer_id,
+                    template=REFUNDED_TEMPLATES[payment.method],
+                    params={
+                        "number": order.number if order else "—",
+                        "total": money_param(payment.amount),
+                    },
+                    language=language_of(customer),
+                    dedupe_key=f"pay.refunded:{refund.id}",
+                ),
+                now,
+            )
+        return True
+
+    def result(
+        self, outcome: RefundOutcome, refund: Refund | None, error: str | None
+    ) -> RefundResult:
+        assert self.payment is not None
+        return RefundResult(outcome, self.payment, self.order, refund, error)

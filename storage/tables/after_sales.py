@@ -96,28 +96,6 @@ class AfterSalesEventRow(Base):
     created_at: Mapped[timestamp]
 
 
-class AfterSalesRefundRow(Base):
-    """The money of a return given back; one per request, pending before Telegram is asked."""
-
-    __tablename__ = "after_sales_refunds"
-    __table_args__ = (UniqueConstraint("request_id"),)
-
-    id: Mapped[intpk]
-    request_id: Mapped[int] = mapped_column(
-        ForeignKey("after_sales_requests.id", ondelete="CASCADE")
-    )
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
-    method: Mapped[str] = mapped_column(String(16))
-    amount_minor: Mapped[int] = mapped_column(BigInteger)
-    currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(16))
-    actor: Mapped[str] = mapped_column(String(64))
-    note: Mapped[str | None] = mapped_column(Text)
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[timestamp]
-    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-
-
 class AfterSalesDialogRow(Base):
     """A customer's after-sales dialog in progress (a request, a return parcel, a review's
     comment), one per customer; a new one replaces the row and its token."""

@@ -11,6 +11,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,14 +42,34 @@ class PaymentRow(Base):
 
 
 class RefundRow(Base):
-    """A payment given back; one per payment, recorded as pending before Telegram is asked."""
+    """Money of a payment given back, recorded as pending before Telegram is asked: the whole
+    payment (request_id NULL, at most one per payment) or what an after-sales request gives
+    back (at most one per request). Both rules are partial unique indexes."""
 
     __tablename__ = "refunds"
-    __table_args__ = (UniqueConstraint("payment_id"),)
+    __table_args__ = (
+        Index(
+            "uq_refunds_whole_payment",
+            "payment_id",
+            unique=True,
+            sqlite_where=text("request_id IS NULL"),
+            postgresql_where=text("request_id IS NULL"),
+        ),
+        Index(
+            "uq_refunds_request_id",
+            "request_id",
+            unique=True,
+            sqlite_where=text("request_id IS NOT NULL"),
+            postgresql_where=text("request_id IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[intpk]
-    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("after_sales_requests.id", ondelete="CASCADE")
+    )
     method: Mapped[str] = mapped_column(String(16))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))

@@ -19,12 +19,11 @@ from domain.after_sales.records import (
     RequestEventType,
     RequestKind,
     RequestStatus,
-    ReturnRefund,
 )
 from domain.after_sales.service import AfterSales, AfterSalesConfig
 from domain.checkout.shop import Shop
 from domain.orders.model import PaymentMethod
-from domain.payments.records import Payment, PaymentStatus, RefundStatus
+from domain.payments.records import Payment, PaymentStatus, Refund, RefundStatus
 from domain.reactions import ORDER_FLOW
 from domain.reviews.records import Review
 from domain.shared.clock import FixedClock
@@ -158,24 +157,26 @@ async def test_refunds_are_one_per_request_and_finish_as_a_compare_and_set(
         payment_id = await uow.payments.add(
             Payment(order.id, ADA, PaymentMethod.CARD, order.total, PaymentStatus.APPLIED, T0)
         )
-        refund = ReturnRefund(
-            made.id,
-            payment_id,
-            PaymentMethod.CARD,
-            Money(1000, "USD"),
-            RefundStatus.PENDING,
-            "admin:1",
-            T0,
+        refund = Refund(
+            payment_id=payment_id,
+            order_id=order.id,
+            method=PaymentMethod.CARD,
+            amount=Money(1000, "USD"),
+            status=RefundStatus.PENDING,
+            actor="admin:1",
+            created_at=T0,
+            request_id=made.id,
         )
-        refund.id = await uow.after_sales.add_refund(refund)
+        refund.id = await uow.payments.add_refund(refund)
         with pytest.raises(DuplicateError):
-            await uow.after_sales.add_refund(refund)
+            await uow.payments.add_refund(refund)
         await uow.commit()
     async with db.uow() as uow:
         refund.status, refund.note, refund.completed_at = RefundStatus.DONE, "ref 1", T0
-        assert await uow.after_sales.save_refund(refund, expected=RefundStatus.PENDING)
-        assert not await uow.after_sales.save_refund(refund, expected=RefundStatus.PENDING)
-        stored = await uow.after_sales.refund_of(made.id)
+        assert await uow.payments.save_refund(refund, expected=RefundStatus.PENDING)
+        assert not await uow.payments.save_refund(refund, expected=RefundStatus.PENDING)
+        stored = await uow.payments.refund_for_request(made.id)
+        assert await uow.payments.refund_of(payment_id) is None, "not the whole payment's"
         await uow.commit()
     assert stored == refund
 

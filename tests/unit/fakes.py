@@ -21,7 +21,6 @@ from domain.after_sales.records import (
     AfterSalesRequest,
     Draft,
     RequestStatus,
-    ReturnRefund,
 )
 from domain.cart.model import Cart, CartLine, CartRepository
 from domain.catalog.importing import ProductDraft
@@ -835,7 +834,11 @@ class FakePaymentRepository(_Repository):
 
     async def add_refund(self, refund: payment_records.Refund) -> int:
         self._write()
-        if any(r.payment_id == refund.payment_id for r in self.data.refunds.values()):
+        if any(
+            (r.request_id, r.payment_id if r.request_id is None else None)
+            == (refund.request_id, refund.payment_id if refund.request_id is None else None)
+            for r in self.data.refunds.values()
+        ):
             raise DuplicateError()
         refund_id = self.store.new_id()
         self.data.refunds[refund_id] = replace(copy.deepcopy(refund), id=refund_id)
@@ -843,9 +846,13 @@ class FakePaymentRepository(_Repository):
 
     async def refund_of(self, payment_id: int) -> payment_records.Refund | None:
         for refund in self.data.refunds.values():
-            if refund.payment_id == payment_id:
+            if refund.payment_id == payment_id and refund.request_id is None:
                 return copy.deepcopy(refund)
         return None
+
+    async def refund_for_request(self, request_id: int) -> payment_records.Refund | None:
+        found = next((r for r in self.data.refunds.values() if r.request_id == request_id), None)
+        return copy.deepcopy(found)
 
     async def save_refund(
         self, refund: payment_records.Refund, expected: payment_records.RefundStatus
@@ -1089,7 +1096,6 @@ class AfterSalesStore:
 
     requests: dict[int, AfterSalesRequest] = field(default_factory=dict)
     events: dict[int, list[AfterSalesEvent]] = field(default_factory=dict)
-    refunds: dict[int, ReturnRefund] = field(default_factory=dict)
     drafts: dict[int, Draft] = field(default_factory=dict)
     reviews: dict[int, Review] = field(default_factory=dict)
     locks: list[int] = field(default_factory=list)  # order ids locked, in order
@@ -1171,29 +1177,6 @@ class FakeAfterSalesRepository(_Repository):
     async def events(self, request_id: int) -> list[AfterSalesEvent]:
         events = self.data.events.get(request_id, [])
         return copy.deepcopy(sorted(events, key=lambda e: e.at))
-
-    async def add_refund(self, refund: ReturnRefund) -> int:
-        self._write()
-        if any(r.request_id == refund.request_id for r in self.data.refunds.values()):
-            raise DuplicateError()
-        refund_id = self.store.new_id()
-        self.data.refunds[refund_id] = replace(copy.deepcopy(refund), id=refund_id)
-        return refund_id
-
-    async def refund_of(self, request_id: int) -> ReturnRefund | None:
-        found = next((r for r in self.data.refunds.values() if r.request_id == request_id), None)
-        return copy.deepcopy(found)
-
-    async def save_refund(
-        self, refund: ReturnRefund, expected: payment_records.RefundStatus
-    ) -> bool:
-        self._write()
-        stored = self.data.refunds.get(refund.id or 0)
-        if stored is None or stored.status != expected:
-            return False
-        stored.status, stored.note = refund.status, refund.note
-        stored.error, stored.completed_at = refund.error, refund.completed_at
-        return True
 
     async def orders_with_open(self, page: Page) -> Paged[Order]:
         found = [o for o in self.store.orders.values() if o.after_sales_open > 0]

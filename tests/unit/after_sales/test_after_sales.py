@@ -21,8 +21,9 @@ from domain.after_sales.service import AfterSales, AfterSalesConfig
 from domain.merchant.service import Merchant, MerchantConfig, OrderFilter
 from domain.orders import transitions as orders
 from domain.orders.model import Order, OrderLine, PaymentMethod
+from domain.payments.ports import StarRefundAnswer, StarRefundResult
 from domain.payments.records import Payment, PaymentStatus, RefundStatus
-from domain.payments.service import RefundOutcome, StarRefundAnswer, StarRefundResult
+from domain.payments.refunds import RefundOutcome
 from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.customers import Customer, Language
@@ -402,7 +403,7 @@ async def test_a_card_return_is_refunded_once_with_the_merchants_note(
     again = await service.refund(ANN, request.id or 0, "twice?")
 
     assert result.outcome == RefundOutcome.DONE and again.outcome == RefundOutcome.ALREADY
-    [refund] = store.after_sales.refunds.values()
+    [refund] = store.payments.refunds.values()
     assert (refund.amount, refund.method, refund.status, refund.note) == (
         Money(2500, "USD"),
         PaymentMethod.CARD,
@@ -457,17 +458,17 @@ async def test_a_stars_return_goes_back_through_telegram_once_even_when_it_fails
 
     first = await service.refund(ANN, request.id or 0)
     assert first.outcome == RefundOutcome.RETRY
-    [pending] = store.after_sales.refunds.values()
+    [pending] = store.payments.refunds.values()
     assert pending.status == RefundStatus.PENDING, "recorded before Telegram was asked"
     second = await service.refund(ANN, request.id or 0)
     assert second.outcome == RefundOutcome.FAILED
-    assert [r.status for r in store.after_sales.refunds.values()] == [RefundStatus.FAILED]
+    assert [r.status for r in store.payments.refunds.values()] == [RefundStatus.FAILED]
     third = await service.refund(ANN, request.id or 0)
     fourth = await service.refund(ANN, request.id or 0)
 
     assert (third.outcome, fourth.outcome) == (RefundOutcome.DONE, RefundOutcome.ALREADY)
     assert stars.calls == [(ADA, f"charge-{order.number}")] * 3
-    [refund] = store.after_sales.refunds.values()
+    [refund] = store.payments.refunds.values()
     assert (refund.amount, refund.status) == (Money(5050, "XTR"), RefundStatus.DONE)
     assert [p.status for p in store.payments.payments.values()] == [PaymentStatus.REFUNDED]
     assert told(store, "as.customer.refunded")["how"] == {"$text": "as.refund_how.stars"}

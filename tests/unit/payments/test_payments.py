@@ -15,6 +15,7 @@ from domain.checkout.flow import CheckoutStep
 from domain.checkout.shop import Shop, ShopConfig
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, PaymentMethod
+from domain.payments.ports import StarRefundAnswer, StarRefundResult
 from domain.payments.records import (
     FlagReason,
     PaymentStatus,
@@ -22,15 +23,13 @@ from domain.payments.records import (
     RefundStatus,
     RejectReason,
 )
+from domain.payments.refunds import RefundOutcome
 from domain.payments.service import (
     PaymentError,
     PaymentOutcome,
     Payments,
     PaymentsConfig,
-    RefundOutcome,
     Refusal,
-    StarRefundAnswer,
-    StarRefundResult,
     TelegramCharge,
     invoice_items,
     invoice_payload,
