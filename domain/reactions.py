@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 from domain.orders.lifecycle import OrderEventType
 from domain.orders.transitions import OrderFlow, Reaction
-from domain.payments.service import record_cash_if_cod
+from domain.payments.receiving import record_cash_if_cod
 from domain.reviews.service import invite_review
 
 REACTIONS: Mapping[OrderEventType, Sequence[Reaction]] = {

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 
-from domain.payments.service import Payments, SweepStats
+from domain.payments.expiry import SweepStats
+from domain.payments.service import Payments
 
 log = logging.getLogger(__name__)
 

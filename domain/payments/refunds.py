@@ -8,6 +8,9 @@ the merchant's note. A Stars refund is two units of work around the Telegram cal
 in between leaves a pending refund that the next attempt finishes (Telegram answers "already
 refunded" if the money went back). Finishing is a compare-and-set on the refund's status, then
 the refunding feature's consequences run in the same unit of work (`RefundCase`).
+
+The payments feature's own refund (`Refunding`, `WholePaymentRefund`) is below; the after-sales
+one is in domain/after_sales/refunds.py.
 """
 
 from __future__ import annotations
@@ -19,12 +22,28 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from domain.orders.model import PaymentMethod
-from domain.payments.ports import PaymentsUnitOfWork, StarRefundResult, StarRefunds
-from domain.payments.records import Payment, Refund, RefundStatus
+from domain.orders import transitions as orders
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import Order, PaymentMethod
+from domain.payments.base import PaymentsBase
+from domain.payments.ports import (
+    PaymentsUnitOfWork,
+    StarRefundResult,
+    StarRefunds,
+)
+from domain.payments.records import (
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
+from domain.payments.rules import REFUNDED_TEMPLATES, PaymentError
 from domain.shared.clock import Clock
-from domain.shared.errors import DuplicateError
-from domain.shared.money import Money
+from domain.shared.customers import language_of
+from domain.shared.errors import DuplicateError, NotFoundError
+from domain.shared.money import Money, money_param
+from domain.shared.notifications import Notification
+from domain.shared.numbers import normalize_order_number
 from domain.shared.ports import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -175,3 +194,189 @@ async def _finish(uow: U, case: RefundCase[U, R], refund: Refund, actor: str, no
     if not await case.completed(uow, refund, actor, now):
         return case.result(RefundOutcome.ALREADY, refund, None)
     return case.result(RefundOutcome.DONE, refund, None)
+
+
+@dataclass(frozen=True)
+class RefundPlan:
+    """What a refund of a payment would do, shown to the merchant before confirming."""
+
+    payment: Payment
+    order: Order | None
+    cancels_order: bool
+    refund: Refund | None = None  # an earlier attempt, if any
+
+
+@dataclass
+class RefundResult:
+    """The result of a refund attempt."""
+
+    outcome: RefundOutcome
+    payment: Payment
+    order: Order | None
+    refund: Refund | None = None
+    error: str | None = None
+
+
+class WholePaymentRefund(RefundCase[PaymentsUnitOfWork, RefundResult]):
+    """A payment given back whole: it cancels the order it paid (if not shipped yet), the
+    order's timeline shows the refund and the customer is told."""
+
+    def __init__(self, payments: Refunding, payment_id: int) -> None:
+        self._payments = payments
+        self.payment_id = self._id = payment_id
+        self.label = f"payment {payment_id}"
+        self.payment: Payment | None = None
+        self.order: Order | None = None
+
+    async def open(self, uow: PaymentsUnitOfWork, refund: Refund | None) -> Claim | None:
+        try:
+            self.payment, self.order = await self._payments._refundable(uow, self._id)
+        except PaymentError as error:
+            if error.key != "pay.error.already_refunded":
+                raise
+            self.payment = await uow.payments.get(self._id)
+            assert self.payment is not None
+            order_id = self.payment.order_id
+            self.order = await uow.orders.get(order_id) if order_id else None
+            return None
+        if self.order is not None:
+            self.label = f"order {self.order.number}"
+        return Claim(self.payment, self.payment.amount, self.payment.customer_id)
+
+    async def reload(self, uow: PaymentsUnitOfWork) -> None:
+        self.payment = await uow.payments.get(self._id) or self.payment
+        order = self.order
+        self.order = await uow.orders.get(order.id) if order and order.id else order
+
+    async def failed(
+        self, uow: PaymentsUnitOfWork, refund: Refund, actor: str, now: datetime
+    ) -> None:
+        if self.order is not None:
+            await orders.record(
+                uow,
+                self.order,
+                OrderEventType.REFUND_FAILED,
+                actor=actor,
+                at=now,
+                params={"payment_id": self._id, "error": refund.error},
+            )
+
+    async def completed(
+        self, uow: PaymentsUnitOfWork, refund: Refund, actor: str, now: datetime
+    ) -> bool:
+        payment, order = self.payment, self.order
+        assert payment is not None and payment.id is not None
+        if not await uow.payments.set_status(
+            payment.id, PaymentStatus.REFUNDED, expected=payment.status
+        ):
+            return False
+        cancels = payment.status == PaymentStatus.APPLIED
+        payment.status = PaymentStatus.REFUNDED
+        if order is not None:
+            assert order.id is not None
+            order.events = await uow.orders.events(order.id)
+            if cancels and order.status == OrderStatus.PAID:
+                await self._payments._flow.step(
+                    uow,
+                    order,
+                    "cancel",
+                    actor=actor,
+                    at=now,
+                    note=refund.note or "refunded by the merchant",
+                    params={"refund_id": refund.id, "payment_id": payment.id},
+                )
+            await orders.record(
+                uow,
+                order,
+                OrderEventType.REFUNDED,
+                actor=actor,
+                at=now,
+                note=refund.note,
+                params={
+                    "payment_id": payment.id,
+                    "refund_id": refund.id,
+                    "amount": money_param(payment.amount),
+                    "method": payment.method.value,
+                },
+            )
+        if payment.customer_id is not None:
+            customer = await uow.customers.get(payment.customer_id)
+            await uow.outbox.add(
+                Notification(
+                    chat_id=payment.customer_id,
+                    template=REFUNDED_TEMPLATES[payment.method],
+                    params={
+                        "number": order.number if order else "—",
+                        "total": money_param(payment.amount),
+                    },
+                    language=language_of(customer),
+                    dedupe_key=f"pay.refunded:{refund.id}",
+                ),
+                now,
+            )
+        return True
+
+    def result(
+        self, outcome: RefundOutcome, refund: Refund | None, error: str | None
+    ) -> RefundResult:
+        assert self.payment is not None
+        return RefundResult(outcome, self.payment, self.order, refund, error)
+
+
+class Refunding(PaymentsBase):
+    """The merchant's refund of a payment."""
+
+    async def paid_payment(self, number: str) -> Payment:
+        """The payment that paid an order (what "refund order" gives back)."""
+        normalized = normalize_order_number(number)
+        if normalized is None:
+            raise NotFoundError()
+        async with self._uow(readonly=True) as uow:
+            order = await uow.orders.get_by_number(normalized)
+            if order is None:
+                raise NotFoundError()
+            assert order.id is not None
+            for payment in await uow.payments.for_order(order.id):
+                if payment.status == PaymentStatus.APPLIED:
+                    return payment
+                refunded = payment.status == PaymentStatus.REFUNDED
+                if refunded and order.status == OrderStatus.CANCELLED:
+                    return payment  # refunded already: the plan says so
+        raise PaymentError("pay.error.nothing_to_refund", number=order.number)
+
+    async def refund_plan(self, payment_id: int) -> RefundPlan:
+        """What refunding a payment would do; refuses what cannot be refunded here."""
+        async with self._uow(readonly=True) as uow:
+            payment, order = await self._refundable(uow, payment_id)
+            refund = await uow.payments.refund_of(payment_id)
+        cancels = payment.status == PaymentStatus.APPLIED
+        return RefundPlan(payment, order, cancels, refund)
+
+    async def _refundable(
+        self, uow: PaymentsUnitOfWork, payment_id: int
+    ) -> tuple[Payment, Order | None]:
+        payment = await uow.payments.get(payment_id)
+        if payment is None:
+            raise NotFoundError()
+        order = await uow.orders.get(payment.order_id) if payment.order_id else None
+        number = order.number if order else "—"
+        if payment.status == PaymentStatus.REFUNDED:
+            raise PaymentError("pay.error.already_refunded", number=number)
+        if (
+            payment.status == PaymentStatus.APPLIED
+            and order is not None
+            and order.status != OrderStatus.PAID
+        ):
+            # Shipped or delivered goods come back through after-sales, not a refund button.
+            raise PaymentError(
+                "pay.error.refund_not_possible", number=number, status=str(order.status)
+            )
+        return payment, order
+
+    async def refund(self, payment_id: int, actor: str, note: str | None = None) -> RefundResult:
+        """Give a payment back. A payment that paid its order also cancels the order (its
+        stock is restocked). Stars go back through Telegram; card and bank payments are
+        refunded by the merchant outside Telegram and recorded here with their note.
+        Idempotent: a second attempt never refunds twice."""
+        case = WholePaymentRefund(self, payment_id)
+        return await give_back(self._uow, self._clock, self.stars, case, actor, note)

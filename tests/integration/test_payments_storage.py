@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, PaymentMethod
+from domain.payments.receiving import PaymentOutcome, TelegramCharge
 from domain.payments.records import (
     Payment,
     PaymentStatus,
@@ -21,14 +22,8 @@ from domain.payments.records import (
     RefundStatus,
     TransferReceipt,
 )
-from domain.payments.service import (
-    TIMED_METHODS,
-    PaymentOutcome,
-    Payments,
-    PaymentsConfig,
-    TelegramCharge,
-    invoice_payload,
-)
+from domain.payments.rules import TIMED_METHODS, PaymentsConfig, invoice_payload
+from domain.payments.service import Payments
 from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.errors import DuplicateError

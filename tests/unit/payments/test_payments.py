@@ -15,7 +15,9 @@ from domain.checkout.flow import CheckoutStep
 from domain.checkout.shop import Shop, ShopConfig
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, PaymentMethod
+from domain.payments.invoices import invoice_items
 from domain.payments.ports import StarRefundAnswer, StarRefundResult
+from domain.payments.receiving import PaymentOutcome, TelegramCharge
 from domain.payments.records import (
     FlagReason,
     PaymentStatus,
@@ -24,18 +26,15 @@ from domain.payments.records import (
     RejectReason,
 )
 from domain.payments.refunds import RefundOutcome
-from domain.payments.service import (
+from domain.payments.rules import (
     PaymentError,
-    PaymentOutcome,
-    Payments,
     PaymentsConfig,
     Refusal,
-    TelegramCharge,
-    invoice_items,
     invoice_payload,
     payload_matches,
     payload_number,
 )
+from domain.payments.service import Payments
 from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.customers import Customer, Language
