@@ -9,6 +9,7 @@ To see by hand that the migrations match the metadata (the same check as the fir
 from __future__ import annotations
 
 import inspect as pyinspect
+import re
 import subprocess
 import sys
 import tomllib
@@ -42,9 +43,16 @@ def _diff(connection: Connection) -> list[Any]:
     return compare_metadata(context, metadata)
 
 
+def _where(clause: Any) -> str | None:
+    """A partial index's WHERE clause, as comparable text (PostgreSQL adds parentheses)."""
+    return None if clause is None else re.sub(r"[\s()]", "", str(clause)).lower()
+
+
 def _constraints(connection: Connection) -> dict[str, Any]:
-    """What autogenerate does not compare: CHECK constraints, and foreign keys' ON DELETE."""
+    """What autogenerate does not compare, or not fully: CHECK constraints, partial indexes'
+    WHERE clauses; and foreign keys' ON DELETE, spelled out."""
     inspector = inspect(connection)
+    where = f"{connection.dialect.name}_where"
     return {
         table: {
             "checks": sorted(c["name"] or "" for c in inspector.get_check_constraints(table)),
@@ -52,12 +60,17 @@ def _constraints(connection: Connection) -> dict[str, Any]:
                 (fk["name"] or "", (fk.get("options") or {}).get("ondelete"))
                 for fk in inspector.get_foreign_keys(table)
             ),
+            "index_where": sorted(
+                (str(i["name"]), _where(i.get("dialect_options", {}).get(where)))
+                for i in inspector.get_indexes(table)
+                if i["name"] in {ix.name for ix in metadata.tables[table].indexes}
+            ),
         }
         for table in sorted(metadata.tables)
     }
 
 
-def _expected_constraints() -> dict[str, Any]:
+def _expected_constraints(dialect: str) -> dict[str, Any]:
     return {
         name: {
             "checks": sorted(
@@ -67,6 +80,10 @@ def _expected_constraints() -> dict[str, Any]:
                 (str(c.name), c.ondelete)
                 for c in table.constraints
                 if isinstance(c, ForeignKeyConstraint)
+            ),
+            "index_where": sorted(
+                (str(i.name), _where(i.dialect_kwargs.get(f"{dialect}_where")))
+                for i in table.indexes
             ),
         }
         for name, table in sorted(metadata.tables.items())
@@ -116,12 +133,17 @@ async def test_upgrade_creates_a_schema_autogenerate_finds_identical_to_the_mode
     assert diff == []
 
 
-async def test_upgrade_creates_the_models_check_constraints_and_on_delete_rules(
+async def test_upgrade_creates_the_models_checks_on_delete_rules_and_partial_indexes(
     empty_database_url: str,
 ) -> None:
     await upgrade(empty_database_url)
 
-    assert await _run(empty_database_url, _constraints) == _expected_constraints()
+    def actual_and_expected(connection: Connection) -> tuple[Any, Any]:
+        return _constraints(connection), _expected_constraints(connection.dialect.name)
+
+    actual, expected = await _run(empty_database_url, actual_and_expected)
+
+    assert actual == expected
 
 
 async def test_upgrade_records_the_head_revision(empty_database_url: str) -> None:
