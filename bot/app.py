@@ -19,20 +19,70 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from bot import callbacks as cb
-from bot import handlers as h
 from bot.after_sales import handlers as after_sales
+from bot.callback_data import Callback
+from bot.cart.callbacks import CartLess, CartMore, CartRemove, ShowCart
+from bot.cart.handlers import cart_command, on_cart, on_cart_less, on_cart_more, on_cart_remove
+from bot.catalog.callbacks import AddToCart, Categories, ProductCard, ProductList
+from bot.catalog.handlers import (
+    catalog_command,
+    on_add,
+    on_categories,
+    on_product,
+    on_product_list,
+    search_command,
+)
+from bot.checkout.callbacks import (
+    Checkout,
+    CheckoutBack,
+    CheckoutCancel,
+    Confirm,
+    NewAddress,
+    PayWith,
+    UseAddress,
+)
+from bot.checkout.handlers import (
+    cancel_command,
+    on_checkout,
+    on_checkout_back,
+    on_checkout_cancel,
+    on_confirm,
+    on_contact,
+    on_new_address,
+    on_pay_with,
+    on_text,
+    on_use_address,
+)
 from bot.merchant import handlers as admin
 from bot.notify import TelegramSender
+from bot.orders.callbacks import AskCancelOrder, CancelOrder, OrderDetail, OrderList
+from bot.orders.handlers import on_ask_cancel, on_cancel_order, on_order, on_orders, orders_command
 from bot.payments import handlers as payments
 from bot.payments.inbox import REPLAY_AFTER, InboxBot, replay_unrecorded_payments
 from bot.reviews import handlers as reviews
 from bot.settings import Settings
+from bot.shared.callbacks import Help, Menu, Noop, SetLanguage
+from bot.shared.handlers import (
+    Deps,
+    help_command,
+    language_command,
+    on_error,
+    on_help,
+    on_language,
+    on_menu,
+    on_noop,
+    on_other_message,
+    on_stale_button,
+    remember_customer,
+    start,
+    unknown_command,
+)
 from bot.shipping import handlers as tracking
 from bot.texts import Texts
 from bot.views import Views
 from domain.checkout.shop import Shop, ShopConfig
 from domain.orders.model import PaymentMethod
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.customers import Language
 from jobs.outbox import OutboxDispatcher
@@ -56,30 +106,30 @@ CUSTOMER_COMMANDS = (
 )
 
 # The whole customer dialog, declared once: typed button -> handler.
-BUTTONS: list[tuple[type[cb.Callback], object]] = [
-    (cb.Menu, h.on_menu),
-    (cb.Help, h.on_help),
-    (cb.Noop, h.on_noop),
-    (cb.SetLanguage, h.on_language),
-    (cb.Categories, h.on_categories),
-    (cb.ProductList, h.on_product_list),
-    (cb.ProductCard, h.on_product),
-    (cb.AddToCart, h.on_add),
-    (cb.ShowCart, h.on_cart),
-    (cb.CartMore, h.on_cart_more),
-    (cb.CartLess, h.on_cart_less),
-    (cb.CartRemove, h.on_cart_remove),
-    (cb.Checkout, h.on_checkout),
-    (cb.UseAddress, h.on_use_address),
-    (cb.NewAddress, h.on_new_address),
-    (cb.PayWith, h.on_pay_with),
-    (cb.CheckoutBack, h.on_checkout_back),
-    (cb.CheckoutCancel, h.on_checkout_cancel),
-    (cb.Confirm, h.on_confirm),
-    (cb.OrderList, h.on_orders),
-    (cb.OrderDetail, h.on_order),
-    (cb.AskCancelOrder, h.on_ask_cancel),
-    (cb.CancelOrder, h.on_cancel_order),
+BUTTONS: list[tuple[type[Callback], object]] = [
+    (Menu, on_menu),
+    (Help, on_help),
+    (Noop, on_noop),
+    (SetLanguage, on_language),
+    (Categories, on_categories),
+    (ProductList, on_product_list),
+    (ProductCard, on_product),
+    (AddToCart, on_add),
+    (ShowCart, on_cart),
+    (CartMore, on_cart_more),
+    (CartLess, on_cart_less),
+    (CartRemove, on_cart_remove),
+    (Checkout, on_checkout),
+    (UseAddress, on_use_address),
+    (NewAddress, on_new_address),
+    (PayWith, on_pay_with),
+    (CheckoutBack, on_checkout_back),
+    (CheckoutCancel, on_checkout_cancel),
+    (Confirm, on_confirm),
+    (OrderList, on_orders),
+    (OrderDetail, on_order),
+    (AskCancelOrder, on_ask_cancel),
+    (CancelOrder, on_cancel_order),
 ]
 
 
@@ -103,17 +153,17 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     # Groups run in order; one handler per group takes an update. -10: who is talking;
     # DIALOG_GROUP: dialog input (a handler that consumes a message raises
     # ApplicationHandlerStop); 0: commands, buttons and the customer fallbacks.
-    app.add_handler(TypeHandler(Update, h.remember_customer), group=CUSTOMER_GROUP)
+    app.add_handler(TypeHandler(Update, remember_customer), group=CUSTOMER_GROUP)
     private = filters.ChatType.PRIVATE
     commands = {
-        "start": h.start,
-        "help": h.help_command,
-        "language": h.language_command,
-        "catalog": h.catalog_command,
-        "cart": h.cart_command,
-        "orders": h.orders_command,
-        "search": h.search_command,
-        "cancel": h.cancel_command,
+        "start": start,
+        "help": help_command,
+        "language": language_command,
+        "catalog": catalog_command,
+        "cart": cart_command,
+        "orders": orders_command,
+        "search": search_command,
+        "cancel": cancel_command,
     }
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, callback, filters=private))
@@ -123,20 +173,20 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     # `register(app)` adds its commands, buttons and message handlers.
     for register in FEATURES:
         register(app)
-    app.add_handler(CallbackQueryHandler(h.on_stale_button))
-    app.add_handler(MessageHandler(private & filters.COMMAND, h.unknown_command))
-    app.add_handler(MessageHandler(private & filters.CONTACT, h.on_contact))
-    app.add_handler(MessageHandler(private & filters.TEXT, h.on_text))
+    app.add_handler(CallbackQueryHandler(on_stale_button))
+    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
+    app.add_handler(MessageHandler(private & filters.CONTACT, on_contact))
+    app.add_handler(MessageHandler(private & filters.TEXT, on_text))
     app.add_handler(
         MessageHandler(
             private
             & ~filters.StatusUpdate.ALL
             & ~filters.SUCCESSFUL_PAYMENT  # handled first (bot/payments.py), not "unsupported"
             & ~filters.UpdateType.EDITED,
-            h.on_other_message,
+            on_other_message,
         )
     )
-    app.add_error_handler(h.on_error)
+    app.add_error_handler(on_error)
 
 
 async def register_commands(app: Application, texts: Texts) -> None:  # type: ignore[type-arg]
@@ -168,6 +218,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
             page_size=settings.page_size,
             payment_methods=tuple(PaymentMethod(m) for m in settings.payment_methods),
         ),
+        flow=ORDER_FLOW,
     )
     bot = InboxBot(
         token=settings.token(),
@@ -192,7 +243,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         .build()
     )
     views = Views(texts, settings.shop_name, settings.bank_transfer_details)
-    app.bot_data["deps"] = h.Deps(
+    app.bot_data["deps"] = Deps(
         shop=shop, views=views, texts=texts, admin_user_ids=frozenset(settings.admin_user_ids)
     )
     sender = TelegramSender(app.bot, texts, db, Language(settings.admin_language))

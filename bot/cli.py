@@ -13,6 +13,7 @@ from pathlib import Path
 from bot.settings import Settings, SettingsError, load_settings
 from domain.catalog.importing import parse_catalog
 from domain.checkout.shop import Shop, ShopConfig
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import SystemClock
 from domain.shared.errors import CatalogImportError
 from storage.db import Database
@@ -156,7 +157,9 @@ async def import_products(settings: Settings, path: Path) -> int:
     await upgrade(settings.database_url)
     db = Database(settings.database_url)
     try:
-        shop = Shop(db, SystemClock(), ShopConfig(settings.currency, settings.shipping))
+        shop = Shop(
+            db, SystemClock(), ShopConfig(settings.currency, settings.shipping), flow=ORDER_FLOW
+        )
         try:
             created, updated = await shop.import_catalog(drafts)
         except CatalogImportError as exc:

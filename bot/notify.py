@@ -15,9 +15,9 @@ from bot.after_sales.alerts import after_sales_buttons
 from bot.merchant.alerts import merchant_buttons
 from bot.shipping.alerts import tracking_buttons
 from bot.texts import Html, Texts
-from domain.ports import UnitOfWorkFactory
 from domain.shared.customers import Language
 from domain.shared.notifications import Notification
+from domain.shared.ports import UnitOfWorkFactory
 from jobs.outbox import Delivery, RetryLater, Sent, Undeliverable, Unreachable
 
 log = logging.getLogger(__name__)

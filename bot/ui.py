@@ -12,7 +12,7 @@ from telegram import InlineKeyboardMarkup, InputMediaPhoto, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.views import Screen
+from bot.screens import Screen
 from domain.checkout.shop import Shop
 
 log = logging.getLogger(__name__)

@@ -28,9 +28,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from domain.ports import UnitOfWorkFactory
 from domain.shared.clock import Clock
 from domain.shared.notifications import Notification
+from domain.shared.ports import UnitOfWorkFactory
 from jobs.pacing import SendPacer
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from domain.shipping.tracking import Tracking, TrackingStats
-from jobs.orders import log
+
+log = logging.getLogger(__name__)
 
 TRACKING_JOB = "tracking"
 

@@ -4,18 +4,19 @@ the domain never deals in callback formats: "Open order" / "Open product" on adm
 
 from __future__ import annotations
 
-from bot import callbacks as cb
+from bot.callback_data import Callback, OrderNo, parse
+from bot.merchant.callbacks import AdminOpenOrder, AdminOpenProduct, ReplyToShop
 from domain.shared.notifications import Notification
 
 RELAY_TO_CUSTOMER = "adm.relay.to_customer"
 
 
-def _valid(data: cb.Callback) -> str | None:
+def _valid(data: Callback) -> str | None:
     try:
         packed = data.pack()
     except ValueError:
         return None
-    return packed if cb.parse(packed) == data else None
+    return packed if parse(packed) == data else None
 
 
 def merchant_buttons(notification: Notification) -> list[list[tuple[str, str]]]:
@@ -23,18 +24,18 @@ def merchant_buttons(notification: Notification) -> list[list[tuple[str, str]]]:
     params = notification.params
     number = params.get("number")
     if notification.template == RELAY_TO_CUSTOMER:
-        reply = _valid(cb.ReplyToShop(cb.OrderNo(str(number))))
+        reply = _valid(ReplyToShop(OrderNo(str(number))))
         return [[("adm.relay.reply_button", reply)]] if reply else []
     if notification.language is not None:
         return []  # a customer's notification: admin buttons never go there
     rows: list[list[tuple[str, str]]] = []
     if isinstance(number, str):
-        data = _valid(cb.AdminOpenOrder(cb.OrderNo(number)))
+        data = _valid(AdminOpenOrder(OrderNo(number)))
         if data:
             rows.append([("adm.alert.open_order", data)])
     product_id = params.get("product_id")
     if isinstance(product_id, int) and not isinstance(product_id, bool):
-        data = _valid(cb.AdminOpenProduct(product_id))
+        data = _valid(AdminOpenProduct(product_id))
         if data:
             rows.append([("adm.alert.open_product", data)])
     return rows

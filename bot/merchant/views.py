@@ -8,9 +8,38 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton
 
-from bot import callbacks as cb
+from bot.after_sales.callbacks import AsAdmOrder, AsAdmQueue
+from bot.callback_data import Callback, OrderNo, Token
+from bot.merchant.callbacks import (
+    AdminActive,
+    AdminAddProduct,
+    AdminCancel,
+    AdminCarrier,
+    AdminComplete,
+    AdminConfirm,
+    AdminConfirmCod,
+    AdminDeliver,
+    AdminDialogCancel,
+    AdminEdit,
+    AdminExport,
+    AdminMenu,
+    AdminMessage,
+    AdminNote,
+    AdminOrder,
+    AdminOrders,
+    AdminPickList,
+    AdminProduct,
+    AdminProducts,
+    AdminShip,
+    AdminSkip,
+    AdminSlip,
+    AdminStock,
+)
+from bot.orders.views import order_footer
+from bot.payments.callbacks import RefundOrder
+from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard, short
+from bot.shared.callbacks import Noop
 from bot.texts import Texts
-from bot.views import TEXT_LIMIT, Screen, button, fit, keyboard, order_footer
 from domain.catalog.model import Category, Product
 from domain.merchant.service import AdminAction, OrderFile, OrderFilter, ProductFile
 from domain.orders.lifecycle import OrderEventType, OrderStatus
@@ -69,10 +98,6 @@ def who(customer: Customer | None, fallback: int) -> str:
     return customer.first_name
 
 
-def _short(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 class AdminViews:
     """All merchant screens, in one language."""
 
@@ -120,22 +145,22 @@ class AdminViews:
         t, lang = self.texts, self.lang
         return [
             [
-                button(t(lang, "adm.filter.ship"), cb.AdminOrders(OrderFilter.TO_SHIP.value, 0)),
-                button(t(lang, "adm.filter.pend"), cb.AdminOrders(OrderFilter.PENDING.value, 0)),
+                button(t(lang, "adm.filter.ship"), AdminOrders(OrderFilter.TO_SHIP.value, 0)),
+                button(t(lang, "adm.filter.pend"), AdminOrders(OrderFilter.PENDING.value, 0)),
             ],
             [
-                button(t(lang, "adm.filter.sent"), cb.AdminOrders(OrderFilter.SHIPPED.value, 0)),
-                button(t(lang, "adm.filter.all"), cb.AdminOrders(OrderFilter.ALL.value, 0)),
+                button(t(lang, "adm.filter.sent"), AdminOrders(OrderFilter.SHIPPED.value, 0)),
+                button(t(lang, "adm.filter.all"), AdminOrders(OrderFilter.ALL.value, 0)),
             ],
             [
-                button(t(lang, "adm.menu.products"), cb.AdminProducts(0)),
-                button(t(lang, "adm.menu.pick_list"), cb.AdminPickList()),
+                button(t(lang, "adm.menu.products"), AdminProducts(0)),
+                button(t(lang, "adm.menu.pick_list"), AdminPickList()),
             ],
             [
-                button(t(lang, "adm.menu.export_orders"), cb.AdminExport("orders")),
-                button(t(lang, "adm.menu.export_products"), cb.AdminExport("products")),
+                button(t(lang, "adm.menu.export_orders"), AdminExport("orders")),
+                button(t(lang, "adm.menu.export_products"), AdminExport("products")),
             ],
-            [button(t(lang, "as.adm.order_button"), cb.AsAdmQueue("open", 0))],  # after-sales
+            [button(t(lang, "as.adm.order_button"), AsAdmQueue("open", 0))],  # after-sales
         ]
 
     def panel(self) -> Screen:
@@ -152,8 +177,8 @@ class AdminViews:
 
         order = list(OrderFilter)
         return [
-            [button(label(w), cb.AdminOrders(w.value, 0)) for w in order[:3]],
-            [button(label(w), cb.AdminOrders(w.value, 0)) for w in order[3:]],
+            [button(label(w), AdminOrders(w.value, 0)) for w in order[:3]],
+            [button(label(w), AdminOrders(w.value, 0)) for w in order[3:]],
         ]
 
     def order_list(self, which: OrderFilter, paged: Paged[Order]) -> Screen:
@@ -170,7 +195,7 @@ class AdminViews:
                             total=o.total,
                         )
                     ),
-                    cb.AdminOrder(cb.OrderNo(o.number), which.value, paged.page.number),
+                    AdminOrder(OrderNo(o.number), which.value, paged.page.number),
                 )
             ]
             for o in paged.items
@@ -179,17 +204,17 @@ class AdminViews:
             number = paged.page.number
             rows.append(
                 [
-                    button("◀", cb.AdminOrders(which.value, number - 1))
+                    button("◀", AdminOrders(which.value, number - 1))
                     if paged.has_prev
-                    else button(" ", cb.Noop()),
-                    button(t(lang, "nav.page", page=number + 1, pages=paged.pages), cb.Noop()),
-                    button("▶", cb.AdminOrders(which.value, number + 1))
+                    else button(" ", Noop()),
+                    button(t(lang, "nav.page", page=number + 1, pages=paged.pages), Noop()),
+                    button("▶", AdminOrders(which.value, number + 1))
                     if paged.has_next
-                    else button(" ", cb.Noop()),
+                    else button(" ", Noop()),
                 ]
             )
         rows.extend(self._filters_row(which))
-        rows.append([button(t(lang, "adm.menu.panel"), cb.AdminMenu())])
+        rows.append([button(t(lang, "adm.menu.panel"), AdminMenu())])
         title = t(
             lang,
             "adm.orders.title",
@@ -224,7 +249,7 @@ class AdminViews:
         ]
         if event.note:
             lines.append(
-                self.texts(self.lang, "adm.order.event_note", note=_short(event.note, NOTE_SHOWN))
+                self.texts(self.lang, "adm.order.event_note", note=short(event.note, NOTE_SHOWN))
             )
         return lines
 
@@ -289,35 +314,35 @@ class AdminViews:
             parts.append(t(lang, "adm.order.timeline"))
             for event in order.events[-EVENTS_SHOWN:]:
                 parts.extend(self._event(event, file.names))
-        number = cb.OrderNo(order.number)
+        number = OrderNo(order.number)
         actions: list[InlineKeyboardButton] = []
         for action in file.actions:
             label = t(lang, ACTION_LABELS[action])
-            data: cb.Callback = {
-                AdminAction.CONFIRM_COD: cb.AdminConfirmCod(number),
-                AdminAction.SHIP: cb.AdminShip(number),
-                AdminAction.DELIVER: cb.AdminDeliver(number),
-                AdminAction.COMPLETE: cb.AdminComplete(number),
-                AdminAction.CANCEL: cb.AdminCancel(number),
-                AdminAction.REFUND: cb.RefundOrder(number),
+            data: Callback = {
+                AdminAction.CONFIRM_COD: AdminConfirmCod(number),
+                AdminAction.SHIP: AdminShip(number),
+                AdminAction.DELIVER: AdminDeliver(number),
+                AdminAction.COMPLETE: AdminComplete(number),
+                AdminAction.CANCEL: AdminCancel(number),
+                AdminAction.REFUND: RefundOrder(number),
             }[action]
             actions.append(button(label, data))
         rows = [actions[i : i + 2] for i in range(0, len(actions), 2)]
         rows.append(
             [
-                button(t(lang, "adm.order.note"), cb.AdminNote(number)),
-                button(t(lang, "adm.order.message"), cb.AdminMessage(number)),
+                button(t(lang, "adm.order.note"), AdminNote(number)),
+                button(t(lang, "adm.order.message"), AdminMessage(number)),
             ]
         )
         rows.append(
             [
-                button(t(lang, "adm.order.slip"), cb.AdminSlip(number)),
-                button(t(lang, "adm.order.refresh"), cb.AdminOrder(number, which.value, page)),
+                button(t(lang, "adm.order.slip"), AdminSlip(number)),
+                button(t(lang, "adm.order.refresh"), AdminOrder(number, which.value, page)),
             ]
         )
         if order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):  # after-sales
-            rows.append([button(t(lang, "as.adm.order_button"), cb.AsAdmOrder(number))])
-        rows.append([button(t(lang, "adm.order.back"), cb.AdminOrders(which.value, page))])
+            rows.append([button(t(lang, "as.adm.order_button"), AsAdmOrder(number))])
+        rows.append([button(t(lang, "adm.order.back"), AdminOrders(which.value, page))])
         return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
 
     # -- dialogs ----------------------------------------------------------------------------
@@ -326,10 +351,8 @@ class AdminViews:
         t, lang = self.texts, self.lang
         row = []
         if dialog.optional:
-            row.append(button(t(lang, "adm.dialog.skip"), cb.AdminSkip(cb.Token(dialog.token))))
-        row.append(
-            button(t(lang, "adm.dialog.cancel"), cb.AdminDialogCancel(cb.Token(dialog.token)))
-        )
+            row.append(button(t(lang, "adm.dialog.skip"), AdminSkip(Token(dialog.token))))
+        row.append(button(t(lang, "adm.dialog.cancel"), AdminDialogCancel(Token(dialog.token))))
         return [row]
 
     def carrier_name(self, code: object) -> str:
@@ -370,7 +393,7 @@ class AdminViews:
             if step == "carrier":
                 rows = [
                     [
-                        button(c.name, cb.AdminCarrier(cb.Token(dialog.token), c.code))
+                        button(c.name, AdminCarrier(Token(dialog.token), c.code))
                         for c in list(self.carriers.values())[i : i + 2]
                     ]
                     for i in range(0, len(self.carriers), 2)
@@ -461,12 +484,12 @@ class AdminViews:
                 photo=t(lang, "adm.add.photo_yes")
                 if data.get("photo")
                 else t(lang, "adm.add.photo_no"),
-                description=_short(str(data.get("description") or "—"), 600),
+                description=short(str(data.get("description") or "—"), 600),
             )
             label = t(lang, "adm.add.confirm_button")
         rows = [
-            [button(label, cb.AdminConfirm(cb.Token(dialog.token)))],
-            [button(t(lang, "adm.dialog.cancel"), cb.AdminDialogCancel(cb.Token(dialog.token)))],
+            [button(label, AdminConfirm(Token(dialog.token)))],
+            [button(t(lang, "adm.dialog.cancel"), AdminDialogCancel(Token(dialog.token)))],
         ]
         return Screen(fit(text, TEXT_LIMIT), keyboard(rows))
 
@@ -477,28 +500,28 @@ class AdminViews:
         rows = []
         for p in paged.items:
             key = "adm.product.button" if p.active else "adm.product.button_inactive"
-            label = t(lang, key, name=_short(p.name, 32), price=p.price, stock=p.stock)
-            rows.append([button(self.plain(label), cb.AdminProduct(p.id, paged.page.number))])
+            label = t(lang, key, name=short(p.name, 32), price=p.price, stock=p.stock)
+            rows.append([button(self.plain(label), AdminProduct(p.id, paged.page.number))])
         if paged.pages > 1:
             number = paged.page.number
             rows.append(
                 [
-                    button("◀", cb.AdminProducts(number - 1))
+                    button("◀", AdminProducts(number - 1))
                     if paged.has_prev
-                    else button(" ", cb.Noop()),
-                    button(t(lang, "nav.page", page=number + 1, pages=paged.pages), cb.Noop()),
-                    button("▶", cb.AdminProducts(number + 1))
+                    else button(" ", Noop()),
+                    button(t(lang, "nav.page", page=number + 1, pages=paged.pages), Noop()),
+                    button("▶", AdminProducts(number + 1))
                     if paged.has_next
-                    else button(" ", cb.Noop()),
+                    else button(" ", Noop()),
                 ]
             )
         rows.append(
             [
-                button(t(lang, "adm.product.add"), cb.AdminAddProduct()),
-                button(t(lang, "adm.menu.export_products"), cb.AdminExport("products")),
+                button(t(lang, "adm.product.add"), AdminAddProduct()),
+                button(t(lang, "adm.menu.export_products"), AdminExport("products")),
             ]
         )
-        rows.append([button(t(lang, "adm.menu.panel"), cb.AdminMenu())])
+        rows.append([button(t(lang, "adm.menu.panel"), AdminMenu())])
         text = (
             t(lang, "adm.product.list_title", total=paged.total)
             if paged.items
@@ -527,7 +550,7 @@ class AdminViews:
             )
         ]
         if p.description:
-            parts.append(t(lang, "adm.product.description", text=_short(p.description, 600)))
+            parts.append(t(lang, "adm.product.description", text=short(p.description, 600)))
         if file.log:
             parts.append(t(lang, "adm.product.log_title"))
             for e in file.log:
@@ -545,19 +568,19 @@ class AdminViews:
         pid = p.id
         rows = [
             [
-                button(t(lang, "adm.product.edit_name"), cb.AdminEdit(pid, "name")),
-                button(t(lang, "adm.product.edit_price"), cb.AdminEdit(pid, "price")),
+                button(t(lang, "adm.product.edit_name"), AdminEdit(pid, "name")),
+                button(t(lang, "adm.product.edit_price"), AdminEdit(pid, "price")),
             ],
             [
-                button(t(lang, "adm.product.edit_desc"), cb.AdminEdit(pid, "desc")),
-                button(t(lang, "adm.product.edit_thresh"), cb.AdminEdit(pid, "thresh")),
+                button(t(lang, "adm.product.edit_desc"), AdminEdit(pid, "desc")),
+                button(t(lang, "adm.product.edit_thresh"), AdminEdit(pid, "thresh")),
             ],
             [
-                button(t(lang, "adm.product.stock"), cb.AdminStock(pid)),
-                button(t(lang, "adm.product.deactivate"), cb.AdminActive(pid, 0))
+                button(t(lang, "adm.product.stock"), AdminStock(pid)),
+                button(t(lang, "adm.product.deactivate"), AdminActive(pid, 0))
                 if p.active
-                else button(t(lang, "adm.product.reactivate"), cb.AdminActive(pid, 1)),
+                else button(t(lang, "adm.product.reactivate"), AdminActive(pid, 1)),
             ],
-            [button(t(lang, "adm.product.back"), cb.AdminProducts(page))],
+            [button(t(lang, "adm.product.back"), AdminProducts(page))],
         ]
         return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))

@@ -4,7 +4,8 @@ delivery notice (from tracking, or from the merchant's "Mark delivered")."""
 
 from __future__ import annotations
 
-from bot import callbacks as cb
+from bot.callback_data import OrderNo, parse
+from bot.shipping.callbacks import ReceivedFromNotice
 from domain.shared.notifications import Notification
 
 DELIVERY_TEMPLATES = frozenset({"track.push_delivered", "adm.notify.delivered"})
@@ -16,9 +17,9 @@ def tracking_buttons(notification: Notification) -> list[list[tuple[str, str]]]:
         return []  # only customers' delivery notices
     number = notification.params.get("number")
     try:
-        data = cb.ReceivedFromNotice(cb.OrderNo(str(number))).pack()
+        data = ReceivedFromNotice(OrderNo(str(number))).pack()
     except ValueError:
         return []
-    if cb.parse(data) is None:
+    if parse(data) is None:
         return []
     return [[("track.received_button", data)]]

@@ -22,19 +22,20 @@ from telegram.ext import (
     filters,
 )
 
-from bot import callbacks as cb
-from bot import handlers as h
 from bot.access import admin_only
+from bot.merchant.callbacks import JobsRefresh
+from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard
 from bot.settings import Settings
+from bot.shared.handlers import button_handler, deps, lang, me
 from bot.shipping.aftership import AfterShipTracker, ManualTracker
+from bot.shipping.callbacks import Received, ReceivedFromNotice
 from bot.texts import Html, Texts
 from bot.ui import reply, show
-from bot.views import TEXT_LIMIT, Screen, button, fit, keyboard
-from domain.merchant.service import admin_actor
 from domain.merchant.stock_report import LowStockReport
 from domain.orders.completion import Completion, CompletionConfig
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import Clock
-from domain.shared.customers import Language
+from domain.shared.customers import Language, admin_actor
 from domain.shared.errors import DomainError, IllegalTransitionError
 from domain.shared.reachability import set_reachable
 from domain.shipping.tracking import Tracking, TrackingConfig, push_details
@@ -212,7 +213,7 @@ async def jobs_screen(d: TrackingDeps) -> Screen:
                 next=next_at if next_at is not None else t(lang, "jobs.next_elsewhere"),
             )
         )
-    markup = keyboard([[button(t(lang, "jobs.refresh"), cb.JobsRefresh())]])
+    markup = keyboard([[button(t(lang, "jobs.refresh"), JobsRefresh())]])
     return Screen(fit("\n\n".join(parts), TEXT_LIMIT), markup)
 
 
@@ -235,25 +236,25 @@ async def on_jobs_refresh(update: Update, context: Context) -> None:
 # -- the customer: "✅ Received" ----------------------------------------------------------------
 
 
-@h.button_handler
-async def on_received(update: Update, context: Context, data: cb.Received) -> str | None:
+@button_handler
+async def on_received(update: Update, context: Context, data: Received) -> str | None:
     """The customer got the parcel (from the order's detail): the order completes."""
-    d = h.deps(context)
-    customer = h.me(context)
+    d = deps(context)
+    customer = me(context)
     order = await td(context).completion.confirm_received(customer.id, data.number)
     detail = await d.shop.my_order(customer.id, order.number)
-    await show(update, context, d.views.order_detail(h.lang(context), detail, max(data.page, 0)))
-    return d.texts(h.lang(context), "track.received_toast", number=order.number)
+    await show(update, context, d.views.order_detail(lang(context), detail, max(data.page, 0)))
+    return d.texts(lang(context), "track.received_toast", number=order.number)
 
 
-@h.button_handler
+@button_handler
 async def on_received_from_notice(
-    update: Update, context: Context, data: cb.ReceivedFromNotice
+    update: Update, context: Context, data: ReceivedFromNotice
 ) -> str | None:
     """The customer got the parcel (from the delivery notice): the order completes and the
     button goes away."""
-    d = h.deps(context)
-    customer = h.me(context)
+    d = deps(context)
+    customer = me(context)
     query = update.callback_query
     assert query is not None
     try:
@@ -262,7 +263,7 @@ async def on_received_from_notice(
         await _drop_keyboard(query)
         raise
     await _drop_keyboard(query)
-    return d.texts(h.lang(context), "track.received_toast", number=order.number)
+    return d.texts(lang(context), "track.received_toast", number=order.number)
 
 
 async def _drop_keyboard(query: object) -> None:
@@ -306,8 +307,11 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         clock,
         tracker,
         TrackingConfig(poll_every=poll_every, batch_size=settings.tracking_batch_size),
+        flow=ORDER_FLOW,
     )
-    completion = Completion(db, clock, CompletionConfig(settings.auto_complete_days))
+    completion = Completion(
+        db, clock, CompletionConfig(settings.auto_complete_days), flow=ORDER_FLOW
+    )
     report = LowStockReport(db, clock, settings.admin_chat_id, settings.low_stock_cover_days)
     app.bot_data["tracking"] = TrackingDeps(
         tracking=tracking,
@@ -336,11 +340,9 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     anywhere = (filters.Chat(chat_id=chat_ids) & ~private) | private
     app.add_handler(CommandHandler("track", admin_only(track_command), filters=anywhere))
     app.add_handler(CommandHandler("jobs", admin_only(jobs_command), filters=anywhere))
+    app.add_handler(CallbackQueryHandler(admin_only(on_jobs_refresh), pattern=JobsRefresh.matches))
+    app.add_handler(CallbackQueryHandler(on_received, pattern=Received.matches))
     app.add_handler(
-        CallbackQueryHandler(admin_only(on_jobs_refresh), pattern=cb.JobsRefresh.matches)
-    )
-    app.add_handler(CallbackQueryHandler(on_received, pattern=cb.Received.matches))
-    app.add_handler(
-        CallbackQueryHandler(on_received_from_notice, pattern=cb.ReceivedFromNotice.matches)
+        CallbackQueryHandler(on_received_from_notice, pattern=ReceivedFromNotice.matches)
     )
     app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))

@@ -14,11 +14,12 @@ from typing import Any, cast
 
 from sqlalchemy import select
 
-from domain.orders import transitions as orders
 from domain.ports import UnitOfWork
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
-from storage.tables.after_sales import AfterSalesEventRow, AfterSalesRefundRow, AfterSalesRequestRow
+from storage.tables.after_sales import AfterSalesEventRow, AfterSalesRequestRow
 from storage.tables.catalog import InventoryLogRow
+from storage.tables.payments import RefundRow
 from storage.tables.reviews import ReviewRow
 from tests.botapi.server import FakeBotApi
 from tests.botapi.sim import SimMessage
@@ -103,7 +104,7 @@ async def set_status(world: ShopWorld, number: str, *triggers: str) -> None:
         assert order is not None and order.id is not None
         order.events = await uow.orders.events(order.id)
         for trigger in triggers:
-            await orders.transition(
+            await ORDER_FLOW.step(
                 cast(UnitOfWork, uow), order, trigger, actor=f"admin:{ANN}", at=world.clock.now()
             )
         await uow.commit()
@@ -181,8 +182,9 @@ async def request_events(world: ShopWorld, request_id: int) -> list[tuple[str, s
     return [(e.type, e.actor) for e in sorted(found, key=lambda e: e.id)]
 
 
-async def return_refunds(world: ShopWorld) -> list[AfterSalesRefundRow]:
-    return sorted(await db.rows(world.bot, AfterSalesRefundRow), key=lambda r: r.id)
+async def return_refunds(world: ShopWorld) -> list[RefundRow]:
+    rows = await db.rows(world.bot, RefundRow)
+    return sorted((r for r in rows if r.request_id is not None), key=lambda r: r.id)
 
 
 async def reviews(world: ShopWorld) -> list[ReviewRow]:

@@ -15,6 +15,7 @@ from bot.app import build_application
 from bot.cli import read_catalog_csv
 from bot.settings import Settings, load_settings
 from domain.checkout.shop import Shop, ShopConfig
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import Clock, SystemClock
 from storage.db import Database
 from storage.migrate import upgrade
@@ -226,7 +227,9 @@ async def seed_demo_catalog(database_url: str, stock: dict[str, int] | None = No
     try:
         from domain.shared.money import Money
 
-        await Shop(db, SystemClock(), ShopConfig("USD", Money(500, "USD"))).import_catalog(drafts)
+        await Shop(
+            db, SystemClock(), ShopConfig("USD", Money(500, "USD")), flow=ORDER_FLOW
+        ).import_catalog(drafts)
     finally:
         await db.dispose()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import callbacks as cb
+from bot.callback_data import _REGISTRY
 from domain.orders.lifecycle import OrderStatus
 from storage.tables.catalog import ProductRow
 from storage.tables.merchant import DialogRow
@@ -152,7 +152,7 @@ async def test_every_admin_button_type_refuses_a_non_admin(world: World) -> None
     values = {"int": 1, "Token": "AAAAAAAA", "OrderNo": number, "str": "ship"}
     private = world.eve.privately()
     await private.say("/start")
-    admin_types = [cls for prefix, cls in sorted(cb._REGISTRY.items()) if prefix.startswith("a")]
+    admin_types = [cls for prefix, cls in sorted(_REGISTRY.items()) if prefix.startswith("a")]
     assert len(admin_types) >= 20
     for cls in admin_types:
         data = cls(*[values[str(f.type)] for f in dataclasses.fields(cls)])  # type: ignore[arg-type]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from domain.orders import transitions as orders
+from domain.reactions import ORDER_FLOW
 from domain.shared.errors import IllegalTransitionError
 from tests.e2e import helpers as db
 from tests.e2e.harness import BotUnderTest
@@ -20,7 +20,7 @@ async def step(bot: BotUnderTest, number: str, trigger: str) -> None:
     async with db.db_of(bot).uow() as uow:
         order = await uow.orders.get_by_number(number)
         assert order is not None
-        await orders.transition(uow, order, trigger, actor="admin:7001", at=datetime.now(UTC))
+        await ORDER_FLOW.step(uow, order, trigger, actor="admin:7001", at=datetime.now(UTC))
         await uow.commit()
 
 

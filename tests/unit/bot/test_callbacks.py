@@ -7,7 +7,11 @@ from typing import Any
 
 import pytest
 
-from bot import callbacks as cb
+import bot.app  # noqa: F401  (the composition root imports every feature's callback types)
+from bot.callback_data import _REGISTRY, Callback, parse
+from bot.cart.callbacks import CartLess, CartMore
+from bot.catalog.callbacks import ProductCard
+from bot.orders.callbacks import OrderList
 
 LARGEST: dict[str, Any] = {
     "int": 999_999_999_999,  # the widest id the parser accepts (12 digits)
@@ -21,10 +25,10 @@ REALISTIC: dict[str, Any] = {
     "OrderNo": "ZZZZ-ZZZZ",
     "str": "bank",
 }
-TYPES = sorted(cb._REGISTRY.items())
+TYPES = sorted(_REGISTRY.items())
 
 
-def build(cls: type[cb.Callback], values: dict[str, Any]) -> cb.Callback:
+def build(cls: type[Callback], values: dict[str, Any]) -> Callback:
     return cls(*[values[str(f.type)] for f in dataclasses.fields(cls)])  # type: ignore[arg-type]
 
 
@@ -39,20 +43,20 @@ def test_a_second_type_with_a_taken_prefix_is_refused() -> None:
     with pytest.raises(ValueError, match="duplicate"):
 
         @dataclasses.dataclass(frozen=True)
-        class Clash(cb.Callback):
+        class Clash(Callback):
             prefix = "m"
 
 
 @pytest.mark.parametrize("values", [LARGEST, REALISTIC], ids=["largest", "realistic"])
 @pytest.mark.parametrize(("prefix", "cls"), TYPES, ids=[p for p, _ in TYPES])
 def test_every_button_packs_within_64_bytes_and_parses_back_equal(
-    prefix: str, cls: type[cb.Callback], values: dict[str, Any]
+    prefix: str, cls: type[Callback], values: dict[str, Any]
 ) -> None:
     data = build(cls, values)
     packed = data.pack()
     assert len(packed.encode()) <= 64
     assert packed.startswith(f"{prefix}:") or packed == prefix
-    parsed = cb.parse(packed)
+    parsed = parse(packed)
     assert parsed == data
     assert type(parsed) is cls
     assert cls.matches(packed)
@@ -60,17 +64,17 @@ def test_every_button_packs_within_64_bytes_and_parses_back_equal(
 
 def test_packing_more_than_64_bytes_is_refused() -> None:
     with pytest.raises(ValueError, match="too long"):
-        cb.ProductCard(10**15, 10**15, 10**15, 10**15).pack()
+        ProductCard(10**15, 10**15, 10**15, 10**15).pack()
 
 
 def test_matches_tells_types_apart() -> None:
-    assert cb.CartMore.matches("ci:5")
-    assert not cb.CartLess.matches("ci:5")
-    assert not cb.CartMore.matches("nonsense")
+    assert CartMore.matches("ci:5")
+    assert not CartLess.matches("ci:5")
+    assert not CartMore.matches("nonsense")
 
 
 def test_a_negative_page_is_a_number() -> None:
-    assert cb.parse("ol:-1") == cb.OrderList(-1)
+    assert parse("ol:-1") == OrderList(-1)
 
 
 MALFORMED = [
@@ -111,14 +115,14 @@ MALFORMED = [
 
 @pytest.mark.parametrize("data", MALFORMED, ids=[repr(d)[:30] for d in MALFORMED])
 def test_malformed_data_parses_to_none(data: object) -> None:
-    assert cb.parse(data) is None
+    assert parse(data) is None
 
 
 @pytest.mark.parametrize("data", ["kn:tok1\n", "od:7KQ2-M9XD\n:0", "ky:tok1\n"])
 def test_a_trailing_newline_is_not_part_of_a_token_or_order_number(data: str) -> None:
-    assert cb.parse(data) is None
+    assert parse(data) is None
 
 
 @pytest.mark.parametrize("data", ["ci:١٢", "ol:１"])
 def test_only_ascii_digits_make_an_id(data: str) -> None:
-    assert cb.parse(data) is None
+    assert parse(data) is None

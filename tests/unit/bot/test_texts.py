@@ -19,6 +19,7 @@ from domain.checkout.shop import Shop, ShopConfig
 from domain.checkout.validation import check_address, check_phone, check_recipient
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import PaymentMethod
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.customers import Customer, Language
 from domain.shared.errors import (
@@ -81,8 +82,8 @@ def test_both_languages_use_the_same_placeholders(key: str) -> None:
 def test_the_source_scan_finds_keys_in_every_layer() -> None:
     files = {where for _, where in LITERAL_KEYS}
     assert {
-        "bot/views.py",
-        "bot/handlers.py",
+        "bot/catalog/views.py",
+        "bot/checkout/handlers.py",
         "domain/shared/errors.py",
         "domain/checkout/validation.py",
         "domain/checkout/shop.py",
@@ -248,7 +249,9 @@ async def test_merchant_alerts_queued_by_the_shop_render_in_both_languages(texts
     store = uow.store
     store.customers[7] = Customer(7, "<Ada>", "ada")
     tea = store.add_product("Green & tea", Money(1250, "USD"), stock=5)
-    shop = Shop(uow, FixedClock(), ShopConfig("USD", Money(500, "USD"), admin_chat_id=-1))
+    shop = Shop(
+        uow, FixedClock(), ShopConfig("USD", Money(500, "USD"), admin_chat_id=-1), flow=ORDER_FLOW
+    )
     await shop.add_to_cart(7, tea.id, 2)
     token = (await shop.start_checkout(7)).checkout.token
     await shop.give_recipient(7, "Ada")

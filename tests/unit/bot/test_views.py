@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.views import CAPTION_LIMIT, TEXT_LIMIT, fit
+from bot.screens import CAPTION_LIMIT, TEXT_LIMIT, fit
 
 
 def lines_of(total: int, width: int = 79) -> str:

@@ -1,0 +1,93 @@
+"""Typed callback data: short prefixes, strict parsing, always within Telegram's 64 bytes.
+Anything that does not parse exactly is treated as a stale or forged button."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, ClassVar, TypeVar
+
+MAX_BYTES = 64
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,16}")
+
+
+_NUMBER = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}")
+
+
+_REGISTRY: dict[str, type[Callback]] = {}
+
+
+C = TypeVar("C", bound="Callback")
+
+
+class Callback:
+    """Base of all callback payloads; subclasses are frozen dataclasses with a unique prefix."""
+
+    prefix: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.prefix in _REGISTRY:
+            raise ValueError(f"duplicate callback prefix {cls.prefix}")
+        _REGISTRY[cls.prefix] = cls
+
+    def pack(self) -> str:
+        """Serialise as `prefix:field:field`; raises if it would exceed 64 bytes."""
+        values = [str(getattr(self, f.name)) for f in dataclasses.fields(self)]  # type: ignore[arg-type]
+        data = ":".join([self.prefix, *values])
+        if len(data.encode()) > MAX_BYTES:
+            raise ValueError(f"callback data too long: {data}")
+        return data
+
+    @classmethod
+    def matches(cls, data: object) -> bool:
+        """Whether `data` parses as this type (used as a handler pattern)."""
+        return isinstance(parse(data), cls)
+
+
+def _convert(kind: Any, raw: str) -> Any:
+    if kind in (int, "int"):
+        if not re.fullmatch(r"-?[0-9]{1,12}", raw):
+            raise ValueError(raw)
+        return int(raw)
+    if kind in ("Token", Token):
+        if not _TOKEN.fullmatch(raw):
+            raise ValueError(raw)
+        return raw
+    if kind in ("OrderNo", OrderNo):
+        if not _NUMBER.fullmatch(raw):
+            raise ValueError(raw)
+        return raw
+    if kind in (str, "str"):
+        if not re.fullmatch(r"[a-z]{1,8}", raw):
+            raise ValueError(raw)
+        return raw
+    raise TypeError(kind)
+
+
+def parse(data: object) -> Callback | None:
+    """The callback object for `data`, or None if it is not one we issue."""
+    if not isinstance(data, str) or not data or len(data.encode()) > MAX_BYTES:
+        return None
+    prefix, *parts = data.split(":")
+    cls = _REGISTRY.get(prefix)
+    if cls is None:
+        return None
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    if len(parts) != len(fields):
+        return None
+    try:
+        values = [_convert(f.type, raw) for f, raw in zip(fields, parts, strict=True)]
+    except (ValueError, TypeError):
+        return None
+    return cls(*values)
+
+
+class Token(str):
+    """A checkout token."""
+
+
+class OrderNo(str):
+    """An order number like 7KQ2-M9XD."""

@@ -1,0 +1,144 @@
+"""Catalog screens: categories, product lists, search results, product cards."""
+
+from __future__ import annotations
+
+from telegram import (
+    InlineKeyboardButton,
+)
+
+from bot.callback_data import Callback
+from bot.cart.callbacks import ShowCart
+from bot.catalog.callbacks import AddToCart, Categories, ProductCard, ProductList
+from bot.screens import CAPTION_LIMIT, TEXT_LIMIT, Screen, button, fit, keyboard, pager, short
+from bot.shared.callbacks import Menu, Noop
+from bot.shared.views import ShopViews
+from domain.cart.model import MAX_QUANTITY
+from domain.catalog.model import Category, Product
+from domain.shared.customers import Language
+from domain.shared.paging import Paged
+
+
+class CatalogViews(ShopViews):
+    """Catalog screens."""
+
+    # -- catalog ----------------------------------------------------------------------------
+
+    def categories(self, lang: Language, categories: list[Category]) -> Screen:
+        t = self.t
+        if not categories:
+            return Screen(
+                t(lang, "catalog.empty"), keyboard([[button(t(lang, "nav.menu"), Menu())]])
+            )
+        rows = [
+            [
+                button(
+                    t(lang, "catalog.category_button", name=c.name, n=c.product_count),
+                    ProductList(c.id, 0),
+                )
+            ]
+            for c in categories[:40]
+        ]
+        rows.append([button(t(lang, "menu.cart"), ShowCart()), button(t(lang, "nav.menu"), Menu())])
+        return Screen(t(lang, "catalog.title"), keyboard(rows))
+
+    def _product_button(
+        self, lang: Language, product: Product, data: Callback
+    ) -> InlineKeyboardButton:
+        key = "catalog.product_button" if product.in_stock else "catalog.product_button_sold_out"
+        label = self.t(lang, key, name=short(product.name, 40), price=product.price)
+        return InlineKeyboardButton(self._plain(label), callback_data=data.pack())
+
+    def product_list(self, lang: Language, category: Category, paged: Paged[Product]) -> Screen:
+        t = self.t
+        rows = [
+            [self._product_button(lang, p, ProductCard(p.id, 1, category.id, paged.page.number))]
+            for p in paged.items
+        ]
+        rows.append(pager(t, lang, paged, lambda n: ProductList(category.id, n)))
+        rows.append(
+            [
+                button(t(lang, "nav.categories"), Categories()),
+                button(t(lang, "menu.cart"), ShowCart()),
+            ]
+        )
+        if paged.items:
+            text = t(lang, "catalog.list_title", category=category.name, total=paged.total)
+        else:
+            text = t(lang, "catalog.list_empty", category=category.name)
+        return Screen(text, keyboard(rows))
+
+    def search_results(self, lang: Language, words: str, paged: Paged[Product]) -> Screen:
+        t = self.t
+        if not paged.items:
+            return Screen(t(lang, "search.none", words=words), self.menu_keyboard(lang))
+        rows = [[self._product_button(lang, p, ProductCard(p.id, 1, 0, 0))] for p in paged.items]
+        rows.append(
+            [
+                button(t(lang, "menu.catalog"), Categories()),
+                button(t(lang, "nav.menu"), Menu()),
+            ]
+        )
+        key = "search.results_more" if paged.total > len(paged.items) else "search.results"
+        return Screen(
+            t(lang, key, words=words, shown=len(paged.items), total=paged.total), keyboard(rows)
+        )
+
+    def product_card(
+        self, lang: Language, product: Product, qty: int, category_id: int, page: int, in_cart: int
+    ) -> Screen:
+        t = self.t
+        parts = [t(lang, "product.title", name=product.name)]
+        if product.description:
+            parts.append(t(lang, "product.description", text=short(product.description, 600)))
+        parts.append(t(lang, "product.price", price=product.price))
+        if product.rating_average is not None:  # reviews (bot/reviews.py)
+            average = f"{product.rating_average:.1f}"
+            if product.rating_count == 1:
+                parts.append(t(lang, "review.card_one", average=average))
+            else:
+                parts.append(t(lang, "review.card", average=average, count=product.rating_count))
+        if product.in_stock:
+            parts.append(t(lang, "product.in_stock", n=product.available))
+        else:
+            parts.append(t(lang, "product.sold_out"))
+        if in_cart:
+            parts.append(t(lang, "product.in_cart", n=in_cart))
+        limit = min(MAX_QUANTITY, max(product.available - in_cart, 1))
+        qty = min(max(qty, 1), limit)
+        rows: list[list[InlineKeyboardButton]] = []
+        if product.in_stock and product.available > in_cart:
+            rows.append(
+                [
+                    button("➖", ProductCard(product.id, qty - 1, category_id, page))
+                    if qty > 1
+                    else button(" ", Noop()),
+                    button(str(qty), Noop()),
+                    button("➕", ProductCard(product.id, qty + 1, category_id, page))
+                    if qty < limit
+                    else button(" ", Noop()),
+                ]
+            )
+            rows.append(
+                [
+                    button(
+                        t(lang, "product.add", n=qty),
+                        AddToCart(product.id, qty, category_id, page),
+                    )
+                ]
+            )
+        back: Callback = ProductList(category_id, page) if category_id else Categories()
+        rows.append(
+            [
+                button(t(lang, "nav.back"), back),
+                button(
+                    t(lang, "menu.cart_n", n=in_cart) if in_cart else t(lang, "menu.cart"),
+                    ShowCart(),
+                ),
+            ]
+        )
+        limit_chars = CAPTION_LIMIT if (product.photo or product.photo_file_id) else TEXT_LIMIT
+        return Screen(
+            fit("\n".join(parts), limit_chars),
+            keyboard(rows),
+            photo_of=product if (product.photo or product.photo_file_id) else None,
+        )

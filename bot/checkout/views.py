@@ -1,0 +1,141 @@
+"""Checkout screens: each step of the dialog and its keyboards."""
+
+from __future__ import annotations
+
+from telegram import (
+    InlineKeyboardButton,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
+
+from bot.checkout.callbacks import (
+    CheckoutBack,
+    CheckoutCancel,
+    Confirm,
+    NewAddress,
+    PayWith,
+    UseAddress,
+)
+from bot.orders.views import OrderViews
+from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard, short
+from domain.checkout.flow import CheckoutStep
+from domain.checkout.shop import CheckoutView
+from domain.shared.customers import Language
+
+
+class CheckoutViews(OrderViews):
+    """Checkout screens (the order summary comes from the order screens)."""
+
+    # -- checkout ---------------------------------------------------------------------------
+
+    def _step_buttons(self, lang: Language, token: str) -> list[InlineKeyboardButton]:
+        return [
+            button(self.t(lang, "checkout.back"), CheckoutBack(token)),
+            button(self.t(lang, "checkout.cancel"), CheckoutCancel(token)),
+        ]
+
+    def text_step_keyboard(self, lang: Language, step: CheckoutStep) -> ReplyKeyboardMarkup:
+        """Reply keyboard for typed steps (Back / Cancel, and contact sharing)."""
+        t = self.t
+        rows: list[list[KeyboardButton]] = []
+        if step == CheckoutStep.ENTER_PHONE:
+            rows.append([KeyboardButton(t(lang, "checkout.share_phone"), request_contact=True)])
+        rows.append(
+            [KeyboardButton(t(lang, "checkout.back")), KeyboardButton(t(lang, "checkout.cancel"))]
+        )
+        return ReplyKeyboardMarkup(
+            rows,
+            resize_keyboard=True,
+            is_persistent=True,
+            input_field_placeholder=self._plain(t(lang, f"checkout.placeholder.{step.value}")),
+        )
+
+    def checkout_step(self, lang: Language, view: CheckoutView) -> Screen:
+        """The screen for the checkout's current step."""
+        t = self.t
+        checkout = view.checkout
+        token = checkout.token
+        step = checkout.step
+        if step == CheckoutStep.CHOOSE_ADDRESS:
+            rows = [
+                [button(short(f"{a.recipient}, {a.text}", 48), UseAddress(token, a.id))]
+                for a in view.addresses
+            ]
+            rows.append([button(t(lang, "checkout.new_address"), NewAddress(token))])
+            rows.append(self._step_buttons(lang, token))
+            return Screen(t(lang, "checkout.choose_address"), keyboard(rows))
+        if step in (
+            CheckoutStep.ENTER_RECIPIENT,
+            CheckoutStep.ENTER_PHONE,
+            CheckoutStep.ENTER_ADDRESS,
+        ):
+            return Screen(
+                t(lang, f"checkout.ask.{step.value}"), self.text_step_keyboard(lang, step)
+            )
+        if step == CheckoutStep.CHOOSE_PAYMENT:
+            rows = [
+                [button(t(lang, f"payment.{m.value}"), PayWith(token, m.value))]
+                for m in view.payment_methods
+            ]
+            rows.append(self._step_buttons(lang, token))
+            return Screen(t(lang, "checkout.choose_payment", total=view.total), keyboard(rows))
+        if step == CheckoutStep.REVIEW:
+            draft = checkout.draft
+            parts = [t(lang, "checkout.review_title")]
+            for line in view.cart.lines:
+                parts.append(
+                    t(
+                        lang,
+                        "order.line",
+                        name=line.product.name,
+                        qty=line.quantity,
+                        total=line.total,
+                    )
+                )
+            parts.append(
+                t(
+                    lang,
+                    "order.totals",
+                    subtotal=view.subtotal,
+                    shipping=view.shipping,
+                    total=view.total,
+                )
+            )
+            parts.append(
+                t(
+                    lang,
+                    "order.deliver_to",
+                    recipient=draft.recipient or "",
+                    phone=draft.phone or "",
+                    address=draft.address_text or "",
+                )
+            )
+            parts.append(
+                t(
+                    lang,
+                    "order.payment",
+                    method=t(lang, f"payment.{draft.payment_method.value}")
+                    if draft.payment_method
+                    else "",
+                )
+            )
+            rows = [
+                [button(t(lang, "checkout.confirm"), Confirm(token))],
+                self._step_buttons(lang, token),
+            ]
+            return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
+        return self.menu(lang, view.cart.item_count)
+
+    def details_saved(self, lang: Language, view: CheckoutView) -> Screen:
+        draft = view.checkout.draft
+        return Screen(
+            self.t(
+                lang,
+                "checkout.details_saved",
+                recipient=draft.recipient or "",
+                phone=draft.phone or "",
+                address=draft.address_text or "",
+            ),
+            ReplyKeyboardRemove(),
+        )

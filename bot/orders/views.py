@@ -1,0 +1,203 @@
+"""Order rendering shared by the customer's and the merchant's order screens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from telegram import (
+    InlineKeyboardButton,
+)
+
+from bot.callback_data import OrderNo
+from bot.catalog.callbacks import Categories
+from bot.orders.callbacks import AskCancelOrder, CancelOrder, OrderDetail, OrderList
+from bot.payments.callbacks import AskReceipt, PayNow
+from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard, pager
+from bot.shared.callbacks import Menu
+from bot.shared.views import ShopViews
+from bot.shipping.callbacks import Received
+from bot.texts import Texts
+from domain.orders.lifecycle import CANCELLABLE_BY_CUSTOMER, OrderStatus
+from domain.orders.model import Order, PaymentMethod
+from domain.shared.customers import Language
+from domain.shared.paging import Paged
+
+ORDER_LINES_SHOWN = 15
+
+
+EVENTS_SHOWN = 12
+
+
+def order_footer(t: Texts, lang: Language, order: Order) -> list[str]:
+    """Totals, delivery address and payment method of an order (customer and admin views)."""
+    return [
+        t(
+            lang,
+            "order.totals",
+            subtotal=order.subtotal,
+            shipping=order.shipping,
+            total=order.total,
+        ),
+        t(
+            lang,
+            "order.deliver_to",
+            recipient=order.recipient,
+            phone=order.phone,
+            address=order.address_text,
+        ),
+        t(lang, "order.payment", method=t(lang, f"payment.{order.payment_method.value}")),
+    ]
+
+
+class OrderViews(ShopViews):
+    """The customer's order screens."""
+
+    # -- orders -----------------------------------------------------------------------------
+
+    def status(self, lang: Language, order: Order) -> str:
+        return self.t(lang, f"status.{order.status.value}")
+
+    def placed(self, lang: Language, order: Order) -> Screen:
+        t = self.t
+        parts = [t(lang, "order.placed", number=order.number)]
+        parts.extend(self._order_body(lang, order))
+        parts.append(self._payment_hint(lang, order))
+        rows = [
+            *self.payment_buttons(lang, order),
+            [
+                button(t(lang, "menu.orders"), OrderList(0)),
+                button(t(lang, "cart.continue"), Categories()),
+            ],
+        ]
+        return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
+
+    def _payment_hint(self, lang: Language, order: Order) -> str:
+        if order.payment_method in (PaymentMethod.CARD, PaymentMethod.STARS):
+            return self.t(lang, "pay.hint_online", total=order.total)
+        if order.payment_method == PaymentMethod.BANK_TRANSFER:
+            details = self.bank_details or self.t(lang, "payment.bank_details_missing")
+            return "\n".join(
+                [
+                    self.t(
+                        lang,
+                        "payment.bank_hint",
+                        details=details,
+                        number=order.number,
+                        total=order.total,
+                    ),
+                    self.t(lang, "pay.hint_receipt"),
+                ]
+            )
+        return self.t(lang, "payment.cod_hint", total=order.total)
+
+    def payment_buttons(self, lang: Language, order: Order) -> list[list[InlineKeyboardButton]]:
+        """Pay now (invoice) or Send transfer receipt (bank), while the order is unpaid."""
+        if order.status != OrderStatus.PENDING_PAYMENT:
+            return []
+        number = OrderNo(order.number)
+        if order.payment_method in (PaymentMethod.CARD, PaymentMethod.STARS):
+            return [[button(self.t(lang, "pay.pay_now"), PayNow(number))]]
+        if order.payment_method == PaymentMethod.BANK_TRANSFER:
+            return [[button(self.t(lang, "pay.send_receipt"), AskReceipt(number))]]
+        return []
+
+    def _order_body(self, lang: Language, order: Order) -> list[str]:
+        t = self.t
+        parts = []
+        for line in order.lines[:ORDER_LINES_SHOWN]:
+            parts.append(t(lang, "order.line", name=line.name, qty=line.quantity, total=line.total))
+        if len(order.lines) > ORDER_LINES_SHOWN:
+            parts.append(t(lang, "order.more_lines", n=len(order.lines) - ORDER_LINES_SHOWN))
+        parts.extend(order_footer(t, lang, order))
+        return parts
+
+    def order_list(self, lang: Language, paged: Paged[Order]) -> Screen:
+        t = self.t
+        if not paged.items and paged.page.number == 0:
+            return Screen(
+                t(lang, "orders.none"),
+                keyboard(
+                    [
+                        [
+                            button(t(lang, "menu.catalog"), Categories()),
+                            button(t(lang, "nav.menu"), Menu()),
+                        ]
+                    ]
+                ),
+            )
+        rows = [
+            [
+                button(
+                    self._plain(
+                        t(
+                            lang,
+                            "orders.button",
+                            number=o.number,
+                            status=self.status(lang, o),
+                            total=o.total,
+                        )
+                    ),
+                    OrderDetail(o.number, paged.page.number),
+                )
+            ]
+            for o in paged.items
+        ]
+        rows.append(pager(t, lang, paged, lambda n: OrderList(n)))
+        rows.append([button(t(lang, "nav.menu"), Menu())])
+        return Screen(t(lang, "orders.title", total=paged.total), keyboard(rows))
+
+    def order_detail(
+        self,
+        lang: Language,
+        order: Order,
+        page: int,
+        extra_lines: Sequence[str] = (),
+        extra_rows: Sequence[Sequence[InlineKeyboardButton]] = (),
+    ) -> Screen:
+        """An order with its timeline; features add lines and buttons (after-sales, reviews)."""
+        t = self.t
+        parts = [
+            t(
+                lang,
+                "order.title",
+                number=order.number,
+                status=self.status(lang, order),
+                placed=order.created_at,
+            )
+        ]
+        parts.extend(self._order_body(lang, order))
+        parts.extend(extra_lines)
+        if order.events:
+            parts.append(t(lang, "order.timeline"))
+            shown = [e for e in order.events if not e.params.get("internal")]  # admin notes
+            for event in shown[-EVENTS_SHOWN:]:
+                parts.append(
+                    t(lang, "order.event", at=event.at, what=t(lang, f"event.{event.type.value}"))
+                )
+        rows: list[list[InlineKeyboardButton]] = [*self.payment_buttons(lang, order)]
+        if order.status in CANCELLABLE_BY_CUSTOMER:
+            rows.append([button(t(lang, "order.cancel"), AskCancelOrder(order.number, page))])
+        if order.status == OrderStatus.DELIVERED:  # jobs and tracking: the parcel arrived
+            rows.append([button(t(lang, "track.received_button"), Received(order.number, page))])
+        rows.extend(list(row) for row in extra_rows)
+        rows.append(
+            [
+                button(t(lang, "orders.back"), OrderList(page)),
+                button(t(lang, "nav.menu"), Menu()),
+            ]
+        )
+        return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
+
+    def ask_cancel(self, lang: Language, order: Order, page: int) -> Screen:
+        t = self.t
+        return Screen(
+            t(lang, "order.cancel_confirm", number=order.number, total=order.total),
+            keyboard(
+                [
+                    [
+                        button(t(lang, "order.cancel_yes"), CancelOrder(order.number, page)),
+                        button(t(lang, "order.cancel_no"), OrderDetail(order.number, page)),
+                    ]
+                ]
+            ),
+        )

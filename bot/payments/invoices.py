@@ -1,0 +1,204 @@
+"""Online payment: invoices, pre-checkout and successful payments."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import (
+    LabeledPrice,
+    Update,
+)
+from telegram.error import TelegramError
+
+from bot.callback_data import OrderNo
+from bot.payments.adapters import feature
+from bot.payments.callbacks import (
+    PayNow,
+)
+from bot.screens import Screen, button, keyboard
+from bot.shared.handlers import Context, button_handler, deps, lang, me
+from bot.ui import plain_text, send
+from domain.orders.model import Order
+from domain.payments.invoices import Invoice
+from domain.payments.receiving import TelegramCharge
+from domain.payments.rules import ONLINE_METHODS, STARS, PaymentError
+from domain.shared.customers import Language
+from domain.shared.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+PRE_CHECKOUT_BUDGET_S = 7.0  # Telegram gives up on the answer after 10 s
+RECORD_ATTEMPTS = 3
+
+
+def _language(context: Context, fallback: str | None) -> Language:
+    if context.user_data and "customer" in context.user_data:
+        return lang(context)
+    return Language.from_telegram(fallback)
+
+
+# -- invoices ---------------------------------------------------------------------------------
+
+
+def _labels(context: Context, language: Language, invoice: Invoice) -> list[LabeledPrice]:
+    t = deps(context).texts
+    prices = []
+    for item in invoice.items:
+        if item.kind == "line":
+            label = t(language, "pay.invoice_line", name=item.name, qty=item.quantity)
+        elif item.kind == "shipping":
+            label = t(language, "pay.invoice_shipping")
+        else:
+            label = t(language, "pay.invoice_total", number=invoice.order.number)
+        prices.append(LabeledPrice(plain_text(label)[:64] or "—", item.amount))
+    return prices
+
+
+async def _send_invoice(
+    context: Context, chat_id: int, language: Language, invoice: Invoice
+) -> None:
+    f = feature(context)
+    t = deps(context).texts
+    order = invoice.order
+    stars = invoice.currency == STARS
+    if not stars and not f.provider_token:
+        raise PaymentError("pay.online_unavailable")
+    items = ", ".join(
+        plain_text(t(language, "pay.invoice_line", name=line.name, qty=line.quantity))
+        for line in order.lines
+    )
+    description = plain_text(
+        t(
+            language,
+            "pay.invoice_description",
+            shop=f.shop_name,
+            items=items,
+            minutes=invoice.minutes_left,
+        )
+    )
+    if len(description) > 255:
+        description = description[:254] + "…"
+    await context.bot.send_invoice(
+        chat_id,
+        title=plain_text(t(language, "pay.invoice_title", number=order.number))[:32],
+        description=description,
+        payload=invoice.payload,
+        currency=invoice.currency,
+        prices=_labels(context, language, invoice),
+        provider_token=None if stars else f.provider_token,
+    )
+
+
+async def _invoice_or_retry(context: Context, customer_id: int, number: str) -> bool:
+    """Send the order's invoice; if Telegram fails (5xx, timeout), say so and offer "Pay now"
+    again. Nothing is recorded before or after, so a failed send leaves nothing half-done."""
+    language = lang(context)
+    invoice = await feature(context).payments.invoice(customer_id, number)
+    try:
+        await _send_invoice(context, customer_id, language, invoice)
+    except TelegramError as exc:
+        log.warning("invoice for order %s not sent: %s", number, exc)
+        t = deps(context).texts
+        await send(
+            context,
+            customer_id,
+            Screen(
+                t(language, "pay.invoice_failed", number=number),
+                keyboard([[button(t(language, "pay.pay_now"), PayNow(OrderNo(number)))]]),
+            ),
+        )
+        return False
+    return True
+
+
+async def offer_payment(update: Update, context: Context, order: Order) -> None:
+    """Right after an order is placed: its invoice, when it is paid online."""
+    if order.payment_method not in ONLINE_METHODS:
+        return
+    try:
+        await _invoice_or_retry(context, order.customer_id, order.number)
+    except DomainError as error:  # e.g. online payment switched off meanwhile
+        await send(
+            context, order.customer_id, Screen(deps(context).views.error(lang(context), error))
+        )
+
+
+@button_handler
+async def on_pay_now(update: Update, context: Context, data: PayNow) -> str | None:
+    """Send the invoice of an unpaid order (again)."""
+    if await _invoice_or_retry(context, me(context).id, data.number):
+        return deps(context).texts(lang(context), "pay.invoice_sent")
+    return None
+
+
+# -- pre-checkout and successful payment ----------------------------------------------------
+
+
+async def on_pre_checkout(update: Update, context: Context) -> None:
+    """Answer a pre-checkout query within Telegram's 10 seconds: yes only for our own invoice,
+    for the asker's order, still pending, in time, for exactly its total and currency."""
+    query = update.pre_checkout_query
+    assert query is not None
+    language = _language(context, query.from_user.language_code)
+    t = deps(context).texts
+    try:
+        verdict = await asyncio.wait_for(
+            feature(context).payments.check_pre_checkout(
+                query.from_user.id, query.invoice_payload, query.currency, query.total_amount
+            ),
+            PRE_CHECKOUT_BUDGET_S,
+        )
+    except Exception:  # a slow or failing database must still get a clear "no" in time
+        log.exception("pre-checkout of %s could not be checked", query.invoice_payload)
+        await query.answer(ok=False, error_message=plain_text(t(language, "pay.refused.busy")))
+        return
+    if verdict.refusal is None:
+        await query.answer(ok=True)
+        return
+    order = verdict.order
+    text = t(
+        language,
+        verdict.refusal.key,
+        number=order.number if order else "",
+        status=deps(context).views.status(language, order) if order else "",
+    )
+    log.info("pre-checkout of %s refused: %s", query.invoice_payload, verdict.refusal.value)
+    await query.answer(ok=False, error_message=plain_text(text))
+
+
+async def on_successful_payment(update: Update, context: Context) -> None:
+    """Record a payment exactly once (by its Telegram charge id). The receipt and the merchant's
+    alert go through the outbox, in the same transaction."""
+    message = update.effective_message
+    user = update.effective_user
+    assert message is not None and message.successful_payment is not None and user is not None
+    paid = message.successful_payment
+    charge = TelegramCharge(
+        customer_id=user.id,
+        currency=paid.currency,
+        total_amount=paid.total_amount,
+        invoice_payload=paid.invoice_payload,
+        telegram_charge_id=paid.telegram_payment_charge_id,
+        provider_charge_id=paid.provider_payment_charge_id,
+        raw=paid.to_dict(),
+    )
+    for attempt in range(1, RECORD_ATTEMPTS + 1):
+        try:
+            result = await feature(context).payments.record_telegram_payment(charge)
+        except Exception:
+            if attempt == RECORD_ATTEMPTS:
+                # Telegram will not send this update again: leave everything needed to settle
+                # it by hand in the log.
+                log.critical("PAYMENT NOT RECORDED, settle by hand: %r", charge)
+                raise
+            log.exception("recording payment %s failed; retrying", charge.telegram_charge_id)
+            await asyncio.sleep(0.5 * attempt)
+            continue
+        log.info(
+            "payment %s for %s: %s",
+            charge.telegram_charge_id,
+            charge.invoice_payload,
+            result.outcome.value,
+        )
+        return

@@ -1,0 +1,262 @@
+"""Bank transfers: the customer's receipt photo and the merchant's review of it."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import (
+    ForceReply,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest
+from telegram.ext import (
+    filters,
+)
+
+from bot.callback_data import OrderNo
+from bot.orders.callbacks import OrderDetail
+from bot.payments.adapters import feature
+from bot.payments.callbacks import (
+    AskReceipt,
+    AskRejectReceipt,
+    ConfirmReceipt,
+    ReceiptBack,
+    RefundPayment,
+    RejectReceipt,
+)
+from bot.screens import CAPTION_LIMIT, Screen, button, fit, keyboard
+from bot.shared.handlers import Context, button_handler, deps, lang, me, on_other_message
+from bot.ui import plain_text, reply
+from domain.payments.records import PaymentStatus, RejectReason
+from domain.payments.rules import PaymentError
+from domain.shared.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+_NUMBER = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}")
+REASON_KEYS = {
+    RejectReason.AMOUNT: "pay.admin.reject_amount",
+    RejectReason.MISSING: "pay.admin.reject_missing",
+    RejectReason.UNCLEAR: "pay.admin.reject_unclear",
+}
+
+
+# -- bank transfer receipts -------------------------------------------------------------------
+
+
+@button_handler
+async def on_ask_receipt(update: Update, context: Context, data: AskReceipt) -> str | None:
+    """Ask for the receipt photo as a reply, so it is matched with this order."""
+    d = deps(context)
+    order = await d.shop.my_order(me(context).id, data.number)
+    language = lang(context)
+    if not d.views.payment_buttons(language, order):  # no longer waiting for a transfer
+        raise PaymentError(
+            "pay.error.not_awaiting_transfer", number=order.number, status=str(order.status)
+        )
+    assert update.effective_chat is not None
+    await context.bot.send_message(
+        update.effective_chat.id,
+        d.texts(language, "pay.receipt_ask", number=order.number, total=order.total),
+        reply_markup=ForceReply(selective=True, input_field_placeholder=order.number),
+    )
+    return None
+
+
+def _number_in(message: Message | None) -> str | None:
+    """An order number written in a message (its text, caption or buttons)."""
+    if message is None:
+        return None
+    found = _NUMBER.search(message.text or message.caption or "")
+    if found:
+        return found.group(0)
+    if message.reply_markup is not None:
+        for row in message.reply_markup.inline_keyboard:
+            for key in row:
+                found = _NUMBER.search(str(key.callback_data or ""))
+                if found:
+                    return found.group(0)
+    return None
+
+
+async def on_receipt_photo(update: Update, context: Context) -> None:
+    """A photo in the private chat: the transfer receipt of the order it names (caption, or
+    the bot's prompt it replies to), else of the customer's only order awaiting a transfer;
+    with no order awaiting one it is just a photo, answered as such."""
+    d = deps(context)
+    message = update.effective_message
+    assert message is not None and message.photo
+    language = lang(context)
+    number = _number_in(message) if message.caption else None
+    replied = message.reply_to_message
+    if number is None and replied is not None and replied.from_user is not None:
+        if replied.from_user.id == context.bot.id:
+            number = _number_in(replied)
+    photo = message.photo[-1]
+    try:
+        result = await feature(context).payments.submit_receipt(
+            me(context).id, number, photo.file_id, photo.file_unique_id
+        )
+    except DomainError as error:
+        if number is None and error.key == "pay.error.no_transfer":
+            await on_other_message(update, context)  # not a receipt: just a photo
+            return
+        await reply(
+            update,
+            context,
+            Screen(d.views.error(language, error), d.views.menu_keyboard(language)),
+        )
+        return
+    order = result.order
+    await reply(
+        update,
+        context,
+        Screen(
+            d.texts(language, "pay.receipt_received", number=order.number),
+            keyboard(
+                [
+                    [
+                        button(
+                            d.texts(language, "menu.orders"),
+                            OrderDetail(OrderNo(order.number), 0),
+                        )
+                    ]
+                ]
+            ),
+        ),
+    )
+
+
+def _actor(update: Update) -> str:
+    user = update.effective_user
+    return f"admin:{user.id if user else 0}"
+
+
+def _who(update: Update) -> str:
+    user = update.effective_user
+    return user.first_name if user else "?"
+
+
+def _review_markup(context: Context, receipt_id: int) -> InlineKeyboardMarkup:
+    t, language = deps(context).texts, feature(context).admin_language
+    return keyboard(
+        [
+            [
+                button(t(language, "pay.admin.confirm"), ConfirmReceipt(receipt_id)),
+                button(t(language, "pay.admin.reject"), AskRejectReceipt(receipt_id)),
+            ]
+        ]
+    )
+
+
+async def _close_review(
+    update: Update, context: Context, line: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Write the decision under the receipt photo and take its buttons away."""
+    query = update.callback_query
+    assert query is not None
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    caption = message.caption_html or ""
+    text = f"{caption}\n\n{line}" if caption else line
+    try:
+        if message.photo:
+            await message.edit_caption(fit(text, CAPTION_LIMIT), reply_markup=markup)
+        else:
+            await message.edit_text(text, reply_markup=markup)
+    except BadRequest as exc:
+        log.info("could not close the review of message %s: %s", message.message_id, exc)
+
+
+async def _on_confirm_receipt(update: Update, context: Context, data: ConfirmReceipt) -> str | None:
+    """The merchant saw the money: the order is paid."""
+    f, t = feature(context), deps(context).texts
+    result = await f.payments.confirm_transfer(data.receipt_id, _actor(update))
+    order, payment = result.order, result.payment
+    language = f.admin_language
+    if payment is not None and payment.status == PaymentStatus.FLAGGED:
+        assert payment.id is not None
+        line = t(
+            language,
+            "pay.admin.confirmed_flagged",
+            who=_who(update),
+            number=order.number,
+            status=deps(context).views.status(language, order),
+        )
+        refund = keyboard([[button(t(language, "pay.admin.refund"), RefundPayment(payment.id))]])
+        await _close_review(update, context, line, refund)
+        return None
+    await _close_review(
+        update,
+        context,
+        t(language, "pay.admin.confirmed", who=_who(update), number=order.number),
+    )
+    return None
+
+
+async def _on_ask_reject(update: Update, context: Context, data: AskRejectReceipt) -> str | None:
+    """Offer the reasons a receipt can be rejected for."""
+    query = update.callback_query
+    assert query is not None and isinstance(query.message, Message)
+    t, language = deps(context).texts, feature(context).admin_language
+    rows = [
+        [button(t(language, key), RejectReceipt(data.receipt_id, reason.value))]
+        for reason, key in REASON_KEYS.items()
+    ]
+    rows.append([button(t(language, "pay.admin.back"), ReceiptBack(data.receipt_id))])
+    await query.message.edit_reply_markup(keyboard(rows))
+    return None
+
+
+async def _on_receipt_back(update: Update, context: Context, data: ReceiptBack) -> str | None:
+    """Back to Confirm / Reject."""
+    query = update.callback_query
+    assert query is not None and isinstance(query.message, Message)
+    await query.message.edit_reply_markup(_review_markup(context, data.receipt_id))
+    return None
+
+
+async def _on_reject_receipt(update: Update, context: Context, data: RejectReceipt) -> str | None:
+    """Do not accept the receipt: the customer is told why and may send another."""
+    try:
+        reason = RejectReason(data.reason)
+    except ValueError:
+        raise PaymentError("error.stale_button") from None
+    f, t = feature(context), deps(context).texts
+    await f.payments.reject_transfer(data.receipt_id, reason, _actor(update))
+    language = f.admin_language
+    line = t(
+        language,
+        "pay.admin.rejected",
+        who=_who(update),
+        reason=plain_text(t(language, REASON_KEYS[reason])),
+    )
+    await _close_review(update, context, line)
+    return None
+
+
+class _ReceiptPhoto(filters.MessageFilter):
+    """A private photo that is a transfer receipt: any photo of a customer; an admin's only when
+    it names its order (caption) or replies to our receipt prompt, so that the merchant's own
+    photo dialogs (product photos) keep theirs."""
+
+    def __init__(self, admin_ids: frozenset[int]) -> None:
+        super().__init__(name="ReceiptPhoto")
+        self.admin_ids = admin_ids
+
+    def filter(self, message: Message) -> bool:
+        if message.from_user is None:
+            return False
+        if message.from_user.id not in self.admin_ids:
+            return True
+        replied = message.reply_to_message
+        return bool(_NUMBER.search(message.caption or "")) or (
+            replied is not None
+            and replied.from_user is not None
+            and replied.from_user.is_bot
+            and _number_in(replied) is not None
+        )

@@ -1,0 +1,36 @@
+"""Typed callback data of reviews."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bot.callback_data import Callback, OrderNo, Token
+
+# ---- reviews: prefixes start with "v" (bot/reviews.py) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class RvAsk(Callback):
+    """Customer: show the 1-5 star buttons for a completed order."""
+
+    prefix: ClassVar[str] = "vn"
+    number: OrderNo
+    page: int
+
+
+@dataclass(frozen=True)
+class RvRate(Callback):
+    """Customer: rate a completed order (1-5)."""
+
+    prefix: ClassVar[str] = "vr"
+    number: OrderNo
+    rating: int
+
+
+@dataclass(frozen=True)
+class RvSkip(Callback):
+    """Customer: no comment on the review."""
+
+    prefix: ClassVar[str] = "vs"
+    token: Token

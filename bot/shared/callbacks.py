@@ -1,0 +1,39 @@
+"""Typed callback data of the shared screens: menu, help, language, labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bot.callback_data import Callback
+
+# ---- the buttons we issue -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Noop(Callback):
+    """A label-only button (page counter)."""
+
+    prefix: ClassVar[str] = "x"
+
+
+@dataclass(frozen=True)
+class Menu(Callback):
+    """Back to the main menu."""
+
+    prefix: ClassVar[str] = "m"
+
+
+@dataclass(frozen=True)
+class Help(Callback):
+    """The help text."""
+
+    prefix: ClassVar[str] = "h"
+
+
+@dataclass(frozen=True)
+class SetLanguage(Callback):
+    """Choose the bot's language."""
+
+    prefix: ClassVar[str] = "lg"
+    code: str
