@@ -258,30 +258,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_payments_order_id"), "payments", ["order_id"])
     op.create_table(
-        "refunds",
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("payment_id", sa.Integer(), nullable=False),
-        sa.Column("order_id", sa.Integer(), nullable=True),
-        sa.Column("method", sa.String(length=16), nullable=False),
-        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
-        sa.Column("currency", sa.String(length=3), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("actor", sa.String(length=64), nullable=False),
-        sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["payment_id"], ["payments.id"], name=op.f("fk_refunds_payment_id_payments")
-        ),
-        sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name=op.f("fk_refunds_order_id_orders")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_refunds")),
-        sa.UniqueConstraint("payment_id", name=op.f("uq_refunds_payment_id")),
-    )
-    op.create_index(op.f("ix_refunds_order_id"), "refunds", ["order_id"])
-    op.create_table(
         "transfer_receipts",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=False),
@@ -509,11 +485,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_after_sales_events")),
     )
     op.create_index(op.f("ix_after_sales_events_request_id"), "after_sales_events", ["request_id"])
+    # One table of refunds: the whole payment (request_id NULL, one per payment) or what an
+    # after-sales request gives back (one per request); both rules are partial unique indexes.
     op.create_table(
-        "after_sales_refunds",
+        "refunds",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("request_id", sa.Integer(), nullable=False),
         sa.Column("payment_id", sa.Integer(), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=True),
+        sa.Column("request_id", sa.Integer(), nullable=True),
         sa.Column("method", sa.String(length=16), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("currency", sa.String(length=3), nullable=False),
@@ -524,21 +503,36 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["request_id"],
-            ["after_sales_requests.id"],
-            name=op.f("fk_after_sales_refunds_request_id_after_sales_requests"),
-            ondelete="CASCADE",
+            ["payment_id"], ["payments.id"], name=op.f("fk_refunds_payment_id_payments")
         ),
         sa.ForeignKeyConstraint(
-            ["payment_id"],
-            ["payments.id"],
-            name=op.f("fk_after_sales_refunds_payment_id_payments"),
+            ["order_id"], ["orders.id"], name=op.f("fk_refunds_order_id_orders")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_after_sales_refunds")),
-        sa.UniqueConstraint("request_id", name=op.f("uq_after_sales_refunds_request_id")),
+        sa.ForeignKeyConstraint(
+            ["request_id"],
+            ["after_sales_requests.id"],
+            name=op.f("fk_refunds_request_id_after_sales_requests"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_refunds")),
+    )
+    op.create_index(op.f("ix_refunds_order_id"), "refunds", ["order_id"])
+    op.create_index(op.f("ix_refunds_payment_id"), "refunds", ["payment_id"])
+    op.create_index(
+        "uq_refunds_whole_payment",
+        "refunds",
+        ["payment_id"],
+        unique=True,
+        sqlite_where=sa.text("request_id IS NULL"),
+        postgresql_where=sa.text("request_id IS NULL"),
     )
     op.create_index(
-        op.f("ix_after_sales_refunds_payment_id"), "after_sales_refunds", ["payment_id"]
+        "uq_refunds_request_id",
+        "refunds",
+        ["request_id"],
+        unique=True,
+        sqlite_where=sa.text("request_id IS NOT NULL"),
+        postgresql_where=sa.text("request_id IS NOT NULL"),
     )
     op.create_table(
         "after_sales_dialogs",
@@ -637,7 +631,6 @@ _TABLES_IN_CREATION_ORDER = (
     "addresses",
     "checkouts",
     "payments",
-    "refunds",
     "transfer_receipts",
     "payment_reminders",
     "update_inbox",
@@ -648,7 +641,7 @@ _TABLES_IN_CREATION_ORDER = (
     "after_sales_requests",
     "after_sales_lines",
     "after_sales_events",
-    "after_sales_refunds",
+    "refunds",
     "after_sales_dialogs",
     "reviews",
     "outbox",
