@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from domain.reviews.service import Review
+from domain.reviews.records import Review
 from domain.shared.errors import CatalogImportError
 from domain.shared.paging import Page
 from tests.contract import seed

@@ -617,8 +617,8 @@ class FakeUnitOfWork:
 
     async def commit(self) -> None:
         assert self._snapshot is not None, "commit outside `async with`"
-        if self.readonly:
-            raise AssertionError("commit of a unit of work opened with readonly=True")
+        if self.readonly:  # RuntimeError, as storage/db.py raises
+            raise RuntimeError("commit in a read-only unit of work")
         self._snapshot = self.store.snapshot()
         self.committed = True
         self.factory.commits += 1
@@ -682,7 +682,9 @@ class FakeDialogRepository(_Repository):
 
     async def save(self, dialog: Dialog) -> None:
         self._write()
-        self.store.merchant.dialogs[(dialog.chat_id, dialog.user_id)] = copy.deepcopy(dialog)
+        saved = copy.deepcopy(dialog)
+        saved.updated_at = saved.updated_at or _now()
+        self.store.merchant.dialogs[(dialog.chat_id, dialog.user_id)] = saved
 
     async def delete(self, chat_id: int, user_id: int, token: str | None = None) -> bool:
         self._write()
@@ -697,7 +699,9 @@ class FakeInventoryRepository(_Repository):
     async def add(self, entry: InventoryEntry) -> int:
         self._write()
         entry_id = self.store.new_id()
-        self.store.merchant.inventory[entry_id] = replace(copy.deepcopy(entry), id=entry_id)
+        self.store.merchant.inventory[entry_id] = replace(
+            copy.deepcopy(entry), id=entry_id, reason=entry.reason[:200]
+        )
         return entry_id
 
     async def for_product(self, product_id: int, limit: int) -> list[InventoryEntry]:
@@ -1127,7 +1131,30 @@ class FakeAfterSalesRepository(_Repository):
         if await self.number_taken(request.number):
             raise DuplicateError()
         request_id = self.store.new_id()
-        self.data.requests[request_id] = replace(copy.deepcopy(request), id=request_id, events=[])
+        stored = replace(
+            copy.deepcopy(request),
+            id=request_id,
+            events=[],
+            updated_at=request.updated_at or request.created_at,
+        )
+        order = self.store.orders.get(request.order_id)
+        if order is not None:
+            # Like the SQL repository: lines are described by the order lines they point at.
+            sold = {line.id: line for line in order.lines}
+            stored.order_number, stored.currency = order.number, order.currency
+            stored.lines = [
+                replace(
+                    line,
+                    product_id=sold[line.order_line_id].product_id,
+                    sku=sold[line.order_line_id].sku,
+                    name=sold[line.order_line_id].name,
+                    unit_price=sold[line.order_line_id].unit_price,
+                )
+                if line.order_line_id in sold
+                else line
+                for line in stored.lines
+            ]
+        self.data.requests[request_id] = stored
         self.data.events[request_id] = []
         return request_id
 
@@ -1165,9 +1192,9 @@ class FakeAfterSalesRepository(_Repository):
         stored = self.data.requests.get(request.id or 0)
         if stored is None or stored.status != expected:
             return False
-        for name in ("status", "updated_at", "decline_reason", "disposition", "returned"):
+        for name in ("status", "decline_reason", "disposition", "returned", "shipped"):
             setattr(stored, name, copy.deepcopy(getattr(request, name)))
-        stored.shipped = copy.deepcopy(request.shipped)
+        stored.updated_at = request.updated_at or _now()
         return True
 
     async def add_event(self, request_id: int, event: AfterSalesEvent) -> None:
@@ -1190,7 +1217,9 @@ class FakeAfterSalesRepository(_Repository):
 
     async def save_draft(self, draft: Draft) -> None:
         self._write()
-        self.data.drafts[draft.customer_id] = copy.deepcopy(draft)
+        saved = copy.deepcopy(draft)
+        saved.updated_at = saved.updated_at or _now()
+        self.data.drafts[draft.customer_id] = saved
 
     async def delete_draft(self, customer_id: int, token: str | None = None) -> bool:
         self._write()
