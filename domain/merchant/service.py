@@ -602,7 +602,7 @@ class Merchant:
             raise StaleDialogError()
         if dialog.data.get("request"):
             # The replacement or repaired goods of an after-sales request, not the order.
-            from domain.after_sales.service import ship_request
+            from domain.after_sales.desk import ship_request
 
             return await ship_request(uow, dialog, carrier, now, self.config.admin_chat_id)
         order = await self._load(uow, str(dialog.data["number"]))

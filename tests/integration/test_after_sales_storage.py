@@ -20,7 +20,8 @@ from domain.after_sales.records import (
     RequestKind,
     RequestStatus,
 )
-from domain.after_sales.service import AfterSales, AfterSalesConfig
+from domain.after_sales.service import AfterSales
+from domain.after_sales.steps import AfterSalesConfig
 from domain.checkout.shop import Shop
 from domain.orders.model import PaymentMethod
 from domain.payments.records import Payment, PaymentStatus, Refund, RefundStatus

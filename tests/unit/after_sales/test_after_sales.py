@@ -17,7 +17,8 @@ from domain.after_sales.records import (
     RequestKind,
     RequestStatus,
 )
-from domain.after_sales.service import AfterSales, AfterSalesConfig
+from domain.after_sales.service import AfterSales
+from domain.after_sales.steps import AfterSalesConfig
 from domain.merchant.service import Merchant, MerchantConfig, OrderFilter
 from domain.orders import transitions as orders
 from domain.orders.model import Order, OrderLine, PaymentMethod

@@ -8,7 +8,7 @@ import itertools
 import pytest
 
 from domain.after_sales.records import FINAL, AfterSalesStepError, RequestKind, RequestStatus
-from domain.after_sales.service import (
+from domain.after_sales.rules import (
     TRANSITIONS,
     TRIGGERS,
     allowed_triggers,
