@@ -10,7 +10,8 @@ from typing import cast
 import pytest
 
 from domain.catalog.model import InventoryEntry
-from domain.merchant.service import Merchant, MerchantConfig
+from domain.merchant.rules import MerchantConfig
+from domain.merchant.service import Merchant
 from domain.orders.lifecycle import OrderStatus
 from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock

@@ -19,7 +19,8 @@ from domain.after_sales.records import (
 )
 from domain.after_sales.service import AfterSales
 from domain.after_sales.steps import AfterSalesConfig
-from domain.merchant.service import Merchant, MerchantConfig, OrderFilter
+from domain.merchant.rules import MerchantConfig, OrderFilter
+from domain.merchant.service import Merchant
 from domain.orders import transitions as orders
 from domain.orders.model import Order, OrderLine, PaymentMethod
 from domain.payments.ports import StarRefundAnswer, StarRefundResult

@@ -8,14 +8,14 @@ import itertools
 import pytest
 
 from domain.catalog.stock import crossed_low, queue_low_stock_alerts
-from domain.merchant.service import (
+from domain.merchant.rules import (
     AdminAction,
-    Merchant,
     MerchantConfig,
     OrderFilter,
     order_actions,
     parse_stock_change,
 )
+from domain.merchant.service import Merchant
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderLine, PaymentMethod
 from domain.reactions import ORDER_FLOW
