@@ -3,7 +3,7 @@
 SQLite: a file under the test's tmp_path. PostgreSQL (only when TEST_DATABASE_URL is set, e.g.
 postgresql+asyncpg://postgres@127.0.0.1:5432/test): one uniquely named database per test
 session, created next to the one TEST_DATABASE_URL names (which is never touched) and
-migrated with storage.migrate.upgrade; every table is truncated (RESTART IDENTITY CASCADE)
+migrated with storage.migrate.upgrade; every table is emptied and every sequence restarted
 before each test. That is about ten times faster than a fresh database per test (CREATE +
 migrate + DROP is ~0.25 s here) and equally isolated, since tests never share a connection or
 run in parallel.
@@ -88,11 +88,21 @@ def migrated_pg_database() -> Iterator[str | None]:
 
 
 async def truncate_all(url: str) -> None:
-    """Empty every table of a migrated PostgreSQL database and restart its sequences."""
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    """Empty every table of a migrated PostgreSQL database and restart its sequences.
+
+    What TRUNCATE ... RESTART IDENTITY CASCADE does, but DELETE on tables this small takes
+    ~10 ms where TRUNCATE takes ~250 ms (it makes new files for every table and index).
+    """
+    deletes = "; ".join(f'DELETE FROM "{t.name}"' for t in reversed(metadata.sorted_tables))
+    restart = (
+        "SELECT setval(c.oid, 1, false) FROM pg_class c "
+        "WHERE c.relkind = 'S' AND c.relnamespace = 'public'::regnamespace"
+    )
     conn = await asyncpg.connect(_asyncpg_dsn(make_url(url), make_url(url).database or ""))
     try:
-        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        async with conn.transaction():
+            await conn.execute(deletes)
+            await conn.execute(restart)
     finally:
         await conn.close()
 

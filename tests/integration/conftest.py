@@ -1,12 +1,9 @@
 """Fixtures for the storage integration tests: every test runs on SQLite, and on PostgreSQL
 when TEST_DATABASE_URL is set (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test).
 
-Isolation on PostgreSQL: one uniquely named database per test session, created next to the
-one TEST_DATABASE_URL names (which is never touched) and migrated with storage.migrate.upgrade;
-every table is truncated (RESTART IDENTITY CASCADE) before each test. That is about ten
-times faster than a fresh database per test (CREATE + migrate + DROP is ~0.25 s here) and
-equally isolated, since tests never share a connection or run in parallel. Tests that need
-an empty database (the migration tests) get a fresh one of their own: `empty_database_url`.
+Isolation on PostgreSQL: see tests/dbsetup.py (one migrated database per session, emptied
+before each test). Tests that need an empty database (the migration tests) get a fresh one of
+their own: `empty_database_url`.
 """
 
 from __future__ import annotations
@@ -43,7 +40,7 @@ def pg_session_url() -> Iterator[str | None]:
 async def database_url(
     request: pytest.FixtureRequest, tmp_path: object, pg_session_url: str | None
 ) -> str:
-    """An isolated database URL: a fresh SQLite file, or the truncated session PG database."""
+    """An isolated database URL: a fresh SQLite file, or the emptied session PG database."""
     if request.param == "sqlite":
         return sqlite_url(tmp_path)
     if pg_session_url is None:
