@@ -11,7 +11,8 @@ from sqlalchemy import select, text
 
 from domain.catalog.importing import ProductDraft
 from domain.catalog.model import Product
-from domain.checkout.shop import Shop, ShopConfig
+from domain.checkout.shop import Shop
+from domain.checkout.shop_base import ShopConfig
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order, OrderLine, PaymentMethod
 from domain.reactions import ORDER_FLOW

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.checkout.flow import CheckoutStep
-from domain.checkout.shop import PlacedOrder, Shop
+from domain.checkout.ordering import PlacedOrder
+from domain.checkout.shop import Shop
 from domain.shared.errors import OutOfStockError
 from storage.db import Database
 from storage.tables.orders import OrderLineRow, OrderRow

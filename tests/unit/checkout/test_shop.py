@@ -10,7 +10,8 @@ import pytest
 
 from domain.catalog.model import Product
 from domain.checkout.flow import CheckoutStep
-from domain.checkout.shop import Shop, ShopConfig
+from domain.checkout.shop import Shop
+from domain.checkout.shop_base import ShopConfig
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import PaymentMethod
 from domain.reactions import ORDER_FLOW

@@ -1,0 +1,135 @@
+"""The customer browses and fills the cart: categories, products, search, and the cart's
+changes (quantities checked against what is available)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from domain.cart.model import Cart
+from domain.catalog.importing import ProductDraft
+from domain.catalog.model import Category, Product
+from domain.checkout.shop_base import ShopBase
+from domain.checkout.validation import check_quantity
+from domain.shared.errors import (
+    NotFoundError,
+    NotInCartError,
+    OutOfStockError,
+    ProductUnavailableError,
+)
+from domain.shared.paging import Page, Paged
+
+
+@dataclass
+class CartChange:
+    """A cart after a change, and the product concerned."""
+
+    cart: Cart
+    product: Product | None = None
+    quantity: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class Browsing(ShopBase):
+    """The catalog and the cart."""
+
+    async def categories(self) -> list[Category]:
+        """Categories that have active products."""
+        async with self._uow(readonly=True) as uow:
+            return await uow.products.categories()
+
+    async def category(self, category_id: int) -> Category:
+        """One category, or NotFoundError."""
+        async with self._uow(readonly=True) as uow:
+            category = await uow.products.category(category_id)
+        if category is None:
+            raise NotFoundError()
+        return category
+
+    async def products_in(self, category_id: int, page: int) -> Paged[Product]:
+        """A page of a category's active products."""
+        async with self._uow(readonly=True) as uow:
+            return await uow.products.in_category(
+                category_id, Page(max(page, 0), self.config.page_size)
+            )
+
+    async def search(self, words: str, page: int) -> Paged[Product]:
+        """Active products whose name, SKU or description contains the words."""
+        async with self._uow(readonly=True) as uow:
+            return await uow.products.search(
+                words.strip()[:64], Page(max(page, 0), self.config.page_size)
+            )
+
+    async def product(self, product_id: int) -> Product:
+        """An active product, or ProductUnavailableError."""
+        async with self._uow(readonly=True) as uow:
+            product = await uow.products.get(product_id)
+        if product is None or not product.active:
+            raise ProductUnavailableError()
+        return product
+
+    async def remember_photo(self, product_id: int, file_id: str) -> None:
+        """Keep Telegram's file id of an uploaded product photo, so it is uploaded once."""
+        async with self._uow() as uow:
+            await uow.products.set_photo_file_id(product_id, file_id)
+            await uow.commit()
+
+    async def import_catalog(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
+        """Create or update all products in one transaction; returns (created, updated)."""
+        async with self._uow() as uow:
+            result = await uow.products.upsert_drafts(drafts)
+            await uow.commit()
+        return result
+
+    async def cart(self, customer_id: int) -> Cart:
+        """The customer's cart with current prices."""
+        async with self._uow(readonly=True) as uow:
+            return await uow.carts.get(customer_id)
+
+    async def add_to_cart(self, customer_id: int, product_id: int, quantity: int) -> CartChange:
+        """Add units of a product; the cart's total for it may not exceed what is available."""
+        check_quantity(quantity)
+        async with self._uow() as uow:
+            product = await uow.products.get(product_id)
+            if product is None or not product.active:
+                raise ProductUnavailableError()
+            cart = await uow.carts.get(customer_id)
+            wanted = cart.quantity_of(product_id) + quantity
+            check_quantity(wanted)
+            if wanted > product.available:
+                raise OutOfStockError(name=product.name, available=product.available)
+            await uow.carts.set_quantity(customer_id, product_id, wanted)
+            cart = await uow.carts.get(customer_id)
+            await uow.commit()
+        return CartChange(cart=cart, product=product, quantity=wanted)
+
+    async def change_quantity(self, customer_id: int, product_id: int, delta: int) -> CartChange:
+        """+1 / -1 on a cart line; going below one removes the line."""
+        async with self._uow() as uow:
+            cart = await uow.carts.get(customer_id)
+            current = cart.quantity_of(product_id)
+            if current == 0:
+                raise NotInCartError()
+            line = next(line for line in cart.lines if line.product.id == product_id)
+            wanted = current + delta
+            if wanted <= 0:
+                await uow.carts.remove(customer_id, product_id)
+            else:
+                check_quantity(wanted)
+                if not line.product.active:
+                    raise ProductUnavailableError()
+                if delta > 0 and wanted > line.product.available:
+                    raise OutOfStockError(name=line.product.name, available=line.product.available)
+                await uow.carts.set_quantity(customer_id, product_id, wanted)
+            cart = await uow.carts.get(customer_id)
+            await uow.commit()
+        return CartChange(cart=cart, product=line.product, quantity=max(wanted, 0))
+
+    async def remove_from_cart(self, customer_id: int, product_id: int) -> CartChange:
+        """Drop a line from the cart."""
+        async with self._uow() as uow:
+            if not await uow.carts.remove(customer_id, product_id):
+                raise NotInCartError()
+            cart = await uow.carts.get(customer_id)
+            await uow.commit()
+        return CartChange(cart=cart)

@@ -1,0 +1,330 @@
+"""Checkout and placing the order: the checkout dialog (address, recipient, phone, payment),
+kept in the database, and the one transaction that reserves stock and places the order
+(once per checkout)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from domain.cart.model import Cart
+from domain.catalog.stock import queue_low_stock_alerts
+from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep, advance, first_step
+from domain.checkout.model import Address
+from domain.checkout.ports import CheckoutUnitOfWork
+from domain.checkout.shop_base import ShopBase
+from domain.checkout.validation import check_address, check_phone, check_recipient
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
+from domain.shared.customers import customer_actor
+from domain.shared.errors import (
+    CartEmptyError,
+    DuplicateError,
+    OutOfStockError,
+    PriceChangedError,
+    ProductUnavailableError,
+    StaleCheckoutError,
+)
+from domain.shared.money import Money, money_param
+
+
+@dataclass
+class CheckoutView:
+    """Everything a checkout screen shows."""
+
+    checkout: Checkout
+    cart: Cart
+    addresses: list[Address]
+    subtotal: Money
+    shipping: Money
+    payment_methods: tuple[PaymentMethod, ...] = ()
+
+    @property
+    def total(self) -> Money:
+        """Cart plus shipping."""
+        return self.subtotal + self.shipping
+
+
+@dataclass
+class PlacedOrder:
+    """The result of placing an order; `created` is False when it had been placed already."""
+
+    order: Order
+    created: bool = True
+
+
+class Ordering(ShopBase):
+    """Checkout and placing the order."""
+
+    async def _view(self, uow: CheckoutUnitOfWork, checkout: Checkout) -> CheckoutView:
+        cart = await uow.carts.get(checkout.customer_id)
+        addresses = await uow.addresses.list(checkout.customer_id)
+        subtotal = cart.subtotal(self.config.currency)
+        return CheckoutView(
+            checkout,
+            cart,
+            addresses,
+            subtotal,
+            self.config.shipping_fee,
+            self.config.payment_methods,
+        )
+
+    async def start_checkout(self, customer_id: int) -> CheckoutView:
+        """Begin a fresh checkout of the cart (any earlier one becomes stale)."""
+        async with self._uow() as uow:
+            cart = await uow.carts.get(customer_id)
+            if cart.empty:
+                raise CartEmptyError()
+            for line in cart.lines:
+                if not line.product.active:
+                    raise ProductUnavailableError(name=line.product.name)
+                if line.quantity > line.product.available:
+                    raise OutOfStockError(name=line.product.name, available=line.product.available)
+            saved = await uow.addresses.count(customer_id)
+            checkout = Checkout(
+                customer_id=customer_id,
+                token=self._tokens(),
+                step=first_step(saved),
+                draft=CheckoutDraft(new_address=saved == 0),
+                saved_address_count=saved,
+                updated_at=self._clock.now(),
+            )
+            await uow.checkouts.save(checkout)
+            view = await self._view(uow, checkout)
+            await uow.commit()
+        return view
+
+    async def current_checkout(self, customer_id: int) -> CheckoutView | None:
+        """The customer's checkout if one is in progress."""
+        async with self._uow(readonly=True) as uow:
+            checkout = await uow.checkouts.get(customer_id)
+            if checkout is None or not checkout.active:
+                return None
+            return await self._view(uow, checkout)
+
+    async def _step(
+        self,
+        customer_id: int,
+        token: str | None,
+        trigger: str,
+        apply: Callable[[Checkout, CheckoutUnitOfWork], object] | None = None,
+    ) -> CheckoutView:
+        async with self._uow() as uow:
+            checkout = await uow.checkouts.get(customer_id)
+            if checkout is None or (token is not None and checkout.token != token):
+                raise StaleCheckoutError()
+            if apply is not None:
+                result = apply(checkout, uow)
+                if hasattr(result, "__await__"):
+                    await result  # type: ignore[misc]
+            advance(checkout, trigger)
+            checkout.updated_at = self._clock.now()
+            await uow.checkouts.save(checkout)
+            view = await self._view(uow, checkout)
+            await uow.commit()
+        return view
+
+    async def use_saved_address(
+        self, customer_id: int, token: str, address_id: int
+    ) -> CheckoutView:
+        """Deliver to one of the customer's saved addresses."""
+
+        async def apply(checkout: Checkout, uow: CheckoutUnitOfWork) -> None:
+            address = await uow.addresses.get(address_id)
+            if address is None or address.customer_id != customer_id:
+                raise StaleCheckoutError()
+            checkout.draft.address_id = address.id
+            checkout.draft.recipient = address.recipient
+            checkout.draft.phone = address.phone
+            checkout.draft.address_text = address.text
+            checkout.draft.new_address = False
+
+        return await self._step(customer_id, token, "use_saved_address", apply)
+
+    async def new_address(self, customer_id: int, token: str) -> CheckoutView:
+        """Start entering a new address."""
+
+        def apply(checkout: Checkout, _: CheckoutUnitOfWork) -> None:
+            checkout.draft.new_address = True
+            checkout.draft.address_id = None
+
+        return await self._step(customer_id, token, "new_address", apply)
+
+    async def give_recipient(self, customer_id: int, text: str) -> CheckoutView:
+        """Take the recipient's name typed by the customer."""
+        name = check_recipient(text)
+
+        def apply(checkout: Checkout, _: CheckoutUnitOfWork) -> None:
+            checkout.draft.recipient = name
+
+        return await self._step(customer_id, None, "give_recipient", apply)
+
+    async def give_phone(self, customer_id: int, text: str, *, from_contact: bool) -> CheckoutView:
+        """Take a phone number, typed or shared as a contact."""
+        phone = check_phone(text, self.config.phone_region, from_contact=from_contact)
+
+        def apply(checkout: Checkout, _: CheckoutUnitOfWork) -> None:
+            checkout.draft.phone = phone
+
+        return await self._step(customer_id, None, "give_phone", apply)
+
+    async def give_address(self, customer_id: int, text: str) -> CheckoutView:
+        """Take the delivery address text."""
+        address = check_address(text)
+
+        def apply(checkout: Checkout, _: CheckoutUnitOfWork) -> None:
+            checkout.draft.address_text = address
+
+        return await self._step(customer_id, None, "give_address", apply)
+
+    async def choose_payment(self, customer_id: int, token: str, method: str) -> CheckoutView:
+        """Pick how to pay; only the shop's enabled methods are accepted."""
+        try:
+            chosen = PaymentMethod(method)
+        except ValueError as exc:
+            raise StaleCheckoutError() from exc
+        if chosen not in self.config.payment_methods:
+            raise StaleCheckoutError()
+
+        async def apply(checkout: Checkout, uow: CheckoutUnitOfWork) -> None:
+            checkout.draft.payment_method = chosen
+            cart = await uow.carts.get(customer_id)
+            checkout.draft.quoted_subtotal = cart.subtotal(self.config.currency).amount
+
+        return await self._step(customer_id, token, "choose_payment", apply)
+
+    async def checkout_back(self, customer_id: int, token: str) -> CheckoutView:
+        """One step back (from the first step, out of checkout)."""
+        return await self._step(customer_id, token, "back")
+
+    async def abandon_checkout(self, customer_id: int, token: str) -> CheckoutView:
+        """Leave checkout; the cart stays as it is."""
+        return await self._step(customer_id, token, "abandon")
+
+    async def place_order(self, customer_id: int, token: str) -> PlacedOrder:
+        """Reserve stock, snapshot prices and address, empty the cart and alert the merchant.
+        A second confirmation of the same checkout returns the order already placed."""
+        try:
+            return await self._place_order(customer_id, token)
+        except DuplicateError:
+            async with self._uow(readonly=True) as uow:
+                checkout = await uow.checkouts.get(customer_id)
+                if checkout and checkout.order_id:
+                    order = await uow.orders.get(checkout.order_id)
+                    if order is not None:
+                        return PlacedOrder(order, created=False)
+            raise
+
+    async def _place_order(self, customer_id: int, token: str) -> PlacedOrder:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            # Locked, so a second confirmation waits and then finds the order already placed.
+            checkout = await uow.checkouts.get(customer_id, for_update=True)
+            if checkout is None or checkout.token != token:
+                raise StaleCheckoutError()
+            if checkout.step == CheckoutStep.PLACED and checkout.order_id is not None:
+                order = await uow.orders.get(checkout.order_id)
+                if order is not None:
+                    return PlacedOrder(order, created=False)
+            if checkout.step != CheckoutStep.REVIEW:
+                raise StaleCheckoutError()
+            draft = checkout.draft
+            if not (
+                draft.recipient and draft.phone and draft.address_text and draft.payment_method
+            ):
+                raise StaleCheckoutError()
+            cart = await uow.carts.get(customer_id)
+            if cart.empty:
+                raise CartEmptyError()
+            subtotal = cart.subtotal(self.config.currency)
+            if draft.quoted_subtotal is not None and subtotal.amount != draft.quoted_subtotal:
+                # Never charge a total the customer has not seen: re-quote and ask again.
+                draft.quoted_subtotal = subtotal.amount
+                checkout.updated_at = now
+                await uow.checkouts.save(checkout)
+                await uow.commit()
+                raise PriceChangedError(total=money_param(subtotal + self.config.shipping_fee))
+            for line in cart.lines:
+                product = line.product
+                if not product.active:
+                    raise ProductUnavailableError(name=product.name)
+                if not await uow.products.reserve(product.id, line.quantity):
+                    fresh = await uow.products.get(product.id)
+                    raise OutOfStockError(
+                        name=product.name, available=fresh.available if fresh else 0
+                    )
+            number = await self._fresh_number(uow)
+            order = Order(
+                number=number,
+                customer_id=customer_id,
+                status=OrderStatus.PENDING_PAYMENT,
+                currency=self.config.currency,
+                lines=[
+                    OrderLine(
+                        product_id=line.product.id,
+                        sku=line.product.sku,
+                        name=line.product.name,
+                        unit_price=line.product.price,
+                        quantity=line.quantity,
+                    )
+                    for line in cart.lines
+                ],
+                shipping=self.config.shipping_fee,
+                payment_method=draft.payment_method,
+                recipient=draft.recipient,
+                phone=draft.phone,
+                address_text=draft.address_text,
+                created_at=now,
+                updated_at=now,
+                checkout_token=checkout.token,
+            )
+            order.id = await uow.orders.add(order)
+            event = OrderEvent(
+                type=OrderEventType.PLACED,
+                actor=customer_actor(customer_id),
+                at=now,
+                to_status=OrderStatus.PENDING_PAYMENT,
+            )
+            await uow.orders.add_event(order.id, event)
+            order.events.append(event)
+            if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
+                # Cash on delivery goes on to fulfilment unpaid; the courier collects the money.
+                await self._flow.step(
+                    uow, order, "confirm_cod", actor=customer_actor(customer_id), at=now
+                )
+            if draft.new_address:
+                await uow.addresses.add(
+                    Address(0, customer_id, draft.recipient, draft.phone, draft.address_text)
+                )
+            await uow.carts.clear(customer_id)
+            advance(checkout, "confirm")
+            checkout.order_id = order.id
+            checkout.updated_at = now
+            await uow.checkouts.save(checkout)
+            customer = await uow.customers.get(customer_id)
+            await self._alert_admin(
+                uow,
+                "admin.new_order",
+                order,
+                customer,
+                now,
+                lines=[[line.quantity, line.name] for line in order.lines],
+                payment=str(order.payment_method),
+                address=order.address_text,
+            )
+            await queue_low_stock_alerts(
+                uow,
+                self.config.admin_chat_id,
+                now,
+                {line.product_id: line.quantity for line in order.lines},
+                f"order:{order.number}",
+            )
+            await uow.commit()
+        return PlacedOrder(order, created=True)
+
+    async def _fresh_number(self, uow: CheckoutUnitOfWork) -> str:
+        for _ in range(8):
+            number = self._order_numbers()
+            if not await uow.orders.number_taken(number):
+                return number
+        raise DuplicateError("error.generic")  # 40 random bits colliding 8 times: not in practice
