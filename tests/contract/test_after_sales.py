@@ -29,7 +29,11 @@ from domain.shared.paging import Page
 from tests.contract import seed
 from tests.contract.seed import Factory, at
 
-REQUESTED, APPROVED, DECLINED = RequestStatus.REQUESTED, RequestStatus.APPROVED, RequestStatus.DECLINED
+REQUESTED, APPROVED, DECLINED = (
+    RequestStatus.REQUESTED,
+    RequestStatus.APPROVED,
+    RequestStatus.DECLINED,
+)
 
 
 async def _order(uow_factory: Factory, number: str = "A-1", customer_id: int = 7) -> Order:
@@ -44,11 +48,19 @@ async def _order(uow_factory: Factory, number: str = "A-1", customer_id: int = 7
 
 
 def _request(
-    order: Order, number: str, minutes: float = 1, quantities: tuple[int, ...] = (2,), **fields: object
+    order: Order,
+    number: str,
+    minutes: float = 1,
+    quantities: tuple[int, ...] = (2,),
+    **fields: object,
 ) -> AfterSalesRequest:
     values: dict[str, object] = {
-        "number": number, "order_id": order.id, "customer_id": order.customer_id,
-        "kind": RequestKind.RETURN, "status": REQUESTED, "reason": ReturnReason.DEFECTIVE,
+        "number": number,
+        "order_id": order.id,
+        "customer_id": order.customer_id,
+        "kind": RequestKind.RETURN,
+        "status": REQUESTED,
+        "reason": ReturnReason.DEFECTIVE,
         "lines": [
             RequestLine(line.id or 0, quantity)
             for line, quantity in zip(order.lines, quantities, strict=False)
@@ -83,7 +95,10 @@ async def test_an_added_request_comes_back_with_its_lines_described_from_the_ord
     [request_id] = await _add(uow_factory, asked)
     tea, cup = order.lines
     expected = replace(
-        asked, id=request_id, order_number="A-1", currency="USD",
+        asked,
+        id=request_id,
+        order_number="A-1",
+        currency="USD",
         lines=[
             RequestLine(tea.id or 0, 2, tea.product_id, tea.sku, tea.name, tea.unit_price),
             RequestLine(cup.id or 0, 1, cup.product_id, cup.sku, cup.name, cup.unit_price),
@@ -288,8 +303,14 @@ async def test_a_request_is_refunded_once_besides_any_refund_of_the_whole_paymen
 
     def refund(request_id: int | None, amount: int) -> Refund:
         return Refund(
-            payment_id, order.id, PaymentMethod.STARS, Money(amount, "XTR"),
-            RefundStatus.PENDING, "admin:1", at(5), request_id=request_id,
+            payment_id,
+            order.id,
+            PaymentMethod.STARS,
+            Money(amount, "XTR"),
+            RefundStatus.PENDING,
+            "admin:1",
+            at(5),
+            request_id=request_id,
         )
 
     async with uow_factory() as uow:
@@ -305,10 +326,14 @@ async def test_a_request_is_refunded_once_besides_any_refund_of_the_whole_paymen
         with pytest.raises(DuplicateError):
             await uow.payments.add_refund(refund(None, 1))
     async with uow_factory() as uow:
-        assert await uow.payments.refund_for_request(first) == replace(refund(first, 1000), id=for_first)
+        assert await uow.payments.refund_for_request(first) == replace(
+            refund(first, 1000), id=for_first
+        )
         assert await uow.payments.refund_for_request(second + 1000) is None
         assert await uow.payments.refund_of(payment_id) == replace(refund(None, 2000), id=whole)
-        done = replace(refund(second, 500), id=for_second, status=RefundStatus.DONE, completed_at=at(6))
+        done = replace(
+            refund(second, 500), id=for_second, status=RefundStatus.DONE, completed_at=at(6)
+        )
         assert await uow.payments.save_refund(done, RefundStatus.PENDING)
         assert await uow.payments.refund_for_request(second) == done
 
@@ -318,8 +343,12 @@ async def test_a_request_is_refunded_once_besides_any_refund_of_the_whole_paymen
 
 def _draft(customer_id: int = 7, token: str = "t1", **fields: object) -> Draft:
     values: dict[str, object] = {
-        "customer_id": customer_id, "kind": DraftKind.REQUEST, "token": token, "step": "lines",
-        "data": {"number": "A-1", "lines": {"5": 1}}, "updated_at": at(1),
+        "customer_id": customer_id,
+        "kind": DraftKind.REQUEST,
+        "token": token,
+        "step": "lines",
+        "data": {"number": "A-1", "lines": {"5": 1}},
+        "updated_at": at(1),
     }
     values.update(fields)
     return Draft(**values)  # type: ignore[arg-type]

@@ -134,7 +134,9 @@ async def test_adding_the_same_address_twice_keeps_one(uow_factory: Factory) -> 
     async with uow_factory(readonly=True) as uow:
         assert await uow.addresses.count(7) == 2
         assert await uow.addresses.count(9) == 0
-        assert await uow.addresses.get(first) == Address(first, 7, "Ann", "+14155552671", "1 Main St")
+        assert await uow.addresses.get(first) == Address(
+            first, 7, "Ann", "+14155552671", "1 Main St"
+        )
         assert await uow.addresses.get(other_customer + 1000) is None
 
 
@@ -160,8 +162,12 @@ async def test_a_saved_checkout_comes_back_with_its_draft_and_the_saved_address_
 ) -> None:
     await seed.customer(uow_factory, 7)
     draft = CheckoutDraft(
-        recipient="Ann", phone="+1", address_text="1 Main St",
-        payment_method=PaymentMethod.CARD, new_address=True, quoted_subtotal=2500,
+        recipient="Ann",
+        phone="+1",
+        address_text="1 Main St",
+        payment_method=PaymentMethod.CARD,
+        new_address=True,
+        quoted_subtotal=2500,
     )
     async with uow_factory() as uow:
         await uow.addresses.add(_address(7, "1 Main St"))

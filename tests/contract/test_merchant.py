@@ -10,8 +10,13 @@ from tests.contract.seed import Factory, at
 
 def _dialog(user_id: int = 1, token: str = "t1", **fields: object) -> Dialog:
     values: dict[str, object] = {
-        "chat_id": -100, "user_id": user_id, "kind": DialogKind.SHIP, "token": token,
-        "step": "carrier", "data": {"order": 5, "picked": ["a", 1]}, "updated_at": at(1),
+        "chat_id": -100,
+        "user_id": user_id,
+        "kind": DialogKind.SHIP,
+        "token": token,
+        "step": "carrier",
+        "data": {"order": 5, "picked": ["a", 1]},
+        "updated_at": at(1),
     }
     values.update(fields)
     return Dialog(**values)  # type: ignore[arg-type]
@@ -34,7 +39,9 @@ async def test_a_saved_dialog_comes_back_per_chat_and_user(uow_factory: Factory)
 async def test_saving_a_dialog_again_replaces_it(uow_factory: Factory) -> None:
     async with uow_factory() as uow:
         await uow.dialogs.save(_dialog(1))
-        await uow.dialogs.save(_dialog(1, "t9", kind=DialogKind.STOCK, step="reason", data={"d": 2}))
+        await uow.dialogs.save(
+            _dialog(1, "t9", kind=DialogKind.STOCK, step="reason", data={"d": 2})
+        )
         found = await uow.dialogs.get(-100, 1)
     assert found == _dialog(1, "t9", kind=DialogKind.STOCK, step="reason", data={"d": 2})
 
@@ -58,7 +65,9 @@ async def test_delete_ends_a_dialog_only_when_the_token_matches(uow_factory: Fac
         assert await uow.dialogs.get(-100, 1) is None
 
 
-def _entry(product_id: int, minutes: float, delta: int = 1, reason: str = "count") -> InventoryEntry:
+def _entry(
+    product_id: int, minutes: float, delta: int = 1, reason: str = "count"
+) -> InventoryEntry:
     return InventoryEntry(product_id, delta, 10 + delta, reason, "admin:1", at(minutes))
 
 

@@ -25,9 +25,7 @@ async def _get(uow_factory: Factory, order_id: int) -> Order:
 async def test_an_added_order_comes_back_with_its_lines_and_totals(uow_factory: Factory) -> None:
     await seed.customer(uow_factory, 7)
     ids = await seed.products(uow_factory, draft("A"), draft("B"))
-    placed = new_order(
-        "A-1", 7, {ids["A"]: 2, ids["B"]: 1}, method=PaymentMethod.CARD, token="tok"
-    )
+    placed = new_order("A-1", 7, {ids["A"]: 2, ids["B"]: 1}, method=PaymentMethod.CARD, token="tok")
     async with uow_factory() as uow:
         order_id = await uow.orders.add(placed)
         await uow.commit()
@@ -109,7 +107,9 @@ async def test_save_status_without_a_time_stamps_one(uow_factory: Factory) -> No
     order_id = await seed.order(uow_factory)
     order = await _get(uow_factory, order_id)
     async with uow_factory() as uow:
-        assert await uow.orders.save_status(replace(order, status=OrderStatus.PAID, updated_at=None))
+        assert await uow.orders.save_status(
+            replace(order, status=OrderStatus.PAID, updated_at=None)
+        )
         await uow.commit()
     found = await _get(uow_factory, order_id)
     assert found.updated_at is not None and found.updated_at > T0
@@ -122,8 +122,13 @@ async def test_events_come_back_in_time_order_with_ties_in_the_order_written(
     other = await seed.order(uow_factory, "A-2")
     placed = OrderEvent(OrderEventType.PLACED, "customer", at(0), None, OrderStatus.PENDING_PAYMENT)
     paid = OrderEvent(
-        OrderEventType.PAID, "system", at(2), OrderStatus.PENDING_PAYMENT, OrderStatus.PAID,
-        note="card", params={"amount": 3500, "ids": [1, 2]},
+        OrderEventType.PAID,
+        "system",
+        at(2),
+        OrderStatus.PENDING_PAYMENT,
+        OrderStatus.PAID,
+        note="card",
+        params={"amount": 3500, "ids": [1, 2]},
     )
     note_1 = OrderEvent(OrderEventType.NOTE_ADDED, "admin:1", at(1), note="first")
     note_2 = OrderEvent(OrderEventType.NOTE_ADDED, "admin:1", at(1), note="second")
@@ -206,7 +211,10 @@ async def test_low_stock_lists_active_products_at_or_below_their_threshold_worst
         found = await uow.sweeps.low_stock(T0, 10)
         top = await uow.sweeps.low_stock(T0, 2)
     assert [(p.sku, p.category_name) for p, _ in found] == [
-        ("OUT", "Coffee"), ("HELD", "Tea"), ("TIE", "Tea"), ("EDGE", "Tea")
+        ("OUT", "Coffee"),
+        ("HELD", "Tea"),
+        ("TIE", "Tea"),
+        ("EDGE", "Tea"),
     ]
     assert [p.sku for p, _ in top] == ["OUT", "HELD"]
 
@@ -273,7 +281,10 @@ async def test_backoffice_lists_every_product_by_shelf_then_name(uow_factory: Fa
         page = await uow.backoffice.products(Page(1, 2))
     # Shelves in the order they were first imported (their position), not by name.
     assert [(p.category_name, p.sku) for p in everything] == [
-        ("Tea", "T1"), ("Tea", "T2"), ("Coffee", "C1"), ("Accessories", "A1")
+        ("Tea", "T1"),
+        ("Tea", "T2"),
+        ("Coffee", "C1"),
+        ("Accessories", "A1"),
     ]
     assert ([p.sku for p in page.items], page.total) == (["C1", "A1"], 4)
 
@@ -316,3 +327,13 @@ async def test_adjust_stock_never_goes_below_zero(uow_factory: Factory) -> None:
     async with uow_factory() as uow:
         assert await uow.backoffice.adjust_stock(tea, -2) is None
         assert await uow.backoffice.adjust_stock(tea, -1) == 0
+
+
+async def test_change_after_sales_open_of_an_unknown_order_changes_nothing(
+    uow_factory: Factory,
+) -> None:
+    order_id = await seed.order(uow_factory)
+    async with uow_factory() as uow:
+        await uow.orders.change_after_sales_open(order_id + 1000, 1)
+        await uow.commit()
+    assert (await _get(uow_factory, order_id)).after_sales_open == 0

@@ -210,3 +210,16 @@ async def test_pending_count_counts_rows_neither_sent_nor_failed(uow_factory: Fa
     await _claim(uow_factory, 0)
     async with uow_factory(readonly=True) as uow:
         assert await uow.outbox.pending_count() == 3  # claimed rows are still pending
+
+
+async def test_the_steps_of_an_unknown_row_change_nothing(uow_factory: Factory) -> None:
+    await _add(uow_factory, note(7, "a"))
+    [claimed] = await _claim(uow_factory, 0)
+    ghost = (claimed.id or 0) + 1000
+    async with uow_factory() as uow:
+        await uow.outbox.mark_sent(ghost, at(0))
+        await uow.outbox.retry_later(ghost, "x", at(0))
+        await uow.outbox.give_up(ghost, "x", at(0))
+        await uow.outbox.hold(ghost, "x")
+        await uow.outbox.release(ghost)
+        assert await uow.outbox.pending_count() == 1

@@ -43,8 +43,13 @@ def _payment(order_id: int | None, charge: str | None = None, **fields: object) 
 async def test_an_added_payment_comes_back_by_id_charge_and_order(uow_factory: Factory) -> None:
     order_id = await seed.order(uow_factory)
     flagged = _payment(
-        None, "ch-2", customer_id=None, status=PaymentStatus.FLAGGED,
-        flag_reason=FlagReason.UNKNOWN, provider_charge_id="pr-2", payload={"raw": [1, "x"]},
+        None,
+        "ch-2",
+        customer_id=None,
+        status=PaymentStatus.FLAGGED,
+        flag_reason=FlagReason.UNKNOWN,
+        provider_charge_id="pr-2",
+        payload={"raw": [1, "x"]},
     )
     async with uow_factory() as uow:
         second = await uow.payments.add(_payment(order_id, "ch-1b"))
@@ -84,7 +89,9 @@ async def test_set_status_compares_and_sets(uow_factory: Factory) -> None:
 
 
 def _refund(payment_id: int, order_id: int | None) -> Refund:
-    return Refund(payment_id, order_id, CARD, Money(3500, "USD"), RefundStatus.PENDING, "admin:1", at(2))
+    return Refund(
+        payment_id, order_id, CARD, Money(3500, "USD"), RefundStatus.PENDING, "admin:1", at(2)
+    )
 
 
 async def test_a_payment_is_refunded_at_most_once(uow_factory: Factory) -> None:
@@ -114,13 +121,20 @@ async def test_save_refund_compares_and_sets_its_outcome(uow_factory: Factory) -
         refund = _refund(payment_id, order_id)
         refund.id = await uow.payments.add_refund(refund)
         done = replace(
-            refund, status=RefundStatus.DONE, note="ok", error="none", completed_at=at(3),
-            actor="someone else", amount=Money(1, "EUR"),  # never changed by save_refund
+            refund,
+            status=RefundStatus.DONE,
+            note="ok",
+            error="none",
+            completed_at=at(3),
+            actor="someone else",
+            amount=Money(1, "EUR"),  # never changed by save_refund
         )
         assert not await uow.payments.save_refund(done, RefundStatus.FAILED)
         assert await uow.payments.save_refund(done, RefundStatus.PENDING)
         assert not await uow.payments.save_refund(done, RefundStatus.PENDING)
-        assert not await uow.payments.save_refund(replace(done, id=refund.id + 1000), RefundStatus.DONE)
+        assert not await uow.payments.save_refund(
+            replace(done, id=refund.id + 1000), RefundStatus.DONE
+        )
         found = await uow.payments.refund_of(payment_id)
     assert found == replace(
         refund, status=RefundStatus.DONE, note="ok", error="none", completed_at=at(3)
@@ -129,8 +143,12 @@ async def test_save_refund_compares_and_sets_its_outcome(uow_factory: Factory) -
 
 def _receipt(order_id: int, minutes: float = 1, **fields: object) -> TransferReceipt:
     values: dict[str, object] = {
-        "order_id": order_id, "customer_id": 7, "file_id": "F1", "file_unique_id": "U1",
-        "status": ReceiptStatus.SUBMITTED, "submitted_at": at(minutes),
+        "order_id": order_id,
+        "customer_id": 7,
+        "file_id": "F1",
+        "file_unique_id": "U1",
+        "status": ReceiptStatus.SUBMITTED,
+        "submitted_at": at(minutes),
     }
     values.update(fields)
     return TransferReceipt(**values)  # type: ignore[arg-type]
@@ -145,8 +163,13 @@ async def test_receipts_are_kept_per_order_and_reviewed_once(uow_factory: Factor
         await uow.payments.add_receipt(_receipt(other))
         await uow.commit()
     reviewed = replace(
-        _receipt(order_id), id=first, status=ReceiptStatus.REJECTED, reason=RejectReason.AMOUNT,
-        reviewer="admin:1", reviewed_at=at(5), file_id="changed",  # the file is never changed
+        _receipt(order_id),
+        id=first,
+        status=ReceiptStatus.REJECTED,
+        reason=RejectReason.AMOUNT,
+        reviewer="admin:1",
+        reviewed_at=at(5),
+        file_id="changed",  # the file is never changed
     )
     async with uow_factory() as uow:
         assert not await uow.payments.review_receipt(reviewed, ReceiptStatus.CONFIRMED)
@@ -212,7 +235,9 @@ async def test_a_receipt_under_review_pauses_expiry_and_a_late_rejection_restart
     async with uow_factory() as uow:
         await uow.payments.add_receipt(_receipt(submitted))
         await uow.payments.add_receipt(_receipt(rejected_late, status=rejected, reviewed_at=at(11)))
-        await uow.payments.add_receipt(_receipt(rejected_early, status=rejected, reviewed_at=at(10)))
+        await uow.payments.add_receipt(
+            _receipt(rejected_early, status=rejected, reviewed_at=at(10))
+        )
         await uow.payments.add_receipt(_receipt(confirmed, status=ReceiptStatus.REPLACED))
         await uow.commit()
     async with uow_factory() as uow:

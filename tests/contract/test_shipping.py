@@ -25,9 +25,14 @@ LEASE = 60.0  # seconds
 
 def _shipment(order_id: int, key: str, shipped_at: datetime, **fields: object) -> Shipment:
     values: dict[str, object] = {
-        "order_id": order_id, "carrier_code": "ups", "carrier_name": "UPS",
-        "tracking_number": f"1Z{key}", "tracking_url": f"https://ups.example/{key}",
-        "actor": "admin:1", "shipped_at": shipped_at, "key": key,
+        "order_id": order_id,
+        "carrier_code": "ups",
+        "carrier_name": "UPS",
+        "tracking_number": f"1Z{key}",
+        "tracking_url": f"https://ups.example/{key}",
+        "actor": "admin:1",
+        "shipped_at": shipped_at,
+        "key": key,
     }
     values.update(fields)
     return Shipment(**values)  # type: ignore[arg-type]
@@ -131,7 +136,8 @@ async def test_claim_due_skips_delivered_shipments_and_those_polled_recently(
         await uow.commit()
     claimed = await _claim(uow_factory, 5)
     assert [(s.shipment_id, s.status, s.streak) for s in claimed] == [
-        (failing, TrackingStatus.EXCEPTION, 3), (unknown, None, 0)
+        (failing, TrackingStatus.EXCEPTION, 3),
+        (unknown, None, 0),
     ]
 
 
@@ -152,7 +158,7 @@ async def test_latest_shipment_is_the_last_to_leave_with_its_tracking_state(
 
 
 async def test_save_state_replaces_the_status_and_next_poll(uow_factory: Factory) -> None:
-    order_id, [shipment] = await _shipped(uow_factory, "A-1", 0)
+    _, [shipment] = await _shipped(uow_factory, "A-1", 0)
     async with uow_factory() as uow:
         await uow.tracking.save_state(
             TrackingState(shipment, TrackingStatus.IN_TRANSIT, 4, next_poll_at=at(50)), at(0)
@@ -166,7 +172,9 @@ async def test_save_state_replaces_the_status_and_next_poll(uow_factory: Factory
     assert (claimed.status, claimed.streak) == (TrackingStatus.OUT_FOR_DELIVERY, 1)
 
 
-def _checkpoint(key: str, minutes: float, status: TrackingStatus = TrackingStatus.IN_TRANSIT) -> Checkpoint:
+def _checkpoint(
+    key: str, minutes: float, status: TrackingStatus = TrackingStatus.IN_TRANSIT
+) -> Checkpoint:
     return Checkpoint(key, status, at(minutes), location="Depot", message=f"scan {key}")
 
 

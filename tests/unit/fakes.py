@@ -453,8 +453,9 @@ class FakeOrderRepository(_Repository):
 
     async def change_after_sales_open(self, order_id: int, delta: int) -> None:
         self._write()
-        stored = self.store.orders[order_id]
-        stored.after_sales_open = max(stored.after_sales_open + delta, 0)
+        stored = self.store.orders.get(order_id)
+        if stored is not None:
+            stored.after_sales_open = max(stored.after_sales_open + delta, 0)
 
     async def events(self, order_id: int) -> list[OrderEvent]:
         events = self.store.order_events.get(order_id, [])
@@ -516,9 +517,15 @@ class FakeOutboxRepository(_Repository):
             )
         return claimed
 
-    async def mark_sent(self, notification_id: int, at: datetime) -> None:
+    def _row(self, notification_id: int) -> OutboxEntry:
+        """The row to change; a detached stand-in for an unknown id (SQL changes no row)."""
         self._write()
-        entry = self.store.outbox[notification_id]
+        return self.store.outbox.get(notification_id) or OutboxEntry(
+            Notification(0, ""), datetime.min, datetime.min
+        )
+
+    async def mark_sent(self, notification_id: int, at: datetime) -> None:
+        entry = self._row(notification_id)
         entry.sent_at, entry.claimed_until, entry.last_error = at, None, None
 
     async def waiting_chats(self, now: datetime, chat_ids: Collection[int]) -> set[int]:
@@ -532,26 +539,22 @@ class FakeOutboxRepository(_Repository):
     async def retry_later(
         self, notification_id: int, error: str, at: datetime, *, counted: bool = True
     ) -> None:
-        self._write()
-        entry = self.store.outbox[notification_id]
+        entry = self._row(notification_id)
         entry.next_attempt_at, entry.claimed_until, entry.last_error = at, None, error[:1000]
         if not counted:
             entry.attempts -= 1
 
     async def give_up(self, notification_id: int, error: str, at: datetime) -> None:
-        self._write()
-        entry = self.store.outbox[notification_id]
+        entry = self._row(notification_id)
         entry.failed_at, entry.claimed_until, entry.last_error = at, None, error[:1000]
 
     async def hold(self, notification_id: int, error: str) -> None:
-        self._write()
-        entry = self.store.outbox[notification_id]
+        entry = self._row(notification_id)
         entry.claimed_until, entry.last_error = None, error[:1000]
         entry.attempts -= 1
 
     async def release(self, notification_id: int) -> None:
-        self._write()
-        entry = self.store.outbox[notification_id]
+        entry = self._row(notification_id)
         if entry.sent_at is None:
             entry.claimed_until = None
             entry.attempts -= 1

@@ -33,7 +33,9 @@ def port_methods(protocol: type) -> dict[str, inspect.Signature]:
 
 
 def public_methods(cls: type) -> set[str]:
-    return {name for name, _ in inspect.getmembers(cls, inspect.isfunction) if not name.startswith("_")}
+    return {
+        name for name, _ in inspect.getmembers(cls, inspect.isfunction) if not name.startswith("_")
+    }
 
 
 PORTS = repository_ports()
