@@ -1,199 +1,121 @@
-"""Building the application: settings in, a python-telegram-bot Application out."""
+"""The composition root: settings in, a python-telegram-bot Application out. Every service is
+built here, once, into `Services`, which handlers reach through the typed `ShopContext`; the
+feature modules only attach handlers, and the scheduled jobs come from one table
+(jobs/schedule.py)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
+from typing import cast
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.ext import (
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
-    CommandHandler,
+    ContextTypes,
     Defaults,
     MessageHandler,
-    TypeHandler,
     filters,
 )
 from telegram.request import HTTPXRequest
 
 from bot.after_sales import handlers as after_sales
-from bot.callback_data import Callback
-from bot.cart.callbacks import CartLess, CartMore, CartRemove, ShowCart
-from bot.cart.handlers import cart_command, on_cart, on_cart_less, on_cart_more, on_cart_remove
-from bot.catalog.callbacks import AddToCart, Categories, ProductCard, ProductList
-from bot.catalog.handlers import (
-    catalog_command,
-    on_add,
-    on_categories,
-    on_product,
-    on_product_list,
-    search_command,
-)
-from bot.checkout.callbacks import (
-    Checkout,
-    CheckoutBack,
-    CheckoutCancel,
-    Confirm,
-    NewAddress,
-    PayWith,
-    UseAddress,
-)
-from bot.checkout.handlers import (
-    cancel_command,
-    on_checkout,
-    on_checkout_back,
-    on_checkout_cancel,
-    on_confirm,
-    on_contact,
-    on_new_address,
-    on_pay_with,
-    on_text,
-    on_use_address,
-)
-from bot.merchant import handlers as admin
+from bot.after_sales.admin import request_screen, ship_result
+from bot.after_sales.admin_views import AfterSalesAdminViews
+from bot.after_sales.customer import order_extras as after_sales_of_order
+from bot.cart import handlers as cart
+from bot.catalog import handlers as catalog
+from bot.checkout import handlers as checkout
+from bot.context import Services, ShopApp, ShopContext
+from bot.merchant import handlers as merchant
+from bot.merchant.views import AdminViews
 from bot.notify import TelegramSender
-from bot.orders.callbacks import AskCancelOrder, CancelOrder, OrderDetail, OrderList
-from bot.orders.handlers import on_ask_cancel, on_cancel_order, on_order, on_orders, orders_command
+from bot.orders import handlers as orders
 from bot.payments import handlers as payments
+from bot.payments.adapters import ChatActions, TelegramStarRefunds
 from bot.payments.inbox import REPLAY_AFTER, InboxBot, replay_unrecorded_payments
 from bot.reviews import handlers as reviews
+from bot.reviews.handlers import order_extras as review_of_order
+from bot.reviews.views import ReviewViews
 from bot.settings import Settings
-from bot.shared.callbacks import Help, Menu, Noop, SetLanguage
-from bot.shared.handlers import (
-    Deps,
-    help_command,
-    language_command,
-    on_error,
-    on_help,
-    on_language,
-    on_menu,
-    on_noop,
-    on_other_message,
-    on_stale_button,
-    remember_customer,
-    start,
-    unknown_command,
-)
-from bot.shipping import handlers as tracking
+from bot.shared import handlers as shared
+from bot.shipping import handlers as shipping
+from bot.shipping.aftership import AfterShipTracker, ManualTracker
 from bot.texts import Texts
 from bot.views import Views
-from domain.checkout.shop import Shop, ShopConfig
+from domain.after_sales.service import AfterSales
+from domain.after_sales.steps import AfterSalesConfig
+from domain.checkout.shop import Shop
+from domain.checkout.shop_base import ShopConfig
+from domain.merchant.rules import MerchantConfig
+from domain.merchant.service import Merchant
+from domain.merchant.stock_report import LowStockReport
+from domain.orders.completion import Completion, CompletionConfig
 from domain.orders.model import PaymentMethod
+from domain.payments.service import Payments
 from domain.reactions import ORDER_FLOW
+from domain.reviews.service import Reviews
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.customers import Language
+from domain.shipping.tracking import Tracking, TrackingConfig
+from domain.shipping.tracking_records import CarrierTracker
+from jobs.merchant import DailyLowStock
 from jobs.outbox import OutboxDispatcher
 from jobs.pacing import Limits, SendPacer
+from jobs.schedule import Intervals, jobs_table
 from jobs.scheduler import Jobs
 from storage.db import Database
 from storage.jobs import JobLocks, SqlJobRuns
 
 log = logging.getLogger(__name__)
 
-CUSTOMER_COMMANDS = (
-    "start",
-    "catalog",
-    "cart",
-    "orders",
-    "requests",  # after-sales (bot/after_sales.py)
-    "search",
-    "language",
-    "cancel",
-    "help",
-)
-
-# The whole customer dialog, declared once: typed button -> handler.
-BUTTONS: list[tuple[type[Callback], object]] = [
-    (Menu, on_menu),
-    (Help, on_help),
-    (Noop, on_noop),
-    (SetLanguage, on_language),
-    (Categories, on_categories),
-    (ProductList, on_product_list),
-    (ProductCard, on_product),
-    (AddToCart, on_add),
-    (ShowCart, on_cart),
-    (CartMore, on_cart_more),
-    (CartLess, on_cart_less),
-    (CartRemove, on_cart_remove),
-    (Checkout, on_checkout),
-    (UseAddress, on_use_address),
-    (NewAddress, on_new_address),
-    (PayWith, on_pay_with),
-    (CheckoutBack, on_checkout_back),
-    (CheckoutCancel, on_checkout_cancel),
-    (Confirm, on_confirm),
-    (OrderList, on_orders),
-    (OrderDetail, on_order),
-    (AskCancelOrder, on_ask_cancel),
-    (CancelOrder, on_cancel_order),
+# Feature modules, in the order their handlers should match. Payments come before the
+# merchant: their message handlers are narrow (a customer's receipt photo, an admin's reply to
+# a refund prompt) and would otherwise be taken by the admin's catch-alls.
+FEATURES: list[Callable[[ShopApp], None]] = [
+    shared.register,  # who is talking; start, help, language, menu; reachability
+    catalog.register,  # categories, products, search
+    cart.register,  # the cart
+    checkout.register,  # checkout's command and buttons
+    orders.register,  # the customer's orders
+    payments.register,  # invoices, transfers, refunds
+    merchant.register,  # the admin chat: orders, products, dialogs, exports, /jobs
+    shipping.register,  # /track, "Received"
+    after_sales.register,  # returns, exchanges, repairs (/requests, /aftersales)
+    reviews.register,  # rating completed orders
 ]
 
 
-CUSTOMER_GROUP = -10
-DIALOG_GROUP = -5
-
-# Feature modules with a `register(app)` function, in the order their handlers should match.
-FEATURES: list[Callable[[Application], None]] = [  # type: ignore[type-arg]
-    # Payments first: its message handlers are narrow (a customer's receipt photo, an admin's
-    # reply to a refund prompt) and would otherwise be taken by the admin's catch-alls.
-    payments.register,  # payments: invoices, transfers, refunds
-    admin.register,  # merchant (admin chat)
-    tracking.register,  # jobs and tracking: /track, /jobs, "Received", my_chat_member
-    after_sales.register,  # after-sales: returns, exchanges, repairs (/requests, /aftersales)
-    reviews.register,  # reviews: rating completed orders
-]
-
-
-def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
-    """Attach every handler, customer upsert first and stale buttons last."""
-    # Groups run in order; one handler per group takes an update. -10: who is talking;
-    # DIALOG_GROUP: dialog input (a handler that consumes a message raises
-    # ApplicationHandlerStop); 0: commands, buttons and the customer fallbacks.
-    app.add_handler(TypeHandler(Update, remember_customer), group=CUSTOMER_GROUP)
-    private = filters.ChatType.PRIVATE
-    commands = {
-        "start": start,
-        "help": help_command,
-        "language": language_command,
-        "catalog": catalog_command,
-        "cart": cart_command,
-        "orders": orders_command,
-        "search": search_command,
-        "cancel": cancel_command,
-    }
-    for name, callback in commands.items():
-        app.add_handler(CommandHandler(name, callback, filters=private))
-    for kind, callback in BUTTONS:
-        app.add_handler(CallbackQueryHandler(callback, pattern=kind.matches))  # type: ignore[arg-type]
-    # Features register here, before the customer catch-alls below; each module's
-    # `register(app)` adds its commands, buttons and message handlers.
+def register_handlers(app: ShopApp) -> None:
+    """Attach every handler: the features in order, then the customer catch-alls."""
     for register in FEATURES:
         register(app)
-    app.add_handler(CallbackQueryHandler(on_stale_button))
-    app.add_handler(MessageHandler(private & filters.COMMAND, unknown_command))
-    app.add_handler(MessageHandler(private & filters.CONTACT, on_contact))
-    app.add_handler(MessageHandler(private & filters.TEXT, on_text))
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CallbackQueryHandler(shared.on_stale_button))
+    app.add_handler(MessageHandler(private & filters.COMMAND, shared.unknown_command))
+    app.add_handler(MessageHandler(private & filters.CONTACT, checkout.on_contact))
+    app.add_handler(MessageHandler(private & filters.TEXT, checkout.on_text))
     app.add_handler(
         MessageHandler(
             private
             & ~filters.StatusUpdate.ALL
-            & ~filters.SUCCESSFUL_PAYMENT  # handled first (bot/payments.py), not "unsupported"
+            & ~filters.SUCCESSFUL_PAYMENT  # handled first (bot/payments/), not "unsupported"
             & ~filters.UpdateType.EDITED,
-            on_other_message,
+            shared.on_other_message,
         )
     )
-    app.add_error_handler(on_error)
+    app.add_error_handler(shared.on_error)
 
 
-async def register_commands(app: Application, texts: Texts) -> None:  # type: ignore[type-arg]
+async def register_commands(app: ShopApp, texts: Texts) -> None:
     """setMyCommands with descriptions in English (default) and Chinese."""
     for language in Language:
         commands = [
-            BotCommand(name, texts(language, f"commands.{name}")) for name in CUSTOMER_COMMANDS
+            BotCommand(name, texts(language, f"commands.{name}"))
+            for name in shared.CUSTOMER_COMMANDS
         ]
         code = None if language == Language.EN else language.value
         await app.bot.set_my_commands(
@@ -202,24 +124,23 @@ async def register_commands(app: Application, texts: Texts) -> None:  # type: ig
         await app.bot.set_my_commands(commands, language_code=code)
 
 
-def build_application(settings: Settings, clock: Clock | None = None) -> Application:  # type: ignore[type-arg]
-    """The whole bot, wired: database, shop, handlers, outbox and jobs."""
+def build_tracker(settings: Settings) -> CarrierTracker:
+    """The carrier adapter TRACKING_PROVIDER names."""
+    if settings.tracking_provider == "aftership":
+        assert settings.tracking_api_key is not None
+        return AfterShipTracker(
+            settings.tracking_api_key.get_secret_value(), settings.tracking_api_url
+        )
+    return ManualTracker()
+
+
+def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp:
+    """The whole bot, wired: database, use cases, views, handlers, outbox and jobs."""
     clock = clock or SystemClock()
     texts = Texts(settings.timezone)
     db = Database(settings.database_url)
-    shop = Shop(
-        db,
-        clock,
-        ShopConfig(
-            currency=settings.currency,
-            shipping_fee=settings.shipping,
-            admin_chat_id=settings.admin_chat_id,
-            phone_region=settings.phone_region or None,
-            page_size=settings.page_size,
-            payment_methods=tuple(PaymentMethod(m) for m in settings.payment_methods),
-        ),
-        flow=ORDER_FLOW,
-    )
+    admin_language = Language(settings.admin_language)
+    carriers = settings.carrier_list
     bot = InboxBot(
         token=settings.token(),
         base_url=settings.api_base_url,
@@ -233,20 +154,64 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
         get_updates_request=HTTPXRequest(connection_pool_size=1),
     )
     bot.attach_inbox(db, clock)
-    app = (
-        ApplicationBuilder()
-        .bot(bot)
-        .concurrent_updates(settings.concurrent_updates)
-        .post_init(_on_startup)
-        .post_stop(_on_stop)
-        .post_shutdown(_on_shutdown)
-        .build()
+
+    # -- use cases
+    shop = Shop(
+        db,
+        clock,
+        ShopConfig(
+            currency=settings.currency,
+            shipping_fee=settings.shipping,
+            admin_chat_id=settings.admin_chat_id,
+            phone_region=settings.phone_region or None,
+            page_size=settings.page_size,
+            payment_methods=tuple(PaymentMethod(m) for m in settings.payment_methods),
+        ),
+        flow=ORDER_FLOW,
     )
-    views = Views(texts, settings.shop_name, settings.bank_transfer_details)
-    app.bot_data["deps"] = Deps(
-        shop=shop, views=views, texts=texts, admin_user_ids=frozenset(settings.admin_user_ids)
+    merchant_use_cases = Merchant(
+        db,
+        clock,
+        MerchantConfig(
+            currency=settings.currency,
+            admin_chat_id=settings.admin_chat_id,
+            carriers=carriers,
+            page_size=settings.page_size,
+        ),
+        flow=ORDER_FLOW,
     )
-    sender = TelegramSender(app.bot, texts, db, Language(settings.admin_language))
+    stars = TelegramStarRefunds(bot)
+    payment_use_cases = Payments(
+        db, clock, payments.payments_config(settings), ChatActions(), stars, flow=ORDER_FLOW
+    )
+    after_sales_use_cases = AfterSales(
+        db,
+        clock,
+        AfterSalesConfig(
+            window=timedelta(days=settings.after_sales_days),
+            return_address=settings.return_address,
+            admin_chat_id=settings.admin_chat_id,
+            carriers=carriers,
+            page_size=settings.page_size,
+        ),
+        stars,
+    )
+    tracker = build_tracker(settings)
+    poll_every = timedelta(minutes=settings.tracking_poll_minutes)
+    tracking = Tracking(
+        db,
+        clock,
+        tracker,
+        TrackingConfig(poll_every=poll_every, batch_size=settings.tracking_batch_size),
+        flow=ORDER_FLOW,
+    )
+    completion = Completion(
+        db, clock, CompletionConfig(settings.auto_complete_days), flow=ORDER_FLOW
+    )
+    low_stock = LowStockReport(db, clock, settings.admin_chat_id, settings.low_stock_cover_days)
+
+    # -- the outbox and the scheduled jobs
+    sender = TelegramSender(bot, texts, db, admin_language)
     pacer = SendPacer(
         Limits.telegram(
             settings.outbox_rate_per_second,
@@ -254,42 +219,101 @@ def build_application(settings: Settings, clock: Clock | None = None) -> Applica
             settings.outbox_group_per_minute,
         )
     )
+    outbox = OutboxDispatcher(db, sender, clock, pacer=pacer)
     locks = JobLocks(db)  # one runner at a time per job, across processes
-    jobs = Jobs(
-        OutboxDispatcher(db, sender, clock, pacer=pacer),
-        settings.outbox_poll_seconds,
-        lock=locks,
-        runs=SqlJobRuns(db),
-        clock=clock,
-        runner=locks.holder,
+    runs = SqlJobRuns(db)
+    report_at = settings.low_stock_time
+    app: ShopApp | None = None
+
+    async def replay_payments() -> int:
+        assert app is not None  # built below, before any job runs
+        return await replay_unrecorded_payments(app, db, clock)
+
+    table = jobs_table(
+        outbox=outbox,
+        payments=payment_use_cases,
+        replay_payments=replay_payments,
+        tracking=tracking if tracker.polls else None,
+        completion=completion,
+        low_stock=(
+            DailyLowStock(low_stock, runs, clock, report_at, settings.timezone)
+            if report_at is not None and settings.admin_chat_id is not None
+            else None
+        ),
+        every=Intervals(
+            outbox_poll=timedelta(seconds=settings.outbox_poll_seconds),
+            payment_sweep=timedelta(seconds=settings.payment_sweep_seconds),
+            payment_inbox=REPLAY_AFTER,
+            tracking_poll=poll_every,
+        ),
     )
+    jobs = Jobs(table, outbox, lock=locks, runs=runs, clock=clock, runner=locks.holder)
     db.on_outbox = jobs.wake_outbox
-    jobs.every(
-        "payment_inbox",
-        lambda: replay_unrecorded_payments(app, db, clock),
-        REPLAY_AFTER.total_seconds(),
+
+    token = settings.payment_provider_token
+    services = Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        texts=texts,
+        jobs=jobs,
+        shop=shop,
+        views=Views(texts, settings.shop_name, settings.bank_transfer_details),
+        merchant=merchant_use_cases,
+        admin_views=AdminViews(
+            texts, admin_language, settings.shop_name, carriers, settings.currency
+        ),
+        admin_language=admin_language,
+        admin_user_ids=frozenset(settings.admin_user_ids),
+        payments=payment_use_cases,
+        provider_token=token.get_secret_value() if token else None,
+        after_sales=after_sales_use_cases,
+        after_sales_views=AfterSalesAdminViews(
+            texts, admin_language, carriers, settings.return_address
+        ),
+        reviews=Reviews(db, clock),
+        review_views=ReviewViews(texts),
+        tracking=tracking,
+        completion=completion,
+        low_stock=low_stock,
+        order_extras=[after_sales_of_order, review_of_order],
+        request_screen=request_screen,
+        request_shipped=ship_result,
     )
-    app.bot_data["db"] = db
-    app.bot_data["jobs"] = jobs
-    app.bot_data["texts"] = texts
-    app.bot_data.update(settings=settings, clock=clock)  # for feature modules' register(app)
+    app = (
+        ApplicationBuilder()
+        .bot(bot)
+        .context_types(context_types(services))
+        .job_queue(None)  # jobs/ runs the scheduled work
+        .concurrent_updates(settings.concurrent_updates)
+        .post_init(_on_startup)
+        .post_stop(_on_stop)
+        .post_shutdown(_on_shutdown)
+        .build()
+    )
     register_handlers(app)
     return app
 
 
-async def _on_startup(app: Application) -> None:  # type: ignore[type-arg]
-    await register_commands(app, app.bot_data["texts"])
-    await admin.register_admin_commands(app)
-    if app.bot_data["settings"].run_jobs:  # RUN_JOBS=false: `python -m bot jobs` runs them
-        app.bot_data["jobs"].start()
+def context_types(services: Services) -> ContextTypes[ShopContext, dict, dict, Services]:  # type: ignore[type-arg]
+    """PTB makes bot_data by calling its type with no arguments; hand it the services built
+    above instead, so every handler's `context.bot_data` is the one `Services`."""
+    return ContextTypes(context=ShopContext, bot_data=cast("type[Services]", lambda: services))
+
+
+async def _on_startup(app: ShopApp) -> None:
+    await register_commands(app, app.bot_data.texts)
+    await merchant.register_admin_commands(app)
+    if app.bot_data.settings.run_jobs:  # RUN_JOBS=false: `python -m bot jobs` runs them
+        app.bot_data.jobs.start()
     log.info("bot @%s started", app.bot.username)
 
 
-async def _on_stop(app: Application) -> None:  # type: ignore[type-arg]
+async def _on_stop(app: ShopApp) -> None:
     # Jobs finish while the bot's HTTP client and the database are still open.
-    await app.bot_data["jobs"].stop()
+    await app.bot_data.jobs.stop()
 
 
-async def _on_shutdown(app: Application) -> None:  # type: ignore[type-arg]
-    await app.bot_data["jobs"].stop()
-    await app.bot_data["db"].dispose()
+async def _on_shutdown(app: ShopApp) -> None:
+    await app.bot_data.jobs.stop()
+    await app.bot_data.db.dispose()

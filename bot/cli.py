@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import io
 import logging
+import signal
 import sys
 from pathlib import Path
 
+from telegram import Update
+
+from bot.app import build_application
+from bot.catalog.csv_import import read_catalog_csv
 from bot.settings import Settings, SettingsError, load_settings
-from domain.catalog.importing import parse_catalog
-from domain.checkout.shop import Shop, ShopConfig
+from domain.checkout.shop import Shop
+from domain.checkout.shop_base import ShopConfig
 from domain.reactions import ORDER_FLOW
 from domain.shared.clock import SystemClock
 from domain.shared.errors import CatalogImportError
@@ -66,10 +70,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(settings: Settings) -> int:
     """Apply migrations, then poll Telegram until stopped."""
-    from telegram import Update
-
-    from bot.app import build_application
-
     asyncio.run(upgrade(settings.database_url))
     app = build_application(settings)
     app.run_polling(allowed_updates=Update.ALL_TYPES)
@@ -84,10 +84,6 @@ def run_jobs(settings: Settings) -> int:
 
 
 async def _jobs_only(settings: Settings) -> None:
-    import signal
-
-    from bot.app import build_application
-
     app = build_application(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -97,7 +93,7 @@ async def _jobs_only(settings: Settings) -> None:
     # Started without an updater: nothing is polled, but payment updates the inbox job
     # replays are still handled here.
     await app.start()
-    jobs = app.bot_data["jobs"]
+    jobs = app.bot_data.jobs
     jobs.start()
     log.info("job runner started: %s", ", ".join(jobs.intervals))
     try:
@@ -109,37 +105,6 @@ async def _jobs_only(settings: Settings) -> None:
         if app.post_shutdown:
             await app.post_shutdown(app)
     log.info("job runner stopped")
-
-
-def read_catalog_csv(source: Path | bytes, currency: str) -> list:  # type: ignore[type-arg]
-    """Parse and validate a catalog file, given by path or as the bytes of an uploaded file.
-    Photo paths are resolved next to a file on disk; an uploaded file has no folder, so its
-    photos must be URLs or absolute paths. Raises CatalogImportError, UnicodeDecodeError or
-    csv.Error."""
-    if isinstance(source, bytes):
-        raw, base = source, None
-    else:
-        raw, base = source.read_bytes(), source.resolve().parent
-    reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
-    rows = [(reader.line_num, row) for row in reader]
-    header = list(reader.fieldnames or [])
-
-    def where(photo: str) -> Path:
-        return base / photo if base is not None else Path(photo)
-
-    def photo_ok(photo: str) -> bool:
-        path = where(photo)
-        return (base is not None or path.is_absolute()) and path.is_file()
-
-    drafts = parse_catalog(header, rows, currency, photo_ok)
-    from dataclasses import replace
-
-    return [
-        replace(d, photo=str(where(d.photo).resolve()))
-        if d.photo and not d.photo.startswith(("http://", "https://"))
-        else d
-        for d in drafts
-    ]
 
 
 async def import_products(settings: Settings, path: Path) -> int:

@@ -10,10 +10,9 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, InputMediaPhoto, Message, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import ContextTypes
 
+from bot.context import ShopContext
 from bot.screens import Screen
-from domain.checkout.shop import Shop
 
 log = logging.getLogger(__name__)
 _TAGS = re.compile(r"<[^>]+>")
@@ -49,7 +48,7 @@ def _photo_source(screen: Screen) -> Any:
     return None
 
 
-async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, screen: Screen) -> Message:
+async def send(context: ShopContext, chat_id: int, screen: Screen) -> Message:
     """Send a screen as a new message (a photo with caption when it has one)."""
     if screen.photo_of is not None:
         source = _photo_source(screen)
@@ -68,21 +67,16 @@ async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, screen: Screen)
     return await context.bot.send_message(chat_id, screen.text, reply_markup=screen.markup)
 
 
-async def _remember_photo(
-    context: ContextTypes.DEFAULT_TYPE, screen: Screen, message: Message
-) -> None:
+async def _remember_photo(context: ShopContext, screen: Screen, message: Message) -> None:
     product = screen.photo_of
     if product is None or not message.photo:
         return
     file_id = message.photo[-1].file_id
     if product.photo_file_id != file_id:
-        shop: Shop = context.bot_data["deps"].shop
-        await shop.remember_photo(product.id, file_id)
+        await context.shop.remember_photo(product.id, file_id)
 
 
-async def show(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, screen: Screen
-) -> Message | None:
+async def show(update: Update, context: ShopContext, screen: Screen) -> Message | None:
     """Replace the tapped message with the screen, or send it when there is nothing to edit."""
     query = update.callback_query
     message = query.message if query else None
@@ -124,7 +118,7 @@ async def show(
     return await send(context, message.chat_id, screen)
 
 
-async def reply(update: Update, context: ContextTypes.DEFAULT_TYPE, screen: Screen) -> Message:
+async def reply(update: Update, context: ShopContext, screen: Screen) -> Message:
     """Answer a message with a new message."""
     assert update.effective_chat is not None
     return await send(context, update.effective_chat.id, screen)

@@ -1,4 +1,5 @@
-"""The scheduler: APScheduler runs each job as a periodic sweep over database state.
+"""The scheduler: APScheduler runs each job of the table (jobs/schedule.py) as a periodic sweep
+over database state.
 
 Every run is guarded and recorded (jobs/runs.py): a database lock lets one runner at a time do
 each job, so several bot processes (or `python -m bot jobs` next to them) can all run the
@@ -8,17 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.shared.clock import Clock
-from jobs.outbox import DispatchStats, OutboxDispatcher
+from jobs.outbox import OutboxDispatcher
 from jobs.runs import GuardedRun, JobLock, JobRunLog
+from jobs.schedule import Job
 
 log = logging.getLogger(__name__)
-OUTBOX_JOB = "outbox"
 
 
 class Jobs:
@@ -26,8 +27,8 @@ class Jobs:
 
     def __init__(
         self,
+        table: Sequence[Job],
         outbox: OutboxDispatcher,
-        outbox_every_seconds: float,
         *,
         lock: JobLock | None = None,
         runs: JobRunLog | None = None,
@@ -43,49 +44,38 @@ class Jobs:
         self.runner = runner
         self.guarded: dict[str, Callable[[], Awaitable[object]]] = {}  # job id -> its run
         self.intervals: dict[str, float] = {}  # job id -> seconds between runs
+        self._woken: list[str] = []  # the jobs the outbox wake-up applies to
+        for job in table:
+            self._schedule(job)
+
+    def _schedule(self, job: Job) -> None:
+        """Run a job every `job.every`, the first time at start, one run at a time (and, for
+        the outbox, at once again while notifications are still waiting)."""
+        guarded = GuardedRun(
+            job.name, job.run, lock=self.lock, runs=self.runs, clock=self.clock, runner=self.runner
+        )
+        outbox = self.outbox
         # A wake-up that arrives while a run is finishing (recording itself) is not lost:
         # APScheduler skips a second instance, so the run goes round again itself.
-        self.every(
-            OUTBOX_JOB,
-            self._deliver_outbox,
-            outbox_every_seconds,
-            again=lambda: outbox.dirty and not outbox.stopping,
-        )
-
-    async def _deliver_outbox(self) -> DispatchStats:
-        stats = await self.outbox.run_once()
-        if stats.sent or stats.failed or stats.retried or stats.held:
-            log.info("outbox: %s", stats)
-        return stats
-
-    def every(
-        self,
-        job_id: str,
-        run: Callable[[], Awaitable[object]],
-        seconds: float,
-        *,
-        again: Callable[[], bool] | None = None,
-    ) -> None:
-        """Run a sweep every `seconds`, the first time at start, one run at a time (and at
-        once again while `again()` says so)."""
-        guarded = GuardedRun(
-            job_id, run, lock=self.lock, runs=self.runs, clock=self.clock, runner=self.runner
-        )
+        again = job.outbox_wakeup
 
         async def scheduled() -> object:
             while True:
                 result = await guarded()
-                if again is None or not again():
+                if not (again and outbox.dirty and not outbox.stopping):
                     return result
 
-        scheduled.__name__ = guarded.__name__
-        self.guarded[job_id] = scheduled
-        self.intervals[job_id] = seconds
+        scheduled.__name__ = scheduled.__qualname__ = job.name
+        self.guarded[job.name] = scheduled
+        self.intervals[job.name] = job.every.total_seconds()
+        if job.outbox_wakeup:
+            self._woken.append(job.name)
         self.scheduler.add_job(
             self._tracked(scheduled),
             "interval",
-            seconds=seconds,
-            id=job_id,
+            seconds=job.every.total_seconds(),
+            id=job.name,
+            name=job.name,
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC),
@@ -115,7 +105,7 @@ class Jobs:
             finally:
                 self._running.discard(task)
 
-        tracked.__name__ = getattr(run, "__name__", "job")
+        tracked.__name__ = tracked.__qualname__ = getattr(run, "__name__", "job")
         return tracked
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
@@ -146,6 +136,7 @@ class Jobs:
         """Deliver new notifications now instead of at the next tick."""
         self.outbox.poke()
         if self.scheduler.running:
-            job = self.scheduler.get_job(OUTBOX_JOB)
-            if job is not None:
-                job.modify(next_run_time=datetime.now(UTC))
+            for name in self._woken:
+                job = self.scheduler.get_job(name)
+                if job is not None:
+                    job.modify(next_run_time=datetime.now(UTC))

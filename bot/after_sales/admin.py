@@ -23,10 +23,9 @@ from bot.after_sales.callbacks import (
     AsAdmShip,
     AsAdmView,
 )
-from bot.after_sales.common import _ids, asd
-from bot.merchant.common import ad
+from bot.after_sales.common import _ids
+from bot.context import ShopContext
 from bot.screens import Screen
-from bot.shared.handlers import Context
 from bot.ui import reply, show
 from domain.after_sales.records import AfterSalesError
 from domain.orders.model import PaymentMethod
@@ -40,19 +39,21 @@ log = logging.getLogger(__name__)
 # -- the merchant ------------------------------------------------------------------------------
 
 
-async def request_screen(context: Context, request_id: int, header: str | None = None) -> Screen:
+async def request_screen(
+    context: ShopContext, request_id: int, header: str | None = None
+) -> Screen:
     """A request's detail for the merchant (with a line on top saying what just happened)."""
-    d = asd(context)
-    screen = d.views.request_file(await d.after_sales.request_file(request_id))
-    return d.views.with_header(header, screen) if header else screen
+    screen = context.after_sales_views.request_file(
+        await context.after_sales.request_file(request_id)
+    )
+    return context.after_sales_views.with_header(header, screen) if header else screen
 
 
-async def ship_result(context: Context, result: DialogResult) -> Screen:
+async def ship_result(context: ShopContext, result: DialogResult) -> Screen:
     """What the merchant's ship dialog shows when it shipped for a request."""
-    d = asd(context)
     dialog, shipment = result.dialog, result.shipment
     assert shipment is not None
-    header = d.views.a(
+    header = context.after_sales_views.a(
         "as.adm.ship_done",
         request=str(dialog.data.get("request_number", "")),
         carrier=shipment.carrier_name,
@@ -61,7 +62,7 @@ async def ship_result(context: Context, result: DialogResult) -> Screen:
     return await request_screen(context, int(dialog.data["request"]), header)
 
 
-async def _present(update: Update, context: Context, screen: Screen) -> None:
+async def _present(update: Update, context: ShopContext, screen: Screen) -> None:
     """Edit a text message in place; under an alert with a photo, answer with a new message."""
     query = update.callback_query
     message = query.message if query else None
@@ -78,48 +79,46 @@ def _queue_filter(raw: str) -> QueueFilter:
         raise AfterSalesError("as.error.stale") from None
 
 
-async def _queue_screen(context: Context, which: QueueFilter, page: int) -> Screen:
-    d = asd(context)
+async def _queue_screen(context: ShopContext, which: QueueFilter, page: int) -> Screen:
     statuses = QUEUE_STATUSES[which]
-    paged = await d.after_sales.queue(statuses, page)
+    paged = await context.after_sales.queue(statuses, page)
     if not paged.items and page > 0:
-        paged = await d.after_sales.queue(statuses, 0)
-    return d.views.queue(which, paged, await d.after_sales.counts())
+        paged = await context.after_sales.queue(statuses, 0)
+    return context.after_sales_views.queue(which, paged, await context.after_sales.counts())
 
 
-async def aftersales_command(update: Update, context: Context) -> None:
+async def aftersales_command(update: Update, context: ShopContext) -> None:
     """The open after-sales requests, by status, oldest first."""
     await reply(update, context, await _queue_screen(context, QueueFilter.OPEN, 0))
 
 
-async def on_queue(update: Update, context: Context, data: AsAdmQueue) -> str | None:
+async def on_queue(update: Update, context: ShopContext, data: AsAdmQueue) -> str | None:
     """A page of requests under a filter."""
     await show(update, context, await _queue_screen(context, _queue_filter(data.filter), data.page))
     return None
 
 
-async def on_open(update: Update, context: Context, data: AsAdmOpen) -> str | None:
+async def on_open(update: Update, context: ShopContext, data: AsAdmOpen) -> str | None:
     """A request from an alert, as a new message (the alert stays)."""
     await reply(update, context, await request_screen(context, data.request_id))
     return None
 
 
-async def on_admin_view(update: Update, context: Context, data: AsAdmView) -> str | None:
+async def on_admin_view(update: Update, context: ShopContext, data: AsAdmView) -> str | None:
     """A request's detail in place."""
     await _present(update, context, await request_screen(context, data.request_id))
     return None
 
 
-async def on_order(update: Update, context: Context, data: AsAdmOrder) -> str | None:
+async def on_order(update: Update, context: ShopContext, data: AsAdmOrder) -> str | None:
     """The requests of one order."""
-    d = asd(context)
-    order, requests = await d.after_sales.for_order(data.number)
-    await _present(update, context, d.views.order_requests(order, requests))
+    order, requests = await context.after_sales.for_order(data.number)
+    await _present(update, context, context.after_sales_views.order_requests(order, requests))
     return None
 
 
 async def _step(
-    update: Update, context: Context, request_id: int, done: str, run: Any
+    update: Update, context: ShopContext, request_id: int, done: str, run: Any
 ) -> str | None:
     """Run one step of a request; either way the detail shows it as it is now."""
     try:
@@ -127,12 +126,12 @@ async def _step(
     except DomainError:
         await _present(update, context, await request_screen(context, request_id))
         raise
-    text = asd(context).views.a(done, request=request.number)
+    text = context.after_sales_views.a(done, request=request.number)
     await _present(update, context, await request_screen(context, request_id, text))
     return text
 
 
-async def on_approve(update: Update, context: Context, data: AsAdmApprove) -> str | None:
+async def on_approve(update: Update, context: ShopContext, data: AsAdmApprove) -> str | None:
     """Approve: the customer is told where to send the goods."""
     _, user = _ids(update)
     return await _step(
@@ -140,24 +139,23 @@ async def on_approve(update: Update, context: Context, data: AsAdmApprove) -> st
         context,
         data.request_id,
         "as.adm.approved_toast",
-        lambda: asd(context).after_sales.approve(user, data.request_id),
+        lambda: context.after_sales.approve(user, data.request_id),
     )
 
 
-async def on_decline(update: Update, context: Context, data: AsAdmDecline) -> str | None:
+async def on_decline(update: Update, context: ShopContext, data: AsAdmDecline) -> str | None:
     """Start declining: the reason is asked (the customer reads it)."""
     chat, user = _ids(update)
-    d = asd(context)
     try:
-        dialog = await d.after_sales.start_decline(chat, user, data.request_id)
+        dialog = await context.after_sales.start_decline(chat, user, data.request_id)
     except DomainError:
         await _present(update, context, await request_screen(context, data.request_id))
         raise
-    await _present(update, context, d.views.decline_prompt(dialog))
+    await _present(update, context, context.after_sales_views.decline_prompt(dialog))
     return None
 
 
-async def on_receive(update: Update, context: Context, data: AsAdmReceive) -> str | None:
+async def on_receive(update: Update, context: ShopContext, data: AsAdmReceive) -> str | None:
     """The goods came back: back in stock, written off, or kept for repair."""
     _, user = _ids(update)
     return await _step(
@@ -165,11 +163,11 @@ async def on_receive(update: Update, context: Context, data: AsAdmReceive) -> st
         context,
         data.request_id,
         "as.adm.received_toast",
-        lambda: asd(context).after_sales.receive(user, data.request_id, data.how),
+        lambda: context.after_sales.receive(user, data.request_id, data.how),
     )
 
 
-async def on_close(update: Update, context: Context, data: AsAdmClose) -> str | None:
+async def on_close(update: Update, context: ShopContext, data: AsAdmClose) -> str | None:
     """Close the request."""
     _, user = _ids(update)
     return await _step(
@@ -177,21 +175,22 @@ async def on_close(update: Update, context: Context, data: AsAdmClose) -> str | 
         context,
         data.request_id,
         "as.adm.closed_toast",
-        lambda: asd(context).after_sales.close(user, data.request_id),
+        lambda: context.after_sales.close(user, data.request_id),
     )
 
 
-async def on_refund(update: Update, context: Context, data: AsAdmRefund) -> str | None:
+async def on_refund(update: Update, context: ShopContext, data: AsAdmRefund) -> str | None:
     """Refund a return: Stars ask to confirm; other payments ask for the merchant's note."""
     chat, user = _ids(update)
-    d = asd(context)
     try:
-        request, payment, amount = await d.after_sales.refund_plan(data.request_id)
+        request, payment, amount = await context.after_sales.refund_plan(data.request_id)
         if payment.method == PaymentMethod.STARS:
-            screen = d.views.stars_refund_ask(request, amount)
+            screen = context.after_sales_views.stars_refund_ask(request, amount)
         else:
-            dialog = await d.after_sales.start_refund_note(chat, user, data.request_id)
-            screen = d.views.refund_note_prompt(dialog, request, amount, payment.method)
+            dialog = await context.after_sales.start_refund_note(chat, user, data.request_id)
+            screen = context.after_sales_views.refund_note_prompt(
+                dialog, request, amount, payment.method
+            )
     except DomainError:
         await _present(update, context, await request_screen(context, data.request_id))
         raise
@@ -200,9 +199,9 @@ async def on_refund(update: Update, context: Context, data: AsAdmRefund) -> str 
 
 
 def _refund_header(
-    context: Context, outcome: RefundOutcome, number: str, total: object, error: str | None
+    context: ShopContext, outcome: RefundOutcome, number: str, total: object, error: str | None
 ) -> str:
-    a = asd(context).views.a
+    a = context.after_sales_views.a
     if outcome == RefundOutcome.DONE:
         return a("as.adm.refund_done", total=total, request=number)
     if outcome == RefundOutcome.ALREADY:
@@ -212,42 +211,40 @@ def _refund_header(
     return a("as.adm.refund_retry", request=number)
 
 
-async def on_refund_go(update: Update, context: Context, data: AsAdmRefundGo) -> str | None:
+async def on_refund_go(update: Update, context: ShopContext, data: AsAdmRefundGo) -> str | None:
     """Refund the return's Stars through Telegram, once however often it is pressed."""
     _, user = _ids(update)
-    result = await asd(context).after_sales.refund(user, data.request_id)
+    result = await context.after_sales.refund(user, data.request_id)
     total = result.refund.amount if result.refund else "—"
     header = _refund_header(context, result.outcome, result.request.number, total, result.error)
     if result.outcome in (RefundOutcome.FAILED, RefundOutcome.RETRY):
         # The question stays, with its button, for another try.
-        d = asd(context)
-        _, _, amount = await d.after_sales.refund_plan(data.request_id)
-        ask = d.views.stars_refund_ask(result.request, amount)
-        await _present(update, context, d.views.with_header(header, ask))
+        _, _, amount = await context.after_sales.refund_plan(data.request_id)
+        ask = context.after_sales_views.stars_refund_ask(result.request, amount)
+        await _present(update, context, context.after_sales_views.with_header(header, ask))
         return header
     await _present(update, context, await request_screen(context, data.request_id, header))
     return header
 
 
-async def on_ship(update: Update, context: Context, data: AsAdmShip) -> str | None:
+async def on_ship(update: Update, context: ShopContext, data: AsAdmShip) -> str | None:
     """Ship the replacement or the repaired goods with the merchant's ship dialog."""
     chat, user = _ids(update)
     try:
-        dialog = await asd(context).after_sales.start_ship(chat, user, data.request_id)
+        dialog = await context.after_sales.start_ship(chat, user, data.request_id)
     except DomainError:
         await _present(update, context, await request_screen(context, data.request_id))
         raise
-    await _present(update, context, ad(context).views.prompt(dialog))
+    await _present(update, context, context.admin_views.prompt(dialog))
     return None
 
 
-async def on_photos(update: Update, context: Context, data: AsAdmPhotos) -> str | None:
+async def on_photos(update: Update, context: ShopContext, data: AsAdmPhotos) -> str | None:
     """The request's photos again, as an album."""
-    d = asd(context)
-    request = (await d.after_sales.request_file(data.request_id)).request
+    request = (await context.after_sales.request_file(data.request_id)).request
     assert update.effective_chat is not None
     chat_id = update.effective_chat.id
-    caption = d.views.a("as.adm.photos_caption", request=request.number)
+    caption = context.after_sales_views.a("as.adm.photos_caption", request=request.number)
     log.info("photos of %s sent again to chat %s", request.number, chat_id)
     if len(request.photos) == 1:
         await context.bot.send_photo(chat_id, request.photos[0], caption=caption)
@@ -260,36 +257,37 @@ async def on_photos(update: Update, context: Context, data: AsAdmPhotos) -> str 
     return None
 
 
-async def on_dialog_cancel(update: Update, context: Context, data: AsAdmDialogCancel) -> str | None:
+async def on_dialog_cancel(
+    update: Update, context: ShopContext, data: AsAdmDialogCancel
+) -> str | None:
     """Leave the decline or refund-note dialog: nothing changes, the request shows again."""
     chat, user = _ids(update)
-    dialog = await ad(context).merchant.cancel_dialog(chat, user, data.token)
+    dialog = await context.merchant.cancel_dialog(chat, user, data.token)
     await _present(update, context, await request_screen(context, int(dialog.data["request_id"])))
-    return asd(context).views.a("adm.dialog.cancelled")
+    return context.after_sales_views.a("adm.dialog.cancelled")
 
 
-async def _answer_admin(update: Update, context: Context, dialog: Dialog, text: str) -> None:
+async def _answer_admin(update: Update, context: ShopContext, dialog: Dialog, text: str) -> None:
     """The reason to decline a request, or the note of a refund made outside Telegram."""
-    d = asd(context)
     _, user = _ids(update)
     request_id = int(dialog.data["request_id"])
     if dialog.kind == DialogKind.AS_DECLINE:
         try:
-            request = await d.after_sales.decline(user, request_id, text, dialog)
+            request = await context.after_sales.decline(user, request_id, text, dialog)
         except DomainError as error:
             await _admin_error(update, context, dialog, error)
             return
-        header = d.views.a("as.adm.declined_done", request=request.number)
+        header = context.after_sales_views.a("as.adm.declined_done", request=request.number)
         await reply(update, context, await request_screen(context, request_id, header))
         return
     try:
-        result = await d.after_sales.refund(user, request_id, text)
+        result = await context.after_sales.refund(user, request_id, text)
     except DomainError as error:
         await _admin_error(update, context, dialog, error)
         return
     if result.outcome in (RefundOutcome.DONE, RefundOutcome.ALREADY):
         try:
-            await ad(context).merchant.cancel_dialog(dialog.chat_id, dialog.user_id, dialog.token)
+            await context.merchant.cancel_dialog(dialog.chat_id, dialog.user_id, dialog.token)
         except StaleDialogError:
             pass  # ended meanwhile
     total = result.refund.amount if result.refund else "—"
@@ -298,16 +296,15 @@ async def _answer_admin(update: Update, context: Context, dialog: Dialog, text: 
 
 
 async def _admin_error(
-    update: Update, context: Context, dialog: Dialog, error: DomainError
+    update: Update, context: ShopContext, dialog: Dialog, error: DomainError
 ) -> None:
-    d = asd(context)
-    message = ad(context).views.error(error)
-    current = await ad(context).merchant.current_dialog(dialog.chat_id, dialog.user_id)
+    message = context.admin_views.error(error)
+    current = await context.merchant.current_dialog(dialog.chat_id, dialog.user_id)
     if current is None or current.token != dialog.token:
         await reply(update, context, Screen(message))
         return
     if dialog.kind == DialogKind.AS_DECLINE:
-        prompt = d.views.decline_prompt(dialog)
+        prompt = context.after_sales_views.decline_prompt(dialog)
     else:
-        prompt = d.views.refund_note_again(dialog)
-    await reply(update, context, d.views.with_header(message, prompt))
+        prompt = context.after_sales_views.refund_note_again(dialog)
+    await reply(update, context, context.after_sales_views.with_header(message, prompt))

@@ -24,6 +24,7 @@ from bot.callback_data import OrderNo, Token
 from bot.merchant.callbacks import AdminMenu, AdminOpenOrder
 from bot.screens import CAPTION_LIMIT, TEXT_LIMIT, Screen, button, fit, keyboard, short
 from bot.shared.callbacks import Noop
+from domain.after_sales.desk import RequestFile
 from domain.after_sales.records import OPEN as OPEN_STATUSES
 from domain.after_sales.records import (
     AfterSalesEvent,
@@ -31,11 +32,7 @@ from domain.after_sales.records import (
     RequestKind,
     RequestStatus,
 )
-from domain.after_sales.service import (
-    REASON_TEXTS,
-    REFUND_TEXTS,
-    RequestFile,
-)
+from domain.after_sales.rules import REASON_TEXTS, REFUND_TEXTS
 from domain.orders.model import Order, PaymentMethod
 from domain.payments.records import RefundStatus
 from domain.shared.dialogs import Dialog

@@ -12,13 +12,11 @@ the other handlers (ApplicationHandlerStop)."""
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
@@ -44,7 +42,6 @@ from bot.after_sales.admin import (
     on_refund_go,
     on_ship,
 )
-from bot.after_sales.admin_views import AfterSalesAdminViews
 from bot.after_sales.callbacks import (
     AsAdmApprove,
     AsAdmClose,
@@ -72,7 +69,7 @@ from bot.after_sales.callbacks import (
     AsSubmit,
     AsView,
 )
-from bot.after_sales.common import _LONG_AGO, ADMIN_KINDS, AfterSalesDeps, _ids, _others_since, asd
+from bot.after_sales.common import _LONG_AGO, ADMIN_KINDS, _ids, _others_since
 from bot.after_sales.customer import (
     _answer_draft,
     on_cancel,
@@ -88,23 +85,19 @@ from bot.after_sales.customer import (
     on_start,
     on_submit,
     on_view,
-    order_extras,
     requests_command,
 )
 from bot.callback_data import Callback
-from bot.merchant.common import AdminButton, ad, admin_button
+from bot.context import ShopApp, ShopContext
+from bot.merchant.common import AdminButton, admin_button
 from bot.screens import Screen
-from bot.shared.handlers import MAX_TEXT, Context, deps, lang
-from bot.texts import Texts
+from bot.shared.handlers import DIALOG_GROUP, MAX_TEXT
 from bot.ui import reply
-from domain.after_sales.service import AfterSales, AfterSalesConfig
-from domain.shared.clock import Clock
-from domain.shared.customers import Language
 
 log = logging.getLogger(__name__)
 
 
-async def on_text(update: Update, context: Context) -> None:
+async def on_text(update: Update, context: ShopContext) -> None:
     """Typed text: the answer to an after-sales dialog (the customer's, or an admin's decline
     reason or refund note) when one waits for it and is the user's latest dialog."""
     chat, user = _ids(update)
@@ -113,10 +106,10 @@ async def on_text(update: Update, context: Context) -> None:
     admin = is_admin(update, context)
     if not private and not admin:
         return
-    draft = await asd(context).after_sales.current_draft(user) if private else None
+    draft = await context.after_sales.current_draft(user) if private else None
     if draft is not None and not draft.waits_for_text:
         draft = None
-    dialog = await ad(context).merchant.current_dialog(chat, user) if admin else None
+    dialog = await context.merchant.current_dialog(chat, user) if admin else None
     if dialog is not None and dialog.kind not in ADMIN_KINDS:
         dialog = None
     if draft is None and dialog is None:
@@ -128,11 +121,11 @@ async def on_text(update: Update, context: Context) -> None:
         return  # a newer checkout or dialog takes the text
     text = update.message.text or ""
     if len(text) > MAX_TEXT:
-        language = asd(context).admin_language if dialog else lang(context)
+        language = context.admin_language if dialog else context.lang
         await reply(
             update,
             context,
-            Screen(deps(context).texts(language, "error.text_too_long", max=MAX_TEXT)),
+            Screen(context.texts(language, "error.text_too_long", max=MAX_TEXT)),
         )
         raise ApplicationHandlerStop
     if dialog is not None and (draft_at is None or (dialog_at or _LONG_AGO) >= draft_at):
@@ -176,40 +169,9 @@ ADMIN_BUTTONS: list[tuple[type[Callback], AdminButton]] = [
 ]
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Build the after-sales use cases from the settings and attach every handler."""
-    from bot.app import DIALOG_GROUP  # bot.app imports this module
-
-    settings = app.bot_data["settings"]
-    clock: Clock = app.bot_data["clock"]
-    texts: Texts = app.bot_data["texts"]
-    language = Language(settings.admin_language)
-    carriers = settings.carrier_list
-    payments = app.bot_data.get("payments")
-    stars = payments.payments.stars if payments is not None else None
-    if stars is None:
-        from bot.payments.adapters import TelegramStarRefunds
-
-        stars = TelegramStarRefunds(app.bot)
-    after_sales = AfterSales(
-        app.bot_data["db"],
-        clock,
-        AfterSalesConfig(
-            window=timedelta(days=settings.after_sales_days),
-            return_address=settings.return_address,
-            admin_chat_id=settings.admin_chat_id,
-            carriers=carriers,
-            page_size=settings.page_size,
-        ),
-        stars,
-    )
-    app.bot_data["after_sales"] = AfterSalesDeps(
-        after_sales=after_sales,
-        views=AfterSalesAdminViews(texts, language, carriers, settings.return_address),
-        texts=texts,
-        admin_language=language,
-    )
-    app.bot_data.setdefault("order_extras", []).append(order_extras)
+def register(app: ShopApp) -> None:
+    """Attach the after-sales handlers: the customer's requests and the merchant's queue."""
+    settings = app.bot_data.settings
     private = filters.ChatType.PRIVATE
     chat_ids = [settings.admin_chat_id] if settings.admin_chat_id is not None else []
     group = filters.Chat(chat_id=chat_ids) & ~private

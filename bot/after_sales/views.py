@@ -36,13 +36,8 @@ from domain.after_sales.records import (
     RequestStatus,
     ReturnReason,
 )
-from domain.after_sales.service import (
-    KIND_TEXTS,
-    PHOTOS_MAX,
-    REASON_TEXTS,
-    STATUS_TEXTS,
-    OrderAfterSales,
-)
+from domain.after_sales.requests import OrderAfterSales
+from domain.after_sales.rules import KIND_TEXTS, PHOTOS_MAX, REASON_TEXTS, STATUS_TEXTS
 from domain.orders.model import Order
 from domain.shared.customers import Language
 from domain.shared.paging import Paged

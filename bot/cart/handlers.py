@@ -6,8 +6,10 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
+from bot.callback_data import Callback
 from bot.cart.callbacks import CartLess, CartMore, CartRemove, ShowCart
-from bot.shared.handlers import Context, button_handler, deps, lang, me
+from bot.context import Handler, ShopApp, ShopContext
+from bot.shared.handlers import add_customer_handlers, button_handler
 from bot.ui import reply, show
 from domain.shared.errors import (
     NotInCartError,
@@ -16,66 +18,84 @@ from domain.shared.errors import (
 )
 
 
-async def cart_command(update: Update, context: Context) -> None:
+async def cart_command(update: Update, context: ShopContext) -> None:
     """Show the cart."""
-    d = deps(context)
-    cart = await d.shop.cart(me(context).id)
-    await reply(update, context, d.views.cart(lang(context), cart, d.shop.config.currency))
+    cart = await context.shop.cart(context.customer.id)
+    await reply(
+        update, context, context.views.cart(context.lang, cart, context.shop.config.currency)
+    )
 
 
 # -- cart ---------------------------------------------------------------------------------------
 
 
-async def _show_cart(update: Update, context: Context, note: str | None = None) -> None:
-    d = deps(context)
-    cart = await d.shop.cart(me(context).id)
-    await show(update, context, d.views.cart(lang(context), cart, d.shop.config.currency, note))
+async def show_cart(update: Update, context: ShopContext, note: str | None = None) -> None:
+    cart = await context.shop.cart(context.customer.id)
+    await show(
+        update, context, context.views.cart(context.lang, cart, context.shop.config.currency, note)
+    )
 
 
 @button_handler
-async def on_cart(update: Update, context: Context, data: ShowCart) -> str | None:
+async def on_cart(update: Update, context: ShopContext, data: ShowCart) -> str | None:
     """Show the cart."""
-    await _show_cart(update, context)
+    await show_cart(update, context)
     return None
 
 
 async def _cart_change(
-    update: Update, context: Context, change: Callable[[], Awaitable[object]]
+    update: Update, context: ShopContext, change: Callable[[], Awaitable[object]]
 ) -> str | None:
     try:
         await change()
     except (NotInCartError, ProductUnavailableError, OutOfStockError):
-        await _show_cart(update, context)  # the cart changed under this message: refresh it
+        await show_cart(update, context)  # the cart changed under this message: refresh it
         raise
-    await _show_cart(update, context)
+    await show_cart(update, context)
     return None
 
 
 @button_handler
-async def on_cart_more(update: Update, context: Context, data: CartMore) -> str | None:
+async def on_cart_more(update: Update, context: ShopContext, data: CartMore) -> str | None:
     """One more of a line."""
     return await _cart_change(
         update,
         context,
-        lambda: deps(context).shop.change_quantity(me(context).id, data.product_id, +1),
+        lambda: context.shop.change_quantity(context.customer.id, data.product_id, +1),
     )
 
 
 @button_handler
-async def on_cart_less(update: Update, context: Context, data: CartLess) -> str | None:
+async def on_cart_less(update: Update, context: ShopContext, data: CartLess) -> str | None:
     """One fewer of a line (removes it at zero)."""
     return await _cart_change(
         update,
         context,
-        lambda: deps(context).shop.change_quantity(me(context).id, data.product_id, -1),
+        lambda: context.shop.change_quantity(context.customer.id, data.product_id, -1),
     )
 
 
 @button_handler
-async def on_cart_remove(update: Update, context: Context, data: CartRemove) -> str | None:
+async def on_cart_remove(update: Update, context: ShopContext, data: CartRemove) -> str | None:
     """Remove a line."""
     return await _cart_change(
         update,
         context,
-        lambda: deps(context).shop.remove_from_cart(me(context).id, data.product_id),
+        lambda: context.shop.remove_from_cart(context.customer.id, data.product_id),
     )
+
+
+COMMANDS: dict[str, Handler] = {
+    "cart": cart_command,
+}
+BUTTONS: list[tuple[type[Callback], Handler]] = [
+    (ShowCart, on_cart),
+    (CartMore, on_cart_more),
+    (CartLess, on_cart_less),
+    (CartRemove, on_cart_remove),
+]
+
+
+def register(app: ShopApp) -> None:
+    """Show and change the cart."""
+    add_customer_handlers(app, COMMANDS, BUTTONS)

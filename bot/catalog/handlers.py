@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.callback_data import Callback
 from bot.catalog.callbacks import AddToCart, Categories, ProductCard, ProductList
+from bot.context import Handler, ShopApp, ShopContext
 from bot.screens import Screen
-from bot.shared.handlers import Context, button_handler, deps, lang, me
+from bot.shared.handlers import add_customer_handlers, button_handler
 from bot.ui import reply, show
-from domain.checkout.shop import CartChange
+from domain.checkout.browsing import CartChange
 from domain.shared.errors import (
     NotFoundError,
     OutOfStockError,
@@ -16,106 +18,109 @@ from domain.shared.errors import (
 )
 
 
-async def catalog_command(update: Update, context: Context) -> None:
+async def catalog_command(update: Update, context: ShopContext) -> None:
     """Show the categories."""
-    d = deps(context)
-    await reply(update, context, d.views.categories(lang(context), await d.shop.categories()))
+    await reply(
+        update, context, context.views.categories(context.lang, await context.shop.categories())
+    )
 
 
-async def search_command(update: Update, context: Context) -> None:
+async def search_command(update: Update, context: ShopContext) -> None:
     """Search products: /search words."""
     words = " ".join(context.args or []).strip()
     if not words:
-        await reply(update, context, Screen(deps(context).texts(lang(context), "search.usage")))
+        await reply(update, context, Screen(context.texts(context.lang, "search.usage")))
         return
-    await _search(update, context, words)
+    await search(update, context, words)
 
 
-async def _search(update: Update, context: Context, words: str) -> None:
-    d = deps(context)
-    found = await d.shop.search(words, 0)
-    await reply(update, context, d.views.search_results(lang(context), words[:64], found))
+async def search(update: Update, context: ShopContext, words: str) -> None:
+    found = await context.shop.search(words, 0)
+    await reply(update, context, context.views.search_results(context.lang, words[:64], found))
 
 
 @button_handler
-async def on_categories(update: Update, context: Context, data: Categories) -> str | None:
+async def on_categories(update: Update, context: ShopContext, data: Categories) -> str | None:
     """List the categories."""
-    d = deps(context)
-    await show(update, context, d.views.categories(lang(context), await d.shop.categories()))
+    await show(
+        update, context, context.views.categories(context.lang, await context.shop.categories())
+    )
     return None
 
 
 @button_handler
-async def on_product_list(update: Update, context: Context, data: ProductList) -> str | None:
+async def on_product_list(update: Update, context: ShopContext, data: ProductList) -> str | None:
     """A page of products in a category."""
-    d = deps(context)
     try:
-        category = await d.shop.category(data.category_id)
+        category = await context.shop.category(data.category_id)
     except NotFoundError:
-        await show(update, context, d.views.categories(lang(context), await d.shop.categories()))
-        return d.texts(lang(context), "error.category_gone")
-    paged = await d.shop.products_in(category.id, data.page)
+        await show(
+            update, context, context.views.categories(context.lang, await context.shop.categories())
+        )
+        return context.texts(context.lang, "error.category_gone")
+    paged = await context.shop.products_in(category.id, data.page)
     if not paged.items and data.page > 0:
-        paged = await d.shop.products_in(category.id, 0)
-    await show(update, context, d.views.product_list(lang(context), category, paged))
+        paged = await context.shop.products_in(category.id, 0)
+    await show(update, context, context.views.product_list(context.lang, category, paged))
     return None
 
 
 async def _card(
     update: Update,
-    context: Context,
+    context: ShopContext,
     product_id: int,
     qty: int,
     category_id: int,
     page: int,
     known: CartChange | None = None,
 ) -> None:
-    d = deps(context)
     if known is not None and known.product is not None:
         product, cart = known.product, known.cart  # just loaded by the use case
     else:
-        product = await d.shop.product(product_id)
-        cart = await d.shop.cart(me(context).id)
+        product = await context.shop.product(product_id)
+        cart = await context.shop.cart(context.customer.id)
     await show(
         update,
         context,
-        d.views.product_card(
-            lang(context), product, qty, category_id, page, cart.quantity_of(product.id)
+        context.views.product_card(
+            context.lang, product, qty, category_id, page, cart.quantity_of(product.id)
         ),
     )
 
 
 @button_handler
-async def on_product(update: Update, context: Context, data: ProductCard) -> str | None:
+async def on_product(update: Update, context: ShopContext, data: ProductCard) -> str | None:
     """A product card with a quantity picker."""
     try:
         await _card(update, context, data.product_id, data.qty, data.category_id, data.page)
     except ProductUnavailableError:
         await _back_to_list(update, context, data.category_id, data.page)
-        return deps(context).texts(lang(context), "error.product_unavailable")
+        return context.texts(context.lang, "error.product_unavailable")
     return None
 
 
-async def _back_to_list(update: Update, context: Context, category_id: int, page: int) -> None:
-    d = deps(context)
+async def _back_to_list(update: Update, context: ShopContext, category_id: int, page: int) -> None:
     try:
-        category = await d.shop.category(category_id)
+        category = await context.shop.category(category_id)
     except NotFoundError:
-        await show(update, context, d.views.categories(lang(context), await d.shop.categories()))
+        await show(
+            update, context, context.views.categories(context.lang, await context.shop.categories())
+        )
         return
     await show(
         update,
         context,
-        d.views.product_list(lang(context), category, await d.shop.products_in(category_id, page)),
+        context.views.product_list(
+            context.lang, category, await context.shop.products_in(category_id, page)
+        ),
     )
 
 
 @button_handler
-async def on_add(update: Update, context: Context, data: AddToCart) -> str | None:
+async def on_add(update: Update, context: ShopContext, data: AddToCart) -> str | None:
     """Put the chosen quantity in the cart and say so."""
-    d = deps(context)
     try:
-        change = await d.shop.add_to_cart(me(context).id, data.product_id, data.qty)
+        change = await context.shop.add_to_cart(context.customer.id, data.product_id, data.qty)
     except ProductUnavailableError:
         await _back_to_list(update, context, data.category_id, data.page)
         raise
@@ -124,10 +129,27 @@ async def on_add(update: Update, context: Context, data: AddToCart) -> str | Non
         raise
     assert change.product is not None
     await _card(update, context, data.product_id, 1, data.category_id, data.page, change)
-    return d.texts(
-        lang(context),
+    return context.texts(
+        context.lang,
         "cart.added",
         qty=data.qty,
         name=change.product.name,
         n=change.cart.item_count,
     )
+
+
+COMMANDS: dict[str, Handler] = {
+    "catalog": catalog_command,
+    "search": search_command,
+}
+BUTTONS: list[tuple[type[Callback], Handler]] = [
+    (Categories, on_categories),
+    (ProductList, on_product_list),
+    (ProductCard, on_product),
+    (AddToCart, on_add),
+]
+
+
+def register(app: ShopApp) -> None:
+    """Browse and search the catalog."""
+    add_customer_handlers(app, COMMANDS, BUTTONS)

@@ -6,8 +6,9 @@ from collections.abc import Awaitable, Callable
 
 from telegram import ReplyKeyboardRemove, Update
 
-from bot.cart.handlers import _show_cart
-from bot.catalog.handlers import _search
+from bot.callback_data import Callback
+from bot.cart.handlers import show_cart
+from bot.catalog.handlers import search
 from bot.checkout.callbacks import (
     Checkout,
     CheckoutBack,
@@ -17,12 +18,14 @@ from bot.checkout.callbacks import (
     PayWith,
     UseAddress,
 )
+from bot.context import Handler, ShopApp, ShopContext
+from bot.payments.invoices import offer_payment
 from bot.screens import Screen
-from bot.shared.handlers import MAX_TEXT, Context, button_handler, deps, lang, me
+from bot.shared.handlers import MAX_TEXT, add_customer_handlers, button_handler
 from bot.texts import Texts
 from bot.ui import reply, show
 from domain.checkout.flow import TEXT_STEPS, CheckoutStep
-from domain.checkout.shop import CheckoutView
+from domain.checkout.ordering import CheckoutView
 from domain.shared.customers import Language
 from domain.shared.errors import (
     DomainError,
@@ -33,15 +36,16 @@ from domain.shared.errors import (
 )
 
 
-async def cancel_command(update: Update, context: Context) -> None:
+async def cancel_command(update: Update, context: ShopContext) -> None:
     """Leave checkout if one is going on."""
-    d = deps(context)
-    view = await d.shop.current_checkout(me(context).id)
+    view = await context.shop.current_checkout(context.customer.id)
     if view is None:
         await reply(
             update,
             context,
-            Screen(d.texts(lang(context), "checkout.nothing_to_cancel"), ReplyKeyboardRemove()),
+            Screen(
+                context.texts(context.lang, "checkout.nothing_to_cancel"), ReplyKeyboardRemove()
+            ),
         )
         return
     await _leave_checkout(update, context, view.checkout.token)
@@ -51,17 +55,18 @@ async def cancel_command(update: Update, context: Context) -> None:
 
 
 async def _present_step(
-    update: Update, context: Context, view: CheckoutView, *, from_text: bool
+    update: Update, context: ShopContext, view: CheckoutView, *, from_text: bool
 ) -> None:
     """Show the current step: inline steps edit the tapped message; typed steps need a new
     message because only new messages can carry a reply keyboard."""
-    d = deps(context)
-    language = lang(context)
+    language = context.lang
     step = view.checkout.step
-    screen = d.views.checkout_step(language, view)
+    screen = context.views.checkout_step(language, view)
     if step in TEXT_STEPS:
         if update.callback_query is not None:
-            await show(update, context, Screen(d.texts(language, f"checkout.now.{step.value}")))
+            await show(
+                update, context, Screen(context.texts(language, f"checkout.now.{step.value}"))
+            )
         await reply(update, context, screen)
         return
     if from_text:
@@ -69,9 +74,9 @@ async def _present_step(
         await reply(
             update,
             context,
-            d.views.details_saved(language, view)
+            context.views.details_saved(language, view)
             if step == CheckoutStep.CHOOSE_PAYMENT and view.checkout.draft.new_address
-            else Screen(d.texts(language, "checkout.back_done"), ReplyKeyboardRemove()),
+            else Screen(context.texts(language, "checkout.back_done"), ReplyKeyboardRemove()),
         )
         await reply(update, context, screen)
         return
@@ -79,114 +84,112 @@ async def _present_step(
 
 
 @button_handler
-async def on_checkout(update: Update, context: Context, data: Checkout) -> str | None:
+async def on_checkout(update: Update, context: ShopContext, data: Checkout) -> str | None:
     """Start checkout from the cart."""
-    d = deps(context)
     try:
-        view = await d.shop.start_checkout(me(context).id)
+        view = await context.shop.start_checkout(context.customer.id)
     except (OutOfStockError, ProductUnavailableError):
-        await _show_cart(update, context)
+        await show_cart(update, context)
         raise
     await _present_step(update, context, view, from_text=False)
     return None
 
 
 async def _checkout_step(
-    update: Update, context: Context, step: Callable[[], Awaitable[CheckoutView]]
+    update: Update, context: ShopContext, step: Callable[[], Awaitable[CheckoutView]]
 ) -> str | None:
-    d = deps(context)
     try:
         view = await step()
     except StaleCheckoutError:
-        current = await d.shop.current_checkout(me(context).id)
+        current = await context.shop.current_checkout(context.customer.id)
         if current is None:
-            await _show_cart(update, context)
+            await show_cart(update, context)
         else:
             await _present_step(update, context, current, from_text=False)
         raise
     if view.checkout.step == CheckoutStep.ABANDONED:
-        await _show_cart(update, context, d.texts(lang(context), "checkout.left"))
+        await show_cart(update, context, context.texts(context.lang, "checkout.left"))
         return None
     await _present_step(update, context, view, from_text=False)
     return None
 
 
 @button_handler
-async def on_use_address(update: Update, context: Context, data: UseAddress) -> str | None:
+async def on_use_address(update: Update, context: ShopContext, data: UseAddress) -> str | None:
     """Deliver to a saved address."""
     return await _checkout_step(
         update,
         context,
-        lambda: deps(context).shop.use_saved_address(me(context).id, data.token, data.address_id),
+        lambda: context.shop.use_saved_address(context.customer.id, data.token, data.address_id),
     )
 
 
 @button_handler
-async def on_new_address(update: Update, context: Context, data: NewAddress) -> str | None:
+async def on_new_address(update: Update, context: ShopContext, data: NewAddress) -> str | None:
     """Start a new address."""
     return await _checkout_step(
-        update, context, lambda: deps(context).shop.new_address(me(context).id, data.token)
+        update, context, lambda: context.shop.new_address(context.customer.id, data.token)
     )
 
 
 @button_handler
-async def on_pay_with(update: Update, context: Context, data: PayWith) -> str | None:
+async def on_pay_with(update: Update, context: ShopContext, data: PayWith) -> str | None:
     """Choose how to pay."""
     return await _checkout_step(
         update,
         context,
-        lambda: deps(context).shop.choose_payment(me(context).id, data.token, data.method),
+        lambda: context.shop.choose_payment(context.customer.id, data.token, data.method),
     )
 
 
 @button_handler
-async def on_checkout_back(update: Update, context: Context, data: CheckoutBack) -> str | None:
+async def on_checkout_back(update: Update, context: ShopContext, data: CheckoutBack) -> str | None:
     """One step back."""
     return await _checkout_step(
-        update, context, lambda: deps(context).shop.checkout_back(me(context).id, data.token)
+        update, context, lambda: context.shop.checkout_back(context.customer.id, data.token)
     )
 
 
 @button_handler
-async def on_checkout_cancel(update: Update, context: Context, data: CheckoutCancel) -> str | None:
+async def on_checkout_cancel(
+    update: Update, context: ShopContext, data: CheckoutCancel
+) -> str | None:
     """Leave checkout, keeping the cart."""
     return await _checkout_step(
-        update, context, lambda: deps(context).shop.abandon_checkout(me(context).id, data.token)
+        update, context, lambda: context.shop.abandon_checkout(context.customer.id, data.token)
     )
 
 
 @button_handler
-async def on_confirm(update: Update, context: Context, data: Confirm) -> str | None:
+async def on_confirm(update: Update, context: ShopContext, data: Confirm) -> str | None:
     """Place the order (a second tap shows the same order)."""
-    d = deps(context)
     try:
-        placed = await d.shop.place_order(me(context).id, data.token)
+        placed = await context.shop.place_order(context.customer.id, data.token)
     except (OutOfStockError, ProductUnavailableError) as error:
-        await _show_cart(update, context, d.views.error(lang(context), error))
+        await show_cart(update, context, context.views.error(context.lang, error))
         raise
     except (StaleCheckoutError, PriceChangedError):
-        current = await d.shop.current_checkout(me(context).id)
+        current = await context.shop.current_checkout(context.customer.id)
         if current is not None:
             await _present_step(update, context, current, from_text=False)
         raise
-    await show(update, context, d.views.placed(lang(context), placed.order))
+    await show(update, context, context.views.placed(context.lang, placed.order))
     if not placed.created:
-        return d.texts(lang(context), "order.already_placed", number=placed.order.number)
-    # The invoice follows the placed screen. Imported here: bot.payments builds on this module.
-    from bot.payments.invoices import offer_payment
-
+        return context.texts(context.lang, "order.already_placed", number=placed.order.number)
+    # The invoice follows the placed screen.
     await offer_payment(update, context, placed.order)
-    return d.texts(lang(context), "order.placed_toast", number=placed.order.number)
+    return context.texts(context.lang, "order.placed_toast", number=placed.order.number)
 
 
-async def _leave_checkout(update: Update, context: Context, token: str) -> None:
-    d = deps(context)
-    await d.shop.abandon_checkout(me(context).id, token)
+async def _leave_checkout(update: Update, context: ShopContext, token: str) -> None:
+    await context.shop.abandon_checkout(context.customer.id, token)
     await reply(
-        update, context, Screen(d.texts(lang(context), "checkout.left"), ReplyKeyboardRemove())
+        update, context, Screen(context.texts(context.lang, "checkout.left"), ReplyKeyboardRemove())
     )
-    cart = await d.shop.cart(me(context).id)
-    await reply(update, context, d.views.cart(lang(context), cart, d.shop.config.currency))
+    cart = await context.shop.cart(context.customer.id)
+    await reply(
+        update, context, context.views.cart(context.lang, cart, context.shop.config.currency)
+    )
 
 
 def _is_label(texts: Texts, key: str, text: str) -> bool:
@@ -195,45 +198,52 @@ def _is_label(texts: Texts, key: str, text: str) -> bool:
     return any(html.unescape(texts(language, key)) == text for language in Language)
 
 
-async def on_text(update: Update, context: Context) -> None:
+async def on_text(update: Update, context: ShopContext) -> None:
     """Typed text: a checkout answer when checkout waits for one, otherwise a product search."""
-    d = deps(context)
     assert update.message is not None
     text = update.message.text or ""
-    language = lang(context)
+    language = context.lang
     if len(text) > MAX_TEXT:
-        await reply(update, context, Screen(d.texts(language, "error.text_too_long", max=MAX_TEXT)))
+        await reply(
+            update, context, Screen(context.texts(language, "error.text_too_long", max=MAX_TEXT))
+        )
         return
-    view = await d.shop.current_checkout(me(context).id)
+    view = await context.shop.current_checkout(context.customer.id)
     if view is None:
-        await _search(update, context, text)
+        await search(update, context, text)
         return
     token = view.checkout.token
-    if _is_label(d.texts, "checkout.cancel", text):
+    if _is_label(context.texts, "checkout.cancel", text):
         await _leave_checkout(update, context, token)
         return
-    if _is_label(d.texts, "checkout.back", text):
-        view = await d.shop.checkout_back(me(context).id, token)
+    if _is_label(context.texts, "checkout.back", text):
+        view = await context.shop.checkout_back(context.customer.id, token)
         if view.checkout.step == CheckoutStep.ABANDONED:
             await reply(
-                update, context, Screen(d.texts(language, "checkout.left"), ReplyKeyboardRemove())
+                update,
+                context,
+                Screen(context.texts(language, "checkout.left"), ReplyKeyboardRemove()),
             )
-            cart = await d.shop.cart(me(context).id)
-            await reply(update, context, d.views.cart(language, cart, d.shop.config.currency))
+            cart = await context.shop.cart(context.customer.id)
+            await reply(
+                update, context, context.views.cart(language, cart, context.shop.config.currency)
+            )
             return
         await _present_step(update, context, view, from_text=True)
         return
     step = view.checkout.step
     if step not in TEXT_STEPS:
         # A button is expected: say so and show the step again.
-        await reply(update, context, Screen(d.texts(language, "checkout.use_buttons")))
-        await reply(update, context, d.views.checkout_step(language, view))
+        await reply(update, context, Screen(context.texts(language, "checkout.use_buttons")))
+        await reply(update, context, context.views.checkout_step(language, view))
         return
-    shop = d.shop
+    shop = context.shop
     actions: dict[CheckoutStep, Callable[[], Awaitable[CheckoutView]]] = {
-        CheckoutStep.ENTER_RECIPIENT: lambda: shop.give_recipient(me(context).id, text),
-        CheckoutStep.ENTER_PHONE: lambda: shop.give_phone(me(context).id, text, from_contact=False),
-        CheckoutStep.ENTER_ADDRESS: lambda: shop.give_address(me(context).id, text),
+        CheckoutStep.ENTER_RECIPIENT: lambda: shop.give_recipient(context.customer.id, text),
+        CheckoutStep.ENTER_PHONE: lambda: shop.give_phone(
+            context.customer.id, text, from_contact=False
+        ),
+        CheckoutStep.ENTER_ADDRESS: lambda: shop.give_address(context.customer.id, text),
     }
     try:
         view = await actions[step]()
@@ -241,33 +251,55 @@ async def on_text(update: Update, context: Context) -> None:
         await reply(
             update,
             context,
-            Screen(d.views.error(language, error), d.views.text_step_keyboard(language, step)),
+            Screen(
+                context.views.error(language, error),
+                context.views.text_step_keyboard(language, step),
+            ),
         )
         return
     await _present_step(update, context, view, from_text=True)
 
 
-async def on_contact(update: Update, context: Context) -> None:
+async def on_contact(update: Update, context: ShopContext) -> None:
     """A shared contact: the phone number when checkout asks for one."""
-    d = deps(context)
     assert update.message is not None and update.message.contact is not None
-    language = lang(context)
-    view = await d.shop.current_checkout(me(context).id)
+    language = context.lang
+    view = await context.shop.current_checkout(context.customer.id)
     if view is None or view.checkout.step != CheckoutStep.ENTER_PHONE:
-        await reply(update, context, Screen(d.texts(language, "checkout.contact_unexpected")))
+        await reply(update, context, Screen(context.texts(language, "checkout.contact_unexpected")))
         return
     try:
-        view = await d.shop.give_phone(
-            me(context).id, update.message.contact.phone_number, from_contact=True
+        view = await context.shop.give_phone(
+            context.customer.id, update.message.contact.phone_number, from_contact=True
         )
     except DomainError as error:
         await reply(
             update,
             context,
             Screen(
-                d.views.error(language, error),
-                d.views.text_step_keyboard(language, CheckoutStep.ENTER_PHONE),
+                context.views.error(language, error),
+                context.views.text_step_keyboard(language, CheckoutStep.ENTER_PHONE),
             ),
         )
         return
     await _present_step(update, context, view, from_text=True)
+
+
+COMMANDS: dict[str, Handler] = {
+    "cancel": cancel_command,
+}
+BUTTONS: list[tuple[type[Callback], Handler]] = [
+    (Checkout, on_checkout),
+    (UseAddress, on_use_address),
+    (NewAddress, on_new_address),
+    (PayWith, on_pay_with),
+    (CheckoutBack, on_checkout_back),
+    (CheckoutCancel, on_checkout_cancel),
+    (Confirm, on_confirm),
+]
+
+
+def register(app: ShopApp) -> None:
+    """The checkout dialog's command and buttons (its typed answers come through the customer
+    catch-alls, see bot/app.py)."""
+    add_customer_handlers(app, COMMANDS, BUTTONS)

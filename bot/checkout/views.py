@@ -20,7 +20,7 @@ from bot.checkout.callbacks import (
 from bot.orders.views import OrderViews
 from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard, short
 from domain.checkout.flow import CheckoutStep
-from domain.checkout.shop import CheckoutView
+from domain.checkout.ordering import CheckoutView
 from domain.shared.customers import Language
 
 

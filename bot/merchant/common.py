@@ -3,11 +3,8 @@ screens that need loading."""
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import Update
@@ -15,17 +12,10 @@ from telegram.error import BadRequest
 
 from bot.access import admin_only
 from bot.callback_data import parse
-from bot.merchant.views import AdminViews
+from bot.context import ShopContext
 from bot.screens import TEXT_LIMIT, Screen, fit
-from bot.shared.handlers import (
-    Context,
-    deps,
-    on_stale_button,
-)
-from bot.texts import Texts
-from domain.merchant.service import Merchant, OrderFilter
-from domain.shared.clock import Clock
-from domain.shared.customers import Language
+from bot.shared.handlers import on_stale_button, toast_text
+from domain.merchant.rules import OrderFilter
 from domain.shared.dialogs import CONFIRM, Dialog, DialogKind
 from domain.shared.errors import DomainError
 from domain.shipping.carriers import DialogResult
@@ -33,42 +23,19 @@ from domain.shipping.carriers import DialogResult
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class AdminDeps:
-    """What merchant handlers need, kept in bot_data["admin"]."""
-
-    merchant: Merchant
-    views: AdminViews
-    texts: Texts
-    language: Language
-    admin_chat_id: int | None
-    admin_user_ids: frozenset[int]
-    shop_name: str
-    clock: Clock
-
-
-def ad(context: Context) -> AdminDeps:
-    """The merchant handler dependencies."""
-    return context.bot_data["admin"]  # type: ignore[no-any-return]
-
-
 def _ids(update: Update) -> tuple[int, int]:
     assert update.effective_chat is not None and update.effective_user is not None
     return update.effective_chat.id, update.effective_user.id
 
 
-def _plain(text: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", text))[:200]
+AdminButton = Callable[[Update, ShopContext, Any], Awaitable[str | None]]
 
 
-AdminButton = Callable[[Update, Context, Any], Awaitable[str | None]]
-
-
-def admin_button(fn: AdminButton) -> Callable[[Update, Context], Awaitable[None]]:
+def admin_button(fn: AdminButton) -> Callable[[Update, ShopContext], Awaitable[None]]:
     """An admin-only button: parse the typed data, run, answer the query exactly once (a toast,
     or an alert in the admin language when a rule refused). Non-admins are refused before."""
 
-    async def wrapper(update: Update, context: Context) -> None:
+    async def wrapper(update: Update, context: ShopContext) -> None:
         query = update.callback_query
         assert query is not None
         data = parse(query.data)
@@ -80,9 +47,9 @@ def admin_button(fn: AdminButton) -> Callable[[Update, Context], Awaitable[None]
         try:
             toast = await fn(update, context, data)
         except DomainError as error:
-            toast, alert = ad(context).views.error(error), True
+            toast, alert = context.admin_views.error(error), True
         try:
-            await query.answer(_plain(toast) if toast else None, show_alert=alert)
+            await query.answer(toast_text(toast) if toast else None, show_alert=alert)
         except BadRequest as exc:
             log.info("callback answer failed: %s", exc)
 
@@ -99,38 +66,34 @@ def _with_header(header: str, screen: Screen) -> Screen:
 
 
 async def _order_screen(
-    context: Context, number: str, which: OrderFilter = OrderFilter.ALL, page: int = 0
+    context: ShopContext, number: str, which: OrderFilter = OrderFilter.ALL, page: int = 0
 ) -> Screen:
-    a = ad(context)
-    return a.views.order_detail(await a.merchant.order_file(number), which, page)
+    return context.admin_views.order_detail(await context.merchant.order_file(number), which, page)
 
 
-async def _product_screen(context: Context, product_id: int, page: int = 0) -> Screen:
-    a = ad(context)
-    return a.views.product_card(await a.merchant.product_file(product_id), page)
+async def _product_screen(context: ShopContext, product_id: int, page: int = 0) -> Screen:
+    return context.admin_views.product_card(await context.merchant.product_file(product_id), page)
 
 
-async def _prompt(context: Context, dialog: Dialog) -> Screen:
+async def _prompt(context: ShopContext, dialog: Dialog) -> Screen:
     """The question of a dialog's current step, with what it shows loaded."""
-    a = ad(context)
-    views = a.views
+    views = context.admin_views
     if dialog.kind == DialogKind.STOCK and dialog.step == "change":
-        product = (await a.merchant.product_file(int(dialog.data["product_id"]))).product
+        product = (await context.merchant.product_file(int(dialog.data["product_id"]))).product
         return views.prompt(dialog, product=product)
     if dialog.kind == DialogKind.ADD_PRODUCT and dialog.step == "category":
-        return views.prompt(dialog, categories=await deps(context).shop.categories())
+        return views.prompt(dialog, categories=await context.shop.categories())
     if dialog.kind == DialogKind.CANCEL and dialog.step == CONFIRM:
-        order = (await a.merchant.order_file(str(dialog.data["number"]))).order
+        order = (await context.merchant.order_file(str(dialog.data["number"]))).order
         return views.prompt(dialog, order=order)
     return views.prompt(dialog)
 
 
-async def _result(context: Context, result: DialogResult) -> Screen:
+async def _result(context: ShopContext, result: DialogResult) -> Screen:
     """The next question, or what a finished dialog did on top of its subject's screen."""
     if not result.done:
         return await _prompt(context, result.dialog)
-    a = ad(context)
-    t, lang = a.texts, a.language
+    t, lang = context.texts, context.admin_language
     dialog = result.dialog
     if dialog.kind in (DialogKind.ADD_PRODUCT, DialogKind.EDIT_PRODUCT, DialogKind.STOCK):
         product = result.product
@@ -142,10 +105,9 @@ async def _result(context: Context, result: DialogResult) -> Screen:
         else:
             header = t(lang, "adm.stock.done", name=product.name, stock=product.stock)
         return _with_header(header, await _product_screen(context, product.id))
-    if dialog.data.get("request"):  # the ship dialog of an after-sales request
-        from bot.after_sales.admin import ship_result
-
-        return await ship_result(context, result)
+    shipped = context.services.request_shipped
+    if dialog.data.get("request") and shipped is not None:  # the ship dialog of a request
+        return await shipped(context, result)
     number = str(dialog.data["number"])
     if dialog.kind == DialogKind.SHIP and result.shipment is not None:
         header = t(

@@ -8,6 +8,7 @@ from telegram import Update
 from bot.access import is_admin
 from bot.callback_data import Token
 from bot.checkout.handlers import on_text
+from bot.context import ShopContext
 from bot.merchant.callbacks import (
     AdminCarrier,
     AdminConfirm,
@@ -23,18 +24,9 @@ from bot.merchant.common import (
     _prompt,
     _result,
     _with_header,
-    ad,
 )
 from bot.screens import Screen, button, keyboard
-from bot.shared.handlers import (
-    MAX_TEXT,
-    Context,
-    button_handler,
-    deps,
-    lang,
-    me,
-    on_other_message,
-)
+from bot.shared.handlers import MAX_TEXT, button_handler, on_other_message
 from bot.ui import reply, show
 from domain.shared.dialogs import Dialog, DialogKind, StaleDialogError
 from domain.shared.errors import DomainError, NotFoundError
@@ -42,48 +34,47 @@ from domain.shared.errors import DomainError, NotFoundError
 # -- buttons: dialogs ---------------------------------------------------------------------------
 
 
-async def on_carrier(update: Update, context: Context, data: AdminCarrier) -> str | None:
+async def on_carrier(update: Update, context: ShopContext, data: AdminCarrier) -> str | None:
     """The carrier: the tracking number is asked next."""
     chat, user = _ids(update)
-    dialog = await ad(context).merchant.choose_carrier(chat, user, data.token, data.code)
+    dialog = await context.merchant.choose_carrier(chat, user, data.token, data.code)
     await show(update, context, await _prompt(context, dialog))
     return None
 
 
-async def on_skip(update: Update, context: Context, data: AdminSkip) -> str | None:
+async def on_skip(update: Update, context: ShopContext, data: AdminSkip) -> str | None:
     """Leave an optional step empty and go on."""
     chat, user = _ids(update)
-    result = await ad(context).merchant.skip(chat, user, data.token)
+    result = await context.merchant.skip(chat, user, data.token)
     await show(update, context, await _result(context, result))
     return None
 
 
-async def on_dialog_cancel(update: Update, context: Context, data: AdminDialogCancel) -> str | None:
+async def on_dialog_cancel(
+    update: Update, context: ShopContext, data: AdminDialogCancel
+) -> str | None:
     """Leave a dialog: nothing changes, and its subject shows again."""
-    a = ad(context)
     chat, user = _ids(update)
-    dialog = await a.merchant.cancel_dialog(chat, user, data.token)
-    if dialog.data.get("request"):  # the ship dialog of an after-sales request
-        from bot.after_sales.admin import request_screen
-
+    dialog = await context.merchant.cancel_dialog(chat, user, data.token)
+    request_screen = context.services.request_screen
+    if dialog.data.get("request") and request_screen is not None:  # an after-sales request's
         screen = await request_screen(context, int(dialog.data["request"]))
     elif "number" in dialog.data:
         screen = await _order_screen(context, str(dialog.data["number"]))
     elif "product_id" in dialog.data:
         screen = await _product_screen(context, int(dialog.data["product_id"]))
     else:
-        screen = a.views.product_list(await a.merchant.products(0))
+        screen = context.admin_views.product_list(await context.merchant.products(0))
     await show(update, context, screen)
-    return a.texts(a.language, "adm.dialog.cancelled")
+    return context.texts(context.admin_language, "adm.dialog.cancelled")
 
 
-async def on_confirm(update: Update, context: Context, data: AdminConfirm) -> str | None:
+async def on_confirm(update: Update, context: ShopContext, data: AdminConfirm) -> str | None:
     """Carry out the dialog: ship, cancel, or add the product."""
-    a = ad(context)
     chat, user = _ids(update)
-    dialog = await a.merchant.current_dialog(chat, user)
+    dialog = await context.merchant.current_dialog(chat, user)
     try:
-        result = await a.merchant.confirm(chat, user, data.token)
+        result = await context.merchant.confirm(chat, user, data.token)
     except DomainError as error:
         if dialog is not None and dialog.token == data.token and "number" in dialog.data:
             if not isinstance(error, StaleDialogError | NotFoundError):
@@ -98,56 +89,58 @@ async def on_confirm(update: Update, context: Context, data: AdminConfirm) -> st
 # -- typed answers, photos and files ------------------------------------------------------------
 
 
-async def _answer_dialog(update: Update, context: Context, dialog: Dialog) -> None:
+async def _answer_dialog(update: Update, context: ShopContext, dialog: Dialog) -> None:
     """Typed text for an admin dialog: the next question, the result, or the error and the
     same question again."""
-    a = ad(context)
     chat, user = _ids(update)
     assert update.message is not None
     text = update.message.text or ""
     if len(text) > MAX_TEXT:
         await reply(
-            update, context, Screen(a.texts(a.language, "error.text_too_long", max=MAX_TEXT))
+            update,
+            context,
+            Screen(context.texts(context.admin_language, "error.text_too_long", max=MAX_TEXT)),
         )
         return
     try:
-        result = await a.merchant.answer(chat, user, text)
+        result = await context.merchant.answer(chat, user, text)
     except DomainError as error:
-        current = await a.merchant.current_dialog(chat, user)
+        current = await context.merchant.current_dialog(chat, user)
         if current is None:
-            await reply(update, context, Screen(a.views.error(error)))
+            await reply(update, context, Screen(context.admin_views.error(error)))
             return
         await reply(
-            update, context, _with_header(a.views.error(error), await _prompt(context, current))
+            update,
+            context,
+            _with_header(context.admin_views.error(error), await _prompt(context, current)),
         )
         return
     if result is not None:
         await reply(update, context, await _result(context, result))
 
 
-async def _answer_reply(update: Update, context: Context) -> None:
+async def _answer_reply(update: Update, context: ShopContext) -> None:
     """A customer's reply to the shop: relayed to the admin chat."""
-    d = deps(context)
     chat, user = _ids(update)
     assert update.message is not None
-    language = lang(context)
+    language = context.lang
     try:
-        result = await ad(context).merchant.answer(chat, user, update.message.text or "")
+        result = await context.merchant.answer(chat, user, update.message.text or "")
     except DomainError as error:
-        await reply(update, context, Screen(d.views.error(language, error)))
+        await reply(update, context, Screen(context.views.error(language, error)))
         return
     if result is not None:
-        await reply(update, context, Screen(d.texts(language, "adm.relay.sent")))
+        await reply(update, context, Screen(context.texts(language, "adm.relay.sent")))
 
 
-async def on_private_text(update: Update, context: Context) -> None:
+async def on_private_text(update: Update, context: ShopContext) -> None:
     """Typed text in a private chat: a dialog's answer if one waits for it (and is newer than
     the customer's checkout), otherwise the customer handlers take it."""
     chat, user = _ids(update)
-    dialog = await ad(context).merchant.current_dialog(chat, user)
+    dialog = await context.merchant.current_dialog(chat, user)
     mine = dialog is not None and (dialog.kind == DialogKind.REPLY or is_admin(update, context))
     if dialog is not None and mine:
-        view = await deps(context).shop.current_checkout(user)
+        view = await context.shop.current_checkout(user)
         checkout_at = view.checkout.updated_at if view is not None else None
         if checkout_at is None or dialog.updated_at is None or checkout_at <= dialog.updated_at:
             if dialog.kind == DialogKind.REPLY:
@@ -158,32 +151,35 @@ async def on_private_text(update: Update, context: Context) -> None:
     await on_text(update, context)
 
 
-async def on_group_text(update: Update, context: Context) -> None:
+async def on_group_text(update: Update, context: ShopContext) -> None:
     """Typed text in the admin group: an admin's answer to their dialog; chatter is ignored."""
     if not is_admin(update, context):
         return
     chat, user = _ids(update)
-    dialog = await ad(context).merchant.current_dialog(chat, user)
+    dialog = await context.merchant.current_dialog(chat, user)
     if dialog is not None and dialog.kind != DialogKind.REPLY:
         await _answer_dialog(update, context, dialog)
 
 
-async def on_photo(update: Update, context: Context) -> None:
+async def on_photo(update: Update, context: ShopContext) -> None:
     """A photo: the product photo when the add-product dialog asks for one."""
     chat, user = _ids(update)
     message = update.message
     assert message is not None and update.effective_chat is not None
-    a = ad(context)
-    dialog = await a.merchant.current_dialog(chat, user) if is_admin(update, context) else None
+    dialog = (
+        await context.merchant.current_dialog(chat, user) if is_admin(update, context) else None
+    )
     if dialog is None or dialog.kind == DialogKind.REPLY:
         if update.effective_chat.type == "private":
             await on_other_message(update, context)
         return
     try:
-        result = await a.merchant.give_photo(chat, user, message.photo[-1].file_id)
+        result = await context.merchant.give_photo(chat, user, message.photo[-1].file_id)
     except DomainError as error:
         await reply(
-            update, context, _with_header(a.views.error(error), await _prompt(context, dialog))
+            update,
+            context,
+            _with_header(context.admin_views.error(error), await _prompt(context, dialog)),
         )
         return
     if result is not None:
@@ -194,22 +190,21 @@ async def on_photo(update: Update, context: Context) -> None:
 
 
 @button_handler
-async def on_reply_to_shop(update: Update, context: Context, data: ReplyToShop) -> str | None:
+async def on_reply_to_shop(update: Update, context: ShopContext, data: ReplyToShop) -> str | None:
     """The customer starts a reply to the shop's message about their order."""
-    d = deps(context)
-    customer = me(context)
-    dialog = await ad(context).merchant.start_reply(customer.id, data.number)
-    language = lang(context)
+    customer = context.customer
+    dialog = await context.merchant.start_reply(customer.id, data.number)
+    language = context.lang
     await reply(
         update,
         context,
         Screen(
-            d.texts(language, "adm.relay.ask", number=data.number),
+            context.texts(language, "adm.relay.ask", number=data.number),
             keyboard(
                 [
                     [
                         button(
-                            d.texts(language, "adm.relay.cancel"),
+                            context.texts(language, "adm.relay.cancel"),
                             ReplyCancel(Token(dialog.token)),
                         )
                     ]
@@ -221,10 +216,9 @@ async def on_reply_to_shop(update: Update, context: Context, data: ReplyToShop) 
 
 
 @button_handler
-async def on_reply_cancel(update: Update, context: Context, data: ReplyCancel) -> str | None:
+async def on_reply_cancel(update: Update, context: ShopContext, data: ReplyCancel) -> str | None:
     """The customer gives up their reply."""
-    d = deps(context)
-    customer = me(context)
-    await ad(context).merchant.cancel_dialog(customer.id, customer.id, data.token)
-    await show(update, context, Screen(d.texts(lang(context), "adm.relay.cancelled")))
+    customer = context.customer
+    await context.merchant.cancel_dialog(customer.id, customer.id, data.token)
+    await show(update, context, Screen(context.texts(context.lang, "adm.relay.cancelled")))
     return None

@@ -4,30 +4,29 @@ from __future__ import annotations
 
 from telegram import Update
 
+from bot.context import ShopContext
 from bot.merchant import documents as docs
 from bot.merchant.callbacks import (
     AdminExport,
     AdminPickList,
     AdminSlip,
 )
-from bot.merchant.common import ad
 from bot.screens import Screen
-from bot.shared.handlers import Context
 from bot.ui import reply
 from domain.shared.dialogs import StaleDialogError
 
 
-async def picklist_command(update: Update, context: Context) -> None:
+async def picklist_command(update: Update, context: ShopContext) -> None:
     """The pick list of every order to ship, as a text file."""
     await _send_pick_list(update, context)
 
 
-async def export_products_command(update: Update, context: Context) -> None:
+async def export_products_command(update: Update, context: ShopContext) -> None:
     """Every product as a CSV file in the import format."""
     await _send_export(update, context, "products")
 
 
-async def export_orders_command(update: Update, context: Context) -> None:
+async def export_orders_command(update: Update, context: ShopContext) -> None:
     """The orders as a CSV file."""
     await _send_export(update, context, "orders")
 
@@ -36,7 +35,7 @@ async def export_orders_command(update: Update, context: Context) -> None:
 
 
 async def _send_document(
-    update: Update, context: Context, data: bytes, filename: str, caption: str
+    update: Update, context: ShopContext, data: bytes, filename: str, caption: str
 ) -> None:
     assert update.effective_chat is not None
     await context.bot.send_document(
@@ -44,20 +43,21 @@ async def _send_document(
     )
 
 
-def _stamp(context: Context) -> str:
-    return ad(context).clock.now().strftime("%Y%m%d-%H%M")
+def _stamp(context: ShopContext) -> str:
+    return context.services.clock.now().strftime("%Y%m%d-%H%M")
 
 
-async def _send_pick_list(update: Update, context: Context) -> str | None:
-    a = ad(context)
-    t, lang = a.texts, a.language
-    orders = await a.merchant.pick_list()
+async def _send_pick_list(update: Update, context: ShopContext) -> str | None:
+    t, lang = context.texts, context.admin_language
+    orders = await context.merchant.pick_list()
     if not orders:
         text = t(lang, "adm.picklist.none")
         if update.callback_query is None:
             await reply(update, context, Screen(text))
         return text
-    data = docs.pick_list(a.texts, lang, a.shop_name, orders, a.clock.now())
+    data = docs.pick_list(
+        context.texts, lang, context.services.shop_name, orders, context.services.clock.now()
+    )
     await _send_document(
         update,
         context,
@@ -68,36 +68,42 @@ async def _send_pick_list(update: Update, context: Context) -> str | None:
     return None
 
 
-async def _send_export(update: Update, context: Context, what: str) -> None:
-    a = ad(context)
-    t, lang = a.texts, a.language
+async def _send_export(update: Update, context: ShopContext, what: str) -> None:
+    t, lang = context.texts, context.admin_language
     if what == "products":
-        products = await a.merchant.export_products()
+        products = await context.merchant.export_products()
         data = docs.products_csv(products)
         caption = t(lang, "adm.export.products", count=len(products))
     else:
-        orders = await a.merchant.export_orders()
+        orders = await context.merchant.export_orders()
         data = docs.orders_csv(orders)
         caption = t(lang, "adm.export.orders", count=len(orders))
     await _send_document(update, context, data, f"{what}-{_stamp(context)}.csv", caption)
 
 
-async def on_slip(update: Update, context: Context, data: AdminSlip) -> str | None:
+async def on_slip(update: Update, context: ShopContext, data: AdminSlip) -> str | None:
     """The packing slip of one order, as a text file."""
-    a = ad(context)
-    [order] = await a.merchant.pick_list(data.number)
-    payload = docs.packing_slip(a.texts, a.language, a.shop_name, order, a.clock.now())
-    caption = a.texts(a.language, "adm.picklist.slip_caption", number=order.number)
+    [order] = await context.merchant.pick_list(data.number)
+    payload = docs.packing_slip(
+        context.texts,
+        context.admin_language,
+        context.services.shop_name,
+        order,
+        context.services.clock.now(),
+    )
+    caption = context.texts(
+        context.admin_language, "adm.picklist.slip_caption", number=order.number
+    )
     await _send_document(update, context, payload, f"packing-slip-{order.number}.txt", caption)
     return None
 
 
-async def on_pick_list(update: Update, context: Context, data: AdminPickList) -> str | None:
+async def on_pick_list(update: Update, context: ShopContext, data: AdminPickList) -> str | None:
     """The pick list of every order to ship, as a text file."""
     return await _send_pick_list(update, context)
 
 
-async def on_export(update: Update, context: Context, data: AdminExport) -> str | None:
+async def on_export(update: Update, context: ShopContext, data: AdminExport) -> str | None:
     """A CSV export of products or orders."""
     if data.what not in ("products", "orders"):
         raise StaleDialogError()

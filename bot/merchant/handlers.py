@@ -19,16 +19,15 @@ from collections.abc import Awaitable, Callable
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
     filters,
 )
 
 from bot.access import admin_only
 from bot.callback_data import Callback
+from bot.context import ShopApp, ShopContext
 from bot.merchant.callbacks import (
     AdminActive,
     AdminAddProduct,
@@ -55,10 +54,11 @@ from bot.merchant.callbacks import (
     AdminSkip,
     AdminSlip,
     AdminStock,
+    JobsRefresh,
     ReplyCancel,
     ReplyToShop,
 )
-from bot.merchant.common import AdminButton, AdminDeps, ad, admin_button
+from bot.merchant.common import AdminButton, admin_button
 from bot.merchant.dialogs import (
     on_carrier,
     on_confirm,
@@ -78,6 +78,7 @@ from bot.merchant.exports import (
     on_slip,
     picklist_command,
 )
+from bot.merchant.jobs import jobs_command, on_jobs_refresh
 from bot.merchant.orders import (
     on_cancel,
     on_complete,
@@ -103,16 +104,11 @@ from bot.merchant.products import (
     on_stock,
     products_command,
 )
-from bot.merchant.views import AdminViews
-from bot.texts import Texts
+from bot.shared.handlers import CUSTOMER_COMMANDS
 from bot.ui import reply, show
-from domain.merchant.service import Merchant, MerchantConfig
-from domain.reactions import ORDER_FLOW
-from domain.shared.clock import Clock
 from domain.shared.customers import Language
 
 log = logging.getLogger(__name__)
-Context = ContextTypes.DEFAULT_TYPE
 
 GROUP_COMMANDS = (
     "orders",
@@ -147,17 +143,17 @@ COMMAND_TEXTS = {
 # -- commands -----------------------------------------------------------------------------------
 
 
-async def panel_command(update: Update, context: Context) -> None:
+async def panel_command(update: Update, context: ShopContext) -> None:
     """The merchant's panel: what to look at, what to export."""
-    await reply(update, context, ad(context).views.panel())
+    await reply(update, context, context.admin_views.panel())
 
 
 # -- buttons: orders ------------------------------------------------------------------------------
 
 
-async def on_menu(update: Update, context: Context, data: AdminMenu) -> str | None:
+async def on_menu(update: Update, context: ShopContext, data: AdminMenu) -> str | None:
     """The merchant's panel."""
-    await show(update, context, ad(context).views.panel())
+    await show(update, context, context.admin_views.panel())
     return None
 
 
@@ -192,43 +188,18 @@ ADMIN_BUTTONS: list[tuple[type[Callback], AdminButton]] = [
 ]
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Build the merchant's use cases from the settings and attach every handler."""
-    settings = app.bot_data["settings"]
-    clock: Clock = app.bot_data["clock"]
-    texts: Texts = app.bot_data["texts"]
-    language = Language(settings.admin_language)
-    carriers = settings.carrier_list
-    merchant = Merchant(
-        app.bot_data["db"],
-        clock,
-        MerchantConfig(
-            currency=settings.currency,
-            admin_chat_id=settings.admin_chat_id,
-            carriers=carriers,
-            page_size=settings.page_size,
-        ),
-        flow=ORDER_FLOW,
-    )
-    app.bot_data["admin"] = AdminDeps(
-        merchant=merchant,
-        views=AdminViews(texts, language, settings.shop_name, carriers, settings.currency),
-        texts=texts,
-        language=language,
-        admin_chat_id=settings.admin_chat_id,
-        admin_user_ids=frozenset(settings.admin_user_ids),
-        shop_name=settings.shop_name,
-        clock=clock,
-    )
+def register(app: ShopApp) -> None:
+    """Attach every merchant handler: commands, admin buttons, typed answers, uploads."""
+    settings = app.bot_data.settings
     chat_ids = [settings.admin_chat_id] if settings.admin_chat_id is not None else []
     private = filters.ChatType.PRIVATE
     group = filters.Chat(chat_id=chat_ids) & ~private
     anywhere = group | private
-    group_commands: dict[str, Callable[[Update, Context], Awaitable[None]]] = {
+    group_commands: dict[str, Callable[[Update, ShopContext], Awaitable[None]]] = {
         "orders": orders_command,
         "help": panel_command,
     }
-    commands: dict[str, Callable[[Update, Context], Awaitable[None]]] = {
+    commands: dict[str, Callable[[Update, ShopContext], Awaitable[None]]] = {
         "admin": panel_command,
         "order": order_command,
         "products": products_command,
@@ -240,6 +211,8 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         app.add_handler(CommandHandler(name, admin_only(callback), filters=group))
     for name, callback in commands.items():
         app.add_handler(CommandHandler(name, admin_only(callback), filters=anywhere))
+    app.add_handler(CommandHandler("jobs", admin_only(jobs_command), filters=anywhere))
+    app.add_handler(CallbackQueryHandler(admin_only(on_jobs_refresh), pattern=JobsRefresh.matches))
     for kind, fn in ADMIN_BUTTONS:
         app.add_handler(CallbackQueryHandler(admin_button(fn), pattern=kind.matches))
     app.add_handler(CallbackQueryHandler(on_reply_to_shop, pattern=ReplyToShop.matches))
@@ -253,24 +226,23 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(MessageHandler(group & text, on_group_text))
 
 
-async def register_admin_commands(app: Application) -> None:  # type: ignore[type-arg]
+async def register_admin_commands(app: ShopApp) -> None:
     """setMyCommands for the admin chat and each admin's private chat only (chat scopes), in
     English and Chinese; customers never see these commands."""
-    from bot.app import CUSTOMER_COMMANDS
-
-    a: AdminDeps = app.bot_data["admin"]
-    if not a.admin_user_ids:
+    services = app.bot_data
+    if not services.admin_user_ids:
         return  # no admins, no admin commands
-    texts = a.texts
+    texts = services.texts
     for language in Language:
         code = None if language == Language.EN else language.value
         group = [BotCommand(n, texts(language, COMMAND_TEXTS[n])) for n in GROUP_COMMANDS]
         private = [BotCommand(n, texts(language, f"commands.{n}")) for n in CUSTOMER_COMMANDS]
         private += [BotCommand(n, texts(language, COMMAND_TEXTS[n])) for n in PRIVATE_COMMANDS]
         targets: list[tuple[int, list[BotCommand]]] = []
-        if a.admin_chat_id is not None and a.admin_chat_id < 0:  # a group; users are > 0
-            targets.append((a.admin_chat_id, group))
-        targets += [(admin_id, private) for admin_id in sorted(a.admin_user_ids)]
+        admin_chat_id = services.admin_chat_id
+        if admin_chat_id is not None and admin_chat_id < 0:  # a group; users are > 0
+            targets.append((admin_chat_id, group))
+        targets += [(admin_id, private) for admin_id in sorted(services.admin_user_ids)]
         for chat_id, commands in targets:
             try:
                 await app.bot.set_my_commands(

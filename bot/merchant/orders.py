@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 
+from bot.context import ShopContext
 from bot.merchant.callbacks import (
     AdminCancel,
     AdminComplete,
@@ -18,34 +19,37 @@ from bot.merchant.callbacks import (
     AdminOrders,
     AdminShip,
 )
-from bot.merchant.common import _ids, _order_screen, _prompt, ad
+from bot.merchant.common import _ids, _order_screen, _prompt
 from bot.screens import Screen
-from bot.shared.handlers import Context
 from bot.ui import reply, show
-from domain.merchant.service import OrderFilter
+from domain.merchant.rules import OrderFilter
 from domain.shared.dialogs import Dialog, StaleDialogError
 from domain.shared.errors import DomainError, NotFoundError
 
 
-async def orders_command(update: Update, context: Context) -> None:
+async def orders_command(update: Update, context: ShopContext) -> None:
     """Orders to ship (or `/orders all`, `/orders pend`, ...)."""
-    a = ad(context)
     wanted = (context.args or ["ship"])[0].lower()
     which = next((f for f in OrderFilter if f.value == wanted), OrderFilter.TO_SHIP)
-    await reply(update, context, a.views.order_list(which, await a.merchant.orders(which, 0)))
+    await reply(
+        update,
+        context,
+        context.admin_views.order_list(which, await context.merchant.orders(which, 0)),
+    )
 
 
-async def order_command(update: Update, context: Context) -> None:
+async def order_command(update: Update, context: ShopContext) -> None:
     """One order: /order 7KQ2-M9XD."""
-    a = ad(context)
     number = " ".join(context.args or []).strip()
     if not number:
-        await reply(update, context, Screen(a.texts(a.language, "adm.orders.usage")))
+        await reply(
+            update, context, Screen(context.texts(context.admin_language, "adm.orders.usage"))
+        )
         return
     try:
         screen = await _order_screen(context, number)
     except NotFoundError as error:
-        await reply(update, context, Screen(a.views.error(error)))
+        await reply(update, context, Screen(context.admin_views.error(error)))
         return
     await reply(update, context, screen)
 
@@ -57,24 +61,23 @@ def _filter(raw: str) -> OrderFilter:
         raise StaleDialogError() from None
 
 
-async def on_orders(update: Update, context: Context, data: AdminOrders) -> str | None:
+async def on_orders(update: Update, context: ShopContext, data: AdminOrders) -> str | None:
     """A page of orders under a filter."""
-    a = ad(context)
     which = _filter(data.filter)
-    paged = await a.merchant.orders(which, data.page)
+    paged = await context.merchant.orders(which, data.page)
     if not paged.items and data.page > 0:
-        paged = await a.merchant.orders(which, 0)
-    await show(update, context, a.views.order_list(which, paged))
+        paged = await context.merchant.orders(which, 0)
+    await show(update, context, context.admin_views.order_list(which, paged))
     return None
 
 
-async def on_open_order(update: Update, context: Context, data: AdminOpenOrder) -> str | None:
+async def on_open_order(update: Update, context: ShopContext, data: AdminOpenOrder) -> str | None:
     """An order from an alert, as a new message (the alert stays in the chat)."""
     await reply(update, context, await _order_screen(context, data.number))
     return None
 
 
-async def on_order(update: Update, context: Context, data: AdminOrder) -> str | None:
+async def on_order(update: Update, context: ShopContext, data: AdminOrder) -> str | None:
     """An order's detail in place."""
     await show(
         update, context, await _order_screen(context, data.number, _filter(data.filter), data.page)
@@ -83,57 +86,60 @@ async def on_order(update: Update, context: Context, data: AdminOrder) -> str | 
 
 
 async def _order_step(
-    update: Update, context: Context, number: str, run: Callable[[], Awaitable[object]], done: str
+    update: Update,
+    context: ShopContext,
+    number: str,
+    run: Callable[[], Awaitable[object]],
+    done: str,
 ) -> str | None:
     """Run one lifecycle step; either way the detail shows the order as it is now."""
-    a = ad(context)
     try:
         await run()
     except DomainError:
         await show(update, context, await _order_screen(context, number))
         raise
     await show(update, context, await _order_screen(context, number))
-    return a.texts(a.language, done, number=number)
+    return context.texts(context.admin_language, done, number=number)
 
 
-async def on_confirm_cod(update: Update, context: Context, data: AdminConfirmCod) -> str | None:
+async def on_confirm_cod(update: Update, context: ShopContext, data: AdminConfirmCod) -> str | None:
     """Accept a cash-on-delivery order for shipping."""
     _, user = _ids(update)
     return await _order_step(
         update,
         context,
         data.number,
-        lambda: ad(context).merchant.confirm_cod(user, data.number),
+        lambda: context.merchant.confirm_cod(user, data.number),
         "adm.order.confirmed_toast",
     )
 
 
-async def on_deliver(update: Update, context: Context, data: AdminDeliver) -> str | None:
+async def on_deliver(update: Update, context: ShopContext, data: AdminDeliver) -> str | None:
     """Mark a shipped order delivered."""
     _, user = _ids(update)
     return await _order_step(
         update,
         context,
         data.number,
-        lambda: ad(context).merchant.deliver(user, data.number),
+        lambda: context.merchant.deliver(user, data.number),
         "adm.order.delivered_toast",
     )
 
 
-async def on_complete(update: Update, context: Context, data: AdminComplete) -> str | None:
+async def on_complete(update: Update, context: ShopContext, data: AdminComplete) -> str | None:
     """Close a delivered order."""
     _, user = _ids(update)
     return await _order_step(
         update,
         context,
         data.number,
-        lambda: ad(context).merchant.complete(user, data.number),
+        lambda: context.merchant.complete(user, data.number),
         "adm.order.completed_toast",
     )
 
 
 async def _start_on_order(
-    update: Update, context: Context, number: str, start: Callable[[], Awaitable[Dialog]]
+    update: Update, context: ShopContext, number: str, start: Callable[[], Awaitable[Dialog]]
 ) -> str | None:
     try:
         dialog = await start()
@@ -145,45 +151,45 @@ async def _start_on_order(
     return None
 
 
-async def on_ship(update: Update, context: Context, data: AdminShip) -> str | None:
+async def on_ship(update: Update, context: ShopContext, data: AdminShip) -> str | None:
     """Start shipping: the carrier is asked first."""
     chat, user = _ids(update)
     return await _start_on_order(
         update,
         context,
         data.number,
-        lambda: ad(context).merchant.start_ship(chat, user, data.number),
+        lambda: context.merchant.start_ship(chat, user, data.number),
     )
 
 
-async def on_cancel(update: Update, context: Context, data: AdminCancel) -> str | None:
+async def on_cancel(update: Update, context: ShopContext, data: AdminCancel) -> str | None:
     """Start cancelling an unpaid order: the reason is asked first."""
     chat, user = _ids(update)
     return await _start_on_order(
         update,
         context,
         data.number,
-        lambda: ad(context).merchant.start_cancel(chat, user, data.number),
+        lambda: context.merchant.start_cancel(chat, user, data.number),
     )
 
 
-async def on_note(update: Update, context: Context, data: AdminNote) -> str | None:
+async def on_note(update: Update, context: ShopContext, data: AdminNote) -> str | None:
     """Start an internal note."""
     chat, user = _ids(update)
     return await _start_on_order(
         update,
         context,
         data.number,
-        lambda: ad(context).merchant.start_note(chat, user, data.number),
+        lambda: context.merchant.start_note(chat, user, data.number),
     )
 
 
-async def on_message(update: Update, context: Context, data: AdminMessage) -> str | None:
+async def on_message(update: Update, context: ShopContext, data: AdminMessage) -> str | None:
     """Start a message to the customer."""
     chat, user = _ids(update)
     return await _start_on_order(
         update,
         context,
         data.number,
-        lambda: ad(context).merchant.start_message(chat, user, data.number),
+        lambda: context.merchant.start_message(chat, user, data.number),
     )

@@ -7,6 +7,8 @@ import logging
 
 from telegram import Update
 
+from bot.catalog.csv_import import read_catalog_csv
+from bot.context import ShopContext
 from bot.merchant.callbacks import (
     AdminActive,
     AdminAddProduct,
@@ -16,12 +18,8 @@ from bot.merchant.callbacks import (
     AdminProducts,
     AdminStock,
 )
-from bot.merchant.common import _ids, _product_screen, _prompt, ad
+from bot.merchant.common import _ids, _product_screen, _prompt
 from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard
-from bot.shared.handlers import (
-    Context,
-    deps,
-)
 from bot.texts import Html
 from bot.ui import reply, show
 from domain.shared.dialogs import StaleDialogError
@@ -32,77 +30,77 @@ log = logging.getLogger(__name__)
 CSV_MAX_BYTES = 1_000_000
 
 
-async def products_command(update: Update, context: Context) -> None:
+async def products_command(update: Update, context: ShopContext) -> None:
     """Every product, to browse and edit."""
-    a = ad(context)
-    await reply(update, context, a.views.product_list(await a.merchant.products(0)))
+    await reply(
+        update, context, context.admin_views.product_list(await context.merchant.products(0))
+    )
 
 
 # -- buttons: products --------------------------------------------------------------------------
 
 
-async def on_products(update: Update, context: Context, data: AdminProducts) -> str | None:
+async def on_products(update: Update, context: ShopContext, data: AdminProducts) -> str | None:
     """A page of every product."""
-    a = ad(context)
-    paged = await a.merchant.products(data.page)
+    paged = await context.merchant.products(data.page)
     if not paged.items and data.page > 0:
-        paged = await a.merchant.products(0)
-    await show(update, context, a.views.product_list(paged))
+        paged = await context.merchant.products(0)
+    await show(update, context, context.admin_views.product_list(paged))
     return None
 
 
-async def on_product(update: Update, context: Context, data: AdminProduct) -> str | None:
+async def on_product(update: Update, context: ShopContext, data: AdminProduct) -> str | None:
     """A product's card in place."""
     await show(update, context, await _product_screen(context, data.product_id, data.page))
     return None
 
 
-async def on_open_product(update: Update, context: Context, data: AdminOpenProduct) -> str | None:
+async def on_open_product(
+    update: Update, context: ShopContext, data: AdminOpenProduct
+) -> str | None:
     """A product from a low-stock alert, as a new message."""
     await reply(update, context, await _product_screen(context, data.product_id))
     return None
 
 
-async def on_edit(update: Update, context: Context, data: AdminEdit) -> str | None:
+async def on_edit(update: Update, context: ShopContext, data: AdminEdit) -> str | None:
     """Start editing one field of a product."""
     chat, user = _ids(update)
-    dialog = await ad(context).merchant.start_edit(chat, user, data.product_id, data.field)
+    dialog = await context.merchant.start_edit(chat, user, data.product_id, data.field)
     await show(update, context, await _prompt(context, dialog))
     return None
 
 
-async def on_stock(update: Update, context: Context, data: AdminStock) -> str | None:
+async def on_stock(update: Update, context: ShopContext, data: AdminStock) -> str | None:
     """Start a stock change."""
     chat, user = _ids(update)
-    dialog = await ad(context).merchant.start_stock(chat, user, data.product_id)
+    dialog = await context.merchant.start_stock(chat, user, data.product_id)
     await show(update, context, await _prompt(context, dialog))
     return None
 
 
-async def on_active(update: Update, context: Context, data: AdminActive) -> str | None:
+async def on_active(update: Update, context: ShopContext, data: AdminActive) -> str | None:
     """Take a product off sale, or put it back."""
-    a = ad(context)
     _, user = _ids(update)
     if data.active not in (0, 1):
         raise StaleDialogError()
-    product = await a.merchant.set_active(user, data.product_id, bool(data.active))
+    product = await context.merchant.set_active(user, data.product_id, bool(data.active))
     await show(update, context, await _product_screen(context, product.id))
     key = "adm.product.reactivated" if product.active else "adm.product.deactivated"
-    return a.texts(a.language, key, name=product.name)
+    return context.texts(context.admin_language, key, name=product.name)
 
 
-async def on_add_product(update: Update, context: Context, data: AdminAddProduct) -> str | None:
+async def on_add_product(update: Update, context: ShopContext, data: AdminAddProduct) -> str | None:
     """Start adding a product."""
     chat, user = _ids(update)
-    dialog = await ad(context).merchant.start_add_product(chat, user)
+    dialog = await context.merchant.start_add_product(chat, user)
     await show(update, context, await _prompt(context, dialog))
     return None
 
 
-async def on_csv(update: Update, context: Context) -> None:
+async def on_csv(update: Update, context: ShopContext) -> None:
     """A CSV document from an admin: a catalog import, all rows or none."""
-    a = ad(context)
-    t, lang = a.texts, a.language
+    t, lang = context.texts, context.admin_language
     message = update.message
     assert message is not None and message.document is not None
     document = message.document
@@ -123,11 +121,9 @@ async def on_csv(update: Update, context: Context) -> None:
             Screen(t(lang, "adm.import.too_big", file=name, max=CSV_MAX_BYTES // 1000)),
         )
         return
-    from bot.cli import read_catalog_csv
-
     try:
-        drafts = read_catalog_csv(raw, deps(context).shop.config.currency)
-        created, updated = await a.merchant.import_catalog(user, drafts, name)
+        drafts = read_catalog_csv(raw, context.shop.config.currency)
+        created, updated = await context.merchant.import_catalog(user, drafts, name)
     except CatalogImportError as error:
         lines = [
             t(lang, "adm.import.error_line", line=line, message=problem)

@@ -41,7 +41,7 @@ from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard, short
 from bot.shared.callbacks import Noop
 from bot.texts import Texts
 from domain.catalog.model import Category, Product
-from domain.merchant.service import AdminAction, OrderFile, OrderFilter, ProductFile
+from domain.merchant.rules import AdminAction, OrderFile, OrderFilter, ProductFile
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent
 from domain.shared.customers import Customer, Language

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from telegram import (
     Bot,
 )
@@ -17,10 +15,7 @@ from bot.payments.callbacks import (
     PayNow,
     RefundPayment,
 )
-from bot.shared.handlers import Context
 from domain.payments.ports import Buttons, StarRefundAnswer, StarRefundResult
-from domain.payments.service import Payments
-from domain.shared.customers import Language
 
 # -- wiring -----------------------------------------------------------------------------------
 
@@ -63,19 +58,3 @@ class TelegramStarRefunds:
         except TelegramError as exc:  # 5xx, timeouts, flood control: try again later
             return StarRefundAnswer(StarRefundResult.UNAVAILABLE, str(exc))
         return StarRefundAnswer(StarRefundResult.ACCEPTED)
-
-
-@dataclass
-class PaymentsFeature:
-    """What the payment handlers need, kept in bot_data["payments"]."""
-
-    payments: Payments
-    provider_token: str | None
-    shop_name: str
-    admin_language: Language
-    admin_chat_id: int | None
-
-
-def feature(context: Context) -> PaymentsFeature:
-    """The payments feature of this bot."""
-    return context.bot_data["payments"]  # type: ignore[no-any-return]

@@ -9,11 +9,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram import (
-    Bot,
-)
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     MessageHandler,
     PreCheckoutQueryHandler,
@@ -22,7 +18,7 @@ from telegram.ext import (
 
 from bot.access import admin_only
 from bot.callback_data import Callback
-from bot.payments.adapters import ChatActions, PaymentsFeature, TelegramStarRefunds
+from bot.context import ShopApp
 from bot.payments.callbacks import (
     AskReceipt,
     AskRejectReceipt,
@@ -56,12 +52,6 @@ from bot.payments.refunds import (
 from bot.settings import Settings
 from bot.shared.handlers import button_handler
 from domain.payments.rules import PaymentsConfig
-from domain.payments.service import Payments
-from domain.reactions import ORDER_FLOW
-from domain.shared.clock import Clock
-from domain.shared.customers import Language
-from domain.shared.ports import UnitOfWorkFactory
-from jobs.payments import PaymentSweep
 
 log = logging.getLogger(__name__)
 
@@ -80,27 +70,6 @@ def payments_config(settings: Settings) -> PaymentsConfig:
         invoice_secret=secret,
         timeout=timeout,
         reminder_after=reminder,
-        admin_chat_id=settings.admin_chat_id,
-    )
-
-
-def build_payments(
-    settings: Settings, uow: UnitOfWorkFactory, clock: Clock, bot: Bot
-) -> PaymentsFeature:
-    """The payments feature, wired to the database, the clock and the bot."""
-    token = settings.payment_provider_token
-    return PaymentsFeature(
-        payments=Payments(
-            uow,
-            clock,
-            payments_config(settings),
-            ChatActions(),
-            TelegramStarRefunds(bot),
-            flow=ORDER_FLOW,
-        ),
-        provider_token=token.get_secret_value() if token else None,
-        shop_name=settings.shop_name,
-        admin_language=Language(settings.admin_language),
         admin_chat_id=settings.admin_chat_id,
     )
 
@@ -138,28 +107,22 @@ BUTTONS: list[tuple[type[Callback], Any]] = [
 # Before every other handler (remember_customer is group -1): a payment must be recorded
 # whatever else the update would trigger.
 PAYMENT_GROUP = -2
-PAYMENT_SWEEP_JOB = "payments"
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Wire the payments feature (use cases, the sweep job) and attach its handlers."""
-    settings: Settings = app.bot_data["settings"]
-    payments = build_payments(settings, app.bot_data["db"], app.bot_data["clock"], app.bot)
-    app.bot_data["payments"] = payments
-    app.bot_data["jobs"].every(
-        PAYMENT_SWEEP_JOB, PaymentSweep(payments.payments).run_once, settings.payment_sweep_seconds
-    )
+def register(app: ShopApp) -> None:
+    """Attach the payment handlers: invoices, transfer receipts, refunds."""
+    settings = app.bot_data.settings
     app.add_handler(
         MessageHandler(filters.SUCCESSFUL_PAYMENT, on_successful_payment), group=PAYMENT_GROUP
     )
     app.add_handler(PreCheckoutQueryHandler(on_pre_checkout))
     for kind, callback in BUTTONS:
-        app.add_handler(CallbackQueryHandler(callback, pattern=kind.matches))  # type: ignore[arg-type]
+        app.add_handler(CallbackQueryHandler(callback, pattern=kind.matches))
     receipt = _ReceiptPhoto(frozenset(settings.admin_user_ids))
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.PHOTO & receipt, on_receipt_photo)
     )
-    admin_chat = payments.admin_chat_id
+    admin_chat = settings.admin_chat_id
     if admin_chat is not None:
         app.add_handler(
             MessageHandler(
@@ -167,6 +130,6 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
                 & filters.TEXT
                 & ~filters.COMMAND
                 & _RepliesToRefundPrompt(),
-                on_refund_note,  # type: ignore[arg-type]
+                on_refund_note,
             )
         )

@@ -12,12 +12,12 @@ from telegram import (
 from telegram.error import TelegramError
 
 from bot.callback_data import OrderNo
-from bot.payments.adapters import feature
+from bot.context import ShopContext
 from bot.payments.callbacks import (
     PayNow,
 )
 from bot.screens import Screen, button, keyboard
-from bot.shared.handlers import Context, button_handler, deps, lang, me
+from bot.shared.handlers import button_handler
 from bot.ui import plain_text, send
 from domain.orders.model import Order
 from domain.payments.invoices import Invoice
@@ -32,17 +32,17 @@ PRE_CHECKOUT_BUDGET_S = 7.0  # Telegram gives up on the answer after 10 s
 RECORD_ATTEMPTS = 3
 
 
-def _language(context: Context, fallback: str | None) -> Language:
+def _language(context: ShopContext, fallback: str | None) -> Language:
     if context.user_data and "customer" in context.user_data:
-        return lang(context)
+        return context.lang
     return Language.from_telegram(fallback)
 
 
 # -- invoices ---------------------------------------------------------------------------------
 
 
-def _labels(context: Context, language: Language, invoice: Invoice) -> list[LabeledPrice]:
-    t = deps(context).texts
+def _labels(context: ShopContext, language: Language, invoice: Invoice) -> list[LabeledPrice]:
+    t = context.texts
     prices = []
     for item in invoice.items:
         if item.kind == "line":
@@ -56,13 +56,12 @@ def _labels(context: Context, language: Language, invoice: Invoice) -> list[Labe
 
 
 async def _send_invoice(
-    context: Context, chat_id: int, language: Language, invoice: Invoice
+    context: ShopContext, chat_id: int, language: Language, invoice: Invoice
 ) -> None:
-    f = feature(context)
-    t = deps(context).texts
+    t = context.texts
     order = invoice.order
     stars = invoice.currency == STARS
-    if not stars and not f.provider_token:
+    if not stars and not context.services.provider_token:
         raise PaymentError("pay.online_unavailable")
     items = ", ".join(
         plain_text(t(language, "pay.invoice_line", name=line.name, qty=line.quantity))
@@ -72,7 +71,7 @@ async def _send_invoice(
         t(
             language,
             "pay.invoice_description",
-            shop=f.shop_name,
+            shop=context.services.shop_name,
             items=items,
             minutes=invoice.minutes_left,
         )
@@ -86,20 +85,20 @@ async def _send_invoice(
         payload=invoice.payload,
         currency=invoice.currency,
         prices=_labels(context, language, invoice),
-        provider_token=None if stars else f.provider_token,
+        provider_token=None if stars else context.services.provider_token,
     )
 
 
-async def _invoice_or_retry(context: Context, customer_id: int, number: str) -> bool:
+async def _invoice_or_retry(context: ShopContext, customer_id: int, number: str) -> bool:
     """Send the order's invoice; if Telegram fails (5xx, timeout), say so and offer "Pay now"
     again. Nothing is recorded before or after, so a failed send leaves nothing half-done."""
-    language = lang(context)
-    invoice = await feature(context).payments.invoice(customer_id, number)
+    language = context.lang
+    invoice = await context.payments.invoice(customer_id, number)
     try:
         await _send_invoice(context, customer_id, language, invoice)
     except TelegramError as exc:
         log.warning("invoice for order %s not sent: %s", number, exc)
-        t = deps(context).texts
+        t = context.texts
         await send(
             context,
             customer_id,
@@ -112,39 +111,37 @@ async def _invoice_or_retry(context: Context, customer_id: int, number: str) -> 
     return True
 
 
-async def offer_payment(update: Update, context: Context, order: Order) -> None:
+async def offer_payment(update: Update, context: ShopContext, order: Order) -> None:
     """Right after an order is placed: its invoice, when it is paid online."""
     if order.payment_method not in ONLINE_METHODS:
         return
     try:
         await _invoice_or_retry(context, order.customer_id, order.number)
     except DomainError as error:  # e.g. online payment switched off meanwhile
-        await send(
-            context, order.customer_id, Screen(deps(context).views.error(lang(context), error))
-        )
+        await send(context, order.customer_id, Screen(context.views.error(context.lang, error)))
 
 
 @button_handler
-async def on_pay_now(update: Update, context: Context, data: PayNow) -> str | None:
+async def on_pay_now(update: Update, context: ShopContext, data: PayNow) -> str | None:
     """Send the invoice of an unpaid order (again)."""
-    if await _invoice_or_retry(context, me(context).id, data.number):
-        return deps(context).texts(lang(context), "pay.invoice_sent")
+    if await _invoice_or_retry(context, context.customer.id, data.number):
+        return context.texts(context.lang, "pay.invoice_sent")
     return None
 
 
 # -- pre-checkout and successful payment ----------------------------------------------------
 
 
-async def on_pre_checkout(update: Update, context: Context) -> None:
+async def on_pre_checkout(update: Update, context: ShopContext) -> None:
     """Answer a pre-checkout query within Telegram's 10 seconds: yes only for our own invoice,
     for the asker's order, still pending, in time, for exactly its total and currency."""
     query = update.pre_checkout_query
     assert query is not None
     language = _language(context, query.from_user.language_code)
-    t = deps(context).texts
+    t = context.texts
     try:
         verdict = await asyncio.wait_for(
-            feature(context).payments.check_pre_checkout(
+            context.payments.check_pre_checkout(
                 query.from_user.id, query.invoice_payload, query.currency, query.total_amount
             ),
             PRE_CHECKOUT_BUDGET_S,
@@ -161,13 +158,13 @@ async def on_pre_checkout(update: Update, context: Context) -> None:
         language,
         verdict.refusal.key,
         number=order.number if order else "",
-        status=deps(context).views.status(language, order) if order else "",
+        status=context.views.status(language, order) if order else "",
     )
     log.info("pre-checkout of %s refused: %s", query.invoice_payload, verdict.refusal.value)
     await query.answer(ok=False, error_message=plain_text(text))
 
 
-async def on_successful_payment(update: Update, context: Context) -> None:
+async def on_successful_payment(update: Update, context: ShopContext) -> None:
     """Record a payment exactly once (by its Telegram charge id). The receipt and the merchant's
     alert go through the outbox, in the same transaction."""
     message = update.effective_message
@@ -185,7 +182,7 @@ async def on_successful_payment(update: Update, context: Context) -> None:
     )
     for attempt in range(1, RECORD_ATTEMPTS + 1):
         try:
-            result = await feature(context).payments.record_telegram_payment(charge)
+            result = await context.payments.record_telegram_payment(charge)
         except Exception:
             if attempt == RECORD_ATTEMPTS:
                 # Telegram will not send this update again: leave everything needed to settle

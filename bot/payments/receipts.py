@@ -17,8 +17,8 @@ from telegram.ext import (
 )
 
 from bot.callback_data import OrderNo
+from bot.context import ShopContext
 from bot.orders.callbacks import OrderDetail
-from bot.payments.adapters import feature
 from bot.payments.callbacks import (
     AskReceipt,
     AskRejectReceipt,
@@ -28,7 +28,7 @@ from bot.payments.callbacks import (
     RejectReceipt,
 )
 from bot.screens import CAPTION_LIMIT, Screen, button, fit, keyboard
-from bot.shared.handlers import Context, button_handler, deps, lang, me, on_other_message
+from bot.shared.handlers import button_handler, on_other_message
 from bot.ui import plain_text, reply
 from domain.payments.records import PaymentStatus, RejectReason
 from domain.payments.rules import PaymentError
@@ -48,19 +48,18 @@ REASON_KEYS = {
 
 
 @button_handler
-async def on_ask_receipt(update: Update, context: Context, data: AskReceipt) -> str | None:
+async def on_ask_receipt(update: Update, context: ShopContext, data: AskReceipt) -> str | None:
     """Ask for the receipt photo as a reply, so it is matched with this order."""
-    d = deps(context)
-    order = await d.shop.my_order(me(context).id, data.number)
-    language = lang(context)
-    if not d.views.payment_buttons(language, order):  # no longer waiting for a transfer
+    order = await context.shop.my_order(context.customer.id, data.number)
+    language = context.lang
+    if not context.views.payment_buttons(language, order):  # no longer waiting for a transfer
         raise PaymentError(
             "pay.error.not_awaiting_transfer", number=order.number, status=str(order.status)
         )
     assert update.effective_chat is not None
     await context.bot.send_message(
         update.effective_chat.id,
-        d.texts(language, "pay.receipt_ask", number=order.number, total=order.total),
+        context.texts(language, "pay.receipt_ask", number=order.number, total=order.total),
         reply_markup=ForceReply(selective=True, input_field_placeholder=order.number),
     )
     return None
@@ -82,14 +81,13 @@ def _number_in(message: Message | None) -> str | None:
     return None
 
 
-async def on_receipt_photo(update: Update, context: Context) -> None:
+async def on_receipt_photo(update: Update, context: ShopContext) -> None:
     """A photo in the private chat: the transfer receipt of the order it names (caption, or
     the bot's prompt it replies to), else of the customer's only order awaiting a transfer;
     with no order awaiting one it is just a photo, answered as such."""
-    d = deps(context)
     message = update.effective_message
     assert message is not None and message.photo
-    language = lang(context)
+    language = context.lang
     number = _number_in(message) if message.caption else None
     replied = message.reply_to_message
     if number is None and replied is not None and replied.from_user is not None:
@@ -97,8 +95,8 @@ async def on_receipt_photo(update: Update, context: Context) -> None:
             number = _number_in(replied)
     photo = message.photo[-1]
     try:
-        result = await feature(context).payments.submit_receipt(
-            me(context).id, number, photo.file_id, photo.file_unique_id
+        result = await context.payments.submit_receipt(
+            context.customer.id, number, photo.file_id, photo.file_unique_id
         )
     except DomainError as error:
         if number is None and error.key == "pay.error.no_transfer":
@@ -107,7 +105,7 @@ async def on_receipt_photo(update: Update, context: Context) -> None:
         await reply(
             update,
             context,
-            Screen(d.views.error(language, error), d.views.menu_keyboard(language)),
+            Screen(context.views.error(language, error), context.views.menu_keyboard(language)),
         )
         return
     order = result.order
@@ -115,12 +113,12 @@ async def on_receipt_photo(update: Update, context: Context) -> None:
         update,
         context,
         Screen(
-            d.texts(language, "pay.receipt_received", number=order.number),
+            context.texts(language, "pay.receipt_received", number=order.number),
             keyboard(
                 [
                     [
                         button(
-                            d.texts(language, "menu.orders"),
+                            context.texts(language, "menu.orders"),
                             OrderDetail(OrderNo(order.number), 0),
                         )
                     ]
@@ -140,8 +138,8 @@ def _who(update: Update) -> str:
     return user.first_name if user else "?"
 
 
-def _review_markup(context: Context, receipt_id: int) -> InlineKeyboardMarkup:
-    t, language = deps(context).texts, feature(context).admin_language
+def _review_markup(context: ShopContext, receipt_id: int) -> InlineKeyboardMarkup:
+    t, language = context.texts, context.admin_language
     return keyboard(
         [
             [
@@ -153,7 +151,7 @@ def _review_markup(context: Context, receipt_id: int) -> InlineKeyboardMarkup:
 
 
 async def _close_review(
-    update: Update, context: Context, line: str, markup: InlineKeyboardMarkup | None = None
+    update: Update, context: ShopContext, line: str, markup: InlineKeyboardMarkup | None = None
 ) -> None:
     """Write the decision under the receipt photo and take its buttons away."""
     query = update.callback_query
@@ -172,12 +170,14 @@ async def _close_review(
         log.info("could not close the review of message %s: %s", message.message_id, exc)
 
 
-async def _on_confirm_receipt(update: Update, context: Context, data: ConfirmReceipt) -> str | None:
+async def _on_confirm_receipt(
+    update: Update, context: ShopContext, data: ConfirmReceipt
+) -> str | None:
     """The merchant saw the money: the order is paid."""
-    f, t = feature(context), deps(context).texts
-    result = await f.payments.confirm_transfer(data.receipt_id, _actor(update))
+    t = context.texts
+    result = await context.payments.confirm_transfer(data.receipt_id, _actor(update))
     order, payment = result.order, result.payment
-    language = f.admin_language
+    language = context.admin_language
     if payment is not None and payment.status == PaymentStatus.FLAGGED:
         assert payment.id is not None
         line = t(
@@ -185,7 +185,7 @@ async def _on_confirm_receipt(update: Update, context: Context, data: ConfirmRec
             "pay.admin.confirmed_flagged",
             who=_who(update),
             number=order.number,
-            status=deps(context).views.status(language, order),
+            status=context.views.status(language, order),
         )
         refund = keyboard([[button(t(language, "pay.admin.refund"), RefundPayment(payment.id))]])
         await _close_review(update, context, line, refund)
@@ -198,11 +198,13 @@ async def _on_confirm_receipt(update: Update, context: Context, data: ConfirmRec
     return None
 
 
-async def _on_ask_reject(update: Update, context: Context, data: AskRejectReceipt) -> str | None:
+async def _on_ask_reject(
+    update: Update, context: ShopContext, data: AskRejectReceipt
+) -> str | None:
     """Offer the reasons a receipt can be rejected for."""
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
-    t, language = deps(context).texts, feature(context).admin_language
+    t, language = context.texts, context.admin_language
     rows = [
         [button(t(language, key), RejectReceipt(data.receipt_id, reason.value))]
         for reason, key in REASON_KEYS.items()
@@ -212,7 +214,7 @@ async def _on_ask_reject(update: Update, context: Context, data: AskRejectReceip
     return None
 
 
-async def _on_receipt_back(update: Update, context: Context, data: ReceiptBack) -> str | None:
+async def _on_receipt_back(update: Update, context: ShopContext, data: ReceiptBack) -> str | None:
     """Back to Confirm / Reject."""
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
@@ -220,15 +222,17 @@ async def _on_receipt_back(update: Update, context: Context, data: ReceiptBack) 
     return None
 
 
-async def _on_reject_receipt(update: Update, context: Context, data: RejectReceipt) -> str | None:
+async def _on_reject_receipt(
+    update: Update, context: ShopContext, data: RejectReceipt
+) -> str | None:
     """Do not accept the receipt: the customer is told why and may send another."""
     try:
         reason = RejectReason(data.reason)
     except ValueError:
         raise PaymentError("error.stale_button") from None
-    f, t = feature(context), deps(context).texts
-    await f.payments.reject_transfer(data.receipt_id, reason, _actor(update))
-    language = f.admin_language
+    t = context.texts
+    await context.payments.reject_transfer(data.receipt_id, reason, _actor(update))
+    language = context.admin_language
     line = t(
         language,
         "pay.admin.rejected",

@@ -15,7 +15,7 @@ from telegram.ext import (
 )
 
 from bot.callback_data import parse
-from bot.payments.adapters import feature
+from bot.context import ShopContext
 from bot.payments.callbacks import (
     ConfirmRefund,
     KeepPayment,
@@ -24,7 +24,6 @@ from bot.payments.callbacks import (
 )
 from bot.payments.receipts import _actor, _who
 from bot.screens import button, keyboard
-from bot.shared.handlers import Context, deps
 from bot.ui import plain_text
 from domain.orders.model import PaymentMethod
 from domain.payments.records import Payment
@@ -36,8 +35,8 @@ log = logging.getLogger(__name__)
 # -- refunds ----------------------------------------------------------------------------------
 
 
-def _refund_text(context: Context, plan: RefundPlan, number: str) -> str:
-    t, language = deps(context).texts, feature(context).admin_language
+def _refund_text(context: ShopContext, plan: RefundPlan, number: str) -> str:
+    t, language = context.texts, context.admin_language
     payment = plan.payment
     if payment.method == PaymentMethod.STARS:
         text = t(language, "pay.admin.refund_ask_stars", total=payment.amount, number=number)
@@ -54,8 +53,8 @@ def _refund_text(context: Context, plan: RefundPlan, number: str) -> str:
     return text
 
 
-def _refund_markup(context: Context, payment: Payment) -> InlineKeyboardMarkup:
-    t, language = deps(context).texts, feature(context).admin_language
+def _refund_markup(context: ShopContext, payment: Payment) -> InlineKeyboardMarkup:
+    t, language = context.texts, context.admin_language
     assert payment.id is not None
     yes = (
         t(language, "pay.admin.refund_yes_stars", total=payment.amount)
@@ -70,8 +69,8 @@ def _refund_markup(context: Context, payment: Payment) -> InlineKeyboardMarkup:
     )
 
 
-async def _ask_refund(update: Update, context: Context, payment_id: int) -> None:
-    plan = await feature(context).payments.refund_plan(payment_id)
+async def _ask_refund(update: Update, context: ShopContext, payment_id: int) -> None:
+    plan = await context.payments.refund_plan(payment_id)
     number = plan.order.number if plan.order else "—"
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
@@ -80,22 +79,24 @@ async def _ask_refund(update: Update, context: Context, payment_id: int) -> None
     )
 
 
-async def _on_refund_order(update: Update, context: Context, data: RefundOrder) -> str | None:
+async def _on_refund_order(update: Update, context: ShopContext, data: RefundOrder) -> str | None:
     """Refund the payment of a paid order (the order is cancelled): ask first."""
-    payment = await feature(context).payments.paid_payment(data.number)
+    payment = await context.payments.paid_payment(data.number)
     assert payment.id is not None
     await _ask_refund(update, context, payment.id)
     return None
 
 
-async def _on_refund_payment(update: Update, context: Context, data: RefundPayment) -> str | None:
+async def _on_refund_payment(
+    update: Update, context: ShopContext, data: RefundPayment
+) -> str | None:
     """Refund one payment (e.g. one that arrived for an expired order): ask first."""
     await _ask_refund(update, context, data.payment_id)
     return None
 
 
-def _refund_outcome(context: Context, update: Update, result: RefundResult) -> str:
-    t, language = deps(context).texts, feature(context).admin_language
+def _refund_outcome(context: ShopContext, update: Update, result: RefundResult) -> str:
+    t, language = context.texts, context.admin_language
     number = result.order.number if result.order else "—"
     if result.outcome == RefundOutcome.ALREADY:
         return t(language, "pay.admin.refund_already")
@@ -116,9 +117,9 @@ def _refund_outcome(context: Context, update: Update, result: RefundResult) -> s
 
 
 async def _refund(
-    update: Update, context: Context, payment_id: int, prompt: Message, note: str | None
+    update: Update, context: ShopContext, payment_id: int, prompt: Message, note: str | None
 ) -> RefundResult:
-    result = await feature(context).payments.refund(payment_id, _actor(update), note)
+    result = await context.payments.refund(payment_id, _actor(update), note)
     text = _refund_outcome(context, update, result)
     keep_buttons = result.outcome in (RefundOutcome.FAILED, RefundOutcome.RETRY)
     try:
@@ -130,7 +131,9 @@ async def _refund(
     return result
 
 
-async def _on_confirm_refund(update: Update, context: Context, data: ConfirmRefund) -> str | None:
+async def _on_confirm_refund(
+    update: Update, context: ShopContext, data: ConfirmRefund
+) -> str | None:
     """Refund: Stars through Telegram, other payments recorded. Twice is still once."""
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
@@ -138,11 +141,11 @@ async def _on_confirm_refund(update: Update, context: Context, data: ConfirmRefu
     return plain_text(_refund_outcome(context, update, result))
 
 
-async def _on_keep_payment(update: Update, context: Context, data: KeepPayment) -> str | None:
+async def _on_keep_payment(update: Update, context: ShopContext, data: KeepPayment) -> str | None:
     """Do not refund after all."""
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
-    t, language = deps(context).texts, feature(context).admin_language
+    t, language = context.texts, context.admin_language
     await query.message.edit_text(t(language, "pay.admin.refund_kept"))
     return None
 
@@ -172,7 +175,7 @@ class _RepliesToRefundPrompt(filters.MessageFilter):
         )
 
 
-async def _on_refund_note(update: Update, context: Context) -> None:
+async def _on_refund_note(update: Update, context: ShopContext) -> None:
     """The merchant replied to a refund prompt with a note: refund, keeping the note."""
     message = update.effective_message
     assert message is not None and message.reply_to_message is not None
@@ -183,6 +186,6 @@ async def _on_refund_note(update: Update, context: Context) -> None:
     try:
         result = await _refund(update, context, payment_id, prompt, (message.text or "")[:500])
     except DomainError as error:
-        await message.reply_text(deps(context).views.error(feature(context).admin_language, error))
+        await message.reply_text(context.views.error(context.admin_language, error))
         return
     await message.reply_text(_refund_outcome(context, update, result))

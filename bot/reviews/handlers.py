@@ -9,82 +9,68 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler
 
 from bot.callback_data import Callback
+from bot.context import ShopApp, ShopContext
 from bot.reviews.callbacks import RvAsk, RvRate, RvSkip
-from bot.reviews.views import ReviewViews
 from bot.screens import Screen
-from bot.shared.handlers import Context, button_handler, deps, lang, me
+from bot.shared.handlers import button_handler
 from bot.ui import reply, show
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order
-from domain.reviews.service import Reviews
-from domain.shared.clock import Clock
 from domain.shared.errors import DomainError
-
-Context = Context
-
-
-def review_views(context: Context) -> ReviewViews:
-    """The review screens of this bot."""
-    return context.bot_data["review_views"]  # type: ignore[no-any-return]
-
-
-def reviews(context: Context) -> Reviews:
-    """The review use cases of this bot."""
-    return context.bot_data["reviews"]  # type: ignore[no-any-return]
 
 
 async def order_extras(
-    context: Context, order: Order, page: int
+    context: ShopContext, order: Order, page: int
 ) -> tuple[list[str], list[list[Any]]]:
     """The detail of a completed order: the customer's rating, or a button to give one."""
     if order.status != OrderStatus.COMPLETED:
         return [], []
-    review = await reviews(context).review_of(me(context).id, order)
-    return review_views(context).review_section(lang(context), order, review, page)
+    review = await context.reviews.review_of(context.customer.id, order)
+    return context.review_views.review_section(context.lang, order, review, page)
 
 
 @button_handler
-async def on_ask(update: Update, context: Context, data: RvAsk) -> str | None:
+async def on_ask(update: Update, context: ShopContext, data: RvAsk) -> str | None:
     """The 1-5 star buttons for one of the customer's orders."""
-    order = await deps(context).shop.my_order(me(context).id, data.number)
-    views = review_views(context)
-    await show(update, context, views.rating_picker(lang(context), order.number, data.page))
+    order = await context.shop.my_order(context.customer.id, data.number)
+    views = context.review_views
+    await show(update, context, views.rating_picker(context.lang, order.number, data.page))
     return None
 
 
 @button_handler
-async def on_rate(update: Update, context: Context, data: RvRate) -> str | None:
+async def on_rate(update: Update, context: ShopContext, data: RvRate) -> str | None:
     """Rate a completed order (again: the review is edited); a comment is asked next."""
-    rated = await reviews(context).rate(me(context).id, data.number, data.rating)
-    screen = review_views(context).rated(
-        lang(context), rated.review, rated.order.number, rated.draft, rated.created
+    rated = await context.reviews.rate(context.customer.id, data.number, data.rating)
+    screen = context.review_views.rated(
+        context.lang, rated.review, rated.order.number, rated.draft, rated.created
     )
     await show(update, context, screen)
     return None
 
 
 @button_handler
-async def on_skip(update: Update, context: Context, data: RvSkip) -> str | None:
+async def on_skip(update: Update, context: ShopContext, data: RvSkip) -> str | None:
     """No comment: the review is saved as it is."""
-    saved = await reviews(context).skip_comment(me(context).id, data.token)
-    screen = review_views(context).review_saved(lang(context), saved.review, saved.number)
+    saved = await context.reviews.skip_comment(context.customer.id, data.token)
+    screen = context.review_views.review_saved(context.lang, saved.review, saved.number)
     await show(update, context, screen)
     return None
 
 
-async def answer_comment(update: Update, context: Context, text: str) -> None:
+async def answer_comment(update: Update, context: ShopContext, text: str) -> None:
     """Typed text while the review waits for its comment."""
-    language = lang(context)
+    language = context.lang
     try:
-        saved = await reviews(context).comment(me(context).id, text)
+        saved = await context.reviews.comment(context.customer.id, text)
     except DomainError as error:
-        await reply(update, context, Screen(deps(context).views.error(language, error)))
+        await reply(update, context, Screen(context.views.error(language, error)))
         return
     if saved is not None:
-        screen = review_views(context).review_saved(language, saved.review, saved.number)
+        screen = context.review_views.review_saved(language, saved.review, saved.number)
         await reply(update, context, screen)
 
 
@@ -95,11 +81,7 @@ BUTTONS: list[tuple[type[Callback], Any]] = [
 ]
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    """Build the review use cases and attach their handlers (after bot/after_sales.py)."""
-    clock: Clock = app.bot_data["clock"]
-    app.bot_data["review_views"] = ReviewViews(app.bot_data["texts"])
-    app.bot_data["reviews"] = Reviews(app.bot_data["db"], clock)
-    app.bot_data.setdefault("order_extras", []).append(order_extras)
+def register(app: ShopApp) -> None:
+    """Attach the review buttons (after after-sales' handlers)."""
     for kind, callback in BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=kind.matches))

@@ -4,80 +4,79 @@ stale buttons and errors."""
 from __future__ import annotations
 
 import functools
+import html
 import logging
+import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
-from telegram import Update
+from telegram import ChatMember, Update
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    TypeHandler,
+    filters,
+)
 
-from bot.callback_data import parse
+from bot.callback_data import Callback, parse
+from bot.context import Handler, ShopApp, ShopContext
 from bot.screens import Screen
 from bot.shared.callbacks import Help, Menu, Noop, SetLanguage
-from bot.texts import Texts
 from bot.ui import reply, show
-from bot.views import Views
-from domain.checkout.shop import Shop
-from domain.shared.customers import Customer, Language
+from domain.shared.customers import Language
 from domain.shared.errors import (
     DomainError,
 )
+from domain.shared.reachability import set_reachable
 
 log = logging.getLogger(__name__)
-
-
-Context = ContextTypes.DEFAULT_TYPE
 
 
 MAX_TEXT = 1000  # longer messages are refused before any use case sees them
 
 
-@dataclass
-class Deps:
-    """What handlers need, kept in bot_data["deps"]."""
+# Handler groups run in order, and one handler per group takes an update. CUSTOMER_GROUP: who
+# is talking; DIALOG_GROUP: typed answers to a dialog (a handler that consumes a message raises
+# ApplicationHandlerStop); 0: commands, buttons and the customer fallbacks.
+CUSTOMER_GROUP = -10
+DIALOG_GROUP = -5
 
-    shop: Shop
-    views: Views
-    texts: Texts
-    admin_user_ids: frozenset[int] = frozenset()
-
-
-def deps(context: Context) -> Deps:
-    """The handler dependencies."""
-    return context.bot_data["deps"]  # type: ignore[no-any-return]
-
-
-def me(context: Context) -> Customer:
-    """The customer behind the current update (recorded by `remember_customer`)."""
-    return context.user_data["customer"]  # type: ignore[index,no-any-return]
-
-
-def lang(context: Context) -> Language:
-    """The language to answer in."""
-    return me(context).effective_language
+# The commands customers see in Telegram's menu (descriptions: "commands.<name>").
+CUSTOMER_COMMANDS = (
+    "start",
+    "catalog",
+    "cart",
+    "orders",
+    "requests",  # after-sales (bot/after_sales/)
+    "search",
+    "language",
+    "cancel",
+    "help",
+)
+REACHABLE = frozenset({ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER})
 
 
-async def remember_customer(update: Update, context: Context) -> None:
+async def remember_customer(update: Update, context: ShopContext) -> None:
     """Upsert the Telegram user on every update, so we always know name and language."""
     user = update.effective_user
     if user is None or user.is_bot or context.user_data is None:
         return
-    customer = await deps(context).shop.touch_customer(
+    customer = await context.shop.touch_customer(
         user.id, user.first_name, user.username, user.language_code
     )
-    context.user_data["customer"] = customer
+    context.customer = customer
 
 
-ButtonHandler = Callable[[Update, Context, Any], Awaitable[str | None]]
+ButtonHandler = Callable[[Update, ShopContext, Any], Awaitable[str | None]]
 
 
-def button_handler(fn: ButtonHandler) -> Callable[[Update, Context], Awaitable[None]]:
+def button_handler(fn: ButtonHandler) -> Callable[[Update, ShopContext], Awaitable[None]]:
     """Parse the typed data, run the handler, answer the query exactly once (toast or alert)."""
 
     @functools.wraps(fn)
-    async def wrapper(update: Update, context: Context) -> None:
+    async def wrapper(update: Update, context: ShopContext) -> None:
         query = update.callback_query
         assert query is not None
         data = parse(query.data)
@@ -89,57 +88,52 @@ def button_handler(fn: ButtonHandler) -> Callable[[Update, Context], Awaitable[N
         try:
             toast = await fn(update, context, data)
         except DomainError as error:
-            toast, alert = deps(context).views.error(lang(context), error), True
+            toast, alert = context.views.error(context.lang, error), True
         try:
-            await query.answer(_plain(toast) if toast else None, show_alert=alert)
+            await query.answer(toast_text(toast) if toast else None, show_alert=alert)
         except BadRequest as exc:
             log.info("callback answer failed: %s", exc)
 
     return wrapper
 
 
-def _plain(text: str) -> str:
-    import html
-    import re
-
+def toast_text(text: str) -> str:
+    """A callback answer's text: plain (no HTML), within Telegram's 200 characters."""
     return html.unescape(re.sub(r"<[^>]+>", "", text))[:200]
 
 
-async def _cart_count(context: Context) -> int:
-    return (await deps(context).shop.cart(me(context).id)).item_count
+async def _cart_count(context: ShopContext) -> int:
+    return (await context.shop.cart(context.customer.id)).item_count
 
 
 # -- commands ---------------------------------------------------------------------------------
 
 
-async def start(update: Update, context: Context) -> None:
+async def start(update: Update, context: ShopContext) -> None:
     """Greet the customer by name and show the main menu."""
     await reply(
-        update, context, deps(context).views.welcome(me(context), await _cart_count(context))
+        update, context, context.views.welcome(context.customer, await _cart_count(context))
     )
 
 
-async def help_command(update: Update, context: Context) -> None:
+async def help_command(update: Update, context: ShopContext) -> None:
     """Explain what the bot can do."""
-    await reply(
-        update, context, deps(context).views.help(lang(context), await _cart_count(context))
-    )
+    await reply(update, context, context.views.help(context.lang, await _cart_count(context)))
 
 
-async def language_command(update: Update, context: Context) -> None:
+async def language_command(update: Update, context: ShopContext) -> None:
     """Offer the languages."""
-    await reply(update, context, deps(context).views.language_picker(lang(context)))
+    await reply(update, context, context.views.language_picker(context.lang))
 
 
-async def unknown_command(update: Update, context: Context) -> None:
+async def unknown_command(update: Update, context: ShopContext) -> None:
     """Say so, and show the menu."""
-    d = deps(context)
     await reply(
         update,
         context,
         Screen(
-            d.texts(lang(context), "error.unknown_command"),
-            d.views.menu_keyboard(lang(context), await _cart_count(context)),
+            context.texts(context.lang, "error.unknown_command"),
+            context.views.menu_keyboard(context.lang, await _cart_count(context)),
         ),
     )
 
@@ -148,52 +142,50 @@ async def unknown_command(update: Update, context: Context) -> None:
 
 
 @button_handler
-async def on_menu(update: Update, context: Context, data: Menu) -> str | None:
+async def on_menu(update: Update, context: ShopContext, data: Menu) -> str | None:
     """Back to the main menu."""
-    await show(update, context, deps(context).views.menu(lang(context), await _cart_count(context)))
+    await show(update, context, context.views.menu(context.lang, await _cart_count(context)))
     return None
 
 
 @button_handler
-async def on_help(update: Update, context: Context, data: Help) -> str | None:
+async def on_help(update: Update, context: ShopContext, data: Help) -> str | None:
     """The help text."""
-    await show(update, context, deps(context).views.help(lang(context), await _cart_count(context)))
+    await show(update, context, context.views.help(context.lang, await _cart_count(context)))
     return None
 
 
 @button_handler
-async def on_noop(update: Update, context: Context, data: Noop) -> str | None:
+async def on_noop(update: Update, context: ShopContext, data: Noop) -> str | None:
     """A label: nothing to do."""
     return None
 
 
 @button_handler
-async def on_language(update: Update, context: Context, data: SetLanguage) -> str | None:
+async def on_language(update: Update, context: ShopContext, data: SetLanguage) -> str | None:
     """Switch the language and say so in it."""
-    d = deps(context)
     chosen = Language(data.code)
-    customer = await d.shop.set_language(me(context).id, chosen)
+    customer = await context.shop.set_language(context.customer.id, chosen)
     context.user_data["customer"] = customer  # type: ignore[index]
     await show(
         update,
         context,
         Screen(
-            d.texts(chosen, "language.set"),
-            d.views.menu_keyboard(chosen, await _cart_count(context)),
+            context.texts(chosen, "language.set"),
+            context.views.menu_keyboard(chosen, await _cart_count(context)),
         ),
     )
     return None
 
 
-async def on_other_message(update: Update, context: Context) -> None:
+async def on_other_message(update: Update, context: ShopContext) -> None:
     """Stickers, photos and the like: explain what works."""
-    d = deps(context)
     await reply(
         update,
         context,
         Screen(
-            d.texts(lang(context), "error.unsupported_message"),
-            d.views.menu_keyboard(lang(context), await _cart_count(context)),
+            context.texts(context.lang, "error.unsupported_message"),
+            context.views.menu_keyboard(context.lang, await _cart_count(context)),
         ),
     )
 
@@ -201,29 +193,68 @@ async def on_other_message(update: Update, context: Context) -> None:
 # -- stale buttons and errors ---------------------------------------------------------------------
 
 
-async def on_stale_button(update: Update, context: Context) -> None:
+async def on_stale_button(update: Update, context: ShopContext) -> None:
     """Buttons we did not issue (or no longer understand)."""
     query = update.callback_query
     assert query is not None
-    language = (
-        lang(context) if context.user_data and "customer" in context.user_data else Language.EN
-    )
-    await query.answer(_plain(deps(context).texts(language, "error.stale_button")), show_alert=True)
+    language = context.lang if context.knows_customer else Language.EN
+    await query.answer(toast_text(context.texts(language, "error.stale_button")), show_alert=True)
 
 
-async def on_error(update: object, context: Context) -> None:
+async def on_error(update: object, context: ShopContext) -> None:
     """Log the error and tell the user something useful."""
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if not isinstance(update, Update) or update.effective_chat is None:
         return
-    language = Language.EN
-    if context.user_data and "customer" in context.user_data:
-        language = lang(context)
-    text = deps(context).texts(language, "error.internal")
+    language = context.lang if context.knows_customer else Language.EN
+    text = context.texts(language, "error.internal")
     try:
         if update.callback_query is not None:
-            await update.callback_query.answer(_plain(text), show_alert=True)
+            await update.callback_query.answer(toast_text(text), show_alert=True)
         else:
             await context.bot.send_message(update.effective_chat.id, text)
     except Exception:
         log.warning("could not tell the user about the error", exc_info=True)
+
+
+async def on_my_chat_member(update: Update, context: ShopContext) -> None:
+    """A user blocked the bot (kicked) or came back (member): hold or resume their messages."""
+    change = update.my_chat_member
+    if change is None or change.chat.type != "private":
+        return
+    reachable = change.new_chat_member.status in REACHABLE
+    await set_reachable(context.services.db, change.chat.id, reachable)
+    log.info("chat %s is %s", change.chat.id, "reachable again" if reachable else "unreachable")
+    if reachable:
+        context.services.jobs.wake_outbox()  # what waited for them goes out now
+
+
+COMMANDS: dict[str, Handler] = {
+    "start": start,
+    "help": help_command,
+    "language": language_command,
+}
+BUTTONS: list[tuple[type[Callback], Handler]] = [
+    (Menu, on_menu),
+    (Help, on_help),
+    (Noop, on_noop),
+    (SetLanguage, on_language),
+]
+
+
+def register(app: ShopApp) -> None:
+    """Who is talking (first, on every update), start, help, language, the menu, and whether a
+    user can be reached."""
+    app.add_handler(TypeHandler(Update, remember_customer), group=CUSTOMER_GROUP)
+    add_customer_handlers(app, COMMANDS, BUTTONS)
+    app.add_handler(ChatMemberHandler(on_my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+
+
+def add_customer_handlers(
+    app: ShopApp, commands: dict[str, Handler], buttons: list[tuple[type[Callback], Handler]]
+) -> None:
+    """A customer feature's commands (in private chats) and typed buttons."""
+    for name, callback in commands.items():
+        app.add_handler(CommandHandler(name, callback, filters=filters.ChatType.PRIVATE))
+    for kind, button in buttons:
+        app.add_handler(CallbackQueryHandler(button, pattern=kind.matches))

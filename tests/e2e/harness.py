@@ -12,9 +12,10 @@ from telegram import Update
 from telegram.ext import Application, TypeHandler
 
 from bot.app import build_application
-from bot.cli import read_catalog_csv
+from bot.catalog.csv_import import read_catalog_csv
 from bot.settings import Settings, load_settings
-from domain.checkout.shop import Shop, ShopConfig
+from domain.checkout.shop import Shop
+from domain.checkout.shop_base import ShopConfig
 from domain.reactions import ORDER_FLOW
 from domain.shared.clock import Clock, SystemClock
 from storage.db import Database
@@ -118,7 +119,7 @@ class BotUnderTest:
         """Wait until every queued notification was sent or given up."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        db = self.app.bot_data["db"] if self.app else None
+        db = self.app.bot_data.db if self.app else None
         assert db is not None
         while True:
             async with db.uow(readonly=True) as uow:

@@ -17,7 +17,7 @@ from tests.e2e.harness import BotUnderTest
 
 def db_of(bot: BotUnderTest) -> Database:
     assert bot.app is not None
-    return bot.app.bot_data["db"]  # type: ignore[no-any-return]
+    return bot.app.bot_data.db
 
 
 async def rows(bot: BotUnderTest, table: Any, *where: Any) -> list[Any]:

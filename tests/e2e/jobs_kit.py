@@ -85,7 +85,7 @@ async def run_job(bot: BotUnderTest, job_id: str) -> object:
     """Run a scheduled job now, as its timer would, and wait for what it queued to go out."""
     assert bot.app is not None
     for _ in range(100):  # the job's timer may be running it right now: our turn comes next
-        result = await bot.app.bot_data["jobs"].run(job_id)
+        result = await bot.app.bot_data.jobs.run(job_id)
         if not isinstance(result, Skipped):
             break
         await asyncio.sleep(0.05)

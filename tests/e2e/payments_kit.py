@@ -205,7 +205,7 @@ async def pay(person: Person, invoice: SimMessage, charge_id: str, **changes: An
 async def sweep(bot: BotUnderTest) -> Any:
     """Run the payment sweep job as the scheduler would, and deliver what it queued."""
     assert bot.app is not None
-    job = bot.app.bot_data["jobs"].scheduler.get_job("payments")
+    job = bot.app.bot_data.jobs.scheduler.get_job("payments")
     assert job is not None, "the payment sweep is not scheduled"
     stats = await job.func()
     await bot.outbox_drained()

@@ -313,5 +313,5 @@ async def test_a_newer_checkout_keeps_its_typed_text_from_an_older_request_dialo
         asked = await alice.say("Alice Smith")
 
         assert "Phone" in asked.text, "checkout took the name"
-        draft = await world.bot.app.bot_data["after_sales"].after_sales.current_draft(alice.id)
+        draft = await world.bot.app.bot_data.after_sales.current_draft(alice.id)
         assert draft is not None and draft.step == "details" and "details" not in draft.data

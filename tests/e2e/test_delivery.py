@@ -111,7 +111,7 @@ async def test_my_chat_member_marks_a_user_unreachable_before_any_send_fails(
         await bot.processed(update)
         assert not await reachable(bot, alice.id)
         await queue(bot, alice.id, ["A-1"])
-        bot.app.bot_data["jobs"].wake_outbox()
+        bot.app.bot_data.jobs.wake_outbox()
         await bot.processed(alice.sim.unblock())
         await bot.outbox_drained()
         assert statuses(bot, 403) == 0, "nothing was even tried while she had blocked us"
@@ -216,13 +216,13 @@ async def test_rows_a_crashed_runner_had_claimed_go_out_once_its_lease_expires(
             await dead.dispose()
         assert [n.params["number"] for n in claimed] == ["B-1"]
 
-        bot.app.bot_data["jobs"].wake_outbox()
+        bot.app.bot_data.jobs.wake_outbox()
         await queue(bot, alice.id, ["A-3"])
         await bot.api.wait_for(lambda api: received(bot, alice.id) == ["A-1", "A-2", "A-3"])
         assert received(bot, bob.id) == [], "leased by the dead runner"
 
         clock.advance(seconds=121)
-        bot.app.bot_data["jobs"].wake_outbox()
+        bot.app.bot_data.jobs.wake_outbox()
         await bot.outbox_drained()
         assert received(bot, bob.id) == ["B-1", "B-2"]
 

@@ -79,7 +79,7 @@ async def test_a_bot_with_run_jobs_false_leaves_the_jobs_to_the_runner(tmp_path:
 
     async with running_bot(tmp_path, run_jobs=False) as bot:
         assert bot.app is not None
-        jobs = bot.app.bot_data["jobs"]
+        jobs = bot.app.bot_data.jobs
         assert not jobs.scheduler.running
         user = bot.api.add_user(1001, "Alice", language_code="en")
         await user.send_text("/start")

@@ -1,0 +1,92 @@
+"""The merchant's /jobs: each scheduled job, how often it runs, how its last run went, and when
+it runs next."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from telegram import Update
+from telegram.error import BadRequest
+
+from bot.context import ShopContext
+from bot.merchant.callbacks import JobsRefresh
+from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard
+from bot.texts import Html, Texts
+from bot.ui import reply, show
+from domain.shared.customers import Language
+from jobs.merchant import LOW_STOCK_JOB
+from jobs.orders import AUTO_COMPLETE_JOB
+from jobs.schedule import OUTBOX_JOB, PAYMENT_INBOX_JOB, PAYMENT_SWEEP_JOB
+from jobs.shipping import TRACKING_JOB
+
+log = logging.getLogger(__name__)
+
+# The jobs /jobs knows by name, in the order it lists them (others follow by id).
+JOB_NAMES = {
+    OUTBOX_JOB: "jobs.name.outbox",
+    PAYMENT_SWEEP_JOB: "jobs.name.payments",
+    PAYMENT_INBOX_JOB: "jobs.name.payment_inbox",
+    TRACKING_JOB: "jobs.name.tracking",
+    AUTO_COMPLETE_JOB: "jobs.name.auto_complete",
+    LOW_STOCK_JOB: "jobs.name.low_stock",
+}
+
+
+def _every(texts: Texts, lang: Language, seconds: float) -> str:
+    if seconds < 120:
+        return texts(lang, "jobs.every_seconds", n=int(seconds))
+    if seconds < 7200:
+        return texts(lang, "jobs.every_minutes", n=int(seconds // 60))
+    return texts(lang, "jobs.every_hours", n=int(seconds // 3600))
+
+
+async def jobs_screen(context: ShopContext) -> Screen:
+    """Each job: how often, its last run (when, how long, what it did) and its next run."""
+    t, lang = context.texts, context.admin_language
+    jobs = context.services.jobs
+    latest = await jobs.runs.latest() if jobs.runs is not None else {}
+    known = [job for job in JOB_NAMES if job in jobs.intervals or job in latest]
+    others = sorted((set(jobs.intervals) | set(latest)) - set(known))
+    parts = [
+        t(lang, "jobs.title"),
+        t(lang, "jobs.here" if context.services.settings.run_jobs else "jobs.not_here"),
+    ]
+    for job in [*known, *others]:
+        name = t(lang, JOB_NAMES[job]) if job in JOB_NAMES else job
+        every = jobs.intervals.get(job)
+        run = latest.get(job)
+        if run is None:
+            last = t(lang, "jobs.never")
+        else:
+            key = "jobs.last_ok" if run.ok else "jobs.last_failed"
+            last = t(lang, key, at=run.started_at, duration=run.duration_ms, result=run.summary)
+        next_at: datetime | None = jobs.next_run(job)
+        parts.append(
+            t(
+                lang,
+                "jobs.job",
+                name=name,
+                every=_every(t, lang, every) if every else "—",
+                last=Html(last),
+                next=next_at if next_at is not None else t(lang, "jobs.next_elsewhere"),
+            )
+        )
+    markup = keyboard([[button(t(lang, "jobs.refresh"), JobsRefresh())]])
+    return Screen(fit("\n\n".join(parts), TEXT_LIMIT), markup)
+
+
+async def jobs_command(update: Update, context: ShopContext) -> None:
+    """/jobs: the scheduled jobs and how their last runs went."""
+    await reply(update, context, await jobs_screen(context))
+
+
+async def on_jobs_refresh(update: Update, context: ShopContext) -> None:
+    """The /jobs screen again, in place."""
+    query = update.callback_query
+    assert query is not None
+    await show(update, context, await jobs_screen(context))
+    try:
+        await query.answer()
+    except BadRequest as exc:
+        log.info("callback answer failed: %s", exc)

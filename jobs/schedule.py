@@ -1,0 +1,94 @@
+"""The one table of scheduled jobs: each job declared once, with how often it runs and what it
+calls. The composition root (bot/app.py) builds the table from the services it composed; the
+scheduler (jobs/scheduler.py) reads it, and nothing else schedules work.
+
+A job is a use case on a timer: it finds due rows by query (time is data), so it is idempotent,
+and running it twice, or on two machines, does no harm."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from domain.orders.completion import Completion
+from domain.payments.service import Payments
+from domain.shipping.tracking import Tracking
+from jobs.merchant import LOW_STOCK_CHECK_EVERY, LOW_STOCK_JOB, DailyLowStock
+from jobs.orders import AUTO_COMPLETE_EVERY, AUTO_COMPLETE_JOB, AutoComplete
+from jobs.outbox import DispatchStats, OutboxDispatcher
+from jobs.payments import PaymentSweep
+from jobs.shipping import TRACKING_JOB, TrackingPoll
+
+log = logging.getLogger(__name__)
+
+OUTBOX_JOB = "outbox"
+PAYMENT_SWEEP_JOB = "payments"
+PAYMENT_INBOX_JOB = "payment_inbox"
+# Each shipment has its own next poll time; the job only looks for due ones, at least this often.
+TRACKING_CHECK_AT_MOST = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One scheduled job: its name (also the job lock's, and what /jobs shows), how often it
+    runs, and what it calls."""
+
+    name: str
+    run: Callable[[], Awaitable[object]]
+    every: timedelta
+    # Woken at once when a notification is queued, and run again while more are waiting.
+    outbox_wakeup: bool = False
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """How often the configurable sweeps run (from the settings)."""
+
+    outbox_poll: timedelta
+    payment_sweep: timedelta
+    payment_inbox: timedelta
+    tracking_poll: timedelta
+
+
+def jobs_table(
+    *,
+    outbox: OutboxDispatcher,
+    payments: Payments,
+    replay_payments: Callable[[], Awaitable[object]],
+    tracking: Tracking | None,
+    completion: Completion,
+    low_stock: DailyLowStock | None,
+    every: Intervals,
+) -> tuple[Job, ...]:
+    """Every job this deployment runs. `tracking` is None when no carrier is polled (manual
+    tracking), `low_stock` when no daily report is set up."""
+
+    async def deliver_outbox() -> DispatchStats:
+        stats = await outbox.run_once()
+        if stats.sent or stats.failed or stats.retried or stats.held:
+            log.info("outbox: %s", stats)
+        return stats
+
+    table = [
+        Job(OUTBOX_JOB, deliver_outbox, every.outbox_poll, outbox_wakeup=True),
+        # Payment updates kept before they were confirmed to Telegram, never recorded: again.
+        Job(PAYMENT_INBOX_JOB, replay_payments, every.payment_inbox),
+        # Expire overdue unpaid orders, send due payment reminders.
+        Job(PAYMENT_SWEEP_JOB, PaymentSweep(payments).run_once, every.payment_sweep),
+    ]
+    if tracking is not None:
+        table.append(
+            Job(
+                TRACKING_JOB,
+                TrackingPoll(tracking).run_once,
+                min(every.tracking_poll, TRACKING_CHECK_AT_MOST),
+            )
+        )
+    table.append(Job(AUTO_COMPLETE_JOB, AutoComplete(completion).run_once, AUTO_COMPLETE_EVERY))
+    if low_stock is not None:
+        # Daily at LOW_STOCK_TIME; checked every few minutes, so a bot that was down at that
+        # moment sends the report when it comes back.
+        table.append(Job(LOW_STOCK_JOB, low_stock.run_once, LOW_STOCK_CHECK_EVERY))
+    return tuple(table)
