@@ -151,9 +151,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class FailedTransactionError(RuntimeError):
+    """Work in a unit of work whose transaction failed; as SQLAlchemy's PendingRollbackError."""
+
+
 class _Repository:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
+
+    def __getattribute__(self, name: str) -> Any:
+        # Like a SQL session after a refused INSERT: nothing works until the rollback.
+        if not name.startswith("_") and name not in ("store", "data"):
+            if object.__getattribute__(self, "_uow").failed:
+                raise FailedTransactionError(f"{name} after a failed write; roll back first")
+        return object.__getattribute__(self, name)
 
     @property
     def store(self) -> FakeStore:
@@ -161,6 +172,12 @@ class _Repository:
 
     def _write(self) -> None:
         self._uow.note_write()
+
+    def _refused(self) -> DuplicateError:
+        """A duplicate that a unique constraint refuses: on SQL the transaction fails with it
+        (its earlier work is lost, and every later statement fails until the rollback)."""
+        self._uow.failed = True
+        return DuplicateError()
 
 
 class FakeCustomerRepository(_Repository):
@@ -408,7 +425,7 @@ class FakeOrderRepository(_Repository):
             if known.number == order.number or (
                 order.checkout_token is not None and known.checkout_token == order.checkout_token
             ):
-                raise DuplicateError()
+                raise self._refused()
         order_id = self.store.new_id()
         for line in order.lines:  # stored lines get ids, as order_lines rows do
             line.id = line.id or self.store.new_id()
@@ -573,6 +590,7 @@ class FakeUnitOfWork:
         self.store = factory.store
         self.readonly = readonly
         self.committed = False
+        self.failed = False  # a write was refused: only a rollback (or the exit) helps
         self._snapshot: dict[str, Any] | None = None
         # Typed as the ports, so mypy checks each fake against its protocol.
         self.customers: CustomerRepository = FakeCustomerRepository(self)
@@ -622,6 +640,8 @@ class FakeUnitOfWork:
         assert self._snapshot is not None, "commit outside `async with`"
         if self.readonly:  # RuntimeError, as storage/db.py raises
             raise RuntimeError("commit in a read-only unit of work")
+        if self.failed:
+            raise FailedTransactionError("commit after a failed write; roll back first")
         self._snapshot = self.store.snapshot()
         self.committed = True
         self.factory.commits += 1
@@ -629,6 +649,7 @@ class FakeUnitOfWork:
     async def rollback(self) -> None:
         assert self._snapshot is not None, "rollback outside `async with`"
         self.store.restore(self._snapshot)
+        self.failed = False
 
 
 class FakeUnitOfWorkFactory:
@@ -808,7 +829,7 @@ class FakePaymentRepository(_Repository):
         if charge is not None and any(
             p.telegram_charge_id == charge for p in self.data.payments.values()
         ):
-            raise DuplicateError()
+            raise self._refused()
         payment_id = self.store.new_id()
         self.data.payments[payment_id] = replace(copy.deepcopy(payment), id=payment_id)
         return payment_id
@@ -1132,7 +1153,7 @@ class FakeAfterSalesRepository(_Repository):
     async def add(self, request: AfterSalesRequest) -> int:
         self._write()
         if await self.number_taken(request.number):
-            raise DuplicateError()
+            raise self._refused()
         request_id = self.store.new_id()
         stored = replace(
             copy.deepcopy(request),
