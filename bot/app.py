@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -31,7 +31,7 @@ from bot.catalog import handlers as catalog
 from bot.checkout import handlers as checkout
 from bot.context import Services, ShopApp, ShopContext
 from bot.merchant import handlers as merchant
-from bot.merchant.views import AdminViews
+from bot.merchant.dialog_views import AdminViews
 from bot.notify import TelegramSender
 from bot.orders import handlers as orders
 from bot.payments import handlers as payments
@@ -295,7 +295,9 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
     return app
 
 
-def context_types(services: Services) -> ContextTypes[ShopContext, dict, dict, Services]:  # type: ignore[type-arg]
+def context_types(
+    services: Services,
+) -> ContextTypes[ShopContext, dict[Any, Any], dict[Any, Any], Services]:
     """PTB makes bot_data by calling its type with no arguments; hand it the services built
     above instead, so every handler's `context.bot_data` is the one `Services`."""
     return ContextTypes(context=ShopContext, bot_data=cast("type[Services]", lambda: services))

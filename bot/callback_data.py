@@ -1,5 +1,9 @@
 """Typed callback data: short prefixes, strict parsing, always within Telegram's 64 bytes.
-Anything that does not parse exactly is treated as a stale or forged button."""
+Anything that does not parse exactly is treated as a stale or forged button.
+
+This module holds the base class, the registry and the parser; each feature declares its own
+buttons in bot/<feature>/callbacks.py, and a type is known to `parse` once its module is
+imported (the composition root imports them all)."""
 
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ class Callback:
 
     def pack(self) -> str:
         """Serialise as `prefix:field:field`; raises if it would exceed 64 bytes."""
+        # Every subclass is a dataclass; the base class itself is not one.
         values = [str(getattr(self, f.name)) for f in dataclasses.fields(self)]  # type: ignore[arg-type]
         data = ":".join([self.prefix, *values])
         if len(data.encode()) > MAX_BYTES:

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from telegram import InlineKeyboardButton, Update
-from telegram.ext import Application, CallbackContext, ExtBot
+from telegram.ext import Application, CallbackContext
 
 from bot.after_sales.admin_views import AfterSalesAdminViews
-from bot.merchant.views import AdminViews
+from bot.merchant.dialog_views import AdminViews
+from bot.payments.inbox import InboxBot
 from bot.reviews.views import ReviewViews
 from bot.screens import Screen
 from bot.settings import Settings
@@ -91,7 +92,7 @@ class Services:
         return self.settings.admin_chat_id
 
 
-class ShopContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], Services]):
+class ShopContext(CallbackContext[InboxBot, dict[Any, Any], dict[Any, Any], Services]):
     """The context of every handler: the services, and who is talking."""
 
     @property
@@ -180,7 +181,7 @@ class ShopContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], 
 # The application as the composition root builds it (PTB's own job queue is not used: jobs/ runs
 # the scheduled work).
 ShopApp: TypeAlias = Application[
-    ExtBot[None], ShopContext, dict[Any, Any], dict[Any, Any], Services, None
+    InboxBot, ShopContext, dict[Any, Any], dict[Any, Any], Services, None
 ]
 # Every handler callback has this shape.
 Handler: TypeAlias = Callable[[Update, ShopContext], Coroutine[Any, Any, Any]]

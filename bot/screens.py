@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -74,3 +75,8 @@ def pager(t: Texts, lang: Language, paged: Paged[Any], make: Any) -> list[Inline
         button(t(lang, "nav.page", page=number + 1, pages=paged.pages), Noop()),
         button("▶", make(number + 1)) if paged.has_next else button(" ", Noop()),
     ]
+
+
+def button_label(text: str) -> str:
+    """A button label from a catalog text: button labels are not HTML."""
+    return html.unescape(text)

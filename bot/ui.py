@@ -88,20 +88,23 @@ async def show(update: Update, context: ShopContext, screen: Screen) -> Message 
     has_photo = bool(message.photo)
     if wants_photo == has_photo and _unchanged(message, screen):
         return message
+    inline = screen.markup if isinstance(screen.markup, InlineKeyboardMarkup) else None
+    # Only an inline keyboard can be edited onto a message; a reply keyboard needs a new one.
+    editable = inline is not None or screen.markup is None
     try:
-        if not wants_photo and not has_photo and message.text is not None:
-            await message.edit_text(screen.text, reply_markup=screen.markup)
+        if editable and not wants_photo and not has_photo and message.text is not None:
+            await message.edit_text(screen.text, reply_markup=inline)
             return message
-        if wants_photo and has_photo:
+        if editable and wants_photo and has_photo:
             product = screen.photo_of
             assert product is not None
             current = {size.file_id for size in message.photo}
             if product.photo_file_id and product.photo_file_id in current:
-                await message.edit_caption(screen.text, reply_markup=screen.markup)
+                await message.edit_caption(screen.text, reply_markup=inline)
             else:
                 edited = await message.edit_media(
                     InputMediaPhoto(_photo_source(screen), caption=screen.text),
-                    reply_markup=screen.markup,
+                    reply_markup=inline,
                 )
                 if isinstance(edited, Message):
                     await _remember_photo(context, screen, edited)

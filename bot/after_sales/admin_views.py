@@ -22,7 +22,16 @@ from bot.after_sales.callbacks import (
 from bot.after_sales.views import EVENT_TEXTS, EVENTS_SHOWN, NOTE_SHOWN, AfterSalesViews, S
 from bot.callback_data import OrderNo, Token
 from bot.merchant.callbacks import AdminMenu, AdminOpenOrder
-from bot.screens import CAPTION_LIMIT, TEXT_LIMIT, Screen, button, fit, keyboard, short
+from bot.screens import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    Screen,
+    button,
+    button_label,
+    fit,
+    keyboard,
+    short,
+)
 from bot.shared.callbacks import Noop
 from domain.after_sales.desk import RequestFile
 from domain.after_sales.records import OPEN as OPEN_STATUSES
@@ -105,7 +114,7 @@ class AfterSalesAdminViews(AfterSalesViews):
         rows = [
             [
                 button(
-                    self.plain(
+                    button_label(
                         a(
                             "as.adm.queue_button",
                             request=r.number,
@@ -135,7 +144,7 @@ class AfterSalesAdminViews(AfterSalesViews):
         filters = []
         for code, label in QUEUE_LABELS.items():
             n = sum(counts.get(s, 0) for s in QUEUE_STATUSES[code])
-            text = self.plain(a("as.adm.filter_button", label=a(label), n=n))
+            text = button_label(a("as.adm.filter_button", label=a(label), n=n))
             filters.append(
                 button(f"• {text}" if code == which else text, AsAdmQueue(code.value, 0))
             )
@@ -144,7 +153,7 @@ class AfterSalesAdminViews(AfterSalesViews):
         rows.append([button(a("adm.menu.panel"), AdminMenu())])
         title = a(
             "as.adm.queue_title",
-            filter=self.plain(a(QUEUE_LABELS[which])),
+            filter=button_label(a(QUEUE_LABELS[which])),
             total=paged.total,
         )
         if not paged.items:
@@ -160,7 +169,7 @@ class AfterSalesAdminViews(AfterSalesViews):
         rows = [
             [
                 button(
-                    self.plain(
+                    button_label(
                         a(
                             "as.adm.queue_button",
                             request=r.number,
@@ -288,7 +297,7 @@ class AfterSalesAdminViews(AfterSalesViews):
             elif trigger == "refund":
                 amount = file.refund_amount if file.refund_amount is not None else "—"
                 actions.append(
-                    button(self.plain(a("as.adm.refund", total=amount)), AsAdmRefund(rid))
+                    button(button_label(a("as.adm.refund", total=amount)), AsAdmRefund(rid))
                 )
             elif trigger == "ship_replacement":
                 actions.append(button(a("as.adm.ship_replacement"), AsAdmShip(rid)))
@@ -330,7 +339,7 @@ class AfterSalesAdminViews(AfterSalesViews):
                 total=amount,
                 request=request.number,
                 number=request.order_number,
-                method=self.plain(self.a(METHOD_TEXTS[method])),
+                method=button_label(self.a(METHOD_TEXTS[method])),
             ),
             keyboard(self._dialog_cancel(dialog)),
         )
@@ -355,7 +364,7 @@ class AfterSalesAdminViews(AfterSalesViews):
                 [
                     [
                         button(
-                            self.plain(a("as.adm.refund_stars_yes", total=amount)),
+                            button_label(a("as.adm.refund_stars_yes", total=amount)),
                             AsAdmRefundGo(request.id),
                         )
                     ],

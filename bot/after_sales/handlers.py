@@ -89,9 +89,9 @@ from bot.after_sales.customer import (
 )
 from bot.callback_data import Callback
 from bot.context import ShopApp, ShopContext
-from bot.merchant.common import AdminButton, admin_button
+from bot.merchant.common import admin_button
 from bot.screens import Screen
-from bot.shared.handlers import DIALOG_GROUP, MAX_TEXT
+from bot.shared.handlers import DIALOG_GROUP, MAX_TEXT, ButtonHandler
 from bot.ui import reply
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ CUSTOMER_BUTTONS: list[tuple[type[Callback], Any]] = [
     (AsSendBack, on_send_back),
     (AsReturnCarrier, on_return_carrier),
 ]
-ADMIN_BUTTONS: list[tuple[type[Callback], AdminButton]] = [
+ADMIN_BUTTONS: list[tuple[type[Callback], ButtonHandler]] = [
     (AsAdmQueue, on_queue),
     (AsAdmOpen, on_open),
     (AsAdmView, on_admin_view),
@@ -180,14 +180,14 @@ def register(app: ShopApp) -> None:
     app.add_handler(
         CommandHandler(
             "aftersales",
-            admin_only(aftersales_command),  # type: ignore[arg-type]
+            admin_only(aftersales_command),
             filters=group | private,
         )
     )
     for kind, callback in CUSTOMER_BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=kind.matches))
     for kind, fn in ADMIN_BUTTONS:
-        app.add_handler(CallbackQueryHandler(admin_button(fn), pattern=kind.matches))  # type: ignore[arg-type]
+        app.add_handler(CallbackQueryHandler(admin_button(fn), pattern=kind.matches))
     app.add_handler(
         MessageHandler((private | group) & filters.TEXT & ~filters.COMMAND & new, on_text),
         group=DIALOG_GROUP,

@@ -3,7 +3,6 @@ keyboards. Customer screens speak the customer's language; merchant screens the 
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton
@@ -24,7 +23,7 @@ from bot.after_sales.callbacks import (
 )
 from bot.callback_data import OrderNo, Token
 from bot.orders.callbacks import OrderList, detail_of
-from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard, pager, short
+from bot.screens import TEXT_LIMIT, Screen, button, button_label, fit, keyboard, pager, short
 from bot.shared.callbacks import Noop
 from bot.texts import Html, Texts
 from domain.after_sales.records import (
@@ -80,11 +79,6 @@ class AfterSalesViews:
         self.admin = admin_language
         self.carriers = {c.code: c for c in carriers}
         self.return_address = return_address
-
-    @staticmethod
-    def plain(text: str) -> str:
-        """Button labels are not HTML."""
-        return html.unescape(text)
 
     def kind(self, lang: Language, request: AfterSalesRequest) -> str:
         return self.t(lang, KIND_TEXTS[request.kind])
@@ -195,14 +189,16 @@ class AfterSalesViews:
             left = summary.remaining.get(line.id, 0)
             name = short(line.name, 28)
             if left <= 0:
-                rows.append([button(self.plain(t(lang, "as.draft.line_taken", name=name)), Noop())])
+                rows.append(
+                    [button(button_label(t(lang, "as.draft.line_taken", name=name)), Noop())]
+                )
                 continue
             units = chosen.get(line.id, 0)
             rows.append(
                 [
                     button("➖", AsLine(token, line.id, -1)) if units else button(" ", Noop()),
                     button(
-                        self.plain(t(lang, "as.draft.line", name=name, chosen=units, left=left)),
+                        button_label(t(lang, "as.draft.line", name=name, chosen=units, left=left)),
                         Noop(),
                     ),
                     button("➕", AsLine(token, line.id, 1))
@@ -305,7 +301,7 @@ class AfterSalesViews:
         rows = [
             [
                 button(
-                    self.plain(
+                    button_label(
                         t(
                             lang,
                             "as.view.list_button",

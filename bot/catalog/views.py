@@ -9,7 +9,17 @@ from telegram import (
 from bot.callback_data import Callback
 from bot.cart.callbacks import ShowCart
 from bot.catalog.callbacks import AddToCart, Categories, ProductCard, ProductList
-from bot.screens import CAPTION_LIMIT, TEXT_LIMIT, Screen, button, fit, keyboard, pager, short
+from bot.screens import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    Screen,
+    button,
+    button_label,
+    fit,
+    keyboard,
+    pager,
+    short,
+)
 from bot.shared.callbacks import Menu, Noop
 from bot.shared.views import ShopViews
 from domain.cart.model import MAX_QUANTITY
@@ -46,7 +56,7 @@ class CatalogViews(ShopViews):
     ) -> InlineKeyboardButton:
         key = "catalog.product_button" if product.in_stock else "catalog.product_button_sold_out"
         label = self.t(lang, key, name=short(product.name, 40), price=product.price)
-        return InlineKeyboardButton(self._plain(label), callback_data=data.pack())
+        return InlineKeyboardButton(button_label(label), callback_data=data.pack())
 
     def product_list(self, lang: Language, category: Category, paged: Paged[Product]) -> Screen:
         t = self.t

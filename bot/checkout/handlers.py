@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Awaitable, Callable
 
 from telegram import ReplyKeyboardRemove, Update
@@ -193,8 +194,6 @@ async def _leave_checkout(update: Update, context: ShopContext, token: str) -> N
 
 
 def _is_label(texts: Texts, key: str, text: str) -> bool:
-    import html
-
     return any(html.unescape(texts(language, key)) == text for language in Language)
 
 

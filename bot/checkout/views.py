@@ -9,6 +9,7 @@ from telegram import (
     ReplyKeyboardRemove,
 )
 
+from bot.callback_data import Token
 from bot.checkout.callbacks import (
     CheckoutBack,
     CheckoutCancel,
@@ -18,7 +19,7 @@ from bot.checkout.callbacks import (
     UseAddress,
 )
 from bot.orders.views import OrderViews
-from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard, short
+from bot.screens import TEXT_LIMIT, Screen, button, button_label, fit, keyboard, short
 from domain.checkout.flow import CheckoutStep
 from domain.checkout.ordering import CheckoutView
 from domain.shared.customers import Language
@@ -31,8 +32,8 @@ class CheckoutViews(OrderViews):
 
     def _step_buttons(self, lang: Language, token: str) -> list[InlineKeyboardButton]:
         return [
-            button(self.t(lang, "checkout.back"), CheckoutBack(token)),
-            button(self.t(lang, "checkout.cancel"), CheckoutCancel(token)),
+            button(self.t(lang, "checkout.back"), CheckoutBack(Token(token))),
+            button(self.t(lang, "checkout.cancel"), CheckoutCancel(Token(token))),
         ]
 
     def text_step_keyboard(self, lang: Language, step: CheckoutStep) -> ReplyKeyboardMarkup:
@@ -48,7 +49,7 @@ class CheckoutViews(OrderViews):
             rows,
             resize_keyboard=True,
             is_persistent=True,
-            input_field_placeholder=self._plain(t(lang, f"checkout.placeholder.{step.value}")),
+            input_field_placeholder=button_label(t(lang, f"checkout.placeholder.{step.value}")),
         )
 
     def checkout_step(self, lang: Language, view: CheckoutView) -> Screen:
@@ -59,10 +60,10 @@ class CheckoutViews(OrderViews):
         step = checkout.step
         if step == CheckoutStep.CHOOSE_ADDRESS:
             rows = [
-                [button(short(f"{a.recipient}, {a.text}", 48), UseAddress(token, a.id))]
+                [button(short(f"{a.recipient}, {a.text}", 48), UseAddress(Token(token), a.id))]
                 for a in view.addresses
             ]
-            rows.append([button(t(lang, "checkout.new_address"), NewAddress(token))])
+            rows.append([button(t(lang, "checkout.new_address"), NewAddress(Token(token)))])
             rows.append(self._step_buttons(lang, token))
             return Screen(t(lang, "checkout.choose_address"), keyboard(rows))
         if step in (
@@ -75,7 +76,7 @@ class CheckoutViews(OrderViews):
             )
         if step == CheckoutStep.CHOOSE_PAYMENT:
             rows = [
-                [button(t(lang, f"payment.{m.value}"), PayWith(token, m.value))]
+                [button(t(lang, f"payment.{m.value}"), PayWith(Token(token), m.value))]
                 for m in view.payment_methods
             ]
             rows.append(self._step_buttons(lang, token))
@@ -121,7 +122,7 @@ class CheckoutViews(OrderViews):
                 )
             )
             rows = [
-                [button(t(lang, "checkout.confirm"), Confirm(token))],
+                [button(t(lang, "checkout.confirm"), Confirm(Token(token)))],
                 self._step_buttons(lang, token),
             ]
             return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))

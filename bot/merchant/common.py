@@ -4,17 +4,13 @@ screens that need loading."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest
 
 from bot.access import admin_only
-from bot.callback_data import parse
-from bot.context import ShopContext
+from bot.context import Handler, ShopContext
 from bot.screens import TEXT_LIMIT, Screen, fit
-from bot.shared.handlers import on_stale_button, toast_text
+from bot.shared.handlers import ButtonHandler, button_handler
 from domain.merchant.rules import OrderFilter
 from domain.shared.dialogs import CONFIRM, Dialog, DialogKind
 from domain.shared.errors import DomainError
@@ -28,34 +24,15 @@ def _ids(update: Update) -> tuple[int, int]:
     return update.effective_chat.id, update.effective_user.id
 
 
-AdminButton = Callable[[Update, ShopContext, Any], Awaitable[str | None]]
+def explain_to_admin(context: ShopContext, error: DomainError) -> str:
+    """A rule's refusal in the admin chat's language."""
+    return context.admin_views.error(error)
 
 
-def admin_button(fn: AdminButton) -> Callable[[Update, ShopContext], Awaitable[None]]:
+def admin_button(fn: ButtonHandler) -> Handler:
     """An admin-only button: parse the typed data, run, answer the query exactly once (a toast,
     or an alert in the admin language when a rule refused). Non-admins are refused before."""
-
-    async def wrapper(update: Update, context: ShopContext) -> None:
-        query = update.callback_query
-        assert query is not None
-        data = parse(query.data)
-        if data is None:
-            await on_stale_button(update, context)
-            return
-        toast: str | None = None
-        alert = False
-        try:
-            toast = await fn(update, context, data)
-        except DomainError as error:
-            toast, alert = context.admin_views.error(error), True
-        try:
-            await query.answer(toast_text(toast) if toast else None, show_alert=alert)
-        except BadRequest as exc:
-            log.info("callback answer failed: %s", exc)
-
-    wrapper.__name__ = wrapper.__qualname__ = fn.__name__
-    wrapper.__doc__ = fn.__doc__
-    return admin_only(wrapper)
+    return admin_only(button_handler(fn, explain_to_admin))
 
 
 def _with_header(header: str, screen: Screen) -> Screen:

@@ -14,7 +14,6 @@ last takes the text, and anything else goes on to the customer handlers."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from telegram import BotCommand, BotCommandScopeChat, Update
 from telegram.error import TelegramError
@@ -27,7 +26,7 @@ from telegram.ext import (
 
 from bot.access import admin_only
 from bot.callback_data import Callback
-from bot.context import ShopApp, ShopContext
+from bot.context import Handler, ShopApp, ShopContext
 from bot.merchant.callbacks import (
     AdminActive,
     AdminAddProduct,
@@ -58,7 +57,7 @@ from bot.merchant.callbacks import (
     ReplyCancel,
     ReplyToShop,
 )
-from bot.merchant.common import AdminButton, admin_button
+from bot.merchant.common import admin_button
 from bot.merchant.dialogs import (
     on_carrier,
     on_confirm,
@@ -104,13 +103,13 @@ from bot.merchant.products import (
     on_stock,
     products_command,
 )
-from bot.shared.handlers import CUSTOMER_COMMANDS
+from bot.shared.handlers import CUSTOMER_COMMANDS, ButtonHandler
 from bot.ui import reply, show
 from domain.shared.customers import Language
 
 log = logging.getLogger(__name__)
 
-GROUP_COMMANDS = (
+GROUP_COMMANDS: tuple[str, ...] = (
     "orders",
     "order",
     "products",
@@ -122,7 +121,14 @@ GROUP_COMMANDS = (
     "jobs",  # jobs and tracking (bot/tracking.py)
     "aftersales",  # after-sales (bot/after_sales.py)
 )
-PRIVATE_COMMANDS = ("admin", "order", "products", "picklist", "export_products", "export_orders")
+PRIVATE_COMMANDS: tuple[str, ...] = (
+    "admin",
+    "order",
+    "products",
+    "picklist",
+    "export_products",
+    "export_orders",
+)
 PRIVATE_COMMANDS += ("track", "jobs")  # jobs and tracking (bot/tracking.py)
 PRIVATE_COMMANDS += ("aftersales",)  # after-sales (bot/after_sales.py)
 COMMAND_TEXTS = {
@@ -159,7 +165,7 @@ async def on_menu(update: Update, context: ShopContext, data: AdminMenu) -> str 
 
 # -- wiring -------------------------------------------------------------------------------------
 
-ADMIN_BUTTONS: list[tuple[type[Callback], AdminButton]] = [
+ADMIN_BUTTONS: list[tuple[type[Callback], ButtonHandler]] = [
     (AdminMenu, on_menu),
     (AdminOrders, on_orders),
     (AdminOpenOrder, on_open_order),
@@ -195,11 +201,11 @@ def register(app: ShopApp) -> None:
     private = filters.ChatType.PRIVATE
     group = filters.Chat(chat_id=chat_ids) & ~private
     anywhere = group | private
-    group_commands: dict[str, Callable[[Update, ShopContext], Awaitable[None]]] = {
+    group_commands: dict[str, Handler] = {
         "orders": orders_command,
         "help": panel_command,
     }
-    commands: dict[str, Callable[[Update, ShopContext], Awaitable[None]]] = {
+    commands: dict[str, Handler] = {
         "admin": panel_command,
         "order": order_command,
         "products": products_command,

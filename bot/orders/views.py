@@ -12,7 +12,7 @@ from bot.callback_data import OrderNo
 from bot.catalog.callbacks import Categories
 from bot.orders.callbacks import AskCancelOrder, CancelOrder, OrderDetail, OrderList
 from bot.payments.callbacks import AskReceipt, PayNow
-from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard, pager
+from bot.screens import TEXT_LIMIT, Screen, button, button_label, fit, keyboard, pager
 from bot.shared.callbacks import Menu
 from bot.shared.views import ShopViews
 from bot.shipping.callbacks import Received
@@ -128,7 +128,7 @@ class OrderViews(ShopViews):
         rows = [
             [
                 button(
-                    self._plain(
+                    button_label(
                         t(
                             lang,
                             "orders.button",
@@ -137,7 +137,7 @@ class OrderViews(ShopViews):
                             total=o.total,
                         )
                     ),
-                    OrderDetail(o.number, paged.page.number),
+                    OrderDetail(OrderNo(o.number), paged.page.number),
                 )
             ]
             for o in paged.items
@@ -176,9 +176,13 @@ class OrderViews(ShopViews):
                 )
         rows: list[list[InlineKeyboardButton]] = [*self.payment_buttons(lang, order)]
         if order.status in CANCELLABLE_BY_CUSTOMER:
-            rows.append([button(t(lang, "order.cancel"), AskCancelOrder(order.number, page))])
+            rows.append(
+                [button(t(lang, "order.cancel"), AskCancelOrder(OrderNo(order.number), page))]
+            )
         if order.status == OrderStatus.DELIVERED:  # jobs and tracking: the parcel arrived
-            rows.append([button(t(lang, "track.received_button"), Received(order.number, page))])
+            rows.append(
+                [button(t(lang, "track.received_button"), Received(OrderNo(order.number), page))]
+            )
         rows.extend(list(row) for row in extra_rows)
         rows.append(
             [
@@ -195,8 +199,12 @@ class OrderViews(ShopViews):
             keyboard(
                 [
                     [
-                        button(t(lang, "order.cancel_yes"), CancelOrder(order.number, page)),
-                        button(t(lang, "order.cancel_no"), OrderDetail(order.number, page)),
+                        button(
+                            t(lang, "order.cancel_yes"), CancelOrder(OrderNo(order.number), page)
+                        ),
+                        button(
+                            t(lang, "order.cancel_no"), OrderDetail(OrderNo(order.number), page)
+                        ),
                     ]
                 ]
             ),

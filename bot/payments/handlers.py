@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import timedelta
-from typing import Any
 
 from telegram.ext import (
     CallbackQueryHandler,
@@ -18,7 +17,7 @@ from telegram.ext import (
 
 from bot.access import admin_only
 from bot.callback_data import Callback
-from bot.context import ShopApp
+from bot.context import Handler, ShopApp
 from bot.payments.callbacks import (
     AskReceipt,
     AskRejectReceipt,
@@ -50,7 +49,7 @@ from bot.payments.refunds import (
     _RepliesToRefundPrompt,
 )
 from bot.settings import Settings
-from bot.shared.handlers import button_handler
+from bot.shared.handlers import ButtonHandler, button_handler
 from domain.payments.rules import PaymentsConfig
 
 log = logging.getLogger(__name__)
@@ -77,7 +76,7 @@ def payments_config(settings: Settings) -> PaymentsConfig:
 # -- registration -----------------------------------------------------------------------------
 
 
-def _admin_button(fn: Any) -> Any:
+def _admin_button(fn: ButtonHandler) -> Handler:
     """An admin-only button: non-admins are refused before anything runs."""
     return admin_only(button_handler(fn))
 
@@ -92,7 +91,7 @@ on_confirm_refund = _admin_button(_on_confirm_refund)
 on_keep_payment = _admin_button(_on_keep_payment)
 on_refund_note = admin_only(_on_refund_note)
 
-BUTTONS: list[tuple[type[Callback], Any]] = [
+BUTTONS: list[tuple[type[Callback], Handler]] = [
     (PayNow, on_pay_now),
     (AskReceipt, on_ask_receipt),
     (ConfirmReceipt, on_confirm_receipt),

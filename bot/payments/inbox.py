@@ -26,7 +26,7 @@ REPLAY_AFTER = timedelta(seconds=30)
 REPLAY_BATCH = 50
 
 
-class InboxBot(ExtBot):  # type: ignore[type-arg]
+class InboxBot(ExtBot[None]):
     """An ExtBot whose getUpdates keeps payment updates in the database before returning."""
 
     __slots__ = ("_inbox_clock", "_inbox_db")
@@ -52,7 +52,9 @@ class InboxBot(ExtBot):  # type: ignore[type-arg]
         return updates
 
 
-async def replay_unrecorded_payments(app: Application, db: Database, clock: Clock) -> int:  # type: ignore[type-arg]
+async def replay_unrecorded_payments(
+    app: Application[Any, Any, Any, Any, Any, Any], db: Database, clock: Clock
+) -> int:
     """Put kept payment updates whose payment was never recorded back into the queue."""
     async with db.uow() as uow:
         payloads = await uow.inbox.unrecorded(clock.now() - REPLAY_AFTER, REPLAY_BATCH)

@@ -7,8 +7,6 @@ from typing import ClassVar
 
 from bot.callback_data import Callback
 
-# ---- the buttons we issue -------------------------------------------------------------------
-
 
 @dataclass(frozen=True)
 class Noop(Callback):

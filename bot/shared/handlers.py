@@ -69,11 +69,21 @@ async def remember_customer(update: Update, context: ShopContext) -> None:
     context.customer = customer
 
 
+# A typed button's handler: the update, the context and the parsed callback data in, the toast
+# to answer with (or None) out.
 ButtonHandler = Callable[[Update, ShopContext, Any], Awaitable[str | None]]
+# How a rule's refusal is put to the user who tapped.
+Explain = Callable[[ShopContext, DomainError], str]
 
 
-def button_handler(fn: ButtonHandler) -> Callable[[Update, ShopContext], Awaitable[None]]:
-    """Parse the typed data, run the handler, answer the query exactly once (toast or alert)."""
+def explain_to_customer(context: ShopContext, error: DomainError) -> str:
+    """A rule's refusal in the customer's language."""
+    return context.views.error(context.lang, error)
+
+
+def button_handler(fn: ButtonHandler, explain: Explain = explain_to_customer) -> Handler:
+    """Parse the typed data, run the handler, answer the query exactly once (a toast, or an
+    alert saying why when a rule refused)."""
 
     @functools.wraps(fn)
     async def wrapper(update: Update, context: ShopContext) -> None:
@@ -88,7 +98,7 @@ def button_handler(fn: ButtonHandler) -> Callable[[Update, ShopContext], Awaitab
         try:
             toast = await fn(update, context, data)
         except DomainError as error:
-            toast, alert = context.views.error(context.lang, error), True
+            toast, alert = explain(context, error), True
         try:
             await query.answer(toast_text(toast) if toast else None, show_alert=alert)
         except BadRequest as exc:
@@ -166,7 +176,7 @@ async def on_language(update: Update, context: ShopContext, data: SetLanguage) -
     """Switch the language and say so in it."""
     chosen = Language(data.code)
     customer = await context.shop.set_language(context.customer.id, chosen)
-    context.user_data["customer"] = customer  # type: ignore[index]
+    context.customer = customer
     await show(
         update,
         context,

@@ -67,12 +67,6 @@ class ShopViews:
             ),
         )
 
-    @staticmethod
-    def _plain(text: str) -> str:
-        import html
-
-        return html.unescape(text)
-
     # -- errors -----------------------------------------------------------------------------
 
     def error(self, lang: Language, error: DomainError) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import CallbackQuery, Update
 from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
@@ -145,9 +145,9 @@ async def on_received_from_notice(
     return context.texts(context.lang, "track.received_toast", number=order.number)
 
 
-async def _drop_keyboard(query: object) -> None:
+async def _drop_keyboard(query: CallbackQuery) -> None:
     try:
-        await query.edit_message_reply_markup(None)  # type: ignore[attr-defined]
+        await query.edit_message_reply_markup(None)
     except BadRequest as exc:  # already gone, or too old to edit
         log.info("could not remove the Received button: %s", exc)
 
