@@ -24,6 +24,7 @@ from storage.catalog import SqlInventoryRepository, SqlProductRepository
 from storage.checkout import SqlAddressRepository, SqlCheckoutRepository
 from storage.customers import SqlCustomerRepository
 from storage.inbox import SqlUpdateInbox
+from storage.insight import SqlInsightRepository
 from storage.merchant import SqlBackofficeRepository, SqlDialogRepository
 from storage.orders import SqlOrderRepository, SqlSweepRepository
 from storage.outbox import SqlOutboxRepository
@@ -150,6 +151,7 @@ class SqlUnitOfWork:
         self.sweeps = SqlSweepRepository(self.session)  # jobs and tracking
         self.after_sales = SqlAfterSalesRepository(self.session)  # after-sales
         self.reviews = SqlReviewRepository(self.session)  # reviews
+        self.insight = SqlInsightRepository(self.session)  # insight's aggregates
         return self
 
     async def __aexit__(

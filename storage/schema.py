@@ -11,6 +11,7 @@ from storage.tables import (  # noqa: F401  (imported for their tables)
     checkout,
     customers,
     inbox,
+    insight,
     jobs,
     merchant,
     orders,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -45,6 +46,11 @@ class ProductRow(Base):
     photo: Mapped[str | None] = mapped_column(String(1024))
     photo_file_id: Mapped[str | None] = mapped_column(String(256))
     active: Mapped[bool] = mapped_column(default=True)
+    # Supply settings for stock planning (insight); None: the shop's defaults.
+    lead_time_days: Mapped[float | None] = mapped_column(Float)
+    lead_time_max_days: Mapped[float | None] = mapped_column(Float)
+    order_cost_minor: Mapped[int | None] = mapped_column(BigInteger)
+    holding_cost_minor: Mapped[int | None] = mapped_column(BigInteger)  # per unit and year
     created_at: Mapped[timestamp]
     updated_at: Mapped[timestamp]
 

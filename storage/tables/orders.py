@@ -16,7 +16,10 @@ from storage.base import Base, intpk, json_dict, timestamp
 
 class OrderRow(Base):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_customer_created", "customer_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_orders_customer_created", "customer_id", "created_at"),
+        Index("ix_orders_created", "created_at"),  # insight: every report is a period
+    )
 
     id: Mapped[intpk]
     number: Mapped[str] = mapped_column(String(16), unique=True)
@@ -52,6 +55,8 @@ class OrderLineRow(Base):
 
 class OrderEventRow(Base):
     __tablename__ = "order_events"
+    # insight: the flow metrics count status changes of a period
+    __table_args__ = (Index("ix_order_events_to_status_created", "to_status", "created_at"),)
 
     id: Mapped[intpk]
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)

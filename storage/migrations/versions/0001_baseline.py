@@ -618,6 +618,50 @@ def upgrade() -> None:
     )
 
 
+    # --- insight (issue 18): supply settings of products for stock planning, the indexes the
+    # reports need (orders by creation time, status changes by time), restock requests ---
+    op.add_column("products", sa.Column("lead_time_days", sa.Float(), nullable=True))
+    op.add_column("products", sa.Column("lead_time_max_days", sa.Float(), nullable=True))
+    op.add_column("products", sa.Column("order_cost_minor", sa.BigInteger(), nullable=True))
+    op.add_column("products", sa.Column("holding_cost_minor", sa.BigInteger(), nullable=True))
+    op.create_index("ix_orders_created", "orders", ["created_at"])
+    op.create_index(
+        "ix_order_events_to_status_created", "order_events", ["to_status", "created_at"]
+    )
+    op.create_table(
+        "restock_requests",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("product_id", sa.Integer(), nullable=False),
+        sa.Column("quantity", sa.Integer(), nullable=False),
+        sa.Column("reorder_point", sa.Integer(), nullable=False),
+        sa.Column("available", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("supplier_note", sa.Text(), nullable=True),
+        sa.Column("actor", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["product_id"],
+            ["products.id"],
+            name=op.f("fk_restock_requests_product_id_products"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_restock_requests")),
+    )
+    op.create_index(
+        "uq_restock_requests_active",
+        "restock_requests",
+        ["product_id"],
+        unique=True,
+        sqlite_where=sa.text("closed_at IS NULL"),
+        postgresql_where=sa.text("closed_at IS NULL"),
+    )
+    op.create_index(
+        "ix_restock_requests_status_created", "restock_requests", ["status", "created_at"]
+    )
+    # --- end of insight ---
+
 # Dependents before what they reference; a table's indexes go with it.
 _TABLES_IN_CREATION_ORDER = (
     "customers",
@@ -647,6 +691,7 @@ _TABLES_IN_CREATION_ORDER = (
     "outbox",
     "job_runs",
     "job_locks",
+    "restock_requests",  # insight
 )
 
 

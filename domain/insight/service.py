@@ -1,0 +1,225 @@
+"""Insight's use cases: each reads aggregates in one read-only unit of work, then applies the
+pure formulas of this feature."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from domain.insight.flow import Queue, mm1, percentile_from_histogram
+from domain.insight.forecast import Forecast, forecast_series
+from domain.insight.ports import FlowFacts, InsightUnitOfWork
+from domain.insight.report import Period, Report, fill_days, parse_period
+from domain.insight.rfm import CustomerValue, SegmentSummary, score_customers, summarise
+from domain.insight.stock import StockInputs, StockPlan, plan_stock
+from domain.shared.clock import Clock
+from domain.shared.ports import UnitOfWorkFactory
+
+log = logging.getLogger(__name__)
+
+TOP_PRODUCTS = 5
+
+
+@dataclass(frozen=True)
+class InsightSettings:
+    """The shop's defaults for insight (bot/settings.py sets them)."""
+
+    currency: str = "USD"
+    lead_days: float = 7.0
+    lead_days_max: float = 14.0
+    order_cost_minor: int = 2_000  # placing one purchase order
+    holding_cost_minor: int = 500  # keeping one unit for a year
+    stock_window_days: int = 28
+    history_days: int = 180
+    horizon_days: int = 14
+    work_hours_per_day: float = 8.0
+
+
+class UnknownProductError(Exception):
+    """No product has that SKU."""
+
+
+@dataclass(frozen=True)
+class ProductForecast:
+    """A forecast of one product's units (or, without a product, the shop's revenue)."""
+
+    sku: str | None
+    name: str | None
+    first_day: date  # the first forecast day
+    forecast: Forecast
+
+
+@dataclass(frozen=True)
+class Efficiency:
+    """The order flow of a period: M/M/1 beside what was observed."""
+
+    period: Period
+    facts: FlowFacts
+    queue: Queue
+    working_hours: float
+    throughput_per_day: float
+    # percentiles in minutes: {"placed_to_paid": (p50, p90), ...}
+    percentiles: dict[str, tuple[float | None, float | None]]
+
+
+class Insight:
+    """What the merchant can learn from the shop's orders."""
+
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory[InsightUnitOfWork],
+        clock: Clock,
+        tz: tzinfo,
+        settings: InsightSettings | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self.tz = tz
+        self.settings = settings or InsightSettings()
+
+    def today(self) -> date:
+        """The shop's local date."""
+        return self._clock.now().astimezone(self.tz).date()
+
+    def _offset_min(self) -> int:
+        offset = self._clock.now().astimezone(self.tz).utcoffset() or timedelta()
+        return int(offset.total_seconds() // 60)
+
+    # --- reports ---------------------------------------------------------------------------
+
+    async def report(self, words: Sequence[str] = ()) -> Report:
+        """The report of the period `/report` was given (PeriodError when it makes no sense)."""
+        return await self.report_of(parse_period(words, self.today()))
+
+    async def report_of(self, period: Period) -> Report:
+        """The report of a period beside the one before."""
+        currency = self.settings.currency
+        start, end = period.bounds(self.tz)
+        before_start, before_end = period.previous().bounds(self.tz)
+        async with self._uow(readonly=True) as uow:
+            current = await uow.insight.period_figures(start, end, currency)
+            previous = await uow.insight.period_figures(before_start, before_end, currency)
+            top = await uow.insight.top_products(start, end, currency, TOP_PRODUCTS)
+            daily = await uow.insight.daily_sales(start, end, currency, self._offset_min())
+        return Report(period, currency, current, previous, top, fill_days(period, daily))
+
+    # --- customers -------------------------------------------------------------------------
+
+    async def customers(self) -> tuple[list[CustomerValue], list[SegmentSummary]]:
+        """Every customer's RFM scores and segment, and what each segment weighs."""
+        async with self._uow(readonly=True) as uow:
+            totals = await uow.insight.customer_totals(self.settings.currency)
+        values = score_customers(totals, self._clock.now())
+        return values, summarise(values)
+
+    # --- forecasts -------------------------------------------------------------------------
+
+    def _history_bounds(self) -> tuple[date, datetime, datetime]:
+        """History ends with yesterday (today is not over yet)."""
+        last = self.today() - timedelta(days=1)
+        period = Period(last - timedelta(days=self.settings.history_days - 1), last)
+        start, end = period.bounds(self.tz)
+        return period.first, start, end
+
+    def _series(self, first: date, by_day: dict[date, int]) -> list[float]:
+        return [
+            float(by_day.get(first + timedelta(days=i), 0))
+            for i in range(self.settings.history_days)
+        ]
+
+    async def forecast(self, sku: str | None = None, horizon: int | None = None) -> ProductForecast:
+        """The next days of a product's units, or of the shop's revenue without a SKU."""
+        days = horizon or self.settings.horizon_days
+        first, start, end = self._history_bounds()
+        async with self._uow(readonly=True) as uow:
+            if sku is None:
+                found = await uow.insight.daily_sales(
+                    start, end, self.settings.currency, self._offset_min()
+                )
+                by_day = {d.day: d.revenue_minor for d in found}
+                name = None
+            else:
+                product = await uow.insight.product_by_sku(sku)
+                if product is None:
+                    raise UnknownProductError(sku)
+                product_id, sku, name = product
+                units = await uow.insight.daily_units(start, end, self._offset_min(), [product_id])
+                by_day = units.get(product_id, {})
+        result = forecast_series(self._series(first, by_day), days)
+        log.info("forecast %s: %s over %d days", sku or "revenue", result.method, days)
+        return ProductForecast(sku, name, self.today(), result)
+
+    async def forecast_products(self, horizon: int | None = None) -> dict[int, Forecast]:
+        """A forecast of every product that sold in the history (one query, then the fits)."""
+        days = horizon or self.settings.horizon_days
+        first, start, end = self._history_bounds()
+        async with self._uow(readonly=True) as uow:
+            units = await uow.insight.daily_units(start, end, self._offset_min())
+        return {pid: forecast_series(self._series(first, u), days) for pid, u in units.items()}
+
+    # --- stock -----------------------------------------------------------------------------
+
+    async def stock_plans(self) -> list[StockPlan]:
+        """The plan of every active product, those due for a reorder first."""
+        s = self.settings
+        last = self.today() - timedelta(days=1)
+        window = Period(last - timedelta(days=s.stock_window_days - 1), last)
+        start, end = window.bounds(self.tz)
+        async with self._uow(readonly=True) as uow:
+            facts = await uow.insight.stock_facts(start, end, self._offset_min())
+        plans = [
+            plan_stock(
+                StockInputs(
+                    product_id=f.product_id,
+                    sku=f.sku,
+                    name=f.name,
+                    available=f.available,
+                    units_sold=f.units_sold,
+                    max_daily=f.max_daily,
+                    window_days=s.stock_window_days,
+                    avg_lead_days=f.lead_days if f.lead_days is not None else s.lead_days,
+                    max_lead_days=f.lead_days_max
+                    if f.lead_days_max is not None
+                    else s.lead_days_max,
+                    order_cost_minor=f.order_cost_minor
+                    if f.order_cost_minor is not None
+                    else s.order_cost_minor,
+                    holding_cost_minor=f.holding_cost_minor
+                    if f.holding_cost_minor is not None
+                    else s.holding_cost_minor,
+                )
+            )
+            for f in facts
+        ]
+        return sorted(plans, key=lambda p: (not p.due, p.available - p.reorder_point, p.sku))
+
+    # --- flow ------------------------------------------------------------------------------
+
+    async def efficiency(self, words: Sequence[str] = ("week",)) -> Efficiency:
+        """λ, μ, ρ, Lq and Wq of a period beside its observed backlog and durations."""
+        period = parse_period(list(words) or ["week"], self.today())
+        start, end = period.bounds(self.tz)
+        async with self._uow(readonly=True) as uow:
+            facts = await uow.insight.flow_facts(start, end)
+        # the shop worked at least the hours in which it shipped something
+        working_hours = max(period.days * self.settings.work_hours_per_day, facts.shipping_hours)
+        arrival = facts.arrivals / working_hours
+        service = facts.shipped / facts.shipping_hours if facts.shipping_hours else 0.0
+        percentiles = {
+            name: (percentile_from_histogram(h, 0.5), percentile_from_histogram(h, 0.9))
+            for name, h in (
+                ("placed_to_paid", facts.placed_to_paid),
+                ("paid_to_shipped", facts.paid_to_shipped),
+                ("shipped_to_delivered", facts.shipped_to_delivered),
+            )
+        }
+        return Efficiency(
+            period=period,
+            facts=facts,
+            queue=mm1(arrival, service),
+            working_hours=working_hours,
+            throughput_per_day=facts.shipped / period.days,
+            percentiles=percentiles,
+        )

@@ -1,0 +1,356 @@
+"""Insight's SQL aggregates: everything is grouped by the database, on SQLite and PostgreSQL
+alike, and bounded by a period (orders are indexed by their creation time), so no request
+loads the order history into Python. Like every repository, it never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Integer, and_, case, cast, distinct, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from domain.insight.ports import DURATION_BUCKET_MIN, FlowFacts, ProductStockFacts
+from domain.insight.report import DaySales, PeriodFigures, ProductSales
+from domain.insight.rfm import CustomerTotals
+from domain.orders.lifecycle import OrderStatus
+from domain.payments.records import RefundStatus
+from storage.tables.catalog import ProductRow
+from storage.tables.customers import CustomerRow
+from storage.tables.orders import OrderEventRow, OrderLineRow, OrderRow
+from storage.tables.payments import RefundRow
+
+S = OrderStatus
+# Orders that count as sold (report.py's definition).
+SALES = (S.CONFIRMED, S.PAID, S.SHIPPED, S.DELIVERED, S.COMPLETED)
+SALES_VALUES = [s.value for s in SALES]
+TO_SHIP_VALUES = [S.PAID.value, S.CONFIRMED.value]
+
+
+class SqlInsightRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+        self.dialect = session.get_bind().dialect.name
+
+    # --- dialect helpers -------------------------------------------------------------------
+
+    def _local_day(self, column: Any, utc_offset_min: int) -> ColumnElement[Any]:
+        """The local calendar day of a UTC timestamp, as 'YYYY-MM-DD' text."""
+        if self.dialect == "sqlite":
+            return func.date(column, f"{utc_offset_min:+d} minutes")
+        shifted = func.timezone("UTC", column) + func.make_interval(0, 0, 0, 0, 0, utc_offset_min)
+        return func.to_char(shifted, "YYYY-MM-DD")
+
+    def _hour(self, column: Any) -> ColumnElement[Any]:
+        """The UTC clock hour of a timestamp, as text."""
+        if self.dialect == "sqlite":
+            return func.strftime("%Y-%m-%d %H", column)
+        return func.to_char(func.timezone("UTC", column), "YYYY-MM-DD HH24")
+
+    def _minutes_between(self, earlier: Any, later: Any) -> ColumnElement[Any]:
+        if self.dialect == "sqlite":
+            return (func.julianday(later) - func.julianday(earlier)) * 1440.0
+        return func.extract("epoch", later - earlier) / 60.0
+
+    # --- reports ---------------------------------------------------------------------------
+
+    async def period_figures(self, start: datetime, end: datetime, currency: str) -> PeriodFigures:
+        in_period = and_(
+            OrderRow.created_at >= start, OrderRow.created_at < end, OrderRow.currency == currency
+        )
+        is_sale = OrderRow.status.in_(SALES_VALUES)
+        totals = (
+            await self.s.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(case((is_sale, 1), else_=0)), 0),
+                    func.coalesce(
+                        func.sum(case((OrderRow.status == S.CANCELLED.value, 1), else_=0)), 0
+                    ),
+                    func.coalesce(func.sum(case((is_sale, OrderRow.total_minor), else_=0)), 0),
+                ).where(in_period)
+            )
+        ).one()
+        mix = await self.s.execute(
+            select(OrderRow.payment_method, func.count(), func.sum(OrderRow.total_minor))
+            .where(in_period, is_sale)
+            .group_by(OrderRow.payment_method)
+        )
+        units = await self.s.scalar(
+            select(func.coalesce(func.sum(OrderLineRow.quantity), 0))
+            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .where(in_period, is_sale)
+        )
+        refunds = (
+            await self.s.execute(
+                select(
+                    func.count(distinct(RefundRow.order_id)),
+                    func.coalesce(func.sum(RefundRow.amount_minor), 0),
+                )
+                .join(OrderRow, OrderRow.id == RefundRow.order_id)
+                .where(in_period, RefundRow.status == RefundStatus.DONE.value)
+            )
+        ).one()
+        buyers = (
+            select(OrderRow.customer_id).where(in_period, is_sale).distinct().subquery("buyers")
+        )
+        earlier = aliased(OrderRow)
+        ordered_before = exists().where(
+            earlier.customer_id == buyers.c.customer_id, earlier.created_at < start
+        )
+        customers = (
+            await self.s.execute(
+                select(
+                    func.coalesce(func.sum(case((ordered_before, 0), else_=1)), 0),
+                    func.coalesce(func.sum(case((ordered_before, 1), else_=0)), 0),
+                ).select_from(buyers)
+            )
+        ).one()
+        return PeriodFigures(
+            orders=int(totals[0]),
+            sales=int(totals[1]),
+            cancelled=int(totals[2]),
+            revenue_minor=int(totals[3]),
+            refunded=int(refunds[0]),
+            refunds_minor=int(refunds[1]),
+            units=int(units or 0),
+            new_customers=int(customers[0]),
+            returning_customers=int(customers[1]),
+            payment_mix={method: (int(n), int(total)) for method, n, total in mix.all()},
+        )
+
+    async def top_products(
+        self, start: datetime, end: datetime, currency: str, limit: int
+    ) -> list[ProductSales]:
+        revenue = func.sum(OrderLineRow.unit_price_minor * OrderLineRow.quantity)
+        rows = await self.s.execute(
+            select(
+                OrderLineRow.product_id,
+                func.max(OrderLineRow.sku),
+                func.max(OrderLineRow.name),
+                func.sum(OrderLineRow.quantity),
+                revenue,
+            )
+            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .where(
+                OrderRow.created_at >= start,
+                OrderRow.created_at < end,
+                OrderRow.currency == currency,
+                OrderRow.status.in_(SALES_VALUES),
+            )
+            .group_by(OrderLineRow.product_id)
+            .order_by(revenue.desc(), OrderLineRow.product_id)
+            .limit(limit)
+        )
+        return [ProductSales(pid, sku, name, int(u), int(r)) for pid, sku, name, u, r in rows]
+
+    async def daily_sales(
+        self, start: datetime, end: datetime, currency: str, utc_offset_min: int
+    ) -> list[DaySales]:
+        day = self._local_day(OrderRow.created_at, utc_offset_min).label("day")
+        rows = await self.s.execute(
+            select(day, func.count(), func.sum(OrderRow.total_minor))
+            .where(
+                OrderRow.created_at >= start,
+                OrderRow.created_at < end,
+                OrderRow.currency == currency,
+                OrderRow.status.in_(SALES_VALUES),
+            )
+            .group_by(day)
+            .order_by(day)
+        )
+        return [DaySales(date.fromisoformat(d), int(n), int(r)) for d, n, r in rows]
+
+    async def daily_units(
+        self,
+        start: datetime,
+        end: datetime,
+        utc_offset_min: int,
+        product_ids: Collection[int] | None = None,
+    ) -> dict[int, dict[date, int]]:
+        day = self._local_day(OrderRow.created_at, utc_offset_min).label("day")
+        query = (
+            select(OrderLineRow.product_id, day, func.sum(OrderLineRow.quantity))
+            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .where(
+                OrderRow.created_at >= start,
+                OrderRow.created_at < end,
+                OrderRow.status.in_(SALES_VALUES),
+            )
+            .group_by(OrderLineRow.product_id, day)
+        )
+        if product_ids is not None:
+            query = query.where(OrderLineRow.product_id.in_(list(product_ids)))
+        out: dict[int, dict[date, int]] = {}
+        for product_id, d, units in await self.s.execute(query):
+            out.setdefault(product_id, {})[date.fromisoformat(d)] = int(units)
+        return out
+
+    # --- customers -------------------------------------------------------------------------
+
+    async def customer_totals(self, currency: str) -> list[CustomerTotals]:
+        per_customer = (
+            select(
+                OrderRow.customer_id.label("customer_id"),
+                func.count().label("orders"),
+                func.sum(OrderRow.total_minor).label("revenue"),
+                func.max(OrderRow.created_at).label("last_at"),
+            )
+            .where(OrderRow.status.in_(SALES_VALUES), OrderRow.currency == currency)
+            .group_by(OrderRow.customer_id)
+            .subquery("per_customer")
+        )
+        rows = await self.s.execute(
+            select(
+                per_customer.c.customer_id,
+                CustomerRow.first_name,
+                per_customer.c.orders,
+                per_customer.c.revenue,
+                per_customer.c.last_at,
+            )
+            .join(CustomerRow, CustomerRow.id == per_customer.c.customer_id)
+            .order_by(per_customer.c.customer_id)
+        )
+        return [
+            CustomerTotals(int(cid), name, int(n), int(revenue), last_at)
+            for cid, name, n, revenue, last_at in rows
+        ]
+
+    async def product_by_sku(self, sku: str) -> tuple[int, str, str] | None:
+        row = (
+            await self.s.execute(
+                select(ProductRow.id, ProductRow.sku, ProductRow.name).where(
+                    func.lower(ProductRow.sku) == sku.strip().lower()
+                )
+            )
+        ).first()
+        return None if row is None else (int(row[0]), row[1], row[2])
+
+    # --- stock -----------------------------------------------------------------------------
+
+    async def stock_facts(
+        self, start: datetime, end: datetime, utc_offset_min: int
+    ) -> list[ProductStockFacts]:
+        day = self._local_day(OrderRow.created_at, utc_offset_min).label("day")
+        per_day = (
+            select(
+                OrderLineRow.product_id.label("product_id"),
+                day,
+                func.sum(OrderLineRow.quantity).label("units"),
+            )
+            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+            .where(
+                OrderRow.created_at >= start,
+                OrderRow.created_at < end,
+                OrderRow.status.in_(SALES_VALUES),
+            )
+            .group_by(OrderLineRow.product_id, day)
+            .subquery("per_day")
+        )
+        per_product = (
+            select(
+                per_day.c.product_id,
+                func.sum(per_day.c.units).label("units"),
+                func.max(per_day.c.units).label("best"),
+            )
+            .group_by(per_day.c.product_id)
+            .subquery("per_product")
+        )
+        rows = await self.s.execute(
+            select(
+                ProductRow,
+                func.coalesce(per_product.c.units, 0),
+                func.coalesce(per_product.c.best, 0),
+            )
+            .outerjoin(per_product, per_product.c.product_id == ProductRow.id)
+            .where(ProductRow.active)
+            .order_by(ProductRow.id)
+        )
+        return [
+            ProductStockFacts(
+                product_id=row.id,
+                sku=row.sku,
+                name=row.name,
+                available=row.stock - row.reserved,
+                units_sold=int(units),
+                max_daily=int(best),
+                lead_days=row.lead_time_days,
+                lead_days_max=row.lead_time_max_days,
+                order_cost_minor=row.order_cost_minor,
+                holding_cost_minor=row.holding_cost_minor,
+            )
+            for row, units, best in rows
+        ]
+
+    # --- flow ------------------------------------------------------------------------------
+
+    async def _count_events(self, start: datetime, end: datetime, where: Any) -> int:
+        return int(
+            await self.s.scalar(
+                select(func.count(distinct(OrderEventRow.order_id))).where(
+                    where, OrderEventRow.created_at >= start, OrderEventRow.created_at < end
+                )
+            )
+            or 0
+        )
+
+    async def _durations(
+        self, start: datetime, end: datetime, from_where: Any, to_status: str
+    ) -> list[tuple[int, int]]:
+        """Histogram of minutes from the first `from` event to a `to_status` event ending in
+        [start, end), one per order."""
+        a = aliased(OrderEventRow)
+        b = aliased(OrderEventRow)
+        spans = (
+            select(b.created_at.label("ended"), func.min(a.created_at).label("began"))
+            .join(a, and_(a.order_id == b.order_id, from_where(a)))
+            .where(b.to_status == to_status, b.created_at >= start, b.created_at < end)
+            .group_by(b.id, b.created_at)
+            .subquery("spans")
+        )
+        minutes = self._minutes_between(spans.c.began, spans.c.ended)
+        steps = minutes / DURATION_BUCKET_MIN
+        # Durations are never negative, so SQLite's truncating cast is a floor.
+        whole = cast(steps, Integer) if self.dialect == "sqlite" else func.floor(steps)
+        bucket = (whole * DURATION_BUCKET_MIN).label("bucket")
+        rows = await self.s.execute(select(bucket, func.count()).group_by(bucket).order_by(bucket))
+        return [(max(int(m), 0), int(n)) for m, n in rows]
+
+    async def flow_facts(self, start: datetime, end: datetime) -> FlowFacts:
+        arrivals = await self._count_events(start, end, OrderEventRow.to_status.in_(TO_SHIP_VALUES))
+        placed = int(
+            await self.s.scalar(
+                select(func.count()).where(OrderRow.created_at >= start, OrderRow.created_at < end)
+            )
+            or 0
+        )
+        shipped = await self._count_events(start, end, OrderEventRow.to_status == S.SHIPPED.value)
+        hour = self._hour(OrderEventRow.created_at)
+        shipping_hours = await self.s.scalar(
+            select(func.count(distinct(hour))).where(
+                OrderEventRow.to_status == S.SHIPPED.value,
+                OrderEventRow.created_at >= start,
+                OrderEventRow.created_at < end,
+            )
+        )
+        backlog = await self.s.scalar(
+            select(func.count()).where(OrderRow.status.in_(TO_SHIP_VALUES))
+        )
+        return FlowFacts(
+            arrivals=arrivals,
+            placed=placed,
+            shipped=shipped,
+            shipping_hours=int(shipping_hours or 0),
+            backlog=int(backlog or 0),
+            placed_to_paid=await self._durations(
+                start, end, lambda e: e.type == "placed", S.PAID.value
+            ),
+            paid_to_shipped=await self._durations(
+                start, end, lambda e: e.to_status.in_(TO_SHIP_VALUES), S.SHIPPED.value
+            ),
+            shipped_to_delivered=await self._durations(
+                start, end, lambda e: e.to_status == S.SHIPPED.value, S.DELIVERED.value
+            ),
+        )
