@@ -8,6 +8,7 @@ from typing import Any
 from telegram import Update
 
 from bot.context import Handler, ShopContext
+from bot.shared.handlers import ButtonHandler, button_handler
 from domain.shared.customers import Language
 
 
@@ -34,3 +35,8 @@ def admin_only(fn: Handler) -> Handler:
         return None
 
     return wrapper
+
+
+def admin_only_button(fn: ButtonHandler) -> Handler:
+    """A typed button only admins may tap: non-admins are refused before anything runs."""
+    return admin_only(button_handler(fn))

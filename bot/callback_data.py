@@ -90,6 +90,16 @@ def parse(data: object) -> Callback | None:
     return cls(*values)
 
 
+def pack_checked(data: Callback) -> str | None:
+    """The packed data, or None when it would not come back as the same button (too long, or
+    a value `parse` refuses)."""
+    try:
+        packed = data.pack()
+    except ValueError:
+        return None
+    return packed if parse(packed) == data else None
+
+
 class Token(str):
     """A checkout token."""
 

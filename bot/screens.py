@@ -77,6 +77,11 @@ def pager(t: Texts, lang: Language, paged: Paged[Any], make: Any) -> list[Inline
     ]
 
 
+def with_header(header: str, screen: Screen) -> Screen:
+    """The screen with a line on top saying what just happened."""
+    return Screen(fit(f"{header}\n\n{screen.text}", TEXT_LIMIT), screen.markup)
+
+
 def button_label(text: str) -> str:
     """A button label from a catalog text: button labels are not HTML."""
     return html.unescape(text)

@@ -23,9 +23,9 @@ from bot.after_sales.callbacks import (
     AsAdmShip,
     AsAdmView,
 )
-from bot.after_sales.common import _ids
 from bot.context import ShopContext
-from bot.screens import Screen
+from bot.screens import Screen, with_header
+from bot.shared.handlers import chat_and_user
 from bot.ui import reply, show
 from domain.after_sales.records import AfterSalesError
 from domain.orders.model import PaymentMethod
@@ -46,7 +46,7 @@ async def request_screen(
     screen = context.after_sales_views.request_file(
         await context.after_sales.request_file(request_id)
     )
-    return context.after_sales_views.with_header(header, screen) if header else screen
+    return with_header(header, screen) if header else screen
 
 
 async def ship_result(context: ShopContext, result: DialogResult) -> Screen:
@@ -133,7 +133,7 @@ async def _step(
 
 async def on_approve(update: Update, context: ShopContext, data: AsAdmApprove) -> str | None:
     """Approve: the customer is told where to send the goods."""
-    _, user = _ids(update)
+    _, user = chat_and_user(update)
     return await _step(
         update,
         context,
@@ -145,7 +145,7 @@ async def on_approve(update: Update, context: ShopContext, data: AsAdmApprove) -
 
 async def on_decline(update: Update, context: ShopContext, data: AsAdmDecline) -> str | None:
     """Start declining: the reason is asked (the customer reads it)."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     try:
         dialog = await context.after_sales.start_decline(chat, user, data.request_id)
     except DomainError:
@@ -157,7 +157,7 @@ async def on_decline(update: Update, context: ShopContext, data: AsAdmDecline) -
 
 async def on_receive(update: Update, context: ShopContext, data: AsAdmReceive) -> str | None:
     """The goods came back: back in stock, written off, or kept for repair."""
-    _, user = _ids(update)
+    _, user = chat_and_user(update)
     return await _step(
         update,
         context,
@@ -169,7 +169,7 @@ async def on_receive(update: Update, context: ShopContext, data: AsAdmReceive) -
 
 async def on_close(update: Update, context: ShopContext, data: AsAdmClose) -> str | None:
     """Close the request."""
-    _, user = _ids(update)
+    _, user = chat_and_user(update)
     return await _step(
         update,
         context,
@@ -181,7 +181,7 @@ async def on_close(update: Update, context: ShopContext, data: AsAdmClose) -> st
 
 async def on_refund(update: Update, context: ShopContext, data: AsAdmRefund) -> str | None:
     """Refund a return: Stars ask to confirm; other payments ask for the merchant's note."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     try:
         request, payment, amount = await context.after_sales.refund_plan(data.request_id)
         if payment.method == PaymentMethod.STARS:
@@ -213,7 +213,7 @@ def _refund_header(
 
 async def on_refund_go(update: Update, context: ShopContext, data: AsAdmRefundGo) -> str | None:
     """Refund the return's Stars through Telegram, once however often it is pressed."""
-    _, user = _ids(update)
+    _, user = chat_and_user(update)
     result = await context.after_sales.refund(user, data.request_id)
     total = result.refund.amount if result.refund else "—"
     header = _refund_header(context, result.outcome, result.request.number, total, result.error)
@@ -221,7 +221,7 @@ async def on_refund_go(update: Update, context: ShopContext, data: AsAdmRefundGo
         # The question stays, with its button, for another try.
         _, _, amount = await context.after_sales.refund_plan(data.request_id)
         ask = context.after_sales_views.stars_refund_ask(result.request, amount)
-        await _present(update, context, context.after_sales_views.with_header(header, ask))
+        await _present(update, context, with_header(header, ask))
         return header
     await _present(update, context, await request_screen(context, data.request_id, header))
     return header
@@ -229,7 +229,7 @@ async def on_refund_go(update: Update, context: ShopContext, data: AsAdmRefundGo
 
 async def on_ship(update: Update, context: ShopContext, data: AsAdmShip) -> str | None:
     """Ship the replacement or the repaired goods with the merchant's ship dialog."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     try:
         dialog = await context.after_sales.start_ship(chat, user, data.request_id)
     except DomainError:
@@ -261,15 +261,17 @@ async def on_dialog_cancel(
     update: Update, context: ShopContext, data: AsAdmDialogCancel
 ) -> str | None:
     """Leave the decline or refund-note dialog: nothing changes, the request shows again."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     dialog = await context.merchant.cancel_dialog(chat, user, data.token)
     await _present(update, context, await request_screen(context, int(dialog.data["request_id"])))
     return context.after_sales_views.a("adm.dialog.cancelled")
 
 
-async def _answer_admin(update: Update, context: ShopContext, dialog: Dialog, text: str) -> None:
+async def answer_admin_dialog(
+    update: Update, context: ShopContext, dialog: Dialog, text: str
+) -> None:
     """The reason to decline a request, or the note of a refund made outside Telegram."""
-    _, user = _ids(update)
+    _, user = chat_and_user(update)
     request_id = int(dialog.data["request_id"])
     if dialog.kind == DialogKind.AS_DECLINE:
         try:
@@ -307,4 +309,4 @@ async def _admin_error(
         prompt = context.after_sales_views.decline_prompt(dialog)
     else:
         prompt = context.after_sales_views.refund_note_again(dialog)
-    await reply(update, context, context.after_sales_views.with_header(message, prompt))
+    await reply(update, context, with_header(message, prompt))

@@ -373,9 +373,6 @@ class AfterSalesAdminViews(AfterSalesViews):
             ),
         )
 
-    def with_header(self, header: str, screen: Screen) -> Screen:
-        return Screen(fit(f"{header}\n\n{screen.text}", TEXT_LIMIT), screen.markup)
-
     def caption(self, text: str) -> str:
         return fit(text, CAPTION_LIMIT)
 

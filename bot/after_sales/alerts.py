@@ -6,20 +6,12 @@ buttons of the invitation to review a completed order."""
 from __future__ import annotations
 
 from bot.after_sales.callbacks import AsAdmApprove, AsAdmDecline, AsAdmOpen, AsSendBack, AsView
-from bot.callback_data import Callback, OrderNo, parse
+from bot.callback_data import OrderNo, pack_checked
 from bot.reviews.callbacks import RvRate
 from domain.shared.notifications import Notification
 
 STAR_KEYS = ("review.star_1", "review.star_2", "review.star_3", "review.star_4", "review.star_5")
 _ADMIN_OPEN = frozenset({"as.adm.returned", "as.adm.photo"})
-
-
-def _valid(data: Callback) -> str | None:
-    try:
-        packed = data.pack()
-    except ValueError:
-        return None
-    return packed if parse(packed) == data else None
 
 
 def after_sales_buttons(notification: Notification) -> list[list[tuple[str, str]]]:
@@ -28,7 +20,7 @@ def after_sales_buttons(notification: Notification) -> list[list[tuple[str, str]
     if template == "review.invite" and notification.language is not None:
         number = params.get("number")
         row = [
-            (key, _valid(RvRate(OrderNo(str(number)), rating)))
+            (key, pack_checked(RvRate(OrderNo(str(number)), rating)))
             for rating, key in enumerate(STAR_KEYS, 1)
         ]
         return [[(key, data) for key, data in row if data]] if all(d for _, d in row) else []
@@ -36,11 +28,11 @@ def after_sales_buttons(notification: Notification) -> list[list[tuple[str, str]
     if not isinstance(request_id, int) or isinstance(request_id, bool):
         return []
     if notification.language is None:  # the admin chat
-        open_request = _valid(AsAdmOpen(request_id))
+        open_request = pack_checked(AsAdmOpen(request_id))
         if template == "as.adm.new":
             approve, decline = (
-                _valid(AsAdmApprove(request_id)),
-                _valid(AsAdmDecline(request_id)),
+                pack_checked(AsAdmApprove(request_id)),
+                pack_checked(AsAdmDecline(request_id)),
             )
             if approve and decline and open_request:
                 return [
@@ -54,10 +46,10 @@ def after_sales_buttons(notification: Notification) -> list[list[tuple[str, str]
         return []
     rows: list[list[tuple[str, str]]] = []
     if template == "as.customer.approved":
-        send_back = _valid(AsSendBack(request_id))
+        send_back = pack_checked(AsSendBack(request_id))
         if send_back:
             rows.append([("as.customer.send_back", send_back)])
-    view = _valid(AsView(request_id))
+    view = pack_checked(AsView(request_id))
     if view:
         rows.append([("as.customer.view", view)])
     return rows

@@ -8,27 +8,21 @@ from telegram import Update
 
 from bot.access import is_admin
 from bot.context import ShopContext
+from bot.shared.handlers import chat_and_user
 from domain.shared.dialogs import DialogKind
 
 ADMIN_KINDS = frozenset({DialogKind.AS_DECLINE, DialogKind.AS_REFUND})
-_LONG_AGO = datetime.min.replace(tzinfo=UTC)
-
-
-def _ids(update: Update) -> tuple[int, int]:
-    assert update.effective_chat is not None and update.effective_user is not None
-    return update.effective_chat.id, update.effective_user.id
+LONG_AGO = datetime.min.replace(tzinfo=UTC)
 
 
 # -- typed answers and photos (DIALOG_GROUP) ----------------------------------------------------
 
 
-async def _others_since(
-    update: Update, context: ShopContext, exclude_admin_kinds: bool
-) -> datetime:
+async def others_since(update: Update, context: ShopContext, exclude_admin_kinds: bool) -> datetime:
     """When the user last touched a dialog that is not ours in this private chat: checkout, or
     one of the merchant's dialogs (a reply to the shop; an admin's own)."""
-    chat, user = _ids(update)
-    latest = _LONG_AGO
+    chat, user = chat_and_user(update)
+    latest = LONG_AGO
     view = await context.shop.current_checkout(user)
     if view is not None and view.checkout.updated_at is not None:
         latest = max(latest, view.checkout.updated_at)

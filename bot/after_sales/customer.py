@@ -23,12 +23,12 @@ from bot.after_sales.callbacks import (
     AsSubmit,
     AsView,
 )
-from bot.after_sales.common import _LONG_AGO, _ids, _others_since
+from bot.after_sales.common import LONG_AGO, others_since
 from bot.callback_data import parse
 from bot.context import ShopContext
 from bot.reviews.handlers import answer_comment
 from bot.screens import Screen
-from bot.shared.handlers import button_handler
+from bot.shared.handlers import button_handler, chat_and_user
 from bot.ui import reply, show
 from domain.after_sales.records import Draft, DraftKind
 from domain.orders.lifecycle import OrderStatus
@@ -187,7 +187,7 @@ async def on_return_carrier(
     return None
 
 
-async def _answer_draft(update: Update, context: ShopContext, draft: Draft, text: str) -> None:
+async def answer_draft(update: Update, context: ShopContext, draft: Draft, text: str) -> None:
     language = context.lang
     if draft.kind == DraftKind.REVIEW:
         await answer_comment(update, context, text)
@@ -216,14 +216,14 @@ async def _answer_draft(update: Update, context: ShopContext, draft: Draft, text
 async def on_photo(update: Update, context: ShopContext) -> None:
     """A photo in a private chat: one of the request's photos when its dialog asks for them
     and is the customer's latest dialog."""
-    _, user = _ids(update)
+    _, user = chat_and_user(update)
     message = update.message
     assert message is not None and message.photo
     draft = await context.after_sales.current_draft(user)
     if draft is None or not draft.waits_for_photo:
         return
-    if await _others_since(update, context, exclude_admin_kinds=False) > (
-        draft.updated_at or _LONG_AGO
+    if await others_since(update, context, exclude_admin_kinds=False) > (
+        draft.updated_at or LONG_AGO
     ):
         return
     language = context.lang

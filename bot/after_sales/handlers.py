@@ -26,8 +26,8 @@ from telegram.ext import (
 
 from bot.access import admin_only, is_admin
 from bot.after_sales.admin import (
-    _answer_admin,
     aftersales_command,
+    answer_admin_dialog,
     on_admin_view,
     on_approve,
     on_close,
@@ -69,9 +69,9 @@ from bot.after_sales.callbacks import (
     AsSubmit,
     AsView,
 )
-from bot.after_sales.common import _LONG_AGO, ADMIN_KINDS, _ids, _others_since
+from bot.after_sales.common import ADMIN_KINDS, LONG_AGO, others_since
 from bot.after_sales.customer import (
-    _answer_draft,
+    answer_draft,
     on_cancel,
     on_kind,
     on_line,
@@ -91,7 +91,7 @@ from bot.callback_data import Callback
 from bot.context import ShopApp, ShopContext
 from bot.merchant.common import admin_button
 from bot.screens import Screen
-from bot.shared.handlers import DIALOG_GROUP, MAX_TEXT, ButtonHandler
+from bot.shared.handlers import DIALOG_GROUP, MAX_TEXT, ButtonHandler, chat_and_user
 from bot.ui import reply
 
 log = logging.getLogger(__name__)
@@ -100,7 +100,7 @@ log = logging.getLogger(__name__)
 async def on_text(update: Update, context: ShopContext) -> None:
     """Typed text: the answer to an after-sales dialog (the customer's, or an admin's decline
     reason or refund note) when one waits for it and is the user's latest dialog."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     assert update.message is not None and update.effective_chat is not None
     private = update.effective_chat.type == ChatType.PRIVATE
     admin = is_admin(update, context)
@@ -114,10 +114,10 @@ async def on_text(update: Update, context: ShopContext) -> None:
         dialog = None
     if draft is None and dialog is None:
         return
-    draft_at = (draft.updated_at or _LONG_AGO) if draft else None
-    dialog_at = (dialog.updated_at or _LONG_AGO) if dialog else None
+    draft_at = (draft.updated_at or LONG_AGO) if draft else None
+    dialog_at = (dialog.updated_at or LONG_AGO) if dialog else None
     mine = max(at for at in (draft_at, dialog_at) if at is not None)
-    if private and await _others_since(update, context, exclude_admin_kinds=True) > mine:
+    if private and await others_since(update, context, exclude_admin_kinds=True) > mine:
         return  # a newer checkout or dialog takes the text
     text = update.message.text or ""
     if len(text) > MAX_TEXT:
@@ -128,11 +128,11 @@ async def on_text(update: Update, context: ShopContext) -> None:
             Screen(context.texts(language, "error.text_too_long", max=MAX_TEXT)),
         )
         raise ApplicationHandlerStop
-    if dialog is not None and (draft_at is None or (dialog_at or _LONG_AGO) >= draft_at):
-        await _answer_admin(update, context, dialog, text)
+    if dialog is not None and (draft_at is None or (dialog_at or LONG_AGO) >= draft_at):
+        await answer_admin_dialog(update, context, dialog, text)
     else:
         assert draft is not None
-        await _answer_draft(update, context, draft, text)
+        await answer_draft(update, context, draft, text)
     raise ApplicationHandlerStop
 
 

@@ -4,19 +4,11 @@ the domain never deals in callback formats: "Open order" / "Open product" on adm
 
 from __future__ import annotations
 
-from bot.callback_data import Callback, OrderNo, parse
+from bot.callback_data import OrderNo, pack_checked
 from bot.merchant.callbacks import AdminOpenOrder, AdminOpenProduct, ReplyToShop
 from domain.shared.notifications import Notification
 
 RELAY_TO_CUSTOMER = "adm.relay.to_customer"
-
-
-def _valid(data: Callback) -> str | None:
-    try:
-        packed = data.pack()
-    except ValueError:
-        return None
-    return packed if parse(packed) == data else None
 
 
 def merchant_buttons(notification: Notification) -> list[list[tuple[str, str]]]:
@@ -24,18 +16,18 @@ def merchant_buttons(notification: Notification) -> list[list[tuple[str, str]]]:
     params = notification.params
     number = params.get("number")
     if notification.template == RELAY_TO_CUSTOMER:
-        reply = _valid(ReplyToShop(OrderNo(str(number))))
+        reply = pack_checked(ReplyToShop(OrderNo(str(number))))
         return [[("adm.relay.reply_button", reply)]] if reply else []
     if notification.language is not None:
         return []  # a customer's notification: admin buttons never go there
     rows: list[list[tuple[str, str]]] = []
     if isinstance(number, str):
-        data = _valid(AdminOpenOrder(OrderNo(number)))
+        data = pack_checked(AdminOpenOrder(OrderNo(number)))
         if data:
             rows.append([("adm.alert.open_order", data)])
     product_id = params.get("product_id")
     if isinstance(product_id, int) and not isinstance(product_id, bool):
-        data = _valid(AdminOpenProduct(product_id))
+        data = pack_checked(AdminOpenProduct(product_id))
         if data:
             rows.append([("adm.alert.open_product", data)])
     return rows

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from telegram import Update
-
 from bot.access import admin_only
 from bot.context import Handler, ShopContext
-from bot.screens import TEXT_LIMIT, Screen, fit
+from bot.screens import Screen, with_header
 from bot.shared.handlers import ButtonHandler, button_handler
 from domain.merchant.rules import OrderFilter
 from domain.shared.dialogs import CONFIRM, Dialog, DialogKind
@@ -17,11 +15,6 @@ from domain.shared.errors import DomainError
 from domain.shipping.carriers import DialogResult
 
 log = logging.getLogger(__name__)
-
-
-def _ids(update: Update) -> tuple[int, int]:
-    assert update.effective_chat is not None and update.effective_user is not None
-    return update.effective_chat.id, update.effective_user.id
 
 
 def explain_to_admin(context: ShopContext, error: DomainError) -> str:
@@ -35,24 +28,20 @@ def admin_button(fn: ButtonHandler) -> Handler:
     return admin_only(button_handler(fn, explain_to_admin))
 
 
-def _with_header(header: str, screen: Screen) -> Screen:
-    return Screen(fit(f"{header}\n\n{screen.text}", TEXT_LIMIT), screen.markup)
-
-
 # -- screens that need loading ------------------------------------------------------------------
 
 
-async def _order_screen(
+async def order_screen(
     context: ShopContext, number: str, which: OrderFilter = OrderFilter.ALL, page: int = 0
 ) -> Screen:
     return context.admin_views.order_detail(await context.merchant.order_file(number), which, page)
 
 
-async def _product_screen(context: ShopContext, product_id: int, page: int = 0) -> Screen:
+async def product_screen(context: ShopContext, product_id: int, page: int = 0) -> Screen:
     return context.admin_views.product_card(await context.merchant.product_file(product_id), page)
 
 
-async def _prompt(context: ShopContext, dialog: Dialog) -> Screen:
+async def dialog_prompt(context: ShopContext, dialog: Dialog) -> Screen:
     """The question of a dialog's current step, with what it shows loaded."""
     views = context.admin_views
     if dialog.kind == DialogKind.STOCK and dialog.step == "change":
@@ -66,10 +55,10 @@ async def _prompt(context: ShopContext, dialog: Dialog) -> Screen:
     return views.prompt(dialog)
 
 
-async def _result(context: ShopContext, result: DialogResult) -> Screen:
+async def dialog_result(context: ShopContext, result: DialogResult) -> Screen:
     """The next question, or what a finished dialog did on top of its subject's screen."""
     if not result.done:
-        return await _prompt(context, result.dialog)
+        return await dialog_prompt(context, result.dialog)
     t, lang = context.texts, context.admin_language
     dialog = result.dialog
     if dialog.kind in (DialogKind.ADD_PRODUCT, DialogKind.EDIT_PRODUCT, DialogKind.STOCK):
@@ -81,7 +70,7 @@ async def _result(context: ShopContext, result: DialogResult) -> Screen:
             header = t(lang, "adm.edit.done", name=product.name)
         else:
             header = t(lang, "adm.stock.done", name=product.name, stock=product.stock)
-        return _with_header(header, await _product_screen(context, product.id))
+        return with_header(header, await product_screen(context, product.id))
     shipped = context.services.request_shipped
     if dialog.data.get("request") and shipped is not None:  # the ship dialog of a request
         return await shipped(context, result)
@@ -100,4 +89,4 @@ async def _result(context: ShopContext, result: DialogResult) -> Screen:
         header = t(lang, "adm.note.done", number=number)
     else:
         header = t(lang, "adm.message.done", number=number)
-    return _with_header(header, await _order_screen(context, number))
+    return with_header(header, await order_screen(context, number))

@@ -18,15 +18,13 @@ from bot.merchant.callbacks import (
     ReplyToShop,
 )
 from bot.merchant.common import (
-    _ids,
-    _order_screen,
-    _product_screen,
-    _prompt,
-    _result,
-    _with_header,
+    dialog_prompt,
+    dialog_result,
+    order_screen,
+    product_screen,
 )
-from bot.screens import Screen, button, keyboard
-from bot.shared.handlers import MAX_TEXT, button_handler, on_other_message
+from bot.screens import Screen, button, keyboard, with_header
+from bot.shared.handlers import MAX_TEXT, button_handler, chat_and_user, on_other_message
 from bot.ui import reply, show
 from domain.shared.dialogs import Dialog, DialogKind, StaleDialogError
 from domain.shared.errors import DomainError, NotFoundError
@@ -36,17 +34,17 @@ from domain.shared.errors import DomainError, NotFoundError
 
 async def on_carrier(update: Update, context: ShopContext, data: AdminCarrier) -> str | None:
     """The carrier: the tracking number is asked next."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     dialog = await context.merchant.choose_carrier(chat, user, data.token, data.code)
-    await show(update, context, await _prompt(context, dialog))
+    await show(update, context, await dialog_prompt(context, dialog))
     return None
 
 
 async def on_skip(update: Update, context: ShopContext, data: AdminSkip) -> str | None:
     """Leave an optional step empty and go on."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     result = await context.merchant.skip(chat, user, data.token)
-    await show(update, context, await _result(context, result))
+    await show(update, context, await dialog_result(context, result))
     return None
 
 
@@ -54,15 +52,15 @@ async def on_dialog_cancel(
     update: Update, context: ShopContext, data: AdminDialogCancel
 ) -> str | None:
     """Leave a dialog: nothing changes, and its subject shows again."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     dialog = await context.merchant.cancel_dialog(chat, user, data.token)
     request_screen = context.services.request_screen
     if dialog.data.get("request") and request_screen is not None:  # an after-sales request's
         screen = await request_screen(context, int(dialog.data["request"]))
     elif "number" in dialog.data:
-        screen = await _order_screen(context, str(dialog.data["number"]))
+        screen = await order_screen(context, str(dialog.data["number"]))
     elif "product_id" in dialog.data:
-        screen = await _product_screen(context, int(dialog.data["product_id"]))
+        screen = await product_screen(context, int(dialog.data["product_id"]))
     else:
         screen = context.admin_views.product_list(await context.merchant.products(0))
     await show(update, context, screen)
@@ -71,18 +69,16 @@ async def on_dialog_cancel(
 
 async def on_confirm(update: Update, context: ShopContext, data: AdminConfirm) -> str | None:
     """Carry out the dialog: ship, cancel, or add the product."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     dialog = await context.merchant.current_dialog(chat, user)
     try:
         result = await context.merchant.confirm(chat, user, data.token)
     except DomainError as error:
         if dialog is not None and dialog.token == data.token and "number" in dialog.data:
             if not isinstance(error, StaleDialogError | NotFoundError):
-                await show(
-                    update, context, await _order_screen(context, str(dialog.data["number"]))
-                )
+                await show(update, context, await order_screen(context, str(dialog.data["number"])))
         raise
-    await show(update, context, await _result(context, result))
+    await show(update, context, await dialog_result(context, result))
     return None
 
 
@@ -92,7 +88,7 @@ async def on_confirm(update: Update, context: ShopContext, data: AdminConfirm) -
 async def _answer_dialog(update: Update, context: ShopContext, dialog: Dialog) -> None:
     """Typed text for an admin dialog: the next question, the result, or the error and the
     same question again."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     assert update.message is not None
     text = update.message.text or ""
     if len(text) > MAX_TEXT:
@@ -112,16 +108,16 @@ async def _answer_dialog(update: Update, context: ShopContext, dialog: Dialog) -
         await reply(
             update,
             context,
-            _with_header(context.admin_views.error(error), await _prompt(context, current)),
+            with_header(context.admin_views.error(error), await dialog_prompt(context, current)),
         )
         return
     if result is not None:
-        await reply(update, context, await _result(context, result))
+        await reply(update, context, await dialog_result(context, result))
 
 
 async def _answer_reply(update: Update, context: ShopContext) -> None:
     """A customer's reply to the shop: relayed to the admin chat."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     assert update.message is not None
     language = context.lang
     try:
@@ -136,7 +132,7 @@ async def _answer_reply(update: Update, context: ShopContext) -> None:
 async def on_private_text(update: Update, context: ShopContext) -> None:
     """Typed text in a private chat: a dialog's answer if one waits for it (and is newer than
     the customer's checkout), otherwise the customer handlers take it."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     dialog = await context.merchant.current_dialog(chat, user)
     mine = dialog is not None and (dialog.kind == DialogKind.REPLY or is_admin(update, context))
     if dialog is not None and mine:
@@ -155,7 +151,7 @@ async def on_group_text(update: Update, context: ShopContext) -> None:
     """Typed text in the admin group: an admin's answer to their dialog; chatter is ignored."""
     if not is_admin(update, context):
         return
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     dialog = await context.merchant.current_dialog(chat, user)
     if dialog is not None and dialog.kind != DialogKind.REPLY:
         await _answer_dialog(update, context, dialog)
@@ -163,7 +159,7 @@ async def on_group_text(update: Update, context: ShopContext) -> None:
 
 async def on_photo(update: Update, context: ShopContext) -> None:
     """A photo: the product photo when the add-product dialog asks for one."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     message = update.message
     assert message is not None and update.effective_chat is not None
     dialog = (
@@ -179,11 +175,11 @@ async def on_photo(update: Update, context: ShopContext) -> None:
         await reply(
             update,
             context,
-            _with_header(context.admin_views.error(error), await _prompt(context, dialog)),
+            with_header(context.admin_views.error(error), await dialog_prompt(context, dialog)),
         )
         return
     if result is not None:
-        await reply(update, context, await _result(context, result))
+        await reply(update, context, await dialog_result(context, result))
 
 
 # -- the customer's side: replying to the shop ----------------------------------------------------

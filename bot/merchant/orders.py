@@ -19,8 +19,9 @@ from bot.merchant.callbacks import (
     AdminOrders,
     AdminShip,
 )
-from bot.merchant.common import _ids, _order_screen, _prompt
+from bot.merchant.common import dialog_prompt, order_screen
 from bot.screens import Screen
+from bot.shared.handlers import chat_and_user
 from bot.ui import reply, show
 from domain.merchant.rules import OrderFilter
 from domain.shared.dialogs import Dialog, StaleDialogError
@@ -47,7 +48,7 @@ async def order_command(update: Update, context: ShopContext) -> None:
         )
         return
     try:
-        screen = await _order_screen(context, number)
+        screen = await order_screen(context, number)
     except NotFoundError as error:
         await reply(update, context, Screen(context.admin_views.error(error)))
         return
@@ -73,14 +74,14 @@ async def on_orders(update: Update, context: ShopContext, data: AdminOrders) -> 
 
 async def on_open_order(update: Update, context: ShopContext, data: AdminOpenOrder) -> str | None:
     """An order from an alert, as a new message (the alert stays in the chat)."""
-    await reply(update, context, await _order_screen(context, data.number))
+    await reply(update, context, await order_screen(context, data.number))
     return None
 
 
 async def on_order(update: Update, context: ShopContext, data: AdminOrder) -> str | None:
     """An order's detail in place."""
     await show(
-        update, context, await _order_screen(context, data.number, _filter(data.filter), data.page)
+        update, context, await order_screen(context, data.number, _filter(data.filter), data.page)
     )
     return None
 
@@ -96,15 +97,15 @@ async def _order_step(
     try:
         await run()
     except DomainError:
-        await show(update, context, await _order_screen(context, number))
+        await show(update, context, await order_screen(context, number))
         raise
-    await show(update, context, await _order_screen(context, number))
+    await show(update, context, await order_screen(context, number))
     return context.texts(context.admin_language, done, number=number)
 
 
 async def on_confirm_cod(update: Update, context: ShopContext, data: AdminConfirmCod) -> str | None:
     """Accept a cash-on-delivery order for shipping."""
-    _, user = _ids(update)
+    _, user = chat_and_user(update)
     return await _order_step(
         update,
         context,
@@ -116,7 +117,7 @@ async def on_confirm_cod(update: Update, context: ShopContext, data: AdminConfir
 
 async def on_deliver(update: Update, context: ShopContext, data: AdminDeliver) -> str | None:
     """Mark a shipped order delivered."""
-    _, user = _ids(update)
+    _, user = chat_and_user(update)
     return await _order_step(
         update,
         context,
@@ -128,7 +129,7 @@ async def on_deliver(update: Update, context: ShopContext, data: AdminDeliver) -
 
 async def on_complete(update: Update, context: ShopContext, data: AdminComplete) -> str | None:
     """Close a delivered order."""
-    _, user = _ids(update)
+    _, user = chat_and_user(update)
     return await _order_step(
         update,
         context,
@@ -145,15 +146,15 @@ async def _start_on_order(
         dialog = await start()
     except DomainError as error:
         if not isinstance(error, NotFoundError):
-            await show(update, context, await _order_screen(context, number))
+            await show(update, context, await order_screen(context, number))
         raise
-    await show(update, context, await _prompt(context, dialog))
+    await show(update, context, await dialog_prompt(context, dialog))
     return None
 
 
 async def on_ship(update: Update, context: ShopContext, data: AdminShip) -> str | None:
     """Start shipping: the carrier is asked first."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     return await _start_on_order(
         update,
         context,
@@ -164,7 +165,7 @@ async def on_ship(update: Update, context: ShopContext, data: AdminShip) -> str 
 
 async def on_cancel(update: Update, context: ShopContext, data: AdminCancel) -> str | None:
     """Start cancelling an unpaid order: the reason is asked first."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     return await _start_on_order(
         update,
         context,
@@ -175,7 +176,7 @@ async def on_cancel(update: Update, context: ShopContext, data: AdminCancel) -> 
 
 async def on_note(update: Update, context: ShopContext, data: AdminNote) -> str | None:
     """Start an internal note."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     return await _start_on_order(
         update,
         context,
@@ -186,7 +187,7 @@ async def on_note(update: Update, context: ShopContext, data: AdminNote) -> str 
 
 async def on_message(update: Update, context: ShopContext, data: AdminMessage) -> str | None:
     """Start a message to the customer."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     return await _start_on_order(
         update,
         context,

@@ -18,8 +18,9 @@ from bot.merchant.callbacks import (
     AdminProducts,
     AdminStock,
 )
-from bot.merchant.common import _ids, _product_screen, _prompt
+from bot.merchant.common import dialog_prompt, product_screen
 from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard
+from bot.shared.handlers import chat_and_user
 from bot.texts import Html
 from bot.ui import reply, show
 from domain.shared.dialogs import StaleDialogError
@@ -51,7 +52,7 @@ async def on_products(update: Update, context: ShopContext, data: AdminProducts)
 
 async def on_product(update: Update, context: ShopContext, data: AdminProduct) -> str | None:
     """A product's card in place."""
-    await show(update, context, await _product_screen(context, data.product_id, data.page))
+    await show(update, context, await product_screen(context, data.product_id, data.page))
     return None
 
 
@@ -59,42 +60,42 @@ async def on_open_product(
     update: Update, context: ShopContext, data: AdminOpenProduct
 ) -> str | None:
     """A product from a low-stock alert, as a new message."""
-    await reply(update, context, await _product_screen(context, data.product_id))
+    await reply(update, context, await product_screen(context, data.product_id))
     return None
 
 
 async def on_edit(update: Update, context: ShopContext, data: AdminEdit) -> str | None:
     """Start editing one field of a product."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     dialog = await context.merchant.start_edit(chat, user, data.product_id, data.field)
-    await show(update, context, await _prompt(context, dialog))
+    await show(update, context, await dialog_prompt(context, dialog))
     return None
 
 
 async def on_stock(update: Update, context: ShopContext, data: AdminStock) -> str | None:
     """Start a stock change."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     dialog = await context.merchant.start_stock(chat, user, data.product_id)
-    await show(update, context, await _prompt(context, dialog))
+    await show(update, context, await dialog_prompt(context, dialog))
     return None
 
 
 async def on_active(update: Update, context: ShopContext, data: AdminActive) -> str | None:
     """Take a product off sale, or put it back."""
-    _, user = _ids(update)
+    _, user = chat_and_user(update)
     if data.active not in (0, 1):
         raise StaleDialogError()
     product = await context.merchant.set_active(user, data.product_id, bool(data.active))
-    await show(update, context, await _product_screen(context, product.id))
+    await show(update, context, await product_screen(context, product.id))
     key = "adm.product.reactivated" if product.active else "adm.product.deactivated"
     return context.texts(context.admin_language, key, name=product.name)
 
 
 async def on_add_product(update: Update, context: ShopContext, data: AdminAddProduct) -> str | None:
     """Start adding a product."""
-    chat, user = _ids(update)
+    chat, user = chat_and_user(update)
     dialog = await context.merchant.start_add_product(chat, user)
-    await show(update, context, await _prompt(context, dialog))
+    await show(update, context, await dialog_prompt(context, dialog))
     return None
 
 
@@ -105,7 +106,7 @@ async def on_csv(update: Update, context: ShopContext) -> None:
     assert message is not None and message.document is not None
     document = message.document
     name = document.file_name or "catalog-upload.csv"
-    _, user = _ids(update)
+    _, user = chat_and_user(update)
     if (document.file_size or 0) > CSV_MAX_BYTES:
         await reply(
             update,

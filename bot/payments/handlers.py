@@ -15,7 +15,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot.access import admin_only
 from bot.callback_data import Callback
 from bot.context import Handler, ShopApp
 from bot.payments.callbacks import (
@@ -32,24 +31,23 @@ from bot.payments.callbacks import (
 )
 from bot.payments.invoices import on_pay_now, on_pre_checkout, on_successful_payment
 from bot.payments.receipts import (
-    _on_ask_reject,
-    _on_confirm_receipt,
-    _on_receipt_back,
-    _on_reject_receipt,
-    _ReceiptPhoto,
+    ReceiptPhoto,
     on_ask_receipt,
+    on_ask_reject,
+    on_confirm_receipt,
+    on_receipt_back,
     on_receipt_photo,
+    on_reject_receipt,
 )
 from bot.payments.refunds import (
-    _on_confirm_refund,
-    _on_keep_payment,
-    _on_refund_note,
-    _on_refund_order,
-    _on_refund_payment,
-    _RepliesToRefundPrompt,
+    RepliesToRefundPrompt,
+    on_confirm_refund,
+    on_keep_payment,
+    on_refund_note,
+    on_refund_order,
+    on_refund_payment,
 )
 from bot.settings import Settings
-from bot.shared.handlers import ButtonHandler, button_handler
 from domain.payments.rules import PaymentsConfig
 
 log = logging.getLogger(__name__)
@@ -76,21 +74,6 @@ def payments_config(settings: Settings) -> PaymentsConfig:
 # -- registration -----------------------------------------------------------------------------
 
 
-def _admin_button(fn: ButtonHandler) -> Handler:
-    """An admin-only button: non-admins are refused before anything runs."""
-    return admin_only(button_handler(fn))
-
-
-on_confirm_receipt = _admin_button(_on_confirm_receipt)
-on_ask_reject = _admin_button(_on_ask_reject)
-on_receipt_back = _admin_button(_on_receipt_back)
-on_reject_receipt = _admin_button(_on_reject_receipt)
-on_refund_order = _admin_button(_on_refund_order)
-on_refund_payment = _admin_button(_on_refund_payment)
-on_confirm_refund = _admin_button(_on_confirm_refund)
-on_keep_payment = _admin_button(_on_keep_payment)
-on_refund_note = admin_only(_on_refund_note)
-
 BUTTONS: list[tuple[type[Callback], Handler]] = [
     (PayNow, on_pay_now),
     (AskReceipt, on_ask_receipt),
@@ -103,8 +86,8 @@ BUTTONS: list[tuple[type[Callback], Handler]] = [
     (ConfirmRefund, on_confirm_refund),
     (KeepPayment, on_keep_payment),
 ]
-# Before every other handler (remember_customer is group -1): a payment must be recorded
-# whatever else the update would trigger.
+# Right after remember_customer (CUSTOMER_GROUP) and before the dialogs and everything else: a
+# payment must be recorded whatever else the update would trigger.
 PAYMENT_GROUP = -2
 
 
@@ -117,7 +100,7 @@ def register(app: ShopApp) -> None:
     app.add_handler(PreCheckoutQueryHandler(on_pre_checkout))
     for kind, callback in BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=kind.matches))
-    receipt = _ReceiptPhoto(frozenset(settings.admin_user_ids))
+    receipt = ReceiptPhoto(frozenset(settings.admin_user_ids))
     app.add_handler(
         MessageHandler(filters.ChatType.PRIVATE & filters.PHOTO & receipt, on_receipt_photo)
     )
@@ -128,7 +111,7 @@ def register(app: ShopApp) -> None:
                 filters.Chat(admin_chat)
                 & filters.TEXT
                 & ~filters.COMMAND
-                & _RepliesToRefundPrompt(),
+                & RepliesToRefundPrompt(),
                 on_refund_note,
             )
         )

@@ -16,6 +16,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.access import admin_only_button
 from bot.callback_data import OrderNo
 from bot.context import ShopContext
 from bot.orders.callbacks import OrderDetail
@@ -128,12 +129,12 @@ async def on_receipt_photo(update: Update, context: ShopContext) -> None:
     )
 
 
-def _actor(update: Update) -> str:
+def acting_admin(update: Update) -> str:
     user = update.effective_user
     return f"admin:{user.id if user else 0}"
 
 
-def _who(update: Update) -> str:
+def who_tapped(update: Update) -> str:
     user = update.effective_user
     return user.first_name if user else "?"
 
@@ -170,12 +171,13 @@ async def _close_review(
         log.info("could not close the review of message %s: %s", message.message_id, exc)
 
 
-async def _on_confirm_receipt(
+@admin_only_button
+async def on_confirm_receipt(
     update: Update, context: ShopContext, data: ConfirmReceipt
 ) -> str | None:
     """The merchant saw the money: the order is paid."""
     t = context.texts
-    result = await context.payments.confirm_transfer(data.receipt_id, _actor(update))
+    result = await context.payments.confirm_transfer(data.receipt_id, acting_admin(update))
     order, payment = result.order, result.payment
     language = context.admin_language
     if payment is not None and payment.status == PaymentStatus.FLAGGED:
@@ -183,7 +185,7 @@ async def _on_confirm_receipt(
         line = t(
             language,
             "pay.admin.confirmed_flagged",
-            who=_who(update),
+            who=who_tapped(update),
             number=order.number,
             status=context.views.status(language, order),
         )
@@ -193,14 +195,13 @@ async def _on_confirm_receipt(
     await _close_review(
         update,
         context,
-        t(language, "pay.admin.confirmed", who=_who(update), number=order.number),
+        t(language, "pay.admin.confirmed", who=who_tapped(update), number=order.number),
     )
     return None
 
 
-async def _on_ask_reject(
-    update: Update, context: ShopContext, data: AskRejectReceipt
-) -> str | None:
+@admin_only_button
+async def on_ask_reject(update: Update, context: ShopContext, data: AskRejectReceipt) -> str | None:
     """Offer the reasons a receipt can be rejected for."""
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
@@ -214,7 +215,8 @@ async def _on_ask_reject(
     return None
 
 
-async def _on_receipt_back(update: Update, context: ShopContext, data: ReceiptBack) -> str | None:
+@admin_only_button
+async def on_receipt_back(update: Update, context: ShopContext, data: ReceiptBack) -> str | None:
     """Back to Confirm / Reject."""
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
@@ -222,7 +224,8 @@ async def _on_receipt_back(update: Update, context: ShopContext, data: ReceiptBa
     return None
 
 
-async def _on_reject_receipt(
+@admin_only_button
+async def on_reject_receipt(
     update: Update, context: ShopContext, data: RejectReceipt
 ) -> str | None:
     """Do not accept the receipt: the customer is told why and may send another."""
@@ -231,19 +234,19 @@ async def _on_reject_receipt(
     except ValueError:
         raise PaymentError("error.stale_button") from None
     t = context.texts
-    await context.payments.reject_transfer(data.receipt_id, reason, _actor(update))
+    await context.payments.reject_transfer(data.receipt_id, reason, acting_admin(update))
     language = context.admin_language
     line = t(
         language,
         "pay.admin.rejected",
-        who=_who(update),
+        who=who_tapped(update),
         reason=plain_text(t(language, REASON_KEYS[reason])),
     )
     await _close_review(update, context, line)
     return None
 
 
-class _ReceiptPhoto(filters.MessageFilter):
+class ReceiptPhoto(filters.MessageFilter):
     """A private photo that is a transfer receipt: any photo of a customer; an admin's only when
     it names its order (caption) or replies to our receipt prompt, so that the merchant's own
     photo dialogs (product photos) keep theirs."""

@@ -14,6 +14,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.access import admin_only, admin_only_button
 from bot.callback_data import parse
 from bot.context import ShopContext
 from bot.payments.callbacks import (
@@ -22,7 +23,7 @@ from bot.payments.callbacks import (
     RefundOrder,
     RefundPayment,
 )
-from bot.payments.receipts import _actor, _who
+from bot.payments.receipts import acting_admin, who_tapped
 from bot.screens import button, keyboard
 from bot.ui import plain_text
 from domain.orders.model import PaymentMethod
@@ -79,7 +80,8 @@ async def _ask_refund(update: Update, context: ShopContext, payment_id: int) -> 
     )
 
 
-async def _on_refund_order(update: Update, context: ShopContext, data: RefundOrder) -> str | None:
+@admin_only_button
+async def on_refund_order(update: Update, context: ShopContext, data: RefundOrder) -> str | None:
     """Refund the payment of a paid order (the order is cancelled): ask first."""
     payment = await context.payments.paid_payment(data.number)
     assert payment.id is not None
@@ -87,7 +89,8 @@ async def _on_refund_order(update: Update, context: ShopContext, data: RefundOrd
     return None
 
 
-async def _on_refund_payment(
+@admin_only_button
+async def on_refund_payment(
     update: Update, context: ShopContext, data: RefundPayment
 ) -> str | None:
     """Refund one payment (e.g. one that arrived for an expired order): ask first."""
@@ -106,7 +109,7 @@ def _refund_outcome(context: ShopContext, update: Update, result: RefundResult) 
             "pay.admin.refund_done",
             total=result.payment.amount,
             number=number,
-            who=_who(update),
+            who=who_tapped(update),
         )
         if result.refund is not None and result.refund.note:
             text += "\n" + t(language, "pay.admin.refund_note", note=result.refund.note)
@@ -119,7 +122,7 @@ def _refund_outcome(context: ShopContext, update: Update, result: RefundResult) 
 async def _refund(
     update: Update, context: ShopContext, payment_id: int, prompt: Message, note: str | None
 ) -> RefundResult:
-    result = await context.payments.refund(payment_id, _actor(update), note)
+    result = await context.payments.refund(payment_id, acting_admin(update), note)
     text = _refund_outcome(context, update, result)
     keep_buttons = result.outcome in (RefundOutcome.FAILED, RefundOutcome.RETRY)
     try:
@@ -131,7 +134,8 @@ async def _refund(
     return result
 
 
-async def _on_confirm_refund(
+@admin_only_button
+async def on_confirm_refund(
     update: Update, context: ShopContext, data: ConfirmRefund
 ) -> str | None:
     """Refund: Stars through Telegram, other payments recorded. Twice is still once."""
@@ -141,7 +145,8 @@ async def _on_confirm_refund(
     return plain_text(_refund_outcome(context, update, result))
 
 
-async def _on_keep_payment(update: Update, context: ShopContext, data: KeepPayment) -> str | None:
+@admin_only_button
+async def on_keep_payment(update: Update, context: ShopContext, data: KeepPayment) -> str | None:
     """Do not refund after all."""
     query = update.callback_query
     assert query is not None and isinstance(query.message, Message)
@@ -162,7 +167,7 @@ def _refund_prompt_payment(message: Message | None) -> int | None:
     return None
 
 
-class _RepliesToRefundPrompt(filters.MessageFilter):
+class RepliesToRefundPrompt(filters.MessageFilter):
     """Text replying to one of our refund prompts: the merchant's note for that refund."""
 
     def filter(self, message: Message) -> bool:
@@ -175,7 +180,8 @@ class _RepliesToRefundPrompt(filters.MessageFilter):
         )
 
 
-async def _on_refund_note(update: Update, context: ShopContext) -> None:
+@admin_only
+async def on_refund_note(update: Update, context: ShopContext) -> None:
     """The merchant replied to a refund prompt with a note: refund, keeping the note."""
     message = update.effective_message
     assert message is not None and message.reply_to_message is not None

@@ -58,6 +58,12 @@ CUSTOMER_COMMANDS = (
 REACHABLE = frozenset({ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER})
 
 
+def chat_and_user(update: Update) -> tuple[int, int]:
+    """The chat and the user of a message or a button tap."""
+    assert update.effective_chat is not None and update.effective_user is not None
+    return update.effective_chat.id, update.effective_user.id
+
+
 async def remember_customer(update: Update, context: ShopContext) -> None:
     """Upsert the Telegram user on every update, so we always know name and language."""
     user = update.effective_user
