@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -30,6 +31,7 @@ from bot.cart import handlers as cart
 from bot.catalog import handlers as catalog
 from bot.checkout import handlers as checkout
 from bot.context import Services, ShopApp, ShopContext
+from bot.insight import handlers as insight
 from bot.merchant import handlers as merchant
 from bot.merchant.dialog_views import AdminViews
 from bot.notify import TelegramSender
@@ -50,6 +52,7 @@ from domain.after_sales.service import AfterSales
 from domain.after_sales.steps import AfterSalesConfig
 from domain.checkout.shop import Shop
 from domain.checkout.shop_base import ShopConfig
+from domain.insight.service import Insight, InsightSettings
 from domain.merchant.rules import MerchantConfig
 from domain.merchant.service import Merchant
 from domain.merchant.stock_report import LowStockReport
@@ -60,6 +63,7 @@ from domain.reactions import ORDER_FLOW
 from domain.reviews.service import Reviews
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.customers import Language
+from domain.shared.money import Money
 from domain.shipping.tracking import Tracking, TrackingConfig
 from domain.shipping.tracking_records import CarrierTracker
 from jobs.merchant import DailyLowStock
@@ -86,6 +90,7 @@ FEATURES: list[Callable[[ShopApp], None]] = [
     shipping.register,  # /track, "Received"
     after_sales.register,  # returns, exchanges, repairs (/requests, /aftersales)
     reviews.register,  # rating completed orders
+    insight.register,  # /report /customers /forecast /stockplan /efficiency (admins)
 ]
 
 
@@ -279,6 +284,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
         order_extras=[after_sales_of_order, review_of_order],
         request_screen=request_screen,
         request_shipped=ship_result,
+        insight=build_insight(settings, db, clock),
     )
     app = (
         ApplicationBuilder()
@@ -293,6 +299,27 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
     )
     register_handlers(app)
     return app
+
+
+def build_insight(settings: Settings, db: Database, clock: Clock) -> Insight:
+    """Insight with the shop's currency, time zone and stock-planning defaults."""
+    currency = settings.currency
+    return Insight(
+        db,
+        clock,
+        ZoneInfo(settings.timezone),
+        InsightSettings(
+            currency=currency,
+            lead_days=settings.lead_time_days,
+            lead_days_max=settings.lead_time_max_days,
+            order_cost_minor=Money.from_major(settings.order_cost, currency).amount,
+            holding_cost_minor=Money.from_major(settings.holding_cost, currency).amount,
+            stock_window_days=settings.stock_window_days,
+            history_days=settings.forecast_history_days,
+            horizon_days=settings.forecast_days,
+            work_hours_per_day=settings.work_hours_per_day,
+        ),
+    )
 
 
 def context_types(

@@ -24,6 +24,7 @@ from bot.texts import Texts
 from bot.views import Views
 from domain.after_sales.service import AfterSales
 from domain.checkout.shop import Shop
+from domain.insight.service import Insight
 from domain.merchant.service import Merchant
 from domain.merchant.stock_report import LowStockReport
 from domain.orders.completion import Completion
@@ -80,6 +81,8 @@ class Services:
     # The after-sales screens the merchant's ship dialog returns to.
     request_screen: RequestScreen | None = None
     request_shipped: RequestShipped | None = None
+    # The merchant's insight: reports, customers, forecasts, stock planning, flow.
+    insight: Insight | None = None
 
     @property
     def shop_name(self) -> str:

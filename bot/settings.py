@@ -73,6 +73,15 @@ class Settings(BaseSettings):
     # after-sales (bot/after_sales.py): days from delivery; where returned goods go
     after_sales_days: int = Field(default=15, ge=1, le=365)
     return_address: str = ""
+    # insight (bot/insight/): stock planning defaults for products without their own, forecasts
+    lead_time_days: float = Field(default=7.0, gt=0, le=365)
+    lead_time_max_days: float = Field(default=14.0, gt=0, le=365)
+    order_cost: Decimal = Field(default=Decimal("20.00"), ge=0)  # major units, per purchase order
+    holding_cost: Decimal = Field(default=Decimal("5.00"), gt=0)  # major units, per unit-year
+    stock_window_days: int = Field(default=28, ge=7, le=365)
+    forecast_history_days: int = Field(default=180, ge=28, le=730)
+    forecast_days: int = Field(default=14, ge=1, le=90)
+    work_hours_per_day: float = Field(default=8.0, gt=0, le=24)
 
     @field_validator("*", mode="before")
     @classmethod

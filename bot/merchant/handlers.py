@@ -57,6 +57,8 @@ from bot.merchant.callbacks import (
     ReplyCancel,
     ReplyToShop,
 )
+from bot.insight.handlers import COMMAND_TEXTS as INSIGHT_COMMAND_TEXTS
+from bot.insight.handlers import COMMANDS as INSIGHT_COMMANDS
 from bot.merchant.common import admin_button
 from bot.merchant.dialogs import (
     on_carrier,
@@ -131,6 +133,8 @@ PRIVATE_COMMANDS: tuple[str, ...] = (
 )
 PRIVATE_COMMANDS += ("track", "jobs")  # jobs and tracking (bot/tracking.py)
 PRIVATE_COMMANDS += ("aftersales",)  # after-sales (bot/after_sales.py)
+GROUP_COMMANDS += INSIGHT_COMMANDS  # insight (bot/insight/)
+PRIVATE_COMMANDS += INSIGHT_COMMANDS  # insight (bot/insight/)
 COMMAND_TEXTS = {
     "orders": "adm.commands.orders",
     "order": "adm.commands.order",
@@ -144,6 +148,7 @@ COMMAND_TEXTS = {
     "jobs": "jobs.command",  # jobs and tracking
     "aftersales": "as.adm.command",  # after-sales
 }
+COMMAND_TEXTS |= INSIGHT_COMMAND_TEXTS  # insight (bot/insight/)
 
 
 # -- commands -----------------------------------------------------------------------------------

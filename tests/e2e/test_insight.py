@@ -1,0 +1,146 @@
+"""The merchant reads the business: a month report with its chart and CSV rows, customer
+segments, a forecast beside its baseline, the reorder list and the order flow; bad input gets a
+friendly reply and nothing else; a non-admin gets nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.demo.history import seed_history
+from storage.db import Database
+from storage.insight import SALES_VALUES
+from storage.tables.orders import OrderRow
+from tests.e2e.admin_kit import Admin, World, admin_world
+
+REFUSAL = "Only the shop's admins can do that."
+
+
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    async with admin_world(tmp_path) as running:
+        db = Database(running.bot.database_url)
+        try:
+            await seed_history(
+                db, days=70, customers=30, seed=4, now=datetime.now(UTC), orders_per_day=6
+            )
+        finally:
+            await db.dispose()
+        yield running
+
+
+def _sent(admin: Admin, kind: str) -> list:
+    return [m for m in admin.chat.bot_messages() if m.kind == kind]
+
+
+async def _orders_in_last_30_days(world: World) -> int:
+    db = Database(world.bot.database_url)
+    try:
+        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        async with db.uow(readonly=True) as uow:
+            return int(
+                await uow.session.scalar(
+                    select(func.count()).where(
+                        OrderRow.created_at >= today - timedelta(days=29),
+                        OrderRow.currency == "USD",
+                    )
+                )
+                or 0
+            )
+    finally:
+        await db.dispose()
+
+
+async def test_admin_reads_the_month_report_with_a_chart_and_its_rows(world: World) -> None:
+    ann = world.ann
+    report = await ann.say("/report month")
+    # the text message comes first, then the chart and the CSV
+    texts = [m for m in ann.chat.bot_messages() if m.kind == "text"]
+    assert "Report" in texts[-1].text and "Revenue" in texts[-1].text
+    assert f"Orders: {await _orders_in_last_30_days(world)} " in texts[-1].text
+    assert "Top products" in texts[-1].text and "Payment methods" in texts[-1].text
+    photos, documents = _sent(ann, "photo"), _sent(ann, "document")
+    assert len(photos) == 1 and len(documents) == 1
+    assert report is documents[0]
+    data = world.bot.api.files[documents[0].document["file_id"]].data.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(data)))
+    days = [r for r in rows if r[0] == "day"]
+    assert len(days) == 30
+    db = Database(world.bot.database_url)
+    try:
+        async with db.uow(readonly=True) as uow:
+            start = datetime.fromisoformat(days[0][1]).replace(tzinfo=UTC)
+            revenue = await uow.session.scalar(
+                select(func.sum(OrderRow.total_minor)).where(
+                    OrderRow.created_at >= start, OrderRow.status.in_(SALES_VALUES)
+                )
+            )
+    finally:
+        await db.dispose()
+    assert sum(int(r[3]) for r in days) == revenue
+
+
+async def test_bad_periods_and_an_unknown_sku_get_a_clear_reply_and_nothing_else(
+    world: World,
+) -> None:
+    ann = world.ann
+    reversed_ = await ann.say("/report 2026-05-31 2026-05-01")
+    assert "The first date is after the second" in reversed_.text
+    garbage = await ann.say("/report lately")
+    assert "can't read that period" in garbage.text
+    garbage_date = await ann.say("/efficiency 2026-02-30 2026-03-01")
+    assert "can't read that period" in garbage_date.text
+    unknown = await ann.say("/forecast NO-SUCH-SKU")
+    assert "No product has the SKU" in unknown.text and "NO-SUCH-SKU" in unknown.text
+    assert not _sent(ann, "photo") and not _sent(ann, "document")
+
+
+async def test_a_non_admin_gets_no_insight(world: World) -> None:
+    eve = world.eve
+    for command in ("/report month", "/customers", "/forecast", "/stockplan", "/efficiency"):
+        answer = await eve.say(command)
+        assert REFUSAL in answer.text, command
+    assert not _sent(eve, "photo") and not _sent(eve, "document")
+
+
+async def test_admin_sees_segments_forecast_reorders_and_flow(world: World) -> None:
+    ann = world.ann.privately()
+    exported = await ann.say("/customers")
+    segments = [m for m in ann.chat.bot_messages() if m.kind == "text"][-1].text
+    assert "Customers by value (RFM)" in segments and "Champions" in segments
+    data = world.bot.api.files[exported.document["file_id"]].data.decode("utf-8-sig")
+    header, *customers = list(csv.reader(io.StringIO(data)))
+    assert header[:3] == ["customer_id", "name", "segment"] and len(customers) >= 20
+
+    chart = await ann.say("/forecast")
+    assert chart.kind == "photo"
+    revenue = [m for m in ann.chat.bot_messages() if m.kind == "text"][-1].text
+    assert "Forecast: shop revenue" in revenue and "seasonal naive: MAE" in revenue
+
+    plan = await ann.say("/stockplan")
+    assert "reorder point" in plan.text.lower()
+
+    flow = await ann.say("/efficiency week")
+    assert "ρ = λ/μ" in flow.text and "placed → paid" in flow.text
+
+
+async def test_a_chinese_admin_chat_gets_the_report_in_chinese(tmp_path: Path) -> None:
+    async with admin_world(tmp_path, admin_language="zh") as running:
+        db = Database(running.bot.database_url)
+        try:
+            await seed_history(db, days=20, customers=10, seed=2, now=datetime.now(UTC))
+        finally:
+            await db.dispose()
+        ann = running.ann
+        await ann.say("/report week")
+        text = [m for m in ann.chat.bot_messages() if m.kind == "text"][-1].text
+        assert "报表" in text and "销售额" in text and "客单价" in text
+        assert _sent(ann, "photo")[0].caption == "每日销售额与订单数"
+        refused = await ann.say("/report 2026-05-31 2026-05-01")
+        assert "起始日期晚于结束日期" in refused.text
