@@ -50,7 +50,7 @@ class Settings(BaseSettings):
     page_size: int = Field(default=6, ge=3, le=10)
     concurrent_updates: int = Field(default=16, ge=1, le=256)
     outbox_poll_seconds: float = Field(default=5.0, gt=0, le=3600)
-    # payments (bot/payments.py)
+    # payments (bot/payments/)
     payment_provider_token: SecretStr | None = None
     payment_timeout_minutes: int = Field(default=30, ge=1, le=10080)
     payment_reminder_minutes: int | None = Field(default=None, ge=0)  # None: half the timeout
@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     auto_complete_days: int = Field(default=7, ge=1, le=365)
     low_stock_report_at: str = "09:00"
     low_stock_cover_days: int = Field(default=14, ge=1, le=365)
-    # after-sales (bot/after_sales.py): days from delivery; where returned goods go
+    # after-sales (bot/after_sales/): days from delivery; where returned goods go
     after_sales_days: int = Field(default=15, ge=1, le=365)
     return_address: str = ""
     # insight (bot/insight/): stock planning defaults for products without their own, forecasts

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from bot.callback_data import Callback, OrderNo, Token
 
-# ---- after-sales: prefixes start with "s" (bot/after_sales.py); "sa…" are admin-only --------
+# ---- after-sales: prefixes start with "s" (bot/after_sales/); "sa…" are admin-only --------
 
 
 @dataclass(frozen=True)

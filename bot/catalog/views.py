@@ -101,7 +101,7 @@ class CatalogViews(ShopViews):
         if product.description:
             parts.append(t(lang, "product.description", text=short(product.description, 600)))
         parts.append(t(lang, "product.price", price=product.price))
-        if product.rating_average is not None:  # reviews (bot/reviews.py)
+        if product.rating_average is not None:  # reviews (bot/reviews/)
             average = f"{product.rating_average:.1f}"
             if product.rating_count == 1:
                 parts.append(t(lang, "review.card_one", average=average))

@@ -27,6 +27,8 @@ from telegram.ext import (
 from bot.access import admin_only
 from bot.callback_data import Callback
 from bot.context import Handler, ShopApp, ShopContext
+from bot.insight.handlers import COMMAND_TEXTS as INSIGHT_COMMAND_TEXTS
+from bot.insight.handlers import COMMANDS as INSIGHT_COMMANDS
 from bot.merchant.callbacks import (
     AdminActive,
     AdminAddProduct,
@@ -57,8 +59,6 @@ from bot.merchant.callbacks import (
     ReplyCancel,
     ReplyToShop,
 )
-from bot.insight.handlers import COMMAND_TEXTS as INSIGHT_COMMAND_TEXTS
-from bot.insight.handlers import COMMANDS as INSIGHT_COMMANDS
 from bot.merchant.common import admin_button
 from bot.merchant.dialogs import (
     on_carrier,
@@ -121,7 +121,7 @@ GROUP_COMMANDS: tuple[str, ...] = (
     "help",
     "track",  # jobs and tracking (bot/tracking.py)
     "jobs",  # jobs and tracking (bot/tracking.py)
-    "aftersales",  # after-sales (bot/after_sales.py)
+    "aftersales",  # after-sales (bot/after_sales/)
 )
 PRIVATE_COMMANDS: tuple[str, ...] = (
     "admin",
@@ -132,7 +132,7 @@ PRIVATE_COMMANDS: tuple[str, ...] = (
     "export_orders",
 )
 PRIVATE_COMMANDS += ("track", "jobs")  # jobs and tracking (bot/tracking.py)
-PRIVATE_COMMANDS += ("aftersales",)  # after-sales (bot/after_sales.py)
+PRIVATE_COMMANDS += ("aftersales",)  # after-sales (bot/after_sales/)
 GROUP_COMMANDS += INSIGHT_COMMANDS  # insight (bot/insight/)
 PRIVATE_COMMANDS += INSIGHT_COMMANDS  # insight (bot/insight/)
 COMMAND_TEXTS = {

@@ -181,7 +181,7 @@ class AdminOrderViews(MerchantViews):
                             at=s.shipped_at,
                         )
                     )
-        if order.after_sales_open > 0:  # after-sales (bot/after_sales.py)
+        if order.after_sales_open > 0:  # after-sales (bot/after_sales/)
             parts.append(t(lang, "as.adm.order_open", n=order.after_sales_open))
         if order.events:
             parts.append(t(lang, "adm.order.timeline"))

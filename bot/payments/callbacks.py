@@ -16,7 +16,7 @@ class RefundOrder(Callback):
     number: OrderNo
 
 
-# ---- payments: prefixes start with "$" (bot/payments.py) ------------------------------------
+# ---- payments: prefixes start with "$" (bot/payments/) ------------------------------------
 
 
 @dataclass(frozen=True)

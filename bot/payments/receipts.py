@@ -33,6 +33,7 @@ from bot.shared.handlers import button_handler, on_other_message
 from bot.ui import plain_text, reply
 from domain.payments.records import PaymentStatus, RejectReason
 from domain.payments.rules import PaymentError
+from domain.shared.customers import admin_actor
 from domain.shared.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ async def on_receipt_photo(update: Update, context: ShopContext) -> None:
 
 def acting_admin(update: Update) -> str:
     user = update.effective_user
-    return f"admin:{user.id if user else 0}"
+    return admin_actor(user.id if user else 0)
 
 
 def who_tapped(update: Update) -> str:

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from bot.callback_data import Callback, OrderNo, Token
 
-# ---- reviews: prefixes start with "v" (bot/reviews.py) ---------------------------------------
+# ---- reviews: prefixes start with "v" (bot/reviews/) ---------------------------------------
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """Reviews in the chat: the invitation after an order is completed (sent through the outbox with
 star buttons), rating 1-5, an optional comment, and the customer's rating on the order detail.
 Handlers parse the update, call one `Reviews` use case and render the result. The comment is
-typed text: bot/after_sales.py reads it in DIALOG_GROUP (the same dialog table) and hands it
-to `answer_comment`."""
+typed text: bot/after_sales/handlers.py reads it in DIALOG_GROUP (the same dialog table) and
+hands it to `answer_comment`."""
 
 from __future__ import annotations
 

@@ -1,0 +1,96 @@
+"""The one table of scheduled jobs, and the scheduler that reads it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+from domain.orders.completion import Completion
+from domain.payments.service import Payments
+from domain.shipping.tracking import Tracking
+from jobs.merchant import DailyLowStock
+from jobs.outbox import OutboxDispatcher
+from jobs.schedule import Intervals, Job, jobs_table
+from jobs.scheduler import Jobs
+
+EVERY = Intervals(
+    outbox_poll=timedelta(seconds=2),
+    payment_sweep=timedelta(seconds=60),
+    payment_inbox=timedelta(seconds=30),
+    tracking_poll=timedelta(minutes=30),
+)
+
+
+class IdleOutbox:
+    dirty = False
+    stopping = False
+    pokes = 0
+
+    def poke(self) -> None:
+        self.pokes += 1
+
+    def stop(self) -> None:
+        self.stopping = True
+
+
+async def nothing() -> None:
+    return None
+
+
+class DailyReport:
+    async def run_once(self) -> None:
+        return None
+
+
+def table(**parts: Any) -> tuple[Job, ...]:
+    given: dict[str, Any] = {
+        "outbox": cast(OutboxDispatcher, IdleOutbox()),
+        "payments": cast(Payments, object()),
+        "replay_payments": nothing,
+        "tracking": None,
+        "completion": cast(Completion, object()),
+        "low_stock": None,
+        "every": EVERY,
+    }
+    given.update(parts)
+    return jobs_table(**given)
+
+
+def test_the_table_lists_each_job_once_with_its_interval() -> None:
+    jobs = table(tracking=cast(Tracking, object()), low_stock=cast(DailyLowStock, DailyReport()))
+    assert [(job.name, job.every) for job in jobs] == [
+        ("outbox", timedelta(seconds=2)),
+        ("payment_inbox", timedelta(seconds=30)),
+        ("payments", timedelta(seconds=60)),
+        ("tracking", timedelta(minutes=5)),  # polled at least every five minutes
+        ("auto_complete", timedelta(minutes=15)),
+        ("low_stock", timedelta(minutes=10)),
+    ]
+    assert [job.name for job in jobs if job.outbox_wakeup] == ["outbox"]
+
+
+def test_manual_tracking_and_no_report_leave_their_jobs_out() -> None:
+    assert [job.name for job in table()] == ["outbox", "payment_inbox", "payments", "auto_complete"]
+
+
+async def test_the_scheduler_names_its_jobs_by_the_table() -> None:
+    outbox = IdleOutbox()
+    jobs = Jobs(
+        (
+            Job("outbox", nothing, timedelta(seconds=2), outbox_wakeup=True),
+            Job("payments", nothing, timedelta(seconds=60)),
+        ),
+        cast(OutboxDispatcher, outbox),
+    )
+    jobs.start()
+    try:
+        assert [(job.id, job.name) for job in jobs.scheduler.get_jobs()] == [
+            ("outbox", "outbox"),
+            ("payments", "payments"),
+        ]
+        assert jobs.intervals == {"outbox": 2.0, "payments": 60.0}
+        jobs.wake_outbox()
+        assert outbox.pokes == 1
+    finally:
+        await jobs.stop()
+    assert outbox.stopping
