@@ -17,6 +17,17 @@ from domain.shared.customers import Language
 from domain.shared.money import Money
 
 STOCK_LINES = 30
+# The figures of a report, in the order shown (each has a label under insight.report.<name>).
+REPORT_FIGURES = (
+    "revenue",
+    "orders",
+    "aov",
+    "units",
+    "cancel_rate",
+    "refund_rate",
+    "new",
+    "returning",
+)
 
 
 def _change(value: float | None) -> str:

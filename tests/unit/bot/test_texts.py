@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.insight.handlers import COMMANDS as INSIGHT_COMMANDS
+from bot.insight.views import REPORT_FIGURES
 from bot.notify import TelegramSender
 from bot.shared.handlers import CUSTOMER_COMMANDS
 from bot.texts import Html, Texts, load_catalog, placeholders
@@ -18,6 +20,9 @@ from domain.checkout.flow import TEXT_STEPS
 from domain.checkout.shop import Shop
 from domain.checkout.shop_base import ShopConfig
 from domain.checkout.validation import check_address, check_phone, check_recipient
+from domain.insight.forecast import Method
+from domain.insight.report import PeriodProblem
+from domain.insight.rfm import Segment
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import PaymentMethod
 from domain.reactions import ORDER_FLOW
@@ -50,6 +55,13 @@ FAMILIES = {
     "checkout.ask": [s.value for s in TEXT_STEPS],
     "checkout.now": [s.value for s in TEXT_STEPS],
     "checkout.placeholder": [s.value for s in TEXT_STEPS],
+    # insight (bot/insight/)
+    "insight.command": list(INSIGHT_COMMANDS),
+    "insight.period": [p.value for p in PeriodProblem],
+    "insight.report": list(REPORT_FIGURES),
+    "insight.customers": [s.value for s in Segment],
+    "insight.forecast": [m.value for m in Method] + ["beats", "loses"],
+    "insight.flow": ["placed_to_paid", "paid_to_shipped", "shipped_to_delivered"],
 }
 
 
