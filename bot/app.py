@@ -31,7 +31,8 @@ from bot.cart import handlers as cart
 from bot.catalog import handlers as catalog
 from bot.checkout import handlers as checkout
 from bot.context import Services, ShopApp, ShopContext
-from bot.insight import handlers as insight
+from bot.insight import handlers as insight_handlers
+from bot.insight.summary import weekly_charts
 from bot.merchant import handlers as merchant
 from bot.merchant.dialog_views import AdminViews
 from bot.notify import TelegramSender
@@ -53,6 +54,7 @@ from domain.after_sales.steps import AfterSalesConfig
 from domain.checkout.shop import Shop
 from domain.checkout.shop_base import ShopConfig
 from domain.insight.service import Insight, InsightSettings
+from domain.insight.summary import Summaries
 from domain.merchant.rules import MerchantConfig
 from domain.merchant.service import Merchant
 from domain.merchant.stock_report import LowStockReport
@@ -66,6 +68,7 @@ from domain.shared.customers import Language
 from domain.shared.money import Money
 from domain.shipping.tracking import Tracking, TrackingConfig
 from domain.shipping.tracking_records import CarrierTracker
+from jobs.insight import DAILY_SUMMARY_JOB, WEEKLY_SUMMARY_JOB, SummaryJob
 from jobs.merchant import DailyLowStock
 from jobs.outbox import OutboxDispatcher
 from jobs.pacing import Limits, SendPacer
@@ -90,7 +93,7 @@ FEATURES: list[Callable[[ShopApp], None]] = [
     shipping.register,  # /track, "Received"
     after_sales.register,  # returns, exchanges, repairs (/requests, /aftersales)
     reviews.register,  # rating completed orders
-    insight.register,  # /report /customers /forecast /stockplan /efficiency (admins)
+    insight_handlers.register,  # /report /customers /forecast /stockplan /efficiency (admins)
 ]
 
 
@@ -214,6 +217,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
         db, clock, CompletionConfig(settings.auto_complete_days), flow=ORDER_FLOW
     )
     low_stock = LowStockReport(db, clock, settings.admin_chat_id, settings.low_stock_cover_days)
+    insight = build_insight(settings, db, clock)
 
     # -- the outbox and the scheduled jobs
     sender = TelegramSender(bot, texts, db, admin_language)
@@ -251,6 +255,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
             payment_inbox=REPLAY_AFTER,
             tracking_poll=poll_every,
         ),
+        summaries=summary_jobs(settings, insight, db, runs, clock, bot, texts, admin_language),
     )
     jobs = Jobs(table, outbox, lock=locks, runs=runs, clock=clock, runner=locks.holder)
     db.on_outbox = jobs.wake_outbox
@@ -284,7 +289,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
         order_extras=[after_sales_of_order, review_of_order],
         request_screen=request_screen,
         request_shipped=ship_result,
-        insight=build_insight(settings, db, clock),
+        insight=insight,
     )
     app = (
         ApplicationBuilder()
@@ -320,6 +325,38 @@ def build_insight(settings: Settings, db: Database, clock: Clock) -> Insight:
             work_hours_per_day=settings.work_hours_per_day,
         ),
     )
+
+
+def summary_jobs(
+    settings: Settings,
+    insight: Insight,
+    db: Database,
+    runs: SqlJobRuns,
+    clock: Clock,
+    bot: InboxBot,
+    texts: Texts,
+    language: Language,
+) -> tuple[SummaryJob, ...]:
+    """Insight's daily and weekly summaries, when there is an admin chat and a time for them."""
+    at, chat_id = settings.summary_time, settings.admin_chat_id
+    if at is None or chat_id is None:
+        return ()
+    summaries = Summaries(insight, db, chat_id)
+    daily = SummaryJob(DAILY_SUMMARY_JOB, summaries, runs, clock, at, settings.timezone)
+    weekday = settings.weekly_summary_weekday
+    if weekday is None:
+        return (daily,)
+    weekly = SummaryJob(
+        WEEKLY_SUMMARY_JOB,
+        summaries,
+        runs,
+        clock,
+        at,
+        settings.timezone,
+        weekday=weekday,
+        on_weekly=weekly_charts(bot, texts, language, chat_id),
+    )
+    return (daily, weekly)
 
 
 def context_types(

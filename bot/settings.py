@@ -27,6 +27,9 @@ TRACKING_PROVIDERS = ("manual", "aftership")  # jobs and tracking
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{10,100}$")
 
 
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
 class Settings(BaseSettings):
     """Everything the bot can be told; see the table in README.md."""
 
@@ -82,6 +85,8 @@ class Settings(BaseSettings):
     forecast_history_days: int = Field(default=180, ge=28, le=730)
     forecast_days: int = Field(default=14, ge=1, le=90)
     work_hours_per_day: float = Field(default=8.0, gt=0, le=24)
+    summary_at: str = "21:00"  # insight's daily summary, HH:MM in TIMEZONE, or "off"
+    weekly_summary_day: str = "mon"  # the weekly summary (with charts): mon .. sun, or "off"
 
     @field_validator("*", mode="before")
     @classmethod
@@ -221,7 +226,7 @@ class Settings(BaseSettings):
     def _tracking_key_blank(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("low_stock_report_at")
+    @field_validator("low_stock_report_at", "summary_at")
     @classmethod
     def _report_at(cls, value: str) -> str:
         value = value.strip().lower()
@@ -310,6 +315,28 @@ class Settings(BaseSettings):
             return None
         hours, minutes = self.low_stock_report_at.split(":")
         return time(int(hours), int(minutes))
+
+    @property
+    def summary_time(self) -> time | None:
+        """When insight's daily (and weekly) summary goes out (None: never)."""
+        if self.summary_at == "off":
+            return None
+        hours, minutes = self.summary_at.split(":")
+        return time(int(hours), int(minutes))
+
+    @property
+    def weekly_summary_weekday(self) -> int | None:
+        """The weekly summary's weekday, 0 = Monday (None: no weekly summary)."""
+        day = self.weekly_summary_day.strip().lower()
+        return None if day == "off" else WEEKDAYS.index(day)
+
+    @field_validator("weekly_summary_day")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value != "off" and value not in WEEKDAYS:
+            raise ValueError("WEEKLY_SUMMARY_DAY must be mon, tue, wed, thu, fri, sat, sun or off")
+        return value
 
     @property
     def carrier_list(self) -> tuple[Carrier, ...]:

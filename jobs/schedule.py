@@ -15,6 +15,7 @@ from datetime import timedelta
 from domain.orders.completion import Completion
 from domain.payments.service import Payments
 from domain.shipping.tracking import Tracking
+from jobs.insight import SUMMARY_CHECK_EVERY, SummaryJob
 from jobs.merchant import LOW_STOCK_CHECK_EVERY, LOW_STOCK_JOB, DailyLowStock
 from jobs.orders import AUTO_COMPLETE_EVERY, AUTO_COMPLETE_JOB, AutoComplete
 from jobs.outbox import DispatchStats, OutboxDispatcher
@@ -61,6 +62,7 @@ def jobs_table(
     completion: Completion,
     low_stock: DailyLowStock | None,
     every: Intervals,
+    summaries: tuple[SummaryJob, ...] = (),
 ) -> tuple[Job, ...]:
     """Every job this deployment runs. `tracking` is None when no carrier is polled (manual
     tracking), `low_stock` when no daily report is set up."""
@@ -91,4 +93,6 @@ def jobs_table(
         # Daily at LOW_STOCK_TIME; checked every few minutes, so a bot that was down at that
         # moment sends the report when it comes back.
         table.append(Job(LOW_STOCK_JOB, low_stock.run_once, LOW_STOCK_CHECK_EVERY))
+    # Insight's daily and weekly summaries (jobs/insight.py), checked like the low-stock report.
+    table += [Job(s.name, s.run_once, SUMMARY_CHECK_EVERY) for s in summaries]
     return tuple(table)

@@ -79,6 +79,10 @@ class Insight:
         self.tz = tz
         self.settings = settings or InsightSettings()
 
+    def now(self) -> datetime:
+        """The clock's time (UTC)."""
+        return self._clock.now()
+
     def today(self) -> date:
         """The shop's local date."""
         return self._clock.now().astimezone(self.tz).date()

@@ -147,3 +147,31 @@ async def test_forecast_and_flow_from_the_history(db: Database) -> None:
     assert flow.facts.arrivals == len(arrived)
     assert sum(n for _, n in flow.facts.paid_to_shipped) == len(shipped)
     assert flow.queue.stable and 0 < flow.queue.utilisation < 1
+
+
+async def test_the_daily_summary_is_queued_once_and_reads_in_both_languages(db: Database) -> None:
+    from datetime import time
+
+    from bot.texts import Texts
+    from domain.insight.summary import DAILY_TEMPLATE, Summaries
+    from domain.shared.customers import Language
+    from jobs.insight import DAILY_SUMMARY_JOB, SummaryJob
+    from storage.tables.outbox import OutboxRow
+
+    await seed_history(db, days=10, customers=8, seed=6, now=NOW, orders_per_day=5, products=2)
+    clock = FixedClock(NOW.replace(hour=20, minute=0))
+    insight = Insight(db, clock, ZoneInfo("UTC"))
+    job = SummaryJob(DAILY_SUMMARY_JOB, Summaries(insight, db, -100), None, clock, time(21), "UTC")
+    assert "not before" in str(await job.run_once())
+    clock.advance(hours=1, minutes=5)
+    assert "orders" in str(await job.run_once())
+    await job.run_once()  # the same day again: the outbox keeps one
+    async with db.uow(readonly=True) as uow:
+        rows = (await uow.session.execute(select(OutboxRow.__table__))).all()
+    assert [r.template for r in rows] == [DAILY_TEMPLATE]
+    report = await insight.report_of(Period(date(2026, 5, 31), date(2026, 5, 31)))
+    texts = Texts()
+    en = texts(Language.EN, rows[0].template, **rows[0].params)
+    zh = texts(Language.ZH, rows[0].template, **rows[0].params)
+    assert f"orders {report.current.orders}" in en and "2026-05-31" in en
+    assert f"订单 {report.current.orders}" in zh

@@ -1,0 +1,78 @@
+"""Insight's summaries on a timer: daily at a set time, weekly on a set weekday at that time.
+
+Checked every few minutes, like the low-stock report: due when the local time has passed
+today's summary time and no successful run started since then, so a bot that was down sends
+the summary when it comes back; the outbox's dedupe key makes a second one impossible. The
+weekly summary may also send charts (`on_weekly`, given by the composition root)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from domain.insight.report import Report
+from domain.insight.summary import Summaries
+from domain.shared.clock import Clock
+from jobs.runs import JobRunLog, Skipped
+
+log = logging.getLogger(__name__)
+
+DAILY_SUMMARY_JOB = "insight_daily"
+WEEKLY_SUMMARY_JOB = "insight_weekly"
+SUMMARY_CHECK_EVERY = timedelta(minutes=10)
+
+
+class SummaryJob:
+    """One summary at `at` local time: every day, or on `weekday` (0 = Monday) only."""
+
+    def __init__(
+        self,
+        name: str,
+        summaries: Summaries,
+        runs: JobRunLog | None,
+        clock: Clock,
+        at: time,
+        timezone: str,
+        weekday: int | None = None,
+        on_weekly: Callable[[Report], Awaitable[None]] | None = None,
+    ) -> None:
+        self.name = name
+        self.summaries = summaries
+        self.runs = runs
+        self.clock = clock
+        self.at = at
+        self.zone = ZoneInfo(timezone)
+        self.weekday = weekday
+        self.on_weekly = on_weekly
+
+    def due_at(self, now: datetime) -> datetime:
+        """Today's summary time in the shop's zone."""
+        return datetime.combine(now.astimezone(self.zone).date(), self.at, tzinfo=self.zone)
+
+    async def run_once(self) -> object:
+        """Queue the summary if it is due."""
+        now = self.clock.now()
+        due_at = self.due_at(now)
+        if self.weekday is not None and due_at.weekday() != self.weekday:
+            return Skipped("not the summary's weekday")
+        if now < due_at:
+            return Skipped(f"not before {self.at.strftime('%H:%M')}")
+        if self.runs is not None:
+            last = await self.runs.last_ok_start(self.name)
+            if last is not None and last >= due_at:
+                return Skipped("already sent")
+        today = due_at.date()
+        if self.weekday is None:
+            report = await self.summaries.queue_daily(today)
+        else:
+            report = await self.summaries.queue_weekly(today)
+            if report is not None and self.on_weekly is not None and report.current.orders:
+                try:
+                    await self.on_weekly(report)
+                except Exception:  # the text is queued; a chart failing must not undo it
+                    log.exception("weekly summary charts failed")
+        if report is None:
+            return Skipped("no admin chat")
+        return f"{report.period.first}..{report.period.last}: {report.current.orders} orders"
