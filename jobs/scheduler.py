@@ -8,7 +8,6 @@ scheduler, and each run's result is kept for /jobs."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
@@ -18,8 +17,6 @@ from domain.shared.clock import Clock
 from jobs.outbox import OutboxDispatcher
 from jobs.runs import GuardedRun, JobLock, JobRunLog
 from jobs.schedule import Job
-
-log = logging.getLogger(__name__)
 
 
 class Jobs:

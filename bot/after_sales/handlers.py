@@ -11,7 +11,6 @@ the other handlers (ApplicationHandlerStop)."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from telegram import Update
@@ -93,8 +92,6 @@ from bot.merchant.common import admin_button
 from bot.screens import Screen
 from bot.shared.handlers import DIALOG_GROUP, MAX_TEXT, ButtonHandler, chat_and_user
 from bot.ui import reply
-
-log = logging.getLogger(__name__)
 
 
 async def on_text(update: Update, context: ShopContext) -> None:

@@ -3,8 +3,6 @@ screens that need loading."""
 
 from __future__ import annotations
 
-import logging
-
 from bot.access import admin_only
 from bot.context import Handler, ShopContext
 from bot.screens import Screen, with_header
@@ -13,8 +11,6 @@ from domain.merchant.rules import OrderFilter
 from domain.shared.dialogs import CONFIRM, Dialog, DialogKind
 from domain.shared.errors import DomainError
 from domain.shipping.carriers import DialogResult
-
-log = logging.getLogger(__name__)
 
 
 def explain_to_admin(context: ShopContext, error: DomainError) -> str:

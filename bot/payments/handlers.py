@@ -5,7 +5,6 @@ Handlers parse the update, call one `Payments` use case and render the result.""
 from __future__ import annotations
 
 import hashlib
-import logging
 from datetime import timedelta
 
 from telegram.ext import (
@@ -49,8 +48,6 @@ from bot.payments.refunds import (
 )
 from bot.settings import Settings
 from domain.payments.rules import PaymentsConfig
-
-log = logging.getLogger(__name__)
 
 
 def payments_config(settings: Settings) -> PaymentsConfig:
