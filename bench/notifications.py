@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
+from bot.botapi.server import FakeBotApi
 from bot.notify import TelegramSender
 from bot.texts import Texts
 from domain.shared.clock import SystemClock
@@ -35,7 +36,6 @@ from jobs.outbox import OutboxDispatcher
 from jobs.pacing import Limits, SendPacer
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.botapi.server import FakeBotApi
 from tests.e2e.harness import TOKEN
 
 TEMPLATE = "order.placed_toast"  # "✅ Order {number} placed"

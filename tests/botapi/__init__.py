@@ -1,1 +1,1 @@
-"""A local, Telegram-strict Bot API server for end-to-end tests and benchmarks."""
+"""Tests of the local Bot API server (bot/botapi/)."""

@@ -26,8 +26,8 @@ from telegram import (
 )
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter, TimedOut
 
-from tests.botapi.entities import parse_html, parse_markdown, parse_markdown_v2, utf16_len
-from tests.botapi.server import FakeBotApi, SimMessage
+from bot.botapi.entities import parse_html, parse_markdown, parse_markdown_v2, utf16_len
+from bot.botapi.server import FakeBotApi, SimMessage
 
 TOKEN = "123456:TEST"
 RawCall = Callable[..., Awaitable[tuple[int, dict[str, Any]]]]
@@ -1115,7 +1115,7 @@ async def test_garbage_input_never_crashes_the_fake(api: FakeBotApi, call: RawCa
     """Every registered method answers Telegram-style errors (never 500) for malformed input."""
     import random
 
-    from tests.botapi.methods import METHODS
+    from bot.botapi.methods import METHODS
 
     api.add_user(1001, "Alice")
     api.add_group(-100, "g")

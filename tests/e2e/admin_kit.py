@@ -12,11 +12,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bot.botapi.server import FakeBotApi
+from bot.botapi.sim import SimChat, SimMessage, SimUser
 from storage.tables.catalog import InventoryLogRow
 from storage.tables.orders import OrderRow
 from storage.tables.shipping import ShipmentRow
-from tests.botapi.server import FakeBotApi
-from tests.botapi.sim import SimChat, SimMessage, SimUser
 from tests.e2e import helpers as db
 from tests.e2e.harness import ADMIN_CHAT, TOKEN, BotUnderTest, Person, seed_demo_catalog
 from tests.e2e.test_customer_journey import checkout_new_address, fill_cart

@@ -14,6 +14,8 @@ from typing import Any, cast
 
 from sqlalchemy import select
 
+from bot.botapi.server import FakeBotApi
+from bot.botapi.sim import SimMessage
 from domain.ports import UnitOfWork
 from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
@@ -21,8 +23,6 @@ from storage.tables.after_sales import AfterSalesEventRow, AfterSalesRequestRow
 from storage.tables.catalog import InventoryLogRow
 from storage.tables.payments import RefundRow
 from storage.tables.reviews import ReviewRow
-from tests.botapi.server import FakeBotApi
-from tests.botapi.sim import SimMessage
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import Admin
 from tests.e2e.harness import ADMIN_CHAT, TOKEN, Person, seed_demo_catalog

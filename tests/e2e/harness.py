@@ -12,6 +12,8 @@ from telegram import Update
 from telegram.ext import Application, TypeHandler
 
 from bot.app import build_application
+from bot.botapi.server import FakeBotApi
+from bot.botapi.sim import SimMessage, SimUser
 from bot.catalog.csv_import import read_catalog_csv
 from bot.settings import Settings, load_settings
 from domain.checkout.shop import Shop
@@ -20,8 +22,6 @@ from domain.reactions import ORDER_FLOW
 from domain.shared.clock import Clock, SystemClock
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.botapi.server import FakeBotApi
-from tests.botapi.sim import SimMessage, SimUser
 
 TOKEN = "123456789:TEST-token-for-the-local-server"
 ADMIN_CHAT = -1001000

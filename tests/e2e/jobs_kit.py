@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from bot.botapi.server import FakeBotApi
 from domain.shared.clock import Clock, SystemClock
 from jobs.runs import Skipped
 from storage.tables.shipping import ShipmentTrackingRow, TrackingCheckpointRow
-from tests.botapi.server import FakeBotApi
 from tests.carrier.fake_aftership import FakeAfterShip
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import (

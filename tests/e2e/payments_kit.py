@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy import update
 
+from bot.botapi.server import FakeBotApi
+from bot.botapi.sim import SimChat, SimMessage, SimUser
 from domain.shared.clock import Clock, SystemClock
 from storage.db import Database
 from storage.tables.catalog import ProductRow
 from storage.tables.orders import OrderEventRow, OrderRow
 from storage.tables.payments import PaymentRow, RefundRow, TransferReceiptRow
-from tests.botapi.server import FakeBotApi
-from tests.botapi.sim import SimChat, SimMessage, SimUser
 from tests.e2e import helpers as db
 from tests.e2e.harness import ADMIN_CHAT, TOKEN, BotUnderTest, Person, seed_demo_catalog
 from tests.e2e.test_customer_journey import checkout_new_address, fill_cart

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.botapi.server import FakeBotApi
+from bot.botapi.server import FakeBotApi
 from tests.e2e.harness import DEMO_CATALOG, TOKEN
 
 SETTINGS = (

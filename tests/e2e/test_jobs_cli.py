@@ -10,11 +10,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.botapi.server import FakeBotApi
 from domain.shared.customers import Customer, Language
 from domain.shared.notifications import Notification
 from storage.db import Database
 from storage.migrate import upgrade
-from tests.botapi.server import FakeBotApi
 from tests.e2e.harness import TOKEN
 from tests.e2e.test_cli import env_for
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.botapi.sim import SimMessage
 from domain.shared.clock import FixedClock
-from tests.botapi.sim import SimMessage
 from tests.e2e import helpers as db
 from tests.e2e.harness import Person
 from tests.e2e.payments_kit import (

@@ -1,4 +1,4 @@
-"""FakeBotApi: a local Bot API server, as strict as Telegram, for e2e tests and benchmarks.
+"""FakeBotApi: a local Bot API server, as strict as Telegram (playground, e2e tests, benchmarks).
 
 Usage::
 
@@ -12,7 +12,7 @@ Usage::
 
 Requests arrive as ``POST {url}/bot<token>/<method>`` (JSON, urlencoded, multipart or query
 string); files are served from ``GET {url}/file/bot<token>/<file_path>``. Method handlers live
-in :mod:`tests.botapi.methods` (one small function per method, registered in ``METHODS``).
+in :mod:`bot.botapi.methods` (one small function per method, registered in ``METHODS``).
 
 Package layout: ``server`` (this: HTTP, update queue, faults, rate limits), ``methods`` (Bot
 API methods), ``sim`` (users/chats/messages/files), ``markup`` (reply_markup validation),
