@@ -53,6 +53,7 @@ from domain.after_sales.service import AfterSales
 from domain.after_sales.steps import AfterSalesConfig
 from domain.checkout.shop import Shop
 from domain.checkout.shop_base import ShopConfig
+from domain.insight.restock import Restocks
 from domain.insight.service import Insight, InsightSettings
 from domain.insight.summary import Summaries
 from domain.merchant.rules import MerchantConfig
@@ -68,7 +69,7 @@ from domain.shared.customers import Language
 from domain.shared.money import Money
 from domain.shipping.tracking import Tracking, TrackingConfig
 from domain.shipping.tracking_records import CarrierTracker
-from jobs.insight import DAILY_SUMMARY_JOB, WEEKLY_SUMMARY_JOB, SummaryJob
+from jobs.insight import DAILY_SUMMARY_JOB, WEEKLY_SUMMARY_JOB, RestockCheck, SummaryJob
 from jobs.merchant import DailyLowStock
 from jobs.outbox import OutboxDispatcher
 from jobs.pacing import Limits, SendPacer
@@ -218,6 +219,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
     )
     low_stock = LowStockReport(db, clock, settings.admin_chat_id, settings.low_stock_cover_days)
     insight = build_insight(settings, db, clock)
+    restocks = Restocks(db, clock, settings.admin_chat_id)
 
     # -- the outbox and the scheduled jobs
     sender = TelegramSender(bot, texts, db, admin_language)
@@ -256,6 +258,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
             tracking_poll=poll_every,
         ),
         summaries=summary_jobs(settings, insight, db, runs, clock, bot, texts, admin_language),
+        restock=RestockCheck(insight, restocks),
     )
     jobs = Jobs(table, outbox, lock=locks, runs=runs, clock=clock, runner=locks.holder)
     db.on_outbox = jobs.wake_outbox
@@ -290,6 +293,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
         request_screen=request_screen,
         request_shipped=ship_result,
         insight=insight,
+        restocks=restocks,
     )
     app = (
         ApplicationBuilder()

@@ -24,6 +24,7 @@ from bot.texts import Texts
 from bot.views import Views
 from domain.after_sales.service import AfterSales
 from domain.checkout.shop import Shop
+from domain.insight.restock import Restocks
 from domain.insight.service import Insight
 from domain.merchant.service import Merchant
 from domain.merchant.stock_report import LowStockReport
@@ -83,6 +84,7 @@ class Services:
     request_shipped: RequestShipped | None = None
     # The merchant's insight: reports, customers, forecasts, stock planning, flow.
     insight: Insight | None = None
+    restocks: Restocks | None = None
 
     @property
     def shop_name(self) -> str:

@@ -13,6 +13,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from domain.insight.report import Report
+from domain.insight.restock import Restocks
+from domain.insight.service import Insight
 from domain.insight.summary import Summaries
 from domain.shared.clock import Clock
 from jobs.runs import JobRunLog, Skipped
@@ -76,3 +78,21 @@ class SummaryJob:
         if report is None:
             return Skipped("no admin chat")
         return f"{report.period.first}..{report.period.last}: {report.current.orders} orders"
+
+
+RESTOCK_JOB = "insight_restock"
+RESTOCK_CHECK_EVERY = timedelta(minutes=30)
+
+
+class RestockCheck:
+    """Raise a restock request for each product that reached its reorder point (once per
+    product while one is active; the database refuses a second)."""
+
+    def __init__(self, insight: Insight, restocks: Restocks) -> None:
+        self.insight = insight
+        self.restocks = restocks
+
+    async def run_once(self) -> object:
+        """Plan every product's stock and raise the requests that are due."""
+        raised = await self.restocks.raise_due(await self.insight.stock_plans())
+        return f"{len(raised)} restock requests raised" if raised else Skipped("none due")

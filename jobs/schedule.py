@@ -15,7 +15,13 @@ from datetime import timedelta
 from domain.orders.completion import Completion
 from domain.payments.service import Payments
 from domain.shipping.tracking import Tracking
-from jobs.insight import SUMMARY_CHECK_EVERY, SummaryJob
+from jobs.insight import (
+    RESTOCK_CHECK_EVERY,
+    RESTOCK_JOB,
+    SUMMARY_CHECK_EVERY,
+    RestockCheck,
+    SummaryJob,
+)
 from jobs.merchant import LOW_STOCK_CHECK_EVERY, LOW_STOCK_JOB, DailyLowStock
 from jobs.orders import AUTO_COMPLETE_EVERY, AUTO_COMPLETE_JOB, AutoComplete
 from jobs.outbox import DispatchStats, OutboxDispatcher
@@ -27,6 +33,8 @@ log = logging.getLogger(__name__)
 OUTBOX_JOB = "outbox"
 PAYMENT_SWEEP_JOB = "payments"
 PAYMENT_INBOX_JOB = "payment_inbox"
+HANDLED_UPDATES_JOB = "handled_updates"
+HANDLED_UPDATES_EVERY = timedelta(hours=1)
 # Each shipment has its own next poll time; the job only looks for due ones, at least this often.
 TRACKING_CHECK_AT_MOST = timedelta(minutes=5)
 
@@ -63,6 +71,8 @@ def jobs_table(
     low_stock: DailyLowStock | None,
     every: Intervals,
     summaries: tuple[SummaryJob, ...] = (),
+    restock: RestockCheck | None = None,
+    forget_updates: Callable[[], Awaitable[object]] | None = None,
 ) -> tuple[Job, ...]:
     """Every job this deployment runs. `tracking` is None when no carrier is polled (manual
     tracking), `low_stock` when no daily report is set up."""
@@ -80,6 +90,9 @@ def jobs_table(
         # Expire overdue unpaid orders, send due payment reminders.
         Job(PAYMENT_SWEEP_JOB, PaymentSweep(payments).run_once, every.payment_sweep),
     ]
+    if forget_updates is not None:
+        # The ids of handled updates, kept while Telegram may deliver them again (issue 11).
+        table.append(Job(HANDLED_UPDATES_JOB, forget_updates, HANDLED_UPDATES_EVERY))
     if tracking is not None:
         table.append(
             Job(
@@ -95,4 +108,7 @@ def jobs_table(
         table.append(Job(LOW_STOCK_JOB, low_stock.run_once, LOW_STOCK_CHECK_EVERY))
     # Insight's daily and weekly summaries (jobs/insight.py), checked like the low-stock report.
     table += [Job(s.name, s.run_once, SUMMARY_CHECK_EVERY) for s in summaries]
+    if restock is not None:
+        # Products at their reorder point get a restock request (jobs/insight.py).
+        table.append(Job(RESTOCK_JOB, restock.run_once, RESTOCK_CHECK_EVERY))
     return tuple(table)

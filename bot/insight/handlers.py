@@ -11,20 +11,24 @@ import asyncio
 import logging
 
 from telegram import Update
-from telegram.ext import CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
 from bot.access import admin_only
 from bot.context import Handler, ShopApp, ShopContext
 from bot.insight import charts, views
+from bot.insight.callbacks import RestockApprove, RestockDismiss, RestockReceive
+from bot.insight.restock import on_approve, on_dismiss, on_receive, restock_command
 from bot.screens import Screen
+from bot.shared.handlers import ButtonHandler, button_handler
 from bot.ui import reply
 from domain.insight.report import PeriodError
 from domain.insight.service import Insight, UnknownProductError
+from domain.shared.errors import DomainError
 from domain.shared.money import currency_exponent
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("report", "customers", "forecast", "stockplan", "efficiency")
+COMMANDS = ("report", "customers", "forecast", "stockplan", "restock", "efficiency")
 COMMAND_TEXTS = {name: f"insight.command.{name}" for name in COMMANDS}
 
 
@@ -152,13 +156,26 @@ async def efficiency_command(update: Update, context: ShopContext) -> None:
     await reply(update, context, Screen(views.efficiency_text(t, lang, result)))
 
 
+BUTTONS = ((RestockApprove, on_approve), (RestockReceive, on_receive), (RestockDismiss, on_dismiss))
+
 HANDLERS: dict[str, Handler] = {
     "report": report_command,
     "customers": customers_command,
     "forecast": forecast_command,
     "stockplan": stockplan_command,
+    "restock": restock_command,
     "efficiency": efficiency_command,
 }
+
+
+def _explain(context: ShopContext, error: DomainError) -> str:
+    """A refusal in the admin chat's language."""
+    return context.admin_views.error(error)
+
+
+def admin_button(fn: ButtonHandler) -> Handler:
+    """An admin-only button answered exactly once, refusals in the admin chat's language."""
+    return admin_only(button_handler(fn, _explain))
 
 
 def register(app: ShopApp) -> None:
@@ -169,3 +186,5 @@ def register(app: ShopApp) -> None:
     anywhere = (filters.Chat(chat_id=chat_ids) & ~private) | private
     for name, callback in HANDLERS.items():
         app.add_handler(CommandHandler(name, admin_only(callback), filters=anywhere))
+    for kind, fn in BUTTONS:
+        app.add_handler(CallbackQueryHandler(admin_button(fn), pattern=kind.matches))

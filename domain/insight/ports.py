@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from domain.insight.report import DaySales, PeriodFigures, ProductSales
+from domain.insight.restock_records import RestockRepository
 from domain.insight.rfm import CustomerTotals
 from domain.merchant.ports import MerchantUnitOfWork
 
@@ -88,3 +89,6 @@ class InsightUnitOfWork(MerchantUnitOfWork, Protocol):
 
     @property
     def insight(self) -> InsightRepository: ...
+
+    @property
+    def restocks(self) -> RestockRepository: ...

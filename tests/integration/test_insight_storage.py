@@ -175,3 +175,50 @@ async def test_the_daily_summary_is_queued_once_and_reads_in_both_languages(db: 
     zh = texts(Language.ZH, rows[0].template, **rows[0].params)
     assert f"orders {report.current.orders}" in en and "2026-05-31" in en
     assert f"订单 {report.current.orders}" in zh
+
+
+async def test_restock_requests_are_raised_once_and_received_into_stock(db: Database) -> None:
+    import pytest
+
+    from domain.insight.restock import RestockError, Restocks
+    from domain.insight.restock_records import RestockStatus
+    from storage.tables.catalog import InventoryLogRow, ProductRow
+
+    await seed_history(db, days=40, customers=15, seed=12, now=NOW, orders_per_day=20, products=3)
+    async with db.uow() as uow:  # the best seller runs low
+        await uow.session.execute(
+            ProductRow.__table__.update().where(ProductRow.sku == "HIST-0001").values(stock=3)
+        )
+        await uow.commit()
+    clock = FixedClock(NOW)
+    insight = Insight(db, clock, ZoneInfo("UTC"))
+    restocks = Restocks(db, clock, admin_chat_id=-100)
+    plans = await insight.stock_plans()
+    due = [p for p in plans if p.due]
+    assert [p.sku for p in due] == ["HIST-0001"]
+    (first,) = await restocks.raise_due(plans)
+    assert await restocks.raise_due(plans) == []  # once while it is active
+    (request,) = await restocks.active()
+    assert (request.quantity, request.status) == (due[0].suggested, RestockStatus.OPEN)
+
+    await restocks.edit(first, 150, "  ask for the May price ", "admin:1")
+    await restocks.approve(first, "admin:1")
+    with pytest.raises(RestockError):
+        await restocks.approve(first, "admin:1")  # already approved
+    await restocks.receive(first, "admin:1")
+    with pytest.raises(RestockError):
+        await restocks.receive(first, "admin:1")  # a double tap adds the units once
+    async with db.uow(readonly=True) as uow:
+        product = (
+            await uow.session.execute(select(ProductRow.stock).where(ProductRow.sku == "HIST-0001"))
+        ).scalar_one()
+        log_rows = (await uow.session.execute(select(InventoryLogRow.__table__))).all()
+    assert product == 153
+    assert [(r.delta, r.stock_after, r.reason) for r in log_rows] == [
+        (150, 153, f"restock request #{first} received")
+    ]
+    assert await restocks.active() == []
+    with pytest.raises(RestockError):
+        await restocks.edit(first, 10, "", "admin:1")  # closed
+    with pytest.raises(RestockError):
+        await restocks.edit(999, 10, "", "admin:1")  # unknown

@@ -22,6 +22,7 @@ from domain.checkout.shop_base import ShopConfig
 from domain.checkout.validation import check_address, check_phone, check_recipient
 from domain.insight.forecast import Method
 from domain.insight.report import PeriodProblem
+from domain.insight.restock_records import ACTIVE, RestockStatus
 from domain.insight.rfm import Segment
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import PaymentMethod
@@ -62,6 +63,7 @@ FAMILIES = {
     "insight.customers": [s.value for s in Segment],
     "insight.forecast": [m.value for m in Method] + ["beats", "loses"],
     "insight.flow": ["placed_to_paid", "paid_to_shipped", "shipped_to_delivered"],
+    "insight.restock": [s.value for s in RestockStatus if s in ACTIVE],
 }
 
 

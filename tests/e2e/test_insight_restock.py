@@ -1,0 +1,76 @@
+"""Restock requests: a product at its reorder point gets one request (the job), the merchant
+edits, approves and receives it from /restock, and the units go into stock through the
+inventory log; a second tap on a closed request changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.demo.history import seed_history
+from storage.db import Database
+from storage.tables.catalog import InventoryLogRow, ProductRow
+from storage.tables.insight import RestockRequestRow
+from tests.e2e import helpers as db
+from tests.e2e.jobs_kit import jobs_world
+
+SKU = "TEA-GREEN-100"
+
+
+async def _product(bot) -> ProductRow:  # type: ignore[no-untyped-def]
+    (row,) = [r for r in await db.rows(bot, ProductRow) if r.sku == SKU]
+    return row
+
+
+async def test_admin_receives_a_restock_request_into_stock(tmp_path: Path) -> None:
+    async with jobs_world(tmp_path) as world:
+        bot, ann = world.bot, world.ann
+        database = Database(bot.database_url)
+        try:
+            await seed_history(
+                database, days=40, customers=20, seed=8, now=datetime.now(UTC), orders_per_day=25
+            )
+            async with database.uow() as uow:  # the green tea runs low
+                await uow.session.execute(
+                    ProductRow.__table__.update().where(ProductRow.sku == SKU).values(stock=2)
+                )
+                await uow.commit()
+        finally:
+            await database.dispose()
+
+        # the job's own timer may be running it right now: run it until it has run after the
+        # low stock was written (either run raises the requests, once)
+        assert bot.app is not None
+        for _ in range(100):
+            await bot.app.bot_data.jobs.run("insight_restock")
+            if await db.rows(bot, RestockRequestRow):
+                break
+            await asyncio.sleep(0.05)
+        await bot.outbox_drained()
+        raised = [t for t in ann.texts() if "Restock requests raised" in t]
+        assert len(raised) == 1 and SKU in raised[0]
+        green_id = (await _product(bot)).id
+        (green,) = [r for r in await db.rows(bot, RestockRequestRow) if r.product_id == green_id]
+        count = len(await db.rows(bot, RestockRequestRow))
+        await bot.app.bot_data.jobs.run("insight_restock")
+        assert len(await db.rows(bot, RestockRequestRow)) == count  # once while active
+
+        edited = await ann.say(f"/restock {green.id} 200 call Mr Li")
+        assert "200</b> units" in (edited.html or edited.text) or "200 units" in edited.text
+        assert "call Mr Li" in edited.text
+        approved = await ann.tap(f"#{green.id} Approve")
+        assert "approved, waiting for the goods" in approved.text
+        received = await ann.tap(f"#{green.id} Received")
+        assert ann.answer["text"] == "Received: stock +200."
+        assert f"#{green.id} " not in received.text  # closed: off the list, edited in place
+        assert (await _product(bot)).stock == 202
+        logged = [r for r in await db.rows(bot, InventoryLogRow) if r.reason.startswith("restock")]
+        assert [(r.delta, r.stock_after) for r in logged] == [(200, 202)]
+
+        refused = await ann.say(f"/restock {green.id} 10")
+        assert "can't take that step" in refused.text
+        garbage = await ann.say("/restock ten")
+        assert "/restock ID QUANTITY" in garbage.text
+        assert (await _product(bot)).stock == 202
+        assert db.bad_requests(bot) == []
