@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.after_sales import SqlAfterSalesRepository
-from storage.base import utcnow
 from storage.cart import SqlCartRepository
 from storage.catalog import SqlInventoryRepository, SqlProductRepository
 from storage.checkout import SqlAddressRepository, SqlCheckoutRepository
@@ -32,13 +31,6 @@ from storage.outbox import SqlOutboxRepository
 from storage.payments import SqlPaymentRepository
 from storage.reviews import SqlReviewRepository
 from storage.shipping import SqlShipmentRepository, SqlTrackingRepository
-from storage.updates import (
-    UpdateAlreadyHandled,
-    UpdateClaim,
-    claim_update,
-    current_claim,
-    outside_any_update,
-)
 
 log = logging.getLogger(__name__)
 
@@ -136,11 +128,8 @@ class SqlUnitOfWork:
             self._db._writer = task
             self._locked = True
         self.session = self._db.sessions()
-        self._claim: UpdateClaim | None = None
         try:
             await self.session.connection(execution_options={_READONLY: self._readonly})
-            if not self._readonly:
-                await self._claim_update()
         except BaseException:
             await self.session.close()
             self._unlock()
@@ -180,16 +169,6 @@ class SqlUnitOfWork:
             finally:
                 self._unlock()
 
-    async def _claim_update(self) -> None:
-        """The first write transaction of an update's handling records the update in this same
-        transaction; a second delivery finds the row and stops (storage/updates.py)."""
-        claim = current_claim()
-        if claim is None:
-            return
-        if not await claim_update(self.session, claim, utcnow()):
-            raise UpdateAlreadyHandled(claim.bot_id, claim.update_id)
-        self._claim = claim
-
     def _unlock(self) -> None:
         if self._locked:
             self._locked = False
@@ -202,13 +181,10 @@ class SqlUnitOfWork:
         if self._readonly:
             raise RuntimeError("commit in a read-only unit of work")
         await self.session.commit()
-        if self._claim is not None:  # later transactions of this update go ahead
-            self._claim.owned, self._claim = True, None
         if self.outbox.added and self._db.on_outbox is not None:
             self.outbox.added = 0
             try:
-                with outside_any_update():  # the woken job is not part of this update
-                    self._db.on_outbox()
+                self._db.on_outbox()
             except Exception:  # a wake-up failing must not undo a commit
                 log.exception("outbox wake-up failed")
 
