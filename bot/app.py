@@ -45,6 +45,7 @@ from bot.reviews.handlers import order_extras as review_of_order
 from bot.reviews.views import ReviewViews
 from bot.settings import Settings
 from bot.shared import handlers as shared
+from bot.shared.updates import OnceApplication, forget_handled_updates
 from bot.shipping import handlers as shipping
 from bot.shipping.aftership import AfterShipTracker, ManualTracker
 from bot.texts import Texts
@@ -259,6 +260,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
         ),
         summaries=summary_jobs(settings, insight, db, runs, clock, bot, texts, admin_language),
         restock=RestockCheck(insight, restocks),
+        forget_updates=lambda: forget_handled_updates(db, clock),
     )
     jobs = Jobs(table, outbox, lock=locks, runs=runs, clock=clock, runner=locks.holder)
     db.on_outbox = jobs.wake_outbox
@@ -297,6 +299,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
     )
     app = (
         ApplicationBuilder()
+        .application_class(OnceApplication)  # every update takes effect once
         .bot(bot)
         .context_types(context_types(services))
         .job_queue(None)  # jobs/ runs the scheduled work

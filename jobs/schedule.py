@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 OUTBOX_JOB = "outbox"
 PAYMENT_SWEEP_JOB = "payments"
 PAYMENT_INBOX_JOB = "payment_inbox"
+HANDLED_UPDATES_JOB = "handled_updates"
+HANDLED_UPDATES_EVERY = timedelta(hours=1)
 # Each shipment has its own next poll time; the job only looks for due ones, at least this often.
 TRACKING_CHECK_AT_MOST = timedelta(minutes=5)
 
@@ -70,6 +72,7 @@ def jobs_table(
     every: Intervals,
     summaries: tuple[SummaryJob, ...] = (),
     restock: RestockCheck | None = None,
+    forget_updates: Callable[[], Awaitable[object]] | None = None,
 ) -> tuple[Job, ...]:
     """Every job this deployment runs. `tracking` is None when no carrier is polled (manual
     tracking), `low_stock` when no daily report is set up."""
@@ -87,6 +90,9 @@ def jobs_table(
         # Expire overdue unpaid orders, send due payment reminders.
         Job(PAYMENT_SWEEP_JOB, PaymentSweep(payments).run_once, every.payment_sweep),
     ]
+    if forget_updates is not None:
+        # The ids of handled updates, kept while Telegram may deliver them again (issue 11).
+        table.append(Job(HANDLED_UPDATES_JOB, forget_updates, HANDLED_UPDATES_EVERY))
     if tracking is not None:
         table.append(
             Job(

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage.after_sales import SqlAfterSalesRepository
+from storage.base import utcnow
 from storage.cart import SqlCartRepository
 from storage.catalog import SqlInventoryRepository, SqlProductRepository
 from storage.checkout import SqlAddressRepository, SqlCheckoutRepository
@@ -31,6 +32,15 @@ from storage.outbox import SqlOutboxRepository
 from storage.payments import SqlPaymentRepository
 from storage.reviews import SqlReviewRepository
 from storage.shipping import SqlShipmentRepository, SqlTrackingRepository
+from storage.updates import (
+    UpdateAlreadyHandled,
+    UpdateClaim,
+    claim_update,
+    current_claim,
+    outside_any_update,
+    update_to_check,
+    was_handled,
+)
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +138,12 @@ class SqlUnitOfWork:
             self._db._writer = task
             self._locked = True
         self.session = self._db.sessions()
+        self._claim: UpdateClaim | None = None
         try:
             await self.session.connection(execution_options={_READONLY: self._readonly})
+            await self._check_update()
+            if not self._readonly:
+                await self._claim_update()
         except BaseException:
             await self.session.close()
             self._unlock()
@@ -169,6 +183,28 @@ class SqlUnitOfWork:
             finally:
                 self._unlock()
 
+    async def _check_update(self) -> None:
+        """The first transaction of an update's handling, read-only or not, looks for the
+        update's row: a second delivery stops before it can answer from the state the first one
+        left (a replayed name taken as a bad phone number). The INSERT below is what decides a
+        race between two deliveries in flight at once."""
+        claim = update_to_check()
+        if claim is None:
+            return
+        if await was_handled(self.session, claim):
+            raise UpdateAlreadyHandled(claim.bot_id, claim.update_id)
+        claim.checked = True
+
+    async def _claim_update(self) -> None:
+        """The first write transaction of an update's handling records the update in this same
+        transaction; a second delivery finds the row and stops (storage/updates.py)."""
+        claim = current_claim()
+        if claim is None:
+            return
+        if not await claim_update(self.session, claim, utcnow()):
+            raise UpdateAlreadyHandled(claim.bot_id, claim.update_id)
+        self._claim = claim
+
     def _unlock(self) -> None:
         if self._locked:
             self._locked = False
@@ -181,10 +217,13 @@ class SqlUnitOfWork:
         if self._readonly:
             raise RuntimeError("commit in a read-only unit of work")
         await self.session.commit()
+        if self._claim is not None:  # later transactions of this update go ahead
+            self._claim.owned, self._claim = True, None
         if self.outbox.added and self._db.on_outbox is not None:
             self.outbox.added = 0
             try:
-                self._db.on_outbox()
+                with outside_any_update():  # the woken job is not part of this update
+                    self._db.on_outbox()
             except Exception:  # a wake-up failing must not undo a commit
                 log.exception("outbox wake-up failed")
 

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import inspect
 import itertools
 import logging
@@ -365,6 +366,13 @@ class FakeBotApi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._activity.wait(), min(0.05, remaining))
 
+    async def next_activity(self, timeout: float) -> bool:
+        """Wait for the next request or queued update (True), or the timeout (False)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._activity.wait(), timeout)
+            return True
+        return False
+
     async def wait_callback_answered(
         self,
         query_id: str,
@@ -437,6 +445,16 @@ class FakeBotApi:
             self._long_poll.wake.set()
         self._notify()
         return update
+
+    def redeliver(self, update: dict[str, Any]) -> dict[str, Any]:
+        """Queue an update that was delivered before, with its own id, as Telegram does at
+        least once (a webhook retried, a restart before the offset moved, a double send)."""
+        again = copy.deepcopy(update)
+        self._updates.append(again)
+        if self._long_poll is not None:
+            self._long_poll.wake.set()
+        self._notify()
+        return again
 
     def enqueue_my_chat_member(self, user: SimUser, old: str, new: str) -> dict[str, Any]:
         """Queue a my_chat_member update for the bot's membership in a private chat."""

@@ -64,5 +64,10 @@ async def replay_unrecorded_payments(
         await uow.commit()
     for payload in payloads:
         log.warning("payment update %s was never recorded; handling it again", payload["update_id"])
-        await app.update_queue.put(Update.de_json(payload, app.bot))
+        update = Update.de_json(payload, app.bot)
+        replay = getattr(app, "replay", None)  # OnceApplication (bot/shared/updates.py)
+        if replay is not None:  # its first delivery may have claimed the update's id
+            await replay(update)
+        else:
+            await app.update_queue.put(update)
     return len(payloads)

@@ -7,9 +7,10 @@ import logging
 
 from telegram import (
     LabeledPrice,
+    PreCheckoutQuery,
     Update,
 )
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
 from bot.callback_data import OrderNo
 from bot.context import ShopContext
@@ -148,10 +149,10 @@ async def on_pre_checkout(update: Update, context: ShopContext) -> None:
         )
     except Exception:  # a slow or failing database must still get a clear "no" in time
         log.exception("pre-checkout of %s could not be checked", query.invoice_payload)
-        await query.answer(ok=False, error_message=plain_text(t(language, "pay.refused.busy")))
+        await _answer(query, ok=False, error_message=plain_text(t(language, "pay.refused.busy")))
         return
     if verdict.refusal is None:
-        await query.answer(ok=True)
+        await _answer(query, ok=True)
         return
     order = verdict.order
     text = t(
@@ -161,7 +162,16 @@ async def on_pre_checkout(update: Update, context: ShopContext) -> None:
         status=context.views.status(language, order) if order else "",
     )
     log.info("pre-checkout of %s refused: %s", query.invoice_payload, verdict.refusal.value)
-    await query.answer(ok=False, error_message=plain_text(text))
+    await _answer(query, ok=False, error_message=plain_text(text))
+
+
+async def _answer(query: PreCheckoutQuery, *, ok: bool, error_message: str | None = None) -> None:
+    """Answer a pre-checkout query. A second delivery of the same query finds it answered
+    (Telegram: "query is too old"): the first answer stands, nothing else to do."""
+    try:
+        await query.answer(ok=ok, error_message=error_message)
+    except BadRequest as exc:
+        log.info("pre-checkout query %s was answered before (%s)", query.id, exc.message)
 
 
 async def on_successful_payment(update: Update, context: ShopContext) -> None:

@@ -30,6 +30,7 @@ from domain.shared.errors import (
     DomainError,
 )
 from domain.shared.reachability import set_reachable
+from storage.updates import unclaimed
 
 log = logging.getLogger(__name__)
 
@@ -69,9 +70,10 @@ async def remember_customer(update: Update, context: ShopContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot or context.user_data is None:
         return
-    customer = await context.shop.touch_customer(
-        user.id, user.first_name, user.username, user.language_code
-    )
+    with unclaimed():  # the same upsert however often it runs: the update's effect claims it
+        customer = await context.shop.touch_customer(
+            user.id, user.first_name, user.username, user.language_code
+        )
     context.customer = customer
 
 

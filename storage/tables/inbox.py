@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Index,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,3 +25,19 @@ class UpdateInboxRow(Base):
     payload: Mapped[json_dict]
     received_at: Mapped[timestamp]
     replayed: Mapped[int] = mapped_column(default=0)
+
+
+# --- handled updates (every update takes effect once) ---
+
+
+class HandledUpdateRow(Base):
+    """An update whose handling committed a change: written in the same transaction as the
+    first change, so a second delivery of the same update finds it and changes nothing
+    (see storage/updates.py). Kept for `HANDLED_UPDATES_KEPT`, then swept."""
+
+    __tablename__ = "handled_updates"
+    __table_args__ = (Index("ix_handled_updates_handled_at", "handled_at"),)
+
+    bot_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    handled_at: Mapped[timestamp]

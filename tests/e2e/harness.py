@@ -115,6 +115,12 @@ class BotUnderTest:
         event = self._done.setdefault(update["update_id"], asyncio.Event())
         await asyncio.wait_for(event.wait(), timeout)
 
+    async def deliver_again(self, update: dict[str, Any], timeout: float = 10.0) -> None:
+        """Telegram delivers an update a second time, same id; wait until it was handled."""
+        self._done.pop(update["update_id"], None)
+        self.api.redeliver(update)
+        await self.processed(update, timeout)
+
     async def outbox_drained(self, timeout: float = 10.0) -> None:
         """Wait until every queued notification was sent or given up."""
         loop = asyncio.get_running_loop()

@@ -307,6 +307,18 @@ def upgrade() -> None:
         op.f("ix_update_inbox_telegram_charge_id"), "update_inbox", ["telegram_charge_id"]
     )
 
+    # --- handled updates (issue 11): each update's first committed change records it, so a
+    # second delivery of the same update changes nothing (storage/updates.py) ---
+    op.create_table(
+        "handled_updates",
+        sa.Column("bot_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("handled_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("bot_id", "update_id", name=op.f("pk_handled_updates")),
+    )
+    op.create_index("ix_handled_updates_handled_at", "handled_updates", ["handled_at"])
+    # --- end of handled updates ---
+
     # --- shipping: shipments, their tracking state and checkpoints ---
     op.create_table(
         "shipments",
@@ -678,6 +690,7 @@ _TABLES_IN_CREATION_ORDER = (
     "transfer_receipts",
     "payment_reminders",
     "update_inbox",
+    "handled_updates",  # issue 11
     "shipments",
     "shipment_tracking",
     "tracking_checkpoints",

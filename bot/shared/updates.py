@@ -1,0 +1,76 @@
+"""Every update takes effect once, in the adapter: the application marks each update's task
+with (bot id, update id), and the unit of work records the update in its first write
+transaction (storage/updates.py). A second delivery stops at that point, quietly."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import Application
+
+from domain.shared.clock import Clock
+from storage.db import Database
+from storage.updates import (
+    HANDLED_UPDATES_KEPT,
+    UpdateAlreadyHandled,
+    forget_handled_before,
+    handling,
+)
+
+log = logging.getLogger(__name__)
+
+
+class OnceApplication(Application[Any, Any, Any, Any, Any, Any]):
+    """PTB's Application, with each update handled under its (bot id, update id) mark.
+
+    PTB runs every update in a task of its own (and a non-blocking handler in a task that
+    copies the context), so the mark covers every handler group the update reaches, in
+    polling and webhook mode alike: both end in `process_update`."""
+
+    # Updates put back by the durable payment inbox: their payment is still unrecorded, and
+    # recording it is idempotent by its own key (the Telegram charge id), so they run unmarked.
+    __slots__ = ("unmarked",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.unmarked: set[int] = set()
+
+    async def replay(self, update: Update) -> None:
+        """Queue an update again, to be handled even though its id was seen before."""
+        self.unmarked.add(update.update_id)
+        await self.update_queue.put(update)
+
+    async def process_update(self, update: object) -> None:
+        """Handle one update under its mark (other objects, e.g. tests' payloads, unmarked)."""
+        if not isinstance(update, Update) or update.update_id in self.unmarked:
+            if isinstance(update, Update):
+                self.unmarked.discard(update.update_id)
+            await super().process_update(update)
+            return
+        with handling(self.bot.id, update.update_id):
+            try:
+                await super().process_update(update)
+            except UpdateAlreadyHandled as replayed:
+                await _stop_quietly(update, replayed)
+
+
+async def _stop_quietly(update: Update, replayed: UpdateAlreadyHandled) -> None:
+    """A second delivery of a handled update ends here, without a word to anyone (a button's
+    spinner is stopped with an empty answer); no later handler group sees it."""
+    log.info("update %s was handled before; this delivery changes nothing", replayed.update_id)
+    if update.callback_query is not None:
+        try:
+            await update.callback_query.answer()
+        except BadRequest as exc:  # answered by the first delivery already
+            log.debug("replayed callback answer failed: %s", exc)
+
+
+async def forget_handled_updates(db: Database, clock: Clock) -> str:
+    """The retention sweep: forget handled update ids Telegram can no longer deliver again."""
+    async with db.uow() as uow:
+        forgotten = await forget_handled_before(uow.session, clock.now() - HANDLED_UPDATES_KEPT)
+        await uow.commit()
+    return f"{forgotten} handled update ids forgotten"
