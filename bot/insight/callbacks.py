@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from bot.callback_data import Callback
+from bot.callback_data import Callback, Token
 
 
 @dataclass(frozen=True)
@@ -30,3 +30,12 @@ class RestockDismiss(Callback):
 
     prefix: ClassVar[str] = "ird"
     request_id: int
+
+
+@dataclass(frozen=True)
+class SegmentPage(Callback):
+    """Admin: a page of one RFM segment's customers ("all" for the segment overview)."""
+
+    prefix: ClassVar[str] = "isg"
+    segment: Token  # a Segment value, or "all"
+    page: int

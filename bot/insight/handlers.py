@@ -16,8 +16,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 from bot.access import admin_only
 from bot.context import Handler, ShopApp, ShopContext
 from bot.insight import charts, views
-from bot.insight.callbacks import RestockApprove, RestockDismiss, RestockReceive
+from bot.insight.callbacks import RestockApprove, RestockDismiss, RestockReceive, SegmentPage
 from bot.insight.restock import on_approve, on_dismiss, on_receive, restock_command
+from bot.insight.segments import on_segment_page, overview_screen
 from bot.screens import Screen
 from bot.shared.handlers import ButtonHandler, button_handler
 from bot.ui import reply
@@ -94,8 +95,7 @@ async def customers_command(update: Update, context: ShopContext) -> None:
     t, lang = context.texts, context.admin_language
     insight = _insight(context)
     values, summaries = await insight.customers()
-    text = views.customers_text(t, lang, insight.settings.currency, summaries)
-    await reply(update, context, Screen(text))
+    await reply(update, context, overview_screen(context, insight.settings.currency, summaries))
     log.info("customers: %d scored", len(values))
     if values:
         await context.bot.send_document(
@@ -156,7 +156,12 @@ async def efficiency_command(update: Update, context: ShopContext) -> None:
     await reply(update, context, Screen(views.efficiency_text(t, lang, result)))
 
 
-BUTTONS = ((RestockApprove, on_approve), (RestockReceive, on_receive), (RestockDismiss, on_dismiss))
+BUTTONS = (
+    (RestockApprove, on_approve),
+    (RestockReceive, on_receive),
+    (RestockDismiss, on_dismiss),
+    (SegmentPage, on_segment_page),
+)
 
 HANDLERS: dict[str, Handler] = {
     "report": report_command,

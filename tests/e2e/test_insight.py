@@ -125,6 +125,20 @@ async def test_admin_sees_segments_forecast_reorders_and_flow(world: World) -> N
     data = world.bot.api.files[exported.document["file_id"]].data.decode("utf-8-sig")
     header, *customers = list(csv.reader(io.StringIO(data)))
     assert header[:3] == ["customer_id", "name", "segment"] and len(customers) >= 20
+    names = {"champions": "Champions", "loyal": "Loyal", "new": "New", "at_risk": "At risk"}
+    names |= {"lost": "Lost", "promising": "Promising"}
+    sizes = {key: sum(1 for row in customers if row[2] == key) for key in names}
+    largest = max(sizes, key=lambda key: sizes[key])
+    assert sizes[largest] > 6, sizes  # PAGE_SIZE is 6: this segment has a second page
+    label = names[largest]
+    page = await ann.tap(f"{label} ({sizes[largest]})", ann.find(f"{label} ("))
+    assert f"{label}: {sizes[largest]} customers" in page.text
+    assert page.text.count(" · R") == 6
+    second = await ann.tap("▶", page)
+    assert second.message_id == page.message_id  # edited in place
+    assert second.text.count(" · R") == min(sizes[largest] - 6, 6)
+    back = await ann.tap("Segments", page)
+    assert "Customers by value (RFM)" in back.text
 
     chart = await ann.say("/forecast")
     assert chart.kind == "photo"
