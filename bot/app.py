@@ -45,6 +45,7 @@ from bot.reviews.handlers import order_extras as review_of_order
 from bot.reviews.views import ReviewViews
 from bot.settings import Settings
 from bot.shared import handlers as shared
+from bot.shared import updates as once
 from bot.shared.updates import OnceApplication, forget_handled_updates
 from bot.shipping import handlers as shipping
 from bot.shipping.aftership import AfterShipTracker, ManualTracker
@@ -101,6 +102,7 @@ FEATURES: list[Callable[[ShopApp], None]] = [
 
 def register_handlers(app: ShopApp) -> None:
     """Attach every handler: the features in order, then the customer catch-alls."""
+    once.register(app)  # update kinds the bot has no behaviour for stop here, quietly
     for register in FEATURES:
         register(app)
     private = filters.ChatType.PRIVATE

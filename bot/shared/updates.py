@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.error import BadRequest
-from telegram.ext import Application
+from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from domain.shared.clock import Clock
 from storage.db import Database
@@ -74,3 +74,30 @@ async def forget_handled_updates(db: Database, clock: Clock) -> str:
         forgotten = await forget_handled_before(uow.session, clock.now() - HANDLED_UPDATES_KEPT)
         await uow.commit()
     return f"{forgotten} handled update ids forgotten"
+
+
+# The kinds of update the bot has a behaviour for. Everything else (edited messages and
+# captions, channel posts, reactions, other chat-member changes, inline queries, polls, business
+# messages, kinds Telegram adds later) is ignored quietly: an edit is not a new answer, and
+# nothing the shop does starts from the others.
+HANDLED_KINDS = ("message", "callback_query", "pre_checkout_query", "my_chat_member")
+GATE_GROUP = -100  # before anything else, "who is talking" included
+
+
+async def ignore_other_kinds(update: object, _context: object) -> None:
+    """Stop an update of a kind the bot does not handle before any handler sees it."""
+    if isinstance(update, Update) and any(
+        getattr(update, kind, None) is not None for kind in HANDLED_KINDS
+    ):
+        return
+    log.debug("update %s of a kind the bot does not handle: ignored", _update_id(update))
+    raise ApplicationHandlerStop
+
+
+def _update_id(update: object) -> object:
+    return getattr(update, "update_id", "?")
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """The gate in front of every handler."""
+    app.add_handler(TypeHandler(object, ignore_other_kinds), group=GATE_GROUP)
