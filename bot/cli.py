@@ -1,4 +1,5 @@
-"""Command line: run the bot, run only its scheduled jobs, or import a catalog CSV."""
+"""Command line: run the bot, run only its scheduled jobs, import a catalog CSV, or run the
+playground (`demo`, bot/playground/)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import-products", help="create or update products from a CSV file")
     imp.add_argument("file", type=Path)
     sub.add_parser("migrate", help="apply database migrations and exit")
+    demo = sub.add_parser(
+        "demo",
+        help="the playground: the whole shop in a browser, with no Telegram token or network",
+    )
+    from bot.playground.demo import add_arguments
+
+    add_arguments(demo)
     sub.add_parser(
         "jobs",
         help="run only the scheduled jobs, without polling (one job runner for several bots)",
@@ -43,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the process exit code."""
     args = _parser().parse_args(argv)
+    if args.command == "demo":  # its own settings: no token, no .env
+        from bot.playground.demo import main as demo
+
+        return demo(args)
     try:
         settings = load_settings()
         if args.command in (None, "run", "jobs"):

@@ -1,0 +1,284 @@
+"""`python -m bot demo`: the local Bot API server, the real bot polling it on a fresh SQLite file
+with the demo catalog and a generated order history, and the chat page, all in one process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+
+from bot.app import build_application
+from bot.botapi.server import FakeBotApi
+from bot.botapi.sim import SimUser
+from bot.catalog.csv_import import read_catalog_csv
+from bot.context import ShopApp
+from bot.demo.history import CUSTOMER_ID_BASE, seed_history
+from bot.playground.web import PlaygroundWeb
+from bot.settings import SettingsError, load_settings
+from domain.checkout.shop import Shop
+from domain.checkout.shop_base import ShopConfig
+from domain.reactions import ORDER_FLOW
+from domain.shared.clock import SystemClock
+from domain.shared.money import Money
+from storage.db import Database
+from storage.migrate import upgrade
+
+log = logging.getLogger("bot.playground")
+
+TOKEN = "777000111:PLAYGROUND-local-only-token"
+PROVIDER_TOKEN = "284685063:TEST:playground"
+ADMIN_CHAT = -1001000
+MERCHANT = 7001
+FIRST_CUSTOMER = 1001
+CATALOG = Path(__file__).resolve().parents[1] / "demo" / "catalog.csv"
+PORT_SETTING = "PLAYGROUND_PORT"
+DEFAULT_PORT = 8080
+STARS_PER_DOLLAR = 50  # the demo catalog repriced for a shop that sells in Telegram Stars
+
+
+class PlaygroundError(Exception):
+    """A setting of the playground is wrong; the message names it."""
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    days: int = 180
+    customers: int = 300
+    seed: int = 7
+    stars: bool = False
+    data_dir: Path | None = None
+
+
+@dataclass
+class Playground:
+    """A running playground: the server, the bot, the page and the simulated people."""
+
+    api: FakeBotApi
+    app: ShopApp
+    web: PlaygroundWeb
+    database_url: str
+    merchant: SimUser
+    url: str
+
+
+def check_port(host: str, port: int) -> None:
+    """Refuse a port that is not one, or that something else already listens on."""
+    if not 0 <= port <= 65535:
+        raise PlaygroundError(f"{PORT_SETTING}: {port} is not a TCP port (1-65535)")
+    if port == 0:
+        return  # any free port (tests)
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise PlaygroundError(
+                f"{PORT_SETTING}: cannot listen on {host}:{port} ({exc.strerror or exc})"
+            ) from None
+
+
+async def _seed(database_url: str, options: DemoOptions) -> None:
+    currency = "XTR" if options.stars else "USD"
+    drafts = read_catalog_csv(CATALOG, "USD")
+    if options.stars:
+        from dataclasses import replace
+
+        drafts = [
+            replace(d, price=Money(max(1, d.price.amount * STARS_PER_DOLLAR // 100), "XTR"))
+            for d in drafts
+        ]
+    await upgrade(database_url)
+    db = Database(database_url)
+    try:
+        shop = Shop(db, SystemClock(), ShopConfig(currency, Money(0, currency)), flow=ORDER_FLOW)
+        await shop.import_catalog(drafts)
+        if options.days > 0:
+            stats = await seed_history(
+                db,
+                days=options.days,
+                customers=options.customers,
+                seed=options.seed,
+                now=datetime.now(UTC),
+                currency=currency,
+            )
+            log.info(
+                "demo history: %d orders from %d customers over %d days",
+                stats.orders,
+                stats.customers,
+                options.days,
+            )
+    finally:
+        await db.dispose()
+
+
+def _add_history_customers(api: FakeBotApi, options: DemoOptions) -> None:
+    """The generated customers exist on the server too, so what the bot still tells them (an
+    unpaid order expiring, a parcel arriving) is delivered as to any Telegram user."""
+    if options.days <= 0:
+        return
+    base = CUSTOMER_ID_BASE + options.seed * 1_000_000  # as bot/demo/history.py numbers them
+    for i in range(options.customers):
+        api.add_user(base + i, f"Customer {i}", language_code="zh-hans" if i % 4 == 0 else "en")
+
+
+def _settings(api: FakeBotApi, database_url: str, options: DemoOptions) -> Any:
+    values: dict[str, Any] = {
+        "_env_file": None,  # the playground ignores a real bot's .env
+        "bot_token": TOKEN,
+        "telegram_api_url": api.url,
+        "database_url": database_url,
+        "admin_chat_id": ADMIN_CHAT,
+        "admin_user_ids": [MERCHANT],
+        "shop_name": "Tea House",
+        "bank_transfer_details": "Tea House Ltd · IBAN DE02 1203 0000 0000 2020 51",
+        "return_address": "Tea House, 12 Harbour Road, Springfield",
+        "outbox_poll_seconds": 1,
+        "payment_sweep_seconds": 30,
+    }
+    if options.stars:
+        values.update(currency="XTR", shipping_fee="0", payment_methods=["stars"])
+    else:
+        values.update(
+            currency="USD",
+            shipping_fee="5.00",
+            payment_provider_token=PROVIDER_TOKEN,
+            payment_methods=["card", "bank", "cod"],
+        )
+    return load_settings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_playground(options: DemoOptions) -> AsyncIterator[Playground]:
+    """Start everything; stop it in reverse order on exit."""
+    check_port(options.host, options.port)
+    started = time.monotonic()
+    with contextlib.ExitStack() as stack:
+        data_dir = options.data_dir or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="orderbot-demo-"))
+        )
+        database_url = f"sqlite+aiosqlite:///{data_dir / 'playground.db'}"
+        api = FakeBotApi(token=TOKEN, bot_username="tea_house_demo_bot", bot_first_name="Tea House")
+        await api.start()
+        try:
+            api.add_group(ADMIN_CHAT, "Tea House · admins")
+            merchant = api.add_user(MERCHANT, "Mei", language_code="en", username="mei_tea")
+            api.add_user(FIRST_CUSTOMER, "Alice", language_code="en", username="alice")
+            await _seed(database_url, options)
+            _add_history_customers(api, options)
+            app = build_application(_settings(api, database_url, options))
+            await app.initialize()
+            if app.post_init:
+                await app.post_init(app)
+            await app.start()
+            assert app.updater is not None
+            await app.updater.start_polling(
+                timeout=10, poll_interval=0, allowed_updates=Update.ALL_TYPES
+            )
+            try:
+                web = PlaygroundWeb(
+                    api, merchant=merchant, admin_chat=ADMIN_CHAT, customers=[FIRST_CUSTOMER]
+                )
+                url = await web.start(options.host, options.port)
+                try:
+                    log.info("playground ready in %.1f s at %s", time.monotonic() - started, url)
+                    yield Playground(api, app, web, database_url, merchant, url)
+                finally:
+                    await web.stop()
+            finally:
+                await _stop(app)
+        finally:
+            await api.stop()
+
+
+async def _stop(app: ShopApp) -> None:
+    assert app.updater is not None
+    if app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    if app.post_stop:
+        await app.post_stop(app)
+    await app.shutdown()
+    if app.post_shutdown:
+        await app.post_shutdown(app)
+
+
+async def _serve(options: DemoOptions) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    async with running_playground(options) as playground:
+        print(f"Playground: {playground.url}  (Ctrl+C to stop)", flush=True)
+        await stop.wait()
+    log.info("playground stopped")
+
+
+def _port_from_env() -> int:
+    raw = os.environ.get(PORT_SETTING, "").strip()
+    if not raw:
+        return DEFAULT_PORT
+    try:
+        return int(raw)
+    except ValueError:
+        raise PlaygroundError(f"{PORT_SETTING}: {raw!r} is not a TCP port (1-65535)") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--port", help=f"the page's port (default ${PORT_SETTING} or {DEFAULT_PORT})"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="the page's address")
+    parser.add_argument(
+        "--days", type=int, default=180, help="days of generated order history (0: none)"
+    )
+    parser.add_argument(
+        "--stars", action="store_true", help="a shop that prices and sells in Telegram Stars"
+    )
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the playground until Ctrl+C; a bad setting ends with one line and exit code 2."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    for noisy in ("httpx", "telegram", "aiohttp", "bot.botapi", "alembic", "transitions"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # "skipped: maximum number of running instances reached" while the history loads
+    logging.getLogger("apscheduler").setLevel(logging.ERROR)
+    try:
+        if args.port is None:
+            port = _port_from_env()
+        else:
+            try:
+                port = int(args.port)
+            except ValueError:
+                raise PlaygroundError(
+                    f"{PORT_SETTING}: {args.port!r} is not a TCP port (1-65535)"
+                ) from None
+        if port == 0:
+            raise PlaygroundError(f"{PORT_SETTING}: 0 is not a TCP port (1-65535)")
+        options = DemoOptions(host=args.host, port=port, days=max(args.days, 0), stars=args.stars)
+        check_port(options.host, options.port)
+        print(f"Preparing the demo shop ({options.days} days of order history) ...", flush=True)
+        asyncio.run(_serve(options))
+    except (PlaygroundError, SettingsError) as exc:
+        print(f"orderbot: setting {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,154 @@
+"""`python -m bot demo` and the page's API, over real HTTP, without a browser: what the page
+sends is what a Telegram client would send, and bad input gets what Telegram would do."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import subprocess
+import sys
+from typing import Any
+
+import aiohttp
+from sqlalchemy import func, select
+
+from bot.botapi.entities import finish_text, parse_html
+from bot.playground.demo import ADMIN_CHAT, FIRST_CUSTOMER, MERCHANT, Playground
+from bot.playground.render import entities_to_html
+from bot.playground.web import split_text
+from storage.db import Database
+from storage.tables.orders import OrderRow
+
+
+def demo(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "demo", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_a_port_that_is_not_one_ends_with_one_line_naming_the_setting() -> None:
+    done = demo("--port", "70000")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "orderbot: setting PLAYGROUND_PORT: 70000 is not a TCP port (1-65535)"
+    ]
+    done = demo(env={"PLAYGROUND_PORT": "http", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 2
+    assert "PLAYGROUND_PORT: 'http' is not a TCP port" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_busy_port_ends_with_one_line_naming_the_setting() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = demo("--port", str(port))
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert line.startswith(f"orderbot: setting PLAYGROUND_PORT: cannot listen on 127.0.0.1:{port}")
+
+
+def test_the_bot_html_is_drawn_from_the_entities_as_a_telegram_client_does() -> None:
+    parsed = parse_html(
+        '<b>Order <i>7KQ2</i></b> 🍵 <a href="https://example.com/t?a=1&amp;b=2">track</a>'
+        " &lt;script&gt; <code>SF1</code>\n<blockquote>note</blockquote> /orders"
+    )
+    text, entities = parsed
+    html = entities_to_html(*finish_text(text, entities))  # as the server stores a message
+    assert html.startswith("<b>Order <i>7KQ2</i></b> 🍵 <a href=")
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert "<code>SF1</code>" in html and "<blockquote>note</blockquote>" in html
+    assert 'data-command="/orders"' in html
+
+
+def test_an_over_long_message_is_sent_in_parts_as_telegram_clients_do() -> None:
+    parts = split_text(("word " * 2000).strip())
+    assert len(parts) == 3 and all(0 < len(p) <= 4096 for p in parts)
+    assert split_text("   \n ") == []
+
+
+async def _post(session: aiohttp.ClientSession, url: str, body: Any) -> tuple[int, Any]:
+    async with session.post(url, json=body) as response:
+        return response.status, await response.json()
+
+
+async def _wait(condition: Any, timeout: float = 10.0) -> Any:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (value := condition()):
+        assert loop.time() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+    return value
+
+
+async def test_the_demo_shop_has_a_history_and_a_merchant_who_can_run_it(
+    playground: Playground,
+) -> None:
+    db = Database(playground.database_url)
+    try:
+        async with db.uow(readonly=True) as uow:
+            orders = await uow.session.scalar(select(func.count()).select_from(OrderRow))
+    finally:
+        await db.dispose()
+    assert orders and orders > 100, "21 days of generated orders"
+    settings = playground.app.bot_data.settings
+    assert settings.admin_chat_id == ADMIN_CHAT and settings.admin_user_ids == [MERCHANT]
+
+    admin = playground.api.chat(ADMIN_CHAT)
+    async with aiohttp.ClientSession(playground.url) as session:
+        status, _ = await _post(session, f"/api/chats/{ADMIN_CHAT}/text", {"text": "/report"})
+        assert status == 200
+        report = await _wait(
+            lambda: next((m for m in admin.bot_messages() if "Orders" in (m.body or "")), None)
+        )
+        assert report.from_bot
+
+        async with session.get("/api/state") as response:
+            state = await response.json()
+        assert [c["id"] for c in state["customers"]] == [FIRST_CUSTOMER]
+        async with session.get("/") as response:
+            page = await response.text()
+        assert "/static/app.js" in page and "http" not in page.replace("http-equiv", "")
+
+
+async def test_bad_input_from_the_page_gets_what_telegram_would_do(
+    playground: Playground,
+) -> None:
+    chat = playground.api.chat(FIRST_CUSTOMER)
+    async with aiohttp.ClientSession(playground.url) as session:
+        status, body = await _post(session, f"/api/chats/{FIRST_CUSTOMER}/text", {"text": " \n"})
+        assert (status, body["ok"]) == (400, False)
+        assert chat.messages == [], "an empty message is never sent"
+
+        status, body = await _post(
+            session, f"/api/chats/{FIRST_CUSTOMER}/text", {"text": "tea " * 1500}
+        )
+        assert (status, body["messages"]) == (200, 2)
+        mine = [m for m in chat.messages if not m.from_bot]
+        assert [len(m.text or "") <= 4096 for m in mine] == [True, True]
+
+        status, _ = await _post(session, "/api/chats/424242/text", {"text": "hi"})
+        assert status == 404
+        status, _ = await _post(session, "/api/customers", {"name": "", "language": "en"})
+        assert status == 400
+        status, li = await _post(session, "/api/customers", {"name": "李雷", "language": "zh"})
+        assert status == 200
+        await _post(session, f"/api/chats/{li['id']}/text", {"text": "/start"})
+        greeting = await _wait(lambda: playground.api.chat(li["id"]).last_bot_message())
+        assert "李雷" in (greeting.body or "")
+
+        form = aiohttp.FormData()
+        form.add_field(
+            "file", b"\x89PNG\r\n\x1a\n fake", filename="receipt.png", content_type="image/png"
+        )
+        form.add_field("as", "photo")
+        async with session.post(f"/api/chats/{FIRST_CUSTOMER}/file", data=form) as response:
+            assert (await response.json())["kind"] == "photo"
+        photo = await _wait(lambda: next((m for m in chat.messages if m.kind == "photo"), None))
+        async with session.get(f"/api/files/{photo.photo_file_id}") as response:
+            assert response.status == 200 and (await response.read()).startswith(b"\x89PNG")
