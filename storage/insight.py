@@ -233,6 +233,26 @@ class SqlInsightRepository:
             for cid, name, n, revenue, last_at in rows
         ]
 
+    async def set_supply(
+        self,
+        product_id: int,
+        lead_days: float,
+        lead_days_max: float,
+        order_cost_minor: int | None,
+        holding_cost_minor: int | None,
+    ) -> None:
+        values: dict[str, Any] = {"lead_time_days": lead_days, "lead_time_max_days": lead_days_max}
+        if order_cost_minor is not None:
+            values["order_cost_minor"] = order_cost_minor
+        if holding_cost_minor is not None:
+            values["holding_cost_minor"] = holding_cost_minor
+        await self.s.execute(
+            update(ProductRow)
+            .where(ProductRow.id == product_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
     async def product_by_sku(self, sku: str) -> tuple[int, str, str] | None:
         row = (
             await self.s.execute(

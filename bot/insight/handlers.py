@@ -23,13 +23,13 @@ from bot.screens import Screen
 from bot.shared.handlers import ButtonHandler, button_handler
 from bot.ui import reply
 from domain.insight.report import PeriodError
-from domain.insight.service import Insight, UnknownProductError
+from domain.insight.service import Insight, SupplyError, UnknownProductError
 from domain.shared.errors import DomainError
-from domain.shared.money import currency_exponent
+from domain.shared.money import Money, MoneyError, currency_exponent
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("report", "customers", "forecast", "stockplan", "restock", "efficiency")
+COMMANDS = ("report", "customers", "forecast", "stockplan", "restock", "supply", "efficiency")
 COMMAND_TEXTS = {name: f"insight.command.{name}" for name in COMMANDS}
 
 
@@ -163,12 +163,54 @@ BUTTONS = (
     (SegmentPage, on_segment_page),
 )
 
+
+async def supply_command(update: Update, context: ShopContext) -> None:
+    """`/supply SKU LEAD MAX [ORDER_COST HOLDING_COST]`: a product's lead times and costs."""
+    t, lang = context.texts, context.admin_language
+    insight = _insight(context)
+    args = context.args or []
+    currency = insight.settings.currency
+    try:
+        if len(args) not in (3, 5):
+            raise SupplyError()
+        lead, lead_max = float(args[1]), float(args[2])
+        costs: list[int | None] = [Money.from_major(a, currency).amount for a in args[3:5]]
+        costs += [None] * (2 - len(costs))
+        plan = await insight.set_supply(args[0], lead, lead_max, costs[0], costs[1])
+    except UnknownProductError:
+        await reply(update, context, Screen(t(lang, "insight.forecast.unknown", sku=args[0])))
+        return
+    except (SupplyError, ValueError, MoneyError):
+        await reply(update, context, Screen(t(lang, "insight.supply.usage", currency=currency)))
+        return
+    if plan is None:
+        await reply(update, context, Screen(t(lang, "insight.supply.saved_inactive", sku=args[0])))
+        return
+    await reply(
+        update,
+        context,
+        Screen(
+            t(
+                lang,
+                "insight.supply.saved",
+                sku=plan.sku,
+                lead=f"{lead:g}",
+                lead_max=f"{lead_max:g}",
+                ss=plan.safety_stock,
+                rop=plan.reorder_point,
+                eoq=plan.eoq,
+            )
+        ),
+    )
+
+
 HANDLERS: dict[str, Handler] = {
     "report": report_command,
     "customers": customers_command,
     "forecast": forecast_command,
     "stockplan": stockplan_command,
     "restock": restock_command,
+    "supply": supply_command,
     "efficiency": efficiency_command,
 }
 

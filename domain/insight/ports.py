@@ -73,6 +73,17 @@ class InsightRepository(Protocol):
 
     async def customer_totals(self, currency: str) -> list[CustomerTotals]: ...
 
+    async def set_supply(
+        self,
+        product_id: int,
+        lead_days: float,
+        lead_days_max: float,
+        order_cost_minor: int | None,
+        holding_cost_minor: int | None,
+    ) -> None:
+        """A product's supplier lead times and, when given, its order and holding costs."""
+        ...
+
     async def product_by_sku(self, sku: str) -> tuple[int, str, str] | None:
         """(id, sku, name) of a product, the SKU compared without case."""
         ...

@@ -41,6 +41,13 @@ class UnknownProductError(Exception):
     """No product has that SKU."""
 
 
+class SupplyError(Exception):
+    """Lead times must be 0 < average ≤ worst ≤ a year; costs not negative (holding > 0)."""
+
+
+MAX_LEAD_DAYS = 365
+
+
 @dataclass(frozen=True)
 class ProductForecast:
     """A forecast of one product's units (or, without a product, the shop's revenue)."""
@@ -198,6 +205,40 @@ class Insight:
             for f in facts
         ]
         return sorted(plans, key=lambda p: (not p.due, p.available - p.reorder_point, p.sku))
+
+    async def set_supply(
+        self,
+        sku: str,
+        lead_days: float,
+        lead_days_max: float,
+        order_cost_minor: int | None = None,
+        holding_cost_minor: int | None = None,
+    ) -> StockPlan | None:
+        """Set a product's lead times (and costs); returns its plan with them."""
+        if not 0 < lead_days <= lead_days_max <= MAX_LEAD_DAYS:
+            raise SupplyError()
+        if (order_cost_minor is not None and order_cost_minor < 0) or (
+            holding_cost_minor is not None and holding_cost_minor <= 0
+        ):
+            raise SupplyError()
+        async with self._uow() as uow:
+            product = await uow.insight.product_by_sku(sku)
+            if product is None:
+                raise UnknownProductError(sku)
+            await uow.insight.set_supply(
+                product[0], lead_days, lead_days_max, order_cost_minor, holding_cost_minor
+            )
+            await uow.commit()
+        log.info(
+            "supply of %s set: lead %.1f/%.1f days, costs %s/%s",
+            product[1],
+            lead_days,
+            lead_days_max,
+            order_cost_minor,
+            holding_cost_minor,
+        )
+        found = [p for p in await self.stock_plans() if p.product_id == product[0]]
+        return found[0] if found else None  # None: the product is not on sale
 
     # --- flow ------------------------------------------------------------------------------
 

@@ -166,3 +166,29 @@ async def test_a_chinese_admin_chat_gets_the_report_in_chinese(tmp_path: Path) -
         assert _sent(ann, "photo")[0].caption == "每日销售额与订单数"
         await ann.say("/report 2026-05-31 2026-05-01")
         _text_with(ann, "起始日期晚于结束日期")
+
+
+async def test_admin_sets_a_products_lead_times_and_costs(world: World) -> None:
+    from storage.tables.catalog import ProductRow
+    from tests.e2e import helpers as db
+
+    ann = world.ann.privately()
+
+    async def green() -> ProductRow:
+        (row,) = [r for r in await db.rows(world.bot, ProductRow) if r.sku == "TEA-GREEN-100"]
+        return row
+
+    saved = await ann.say("/supply tea-green-100 5 10 25.00 4.50")
+    assert saved.text.startswith("✅ TEA-GREEN-100: lead time 5–10 days → safety stock")
+    row = await green()
+    assert (row.lead_time_days, row.lead_time_max_days) == (5.0, 10.0)
+    assert (row.order_cost_minor, row.holding_cost_minor) == (2500, 450)
+
+    for bad in ("/supply TEA-GREEN-100 10 5", "/supply TEA-GREEN-100 x 5", "/supply TEA-GREEN-100"):
+        answer = await ann.say(bad)
+        assert "/supply SKU LEAD MAX" in answer.text, bad
+    unknown = await ann.say("/supply NOPE 1 2")
+    assert "No product has the SKU" in unknown.text
+    after = await green()  # the refused commands changed nothing
+    assert (after.lead_time_days, after.lead_time_max_days) == (5.0, 10.0)
+    assert (after.order_cost_minor, after.holding_cost_minor) == (2500, 450)
