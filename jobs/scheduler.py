@@ -15,7 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.shared.clock import Clock
 from jobs.outbox import OutboxDispatcher
-from jobs.runs import GuardedRun, JobLock, JobRunLog
+from jobs.runs import GuardedRun, JobLock, JobRunLog, Skipped
 from jobs.schedule import Job
 
 
@@ -42,6 +42,7 @@ class Jobs:
         self.guarded: dict[str, Callable[[], Awaitable[object]]] = {}  # job id -> its run
         self.intervals: dict[str, float] = {}  # job id -> seconds between runs
         self._woken: list[str] = []  # the jobs the outbox wake-up applies to
+        self._in_progress: set[str] = set()  # jobs whose run is under way in this process
         for job in table:
             self._schedule(job)
 
@@ -56,11 +57,21 @@ class Jobs:
         # APScheduler skips a second instance, so the run goes round again itself.
         again = job.outbox_wakeup
 
+        running = self._in_progress
+        name = job.name
+
         async def scheduled() -> object:
-            while True:
-                result = await guarded()
-                if not (again and outbox.dirty and not outbox.stopping):
-                    return result
+            running.add(name)
+            try:
+                while True:
+                    result = await guarded()
+                    # Another runner has the job: going round again would only spin.
+                    if isinstance(result, Skipped):
+                        return result
+                    if not (again and outbox.dirty and not outbox.stopping):
+                        return result
+            finally:
+                running.discard(name)
 
         scheduled.__name__ = scheduled.__qualname__ = job.name
         self.guarded[job.name] = scheduled
@@ -134,6 +145,8 @@ class Jobs:
         self.outbox.poke()
         if self.scheduler.running:
             for name in self._woken:
+                if name in self._in_progress:
+                    continue  # the run under way goes round again itself (outbox.dirty)
                 job = self.scheduler.get_job(name)
                 if job is not None:
                     job.modify(next_run_time=datetime.now(UTC))

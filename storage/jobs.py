@@ -129,6 +129,25 @@ def runner_name() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def holder_is_dead(holder: str) -> bool:
+    """Whether a runner name (`runner_name()`) names a process of this host that is gone. A
+    runner on another host is never judged dead here: its lease expires instead."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname()[:32] or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return False  # this process: alive (another runner name of ours, e.g. a test's)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # exists, owned by someone else
+        return False
+    return False
+
+
 def advisory_key(job: str) -> int:
     """A stable signed 64-bit key for PostgreSQL's advisory locks."""
     digest = hashlib.sha256(f"orderbot:job:{job}".encode()).digest()
@@ -141,7 +160,9 @@ class JobLocks:
     PostgreSQL: a session-level advisory lock (`pg_try_advisory_lock`), taken on a connection
     held for the whole run; it goes away with the connection, so a crashed runner frees it at
     once. SQLite: a `job_locks` row with a lease (`UPDATE ... WHERE locked_until < now`),
-    renewed while the job runs; a crashed runner's lease simply expires. Leases use the wall
+    renewed (a heartbeat) every third of the lease while the job runs. A crashed runner's lease
+    is taken over at once by a runner of the same host (its process id is gone), otherwise it
+    expires. Leases use the wall
     clock, not the shop's (possibly pinned) clock: they measure how long a process may be
     silent, not business time."""
 
@@ -150,7 +171,7 @@ class JobLocks:
         db: Any,
         holder: str | None = None,
         *,
-        lease_seconds: float = 60.0,
+        lease_seconds: float = 30.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
@@ -218,7 +239,25 @@ class JobLocks:
                 where=table.c.locked_until < now,
             )
             result = await session.execute(statement)
+            taken = bool(result.rowcount)  # type: ignore[attr-defined]
+            if not taken:
+                taken = await self._take_from_the_dead(session, job, until)
             await uow.commit()
+        return taken
+
+    async def _take_from_the_dead(self, session: AsyncSession, job: str, until: datetime) -> bool:
+        """Take over a lease whose holder was a process of this host that no longer exists
+        (killed, crashed): its lease would otherwise block the job until it expires."""
+        holder = await session.scalar(select(JobLockRow.holder).where(JobLockRow.job == job))
+        if holder is None or holder == self.holder or not holder_is_dead(holder):
+            return False
+        result = await session.execute(
+            update(JobLockRow)
+            .where(JobLockRow.job == job, JobLockRow.holder == holder)
+            .values(holder=self.holder, locked_until=until)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            log.info("job %s: took over the lease of %s, which is gone", job, holder)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def renew(self, job: str) -> bool:

@@ -337,3 +337,37 @@ async def test_a_crashed_runners_sqlite_lease_expires(tmp_path: object) -> None:
         assert not await dead.renew("outbox"), "the dead runner's lease is gone"
     finally:
         await db.dispose()
+
+
+async def test_a_killed_runners_sqlite_lease_is_taken_over_at_once(tmp_path: object) -> None:
+    import os
+    import socket
+    import sys
+
+    from storage.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/locks.db"
+    await upgrade(url)
+    db = Database(url)
+    gone = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "pass"
+    )  # a process that has exited: its pid is free
+    await gone.wait()
+    dead_pid = gone.pid
+    host = socket.gethostname()[:32]
+    try:
+        elsewhere = JobLocks(db, f"otherhost:{dead_pid}:def456", lease_seconds=60)
+        assert await elsewhere.acquire("payments")
+        here = JobLocks(db, f"{host}:{os.getpid()}:fed321", lease_seconds=60)
+        assert not await here.acquire("payments"), "a runner on another host: wait for expiry"
+
+        dead = JobLocks(db, f"{host}:{dead_pid}:abc123", lease_seconds=60)
+        assert await dead.acquire("outbox")  # and then the process is killed (kill -9)
+        assert await here.acquire("outbox"), "the dead process's lease is taken at once"
+        assert not await dead.renew("outbox")
+        alive = JobLocks(db, f"{host}:{os.getppid()}:aaa111", lease_seconds=60)
+        assert await alive.acquire("inbox") and not await here.acquire("inbox"), (
+            "a live holder keeps its lease"
+        )
+    finally:
+        await db.dispose()

@@ -94,3 +94,43 @@ async def test_the_scheduler_names_its_jobs_by_the_table() -> None:
     finally:
         await jobs.stop()
     assert outbox.stopping
+
+
+class DirtyOutbox(IdleOutbox):
+    dirty = True  # notifications keep waiting: another runner holds the job
+
+
+class HeldElsewhere:
+    """A job lock that another (live) runner holds."""
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    def hold(self, job: str) -> Any:
+        import contextlib
+
+        lock = self
+
+        @contextlib.asynccontextmanager
+        async def held() -> Any:
+            lock.tries += 1
+            yield False
+
+        return held()
+
+
+async def test_a_job_another_runner_holds_is_not_retried_in_a_busy_loop() -> None:
+    import asyncio
+    import time
+
+    lock = HeldElsewhere()
+    jobs = Jobs(
+        (Job("outbox", nothing, timedelta(seconds=30), outbox_wakeup=True),),
+        cast(OutboxDispatcher, DirtyOutbox()),
+        lock=lock,
+    )
+    started = time.process_time()
+    result = await asyncio.wait_for(jobs.run("outbox"), 2)
+    assert str(result) == "skipped: another runner has it"
+    assert lock.tries == 1, "one try per tick, not a spin while the outbox is dirty"
+    assert time.process_time() - started < 0.5
