@@ -44,6 +44,7 @@ from domain.after_sales.records import (
 from domain.after_sales.rules import REASON_TEXTS, REFUND_TEXTS
 from domain.orders.model import Order, PaymentMethod
 from domain.payments.records import RefundStatus
+from domain.shared.customers import display_name
 from domain.shared.dialogs import Dialog
 from domain.shared.money import Money
 from domain.shared.paging import Paged
@@ -212,13 +213,7 @@ class AfterSalesAdminViews(AfterSalesViews):
         request = file.request
         assert request.id is not None
         customer = file.customer
-        who = str(request.customer_id)
-        if customer is not None:
-            who = (
-                f"{customer.first_name} (@{customer.username})"
-                if customer.username
-                else customer.first_name
-            )
+        who = display_name(customer, request.customer_id)
         parts = [
             a(
                 "as.adm.title",

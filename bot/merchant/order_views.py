@@ -26,7 +26,6 @@ from bot.merchant.views import (
     INTERNAL_EVENTS,
     NOTE_SHOWN,
     MerchantViews,
-    who,
 )
 from bot.orders.views import order_footer
 from bot.payments.callbacks import RefundOrder
@@ -35,6 +34,7 @@ from bot.shared.callbacks import Noop
 from domain.merchant.rules import AdminAction, OrderFile, OrderFilter
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent
+from domain.shared.customers import display_name
 from domain.shared.paging import Paged
 
 
@@ -140,7 +140,7 @@ class AdminOrderViews(MerchantViews):
             t(
                 lang,
                 "adm.order.customer",
-                customer=who(file.customer, order.customer_id),
+                customer=display_name(file.customer, order.customer_id),
                 id=order.customer_id,
             ),
             "",

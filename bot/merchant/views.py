@@ -19,7 +19,7 @@ from bot.screens import Screen, button, keyboard
 from bot.texts import Texts
 from domain.merchant.rules import AdminAction, OrderFilter
 from domain.orders.model import Order
-from domain.shared.customers import Customer, Language
+from domain.shared.customers import Language
 from domain.shared.errors import DomainError
 from domain.shipping.carriers import Carrier
 
@@ -59,15 +59,6 @@ ADD_PROMPTS = {
     "description": "adm.add.description",
     "photo": "adm.add.photo",
 }
-
-
-def who(customer: Customer | None, fallback: int) -> str:
-    """A customer as the merchant knows them: name and @username."""
-    if customer is None:
-        return str(fallback)
-    if customer.username:
-        return f"{customer.first_name} (@{customer.username})"
-    return customer.first_name
 
 
 class MerchantViews:
