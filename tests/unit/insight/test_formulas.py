@@ -259,3 +259,24 @@ def test_rates_and_changes_worked_by_hand() -> None:
     assert figures.average_order_minor == 500  # 8001/16 = 500.06
     assert change(125, 100) == 0.25
     assert change(5, 0) is None
+
+
+def test_without_statsmodels_forecasts_fall_back_to_seasonal_naive(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from domain.insight.forecast import (
+        ForecastUnavailableError,
+        holt_winters,
+        holt_winters_available,
+    )
+
+    monkeypatch.setitem(sys.modules, "statsmodels.tsa.holtwinters", None)  # import fails
+    assert not holt_winters_available()
+    with pytest.raises(ForecastUnavailableError):
+        holt_winters([1.0] * 40, 7)
+    history = [float(v) for v in [3, 1, 4, 1, 5, 9, 2] * 8]
+    result = forecast_series(history, 7)
+    assert result.method is Method.SEASONAL_NAIVE
+    assert result.values == [3, 1, 4, 1, 5, 9, 2]
