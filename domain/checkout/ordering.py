@@ -27,6 +27,9 @@ from domain.shared.errors import (
 )
 from domain.shared.money import Money, money_param
 
+# Checkout steps that go back or out, allowed with an empty cart.
+STEPS_WITHOUT_A_CART = frozenset({"back", "abandon"})
+
 
 @dataclass
 class CheckoutView:
@@ -113,6 +116,10 @@ class Ordering(ShopBase):
             checkout = await uow.checkouts.get(customer_id)
             if checkout is None or (token is not None and checkout.token != token):
                 raise StaleCheckoutError()
+            if trigger not in STEPS_WITHOUT_A_CART and (await uow.carts.get(customer_id)).empty:
+                # The cart was emptied (from /cart) during checkout: no step leads on to a
+                # summary of nothing.
+                raise CartEmptyError()
             if apply is not None:
                 result = apply(checkout, uow)
                 if hasattr(result, "__await__"):
