@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from domain.after_sales.ports import AfterSalesUnitOfWork
 from domain.after_sales.records import (
@@ -45,10 +44,7 @@ from domain.shared.errors import NotFoundError
 from domain.shared.money import Money
 from domain.shared.numbers import normalize_order_number
 from domain.shared.paging import Page, Paged
-from domain.shipping.carriers import NOTE_MAX, Carrier, Shipment
-
-if TYPE_CHECKING:
-    from domain.shipping.carriers import DialogResult
+from domain.shipping.carriers import NOTE_MAX, Carrier, DialogResult, Shipment
 
 
 async def ship_request(
@@ -63,8 +59,6 @@ async def ship_request(
     (repair) go to the customer. The step is a compare-and-set, a replacement takes its units
     from stock (logged, and the low-stock alert follows), and the customer gets the carrier,
     the number and the tracking link."""
-    from domain.shipping.carriers import DialogResult
-
     request = await _load(uow, int(dialog.data["request"]))
     trigger = SHIP_TRIGGERS.get(request.kind)
     if trigger is None:

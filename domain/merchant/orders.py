@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.after_sales.desk import ship_request
 from domain.merchant.base import MerchantBase
 from domain.merchant.ports import MerchantUnitOfWork
 from domain.merchant.rules import (
@@ -113,8 +114,6 @@ class MerchantOrders(MerchantBase):
             raise StaleDialogError()
         if dialog.data.get("request"):
             # The replacement or repaired goods of an after-sales request, not the order.
-            from domain.after_sales.desk import ship_request
-
             return await ship_request(uow, dialog, carrier, now, self.config.admin_chat_id)
         order = await self._load(uow, str(dialog.data["number"]))
         assert order.id is not None
