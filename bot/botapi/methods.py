@@ -65,7 +65,7 @@ from .protocol import (
 from .sim import SimChat, SimMessage, image_info, now
 
 if TYPE_CHECKING:
-    from .server import FakeBotApi
+    from .sim import ServerApi as FakeBotApi  # the server, as the handlers see it
 
 logger = logging.getLogger(__name__)
 

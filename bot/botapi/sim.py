@@ -9,12 +9,12 @@ import secrets
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .entities import find_entities
 
 if TYPE_CHECKING:
-    from .server import FakeBotApi
+    from .protocol import Query
 
 logger = logging.getLogger(__name__)
 
@@ -260,7 +260,7 @@ class SimChat:
 
     def __init__(
         self,
-        api: FakeBotApi,
+        api: ServerApi,
         chat_id: int,
         chat_type: str,
         title: str | None = None,
@@ -336,7 +336,7 @@ class SimUser:
 
     def __init__(
         self,
-        api: FakeBotApi,
+        api: ServerApi,
         user_id: int,
         first_name: str,
         *,
@@ -573,3 +573,56 @@ class SimUser:
         """Unblock the bot; queues my_chat_member (member)."""
         self.blocked = False
         return self.api.enqueue_my_chat_member(self, "kicked", "member")
+
+
+# --------------------------------------------------------------------------- the server
+
+
+class ServerApi(Protocol):
+    """What the simulated world and the method handlers use of the server (FakeBotApi in
+    server.py), declared here so that neither imports the server: the import graph stays
+    without cycles."""
+
+    bot_id: int
+    webhook_url: str
+    users: dict[int, SimUser]
+    files: dict[str, FileRecord]
+    commands: dict[tuple[str, str], list[dict[str, str]]]
+    descriptions: dict[str, str]
+    short_descriptions: dict[str, str]
+    menu_buttons: dict[int | None, dict[str, Any]]
+    callback_answers: dict[str, dict[str, Any]]
+    pre_checkout_answers: dict[str, dict[str, Any]]
+    charges: dict[str, dict[str, Any]]
+    refunds: list[dict[str, Any]]
+
+    def chat(self, chat_id: int) -> SimChat: ...
+    def bot_user(self) -> dict[str, Any]: ...
+    def lookup_user(self, user_id: int) -> dict[str, Any] | None: ...
+    def pending_updates(self) -> list[dict[str, Any]]: ...
+    def enqueue_update(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]: ...
+    def enqueue_my_chat_member(self, user: SimUser, old: str, new: str) -> dict[str, Any]: ...
+    def set_allowed_updates(self, names: list[str]) -> None: ...
+    def clear_updates(self) -> None: ...
+    def confirm_updates(self, offset: int) -> None: ...
+    def deliverable_updates(self, limit: int) -> list[dict[str, Any]]: ...
+    async def long_poll(self, seconds: float, limit: int) -> list[dict[str, Any]]: ...
+    def new_query_id(self) -> str: ...
+    def new_callback_query(self, user_id: int) -> str: ...
+    def callback_query_state(self, query_id: str) -> dict[str, Any] | None: ...
+    def pre_checkout_state(self, query_id: str) -> dict[str, Any] | None: ...
+    def new_pre_checkout_query(self, user_id: int) -> str: ...
+    def resolve_invoice(self, user: SimUser, invoice: SimMessage | int | str) -> dict[str, Any]: ...
+    def record_charge(self, user_id: int, payment: dict[str, Any]) -> None: ...
+    def store_photo(self, data: bytes | None, url: str | None = None) -> list[dict[str, Any]]: ...
+    def photo_sizes(self, file_id: str) -> list[dict[str, Any]]: ...
+    def store_document(
+        self,
+        data: bytes | None,
+        file_name: str | None,
+        mime_type: str | None,
+        url: str | None = None,
+    ) -> FileRecord: ...
+    def resolve_chat(self, query: Query, field: str = "chat_id") -> SimChat: ...
+    def check_can_send(self, chat: SimChat) -> None: ...
+    def new_bot_message(self, chat: SimChat, kind: str, **fields: Any) -> SimMessage: ...
