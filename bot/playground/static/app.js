@@ -240,7 +240,11 @@ function drawMessage(pane, chat, message) {
   const bubble = el("div", { class: "bubble" });
   if (message.reply_to) bubble.append(el("div", { class: "quote" }, message.reply_to.text));
   if (message.photo) {
-    const img = el("img", { class: "photo", src: message.photo.url, alt: "photo", loading: "lazy" });
+    const img = el("img", {
+      class: "photo", src: message.photo.url, alt: "photo",
+      width: message.photo.width || undefined, height: message.photo.height || undefined,
+    });
+    img.addEventListener("load", () => { if (pane.stick) pane.messages.scrollTop = pane.messages.scrollHeight; });
     img.addEventListener("click", () => modal([el("img", { src: message.photo.url })], [{ label: "Close", value: true }]));
     bubble.append(img);
   }
@@ -308,6 +312,7 @@ function drawPane(pane) {
     : `private chat with @${state.bot.username} · ${chat.language === "zh" ? "中文" : "English"}`;
   if (signature === pane.drawn) return;
   const list = pane.messages;
+  list.onscroll = () => { pane.stick = list.scrollHeight - list.scrollTop - list.clientHeight < 60; };
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 60 || pane.drawnChat !== chat.id;
   pane.drawn = signature;
   pane.drawnChat = chat.id;
@@ -326,6 +331,7 @@ function drawPane(pane) {
       pane.replyKeyboard.append(line);
     }
   }
+  pane.stick = atBottom;
   if (atBottom) list.scrollTop = list.scrollHeight;
 }
 
