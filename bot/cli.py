@@ -11,7 +11,11 @@ import signal
 import sys
 from pathlib import Path
 
-from telegram import Update
+import asyncpg
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from telegram import Bot, Update
+from telegram.error import InvalidToken, TelegramError
 
 from bot.app import build_application
 from bot.catalog.csv_import import read_catalog_csv
@@ -67,8 +71,24 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    if settings.log_level != "DEBUG":  # one line per business event, not the libraries'
+        for chatter in ("alembic", "apscheduler"):
+            logging.getLogger(chatter).setLevel(logging.WARNING)
+    redact_secrets(settings)
+    try:
+        return _command(args, settings)
+    except StartupError as exc:  # a setting the outside world refused: one line, exit 2
+        print(f"orderbot: {exc}", file=sys.stderr)
+        return 2
+
+
+class StartupError(Exception):
+    """The database or Telegram refused what a setting names; the message names the setting."""
+
+
+def _command(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "migrate":
-        asyncio.run(upgrade(settings.database_url))
+        asyncio.run(open_database(settings))
         return 0
     if args.command == "import-products":
         if not args.file.is_file():
@@ -82,17 +102,97 @@ def main(argv: list[str] | None = None) -> int:
 
 def run(settings: Settings) -> int:
     """Apply migrations, then poll Telegram until stopped."""
-    asyncio.run(upgrade(settings.database_url))
+    asyncio.run(open_database(settings))
+    asyncio.run(check_token(settings))
     app = build_application(settings)
-    app.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        raise StartupError(TOKEN_REJECTED) from None
     return 0
+
+
+async def check_token(settings: Settings) -> None:
+    """Ask the Bot API who we are before anything else starts: a rejected token is one
+    line, not PTB's retry loop's traceback. Other failures (no network) are left to that loop."""
+    try:
+        async with Bot(settings.token(), base_url=settings.api_base_url):
+            pass  # entering calls getMe
+    except InvalidToken:
+        raise StartupError(TOKEN_REJECTED) from None
+    except TelegramError as exc:
+        log.warning("could not reach the Bot API yet: %s", exc)
 
 
 def run_jobs(settings: Settings) -> int:
     """Apply migrations, then run the scheduled jobs until SIGTERM or SIGINT (no polling)."""
-    asyncio.run(upgrade(settings.database_url))
-    asyncio.run(_jobs_only(settings))
+    asyncio.run(open_database(settings))
+    asyncio.run(check_token(settings))
+    try:
+        asyncio.run(_jobs_only(settings))
+    except InvalidToken:
+        raise StartupError(TOKEN_REJECTED) from None
     return 0
+
+
+TOKEN_REJECTED = "BOT_TOKEN: Telegram rejected the token; copy it again from @BotFather"
+
+
+async def open_database(settings: Settings) -> None:
+    """Apply migrations; a database that cannot be reached or opened is a StartupError that
+    names DATABASE_URL (without its password) and the reason, in one line."""
+    url = settings.database_url
+    try:
+        await asyncio.wait_for(upgrade(url), DATABASE_OPEN_TIMEOUT_S)
+    except (SQLAlchemyError, OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
+        raise StartupError(
+            f"DATABASE_URL: cannot open the database at {shown}: {_reason(exc)}"
+        ) from None
+
+
+DATABASE_OPEN_TIMEOUT_S = 30
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own reason for a database error, on one line."""
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {DATABASE_OPEN_TIMEOUT_S} s"
+    cause = getattr(exc, "orig", None) or exc
+    text = str(cause).strip().splitlines()
+    return (text[0] if text else type(cause).__name__)[:200]
+
+
+class _Redact(logging.Filter):
+    """Takes secrets out of every log line (messages and tracebacks alike)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def _clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "<redacted>")
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = self._clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        return True
+
+
+def redact_secrets(settings: Settings) -> None:
+    """No log line shows the bot token or the payment provider's token."""
+    secrets = [settings.bot_token, settings.payment_provider_token]
+    redact = _Redact([s.get_secret_value() for s in secrets if s is not None])
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(redact)
 
 
 async def _jobs_only(settings: Settings) -> None:
@@ -131,7 +231,7 @@ async def import_products(settings: Settings, path: Path) -> int:
     except (UnicodeDecodeError, csv.Error) as exc:
         print(f"orderbot: {path} is not a readable CSV file: {exc}", file=sys.stderr)
         return 1
-    await upgrade(settings.database_url)
+    await open_database(settings)
     db = Database(settings.database_url)
     try:
         shop = Shop(

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 from pydantic import (
     Field,
     SecretStr,
@@ -190,7 +191,7 @@ class Settings(BaseSettings):
     @classmethod
     def _region(cls, value: str) -> str:
         value = value.strip().upper()
-        if value and not re.match(r"^[A-Z]{2}$", value):
+        if value and value not in phonenumbers.SUPPORTED_REGIONS:
             raise ValueError("must be a two-letter country code such as CN or US, or empty")
         return value
 

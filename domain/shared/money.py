@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -24,15 +25,26 @@ def currency_exponent(currency: str) -> int:
 
 
 def is_known_currency(currency: str) -> bool:
-    """True for a three-letter code Babel knows, or Telegram Stars."""
-    from babel.numbers import get_currency_name
-
+    """True for an ISO 4217 currency some territory uses as legal tender today, or Telegram
+    Stars. ISO's codes for no currency (XXX), testing (XTS), metals and fund units are not
+    money a shop can price in."""
     code = currency.upper()
     if code in _EXTRA_EXPONENTS:
         return True
-    if len(code) != 3 or not code.isalpha():
-        return False
-    return get_currency_name(code, locale="en") != code
+    return code in _tender_currencies()
+
+
+@functools.cache
+def _tender_currencies() -> frozenset[str]:
+    from babel.core import get_global
+    from babel.numbers import get_territory_currencies
+
+    territories = get_global("territory_currencies").keys()
+    return frozenset(
+        code
+        for territory in territories
+        for code in get_territory_currencies(territory, tender=True, non_tender=False)
+    )
 
 
 @dataclass(frozen=True, slots=True)
