@@ -31,6 +31,7 @@ from bot.cart import handlers as cart
 from bot.catalog import handlers as catalog
 from bot.checkout import handlers as checkout
 from bot.context import Services, ShopApp, ShopContext
+from bot.data_keys import resolve_data_keys
 from bot.insight import handlers as insight_handlers
 from bot.insight.summary import weekly_charts
 from bot.merchant import handlers as merchant
@@ -150,7 +151,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
     """The whole bot, wired: database, use cases, views, handlers, outbox and jobs."""
     clock = clock or SystemClock()
     texts = Texts(settings.timezone)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, keys=resolve_data_keys(settings))
     admin_language = Language(settings.admin_language)
     carriers = settings.carrier_list
     bot = InboxBot(

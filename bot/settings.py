@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     work_hours_per_day: float = Field(default=8.0, gt=0, le=24)
     summary_at: str = "21:00"  # insight's daily summary, HH:MM in TIMEZONE, or "off"
     weekly_summary_day: str = "mon"  # the weekly summary (with charts): mon .. sun, or "off"
+    # personal data (issue 12, storage/crypto.py): Fernet keys, comma-separated, the first
+    # encrypts; unset with SQLite: a generated key kept in <database file>.key
+    data_keys: SecretStr | None = None
 
     @field_validator("*", mode="before")
     @classmethod

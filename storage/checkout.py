@@ -36,16 +36,18 @@ class SqlAddressRepository:
         return self._entity(row) if row else None
 
     async def add(self, address: Address) -> int:
-        existing = await self.s.scalar(
-            select(AddressRow.id).where(
-                AddressRow.customer_id == address.customer_id,
-                AddressRow.recipient == address.recipient,
-                AddressRow.phone == address.phone,
-                AddressRow.text == address.text,
-            )
+        # Encrypted columns cannot be compared in SQL (each token is different): compare the
+        # customer's own few addresses decrypted.
+        mine = await self.s.scalars(
+            select(AddressRow).where(AddressRow.customer_id == address.customer_id)
         )
-        if existing is not None:
-            return int(existing)
+        for row in mine.all():
+            if (row.recipient, row.phone, row.text) == (
+                address.recipient,
+                address.phone,
+                address.text,
+            ):
+                return row.id
         row = AddressRow(
             customer_id=address.customer_id,
             recipient=address.recipient,

@@ -23,6 +23,7 @@ from storage.base import utcnow
 from storage.cart import SqlCartRepository
 from storage.catalog import SqlInventoryRepository, SqlProductRepository
 from storage.checkout import SqlAddressRepository, SqlCheckoutRepository
+from storage.crypto import DataKeys, attach_keys, key_file_of, load_or_create_key_file
 from storage.customers import SqlCustomerRepository
 from storage.inbox import SqlUpdateInbox
 from storage.insight import SqlInsightRepository, SqlRestockRepository
@@ -96,10 +97,21 @@ class Database:
     """The shop's database: an engine, a session factory and units of work."""
 
     def __init__(
-        self, url: str, *, echo: bool = False, on_outbox: Callable[[], None] | None = None
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        on_outbox: Callable[[], None] | None = None,
+        keys: DataKeys | None = None,
     ) -> None:
         self.url = url
         self.engine = create_engine(url, echo=echo)
+        # Personal data's keys (storage/crypto.py): given by the composition root (DATA_KEYS);
+        # without them a SQLite file uses the development key kept beside it.
+        if keys is None and (key_file := key_file_of(url)) is not None:
+            keys = load_or_create_key_file(key_file)[0]
+        self.keys = keys
+        attach_keys(self.engine, keys)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.on_outbox = on_outbox
         # SQLite has one writer at a time. Queueing this process's writers on an asyncio lock

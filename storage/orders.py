@@ -21,7 +21,9 @@ from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
 from storage.base import utcnow
 from storage.catalog import product_of
+from storage.privacy import index_order
 from storage.tables.catalog import CategoryRow, ProductRow
+from storage.tables.customers import CustomerRow
 from storage.tables.orders import OrderEventRow, OrderLineRow, OrderRow
 
 
@@ -76,6 +78,11 @@ class SqlOrderRepository:
         ]
         self.s.add_all(line_rows)
         await self.s.flush()
+        # The blind index /find looks up (decision 13): names, phone, @username as keyed hashes.
+        customer = await self.s.get(CustomerRow, order.customer_id)
+        await index_order(
+            self.s, row.id, recipient=order.recipient, phone=order.phone, customer=customer
+        )
         for line, line_row in zip(order.lines, line_rows, strict=True):
             line.id = line_row.id  # after-sales requests point at stored lines
         return row.id

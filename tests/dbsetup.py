@@ -21,10 +21,14 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import URL, make_url
 
+from storage.crypto import DataKeys
 from storage.migrate import upgrade
 from storage.schema import metadata
 
 PG_ENV = "TEST_DATABASE_URL"
+# The documented test key of personal data (DATA_KEYS); never use it for a real shop.
+TEST_DATA_KEY = "dGVzdC1rZXktb2Ytb3JkZXJib3QtZm9yLXRlc3RzLTA="
+TEST_KEYS = DataKeys([TEST_DATA_KEY])
 PG_SKIP = f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
 
 

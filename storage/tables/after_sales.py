@@ -18,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UtcDateTime, intpk, json_dict, timestamp
+from storage.crypto import Encrypted, EncryptedJSON
 
 # --- after-sales and reviews ---
 
@@ -39,7 +40,7 @@ class AfterSalesRequestRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str] = mapped_column(String(16))
-    details: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str | None] = mapped_column(Encrypted())  # personal, encrypted
     photos: Mapped[list[Any]] = mapped_column(JSON, default=list)
     decline_reason: Mapped[str | None] = mapped_column(Text)
     disposition: Mapped[str | None] = mapped_column(String(16))
@@ -91,7 +92,7 @@ class AfterSalesEventRow(Base):
     actor: Mapped[str] = mapped_column(String(64))
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str | None] = mapped_column(String(32))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Encrypted())  # personal, encrypted
     params: Mapped[json_dict]
     created_at: Mapped[timestamp]
 
@@ -108,5 +109,5 @@ class AfterSalesDialogRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     token: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(16))
-    data: Mapped[json_dict]
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())  # personal, encrypted
     updated_at: Mapped[timestamp]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     ForeignKey,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, intpk, json_dict, timestamp
+from storage.base import Base, intpk, timestamp
+from storage.crypto import Encrypted, EncryptedJSON
 
 
 class AddressRow(Base):
@@ -18,9 +21,10 @@ class AddressRow(Base):
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("customers.id", ondelete="CASCADE"), index=True
     )
-    recipient: Mapped[str] = mapped_column(String(64))
-    phone: Mapped[str] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(String(300))
+    # Personal data, encrypted (decision 13).
+    recipient: Mapped[str] = mapped_column(Encrypted())
+    phone: Mapped[str] = mapped_column(Encrypted())
+    text: Mapped[str] = mapped_column(Encrypted())
     created_at: Mapped[timestamp]
 
 
@@ -34,6 +38,6 @@ class CheckoutRow(Base):
     )
     token: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
-    draft: Mapped[json_dict]
+    draft: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())  # personal, encrypted
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     updated_at: Mapped[timestamp]

@@ -9,14 +9,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, timestamp
+from storage.crypto import Encrypted
 
 
 class CustomerRow(Base):
     __tablename__ = "customers"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    first_name: Mapped[str] = mapped_column(String(128))
-    username: Mapped[str | None] = mapped_column(String(64))
+    # Personal data, encrypted (decision 13); @username is found through order_search_terms.
+    first_name: Mapped[str] = mapped_column(Encrypted())
+    username: Mapped[str | None] = mapped_column(Encrypted())
     language_code: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(8))
     reachable: Mapped[bool] = mapped_column(default=True)

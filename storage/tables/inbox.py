@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Index,
@@ -9,7 +11,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, json_dict, timestamp
+from storage.base import Base, timestamp
+from storage.crypto import EncryptedJSON
 
 # --- update inbox (durable payments) ---
 
@@ -22,7 +25,8 @@ class UpdateInboxRow(Base):
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     telegram_charge_id: Mapped[str] = mapped_column(String(255), index=True)
-    payload: Mapped[json_dict]
+    # The update as Telegram sent it (names, order info): encrypted (decision 13).
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
     received_at: Mapped[timestamp]
     replayed: Mapped[int] = mapped_column(default=0)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     String,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, json_dict, timestamp
+from storage.base import Base, timestamp
+from storage.crypto import EncryptedJSON
 
 
 class DialogRow(Base):
@@ -21,5 +24,5 @@ class DialogRow(Base):
     kind: Mapped[str] = mapped_column(String(32))
     token: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(32))
-    data: Mapped[json_dict]
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())  # personal, encrypted
     updated_at: Mapped[timestamp]

@@ -7,11 +7,11 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     String,
-    Text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, intpk, json_dict, timestamp
+from storage.crypto import Encrypted
 
 
 class OrderRow(Base):
@@ -31,9 +31,10 @@ class OrderRow(Base):
     shipping_minor: Mapped[int] = mapped_column(BigInteger)
     total_minor: Mapped[int] = mapped_column(BigInteger)
     payment_method: Mapped[str] = mapped_column(String(16))
-    recipient: Mapped[str] = mapped_column(String(64))
-    phone: Mapped[str] = mapped_column(String(32))
-    address_text: Mapped[str] = mapped_column(String(300))
+    # Personal data, encrypted (decision 13); found through order_search_terms.
+    recipient: Mapped[str] = mapped_column(Encrypted())
+    phone: Mapped[str] = mapped_column(Encrypted())
+    address_text: Mapped[str] = mapped_column(Encrypted())
     # After-sales requests still open on this order (kept by the after-sales use cases);
     # auto-completion skips orders where it is not zero.
     after_sales_open: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -64,6 +65,19 @@ class OrderEventRow(Base):
     actor: Mapped[str] = mapped_column(String(64))
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str | None] = mapped_column(String(32))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Encrypted())  # personal, encrypted
     params: Mapped[json_dict]
     created_at: Mapped[timestamp]
+
+
+class OrderSearchTermRow(Base):
+    """Blind index of an order (decision 13): a keyed hash of each word of its names, of its
+    phone's last digits and of the customer's @username, so /find answers by an index lookup
+    without plaintext (storage/crypto.py). Written with the order; rewritten by rotate-keys."""
+
+    __tablename__ = "order_search_terms"
+
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -15,7 +15,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, UtcDateTime, intpk, json_dict, timestamp
+from storage.base import Base, UtcDateTime, intpk, timestamp
+from storage.crypto import EncryptedJSON
 
 
 class OutboxRow(Base):
@@ -30,7 +31,8 @@ class OutboxRow(Base):
     id: Mapped[intpk]
     chat_id: Mapped[int] = mapped_column(BigInteger)
     template: Mapped[str] = mapped_column(String(64))
-    params: Mapped[json_dict]
+    # Texts owed to people carry names, phones, addresses: encrypted (decision 13).
+    params: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
     language: Mapped[str | None] = mapped_column(String(8))
     buttons: Mapped[list[Any]] = mapped_column(JSON, default=list)
     dedupe_key: Mapped[str | None] = mapped_column(String(128))

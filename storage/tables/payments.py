@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -15,7 +16,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, UtcDateTime, intpk, json_dict, timestamp
+from storage.base import Base, UtcDateTime, intpk, timestamp
+from storage.crypto import EncryptedJSON
 
 # --- payments ---
 
@@ -37,7 +39,8 @@ class PaymentRow(Base):
     flag_reason: Mapped[str | None] = mapped_column(String(16))
     telegram_charge_id: Mapped[str | None] = mapped_column(String(255))
     provider_charge_id: Mapped[str | None] = mapped_column(String(255))
-    payload: Mapped[json_dict]
+    # Telegram's successful_payment, with its order_info (name, phone, address): encrypted.
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
     received_at: Mapped[timestamp]
 
 

@@ -6,12 +6,12 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     ForeignKey,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, intpk, timestamp
+from storage.crypto import Encrypted
 
 
 class ReviewRow(Base):
@@ -27,6 +27,6 @@ class ReviewRow(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(BigInteger)
     rating: Mapped[int]
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(Encrypted())  # personal, encrypted
     created_at: Mapped[timestamp]
     updated_at: Mapped[timestamp]

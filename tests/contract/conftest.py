@@ -16,7 +16,7 @@ import pytest
 from storage.db import Database
 from storage.migrate import upgrade
 from tests.contract.seed import Factory
-from tests.dbsetup import PG_SKIP, migrated_pg_database, sqlite_url, truncate_all
+from tests.dbsetup import PG_SKIP, TEST_KEYS, migrated_pg_database, sqlite_url, truncate_all
 from tests.unit.fakes import FakeUnitOfWorkFactory
 
 BACKENDS = ["fake", "sqlite", "postgres"]
@@ -61,7 +61,7 @@ async def uow_factory(
             pytest.skip(PG_SKIP)
         await truncate_all(pg_session_url)
         url = pg_session_url
-    database = Database(url)
+    database = Database(url, keys=TEST_KEYS)
     try:
         yield cast(Factory, database)  # one at run time; see tests/integration/helpers.py
     finally:

@@ -19,6 +19,7 @@ from storage.db import Database
 from storage.migrate import upgrade
 from tests.dbsetup import (
     PG_SKIP,
+    TEST_KEYS,
     fresh_pg_database,
     migrated_pg_database,
     pg_base_url,
@@ -68,7 +69,7 @@ async def empty_database_url(
 async def db(database_url: str) -> AsyncIterator[Database]:
     """The shop's Database on a migrated, empty database; disposed afterwards."""
     await upgrade(database_url)
-    database = Database(database_url)
+    database = Database(database_url, keys=TEST_KEYS)
     try:
         yield database
     finally:

@@ -18,6 +18,7 @@ from storage.db import Database
 from storage.jobs import JobLocks, SqlJobRuns
 from storage.tables.catalog import ProductRow
 from storage.tables.orders import OrderRow
+from tests.dbsetup import TEST_KEYS
 from tests.integration.helpers import T0, add_customer, draft, make_order, seed_catalog
 
 LEASE = 60.0
@@ -305,7 +306,7 @@ async def test_job_runs_are_recorded_and_the_oldest_forgotten(db: Database) -> N
 
 
 async def test_one_runner_at_a_time_holds_a_job(database_url: str, db: Database) -> None:
-    other_db = Database(database_url)
+    other_db = Database(database_url, keys=TEST_KEYS)
     try:
         one, two = JobLocks(db, "one"), JobLocks(other_db, "two")
         async with one.hold("outbox") as mine:
@@ -325,7 +326,7 @@ async def test_a_crashed_runners_sqlite_lease_expires(tmp_path: object) -> None:
 
     url = f"sqlite+aiosqlite:///{tmp_path}/locks.db"
     await upgrade(url)
-    db = Database(url)
+    db = Database(url, keys=TEST_KEYS)
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
     try:
         dead = JobLocks(db, "dead", lease_seconds=60, now=lambda: now[0])
@@ -348,7 +349,7 @@ async def test_a_killed_runners_sqlite_lease_is_taken_over_at_once(tmp_path: obj
 
     url = f"sqlite+aiosqlite:///{tmp_path}/locks.db"
     await upgrade(url)
-    db = Database(url)
+    db = Database(url, keys=TEST_KEYS)
     gone = await asyncio.create_subprocess_exec(
         sys.executable, "-c", "pass"
     )  # a process that has exited: its pid is free

@@ -13,6 +13,7 @@ from domain.shared.customers import Customer
 from domain.shared.notifications import Notification
 from domain.shared.paging import Page
 from storage.db import Database
+from tests.dbsetup import TEST_KEYS
 from tests.integration.helpers import T0, add_customer, draft, make_order
 
 
@@ -113,7 +114,7 @@ async def test_commit_wakes_the_outbox_dispatcher_only_when_messages_were_queued
     database_url: str, db: Database
 ) -> None:
     wakeups: list[int] = []
-    waking = Database(database_url, on_outbox=lambda: wakeups.append(1))
+    waking = Database(database_url, keys=TEST_KEYS, on_outbox=lambda: wakeups.append(1))
     try:
         async with waking.uow() as uow:
             await uow.customers.upsert(Customer(id=1, first_name="Ann"))

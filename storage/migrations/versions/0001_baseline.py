@@ -34,12 +34,15 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # Personal data (issue 12, decision 13): the columns holding it are Text, each value a
+    # Fernet token (storage/crypto.py); JSON columns that carry it (drafts, notification
+    # parameters, payment payloads, dialogs) are encrypted whole, so they are Text too.
     # --- customers: Telegram users who talked to the bot ---
     op.create_table(
         "customers",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("first_name", sa.String(length=128), nullable=False),
-        sa.Column("username", sa.String(length=64), nullable=True),
+        sa.Column("first_name", sa.Text(), nullable=False),
+        sa.Column("username", sa.Text(), nullable=True),
         sa.Column("language_code", sa.String(length=16), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("reachable", sa.Boolean(), nullable=False),
@@ -140,9 +143,9 @@ def upgrade() -> None:
         sa.Column("shipping_minor", sa.BigInteger(), nullable=False),
         sa.Column("total_minor", sa.BigInteger(), nullable=False),
         sa.Column("payment_method", sa.String(length=16), nullable=False),
-        sa.Column("recipient", sa.String(length=64), nullable=False),
-        sa.Column("phone", sa.String(length=32), nullable=False),
-        sa.Column("address_text", sa.String(length=300), nullable=False),
+        sa.Column("recipient", sa.Text(), nullable=False),
+        sa.Column("phone", sa.Text(), nullable=False),
+        sa.Column("address_text", sa.Text(), nullable=False),
         sa.Column("after_sales_open", sa.Integer(), server_default="0", nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -202,9 +205,9 @@ def upgrade() -> None:
         "addresses",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("customer_id", sa.BigInteger(), nullable=False),
-        sa.Column("recipient", sa.String(length=64), nullable=False),
-        sa.Column("phone", sa.String(length=32), nullable=False),
-        sa.Column("text", sa.String(length=300), nullable=False),
+        sa.Column("recipient", sa.Text(), nullable=False),
+        sa.Column("phone", sa.Text(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"],
@@ -220,7 +223,7 @@ def upgrade() -> None:
         sa.Column("customer_id", sa.BigInteger(), nullable=False),
         sa.Column("token", sa.String(length=32), nullable=False),
         sa.Column("step", sa.String(length=32), nullable=False),
-        sa.Column("draft", sa.JSON(), nullable=False),
+        sa.Column("draft", sa.Text(), nullable=False),
         sa.Column("order_id", sa.Integer(), nullable=True),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -248,7 +251,7 @@ def upgrade() -> None:
         sa.Column("flag_reason", sa.String(length=16), nullable=True),
         sa.Column("telegram_charge_id", sa.String(length=255), nullable=True),
         sa.Column("provider_charge_id", sa.String(length=255), nullable=True),
-        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_payments_order_id_orders")
@@ -298,7 +301,7 @@ def upgrade() -> None:
         "update_inbox",
         sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("telegram_charge_id", sa.String(length=255), nullable=False),
-        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("replayed", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("update_id", name=op.f("pk_update_inbox")),
@@ -401,7 +404,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("token", sa.String(length=32), nullable=False),
         sa.Column("step", sa.String(length=32), nullable=False),
-        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("data", sa.Text(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("chat_id", "user_id", name=op.f("pk_merchant_dialogs")),
     )
@@ -552,7 +555,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("token", sa.String(length=32), nullable=False),
         sa.Column("step", sa.String(length=16), nullable=False),
-        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("data", sa.Text(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"],
@@ -590,7 +593,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("template", sa.String(length=64), nullable=False),
-        sa.Column("params", sa.JSON(), nullable=False),
+        sa.Column("params", sa.Text(), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("buttons", sa.JSON(), nullable=False),
         sa.Column("dedupe_key", sa.String(length=128), nullable=True),
@@ -673,6 +676,39 @@ def upgrade() -> None:
         "ix_restock_requests_status_created", "restock_requests", ["status", "created_at"]
     )
     # --- end of insight ---
+    # --- audit and blind indexes (issue 12) ---
+    op.create_table(
+        "order_search_terms",
+        sa.Column("term", sa.String(length=64), nullable=False),
+        sa.Column("order_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["orders.id"],
+            name=op.f("fk_order_search_terms_order_id_orders"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("term", "order_id", name=op.f("pk_order_search_terms")),
+    )
+    op.create_index(
+        op.f("ix_order_search_terms_order_id"), "order_search_terms", ["order_id"]
+    )
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("action", sa.String(length=48), nullable=False),
+        sa.Column("order_id", sa.BigInteger(), nullable=True),
+        sa.Column("product_id", sa.BigInteger(), nullable=True),
+        sa.Column("customer_id", sa.BigInteger(), nullable=True),
+        sa.Column("details", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
+    )
+    op.create_index("ix_audit_log_created", "audit_log", ["created_at"])
+    op.create_index("ix_audit_log_order_created", "audit_log", ["order_id", "created_at"])
+    op.create_index("ix_audit_log_product_created", "audit_log", ["product_id", "created_at"])
+    op.create_index("ix_audit_log_actor_created", "audit_log", ["actor", "created_at"])
+    # --- end of audit and blind indexes ---
 
 # Dependents before what they reference; a table's indexes go with it.
 _TABLES_IN_CREATION_ORDER = (
@@ -705,6 +741,8 @@ _TABLES_IN_CREATION_ORDER = (
     "job_runs",
     "job_locks",
     "restock_requests",  # insight
+    "order_search_terms",  # issue 12
+    "audit_log",  # issue 12
 )
 
 

@@ -1,0 +1,285 @@
+"""Personal data's storage side: the orders' blind index (what /find looks up), the audit log,
+and re-encryption under the first data key (rotate-keys)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, Text, delete, func, literal, select, tuple_, type_coerce, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.base import Base
+from storage.crypto import (
+    TOKEN_PREFIX,
+    DataKeys,
+    Encrypted,
+    EncryptedJSON,
+    keys_of,
+    name_words,
+    order_terms,
+    phone_digits,
+    phone_key,
+    username_key,
+)
+from storage.tables.audit import AuditRow
+from storage.tables.customers import CustomerRow
+from storage.tables.orders import OrderRow, OrderSearchTermRow
+from storage.tables.shipping import ShipmentRow
+
+log = logging.getLogger(__name__)
+
+
+# --- the blind index of orders ---
+
+
+async def index_order(
+    session: AsyncSession,
+    order_id: int,
+    *,
+    recipient: str,
+    phone: str,
+    customer: CustomerRow | None,
+    keys: DataKeys | None = None,
+) -> None:
+    """(Re)write an order's blind index terms: recipient's and customer's name words, phone,
+    @username."""
+    keys = keys or keys_of(session)
+    terms = order_terms(
+        keys,
+        names=[recipient, customer.first_name if customer else None],
+        phone=phone,
+        username=customer.username if customer else None,
+    )
+    await session.execute(delete(OrderSearchTermRow).where(OrderSearchTermRow.order_id == order_id))
+    session.add_all(OrderSearchTermRow(term=t, order_id=order_id) for t in sorted(terms))
+    await session.flush()
+
+
+async def orders_matching(session: AsyncSession, text: str, limit: int) -> list[int]:
+    """Ids of orders (newest first, at most `limit`) that `text` finds: an order number, a
+    tracking number, a phone in any common format, an @username, or every word of a name.
+    Each is an index lookup; nothing scans the order history."""
+    keys = keys_of(session)
+    text = text.strip()
+    found: list[int] = []
+    by_number = await session.scalar(select(OrderRow.id).where(OrderRow.number == text.upper()))
+    if by_number is not None:
+        found.append(by_number)
+    tracked = await session.scalars(
+        select(ShipmentRow.order_id).where(ShipmentRow.tracking_number == text).limit(limit)
+    )
+    found += tracked.all()
+    tail = phone_key(text) if set(text) <= set("+-() .0123456789０１２３４５６７８９") else None
+    if tail:
+        ids = await _with_all_terms(session, [keys.terms_for_lookup("phone", tail)], limit * 4)
+        wanted = phone_digits(text)
+        rows = await session.execute(
+            select(OrderRow.id, OrderRow.phone).where(OrderRow.id.in_(ids))
+        )
+        for order_id, phone in rows:  # a shared tail: confirm on the decrypted number
+            digits = phone_digits(phone)
+            if digits.endswith(wanted[-len(digits) :]) or wanted.endswith(digits[-len(wanted) :]):
+                shorter = min(len(digits), len(wanted))
+                if digits[-shorter:] == wanted[-shorter:]:
+                    found.append(order_id)
+    elif text.startswith("@") and len(text) > 1:
+        found += await _with_all_terms(
+            session, [keys.terms_for_lookup("user", username_key(text))], limit
+        )
+    else:
+        words = name_words(text)
+        if len(words) > 1:  # several words: each must be there (the joined form is extra)
+            words.discard(max(words, key=len))
+        groups = [keys.terms_for_lookup("name", w) for w in sorted(words)]
+        if groups:
+            found += await _with_all_terms(session, groups, limit)
+    unique = sorted(set(found), reverse=True)  # ids grow with time: newest first
+    return unique[:limit]
+
+
+async def _with_all_terms(session: AsyncSession, groups: list[list[str]], limit: int) -> list[int]:
+    """Orders that have, for every group, one of its terms (a group: a value's term under each
+    key)."""
+    query = (
+        select(OrderSearchTermRow.order_id)
+        .where(OrderSearchTermRow.term.in_([t for g in groups for t in g]))
+        .group_by(OrderSearchTermRow.order_id)
+        .having(func.count() >= len(groups))
+        .order_by(OrderSearchTermRow.order_id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+# --- the audit log ---
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit log."""
+
+    actor: str
+    action: str
+    at: datetime
+    order_id: int | None = None
+    product_id: int | None = None
+    customer_id: int | None = None
+    details: dict[str, Any] | None = None
+
+
+class SqlAuditLog:
+    """Appends to and reads the audit log, in the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def append(self, entry: AuditEntry) -> None:
+        self.s.add(
+            AuditRow(
+                actor=entry.actor,
+                action=entry.action,
+                order_id=entry.order_id,
+                product_id=entry.product_id,
+                customer_id=entry.customer_id,
+                details=entry.details or {},
+                created_at=entry.at,
+            )
+        )
+        await self.s.flush()
+
+    async def latest(
+        self,
+        limit: int,
+        *,
+        order_id: int | None = None,
+        product_id: int | None = None,
+        actor: str | None = None,
+    ) -> list[AuditEntry]:
+        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        if order_id is not None:
+            query = query.where(AuditRow.order_id == order_id)
+        if product_id is not None:
+            query = query.where(AuditRow.product_id == product_id)
+        if actor is not None:
+            query = query.where(AuditRow.actor == actor)
+        rows = (await self.s.scalars(query)).all()
+        return [
+            AuditEntry(
+                r.actor,
+                r.action,
+                r.created_at,
+                r.order_id,
+                r.product_id,
+                r.customer_id,
+                dict(r.details or {}),
+            )
+            for r in rows
+        ]
+
+
+# --- rotate-keys: every encrypted value under the first key, plaintext rows encrypted ---
+
+
+@dataclass
+class RotationStats:
+    """What one rotation did."""
+
+    rows: int = 0
+    values: int = 0
+    orders_indexed: int = 0
+
+
+async def rotate_table(
+    write: Callable[[], Any],
+    keys: DataKeys,
+    table: Table,
+    batch: int,
+    stats: RotationStats,
+) -> None:
+    """Re-encrypt one table's encrypted columns under the first key, in primary-key order,
+    `batch` rows per write transaction (the bot keeps running between batches). It reads and
+    writes the stored text itself, bypassing the column types, so a value is never decrypted
+    into JSON and back; plaintext values left from before encryption are encrypted."""
+    columns = [c for c in table.columns if isinstance(c.type, Encrypted | EncryptedJSON)]
+    pk = list(table.primary_key.columns)
+    after: tuple[Any, ...] | None = None
+    while True:
+        async with write() as uow:
+            session: AsyncSession = uow.session
+            query = select(*pk, *[type_coerce(c, Text()) for c in columns]).order_by(*pk)
+            if after is not None:
+                query = query.where(tuple_(*pk) > tuple_(*after))
+            rows = (await session.execute(query.limit(batch))).all()
+            if not rows:
+                return
+            for row in rows:
+                key, stored = tuple(row[: len(pk)]), row[len(pk) :]
+                values = {
+                    col.name: literal(keys.rotate(value), Text())
+                    for col, value in zip(columns, stored, strict=True)
+                    if value is not None
+                }
+                if values:
+                    await session.execute(
+                        update(table)
+                        .where(*[c == v for c, v in zip(pk, key, strict=True)])
+                        .values(values)
+                    )
+                    stats.values += len(values)
+                stats.rows += 1
+            after = tuple(rows[-1][: len(pk)])
+            await uow.commit()
+
+
+async def reindex_orders(
+    write: Callable[[], Any], keys: DataKeys, batch: int, stats: RotationStats
+) -> None:
+    """Rewrite every order's blind index terms under the first key's index key."""
+    after = 0
+    while True:
+        async with write() as uow:
+            session: AsyncSession = uow.session
+            orders = (
+                await session.scalars(
+                    select(OrderRow).where(OrderRow.id > after).order_by(OrderRow.id).limit(batch)
+                )
+            ).all()
+            if not orders:
+                return
+            for order in orders:
+                customer = await session.get(CustomerRow, order.customer_id)
+                await index_order(
+                    session,
+                    order.id,
+                    recipient=order.recipient,
+                    phone=order.phone,
+                    customer=customer,
+                    keys=keys,
+                )
+                stats.orders_indexed += 1
+            after = orders[-1].id
+            await uow.commit()
+
+
+def encrypted_tables() -> list[Table]:
+    """Every table with an encrypted column."""
+    return [
+        t
+        for t in Base.metadata.sorted_tables
+        if any(isinstance(c.type, Encrypted | EncryptedJSON) for c in t.columns)
+    ]
+
+
+async def first_stored_token(session: AsyncSession) -> str | None:
+    """One encrypted value as stored (the start-up check tries the keys on it), or None when
+    nothing is encrypted yet."""
+    for encrypted in (CustomerRow.__table__.c.first_name, OrderRow.__table__.c.recipient):
+        column = type_coerce(encrypted, Text())
+        value = await session.scalar(select(column).where(column.like(f"{TOKEN_PREFIX}%")).limit(1))
+        if value is not None:
+            return str(value)
+    return None
