@@ -13,6 +13,7 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import accumulate
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
@@ -141,8 +142,11 @@ async def seed_history(
 
     rng = random.Random(seed)
     customer_base = CUSTOMER_ID_BASE + seed * 1_000_000
-    popularity = [1 / (rank + 1) ** 0.8 for rank in range(len(catalog))]
-    loyalty = [rng.paretovariate(1.5) for _ in range(customers)]
+    # cumulative weights, computed once: random.choices would rebuild them on every call
+    popularity = list(accumulate(1 / (rank + 1) ** 0.8 for rank in range(len(catalog))))
+    loyalty = list(accumulate(rng.paretovariate(1.5) for _ in range(customers)))
+    customer_ids = range(customers)
+    picks = range(len(catalog))
     start_day = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
     counts = dict.fromkeys(("orders", "lines", "events", "payments", "refunds"), 0)
 
@@ -205,7 +209,7 @@ async def seed_history(
                 if placed >= now:
                     continue
                 number += 1
-                customer = customer_base + rng.choices(range(customers), loyalty)[0]
+                customer = customer_base + rng.choices(customer_ids, cum_weights=loyalty)[0]
                 method = rng.choices(
                     (
                         PaymentMethod.CARD,
@@ -215,7 +219,8 @@ async def seed_history(
                     (0.55, 0.25, 0.20),
                 )[0]
                 subtotal = 0
-                for pick in set(rng.choices(range(len(catalog)), popularity, k=rng.randint(1, 3))):
+                lines_wanted = rng.randint(1, 3)
+                for pick in set(rng.choices(picks, cum_weights=popularity, k=lines_wanted)):
                     pid, sku, name, price = catalog[pick]
                     qty = rng.choices((1, 2, 3), (0.7, 0.2, 0.1))[0]
                     subtotal += price * qty
