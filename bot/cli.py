@@ -19,6 +19,9 @@ from telegram.error import InvalidToken, TelegramError
 
 from bot.app import build_application
 from bot.catalog.csv_import import read_catalog_csv
+from bot.data_cli import COMMANDS as DATA_COMMANDS
+from bot.data_cli import add_data_commands, run_data_command
+from bot.data_keys import check_data_keys, resolve_data_keys
 from bot.settings import Settings, SettingsError, load_settings
 from domain.checkout.shop import Shop
 from domain.checkout.shop_base import ShopConfig
@@ -37,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the bot with long polling (the default)")
     imp = sub.add_parser("import-products", help="create or update products from a CSV file")
     imp.add_argument("file", type=Path)
+    imp.add_argument(
+        "--set-stock",
+        action="store_true",
+        help="also set existing products' on-hand stock from the file: shows the differences; "
+        "with --yes, applies them (each one written to the inventory log)",
+    )
+    imp.add_argument("--yes", action="store_true", help="apply the differences --set-stock shows")
     sub.add_parser("migrate", help="apply database migrations and exit")
     demo = sub.add_parser(
         "demo",
@@ -49,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
         "jobs",
         help="run only the scheduled jobs, without polling (one job runner for several bots)",
     )
+    add_data_commands(sub)  # backup, restore, rotate-keys, new-key (bot/data_cli.py)
     return parser
 
 
@@ -77,6 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     redact_secrets(settings)
     try:
         return _command(args, settings)
+    except SettingsError as exc:  # DATA_KEYS refused by the stored data
+        print(f"orderbot: setting {exc}", file=sys.stderr)
+        return 2
     except StartupError as exc:  # a setting the outside world refused: one line, exit 2
         print(f"orderbot: {exc}", file=sys.stderr)
         return 2
@@ -94,7 +108,11 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         if not args.file.is_file():
             print(f"orderbot: no such file: {args.file}", file=sys.stderr)
             return 2
-        return asyncio.run(import_products(settings, args.file))
+        return asyncio.run(
+            import_products(settings, args.file, set_stock=args.set_stock, yes=args.yes)
+        )
+    if args.command in DATA_COMMANDS:
+        return run_data_command(args, settings)
     if args.command == "jobs":
         return run_jobs(settings)
     return run(settings)
@@ -149,6 +167,12 @@ async def open_database(settings: Settings) -> None:
         raise StartupError(
             f"DATABASE_URL: cannot open the database at {shown}: {_reason(exc)}"
         ) from None
+    # Keys that do not decrypt the stored personal data end the program (SettingsError).
+    db = Database(url, keys=resolve_data_keys(settings))
+    try:
+        await check_data_keys(db)
+    finally:
+        await db.dispose()
 
 
 DATABASE_OPEN_TIMEOUT_S = 30
@@ -219,8 +243,11 @@ async def _jobs_only(settings: Settings) -> None:
     log.info("job runner stopped")
 
 
-async def import_products(settings: Settings, path: Path) -> int:
-    """Load a catalog CSV into the database: all rows or none."""
+async def import_products(
+    settings: Settings, path: Path, *, set_stock: bool = False, yes: bool = False
+) -> int:
+    """Load a catalog CSV into the database: all rows or none. The file's stock is a new
+    product's starting stock; existing products keep theirs unless --set-stock --yes."""
     try:
         drafts = read_catalog_csv(path, settings.currency)
     except CatalogImportError as exc:
@@ -237,8 +264,22 @@ async def import_products(settings: Settings, path: Path) -> int:
         shop = Shop(
             db, SystemClock(), ShopConfig(settings.currency, settings.shipping), flow=ORDER_FLOW
         )
+        differences = await shop.stock_differences(drafts)
+        for draft, current in differences if set_stock else ():
+            print(f"{draft.sku}: stock {current} -> {draft.stock} ({draft.stock - current:+d})")
+        if set_stock and not yes:
+            print(
+                f"{len(differences)} stock differences shown; nothing was imported. "
+                "Run again with --set-stock --yes to apply them."
+            )
+            return 0
         try:
-            created, updated = await shop.import_catalog(drafts)
+            created, updated = await shop.import_catalog(
+                drafts,
+                actor="cli",
+                reason=f"catalog import {path.name}",
+                set_stock=set_stock,
+            )
         except CatalogImportError as exc:
             for line, message in exc.params["errors"]:
                 print(f"{path}:{line}: {message}", file=sys.stderr)
@@ -247,4 +288,9 @@ async def import_products(settings: Settings, path: Path) -> int:
     finally:
         await db.dispose()
     print(f"Imported {len(drafts)} products: {created} new, {updated} updated.")
+    if differences and not set_stock:
+        print(
+            f"Stock left as it is for {len(differences)} existing products whose stock in the "
+            "file differs (the file's stock applies to new products; --set-stock to change it)."
+        )
     return 0

@@ -159,7 +159,17 @@ class SqlProductRepository:
             .execution_options(synchronize_session=False)
         )
 
-    async def upsert_drafts(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
+    async def stock_by_sku(self, skus: Sequence[str]) -> dict[str, tuple[int, int]]:
+        rows = await self.s.execute(
+            select(ProductRow.sku, ProductRow.id, ProductRow.stock).where(
+                ProductRow.sku.in_(list(skus))
+            )
+        )
+        return {sku: (product_id, stock) for sku, product_id, stock in rows.all()}
+
+    async def upsert_drafts(
+        self, drafts: Sequence[ProductDraft], *, set_stock: bool = False
+    ) -> tuple[int, int]:
         now = utcnow()
         categories = {row.name: row for row in (await self.s.scalars(select(CategoryRow))).all()}
         next_position = max((c.position for c in categories.values()), default=0)
@@ -202,7 +212,7 @@ class SqlProductRepository:
                 )
                 created += 1
                 continue
-            if draft.stock < row.reserved:
+            if set_stock and draft.stock < row.reserved:
                 problems.append(
                     (
                         draft.line,
@@ -218,7 +228,8 @@ class SqlProductRepository:
             row.description = draft.description
             row.price_minor = draft.price.amount
             row.currency = draft.price.currency
-            row.stock = draft.stock
+            if set_stock:  # otherwise on-hand stock is the inventory log's, not the file's
+                row.stock = draft.stock
             row.low_stock_threshold = draft.low_stock_threshold
             row.photo = draft.photo
             row.active = draft.active

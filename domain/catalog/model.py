@@ -80,8 +80,15 @@ class ProductRepository(Protocol):
         """Units come back on the shelf (a paid order cancelled, or goods returned)."""
 
     async def set_photo_file_id(self, product_id: int, file_id: str) -> None: ...
-    async def upsert_drafts(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
-        """Create or update products by SKU; returns (created, updated)."""
+    async def upsert_drafts(
+        self, drafts: Sequence[ProductDraft], *, set_stock: bool = False
+    ) -> tuple[int, int]:
+        """Create or update products by SKU; returns (created, updated). A draft's stock is a
+        new product's starting stock; an existing product's stock changes only with
+        `set_stock` (never below what is reserved)."""
+
+    async def stock_by_sku(self, skus: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """SKU -> (product id, on-hand stock) of the existing products among `skus`."""
 
 
 @dataclass

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from domain.cart.model import Cart
 from domain.catalog.importing import ProductDraft
-from domain.catalog.model import Category, Product
+from domain.catalog.model import Category, InventoryEntry, Product
 from domain.checkout.shop_base import ShopBase
 from domain.checkout.validation import check_quantity
 from domain.shared.errors import (
@@ -74,12 +74,41 @@ class Browsing(ShopBase):
             await uow.products.set_photo_file_id(product_id, file_id)
             await uow.commit()
 
-    async def import_catalog(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
-        """Create or update all products in one transaction; returns (created, updated)."""
+    async def import_catalog(
+        self,
+        drafts: Sequence[ProductDraft],
+        *,
+        actor: str = "import",
+        reason: str = "catalog import",
+        set_stock: bool = False,
+    ) -> tuple[int, int]:
+        """Create or update all products in one transaction; returns (created, updated). The
+        file's stock is a new product's starting stock; an existing product's stock changes
+        only with `set_stock`. Every stock change is written to the inventory log."""
         async with self._uow() as uow:
-            result = await uow.products.upsert_drafts(drafts)
+            skus = [d.sku for d in drafts]
+            before = await uow.products.stock_by_sku(skus)
+            result = await uow.products.upsert_drafts(drafts, set_stock=set_stock)
+            now = self._clock.now()
+            for sku, (product_id, stock) in (await uow.products.stock_by_sku(skus)).items():
+                delta = stock - before[sku][1] if sku in before else stock
+                if sku in before and delta == 0:
+                    continue
+                entry = InventoryEntry(product_id, delta, stock, reason[:200], actor, now)
+                await uow.inventory.add(entry)
             await uow.commit()
         return result
+
+    async def stock_differences(
+        self, drafts: Sequence[ProductDraft]
+    ) -> list[tuple[ProductDraft, int]]:
+        """The drafts of existing products whose stock differs from the shop's, with the
+        shop's on-hand stock: what `set_stock` would change."""
+        async with self._uow(readonly=True) as uow:
+            known = await uow.products.stock_by_sku([d.sku for d in drafts])
+        return [
+            (d, known[d.sku][1]) for d in drafts if d.sku in known and known[d.sku][1] != d.stock
+        ]
 
     async def cart(self, customer_id: int) -> Cart:
         """The customer's cart with current prices."""

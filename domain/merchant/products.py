@@ -151,6 +151,8 @@ class MerchantProducts(MerchantBase):
         actor = admin_actor(admin_id)
         async with self._uow() as uow:
             before = {p.sku: p for p in await uow.backoffice.all_products()}
+            # The file's stock applies to new products only: re-importing an export (edited
+            # for prices) must not put sold units back on sale. Stock ± changes the rest.
             created, updated = await uow.products.upsert_drafts(drafts)
             now = self._clock.now()
             for product in await uow.backoffice.all_products():

@@ -249,7 +249,8 @@ async def test_upsert_drafts_creates_new_skus_and_updates_known_ones(
                     active=False,
                 ),
                 draft("T3"),
-            ]
+            ],
+            set_stock=True,
         )
         await uow.commit()
     assert counts == (1, 1)
@@ -262,13 +263,27 @@ async def test_upsert_drafts_creates_new_skus_and_updates_known_ones(
     assert (updated.low_stock_threshold, updated.active) == (3, False)
 
 
+async def test_upsert_drafts_leaves_existing_stock_alone_unless_asked(
+    uow_factory: Factory,
+) -> None:
+    tea = await seed.product(uow_factory, "T1", stock=5, reserved=4)
+    async with uow_factory() as uow:
+        assert await uow.products.upsert_drafts([draft("T1", stock=12, price=77)]) == (0, 1)
+        await uow.commit()
+    assert await _stock(uow_factory, tea) == (5, 4), "a re-import never resurrects stock"
+    async with uow_factory(readonly=True) as uow:
+        assert await uow.products.stock_by_sku(["T1", "T9"]) == {"T1": (tea, 5)}
+        product = await uow.products.get(tea)
+    assert product is not None and product.price.amount == 77
+
+
 async def test_upsert_drafts_refuses_stock_below_what_unpaid_orders_hold(
     uow_factory: Factory,
 ) -> None:
     tea = await seed.product(uow_factory, "T1", stock=5, reserved=4)
     async with uow_factory() as uow:
         with pytest.raises(CatalogImportError):
-            await uow.products.upsert_drafts([draft("T2"), draft("T1", stock=3)])
+            await uow.products.upsert_drafts([draft("T2"), draft("T1", stock=3)], set_stock=True)
     assert await _stock(uow_factory, tea) == (5, 4)
     async with uow_factory(readonly=True) as uow:
         assert await uow.backoffice.product_id_by_sku("T2") is None

@@ -236,7 +236,7 @@ async def seed_demo_catalog(database_url: str, stock: dict[str, int] | None = No
 
         await Shop(
             db, SystemClock(), ShopConfig("USD", Money(500, "USD")), flow=ORDER_FLOW
-        ).import_catalog(drafts)
+        ).import_catalog(drafts, actor="seed", reason="demo catalog")
     finally:
         await db.dispose()
 

@@ -290,7 +290,8 @@ async def test_upsert_drafts_creates_then_updates_products_by_sku(db: Database) 
                 active=False,
             ),
             draft("C"),
-        ]
+        ],
+        set_stock=True,
     )
 
     assert result == (1, 1)
@@ -324,7 +325,8 @@ async def test_upsert_drafts_refuses_stock_below_reserved_naming_the_line_and_ch
                 draft("B", stock=9, line=2),
                 draft("A", stock=3, line=3),
                 draft("NEW", category="New shelf", line=4),
-            ]
+            ],
+            set_stock=True,
         )
 
     errors = caught.value.params["errors"]
@@ -343,7 +345,7 @@ async def test_stock_may_be_set_exactly_to_what_is_reserved(db: Database, seed) 
     async with db.uow() as uow:
         assert await uow.products.reserve(ids["A"], 4)
         await uow.commit()
-    assert await make_shop(db).import_catalog([draft("A", stock=4)]) == (0, 1)
+    assert await make_shop(db).import_catalog([draft("A", stock=4)], set_stock=True) == (0, 1)
     product = await product_by_sku(db, "A")
     assert (product.stock, product.reserved, product.available) == (4, 4, 0)
 

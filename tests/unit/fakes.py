@@ -293,7 +293,13 @@ class FakeProductRepository(_Repository):
         if product_id in self.store.products:
             self.store.products[product_id].photo_file_id = file_id
 
-    async def upsert_drafts(self, drafts: Sequence[ProductDraft]) -> tuple[int, int]:
+    async def stock_by_sku(self, skus: Sequence[str]) -> dict[str, tuple[int, int]]:
+        wanted = set(skus)
+        return {p.sku: (p.id, p.stock) for p in self.store.products.values() if p.sku in wanted}
+
+    async def upsert_drafts(
+        self, drafts: Sequence[ProductDraft], *, set_stock: bool = False
+    ) -> tuple[int, int]:
         self._write()
         by_sku = {p.sku: p for p in self.store.products.values()}
         created = updated = 0
@@ -318,7 +324,7 @@ class FakeProductRepository(_Repository):
                 self.store.products[product.id] = product
                 by_sku[product.sku] = product
                 created += 1
-            elif draft.stock < known.reserved:
+            elif set_stock and draft.stock < known.reserved:
                 problems.append(
                     (
                         draft.line,
@@ -334,11 +340,9 @@ class FakeProductRepository(_Repository):
                     shelf.id,
                     shelf.name,
                 )
-                known.price, known.stock, known.description = (
-                    draft.price,
-                    draft.stock,
-                    draft.description,
-                )
+                known.price, known.description = draft.price, draft.description
+                if set_stock:  # otherwise on-hand stock is the inventory log's, not the file's
+                    known.stock = draft.stock
                 known.photo, known.low_stock_threshold, known.active = (
                     draft.photo,
                     draft.low_stock_threshold,

@@ -626,7 +626,7 @@ async def test_low_stock_alerts_are_queued_once_per_crossing(
         assert await queue_low_stock_alerts(tx, None, clock.now(), {tea.id: 1}, "x") == 0
 
 
-async def test_importing_a_catalog_logs_every_stock_change_with_the_admin(
+async def test_importing_a_catalog_logs_new_stock_and_never_rewrites_existing_stock(
     merchant: Merchant, uow: FakeUnitOfWorkFactory, clock: FixedClock, store: FakeStore
 ) -> None:
     from domain.catalog.importing import ProductDraft
@@ -638,6 +638,6 @@ async def test_importing_a_catalog_logs_every_stock_change_with_the_admin(
     ]
     assert await merchant.import_catalog(ANN, drafts, "spring.csv") == (1, 1)
     log = sorted((e.delta, e.stock_after, e.reason) for e in store.merchant.inventory.values())
-    assert log == [(-2, 4, "csv import spring.csv"), (9, 9, "csv import spring.csv")]
-    assert store.products[tea.id].stock == 4
+    assert log == [(9, 9, "csv import spring.csv")]
+    assert store.products[tea.id].stock == 6, "units sold since the export stay sold"
     assert {e.actor for e in store.merchant.inventory.values()} == {f"admin:{ANN}"}
