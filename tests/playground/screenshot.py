@@ -33,8 +33,9 @@ async def shoot(target: Path) -> None:
             await sees(admin, "Top products")
             await page.wait_for_timeout(1500)  # images decoded, scrolled to the end
             await page.screenshot(path=str(target))
-    print(f"{target}: {target.stat().st_size // 1024} KB")
 
 
 if __name__ == "__main__":
-    asyncio.run(shoot(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/playground.png")))
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/playground.png")
+    asyncio.run(shoot(path))
+    print(f"{path}: {path.stat().st_size // 1024} KB")

@@ -4,16 +4,27 @@ sends is what a Telegram client would send, and bad input gets what Telegram wou
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import socket
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 from sqlalchemy import func, select
 
 from bot.botapi.entities import finish_text, parse_html
-from bot.playground.demo import ADMIN_CHAT, FIRST_CUSTOMER, MERCHANT, Playground
+from bot.playground.demo import (
+    ADMIN_CHAT,
+    CATALOG,
+    FIRST_CUSTOMER,
+    MERCHANT,
+    DemoOptions,
+    Playground,
+    running_playground,
+)
 from bot.playground.render import entities_to_html
 from bot.playground.web import split_text
 from storage.db import Database
@@ -152,3 +163,95 @@ async def test_bad_input_from_the_page_gets_what_telegram_would_do(
         photo = await _wait(lambda: next((m for m in chat.messages if m.kind == "photo"), None))
         async with session.get(f"/api/files/{photo.photo_file_id}") as response:
             assert response.status == 200 and (await response.read()).startswith(b"\x89PNG")
+
+
+async def test_the_admin_imports_a_catalog_csv_sent_from_the_page(playground: Playground) -> None:
+    admin = playground.api.chat(ADMIN_CHAT)
+    # A file sent in a chat cannot name photo files beside it: the demo catalog without them.
+    rows = list(csv.DictReader(io.StringIO(CATALOG.read_text(encoding="utf-8"))))
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows({**row, "photo": ""} for row in rows)
+    form = aiohttp.FormData()
+    form.add_field("file", out.getvalue().encode(), filename="catalog.csv", content_type="text/csv")
+    form.add_field("as", "document")
+    async with (
+        aiohttp.ClientSession(playground.url) as session,
+        session.post(f"/api/chats/{ADMIN_CHAT}/file", data=form) as response,
+    ):
+        assert (await response.json())["kind"] == "document"
+    done = await _wait(
+        lambda: next((m for m in admin.bot_messages() if "imported" in (m.body or "")), None)
+    )
+    assert "catalog.csv" in (done.body or "") and "12 products" in (done.body or "")
+
+
+async def _changed(chat: Any, before: tuple[int, int, str]) -> None:
+    """Wait until the chat's newest bot message is another one, or was edited."""
+
+    def now() -> tuple[int, int, str] | None:
+        message = chat.last_bot_message()
+        state = (message.message_id, message.edits, message.body or "") if message else None
+        return state if state != before else None
+
+    await _wait(now)
+
+
+def _state(chat: Any) -> tuple[int, int, str]:
+    message = chat.last_bot_message()
+    return (message.message_id, message.edits, message.body or "") if message else (0, 0, "")
+
+
+async def test_a_stars_shop_takes_payment_in_stars_and_a_failed_payment_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    options = DemoOptions(port=0, days=0, stars=True, data_dir=tmp_path)
+    async with running_playground(options) as playground:
+        alice = playground.api.users[FIRST_CUSTOMER]
+        chat = playground.api.chat(FIRST_CUSTOMER)
+
+        async def say(text: str) -> None:
+            before = _state(chat)
+            await alice.send_text(text)
+            await _changed(chat, before)
+
+        async def tap(label: str) -> None:
+            message = next(
+                m
+                for m in reversed(chat.bot_messages())
+                if any(label in b for row in m.buttons for b in row)
+            )
+            update = await alice.tap(message, label, exact=False)
+            await playground.api.wait_callback_answered(update["callback_query"]["id"], 10)
+
+        await say("/start")
+        for label in ("Catalog", "Tea (", "Longjing", "Add 1 to cart", "Cart", "Checkout"):
+            await tap(label)
+        await say("Alice Smith")
+        before = _state(chat)
+        await alice.send_contact("+14155551001")
+        await _changed(chat, before)
+        await say("1 Main Street, Springfield, IL 62701")
+        await tap("Telegram Stars")
+        await tap("Confirm order")
+        invoice = await _wait(lambda: next((m for m in chat.messages if m.kind == "invoice"), None))
+        assert invoice.invoice["currency"] == "XTR" and invoice.invoice["total_amount"] == 625
+
+        async with aiohttp.ClientSession(playground.url) as session:
+            url = f"/api/chats/{FIRST_CUSTOMER}/pay"
+            status, failed = await _post(
+                session, url, {"message_id": invoice.message_id, "outcome": "decline"}
+            )
+            assert (status, failed["ok"]) == (200, False)
+            assert not any(m.kind == "successful_payment" for m in chat.messages)
+            status, paid = await _post(
+                session, url, {"message_id": invoice.message_id, "outcome": "pay"}
+            )
+            assert (status, paid["ok"]) == (200, True)
+        receipt = await _wait(
+            lambda: next(
+                (m for m in chat.bot_messages() if "Payment received" in (m.body or "")), None
+            )
+        )
+        assert "⭐" in (receipt.body or "")
