@@ -103,8 +103,13 @@ class OutboxDispatcher:
         concurrency: int = 8,
         max_pace_wait: float = 5.0,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        record_uow: UnitOfWorkFactory | None = None,
     ) -> None:
         self._uow = uow
+        # Where a send's outcome is recorded: the database's fast lane when it has one, so a
+        # message Telegram accepted is marked sent within milliseconds (a crash in between
+        # sends it again).
+        self._record_uow = record_uow or uow
         self._send = send
         self._clock = clock
         self.batch_size = batch_size
@@ -267,7 +272,7 @@ class OutboxDispatcher:
             log.exception("sending notification %s failed", notification.id)
             result = RetryLater(f"{type(exc).__name__}: {exc}")
         now = self._clock.now()
-        async with self._uow() as uow:
+        async with self._record_uow() as uow:
             if isinstance(result, Sent):
                 await uow.outbox.mark_sent(notification.id, now)
                 stats.sent += 1

@@ -141,3 +141,30 @@ async def test_a_reader_is_not_blocked_by_an_open_write_transaction(db: Database
         seen = await asyncio.wait_for(read(), timeout=5)
         assert seen is not None and seen.language is None  # the uncommitted change is invisible
         await writer.commit()
+
+
+async def test_an_urgent_writer_goes_before_the_ordinary_writers_waiting() -> None:
+    import asyncio
+
+    from storage.db import WriteLock
+
+    lock = WriteLock()
+    order: list[str] = []
+    await lock.acquire()
+
+    async def writer(name: str, urgent: bool) -> None:
+        await lock.acquire(urgent=urgent)
+        order.append(name)
+        lock.release()
+
+    waiting = [asyncio.create_task(writer(f"w{i}", False)) for i in range(3)]
+    await asyncio.sleep(0)
+    waiting.append(asyncio.create_task(writer("mark-sent", True)))
+    await asyncio.sleep(0)
+    cancelled = asyncio.create_task(writer("gone", False))
+    await asyncio.sleep(0)
+    cancelled.cancel()
+    lock.release()
+    await asyncio.gather(*waiting)
+    assert order == ["mark-sent", "w0", "w1", "w2"]
+    assert not lock.locked()
