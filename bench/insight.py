@@ -16,12 +16,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import os
 import random
 import time
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from domain.insight.forecast import forecast_series, holt_winters_available
+from storage.crypto import DataKeys
+
+# A key for benchmark databases only (never a shop's): the history's names are made up.
+BENCH_KEYS = DataKeys(["YmVuY2gta2V5LW9mLW9yZGVyYm90LWluc2lnaHQtMDA="])
 
 
 def bench_forecast(products: int, days: int = 180, horizon: int = 14) -> None:
@@ -66,7 +71,10 @@ async def bench_queries(orders: int, url: str | None) -> None:
 
     url = url or f"sqlite+aiosqlite:////tmp/orderbot_bench_insight_{orders}.db"
     await upgrade(url)
-    db = Database(url)
+    # Personal data is encrypted at rest: DATA_KEYS if set, else the bench's own key (a SQLite
+    # file keeps its development key beside it).
+    keys = os.environ.get("DATA_KEYS")
+    db = Database(url, keys=DataKeys(keys.split(",")) if keys else BENCH_KEYS)
     now = datetime(2026, 6, 1, 12, tzinfo=UTC)
     days = 180
     started = time.perf_counter()
