@@ -41,6 +41,7 @@ from bot.orders import handlers as orders
 from bot.payments import handlers as payments
 from bot.payments.adapters import ChatActions, TelegramStarRefunds
 from bot.payments.inbox import REPLAY_AFTER, InboxBot, replay_unrecorded_payments
+from bot.privacy import handlers as privacy_handlers
 from bot.reviews import handlers as reviews
 from bot.reviews.handlers import order_extras as review_of_order
 from bot.reviews.views import ReviewViews
@@ -65,6 +66,7 @@ from domain.merchant.stock_report import LowStockReport
 from domain.orders.completion import Completion, CompletionConfig
 from domain.orders.model import PaymentMethod
 from domain.payments.service import Payments
+from domain.privacy.service import Privacy
 from domain.reactions import ORDER_FLOW
 from domain.reviews.service import Reviews
 from domain.shared.clock import Clock, SystemClock
@@ -98,6 +100,7 @@ FEATURES: list[Callable[[ShopApp], None]] = [
     after_sales.register,  # returns, exchanges, repairs (/requests, /aftersales)
     reviews.register,  # rating completed orders
     insight_handlers.register,  # /report /customers /forecast /stockplan /efficiency (admins)
+    privacy_handlers.register,  # /find /audit (admins)
 ]
 
 
@@ -299,6 +302,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
         request_shipped=ship_result,
         insight=insight,
         restocks=restocks,
+        privacy=Privacy(db, clock, settings.page_size),
     )
     app = (
         ApplicationBuilder()

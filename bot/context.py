@@ -31,6 +31,7 @@ from domain.merchant.stock_report import LowStockReport
 from domain.orders.completion import Completion
 from domain.orders.model import Order
 from domain.payments.service import Payments
+from domain.privacy.service import Privacy
 from domain.reviews.service import Reviews
 from domain.shared.clock import Clock
 from domain.shared.customers import Customer, Language
@@ -85,6 +86,8 @@ class Services:
     # The merchant's insight: reports, customers, forecasts, stock planning, flow.
     insight: Insight | None = None
     restocks: Restocks | None = None
+    # Finding orders and people, and the audit log (/find, /audit).
+    privacy: Privacy | None = None
 
     @property
     def shop_name(self) -> str:

@@ -12,14 +12,13 @@ from pathlib import Path
 
 from bot.data_keys import check_data_keys, resolve_data_keys
 from bot.settings import Settings
+from domain.shared.audit import CLI_ACTOR, NOTHING, record
 from storage.backup import BackupError, backup, default_name, restore
 from storage.crypto import DataKeys
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.privacy import (
-    AuditEntry,
     RotationStats,
-    SqlAuditLog,
     encrypted_tables,
     reindex_orders,
     rotate_table,
@@ -59,9 +58,7 @@ def run_data_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _audit(db: Database, action: str, details: dict[str, object]) -> None:
     async with db.uow() as uow:
-        await SqlAuditLog(uow.session).append(
-            AuditEntry("cli", action, datetime.now(UTC), details=dict(details))
-        )
+        await record(uow, CLI_ACTOR, action, NOTHING, dict(details), at=datetime.now(UTC))
         await uow.commit()
 
 

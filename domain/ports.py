@@ -8,11 +8,14 @@ from typing import Protocol
 
 from domain.checkout.ports import CheckoutUnitOfWork
 from domain.merchant.ports import MerchantUnitOfWork
+from domain.privacy.ports import PrivacyUnitOfWork
 from domain.reviews.ports import ReviewsUnitOfWork
 from domain.shared.ports import UnitOfWorkFactory
 
 
-class UnitOfWork(MerchantUnitOfWork, ReviewsUnitOfWork, CheckoutUnitOfWork, Protocol):
+class UnitOfWork(
+    PrivacyUnitOfWork, MerchantUnitOfWork, ReviewsUnitOfWork, CheckoutUnitOfWork, Protocol
+):
     """Every repository of the shop in one transaction."""
 
 

@@ -32,6 +32,7 @@ from storage.merchant import SqlBackofficeRepository, SqlDialogRepository
 from storage.orders import SqlOrderRepository, SqlSweepRepository
 from storage.outbox import SqlOutboxRepository
 from storage.payments import SqlPaymentRepository
+from storage.privacy import SqlAuditLog, SqlOrderSearch
 from storage.reviews import SqlReviewRepository
 from storage.shipping import SqlShipmentRepository, SqlTrackingRepository
 from storage.updates import (
@@ -227,6 +228,8 @@ class SqlUnitOfWork:
         self.reviews = SqlReviewRepository(self.session)  # reviews
         self.insight = SqlInsightRepository(self.session)  # insight's aggregates
         self.restocks = SqlRestockRepository(self.session)  # insight: restock requests
+        self.audit = SqlAuditLog(self.session)  # privacy: the audit log
+        self.search = SqlOrderSearch(self.session)  # privacy: finding orders (/find)
         return self
 
     async def __aexit__(

@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, Text, delete, func, literal, select, tuple_, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.shared.audit import AuditEntry, AuditFilter
+from domain.shared.paging import Page, Paged
 from storage.base import Base
 from storage.crypto import (
     TOKEN_PREFIX,
@@ -115,20 +116,17 @@ async def _with_all_terms(session: AsyncSession, groups: list[list[str]], limit:
     return list((await session.scalars(query)).all())
 
 
+class SqlOrderSearch:
+    """The domain's `OrderSearch` over the blind index."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def orders(self, text: str, limit: int) -> list[int]:
+        return await orders_matching(self.s, text, limit)
+
+
 # --- the audit log ---
-
-
-@dataclass(frozen=True)
-class AuditEntry:
-    """One line of the audit log."""
-
-    actor: str
-    action: str
-    at: datetime
-    order_id: int | None = None
-    product_id: int | None = None
-    customer_id: int | None = None
-    details: dict[str, Any] | None = None
 
 
 class SqlAuditLog:
@@ -151,34 +149,36 @@ class SqlAuditLog:
         )
         await self.s.flush()
 
-    async def latest(
-        self,
-        limit: int,
-        *,
-        order_id: int | None = None,
-        product_id: int | None = None,
-        actor: str | None = None,
-    ) -> list[AuditEntry]:
-        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
-        if order_id is not None:
-            query = query.where(AuditRow.order_id == order_id)
-        if product_id is not None:
-            query = query.where(AuditRow.product_id == product_id)
-        if actor is not None:
-            query = query.where(AuditRow.actor == actor)
+    async def latest(self, page: Page, which: AuditFilter) -> Paged[AuditEntry]:
+        where = []
+        if which.order_id is not None:
+            where.append(AuditRow.order_id == which.order_id)
+        if which.product_id is not None:
+            where.append(AuditRow.product_id == which.product_id)
+        if which.actor is not None:
+            where.append(AuditRow.actor == which.actor)
+        total = await self.s.scalar(select(func.count()).select_from(AuditRow).where(*where))
+        query = (
+            select(AuditRow)
+            .where(*where)
+            .order_by(AuditRow.id.desc())
+            .offset(page.offset)
+            .limit(page.size)
+        )
         rows = (await self.s.scalars(query)).all()
-        return [
+        entries = [
             AuditEntry(
-                r.actor,
-                r.action,
-                r.created_at,
-                r.order_id,
-                r.product_id,
-                r.customer_id,
-                dict(r.details or {}),
+                actor=r.actor,
+                action=r.action,
+                at=r.created_at,
+                order_id=r.order_id,
+                product_id=r.product_id,
+                customer_id=r.customer_id,
+                details=dict(r.details or {}),
             )
             for r in rows
         ]
+        return Paged(entries, int(total or 0), page)
 
 
 # --- rotate-keys: every encrypted value under the first key, plaintext rows encrypted ---

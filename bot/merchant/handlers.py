@@ -105,6 +105,8 @@ from bot.merchant.products import (
     on_stock,
     products_command,
 )
+from bot.privacy.handlers import ADMIN_COMMANDS as PRIVACY_COMMANDS
+from bot.privacy.handlers import COMMAND_TEXTS as PRIVACY_COMMAND_TEXTS
 from bot.shared.handlers import CUSTOMER_COMMANDS, ButtonHandler
 from bot.ui import reply, show
 from domain.shared.customers import Language
@@ -135,6 +137,8 @@ PRIVATE_COMMANDS += ("track", "jobs")  # jobs and tracking (bot/tracking.py)
 PRIVATE_COMMANDS += ("aftersales",)  # after-sales (bot/after_sales/)
 GROUP_COMMANDS += INSIGHT_COMMANDS  # insight (bot/insight/)
 PRIVATE_COMMANDS += INSIGHT_COMMANDS  # insight (bot/insight/)
+GROUP_COMMANDS += PRIVACY_COMMANDS  # finding orders, the audit log (bot/privacy/)
+PRIVATE_COMMANDS += PRIVACY_COMMANDS  # finding orders, the audit log (bot/privacy/)
 COMMAND_TEXTS = {
     "orders": "adm.commands.orders",
     "order": "adm.commands.order",
@@ -149,6 +153,7 @@ COMMAND_TEXTS = {
     "aftersales": "as.adm.command",  # after-sales
 }
 COMMAND_TEXTS |= INSIGHT_COMMAND_TEXTS  # insight (bot/insight/)
+COMMAND_TEXTS |= PRIVACY_COMMAND_TEXTS  # finding orders, the audit log (bot/privacy/)
 
 
 # -- commands -----------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
+from domain.shared.audit import AuditLog
 from domain.shared.customers import CustomerRepository
 from domain.shared.dialogs import DialogRepository
 from domain.shared.notifications import OutboxRepository
@@ -26,6 +27,8 @@ class SharedUnitOfWork(Protocol):
     def outbox(self) -> OutboxRepository: ...
     @property
     def dialogs(self) -> DialogRepository: ...
+    @property
+    def audit(self) -> AuditLog: ...
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -38,7 +38,9 @@ from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, OrderRepository, PaymentMethod
 from domain.orders.sweeps import SweepRepository
 from domain.payments import records as payment_records
+from domain.privacy.ports import OrderSearch
 from domain.reviews.records import Review, ReviewRepository
+from domain.shared.audit import AuditEntry, AuditFilter, AuditLog
 from domain.shared.customers import Customer, CustomerRepository, Language
 from domain.shared.dialogs import Dialog, DialogRepository
 from domain.shared.errors import CatalogImportError, DuplicateError
@@ -54,6 +56,7 @@ from domain.shipping.tracking_records import (
     TrackingState,
     TrackingStatus,
 )
+from storage.crypto import name_words, phone_digits, phone_key, username_key
 
 
 @dataclass
@@ -88,6 +91,7 @@ class FakeStore:
     payments: PaymentsStore = field(default_factory=lambda: PaymentsStore())
     jobs: JobsStore = field(default_factory=lambda: JobsStore())  # jobs and tracking
     after_sales: AfterSalesStore = field(default_factory=lambda: AfterSalesStore())
+    audit: list[AuditEntry] = field(default_factory=list)  # privacy: the audit log
     last_id: int = 0
 
     def new_id(self) -> int:
@@ -613,6 +617,8 @@ class FakeUnitOfWork:
         self.sweeps: SweepRepository = FakeSweepRepository(self)  # jobs
         self.after_sales: AfterSalesRepository = FakeAfterSalesRepository(self)
         self.reviews: ReviewRepository = FakeReviewRepository(self)
+        self.audit: AuditLog = FakeAuditLog(self)  # privacy
+        self.search: OrderSearch = FakeOrderSearch(self)  # privacy
 
     def note_write(self) -> None:
         """Called by every writing repository method."""
@@ -1281,3 +1287,60 @@ class FakeReviewRepository(_Repository):
         review_id = self.store.new_id()
         self.store.after_sales.reviews[review_id] = replace(copy.deepcopy(review), id=review_id)
         return review_id
+
+
+# --- privacy: the audit log and finding orders ---
+
+
+class FakeAuditLog(_Repository):
+    async def append(self, entry: AuditEntry) -> None:
+        self._write()
+        self.store.audit.append(copy.deepcopy(entry))
+
+    async def latest(self, page: Page, which: AuditFilter) -> Paged[AuditEntry]:
+        found = [
+            e
+            for e in reversed(self.store.audit)
+            if (which.order_id is None or e.order_id == which.order_id)
+            and (which.product_id is None or e.product_id == which.product_id)
+            and (which.actor is None or e.actor == which.actor)
+        ]
+        items = found[page.offset : page.offset + page.size]
+        return Paged(copy.deepcopy(items), len(found), page)
+
+
+class FakeOrderSearch(_Repository):
+    """What the blind index finds, computed from the stored orders (storage/privacy.py)."""
+
+    async def orders(self, text: str, limit: int) -> list[int]:
+        text = text.strip()
+        found = {o.id for o in self.store.orders.values() if o.number == text.upper()}
+        found |= {
+            s.order_id for s in self.store.merchant.shipments.values() if s.tracking_number == text
+        }
+        for order in self.store.orders.values():
+            customer = self.store.customers.get(order.customer_id)
+            if self._matches(text, order, customer):
+                found.add(order.id)
+        return sorted((i for i in found if i is not None), reverse=True)[:limit]
+
+    @staticmethod
+    def _matches(text: str, order: Order, customer: Customer | None) -> bool:
+        if set(text) <= set("+-() .0123456789０１２３４５６７８９") and phone_key(text):
+            wanted, digits = phone_digits(text), phone_digits(order.phone or "")
+            if not phone_key(digits) or phone_key(digits) != phone_key(wanted):
+                return False
+            shorter = min(len(digits), len(wanted))
+            return digits[-shorter:] == wanted[-shorter:]
+        if text.startswith("@") and len(text) > 1:
+            name = customer.username if customer else None
+            return bool(name) and username_key(name or "") == username_key(text)
+        words = name_words(text)
+        if len(words) > 1:
+            words.discard(max(words, key=len))
+        if not words:
+            return False
+        have = name_words(order.recipient or "") | name_words(
+            customer.first_name if customer else ""
+        )
+        return words <= have

@@ -13,6 +13,7 @@ import pytest
 from bot.insight.handlers import COMMANDS as INSIGHT_COMMANDS
 from bot.insight.views import REPORT_FIGURES
 from bot.notify import TelegramSender
+from bot.privacy.handlers import ADMIN_COMMANDS as PRIVACY_COMMANDS
 from bot.shared.handlers import CUSTOMER_COMMANDS
 from bot.texts import Html, Texts, load_catalog, placeholders
 from bot.views import Views
@@ -27,6 +28,7 @@ from domain.insight.rfm import Segment
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import PaymentMethod
 from domain.reactions import ORDER_FLOW
+from domain.shared.audit import ACTIONS as AUDIT_ACTIONS
 from domain.shared.clock import FixedClock
 from domain.shared.customers import Customer, Language
 from domain.shared.errors import (
@@ -64,6 +66,9 @@ FAMILIES = {
     "insight.forecast": [m.value for m in Method] + ["beats", "loses"],
     "insight.flow": ["placed_to_paid", "paid_to_shipped", "shipped_to_delivered"],
     "insight.restock": [s.value for s in RestockStatus if s in ACTIVE],
+    # finding orders, the audit log (bot/privacy/)
+    "privacy.command": list(PRIVACY_COMMANDS),
+    "privacy.audit.action": list(AUDIT_ACTIONS),
 }
 
 
