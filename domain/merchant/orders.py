@@ -21,6 +21,7 @@ from domain.orders import lifecycle
 from domain.orders import transitions as orders
 from domain.orders.lifecycle import OrderEventType
 from domain.orders.model import Order, PaymentMethod
+from domain.shared.audit import Target, record
 from domain.shared.customers import admin_actor, customer_actor
 from domain.shared.dialogs import Dialog, StaleDialogError
 from domain.shared.errors import (
@@ -65,6 +66,14 @@ class MerchantOrders(MerchantBase):
             async with self._uow() as uow:
                 order = await self._load(uow, number)
                 await self._flow.step(uow, order, trigger, actor=admin_actor(admin_id), at=now)
+                await record(
+                    uow,
+                    admin_actor(admin_id),
+                    f"order_{trigger}",
+                    Target(order_id=order.id),
+                    {"number": order.number},
+                    at=now,
+                )
                 if tell_customer:
                     await self._tell_customer(
                         uow, order, tell_customer, f"{trigger}:{order.number}"
@@ -146,6 +155,14 @@ class MerchantOrders(MerchantBase):
             shipment.id = await uow.shipments.add(shipment)
         except DuplicateError:
             raise IllegalTransitionError(status=str(order.status), action="ship") from None
+        await record(
+            uow,
+            actor,
+            "order_ship",
+            Target(order_id=order.id),
+            {"number": order.number, "carrier": carrier.code, "tracking": tracking},
+            at=now,
+        )
         template = "adm.notify.shipped" if shipment.tracking_url else "adm.notify.shipped_plain"
         params: dict[str, Any] = {"carrier": carrier.name, "tracking": tracking}
         if shipment.tracking_url:
@@ -167,6 +184,14 @@ class MerchantOrders(MerchantBase):
             note=reason,
             params={"reason": reason},
         )
+        await record(
+            uow,
+            admin_actor(dialog.user_id),
+            "order_cancel",
+            Target(order_id=order.id),
+            {"number": order.number, "reason": reason},
+            at=self._clock.now(),
+        )
         await self._tell_customer(
             uow, order, "adm.notify.cancelled", f"cancelled:{order.number}", reason=reason
         )
@@ -183,6 +208,14 @@ class MerchantOrders(MerchantBase):
             note=str(dialog.data["text"]),
             params={"internal": True, "kind": "note"},
         )
+        await record(
+            uow,
+            admin_actor(dialog.user_id),
+            "order_note",
+            Target(order_id=order.id),
+            {"number": order.number},
+            at=self._clock.now(),
+        )
         return DialogResult(dialog, order=order)
 
     async def _message(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
@@ -196,6 +229,14 @@ class MerchantOrders(MerchantBase):
             at=self._clock.now(),
             note=text,
             params={"internal": True, "kind": "message_out"},
+        )
+        await record(
+            uow,
+            admin_actor(dialog.user_id),
+            "order_message",
+            Target(order_id=order.id),
+            {"number": order.number},
+            at=self._clock.now(),
         )
         await self._tell_customer(uow, order, "adm.relay.to_customer", None, text=text)
         return DialogResult(dialog, order=order)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Any
 
 from domain.catalog.importing import ProductDraft
 from domain.catalog.model import Product
@@ -13,6 +14,7 @@ from domain.catalog.stock import queue_low_stock_alerts
 from domain.merchant.base import MerchantBase
 from domain.merchant.ports import MerchantUnitOfWork
 from domain.merchant.rules import LOG_SHOWN, REASON_MAX, STOCK_MAX, ProductFile
+from domain.shared.audit import NOTHING, Target, record
 from domain.shared.customers import admin_actor
 from domain.shared.dialogs import Dialog
 from domain.shared.errors import (
@@ -53,6 +55,7 @@ class MerchantProducts(MerchantBase):
         product = await uow.products.get(product_id)
         assert product is not None
         await self._log(uow, product, product.stock, "new product", admin_actor(dialog.user_id))
+        await self._audit(uow, dialog.user_id, "product_add", product, stock=product.stock)
         return DialogResult(dialog, product=product)
 
     async def _edit_product(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
@@ -72,6 +75,7 @@ class MerchantProducts(MerchantBase):
             await uow.backoffice.update_product(product.id, low_stock_threshold=int(value or 0))
             reason = f"low-stock threshold: {product.low_stock_threshold} -> {value}"
         await self._log(uow, product, 0, reason, admin_actor(dialog.user_id))
+        await self._audit(uow, dialog.user_id, "product_edit", product, change=reason)
         return DialogResult(dialog, product=await self._product(uow, dialog))
 
     async def _stock_delta(self, uow: MerchantUnitOfWork, dialog: Dialog) -> tuple[Product, int]:
@@ -100,6 +104,7 @@ class MerchantProducts(MerchantBase):
                 "adm.error.stock_below_reserved", reserved=product.reserved, stock=product.stock
             )
         product = replace(product, stock=stock)
+        await self._audit(uow, dialog.user_id, "product_stock", product, delta=delta, stock=stock)
         entry = await self._log(
             uow, product, delta, str(dialog.data["reason"]), admin_actor(dialog.user_id)
         )
@@ -108,6 +113,18 @@ class MerchantProducts(MerchantBase):
                 uow, self.config.admin_chat_id, entry.at, {product.id: -delta}, f"inv:{entry.id}"
             )
         return DialogResult(dialog, product=await self._product(uow, dialog))
+
+    async def _audit(
+        self, uow: MerchantUnitOfWork, admin_id: int, action: str, product: Product, **details: Any
+    ) -> None:
+        await record(
+            uow,
+            admin_actor(admin_id),
+            action,
+            Target(product_id=product.id),
+            {"sku": product.sku, **details},
+            at=self._clock.now(),
+        )
 
     async def products(self, page: int) -> Paged[Product]:
         """A page of every product, inactive ones too."""
@@ -134,6 +151,8 @@ class MerchantProducts(MerchantBase):
                 await uow.backoffice.update_product(product_id, active=active)
                 reason = "reactivated" if active else "deactivated"
                 await self._log(uow, product, 0, reason, admin_actor(admin_id))
+                action = "product_activate" if active else "product_deactivate"
+                await self._audit(uow, admin_id, action, product)
             product.active = active
             await uow.commit()
         return product
@@ -167,5 +186,7 @@ class MerchantProducts(MerchantBase):
                     await queue_low_stock_alerts(
                         uow, self.config.admin_chat_id, now, {product.id: -delta}, f"inv:{entry.id}"
                     )
+            details = {"file": source, "created": created, "updated": updated}
+            await record(uow, actor, "catalog_import", NOTHING, details, at=now)
             await uow.commit()
         return created, updated

@@ -259,9 +259,16 @@ async def test_admin_commands_are_registered_only_for_the_admin_chat_and_admins(
         "track",
         "jobs",
         "aftersales",  # after-sales
+        *("report", "customers", "forecast", "stockplan", "restock", "supply", "efficiency"),
+        "find",  # finding orders (bot/privacy/)
+        "audit",  # the audit log (bot/privacy/)
+    }
+    assert {c["description"] for c in group if c["command"] == "find"} == {
+        "Find orders: number, phone, name, @username, tracking"
     }
     chinese = api.commands_for({"type": "chat", "chat_id": ADMIN_CHAT}, "zh")
     assert any(c["description"] == "管理面板" for c in chinese)
+    assert any(c["command"] == "audit" and "审计日志" in c["description"] for c in chinese)
     for admin in (ANN, BEN):
         private = {c["command"] for c in api.commands_for({"type": "chat", "chat_id": admin})}
         assert {"start", "orders", "admin", "products", "order"} <= private
