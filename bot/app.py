@@ -237,7 +237,10 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
             settings.outbox_group_per_minute,
         )
     )
-    outbox = OutboxDispatcher(db, sender, clock, pacer=pacer, record_uow=db.urgent_uow)
+    # exclusive: the outbox job runs under its job lock, one runner at a time (jobs/runs.py).
+    outbox = OutboxDispatcher(
+        db, sender, clock, pacer=pacer, record_uow=db.urgent_uow, exclusive=True
+    )
     locks = JobLocks(db)  # one runner at a time per job, across processes
     runs = SqlJobRuns(db)
     report_at = settings.low_stock_time

@@ -104,12 +104,17 @@ class OutboxDispatcher:
         max_pace_wait: float = 5.0,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         record_uow: UnitOfWorkFactory | None = None,
+        exclusive: bool = False,
     ) -> None:
         self._uow = uow
         # Where a send's outcome is recorded: the database's fast lane when it has one, so a
         # message Telegram accepted is marked sent within milliseconds (a crash in between
         # sends it again).
         self._record_uow = record_uow or uow
+        # The only runner of the outbox (the job lock says so): rows still claimed when a run
+        # starts were claimed by a runner that is gone (killed), and go out now rather than
+        # when their lease expires. A run finishes its own sends before it returns.
+        self.exclusive = exclusive
         self._send = send
         self._clock = clock
         self.batch_size = batch_size
@@ -157,6 +162,12 @@ class OutboxDispatcher:
         time), so a burst for one chat still goes out in this run."""
         stats = DispatchStats()
         slots = asyncio.Semaphore(self.concurrency)
+        if self.exclusive and not self._inflight:
+            async with self._uow() as uow:
+                freed = await uow.outbox.release_all_claims()
+                await uow.commit()
+            if freed:
+                log.info("outbox: %d rows claimed by a runner that is gone go out now", freed)
         try:
             while not self._stopping:
                 self._dirty = False

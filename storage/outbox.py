@@ -164,6 +164,18 @@ class SqlOutboxRepository:
             .values(claimed_until=None, last_error=error[:1000], attempts=OutboxRow.attempts - 1)
         )
 
+    async def release_all_claims(self) -> int:
+        result = await self.s.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.sent_at.is_(None),
+                OutboxRow.failed_at.is_(None),
+                OutboxRow.claimed_until.is_not(None),
+            )
+            .values(claimed_until=None)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def release(self, notification_id: int) -> None:
         await self.s.execute(
             update(OutboxRow)

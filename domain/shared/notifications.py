@@ -53,6 +53,10 @@ class OutboxRepository(Protocol):
     async def hold(self, notification_id: int, error: str) -> None:
         """Put a claimed row back, uncounted, until its chat is reachable again."""
 
+    async def release_all_claims(self) -> int:
+        """Free every unsent row's claim (runners that claimed them are gone); returns how
+        many. Only for the one runner that holds the outbox job."""
+
     async def release(self, notification_id: int) -> None:
         """Put a claimed row back, uncounted (it was not sent: the runner stopped)."""
 

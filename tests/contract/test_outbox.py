@@ -223,3 +223,16 @@ async def test_the_steps_of_an_unknown_row_change_nothing(uow_factory: Factory) 
         await uow.outbox.hold(ghost, "x")
         await uow.outbox.release(ghost)
         assert await uow.outbox.pending_count() == 1
+
+
+async def test_release_all_claims_frees_rows_a_gone_runner_claimed(uow_factory: Factory) -> None:
+    await _add(uow_factory, note(7, "a"), note(8, "b"), note(9, "c"))
+    first, second, third = await _claim(uow_factory, 0)
+    assert await _claim(uow_factory, 0) == [], "leased: nobody else takes them"
+    assert first.id is not None and second.id is not None
+    async with uow_factory() as uow:
+        await uow.outbox.mark_sent(second.id, at(0))
+        assert await uow.outbox.release_all_claims() == 2  # the sent one stays sent
+        await uow.commit()
+    again = await _claim(uow_factory, 0)
+    assert sorted(n.id for n in again) == sorted([first.id, third.id])

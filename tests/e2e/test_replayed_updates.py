@@ -154,3 +154,46 @@ async def test_a_replayed_answer_in_the_stock_dialog_is_not_taken_as_the_next_an
     assert [(e.delta, e.reason, e.actor) for e in log] == [
         (5, "Delivery from the farm", f"admin:{ANN}")
     ]
+
+
+async def test_replayed_after_sales_and_review_updates_take_effect_once(tmp_path: Path) -> None:
+    from tests.e2e.after_sales_kit import (
+        delivered_order,
+        open_order,
+        requests_of,
+        reviews,
+        set_status,
+        shop_world,
+    )
+
+    async with shop_world(tmp_path) as world:
+        alice = world.alice
+        number = await delivered_order(world)
+        await open_order(alice, number)
+        await tap_twice(alice, "Return / exchange / repair")
+        await tap_twice(alice, "Return for a refund")
+        screen = alice.screen
+        row = next(r for r in screen.inline_keyboard if any("Longjing" in b["text"] for b in r))
+        plus = await alice.sim.tap_data(screen, row[2]["callback_data"])
+        await twice(alice, plus)
+        assert any("1 of" in b for r in alice.screen.buttons for b in r), alice.transcript()
+        await tap_twice(alice, "Next")
+        await tap_twice(alice, "Damaged in transit")
+        await say_twice(alice, "The tin arrived crushed")
+        photo = await alice.sim.send_photo(data=PHOTO)
+        await twice(alice, photo)
+        await tap_twice(alice, "Done")
+        await tap_twice(alice, "Send request")
+        [request] = await requests_of(world)
+        assert request.details == "The tin arrived crushed"
+        assert len(request.photos) == 1, "a replayed photo is not a second photo"
+        assert "Something went wrong" not in alice.transcript()
+
+        other = await delivered_order(world, world.bob)
+        await set_status(world, other, "complete")
+        bob = world.bob
+        await tap_twice(bob, "4 ⭐", bob.screen)
+        await say_twice(bob, "Fragrant")
+        [review] = await reviews(world)
+        assert (review.rating, review.comment) == (4, "Fragrant")
+        assert "Something went wrong" not in bob.transcript()

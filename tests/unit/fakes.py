@@ -578,6 +578,14 @@ class FakeOutboxRepository(_Repository):
         entry.claimed_until, entry.last_error = None, error[:1000]
         entry.attempts -= 1
 
+    async def release_all_claims(self) -> int:
+        self._write()
+        freed = 0
+        for entry in self.store.outbox.values():
+            if entry.sent_at is None and entry.failed_at is None and entry.claimed_until:
+                entry.claimed_until, freed = None, freed + 1
+        return freed
+
     async def release(self, notification_id: int) -> None:
         entry = self._row(notification_id)
         if entry.sent_at is None:
