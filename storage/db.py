@@ -32,7 +32,7 @@ from storage.merchant import SqlBackofficeRepository, SqlDialogRepository
 from storage.orders import SqlOrderRepository, SqlSweepRepository
 from storage.outbox import SqlOutboxRepository
 from storage.payments import SqlPaymentRepository
-from storage.privacy import SqlAuditLog, SqlOrderSearch
+from storage.privacy import SqlAuditLog, SqlOrderSearch, SqlPersonalData
 from storage.reviews import SqlReviewRepository
 from storage.shipping import SqlShipmentRepository, SqlTrackingRepository
 from storage.updates import (
@@ -230,6 +230,7 @@ class SqlUnitOfWork:
         self.restocks = SqlRestockRepository(self.session)  # insight: restock requests
         self.audit = SqlAuditLog(self.session)  # privacy: the audit log
         self.search = SqlOrderSearch(self.session)  # privacy: finding orders (/find)
+        self.personal = SqlPersonalData(self.session)  # privacy: a customer's own data (/mydata)
         return self
 
     async def __aexit__(

@@ -1,16 +1,20 @@
 """Personal data's storage side: the orders' blind index (what /find looks up), the audit log,
-and re-encryption under the first data key (rotate-keys)."""
+a customer's data as a whole (/mydata: their addresses, the erasure), and re-encryption under
+the first data key (rotate-keys)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, Text, delete, func, literal, select, tuple_, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.checkout.model import Address
+from domain.privacy.ports import Erasure
 from domain.shared.audit import AuditEntry, AuditFilter
 from domain.shared.paging import Page, Paged
 from storage.base import Base
@@ -26,9 +30,13 @@ from storage.crypto import (
     phone_key,
     username_key,
 )
+from storage.tables.after_sales import AfterSalesDialogRow, AfterSalesRequestRow
 from storage.tables.audit import AuditRow
+from storage.tables.checkout import AddressRow, CheckoutRow
 from storage.tables.customers import CustomerRow
 from storage.tables.orders import OrderRow, OrderSearchTermRow
+from storage.tables.outbox import OutboxRow
+from storage.tables.reviews import ReviewRow
 from storage.tables.shipping import ShipmentRow
 
 log = logging.getLogger(__name__)
@@ -179,6 +187,73 @@ class SqlAuditLog:
             for r in rows
         ]
         return Paged(entries, int(total or 0), page)
+
+
+# --- a customer's data as a whole (/mydata) ---
+
+
+class SqlPersonalData:
+    """The domain's `PersonalData`: a customer's addresses, and the erasure of their data."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def addresses(self, customer_id: int) -> list[Address]:
+        rows = await self.s.scalars(
+            select(AddressRow)
+            .where(AddressRow.customer_id == customer_id)
+            .order_by(AddressRow.id.desc())
+        )
+        return [Address(r.id, r.customer_id, r.recipient, r.phone, r.text) for r in rows.all()]
+
+    async def erase(self, customer_id: int, placeholder: str, at: datetime) -> Erasure:
+        s = self.s
+        await s.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(first_name=placeholder, username=None, updated_at=at)
+        )
+        addresses = await s.execute(delete(AddressRow).where(AddressRow.customer_id == customer_id))
+        await s.execute(delete(CheckoutRow).where(CheckoutRow.customer_id == customer_id))
+        await s.execute(
+            delete(AfterSalesDialogRow).where(AfterSalesDialogRow.customer_id == customer_id)
+        )
+        order_ids = select(OrderRow.id).where(OrderRow.customer_id == customer_id)
+        await s.execute(
+            delete(OrderSearchTermRow).where(OrderSearchTermRow.order_id.in_(order_ids))
+        )
+        orders = await s.execute(
+            update(OrderRow)
+            .where(OrderRow.customer_id == customer_id)
+            .values(recipient=placeholder, phone=placeholder, address_text=placeholder)
+        )
+        requests = await s.execute(
+            update(AfterSalesRequestRow)
+            .where(AfterSalesRequestRow.customer_id == customer_id)
+            .values(details=None, photos=[])
+        )
+        reviews = await s.execute(
+            update(ReviewRow).where(ReviewRow.customer_id == customer_id).values(comment=None)
+        )
+        mine = OutboxRow.chat_id == customer_id
+        messages = await s.execute(update(OutboxRow).where(mine).values(params={}))
+        await s.execute(
+            update(OutboxRow)
+            .where(mine, OutboxRow.sent_at.is_(None), OutboxRow.failed_at.is_(None))
+            .values(failed_at=at, claimed_until=None, last_error="personal data erased")
+        )
+        await s.flush()
+        return Erasure(
+            orders=_count(orders),
+            addresses=_count(addresses),
+            requests=_count(requests),
+            reviews=_count(reviews),
+            messages=_count(messages),
+        )
+
+
+def _count(result: Any) -> int:
+    return int(result.rowcount or 0)
 
 
 # --- rotate-keys: every encrypted value under the first key, plaintext rows encrypted ---

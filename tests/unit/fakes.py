@@ -38,7 +38,7 @@ from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, OrderRepository, PaymentMethod
 from domain.orders.sweeps import SweepRepository
 from domain.payments import records as payment_records
-from domain.privacy.ports import OrderSearch
+from domain.privacy.ports import Erasure, OrderSearch, PersonalData
 from domain.reviews.records import Review, ReviewRepository
 from domain.shared.audit import AuditEntry, AuditFilter, AuditLog
 from domain.shared.customers import Customer, CustomerRepository, Language
@@ -627,6 +627,7 @@ class FakeUnitOfWork:
         self.reviews: ReviewRepository = FakeReviewRepository(self)
         self.audit: AuditLog = FakeAuditLog(self)  # privacy
         self.search: OrderSearch = FakeOrderSearch(self)  # privacy
+        self.personal: PersonalData = FakePersonalData(self)  # privacy: /mydata
 
     def note_write(self) -> None:
         """Called by every writing repository method."""
@@ -1352,3 +1353,45 @@ class FakeOrderSearch(_Repository):
             customer.first_name if customer else ""
         )
         return words <= have
+
+
+class FakePersonalData(_Repository):
+    """A customer's data as a whole, as storage/privacy.py's SqlPersonalData."""
+
+    async def addresses(self, customer_id: int) -> list[Address]:
+        mine = [a for a in self.store.addresses.values() if a.customer_id == customer_id]
+        return copy.deepcopy(sorted(mine, key=lambda a: a.id, reverse=True))
+
+    async def erase(self, customer_id: int, placeholder: str, at: datetime) -> Erasure:
+        self._write()
+        store = self.store
+        customer = store.customers.get(customer_id)
+        if customer is not None:
+            customer.first_name, customer.username = placeholder, None
+        addresses = [i for i, a in store.addresses.items() if a.customer_id == customer_id]
+        for address_id in addresses:
+            del store.addresses[address_id]
+        store.checkouts.pop(customer_id, None)
+        store.after_sales.drafts.pop(customer_id, None)
+        orders = [o for o in store.orders.values() if o.customer_id == customer_id]
+        for order in orders:  # the blind index is computed from these (FakeOrderSearch)
+            order.recipient = order.phone = order.address_text = placeholder
+        requests = [r for r in store.after_sales.requests.values() if r.customer_id == customer_id]
+        for request in requests:
+            request.details, request.photos = None, []
+        reviews = [r for r in store.after_sales.reviews.values() if r.customer_id == customer_id]
+        for review in reviews:
+            review.comment = None
+        messages = [e for e in store.outbox.values() if e.notification.chat_id == customer_id]
+        for entry in messages:
+            entry.notification = replace(entry.notification, params={})
+            if entry.sent_at is None and entry.failed_at is None:
+                entry.failed_at, entry.claimed_until = at, None
+                entry.last_error = "personal data erased"
+        return Erasure(
+            orders=len(orders),
+            addresses=len(addresses),
+            requests=len(requests),
+            reviews=len(reviews),
+            messages=len(messages),
+        )
