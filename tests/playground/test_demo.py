@@ -217,10 +217,15 @@ async def test_a_stars_shop_takes_payment_in_stars_and_a_failed_payment_changes_
             await _changed(chat, before)
 
         async def tap(label: str) -> None:
-            message = next(
-                m
-                for m in reversed(chat.bot_messages())
-                if any(label in b for row in m.buttons for b in row)
+            message = await _wait(
+                lambda: next(
+                    (
+                        m
+                        for m in reversed(chat.bot_messages())
+                        if any(label in b for row in m.buttons for b in row)
+                    ),
+                    None,
+                )
             )
             update = await alice.tap(message, label, exact=False)
             await playground.api.wait_callback_answered(update["callback_query"]["id"], 10)
