@@ -42,6 +42,7 @@ from bot.payments import handlers as payments
 from bot.payments.adapters import ChatActions, TelegramStarRefunds
 from bot.payments.inbox import REPLAY_AFTER, InboxBot, replay_unrecorded_payments
 from bot.privacy import handlers as privacy_handlers
+from bot.privacy import mydata as mydata_handlers
 from bot.reviews import handlers as reviews
 from bot.reviews.handlers import order_extras as review_of_order
 from bot.reviews.views import ReviewViews
@@ -66,6 +67,7 @@ from domain.merchant.stock_report import LowStockReport
 from domain.orders.completion import Completion, CompletionConfig
 from domain.orders.model import PaymentMethod
 from domain.payments.service import Payments
+from domain.privacy.mydata import MyData
 from domain.privacy.service import Privacy
 from domain.reactions import ORDER_FLOW
 from domain.reviews.service import Reviews
@@ -101,6 +103,7 @@ FEATURES: list[Callable[[ShopApp], None]] = [
     reviews.register,  # rating completed orders
     insight_handlers.register,  # /report /customers /forecast /stockplan /efficiency (admins)
     privacy_handlers.register,  # /find /audit (admins)
+    mydata_handlers.register,  # /mydata (customers)
 ]
 
 
@@ -306,6 +309,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
         insight=insight,
         restocks=restocks,
         privacy=Privacy(db, clock, settings.page_size),
+        mydata=MyData(db, clock),
     )
     app = (
         ApplicationBuilder()

@@ -31,6 +31,7 @@ from domain.merchant.stock_report import LowStockReport
 from domain.orders.completion import Completion
 from domain.orders.model import Order
 from domain.payments.service import Payments
+from domain.privacy.mydata import MyData
 from domain.privacy.service import Privacy
 from domain.reviews.service import Reviews
 from domain.shared.clock import Clock
@@ -88,6 +89,8 @@ class Services:
     restocks: Restocks | None = None
     # Finding orders and people, and the audit log (/find, /audit).
     privacy: Privacy | None = None
+    # A customer's own data: the export and its erasure (/mydata).
+    mydata: MyData | None = None
 
     @property
     def shop_name(self) -> str:

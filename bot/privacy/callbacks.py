@@ -1,4 +1,5 @@
-"""Typed callback data of /find and /audit (admin-only; prefixes start with "a")."""
+"""Typed callback data of /find and /audit (admin-only; prefixes start with "a") and of a
+customer's /mydata (prefixes start with "md")."""
 
 from __future__ import annotations
 
@@ -24,3 +25,26 @@ class AuditPage(Callback):
     prefix: ClassVar[str] = "aap"
     key: Token
     page: int
+
+
+@dataclass(frozen=True)
+class MyDataErase(Callback):
+    """Customer: ask to delete my data (a confirmation with a fresh token follows)."""
+
+    prefix: ClassVar[str] = "mde"
+
+
+@dataclass(frozen=True)
+class MyDataConfirm(Callback):
+    """Customer: yes, delete my data; `token` is the one the confirmation was shown with."""
+
+    prefix: ClassVar[str] = "mdc"
+    token: Token
+
+
+@dataclass(frozen=True)
+class MyDataKeep(Callback):
+    """Customer: keep my data after all."""
+
+    prefix: ClassVar[str] = "mdk"
+    token: Token

@@ -52,6 +52,7 @@ CUSTOMER_COMMANDS = (
     "orders",
     "requests",  # after-sales (bot/after_sales/)
     "search",
+    "mydata",  # what the shop stores about me (bot/privacy/)
     "language",
     "cancel",
     "help",

@@ -35,6 +35,8 @@ ACTIONS = (
     "backup",
     "restore",
     "rotate_keys",
+    "customer_export",
+    "customer_erase",
 )
 
 
