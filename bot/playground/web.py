@@ -234,7 +234,8 @@ class PlaygroundWeb:
         self.api.add_user(user_id, name, language_code=LANGUAGES[language])
         self.customers.append(user_id)
         log.info("playground: new customer %s (%s)", name, language)
-        return web.json_response({"id": user_id, "name": name, "language": language})
+        chat = self.chat_state(self.api.chat(user_id))  # drawn at once, before any event
+        return web.json_response({"id": user_id, "name": name, "language": language, "chat": chat})
 
     async def _text(self, request: web.Request) -> web.Response:
         chat, user = self._chat(request)
@@ -330,7 +331,9 @@ class PlaygroundWeb:
             )
         if body.get("outcome") == "decline":
             log.info("playground: %s's card was declined", user.first_name)
-            return web.json_response({"ok": False, "error": "Your card was declined."})
+            return web.json_response(
+                {"ok": False, "code": "declined", "error": "Your card was declined."}
+            )
         self._paid.add((chat.id, message.message_id))
         with contextlib.suppress(LookupError):
             await user.successful_payment(message)

@@ -134,6 +134,17 @@ async def journey(page: Any, playground: Playground, started: float) -> tuple[st
     await expect(link).to_be_visible()
     await page.screenshot(path=artefact("4-shipped"))
 
+    # Another customer, in Chinese: Telegram's own words around the chat follow her language.
+    await page.locator("#add-customer input[name=name]").fill("李雷")
+    await page.locator("#add-customer select").select_option("zh")
+    await page.locator("#add-customer button").click()
+    await expect(page.locator("#customers li.active")).to_contain_text("李雷")
+    await expect(customer.locator("textarea.input")).to_have_attribute("placeholder", "消息")
+    await send(customer, "/start")
+    await sees(customer, "李雷")
+    await page.locator("#customers li").filter(has_text="Alice").click()
+    await sees(customer, f"Your order {order_number} is on its way")
+
     return order_number, loaded
 
 

@@ -49,6 +49,44 @@ async function api(path, body, isForm = false) {
   return data;
 }
 
+// What Telegram's own app says around the chat, in the customer's language (the bot's messages
+// come from the bot, already in that language).
+const WORDS = {
+  en: {
+    message: "Message", cancel: "Cancel", ok: "OK", close: "Close", share: "Share",
+    send_image: "Send an image", as_file: "Send as file", as_photo: "Send as photo",
+    paid_already: "This invoice is paid.", apps_only: "This button works only in Telegram's own apps.",
+    balance: "Balance", method: "Payment method", card: "Visa •••• 4242 (test card)",
+    stars_balance: "⭐️ 2500 (test)", total: "Total", pay: "Pay {total}",
+    decline: "Decline the card", fail: "Fail the payment", failed: "Payment failed",
+    declined: "Your card was declined.", you_paid: "You paid {total}", receipt: "🧾 Receipt · paid",
+    share_title: "Share your phone number?", share_text: "The bot will know your phone number {phone}.",
+    edited: "edited", private: "private chat with @{bot} · English",
+  },
+  zh: {
+    message: "消息", cancel: "取消", ok: "确定", close: "关闭", share: "分享",
+    send_image: "发送图片", as_file: "作为文件发送", as_photo: "作为照片发送",
+    paid_already: "此账单已支付。", apps_only: "此按钮只能在 Telegram 官方应用中使用。",
+    balance: "余额", method: "支付方式", card: "Visa •••• 4242（测试卡）",
+    stars_balance: "⭐️ 2500（测试）", total: "合计", pay: "支付 {total}",
+    decline: "银行卡被拒", fail: "支付失败", failed: "支付失败",
+    declined: "您的银行卡被拒绝。", you_paid: "您已支付 {total}", receipt: "🧾 收据 · 已支付",
+    share_title: "分享您的手机号码？", share_text: "机器人将获得您的手机号码 {phone}。",
+    edited: "已编辑", private: "与 @{bot} 的私聊 · 中文",
+  },
+};
+
+function language(pane) {
+  if (pane.role === "admin") return "en";
+  const chat = paneChat(pane);
+  return chat && chat.language === "zh" ? "zh" : "en";
+}
+
+function tr(pane, key, values = {}) {
+  const text = WORDS[language(pane)][key] || WORDS.en[key];
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
 // ------------------------------------------------------------------ modal and toasts
 
 function modal(bodyNodes, actions) {
@@ -156,10 +194,10 @@ async function sendFile(pane) {
   if (!file) return;
   let as = "document";
   if (file.type.startsWith("image/")) {
-    as = await modal([el("h3", {}, "Send an image"), document.createTextNode(file.name)], [
-      { label: "Cancel", value: null },
-      { label: "Send as file", value: "document" },
-      { label: "Send as photo", value: "photo", class: "primary" },
+    as = await modal([el("h3", {}, tr(pane, "send_image")), document.createTextNode(file.name)], [
+      { label: tr(pane, "cancel"), value: null },
+      { label: tr(pane, "as_file"), value: "document" },
+      { label: tr(pane, "as_photo"), value: "photo", class: "primary" },
     ]);
     if (!as) return;
   }
@@ -175,11 +213,11 @@ async function sendFile(pane) {
 async function pressInline(pane, message, row, column, button, node) {
   if (button.url) { window.open(button.url, "_blank", "noopener"); return; }
   if (button.pay) {
-    if (message.invoice && message.invoice.paid) { toast(pane, "This invoice is paid."); return; }
+    if (message.invoice && message.invoice.paid) { toast(pane, tr(pane, "paid_already")); return; }
     await payDialog(pane, message);
     return;
   }
-  if (button.callback_data === undefined) { toast(pane, "This button works only in Telegram's own apps."); return; }
+  if (button.callback_data === undefined) { toast(pane, tr(pane, "apps_only")); return; }
   node.classList.add("busy");
   try {
     const answer = await api(`/api/chats/${chatIdOf(pane)}/tap`, { message_id: message.id, row, column });
@@ -202,32 +240,34 @@ async function payDialog(pane, message) {
   const choice = await modal([
     el("h3", {}, invoice.title),
     el("div", { class: "muted" }, invoice.description),
-    el("div", { class: "card-line" }, el("span", {}, stars ? "Balance" : "Payment method"),
-      el("span", {}, stars ? "⭐️ 2 500 (test)" : "Visa •••• 4242 (test card)")),
-    el("div", { class: "card-line" }, el("strong", {}, "Total"), el("strong", {}, total)),
+    el("div", { class: "card-line" }, el("span", {}, tr(pane, stars ? "balance" : "method")),
+      el("span", {}, tr(pane, stars ? "stars_balance" : "card"))),
+    el("div", { class: "card-line" }, el("strong", {}, tr(pane, "total")), el("strong", {}, total)),
   ], [
-    { label: "Cancel", value: null },
-    { label: stars ? "Fail the payment" : "Decline the card", value: "decline", class: "danger" },
-    { label: `Pay ${total}`, value: "pay", class: "primary" },
+    { label: tr(pane, "cancel"), value: null },
+    { label: tr(pane, stars ? "fail" : "decline"), value: "decline", class: "danger" },
+    { label: tr(pane, "pay", { total }), value: "pay", class: "primary" },
   ]);
   if (!choice) return;
   const result = await api(`/api/chats/${chatIdOf(pane)}/pay`, { message_id: message.id, outcome: choice });
-  if (!result.ok) await modal([el("h3", {}, "Payment failed"), document.createTextNode(result.error || "")],
-    [{ label: "OK", value: true, class: "primary" }]);
-  else toast(pane, `✅ You paid ${total}`);
+  if (!result.ok) {
+    const why = result.code === "declined" ? tr(pane, "declined") : result.error || "";
+    await modal([el("h3", {}, tr(pane, "failed")), document.createTextNode(why)],
+      [{ label: tr(pane, "ok"), value: true, class: "primary" }]);
+  } else toast(pane, `✅ ${tr(pane, "you_paid", { total })}`);
 }
 
 async function pressReply(pane, button) {
   if (button.request_contact) {
     const chat = paneChat(pane);
-    const ok = await modal([el("h3", {}, "Share your phone number?"),
-      document.createTextNode(`The bot will know your phone number ${chat.phone || ""}.`)],
-      [{ label: "Cancel", value: false }, { label: "Share", value: true, class: "primary" }]);
+    const ok = await modal([el("h3", {}, tr(pane, "share_title")),
+      document.createTextNode(tr(pane, "share_text", { phone: chat.phone || "" }))],
+      [{ label: tr(pane, "cancel"), value: false }, { label: tr(pane, "share"), value: true, class: "primary" }]);
     if (ok) await api(`/api/chats/${chatIdOf(pane)}/contact`, {});
     return;
   }
   if (button.request_location || button.request_poll || button.web_app) {
-    toast(pane, "This button works only in Telegram's own apps.");
+    toast(pane, tr(pane, "apps_only"));
     return;
   }
   await sendText(pane, button.text);
@@ -245,7 +285,7 @@ function drawMessage(pane, chat, message) {
       width: message.photo.width || undefined, height: message.photo.height || undefined,
     });
     img.addEventListener("load", () => { if (pane.stick) pane.messages.scrollTop = pane.messages.scrollHeight; });
-    img.addEventListener("click", () => modal([el("img", { src: message.photo.url })], [{ label: "Close", value: true }]));
+    img.addEventListener("click", () => modal([el("img", { src: message.photo.url })], [{ label: tr(pane, "close"), value: true }]));
     bubble.append(img);
   }
   if (message.document) {
@@ -264,7 +304,7 @@ function drawMessage(pane, chat, message) {
     bubble.append(el("div", {}, `📱 ${message.contact.first_name} · ${message.contact.phone_number}`));
   }
   if (message.payment) {
-    bubble.append(`You paid ${money(message.payment.total, message.payment.currency)}`);
+    bubble.append(tr(pane, "you_paid", { total: money(message.payment.total, message.payment.currency) }));
   }
   if (message.html) {
     const text = el("div", { class: "text" });
@@ -274,15 +314,15 @@ function drawMessage(pane, chat, message) {
     bubble.append(el("div", { class: "muted" }, `(${message.kind})`));
   }
   if (side !== "service") {
-    bubble.append(el("span", { class: "meta" }, `${message.edited ? "edited " : ""}${time(message.date)}`));
+    bubble.append(el("span", { class: "meta" }, `${message.edited ? `${tr(pane, "edited")} ` : ""}${time(message.date)}`));
   }
   const row = el("div", { class: `row ${side}`, "data-id": String(message.id) }, bubble);
   let keyboard = message.keyboard || [];
   if (message.invoice && !keyboard.length) {
-    keyboard = [[{ text: `Pay ${money(message.invoice.total_amount, message.invoice.currency)}`, pay: true }]];
+    keyboard = [[{ text: tr(pane, "pay", { total: money(message.invoice.total_amount, message.invoice.currency) }), pay: true }]];
   }
   if (message.invoice && message.invoice.paid) {
-    keyboard = keyboard.map((line) => line.map((b) => (b.pay ? { ...b, text: "🧾 Receipt · paid" } : b)));
+    keyboard = keyboard.map((line) => line.map((b) => (b.pay ? { ...b, text: tr(pane, "receipt") } : b)));
   }
   if (keyboard.length) {
     const grid = el("div", { class: "keyboard" });
@@ -309,7 +349,7 @@ function drawPane(pane) {
   pane.avatar.textContent = chat.title.slice(0, 1);
   pane.sub.textContent = pane.role === "admin"
     ? `group · you are ${state.merchant.name}, the merchant`
-    : `private chat with @${state.bot.username} · ${chat.language === "zh" ? "中文" : "English"}`;
+    : tr(pane, "private", { bot: state.bot.username });
   if (signature === pane.drawn) return;
   const list = pane.messages;
   list.onscroll = () => { pane.stick = list.scrollHeight - list.scrollTop - list.clientHeight < 60; };
@@ -320,7 +360,7 @@ function drawPane(pane) {
   const keyboard = chat.reply_keyboard;
   pane.replyKeyboard.hidden = !keyboard;
   pane.replyKeyboard.replaceChildren();
-  pane.input.placeholder = (keyboard && keyboard.placeholder) || "Message";
+  pane.input.placeholder = (keyboard && keyboard.placeholder) || tr(pane, "message");
   if (keyboard) {
     for (const buttons of keyboard.rows) {
       const line = el("div", { class: "kb-row" });
@@ -359,11 +399,14 @@ async function start() {
     const form = event.target;
     const customer = await api("/api/customers", { name: form.name.value, language: form.language.value });
     if (!customer.id) return;
+    if (!chats[customer.id]) chats[customer.id] = customer.chat;
+    delete customer.chat;
     state.customers.push(customer);
     customerId = customer.id;
     form.reset();
     drawCustomers();
     panes.customer.drawn = "";
+    drawPane(panes.customer);
   });
   const events = new EventSource("/api/events");
   events.addEventListener("chat", (event) => {
