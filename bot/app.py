@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
@@ -76,12 +77,14 @@ from domain.shared.customers import Language
 from domain.shared.money import Money
 from domain.shipping.tracking import Tracking, TrackingConfig
 from domain.shipping.tracking_records import CarrierTracker
+from jobs.backup import DailyBackup
 from jobs.insight import DAILY_SUMMARY_JOB, WEEKLY_SUMMARY_JOB, RestockCheck, SummaryJob
 from jobs.merchant import DailyLowStock
 from jobs.outbox import OutboxDispatcher
 from jobs.pacing import Limits, SendPacer
 from jobs.schedule import Intervals, jobs_table
 from jobs.scheduler import Jobs
+from storage.backup import backup as backup_database
 from storage.db import Database
 from storage.jobs import JobLocks, SqlJobRuns
 
@@ -141,6 +144,26 @@ async def register_commands(app: ShopApp, texts: Texts) -> None:
             commands, scope=BotCommandScopeAllPrivateChats(), language_code=code
         )
         await app.bot.set_my_commands(commands, language_code=code)
+
+
+def daily_backup(settings: Settings, db: Database, clock: Clock) -> DailyBackup | None:
+    """The daily backup BACKUP_AT asks for (None: none)."""
+    at = settings.backup_time
+    if at is None:
+        return None
+
+    async def make(target: Path) -> object:
+        return await backup_database(settings.database_url, target)
+
+    return DailyBackup(
+        make,
+        db,
+        clock,
+        at=at,
+        timezone=settings.timezone,
+        folder=settings.backup_folder,
+        keep=settings.backup_keep,
+    )
 
 
 def build_tracker(settings: Settings) -> CarrierTracker:
@@ -273,6 +296,7 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
         summaries=summary_jobs(settings, insight, db, runs, clock, bot, texts, admin_language),
         restock=RestockCheck(insight, restocks),
         forget_updates=lambda: forget_handled_updates(db, clock),
+        backup=daily_backup(settings, db, clock),
     )
     jobs = Jobs(table, outbox, lock=locks, runs=runs, clock=clock, runner=locks.holder)
     db.on_outbox = jobs.wake_outbox

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import time
 from decimal import Decimal
+from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -19,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from domain.orders.model import PaymentMethod
 from domain.shared.money import Money, MoneyError, is_known_currency
@@ -91,6 +93,10 @@ class Settings(BaseSettings):
     # personal data (issue 12, storage/crypto.py): Fernet keys, comma-separated, the first
     # encrypts; unset with SQLite: a generated key kept in <database file>.key
     data_keys: SecretStr | None = None
+    # the daily backup (jobs/backup.py): HH:MM in TIMEZONE, unset or off: none; where; how many
+    backup_at: str = "off"
+    backup_dir: str = ""  # empty: a "backups" folder next to the SQLite file
+    backup_keep: int = Field(default=7, ge=1, le=3650)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -230,7 +236,7 @@ class Settings(BaseSettings):
     def _tracking_key_blank(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("low_stock_report_at", "summary_at")
+    @field_validator("low_stock_report_at", "summary_at", "backup_at")
     @classmethod
     def _report_at(cls, value: str) -> str:
         value = value.strip().lower()
@@ -246,6 +252,21 @@ class Settings(BaseSettings):
         if self.tracking_provider == "aftership" and self.tracking_api_key is None:
             raise ValueError("TRACKING_API_KEY: is required when TRACKING_PROVIDER=aftership")
         return self
+
+    @model_validator(mode="after")
+    def _backup(self) -> Settings:
+        sqlite = self.database_url.startswith("sqlite")
+        if self.backup_at != "off" and not self.backup_dir.strip() and not sqlite:
+            raise ValueError("BACKUP_DIR: is required with PostgreSQL when BACKUP_AT is set")
+        return self
+
+    @property
+    def backup_folder(self) -> Path:
+        """Where the daily backups go: BACKUP_DIR, or "backups" next to the SQLite file."""
+        if self.backup_dir.strip():
+            return Path(self.backup_dir.strip()).expanduser()
+        database = make_url(self.database_url).database or "."
+        return Path(database).expanduser().resolve().parent / "backups"
 
     @field_validator("return_address")
     @classmethod
@@ -318,6 +339,14 @@ class Settings(BaseSettings):
         if self.low_stock_report_at == "off":
             return None
         hours, minutes = self.low_stock_report_at.split(":")
+        return time(int(hours), int(minutes))
+
+    @property
+    def backup_time(self) -> time | None:
+        """When the daily backup is made (None: never)."""
+        if self.backup_at == "off":
+            return None
+        hours, minutes = self.backup_at.split(":")
         return time(int(hours), int(minutes))
 
     @property

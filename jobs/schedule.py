@@ -15,6 +15,7 @@ from datetime import timedelta
 from domain.orders.completion import Completion
 from domain.payments.service import Payments
 from domain.shipping.tracking import Tracking
+from jobs.backup import BACKUP_CHECK_EVERY, BACKUP_JOB, DailyBackup
 from jobs.insight import (
     RESTOCK_CHECK_EVERY,
     RESTOCK_JOB,
@@ -73,6 +74,7 @@ def jobs_table(
     summaries: tuple[SummaryJob, ...] = (),
     restock: RestockCheck | None = None,
     forget_updates: Callable[[], Awaitable[object]] | None = None,
+    backup: DailyBackup | None = None,
 ) -> tuple[Job, ...]:
     """Every job this deployment runs. `tracking` is None when no carrier is polled (manual
     tracking), `low_stock` when no daily report is set up."""
@@ -111,4 +113,7 @@ def jobs_table(
     if restock is not None:
         # Products at their reorder point get a restock request (jobs/insight.py).
         table.append(Job(RESTOCK_JOB, restock.run_once, RESTOCK_CHECK_EVERY))
+    if backup is not None:
+        # The daily backup after BACKUP_AT; the files of today say whether it is done.
+        table.append(Job(BACKUP_JOB, backup.run_once, BACKUP_CHECK_EVERY))
     return tuple(table)

@@ -15,6 +15,7 @@ from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard
 from bot.texts import Html, Texts
 from bot.ui import reply, show
 from domain.shared.customers import Language
+from jobs.backup import BACKUP_JOB
 from jobs.merchant import LOW_STOCK_JOB
 from jobs.orders import AUTO_COMPLETE_JOB
 from jobs.schedule import OUTBOX_JOB, PAYMENT_INBOX_JOB, PAYMENT_SWEEP_JOB
@@ -30,6 +31,7 @@ JOB_NAMES = {
     TRACKING_JOB: "jobs.name.tracking",
     AUTO_COMPLETE_JOB: "jobs.name.auto_complete",
     LOW_STOCK_JOB: "jobs.name.low_stock",
+    BACKUP_JOB: "jobs.name.backup",
 }
 
 
