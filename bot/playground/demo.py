@@ -188,7 +188,7 @@ async def running_playground(options: DemoOptions) -> AsyncIterator[Playground]:
             await app.start()
             assert app.updater is not None
             await app.updater.start_polling(
-                timeout=10, poll_interval=0, allowed_updates=Update.ALL_TYPES
+                timeout=2, poll_interval=0, allowed_updates=Update.ALL_TYPES
             )
             try:
                 web = PlaygroundWeb(

@@ -196,12 +196,23 @@ class PlaygroundWeb:
                     if seen.get(chat.id) != state:
                         seen[chat.id] = state
                         await response.write(f"event: chat\ndata: {state}\n\n".encode())
-                changed = await self.api.next_activity(15.0)
+                changed = await self._next_change(15.0)
+                if self._closing.is_set():
+                    break
                 if not changed:
                     await response.write(b": keep-alive\n\n")
         except (ConnectionResetError, asyncio.CancelledError):
             pass
         return response
+
+    async def _next_change(self, seconds: float) -> bool:
+        """Wait for activity on the server (True), the timeout (False) or the page closing."""
+        closing = asyncio.ensure_future(self._closing.wait())
+        change = asyncio.ensure_future(self.api.next_activity(seconds))
+        done, pending = await asyncio.wait({closing, change}, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        return change in done and change.result()
 
     async def _file(self, request: web.Request) -> web.StreamResponse:
         record = self.api.files.get(request.match_info["file_id"])
