@@ -35,6 +35,7 @@ from domain.catalog.model import InventoryEntry
 from domain.catalog.stock import queue_low_stock_alerts
 from domain.orders.model import Order, PaymentMethod
 from domain.payments.records import PaymentStatus, Refund
+from domain.shared.audit import Target, record
 from domain.shared.customers import (
     Customer,
     admin_actor,
@@ -218,6 +219,14 @@ class MerchantDesk(ReturnRefunds):
                 now,
                 address=self.config.return_address or {"$text": "as.customer.address_missing"},
             )
+            await record(
+                uow,
+                admin_actor(admin_id),
+                "as_approve",
+                Target(order_id=request.order_id, customer_id=request.customer_id),
+                {"request": request.number},
+                at=now,
+            )
             await uow.commit()
         return request
 
@@ -251,6 +260,14 @@ class MerchantDesk(ReturnRefunds):
             request.decline_reason = reason
             await step(uow, request, "decline", actor=admin_actor(admin_id), at=now, note=reason)
             await tell_customer(uow, request, "as.customer.declined", now, reason=reason)
+            await record(
+                uow,
+                admin_actor(admin_id),
+                "as_decline",
+                Target(order_id=request.order_id, customer_id=request.customer_id),
+                {"request": request.number},
+                at=now,
+            )
             if dialog is not None:
                 await uow.dialogs.delete(dialog.chat_id, dialog.user_id, dialog.token)
             await uow.commit()
@@ -279,6 +296,14 @@ class MerchantDesk(ReturnRefunds):
             for line in request.lines:
                 await self._log_return(uow, request, line, chosen, actor, now)
             await tell_customer(uow, request, "as.customer.received", now)
+            await record(
+                uow,
+                admin_actor(admin_id),
+                "as_receive",
+                Target(order_id=request.order_id, customer_id=request.customer_id),
+                {"request": request.number, "disposition": chosen.value},
+                at=now,
+            )
             await uow.commit()
         return request
 
@@ -351,5 +376,13 @@ class MerchantDesk(ReturnRefunds):
             request = await _load(uow, request_id)
             await step(uow, request, "close", actor=admin_actor(admin_id), at=now)
             await tell_customer(uow, request, "as.customer.closed", now)
+            await record(
+                uow,
+                admin_actor(admin_id),
+                "as_close",
+                Target(order_id=request.order_id, customer_id=request.customer_id),
+                {"request": request.number},
+                at=now,
+            )
             await uow.commit()
         return request

@@ -11,6 +11,7 @@ from domain.catalog.importing import ProductDraft
 from domain.catalog.model import Category, InventoryEntry, Product
 from domain.checkout.shop_base import ShopBase
 from domain.checkout.validation import check_quantity
+from domain.shared.audit import NOTHING, record
 from domain.shared.errors import (
     NotFoundError,
     NotInCartError,
@@ -96,6 +97,10 @@ class Browsing(ShopBase):
                     continue
                 entry = InventoryEntry(product_id, delta, stock, reason[:200], actor, now)
                 await uow.inventory.add(entry)
+            created, updated = result
+            details = {"reason": reason[:200], "created": created, "updated": updated}
+            details["set_stock"] = set_stock
+            await record(uow, actor, "catalog_import", NOTHING, details, at=now)
             await uow.commit()
         return result
 

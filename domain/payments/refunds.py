@@ -38,6 +38,7 @@ from domain.payments.records import (
     RefundStatus,
 )
 from domain.payments.rules import REFUNDED_TEMPLATES, PaymentError
+from domain.shared.audit import Target, record
 from domain.shared.clock import Clock
 from domain.shared.customers import language_of
 from domain.shared.errors import DuplicateError, NotFoundError
@@ -193,6 +194,15 @@ async def _finish(uow: U, case: RefundCase[U, R], refund: Refund, actor: str, no
         return case.result(RefundOutcome.ALREADY, refund, None)
     if not await case.completed(uow, refund, actor, now):
         return case.result(RefundOutcome.ALREADY, refund, None)
+    details: dict[str, object] = {
+        "refund_id": refund.id,
+        "payment_id": refund.payment_id,
+        "amount": money_param(refund.amount),
+        "method": refund.method.value,
+    }
+    if refund.request_id is not None:
+        details["request_id"] = refund.request_id
+    await record(uow, actor, "refund", Target(order_id=refund.order_id), details, at=now)
     return case.result(RefundOutcome.DONE, refund, None)
 
 

@@ -31,6 +31,7 @@ from domain.payments.rules import (
     _minutes,
     payment_deadline,
 )
+from domain.shared.audit import Target, record
 from domain.shared.customers import customer_actor, display_name, language_of
 from domain.shared.errors import IllegalTransitionError, NotFoundError
 from domain.shared.money import money_param
@@ -202,6 +203,14 @@ class TransferReceipts(Receiving):
                 )
             else:
                 await self._flag(uow, payment, order, customer, now, actor)
+            await record(
+                uow,
+                actor,
+                "receipt_confirm",
+                Target(order_id=order.id, customer_id=order.customer_id),
+                {"number": order.number, "receipt_id": receipt_id, "payment_id": payment.id},
+                at=now,
+            )
             await uow.commit()
         return ReceiptResult(receipt, order, payment)
 
@@ -226,6 +235,14 @@ class TransferReceipts(Receiving):
                 actor=actor,
                 at=now,
                 params={"receipt_id": receipt_id, "reason": reason.value},
+            )
+            await record(
+                uow,
+                actor,
+                "receipt_reject",
+                Target(order_id=order.id, customer_id=order.customer_id),
+                {"number": order.number, "receipt_id": receipt_id, "reason": reason.value},
+                at=now,
             )
             customer = await uow.customers.get(order.customer_id)
             pending = order.status == OrderStatus.PENDING_PAYMENT

@@ -37,6 +37,13 @@ ACTIONS = (
     "rotate_keys",
     "customer_export",
     "customer_erase",
+    "receipt_confirm",
+    "receipt_reject",
+    "refund",
+    "as_approve",
+    "as_decline",
+    "as_receive",
+    "as_close",
 )
 
 

@@ -718,3 +718,20 @@ async def test_every_notification_renders_in_both_languages_with_its_buttons(
     rendered = TelegramSender(None, texts, uow, Language.EN).render(new_alert)[0]  # type: ignore[arg-type]
     assert "&lt;b&gt;x&lt;/b&gt;" in rendered, "the customer's words are escaped"
     assert "• 1 × Longjing" in rendered and "Photos: 2" in rendered
+
+
+async def test_the_merchants_steps_on_a_request_are_in_the_audit_log(
+    service: AfterSales, uow: FakeUnitOfWorkFactory, clock: FixedClock, store: FakeStore
+) -> None:
+    order = await place(uow, clock)
+    first = await service.request(ADA, order.number, "exchange", {lines(order)[0]: 1}, "mind")
+    await service.decline(ANN, first.id or 0, "Opened and used")
+    second = await service.request(ADA, order.number, "return", {lines(order)[0]: 1}, "mind")
+    await service.approve(ANN, second.id or 0)
+    await service.close(ANN, second.id or 0)
+
+    assert [(e.actor, e.action, e.order_id, e.details["request"]) for e in store.audit] == [
+        (f"admin:{ANN}", "as_decline", order.id, first.number),
+        (f"admin:{ANN}", "as_approve", order.id, second.number),
+        (f"admin:{ANN}", "as_close", order.id, second.number),
+    ]

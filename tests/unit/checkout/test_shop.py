@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from domain.catalog.importing import ProductDraft
 from domain.catalog.model import Product
 from domain.checkout.flow import CheckoutStep
 from domain.checkout.shop import Shop
@@ -958,3 +959,23 @@ async def test_touching_keeps_the_language_the_customer_chose(shop: Shop, store:
 async def test_setting_the_language_of_an_unknown_customer_is_not_found(shop: Shop) -> None:
     with pytest.raises(NotFoundError):
         await shop.set_language(4004, Language.ZH)
+
+
+async def test_a_command_line_import_is_in_the_audit_log_with_its_actor(
+    shop: Shop, store: FakeStore
+) -> None:
+    drafts = [ProductDraft("MUG-1", "Mug", "Cups", usd(900), 4)]
+
+    assert await shop.import_catalog(drafts, actor="cli", reason="catalog import mugs.csv") == (
+        1,
+        0,
+    )
+
+    [entry] = store.audit
+    assert (entry.actor, entry.action) == ("cli", "catalog_import")
+    assert entry.details == {
+        "reason": "catalog import mugs.csv",
+        "created": 1,
+        "updated": 0,
+        "set_stock": False,
+    }

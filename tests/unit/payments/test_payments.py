@@ -801,3 +801,32 @@ async def test_every_payment_notification_renders_in_both_languages(
         for notification in notifications:
             text, _ = sender.render(replace(notification, language=language))
             assert "{" not in text and "$money" not in text, (language, notification.template)
+
+
+# -- the audit log -----------------------------------------------------------------------------
+
+
+async def test_transfer_reviews_and_refunds_are_in_the_audit_log_with_their_order(
+    uow: FakeUnitOfWorkFactory,
+    clock: FixedClock,
+    store: FakeStore,
+    tea: Product,
+    payments: Payments,
+) -> None:
+    order = await place(uow, clock, tea, PaymentMethod.BANK_TRANSFER)
+    first = (await payments.submit_receipt(ADA, None, "file-1", None)).receipt
+    await payments.reject_transfer(first.id or 0, RejectReason.AMOUNT, "admin:9")
+    second = (await payments.submit_receipt(ADA, None, "file-2", None)).receipt
+    paid = await payments.confirm_transfer(second.id or 0, "admin:9")
+    assert paid.payment is not None and paid.payment.id is not None
+
+    await payments.refund(paid.payment.id, "admin:9", "bank ref 77")
+    await payments.refund(paid.payment.id, "admin:9")  # done already: no second entry
+
+    assert [(e.actor, e.action, e.order_id) for e in store.audit] == [
+        ("admin:9", "receipt_reject", order.id),
+        ("admin:9", "receipt_confirm", order.id),
+        ("admin:9", "refund", order.id),
+    ]
+    assert store.audit[0].details["reason"] == RejectReason.AMOUNT.value
+    assert store.audit[2].details["amount"] == {"$money": [order.total.amount, "USD"]}
