@@ -68,14 +68,19 @@ async def _send_pick_list(update: Update, context: ShopContext) -> str | None:
     return None
 
 
+def _admin_id(update: Update) -> int:
+    user = update.effective_user
+    return user.id if user else 0
+
+
 async def _send_export(update: Update, context: ShopContext, what: str) -> None:
     t, lang = context.texts, context.admin_language
     if what == "products":
-        products = await context.merchant.export_products()
+        products = await context.merchant.export_products(_admin_id(update))
         data = docs.products_csv(products)
         caption = t(lang, "adm.export.products", count=len(products))
     else:
-        orders = await context.merchant.export_orders()
+        orders = await context.merchant.export_orders(_admin_id(update))
         data = docs.orders_csv(orders)
         caption = t(lang, "adm.export.orders", count=len(orders))
     await _send_document(update, context, data, f"{what}-{_stamp(context)}.csv", caption)

@@ -21,7 +21,7 @@ from domain.orders import lifecycle
 from domain.orders import transitions as orders
 from domain.orders.lifecycle import OrderEventType
 from domain.orders.model import Order, PaymentMethod
-from domain.shared.audit import Target, record
+from domain.shared.audit import NOTHING, Target, record
 from domain.shared.customers import admin_actor, customer_actor
 from domain.shared.dialogs import Dialog, StaleDialogError
 from domain.shared.errors import (
@@ -109,11 +109,17 @@ class MerchantOrders(MerchantBase):
             )
             return paged.items
 
-    async def export_orders(self) -> list[tuple[Order, list[Shipment]]]:
-        """The newest orders (up to 10 000) with their shipments, for a CSV file."""
+    async def export_orders(self, admin_id: int) -> list[tuple[Order, list[Shipment]]]:
+        """The newest orders (up to 10 000) with their shipments, for a CSV file; the export is
+        audited (read without the write lock, recorded in a short transaction of its own)."""
         async with self._uow(readonly=True) as uow:
             found = await uow.backoffice.recent_orders(EXPORT_MAX)
             shipments = await uow.shipments.for_orders([o.id for o in found if o.id is not None])
+        async with self._uow() as uow:
+            details = {"orders": len(found)}
+            now = self._clock.now()
+            await record(uow, admin_actor(admin_id), "export_orders", NOTHING, details, at=now)
+            await uow.commit()
         return [(o, shipments.get(o.id or 0, [])) for o in found]
 
     async def _ship(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:

@@ -157,10 +157,16 @@ class MerchantProducts(MerchantBase):
             await uow.commit()
         return product
 
-    async def export_products(self) -> list[Product]:
-        """Every product, for a CSV file the import reads back."""
+    async def export_products(self, admin_id: int) -> list[Product]:
+        """Every product, for a CSV file the import reads back; the export is audited."""
         async with self._uow(readonly=True) as uow:
-            return await uow.backoffice.all_products()
+            products = await uow.backoffice.all_products()
+        async with self._uow() as uow:
+            details = {"products": len(products)}
+            now = self._clock.now()
+            await record(uow, admin_actor(admin_id), "export_products", NOTHING, details, at=now)
+            await uow.commit()
+        return products
 
     async def import_catalog(
         self, admin_id: int, drafts: Sequence[ProductDraft], source: str

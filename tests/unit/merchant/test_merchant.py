@@ -641,3 +641,17 @@ async def test_importing_a_catalog_logs_new_stock_and_never_rewrites_existing_st
     assert log == [(9, 9, "csv import spring.csv")]
     assert store.products[tea.id].stock == 6, "units sold since the export stay sold"
     assert {e.actor for e in store.merchant.inventory.values()} == {f"admin:{ANN}"}
+
+
+async def test_exports_are_in_the_audit_log_with_their_size(
+    merchant: Merchant, store: FakeStore
+) -> None:
+    store.add_product("Tea", usd(100), stock=4)
+
+    products = await merchant.export_products(ANN)
+    orders = await merchant.export_orders(ANN)
+
+    assert [(e.actor, e.action, e.details) for e in store.audit] == [
+        (f"admin:{ANN}", "export_products", {"products": len(products)}),
+        (f"admin:{ANN}", "export_orders", {"orders": len(orders)}),
+    ]
