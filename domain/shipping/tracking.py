@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order
 from domain.orders.transitions import OrderFlow
+from domain.shared.audit import Target, record
 from domain.shared.clock import Clock
 from domain.shared.customers import Language
 from domain.shared.errors import IllegalTransitionError, NotFoundError
@@ -307,6 +308,14 @@ class Tracking:
                         next_poll_at=None if done else now + self.backoff(shipment.streak),
                     ),
                     now,
+                )
+                await record(
+                    uow,
+                    actor,
+                    "order_track",
+                    Target(order_id=order.id, customer_id=order.customer_id),
+                    {"number": order.number, "status": status.value},
+                    at=now,
                 )
             await uow.commit()
             order = await uow.orders.get(order.id) or order

@@ -278,6 +278,11 @@ async def test_the_merchant_posts_a_checkpoint_and_the_customer_is_told(
     history = await tracking.history("ABCD-EFGH")
     assert [c.checkpoint.status for c in history.checkpoints] == [S.OUT_FOR_DELIVERY, S.DELIVERED]
     assert uow.store.jobs.states[shipment].status == S.DELIVERED
+    audited = [(e.actor, e.action, e.details["status"]) for e in uow.store.audit]
+    assert audited == [
+        ("admin:7", "order_track", "out_for_delivery"),  # the replay is not audited twice
+        ("admin:7", "order_track", "delivered"),
+    ]
 
 
 async def test_posting_on_an_order_that_has_not_shipped_is_refused(
