@@ -60,6 +60,8 @@ class Summaries:
         if self.admin_chat_id is None:
             return None
         report = await self.insight.report_of(period)
+        if not report.current.orders and not report.previous.orders:
+            return report  # a shop with no orders in either period: nothing to tell
         async with self._uow() as uow:
             await uow.outbox.add(
                 Notification(
