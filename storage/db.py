@@ -255,6 +255,9 @@ class SqlUnitOfWork:
         claim = update_to_check()
         if claim is None:
             return
+        if not self._readonly and claim.paused == 0:
+            claim.checked = True  # the INSERT that follows is the check: one statement, not two
+            return
         if await was_handled(self.session, claim):
             raise UpdateAlreadyHandled(claim.bot_id, claim.update_id)
         claim.checked = True
