@@ -85,8 +85,10 @@ RESTOCK_CHECK_EVERY = timedelta(minutes=30)
 
 
 class RestockCheck:
-    """Raise a restock request for each product that reached its reorder point (once per
-    product while one is active; the database refuses a second)."""
+    """Store every product's reorder point and EOQ (the low-stock alert and report read them
+    from the product, so an alert costs no query over the order history) and raise a restock
+    request for each product that reached its reorder point (once per product while one is
+    active; the database refuses a second)."""
 
     def __init__(self, insight: Insight, restocks: Restocks) -> None:
         self.insight = insight
@@ -94,5 +96,7 @@ class RestockCheck:
 
     async def run_once(self) -> object:
         """Plan every product's stock and raise the requests that are due."""
-        raised = await self.restocks.raise_due(await self.insight.stock_plans())
+        plans = await self.insight.stock_plans()
+        await self.insight.remember_plans(plans)
+        raised = await self.restocks.raise_due(plans)
         return f"{len(raised)} restock requests raised" if raised else Skipped("none due")

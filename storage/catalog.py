@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 from sqlalchemy import (
+    Table,
     and_,
+    bindparam,
     func,
     or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from domain.catalog.importing import ProductDraft
 from domain.catalog.model import Category, InventoryEntry, Product
@@ -41,6 +44,8 @@ def product_of(row: ProductRow, category_name: str = "") -> Product:
         low_stock_threshold=row.low_stock_threshold,
         active=row.active,
         category_name=category_name,
+        reorder_point=row.reorder_point,
+        reorder_quantity=row.reorder_quantity,
     )
 
 
@@ -166,6 +171,35 @@ class SqlProductRepository:
             )
         )
         return {sku: (product_id, stock) for sku, product_id, stock in rows.all()}
+
+    async def set_reorder_points(self, points: Mapping[int, tuple[int, int] | None]) -> None:
+        # One statement, executed for many rows; a row whose values are already these is left
+        # alone (no write, no new updated_at).
+        if not points:
+            return
+        table = cast(Table, ProductRow.__table__)
+        rop: BindParameter[int] = bindparam("new_rop")
+        eoq: BindParameter[int] = bindparam("new_eoq")
+        connection = await self.s.connection()  # Core executemany, not ORM bulk-by-key
+        await connection.execute(
+            update(table)
+            .where(
+                table.c.id == bindparam("pid"),
+                or_(
+                    table.c.reorder_point.is_distinct_from(rop),
+                    table.c.reorder_quantity.is_distinct_from(eoq),
+                ),
+            )
+            .values(reorder_point=rop, reorder_quantity=eoq),
+            [
+                {
+                    "pid": product_id,
+                    "new_rop": None if plan is None else plan[0],
+                    "new_eoq": None if plan is None else plan[1],
+                }
+                for product_id, plan in sorted(points.items())
+            ],
+        )
 
     async def upsert_drafts(
         self, drafts: Sequence[ProductDraft], *, set_stock: bool = False

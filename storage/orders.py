@@ -245,15 +245,13 @@ class SqlSweepRepository:
             .scalar_subquery()
         )
         available = ProductRow.stock - ProductRow.reserved
+        # The reorder point where known (stored by the restock check), else the threshold.
+        mark = func.coalesce(ProductRow.reorder_point, ProductRow.low_stock_threshold)
         result = await self.s.execute(
             select(ProductRow, CategoryRow.name, sold)
             .join(CategoryRow, CategoryRow.id == ProductRow.category_id)
-            .where(
-                ProductRow.active,
-                ProductRow.low_stock_threshold > 0,
-                available <= ProductRow.low_stock_threshold,
-            )
-            .order_by(available - ProductRow.low_stock_threshold, ProductRow.name, ProductRow.id)
+            .where(ProductRow.active, mark > 0, available <= mark)
+            .order_by(available - mark, ProductRow.name, ProductRow.id)
             .limit(limit)
         )
         return [

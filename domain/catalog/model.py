@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -41,6 +41,10 @@ class Product:
     low_stock_threshold: int = 0
     active: bool = True
     category_name: str = ""
+    # The stock plan's reorder point and EOQ (insight's restock check stores them); None while
+    # unknown: no sales in the planning window.
+    reorder_point: int | None = None
+    reorder_quantity: int | None = None
     # Reviews of the orders that contained it (filled by ProductRepository.get).
     rating_count: int = 0
     rating_sum: int = 0
@@ -49,6 +53,12 @@ class Product:
     def rating_average(self) -> float | None:
         """The average rating, 1 to 5; None when nobody rated it yet."""
         return self.rating_sum / self.rating_count if self.rating_count else None
+
+    @property
+    def low_mark(self) -> int:
+        """The availability at or below which the product is low: its reorder point where
+        known, else its alert threshold (0: never low)."""
+        return self.reorder_point if self.reorder_point is not None else self.low_stock_threshold
 
     @property
     def available(self) -> int:
@@ -89,6 +99,10 @@ class ProductRepository(Protocol):
 
     async def stock_by_sku(self, skus: Sequence[str]) -> dict[str, tuple[int, int]]:
         """SKU -> (product id, on-hand stock) of the existing products among `skus`."""
+
+    async def set_reorder_points(self, points: Mapping[int, tuple[int, int] | None]) -> None:
+        """Store products' (reorder point, EOQ); None forgets them (unknown again). Products
+        not in `points` keep theirs."""
 
 
 @dataclass

@@ -1,5 +1,7 @@
 """Stock kept honest: every change an admin makes is logged with who and why, and the merchant
-is alerted when a product runs low."""
+is alerted when a product runs low: when its availability reaches its reorder point where that
+is known (stored on the product by insight's restock check, every 30 minutes, from the sales of
+the planning window and the lead times), else its alert threshold (`Product.low_mark`)."""
 
 from __future__ import annotations
 
@@ -30,17 +32,15 @@ async def queue_low_stock_alerts(
     cause: str,
 ) -> int:
     """After units left sale (`taken`: product id -> units), queue one admin alert for each
-    product whose availability just crossed its low-stock threshold. `cause` (an order number,
-    an inventory entry) makes the outbox dedupe key, so a replay alerts once. Returns how many
-    alerts were queued."""
+    product whose availability just crossed its low mark (reorder point, else threshold).
+    `cause` (an order number, an inventory entry) makes the outbox dedupe key, so a replay
+    alerts once. Returns how many alerts were queued."""
     if admin_chat_id is None:
         return 0
     queued = 0
     for product_id, units in taken.items():
         product = await uow.products.get(product_id)
-        if product is None or not crossed_low(
-            product.available, units, product.low_stock_threshold
-        ):
+        if product is None or not crossed_low(product.available, units, product.low_mark):
             continue
         await uow.outbox.add(
             Notification(
@@ -51,7 +51,7 @@ async def queue_low_stock_alerts(
                     "name": product.name,
                     "sku": product.sku,
                     "available": product.available,
-                    "threshold": product.low_stock_threshold,
+                    "threshold": product.low_mark,
                 },
                 dedupe_key=f"low_stock:{product.id}:{cause}"[:128],
             ),

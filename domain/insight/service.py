@@ -206,6 +206,17 @@ class Insight:
         ]
         return sorted(plans, key=lambda p: (not p.due, p.available - p.reorder_point, p.sku))
 
+    async def remember_plans(self, plans: Sequence[StockPlan]) -> None:
+        """Store each plan's reorder point and EOQ on its product, where the low-stock alert
+        and report read them; a product that sold nothing in the window has no known reorder
+        point (None), so its alert threshold applies."""
+        points = {
+            p.product_id: (p.reorder_point, p.eoq) if p.reorder_point > 0 else None for p in plans
+        }
+        async with self._uow() as uow:
+            await uow.products.set_reorder_points(points)
+            await uow.commit()
+
     async def set_supply(
         self,
         sku: str,
@@ -238,6 +249,7 @@ class Insight:
             holding_cost_minor,
         )
         found = [p for p in await self.stock_plans() if p.product_id == product[0]]
+        await self.remember_plans(found)  # the alerts use the new reorder point at once
         return found[0] if found else None  # None: the product is not on sale
 
     # --- flow ------------------------------------------------------------------------------

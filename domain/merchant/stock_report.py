@@ -1,8 +1,11 @@
-"""The daily low-stock report: every product at or below its alert threshold, with how many
-units to order.
+"""The daily low-stock report: every product at or below its low mark (its reorder point where
+known, else its alert threshold; see `Product.low_mark`), with how many units to order.
 
-The suggested quantity covers the expected sales of the next `cover_days` on top of the
-threshold, and is at least enough to get back to twice the threshold:
+Where the stock plan is known (the restock check stores the reorder point ROP and the EOQ on
+the product), the suggestion is the plan's: max(EOQ, ROP − available + 1, 1) — the EOQ, or more
+if that would not lift stock above the reorder point. Otherwise the suggested quantity covers
+the expected sales of the next `cover_days` on top of the threshold, and is at least enough to
+get back to twice the threshold:
 
     velocity  = units sold in the last 30 days / 30           (units per day)
     target    = ceil(velocity × cover_days) + threshold      (sell for cover_days, still not low)
@@ -33,10 +36,20 @@ REPORT_MAX_ITEMS = 40  # one Telegram message; the rest is counted
 
 
 def suggest_restock(available: int, threshold: int, sold_30_days: int, cover_days: int) -> int:
-    """Units to order for a product that is low (see the module docstring for the formula)."""
+    """Units to order for a product that is low without a stock plan (see the module
+    docstring for the formula)."""
     velocity = max(sold_30_days, 0) / SALES_WINDOW.days
     target = math.ceil(velocity * max(cover_days, 0)) + threshold
     return max(target - available, 2 * threshold - available, 1)
+
+
+def suggest_for(product: Product, sold_30_days: int, cover_days: int) -> int:
+    """The plan's suggestion (the EOQ, or enough to clear the reorder point) where the plan is
+    known, else `suggest_restock`."""
+    rop, eoq = product.reorder_point, product.reorder_quantity
+    if rop is not None and eoq is not None:
+        return max(eoq, rop - product.available + 1, 1)
+    return suggest_restock(product.available, product.low_stock_threshold, sold_30_days, cover_days)
 
 
 @dataclass(frozen=True)
@@ -69,13 +82,7 @@ class LowStockReport:
         async with self._uow(readonly=True) as uow:
             found = await uow.sweeps.low_stock(since, 500)
         return [
-            LowStockLine(
-                product,
-                sold,
-                suggest_restock(
-                    product.available, product.low_stock_threshold, sold, self.cover_days
-                ),
-            )
+            LowStockLine(product, sold, suggest_for(product, sold, self.cover_days))
             for product, sold in found
         ]
 
@@ -106,7 +113,7 @@ class LowStockReport:
                                 "name": line.product.name,
                                 "sku": line.product.sku,
                                 "available": line.product.available,
-                                "threshold": line.product.low_stock_threshold,
+                                "threshold": line.product.low_mark,
                                 "sold": line.sold_30_days,
                                 "suggested": line.suggested,
                             }

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
 )
@@ -51,6 +52,10 @@ class ProductRow(Base):
     lead_time_max_days: Mapped[float | None] = mapped_column(Float)
     order_cost_minor: Mapped[int | None] = mapped_column(BigInteger)
     holding_cost_minor: Mapped[int | None] = mapped_column(BigInteger)  # per unit and year
+    # The stock plan's reorder point and EOQ, stored by the restock check (None: unknown, the
+    # product had no sales in the planning window); the low-stock alert and report use them.
+    reorder_point: Mapped[int | None] = mapped_column(Integer)
+    reorder_quantity: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[timestamp]
     updated_at: Mapped[timestamp]
 

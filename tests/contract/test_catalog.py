@@ -304,3 +304,30 @@ async def test_upsert_drafts_forgets_telegrams_copy_when_the_photo_changes(
     assert changed is not None and kept is not None
     assert (changed.photo, changed.photo_file_id) == ("new.jpg", None)
     assert (kept.photo, kept.photo_file_id) == ("b.jpg", "file-b")
+
+
+async def test_reorder_points_are_stored_forgotten_and_read_with_the_product(
+    uow_factory: Factory,
+) -> None:
+    tea = await seed.product(uow_factory, "TEA")
+    cup = await seed.product(uow_factory, "CUP")
+    async with uow_factory(readonly=True) as uow:
+        fresh = await uow.products.get(tea)
+    assert fresh is not None and (fresh.reorder_point, fresh.reorder_quantity) == (None, None)
+    async with uow_factory() as uow:
+        await uow.products.set_reorder_points({tea: (7, 20), cup: (3, 9)})
+        await uow.products.set_reorder_points({tea: (7, 20)})  # unchanged: no harm
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.products.set_reorder_points({cup: None, tea + cup + 1000: (1, 1)})
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        stored_tea = await uow.products.get(tea)
+        stored_cup = await uow.products.get(cup)
+    assert stored_tea is not None and stored_cup is not None
+    assert (stored_tea.reorder_point, stored_tea.reorder_quantity, stored_tea.low_mark) == (
+        7,
+        20,
+        7,
+    )
+    assert (stored_cup.reorder_point, stored_cup.reorder_quantity) == (None, None)

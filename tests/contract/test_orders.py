@@ -237,6 +237,36 @@ async def test_low_stock_counts_units_sold_since_a_time_in_orders_not_cancelled(
     assert [(p.sku, sold) for p, sold in found] == [("LOW", 5)]
 
 
+async def test_low_stock_uses_the_reorder_point_where_known_and_the_threshold_otherwise(
+    uow_factory: Factory,
+) -> None:
+    ids = await seed.products(
+        uow_factory,
+        draft("AT-ROP", name="At ROP", stock=8, low_stock_threshold=2),  # ROP 8: low
+        draft("ABOVE-ROP", stock=9, low_stock_threshold=2),  # ROP 8: not low
+        draft("ROP-WINS", stock=9, low_stock_threshold=20),  # ROP 5 below the threshold
+        draft("THR", name="Thr", stock=3, low_stock_threshold=3),  # no ROP: threshold 3
+        draft("FORGOT", name="Forgot", stock=4, low_stock_threshold=1),  # ROP forgotten
+    )
+    async with uow_factory() as uow:
+        await uow.products.set_reorder_points(
+            {
+                ids["AT-ROP"]: (8, 30),
+                ids["ABOVE-ROP"]: (8, 30),
+                ids["ROP-WINS"]: (5, 10),
+                ids["FORGOT"]: (6, 10),
+            }
+        )
+        await uow.products.set_reorder_points({ids["FORGOT"]: None})
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        found = await uow.sweeps.low_stock(T0, 10)
+    assert [(p.sku, p.low_mark, p.reorder_quantity) for p, _ in found] == [
+        ("AT-ROP", 8, 30),
+        ("THR", 3, None),
+    ]
+
+
 # -- the back office -----------------------------------------------------------------------
 
 

@@ -74,3 +74,38 @@ async def test_admin_receives_a_restock_request_into_stock(tmp_path: Path) -> No
         assert "/restock ID QUANTITY" in garbage.text
         assert (await _product(bot)).stock == 202
         assert db.bad_requests(bot) == []
+
+
+async def test_a_product_at_its_reorder_point_above_its_threshold_is_reported(
+    tmp_path: Path,
+) -> None:
+    async with jobs_world(tmp_path) as world:
+        bot, ann = world.bot, world.ann
+        database = Database(bot.database_url)
+        try:
+            await seed_history(
+                database, days=40, customers=20, seed=8, now=datetime.now(UTC), orders_per_day=25
+            )
+        finally:
+            await database.dispose()
+        assert bot.app is not None
+        # the restock check stores the reorder points (its own timer may hold the job's lock:
+        # run it until it has run after the history was written)
+        for _ in range(100):
+            await bot.app.bot_data.jobs.run("insight_restock")
+            product = await _product(bot)
+            if product.reorder_point is not None:
+                break
+            await asyncio.sleep(0.05)
+        rop, threshold = product.reorder_point, product.low_stock_threshold
+        assert rop is not None and rop > threshold + 1, (rop, threshold)
+        # available exactly at the reorder point, well above the alert threshold
+        await db.set_product(bot, SKU, stock=product.reserved + rop)
+        listed = await bot.app.bot_data.low_stock.queue("2099-01-01")
+        assert listed >= 1
+        await bot.outbox_drained()
+        [report] = [t for t in ann.texts() if "Low stock — 2099-01-01" in t]
+        line = next(x for x in report.splitlines() if SKU in x)
+        assert f"{rop} left, alert at {rop}" in line
+        assert f"order {max(product.reorder_quantity or 0, 1)}" in line
+        assert db.bad_requests(bot) == []

@@ -222,3 +222,21 @@ async def test_restock_requests_are_raised_once_and_received_into_stock(db: Data
         await restocks.edit(first, 10, "", "admin:1")  # closed
     with pytest.raises(RestockError):
         await restocks.edit(999, 10, "", "admin:1")  # unknown
+
+
+async def test_the_plans_reorder_points_are_stored_on_the_products(db: Database) -> None:
+    from storage.tables.catalog import ProductRow
+
+    await seed_history(db, days=40, customers=15, seed=12, now=NOW, orders_per_day=20, products=3)
+    insight = Insight(db, FixedClock(NOW), ZoneInfo("UTC"))
+    plans = await insight.stock_plans()
+    assert plans and all(p.reorder_point > 0 for p in plans)
+    await insight.remember_plans(plans)
+    async with db.uow(readonly=True) as uow:
+        stored = {
+            row.id: (row.reorder_point, row.reorder_quantity)
+            for row in (await uow.session.execute(select(ProductRow))).scalars()
+        }
+    assert {p.product_id: stored[p.product_id] for p in plans} == {
+        p.product_id: (p.reorder_point, p.eoq) for p in plans
+    }

@@ -9,7 +9,7 @@ entity reaches the store only through a repository call, as with the SQLAlchemy 
 from __future__ import annotations
 
 import copy
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -296,6 +296,13 @@ class FakeProductRepository(_Repository):
         self._write()
         if product_id in self.store.products:
             self.store.products[product_id].photo_file_id = file_id
+
+    async def set_reorder_points(self, points: Mapping[int, tuple[int, int] | None]) -> None:
+        self._write()
+        for product_id, plan in points.items():
+            if product_id in self.store.products:
+                product = self.store.products[product_id]
+                product.reorder_point, product.reorder_quantity = plan or (None, None)
 
     async def stock_by_sku(self, skus: Sequence[str]) -> dict[str, tuple[int, int]]:
         wanted = set(skus)
@@ -1123,9 +1130,9 @@ class FakeSweepRepository(_Repository):
         low = [
             p
             for p in self.store.products.values()
-            if p.active and p.low_stock_threshold > 0 and p.available <= p.low_stock_threshold
+            if p.active and p.low_mark > 0 and p.stock - p.reserved <= p.low_mark
         ]
-        low.sort(key=lambda p: (p.available - p.low_stock_threshold, p.name, p.id))
+        low.sort(key=lambda p: (p.stock - p.reserved - p.low_mark, p.name, p.id))
         found = []
         for product in low[:limit]:
             shown = copy.deepcopy(product)

@@ -639,6 +639,8 @@ def upgrade() -> None:
     op.add_column("products", sa.Column("lead_time_max_days", sa.Float(), nullable=True))
     op.add_column("products", sa.Column("order_cost_minor", sa.BigInteger(), nullable=True))
     op.add_column("products", sa.Column("holding_cost_minor", sa.BigInteger(), nullable=True))
+    op.add_column("products", sa.Column("reorder_point", sa.Integer(), nullable=True))
+    op.add_column("products", sa.Column("reorder_quantity", sa.Integer(), nullable=True))
     op.create_index("ix_orders_created", "orders", ["created_at"])
     op.create_index(
         "ix_order_events_to_status_created", "order_events", ["to_status", "created_at"]

@@ -655,3 +655,25 @@ async def test_exports_are_in_the_audit_log_with_their_size(
         (f"admin:{ANN}", "export_products", {"products": len(products)}),
         (f"admin:{ANN}", "export_orders", {"orders": len(orders)}),
     ]
+
+
+async def test_a_known_reorder_point_replaces_the_threshold_of_the_low_stock_alert(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, store: FakeStore
+) -> None:
+    tea = store.add_product("Tea", usd(100), stock=10)  # after 2 left: 12 -> 10
+    cup = store.add_product("Cup", usd(100), stock=10)
+    for product in (tea, cup):
+        store.products[product.id].low_stock_threshold = 5
+    store.products[tea.id].reorder_point = 10  # 12 -> 10 reaches it; 5 is far below
+    async with uow() as tx:
+        queued = await queue_low_stock_alerts(
+            tx, ADMIN_CHAT, clock.now(), {tea.id: 2, cup.id: 2}, "order:A"
+        )
+        await tx.commit()
+    assert queued == 1, "the cup has no reorder point: its threshold 5 is not reached"
+    [params] = [n[2] for n in outbox(store) if n[1] == "adm.alert.low_stock"]
+    assert (params["sku"], params["available"], params["threshold"]) == (
+        store.products[tea.id].sku,
+        10,
+        10,
+    )

@@ -90,6 +90,28 @@ async def test_the_report_lists_low_products_with_their_sales_and_a_suggestion()
     assert len(uow.store.outbox) == 2, "one report per day"
 
 
+async def test_a_product_at_its_reorder_point_is_reported_with_the_plans_quantity() -> None:
+    clock, uow = FixedClock(), FakeUnitOfWorkFactory()
+    seed(uow, clock)
+    store = uow.store
+    at_rop = store.add_product("Pu-erh", Money(1000, "USD"), stock=7, sku="TEA-4")
+    short = store.add_product("Oolong", Money(1000, "USD"), stock=10, sku="TEA-5")
+    above = store.add_product("Jasmine", Money(1000, "USD"), stock=9, sku="TEA-6")
+    for product, rop, eoq in ((at_rop, 7, 20), (short, 30, 5), (above, 8, 20)):
+        store.products[product.id].low_stock_threshold = 2  # far below: only the ROP counts
+        store.products[product.id].reorder_point = rop
+        store.products[product.id].reorder_quantity = eoq
+    report = LowStockReport(uow, clock, ADMINS, cover_days=30)
+    lines = {line.product.sku: line.suggested for line in await report.lines()}
+    # TEA-4: max(EOQ 20, 7 − 7 + 1, 1) = 20; TEA-5: max(5, 30 − 10 + 1, 1) = 21 (clears the
+    # ROP); TEA-6 (9 > ROP 8) is not low; TEA-1 has no plan: the 30-day rule, 10 + 5 − 3 = 12
+    assert lines == {"TEA-5": 21, "TEA-1": 12, "TEA-4": 20}
+    await report.queue("2026-01-01")
+    [entry] = uow.store.outbox.values()
+    items = {i["sku"]: (i["threshold"], i["suggested"]) for i in entry.notification.params["items"]}
+    assert items == {"TEA-5": (30, 21), "TEA-1": (5, 12), "TEA-4": (7, 20)}
+
+
 async def test_without_an_admin_chat_nothing_is_queued() -> None:
     clock, uow = FixedClock(), FakeUnitOfWorkFactory()
     seed(uow, clock)
