@@ -46,6 +46,10 @@ def product_of(row: ProductRow, category_name: str = "") -> Product:
         category_name=category_name,
         reorder_point=row.reorder_point,
         reorder_quantity=row.reorder_quantity,
+        lead_time_days=row.lead_time_days,
+        lead_time_max_days=row.lead_time_max_days,
+        order_cost_minor=row.order_cost_minor,
+        holding_cost_minor=row.holding_cost_minor,
     )
 
 
@@ -242,6 +246,7 @@ class SqlProductRepository:
                         active=draft.active,
                         created_at=now,
                         updated_at=now,
+                        **draft.supply,
                     )
                 )
                 created += 1
@@ -267,6 +272,8 @@ class SqlProductRepository:
             row.low_stock_threshold = draft.low_stock_threshold
             row.photo = draft.photo
             row.active = draft.active
+            for column, value in draft.supply.items():  # only the supply columns the file has
+                setattr(row, column, value)
             row.updated_at = now
             updated += 1
         if problems:

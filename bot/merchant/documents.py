@@ -151,10 +151,24 @@ def products_csv(products: Sequence[Product]) -> bytes:
             p.photo or "",
             p.low_stock_threshold,
             "true" if p.active else "false",
+            _number(p.lead_time_days),
+            _number(p.lead_time_max_days),
+            _major(p.order_cost_minor, p.price.currency),
+            _major(p.holding_cost_minor, p.price.currency),
         ]
         for p in products
     ]
     return _csv(header, rows)
+
+
+def _number(days: float | None) -> str:
+    """Days as the import reads them: 7 rather than 7.0; empty for the shop's default."""
+    return "" if days is None else f"{days:g}" if days == int(days) else repr(days)
+
+
+def _major(minor: int | None, currency: str) -> str:
+    """A cost in major units; empty for the shop's default."""
+    return "" if minor is None else f"{Money(minor, currency).to_major()}"
 
 
 def orders_csv(orders: Sequence[tuple[Order, list[Shipment]]]) -> bytes:

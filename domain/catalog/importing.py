@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from domain.shared.errors import CatalogImportError
 from domain.shared.money import Money, MoneyError
 
 REQUIRED_COLUMNS = ("sku", "name", "category", "price", "stock")
-OPTIONAL_COLUMNS = ("description", "photo", "low_stock_threshold", "active")
+OPTIONAL_COLUMNS = (
+    "description",
+    "photo",
+    "low_stock_threshold",
+    "active",
+    # supply settings for stock planning; an empty cell means the shop's default
+    "lead_time_days",
+    "lead_time_max_days",
+    "order_cost",  # major units, the shop's currency, per purchase order
+    "holding_cost",  # major units, per unit and year
+)
+SUPPLY_COLUMNS = ("lead_time_days", "lead_time_max_days", "order_cost", "holding_cost")
+MAX_LEAD_DAYS = 365
 _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off"}
 NAME_MAX, SKU_MAX, CATEGORY_MAX, DESCRIPTION_MAX = 64, 32, 48, 800
@@ -29,6 +41,10 @@ class ProductDraft:
     low_stock_threshold: int = 0
     active: bool = True
     line: int = 0
+    # The supply columns the file has, as the product stores them: lead_time_days,
+    # lead_time_max_days (days), order_cost_minor, holding_cost_minor (minor units); None
+    # clears one (the shop's default). A column the file lacks is absent and left unchanged.
+    supply: Mapping[str, float | int | None] = field(default_factory=dict)
 
 
 def _int(value: str, column: str, errors: list[str]) -> int:
@@ -40,6 +56,53 @@ def _int(value: str, column: str, errors: list[str]) -> int:
     if number < 0:
         errors.append(f"{column} must not be negative")
     return number
+
+
+def _supply(
+    row: dict[str, str], columns: list[str], currency: str, errors: list[str]
+) -> dict[str, float | int | None]:
+    """The supply columns present in the file, checked like /supply: 0 < lead ≤ worst lead ≤
+    365 days, order cost ≥ 0, holding cost > 0."""
+    supply: dict[str, float | int | None] = {}
+    for column in ("lead_time_days", "lead_time_max_days"):
+        if column not in columns:
+            continue
+        text = row.get(column, "")
+        if not text:
+            supply[column] = None
+            continue
+        try:
+            days = float(text)
+        except ValueError:
+            errors.append(f"{column} must be a number of days, got {text!r}")
+            continue
+        if not 0 < days <= MAX_LEAD_DAYS:  # also refuses nan and inf
+            errors.append(f"{column} must be more than 0 and at most {MAX_LEAD_DAYS} days")
+            continue
+        supply[column] = days
+    lead, worst = supply.get("lead_time_days"), supply.get("lead_time_max_days")
+    if lead is not None and worst is not None and worst < lead:
+        errors.append("lead_time_max_days must not be below lead_time_days")
+    for column, key, positive in (
+        ("order_cost", "order_cost_minor", False),
+        ("holding_cost", "holding_cost_minor", True),
+    ):
+        if column not in columns:
+            continue
+        text = row.get(column, "")
+        if not text:
+            supply[key] = None
+            continue
+        try:
+            amount = Money.from_major(text, currency).amount
+        except MoneyError as exc:
+            errors.append(f"{column}: {exc}")
+            continue
+        if amount < 0 or (positive and amount == 0):
+            errors.append(f"{column} must be {'greater than zero' if positive else 'zero or more'}")
+            continue
+        supply[key] = amount
+    return supply
 
 
 def parse_catalog(
@@ -93,6 +156,7 @@ def parse_catalog(
         active_text = (row.get("active") or "true").lower()
         if active_text not in _TRUE | _FALSE:
             errors.append(f"active must be true or false, got {row.get('active')!r}")
+        supply = _supply(row, columns, currency, errors)
         photo = row.get("photo") or None
         if photo and not photo.startswith(("http://", "https://")) and not photo_ok(photo):
             errors.append(f"photo file not found: {photo}")
@@ -113,6 +177,7 @@ def parse_catalog(
                 low_stock_threshold=threshold,
                 active=active_text in _TRUE,
                 line=line,
+                supply=supply,
             )
         )
     if problems:

@@ -45,6 +45,11 @@ class Product:
     # unknown: no sales in the planning window.
     reorder_point: int | None = None
     reorder_quantity: int | None = None
+    # Supply settings (None: the shop's defaults), kept by the catalog CSV and /supply.
+    lead_time_days: float | None = None
+    lead_time_max_days: float | None = None
+    order_cost_minor: int | None = None
+    holding_cost_minor: int | None = None
     # Reviews of the orders that contained it (filled by ProductRepository.get).
     rating_count: int = 0
     rating_sum: int = 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -331,3 +332,41 @@ async def test_reorder_points_are_stored_forgotten_and_read_with_the_product(
         7,
     )
     assert (stored_cup.reorder_point, stored_cup.reorder_quantity) == (None, None)
+
+
+async def test_an_import_sets_the_supply_columns_it_has_and_leaves_the_others(
+    uow_factory: Factory,
+) -> None:
+    supply = {
+        "lead_time_days": 5.5,
+        "lead_time_max_days": 12.0,
+        "order_cost_minor": 2000,
+        "holding_cost_minor": 125,
+    }
+    base = draft("TEA", stock=4)
+    await seed.products(uow_factory, replace(base, supply=supply))
+
+    async def stored() -> tuple[object, ...]:
+        async with uow_factory(readonly=True) as uow:
+            found = await uow.backoffice.product_id_by_sku("TEA")
+            assert found is not None
+            product = await uow.products.get(found)
+        assert product is not None
+        return (
+            product.lead_time_days,
+            product.lead_time_max_days,
+            product.order_cost_minor,
+            product.holding_cost_minor,
+        )
+
+    assert await stored() == (5.5, 12.0, 2000, 125)
+    async with uow_factory() as uow:  # a file without the columns
+        await uow.products.upsert_drafts([base])
+        await uow.commit()
+    assert await stored() == (5.5, 12.0, 2000, 125)
+    async with uow_factory() as uow:  # one column changed, one emptied (the default)
+        await uow.products.upsert_drafts(
+            [replace(base, supply={"lead_time_days": 3.0, "holding_cost_minor": None})]
+        )
+        await uow.commit()
+    assert await stored() == (3.0, 12.0, 2000, None)

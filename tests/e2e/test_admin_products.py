@@ -229,6 +229,51 @@ async def test_products_export_as_csv_that_imports_back_and_orders_export_too(
     again = await ann.send_document(data, "products.csv")
     assert "12 products, 0 new, 12 updated" in again.text, "an export imports back unchanged"
 
+    # supply settings (lead times, costs) travel through the file: set, exported, re-imported
+    supply = ["lead_time_days", "lead_time_max_days", "order_cost", "holding_cost"]
+    refused = await ann.send_document(
+        _csv(
+            [
+                [*HEADER, *supply],
+                ["TEA-GREEN-100", "Longjing", "Tea", "12.50", "40", "9", "3", "", ""],
+            ]
+        ),
+        "supply.csv",
+    )
+    assert "line 2: lead_time_max_days must not be below lead_time_days" in refused.text
+    assert (await db.product(bot, "TEA-GREEN-100")).lead_time_days is None, "nothing changed"
+    done = await ann.send_document(
+        _csv(
+            [
+                [*HEADER, *supply],
+                [
+                    "TEA-GREEN-100",
+                    "Longjing Green Tea 100 g",
+                    "Tea",
+                    "12.50",
+                    "40",
+                    "6",
+                    "13.5",
+                    "25.00",
+                    "1.50",
+                ],
+            ]
+        ),
+        "supply.csv",
+    )
+    assert "supply.csv imported: 1 products, 0 new, 1 updated" in done.text, done.text
+    exported = await ann.say("/export_products")
+    data = bot.api.files[exported.document["file_id"]].data
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    longjing = next(r for r in rows if r["sku"] == "TEA-GREEN-100")
+    assert [longjing[c] for c in supply] == ["6", "13.5", "25.00", "1.50"]
+    await db.set_product(bot, "TEA-GREEN-100", lead_time_days=None, order_cost_minor=None)
+    back = await ann.send_document(data, "products.csv")
+    assert "12 products, 0 new, 12 updated" in back.text
+    row = await db.product(bot, "TEA-GREEN-100")
+    assert (row.lead_time_days, row.lead_time_max_days, row.order_cost_minor) == (6.0, 13.5, 2500)
+    assert row.holding_cost_minor == 150
+
     orders = await ann.tap("Orders CSV", await ann.say("/help"))
     assert orders.kind == "document"
     table = list(

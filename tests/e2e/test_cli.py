@@ -140,3 +140,29 @@ async def test_python_m_bot_migrates_and_answers_start_over_the_bot_api(tmp_path
         await api.stop()
     assert process.returncode == 0, stderr.decode()
     assert b"Traceback" not in stderr
+
+
+def test_import_products_stores_supply_columns_and_refuses_bad_ones_by_line(
+    tmp_path: Path,
+) -> None:
+    header = (
+        "sku,name,category,price,stock,lead_time_days,lead_time_max_days,order_cost,holding_cost\n"
+    )
+    bad = tmp_path / "bad_supply.csv"
+    bad.write_text(header + "S1,Sencha,Tea,3.00,5,4,2,10.00,1.00\nS2,Bancha,Tea,3.00,5,,,,0\n")
+    refused = run_bot(tmp_path, "import-products", str(bad))
+    assert refused.returncode == 1
+    assert "bad_supply.csv:2: lead_time_max_days must not be below lead_time_days" in (
+        refused.stderr
+    )
+    assert "bad_supply.csv:3: holding_cost must be greater than zero" in refused.stderr
+    good = tmp_path / "supply.csv"
+    good.write_text(header + "S1,Sencha,Tea,3.00,5,4,9.5,10.00,1.25\nS2,Bancha,Tea,3.00,5,,,,\n")
+    done = run_bot(tmp_path, "import-products", str(good))
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "shop.db") as conn:
+        rows = conn.execute(
+            "select sku, lead_time_days, lead_time_max_days, order_cost_minor, "
+            "holding_cost_minor from products order by sku"
+        ).fetchall()
+    assert rows == [("S1", 4.0, 9.5, 1000, 125), ("S2", None, None, None, None)]

@@ -332,6 +332,8 @@ class FakeProductRepository(_Repository):
                     active=draft.active,
                     category_name=shelf.name,
                 )
+                for column, value in draft.supply.items():
+                    setattr(product, column, value)
                 self.store.products[product.id] = product
                 by_sku[product.sku] = product
                 created += 1
@@ -359,6 +361,8 @@ class FakeProductRepository(_Repository):
                     draft.low_stock_threshold,
                     draft.active,
                 )
+                for column, value in draft.supply.items():  # only the file's supply columns
+                    setattr(known, column, value)
                 updated += 1
         if problems:
             raise CatalogImportError(errors=problems)

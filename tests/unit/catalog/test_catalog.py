@@ -255,3 +255,73 @@ def test_photo_urls_are_accepted_without_looking_for_a_file(url: str) -> None:
 
 def test_an_empty_file_gives_no_drafts() -> None:
     assert parse_catalog(HEADER, [], "USD") == []
+
+
+SUPPLY_HEADER = [*HEADER, "lead_time_days", "lead_time_max_days", "order_cost", "holding_cost"]
+
+
+def test_supply_columns_are_read_in_days_and_minor_units_and_empty_cells_clear_them() -> None:
+    full, empty = parse_catalog(
+        SUPPLY_HEADER,
+        [
+            row(
+                2,
+                lead_time_days="5.5",
+                lead_time_max_days="12",
+                order_cost="20.00",
+                holding_cost="1.25",
+            ),
+            row(3, lead_time_days="", lead_time_max_days="", order_cost="", holding_cost=""),
+        ],
+        "USD",
+    )
+    assert full.supply == {
+        "lead_time_days": 5.5,
+        "lead_time_max_days": 12.0,
+        "order_cost_minor": 2000,
+        "holding_cost_minor": 125,
+    }
+    assert empty.supply == dict.fromkeys(
+        ("lead_time_days", "lead_time_max_days", "order_cost_minor", "holding_cost_minor")
+    ), "an empty cell means the shop's default"
+    (lead_only,) = parse_catalog([*HEADER, "lead_time_days"], [row(2, lead_time_days="3")], "USD")
+    assert lead_only.supply == {"lead_time_days": 3.0}, "columns the file lacks stay untouched"
+    (plain,) = parse_catalog(HEADER, [row(2)], "USD")
+    assert plain.supply == {}
+    (yen,) = parse_catalog([*HEADER, "order_cost"], [row(2, price="500", order_cost="300")], "JPY")
+    assert yen.supply == {"order_cost_minor": 300}
+
+
+def test_bad_supply_values_are_reported_with_their_line() -> None:
+    problems = errors_of(
+        [
+            row(2, lead_time_days="soon", lead_time_max_days="7", order_cost="1", holding_cost="1"),
+            row(3, lead_time_days="0", lead_time_max_days="400", order_cost="1", holding_cost="1"),
+            row(4, lead_time_days="9", lead_time_max_days="7", order_cost="-1", holding_cost="0"),
+            row(
+                5, lead_time_days="7", lead_time_max_days="9", order_cost="1.234", holding_cost="x"
+            ),
+            row(6, lead_time_days="nan", lead_time_max_days="", order_cost="0", holding_cost="0.5"),
+            row(7, lead_time_days="7", lead_time_max_days="7", order_cost="0", holding_cost="0.5"),
+        ],
+        header=SUPPLY_HEADER,
+    )
+    assert problems == [
+        (2, "lead_time_days must be a number of days, got 'soon'"),
+        (
+            3,
+            "lead_time_days must be more than 0 and at most 365 days; "
+            "lead_time_max_days must be more than 0 and at most 365 days",
+        ),
+        (
+            4,
+            "lead_time_max_days must not be below lead_time_days; "
+            "order_cost must be zero or more; holding_cost must be greater than zero",
+        ),
+        (
+            5,
+            "order_cost: 1.234 has more than 2 decimal places for USD; "
+            "holding_cost: not a number: 'x'",
+        ),
+        (6, "lead_time_days must be more than 0 and at most 365 days"),
+    ]

@@ -115,9 +115,30 @@ def test_the_products_export_uses_the_import_columns() -> None:
         "photo",
         "low_stock_threshold",
         "active",
+        "lead_time_days",
+        "lead_time_max_days",
+        "order_cost",
+        "holding_cost",
     ]
     assert rows[1][0] == "TEA-1" and rows[1][1].startswith("'="), "formulas are defused"
-    assert rows[2] == ["MUG", "Mug", "Ware", "9.00", "3", "", "", "0", "false"]
+    assert rows[2] == ["MUG", "Mug", "Ware", "9.00", "3", "", "", "0", "false", "", "", "", ""]
+
+
+def test_the_products_export_writes_supply_settings_that_import_back() -> None:
+    from domain.catalog.importing import parse_catalog
+
+    tea = Product(1, "TEA-1", "Tea", 1, Money(1250, "USD"), 40, category_name="Tea")
+    tea.lead_time_days, tea.lead_time_max_days = 7.0, 10.5
+    tea.order_cost_minor, tea.holding_cost_minor = 2000, 125
+    rows = list(csv.reader(io.StringIO(products_csv([tea]).decode("utf-8-sig"))))
+    assert rows[1][-4:] == ["7", "10.5", "20.00", "1.25"]
+    (draft,) = parse_catalog(rows[0], [(2, dict(zip(rows[0], rows[1], strict=True)))], "USD")
+    assert draft.supply == {
+        "lead_time_days": 7.0,
+        "lead_time_max_days": 10.5,
+        "order_cost_minor": 2000,
+        "holding_cost_minor": 125,
+    }
 
 
 def test_the_orders_export_has_one_row_per_order_with_its_last_shipment() -> None:
