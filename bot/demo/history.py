@@ -4,7 +4,11 @@
 use cases would have left them, with weekly and yearly seasonality, a realistic mix of
 statuses and payment methods, and plausible timings between steps. The same seed gives the
 same history; a seed already written is not written again. Rows go in with SQLAlchemy Core
-executemany in chunks, so a million orders is a matter of minutes, not hours."""
+executemany in chunks, so a million orders is a matter of minutes, not hours.
+
+Each order's recipient is its customer's name and its phone the customer's own number, and
+its blind index terms (`order_search_terms`, what /find looks up) are written with it by the
+same function the shop uses (`storage.crypto.order_terms`), computed once per customer."""
 
 from __future__ import annotations
 
@@ -22,10 +26,11 @@ from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import PaymentMethod
 from domain.payments.records import PaymentStatus, RefundStatus
 from domain.shared.customers import admin_actor, customer_actor
+from storage.crypto import keys_of, order_terms
 from storage.db import Database
 from storage.tables.catalog import CategoryRow, ProductRow
 from storage.tables.customers import CustomerRow
-from storage.tables.orders import OrderEventRow, OrderLineRow, OrderRow
+from storage.tables.orders import OrderEventRow, OrderLineRow, OrderRow, OrderSearchTermRow
 from storage.tables.payments import PaymentRow, RefundRow
 
 log = logging.getLogger(__name__)
@@ -51,6 +56,17 @@ class HistoryStats:
     customers: int
     products: int
     created: bool  # False: this seed was already in the database
+
+
+def customer_name(index: int) -> str:
+    """The generated customer's first name (also the recipient of their orders)."""
+    return f"Customer {index}"
+
+
+def customer_phone(customer_id: int) -> str:
+    """The generated customer's phone: its last 8 digits are the customer id's, so each
+    customer of a seed has a number of their own."""
+    return f"+86 139{customer_id % 100_000_000:08d}"
 
 
 SHIPPING_ROUNDS = (10, 16)  # the merchant packs and ships twice a day, for about an hour
@@ -155,7 +171,7 @@ async def seed_history(
         cust_rows = [
             {
                 "id": customer_base + i,
-                "first_name": f"Customer {i}",
+                "first_name": customer_name(i),
                 "username": None,
                 "language_code": "zh" if i % 4 == 0 else "en",
                 "language": None,
@@ -183,10 +199,24 @@ async def seed_history(
         payment_id = await _next_id(s, PaymentRow.id)
         refund_id = await _next_id(s, RefundRow.id)
         batch: dict[str, list[dict[str, Any]]] = {k: [] for k in counts}
+        batch["terms"] = []
+        keys = keys_of(s)
+        terms_of: dict[int, list[str]] = {}  # customer id -> the terms of their orders
+
+        def terms(customer: int) -> list[str]:
+            if customer not in terms_of:
+                name = customer_name(customer - customer_base)
+                terms_of[customer] = sorted(
+                    order_terms(
+                        keys, names=[name, name], phone=customer_phone(customer), username=None
+                    )
+                )
+            return terms_of[customer]
 
         async def flush() -> None:
             for name, table in (
                 ("orders", OrderRow),
+                ("terms", OrderSearchTermRow),
                 ("lines", OrderLineRow),
                 ("events", OrderEventRow),
                 ("payments", PaymentRow),
@@ -194,7 +224,8 @@ async def seed_history(
             ):
                 if batch[name]:
                     await s.execute(insert(table), batch[name])
-                    counts[name] += len(batch[name])
+                    if name in counts:
+                        counts[name] += len(batch[name])
                     batch[name].clear()
 
         number = 0
@@ -308,8 +339,8 @@ async def seed_history(
                         "shipping_minor": shipping,
                         "total_minor": total,
                         "payment_method": method.value,
-                        "recipient": "Recipient",
-                        "phone": "+10000000000",
+                        "recipient": customer_name(customer - customer_base),
+                        "phone": customer_phone(customer),
                         "address_text": "1 History Street",
                         "after_sales_open": 0,
                         "created_at": placed,
@@ -356,6 +387,9 @@ async def seed_history(
                         )
                         refund_id += 1
                     payment_id += 1
+                batch["terms"].extend(
+                    {"term": term, "order_id": order_id} for term in terms(customer)
+                )
                 order_id += 1
                 if len(batch["orders"]) >= CHUNK:
                     await flush()

@@ -240,3 +240,32 @@ async def test_the_plans_reorder_points_are_stored_on_the_products(db: Database)
     assert {p.product_id: stored[p.product_id] for p in plans} == {
         p.product_id: (p.reorder_point, p.eoq) for p in plans
     }
+
+
+async def test_find_finds_generated_orders_by_phone_and_by_name_word(db: Database) -> None:
+    from bot.demo.history import CUSTOMER_ID_BASE, customer_phone
+    from domain.privacy.service import Privacy
+
+    await seed_history(db, days=10, customers=12, seed=5, now=NOW, orders_per_day=6)
+    orders, _, _, _ = await _rows(db)
+    assert orders
+    customer = Counter(o.customer_id for o in orders).most_common(1)[0][0]
+    index = customer - CUSTOMER_ID_BASE - 5 * 1_000_000
+    theirs = sorted((o.id for o in orders if o.customer_id == customer), reverse=True)
+    privacy = Privacy(db, FixedClock(NOW), page_size=100)
+
+    phone = customer_phone(customer)  # "+86 139xxxxxxxx"; asked in another format
+    by_phone = await privacy.find_orders(phone.replace(" ", "-").replace("+86-", ""), 0)
+    assert [o.id for o in by_phone.items] == theirs
+    assert {o.phone for o in by_phone.items} == {phone}, "decrypted, the customer's own"
+
+    by_name = await privacy.find_orders(f"customer {index}", 0)
+    assert [o.id for o in by_name.items] == theirs
+    assert {o.recipient for o in by_name.items} == {f"Customer {index}"}
+    async with db.uow(readonly=True) as uow:  # every generated order has its terms
+        from storage.tables.orders import OrderSearchTermRow
+
+        indexed = set(
+            (await uow.session.scalars(select(OrderSearchTermRow.order_id).distinct())).all()
+        )
+    assert indexed == {o.id for o in orders}
