@@ -1,8 +1,11 @@
 """Insight's use cases: each reads aggregates in one read-only unit of work, then applies the
-pure formulas of this feature."""
+pure formulas of this feature. A forecast's model fit (Holt-Winters: tens of milliseconds of
+CPU) runs in a worker thread (asyncio.to_thread), so the bot's event loop keeps answering
+meanwhile; the fit's one-BLAS-thread limit is set inside it (domain/insight/forecast.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -158,7 +161,7 @@ class Insight:
                 product_id, sku, name = product
                 units = await uow.insight.daily_units(start, end, self._offset_min(), [product_id])
                 by_day = units.get(product_id, {})
-        result = forecast_series(self._series(first, by_day), days)
+        result = await asyncio.to_thread(forecast_series, self._series(first, by_day), days)
         log.info("forecast %s: %s over %d days", sku or "revenue", result.method, days)
         return ProductForecast(sku, name, self.today(), result)
 
@@ -168,7 +171,10 @@ class Insight:
         first, start, end = self._history_bounds()
         async with self._uow(readonly=True) as uow:
             units = await uow.insight.daily_units(start, end, self._offset_min())
-        return {pid: forecast_series(self._series(first, u), days) for pid, u in units.items()}
+        series = {pid: self._series(first, u) for pid, u in units.items()}
+        return await asyncio.to_thread(
+            lambda: {pid: forecast_series(values, days) for pid, values in series.items()}
+        )
 
     # --- stock -----------------------------------------------------------------------------
 

@@ -192,3 +192,52 @@ async def test_admin_sets_a_products_lead_times_and_costs(world: World) -> None:
     after = await green()  # the refused commands changed nothing
     assert (after.lead_time_days, after.lead_time_max_days) == (5.0, 10.0)
     assert (after.order_cost_minor, after.holding_cost_minor) == (2500, 450)
+
+
+async def test_a_products_forecast_is_fitted_off_the_event_loop_and_answered(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import threading
+
+    import domain.insight.service as service
+    from domain.insight.forecast import Method
+
+    loop_thread = threading.get_ident()
+    fits: list[tuple[int, Method]] = []
+    fit = service.forecast_series
+
+    def recorded(history, horizon):  # type: ignore[no-untyped-def]
+        result = fit(history, horizon)
+        fits.append((threading.get_ident(), result.method))
+        return result
+
+    monkeypatch.setattr(service, "forecast_series", recorded)
+    ticks = 0
+
+    async def tick() -> None:  # the loop keeps running while the fit works
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    async with admin_world(tmp_path, forecast_history_days=84) as world:
+        db = Database(world.bot.database_url)
+        try:  # a product that sells every day: its series gets Holt-Winters
+            await seed_history(
+                db, days=90, customers=40, seed=9, now=datetime.now(UTC), orders_per_day=60
+            )
+        finally:
+            await db.dispose()
+        ann = world.ann.privately()
+        ticker = asyncio.create_task(tick())
+        try:
+            chart = await ann.say("/forecast TEA-GREEN-100")
+            text = _text_with(ann, "Forecast: ")
+        finally:
+            ticker.cancel()
+    assert chart.kind == "photo"
+    assert "Longjing" in text and "Holt-Winters" in text and "seasonal naive: MAE" in text
+    assert [method for _, method in fits] == [Method.HOLT_WINTERS], fits
+    assert fits[0][0] != loop_thread, "the fit ran on the event loop's thread"
+    assert ticks > 0
