@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import cast
 
 import pytest
+from sqlalchemy import delete
 
 from domain.catalog.model import InventoryEntry
 from domain.merchant.rules import MerchantConfig
@@ -22,6 +23,7 @@ from domain.shared.paging import Page
 from domain.shared.ports import UnitOfWorkFactory
 from domain.shipping.carriers import Shipment
 from storage.db import Database
+from storage.tables.catalog import InventoryLogRow
 from tests.integration.helpers import CURRENCY, T0, add_customer, draft, make_order
 
 ANN, BEN, ADMIN_CHAT = 5001, 5002, -1001
@@ -128,6 +130,8 @@ async def test_the_inventory_log_lists_a_products_entries_newest_first(
 ) -> None:
     a = product_ids["A"]
     async with db.uow() as uow:
+        # The seed's import logged the starting stock (stamped now); this test's entries only.
+        await uow.session.execute(delete(InventoryLogRow))
         for minutes, delta in ((0, 10), (5, -2), (10, 3)):
             entry = InventoryEntry(
                 a, delta, 10, f"reason {delta}", f"admin:{ANN}", T0 + timedelta(minutes=minutes)
