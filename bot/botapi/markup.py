@@ -9,7 +9,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .entities import LinkError, canonical, check_link
+from .entities import canonical
+from .entities_base import LinkError
+from .entities_links import check_link
 from .protocol import (
     BUTTON_DATA_INVALID,
     BUTTON_TEXT_INVALID,

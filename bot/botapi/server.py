@@ -12,12 +12,15 @@ Usage::
 
 Requests arrive as ``POST {url}/bot<token>/<method>`` (JSON, urlencoded, multipart or query
 string); files are served from ``GET {url}/file/bot<token>/<file_path>``. Method handlers live
-in :mod:`bot.botapi.methods` (one small function per method, registered in ``METHODS``).
+in the ``methods_*`` modules (one small function per method, registered in ``METHODS`` of
+:mod:`bot.botapi.methods`, which holds the helpers they share).
 
-Package layout: ``server`` (this: HTTP, update queue, faults, rate limits), ``methods`` (Bot
-API methods), ``sim`` (users/chats/messages/files), ``markup`` (reply_markup validation),
-``entities`` (HTML/MarkdownV2/Markdown parsers ported from tdlib), ``protocol`` (errors and
-request parameters).
+Package layout: ``server`` (this: HTTP, update queue, faults, rate limits) with
+``server_parts`` (faults, flood limits, long poll), ``methods`` and ``methods_*`` (Bot API
+methods by area), ``sim`` (users/chats/messages) with ``records`` (requests, files),
+``markup`` (reply_markup validation), ``entities`` and ``entities_*`` (HTML/MarkdownV2/Markdown
+parsers ported from tdlib, links, UTF-16 helpers), ``protocol`` (errors and request
+parameters).
 
 Fidelity notes (where this deliberately follows real Telegram rather than a simpler rule):
 
@@ -49,16 +52,23 @@ import copy
 import inspect
 import itertools
 import logging
-import math
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from . import methods as _methods
+
+# Importing the handler modules registers their methods in METHODS.
+from . import (  # noqa: F401
+    methods_chats,
+    methods_commands,
+    methods_media,
+    methods_messages,
+    methods_payments,
+)
 from .entities import canonical
 from .protocol import (
     BLOCKED,
@@ -74,16 +84,15 @@ from .protocol import (
     read_params,
     status_text,
 )
-from .sim import (
-    FileRecord,
-    RequestRecord,
-    SimChat,
-    SimMessage,
-    SimUser,
-    image_info,
-    now,
-    unique_token,
+from .records import FileRecord, RequestRecord, image_info, now, unique_token
+from .server_parts import (
+    DEFAULT_ALLOWED_UPDATES,
+    _Fault,
+    _is_sending_method,
+    _LongPoll,
+    _RateLimiter,
 )
+from .sim import SimChat, SimMessage, SimUser
 
 logger = logging.getLogger(__name__)
 
@@ -94,103 +103,6 @@ __all__ = [
     "SimMessage",
     "SimUser",
 ]
-
-DEFAULT_ALLOWED_UPDATES = frozenset(
-    {
-        "message",
-        "edited_message",
-        "channel_post",
-        "edited_channel_post",
-        "business_connection",
-        "business_message",
-        "edited_business_message",
-        "deleted_business_messages",
-        "inline_query",
-        "chosen_inline_result",
-        "callback_query",
-        "shipping_query",
-        "pre_checkout_query",
-        "purchased_paid_media",
-        "poll",
-        "poll_answer",
-        "my_chat_member",
-        "chat_join_request",
-        "chat_boost",
-        "removed_chat_boost",
-    }
-)
-_SENDING_EXTRA = frozenset({"copymessage", "forwardmessage", "copymessages", "forwardmessages"})
-
-
-def _is_sending_method(method_lower: str) -> bool:
-    return (
-        method_lower.startswith("send") and method_lower != "sendchataction"
-    ) or method_lower in _SENDING_EXTRA
-
-
-@dataclass
-class _Fault:
-    status: int | None
-    description: str
-    retry_after: int | None
-    delay: float
-
-
-class _Bucket:
-    """Token bucket: ``capacity`` tokens, refilled at ``rate`` tokens per second."""
-
-    def __init__(self, capacity: float, rate: float) -> None:
-        self.capacity = max(capacity, 1.0)
-        self.rate = rate
-        self.tokens = self.capacity
-        self.stamp = time.monotonic()
-
-    def wait_time(self, now_: float, n: int) -> float:
-        self.tokens = min(self.capacity, self.tokens + (now_ - self.stamp) * self.rate)
-        self.stamp = now_
-        missing = n - self.tokens
-        return 0.0 if missing <= 0 else missing / self.rate
-
-    def take(self, n: int) -> None:
-        self.tokens -= n
-
-
-class _RateLimiter:
-    """Telegram-like flood limits (global, per private chat, per group)."""
-
-    def __init__(
-        self,
-        global_per_sec: float,
-        private_per_sec: float,
-        private_burst: int,
-        group_per_min: float,
-    ) -> None:
-        self.global_bucket = _Bucket(global_per_sec, global_per_sec)
-        self.private = (private_burst, private_per_sec)
-        self.group = (group_per_min, group_per_min / 60.0)
-        self.chats: dict[int, _Bucket] = {}
-
-    def check(self, chat: SimChat, n: int) -> int | None:
-        """None if allowed (tokens taken) else retry_after seconds (>= 1)."""
-        bucket = self.chats.get(chat.id)
-        if bucket is None:
-            capacity, rate = self.private if chat.type == "private" else self.group
-            bucket = self.chats[chat.id] = _Bucket(capacity, rate)
-        t = time.monotonic()
-        wait = max(self.global_bucket.wait_time(t, n), bucket.wait_time(t, n))
-        if wait > 0:
-            return max(1, math.ceil(wait))
-        self.global_bucket.take(n)
-        bucket.take(n)
-        return None
-
-
-class _LongPoll:
-    """A pending getUpdates long poll."""
-
-    def __init__(self) -> None:
-        self.wake = asyncio.Event()
-        self.conflict = False
 
 
 class FakeBotApi:

@@ -26,7 +26,9 @@ from telegram import (
 )
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter, TimedOut
 
-from bot.botapi.entities import parse_html, parse_markdown, parse_markdown_v2, utf16_len
+from bot.botapi.entities_base import utf16_len
+from bot.botapi.entities_html import parse_html
+from bot.botapi.entities_markdown import parse_markdown, parse_markdown_v2
 from bot.botapi.server import FakeBotApi, SimMessage
 
 TOKEN = "123456:TEST"

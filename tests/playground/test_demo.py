@@ -15,7 +15,8 @@ from typing import Any
 import aiohttp
 from sqlalchemy import func, select
 
-from bot.botapi.entities import finish_text, parse_html
+from bot.botapi.entities import finish_text
+from bot.botapi.entities_html import parse_html
 from bot.playground.demo import (
     ADMIN_CHAT,
     CATALOG,
