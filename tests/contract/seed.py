@@ -12,6 +12,7 @@ from domain.ports import UnitOfWork
 from domain.shared.customers import Customer
 from domain.shared.money import Money
 from domain.shared.ports import UnitOfWorkFactory
+from tests.integration.helpers import draft
 
 # Units of work over every repository: the fakes' and storage/db.py's.
 Factory = UnitOfWorkFactory[UnitOfWork]
@@ -23,33 +24,6 @@ T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 def at(minutes: float) -> datetime:
     """T0 plus some minutes."""
     return T0 + timedelta(minutes=minutes)
-
-
-def draft(
-    sku: str,
-    *,
-    name: str | None = None,
-    category: str = "Tea",
-    price: int = 1000,
-    stock: int = 10,
-    description: str = "",
-    photo: str | None = None,
-    active: bool = True,
-    low_stock_threshold: int = 0,
-) -> ProductDraft:
-    """A catalog row; price in minor units."""
-    return ProductDraft(
-        sku=sku,
-        name=name or f"Product {sku}",
-        category=category,
-        price=Money(price, CURRENCY),
-        stock=stock,
-        description=description,
-        photo=photo,
-        active=active,
-        low_stock_threshold=low_stock_threshold,
-        line=2,
-    )
 
 
 async def products(uow_factory: Factory, *drafts: ProductDraft) -> dict[str, int]:

@@ -39,9 +39,10 @@ def draft(
     description: str = "",
     photo: str | None = None,
     active: bool = True,
+    low_stock_threshold: int = 0,
     line: int = 2,
 ) -> ProductDraft:
-    """A catalog row; price in minor units."""
+    """A catalog row; price in minor units (the contract tests' seed uses it too)."""
     return ProductDraft(
         sku=sku,
         name=name or f"Product {sku}",
@@ -51,6 +52,7 @@ def draft(
         description=description,
         photo=photo,
         active=active,
+        low_stock_threshold=low_stock_threshold,
         line=line,
     )
 
