@@ -74,25 +74,53 @@ class SqlTrackingRepository:
                 or_(state.next_poll_at.is_(None), state.next_poll_at <= now),
             ),
         )
-        ids = list(
-            await self.s.scalars(
+        # On PostgreSQL the lock is on the shipment while the lease is on its tracking row, so a
+        # runner whose snapshot predates another's commit can pick rows that runner has just
+        # leased; the upsert below refuses those. Pick again (a new statement sees the commit),
+        # leaving out the rows already tried, so that one runner's round is not wasted.
+        lease = now + timedelta(seconds=lease_seconds)
+        tried: set[int] = set()
+        taken: set[int] = set()
+        for _ in range(3):
+            wanted = limit - len(taken)
+            if wanted <= 0:
+                break
+            pick = (
                 select(ShipmentRow.id)
                 .join(OrderRow, OrderRow.id == ShipmentRow.order_id)
                 .outerjoin(ShipmentTrackingRow, ShipmentTrackingRow.shipment_id == ShipmentRow.id)
                 .where(OrderRow.status == OrderStatus.SHIPPED.value, due)
-                .order_by(
-                    func.coalesce(ShipmentTrackingRow.next_poll_at, ShipmentRow.shipped_at),
-                    ShipmentRow.id,
-                )
-                .limit(limit)
-                .with_for_update(skip_locked=True, of=ShipmentRow)  # PostgreSQL: see the outbox
             )
-        )
-        if not ids:
+            if tried:
+                pick = pick.where(ShipmentRow.id.not_in(tried))
+            ids = list(
+                await self.s.scalars(
+                    pick.order_by(
+                        func.coalesce(ShipmentTrackingRow.next_poll_at, ShipmentRow.shipped_at),
+                        ShipmentRow.id,
+                    )
+                    .limit(wanted)
+                    .with_for_update(skip_locked=True, of=ShipmentRow)  # PostgreSQL: see outbox
+                )
+            )
+            if not ids:
+                break
+            tried.update(ids)
+            got = await self._lease(ids, now, lease)
+            taken |= got
+            if len(got) == len(ids):
+                break  # nothing lost to another runner: this pick was all there was
+        if not taken:
             return []
-        # Lease them: move the next poll past the lease, only where it is still due, and take
-        # exactly the rows this statement changed (another runner gets the others).
-        lease = now + timedelta(seconds=lease_seconds)
+        rows = await self.s.execute(
+            self._shipments()
+            .where(ShipmentRow.id.in_(taken))
+            .order_by(ShipmentRow.shipped_at, ShipmentRow.id)
+        )
+        return [self._entity(*row) for row in rows.all()]
+
+    async def _lease(self, ids: list[int], now: datetime, lease: datetime) -> set[int]:
+        """Move the next poll past the lease, only where it is still due; the rows it changed."""
         insert = dialect_insert(self.s)
         statement = insert(ShipmentTrackingRow).values(
             [
@@ -113,15 +141,7 @@ class SqlTrackingRepository:
             set_={"next_poll_at": lease, "updated_at": now},
             where=or_(table.c.next_poll_at.is_(None), table.c.next_poll_at <= now),
         ).returning(ShipmentTrackingRow.shipment_id)
-        taken = set((await self.s.execute(statement)).scalars().all())
-        if not taken:
-            return []
-        rows = await self.s.execute(
-            self._shipments()
-            .where(ShipmentRow.id.in_(taken))
-            .order_by(ShipmentRow.shipped_at, ShipmentRow.id)
-        )
-        return [self._entity(*row) for row in rows.all()]
+        return set((await self.s.execute(statement)).scalars().all())
 
     async def latest_shipment(self, order_id: int) -> TrackedShipment | None:
         row = (
