@@ -61,20 +61,24 @@ def button(text: str, data: Callback) -> InlineKeyboardButton:
 
 
 def keyboard(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMarkup:
-    """An inline keyboard from rows, skipping empty ones."""
-    return InlineKeyboardMarkup([list(row) for row in rows if row])
+    """An inline keyboard from rows, skipping empty ones. A key with a blank label is left
+    out: Telegram shows it as an empty key that does nothing."""
+    kept = [[b for b in row if b.text.strip()] for row in rows]
+    return InlineKeyboardMarkup([row for row in kept if row])
 
 
 def pager(t: Texts, lang: Language, paged: Paged[Any], make: Any) -> list[InlineKeyboardButton]:
-    """◀ 2/5 ▶ navigation, empty when everything fits on one page."""
+    """◀ 2/5 ▶ navigation (no ◀ on the first page, no ▶ on the last), empty when everything
+    fits on one page."""
     if paged.pages <= 1:
         return []
     number = paged.page.number
-    return [
-        button("◀", make(number - 1)) if paged.has_prev else button(" ", Noop()),
-        button(t(lang, "nav.page", page=number + 1, pages=paged.pages), Noop()),
-        button("▶", make(number + 1)) if paged.has_next else button(" ", Noop()),
-    ]
+    row = [button(t(lang, "nav.page", page=number + 1, pages=paged.pages), Noop())]
+    if paged.has_prev:
+        row.insert(0, button("◀", make(number - 1)))
+    if paged.has_next:
+        row.append(button("▶", make(number + 1)))
+    return row
 
 
 def with_header(header: str, screen: Screen) -> Screen:

@@ -194,18 +194,17 @@ class AfterSalesViews:
                 )
                 continue
             units = chosen.get(line.id, 0)
-            rows.append(
-                [
-                    button("➖", AsLine(token, line.id, -1)) if units else button(" ", Noop()),
-                    button(
-                        button_label(t(lang, "as.draft.line", name=name, chosen=units, left=left)),
-                        Noop(),
-                    ),
-                    button("➕", AsLine(token, line.id, 1))
-                    if units < left
-                    else button(" ", Noop()),
-                ]
-            )
+            row = [
+                button(
+                    button_label(t(lang, "as.draft.line", name=name, chosen=units, left=left)),
+                    Noop(),
+                )
+            ]
+            if units:
+                row.insert(0, button("➖", AsLine(token, line.id, -1)))
+            if units < left:
+                row.append(button("➕", AsLine(token, line.id, 1)))
+            rows.append(row)
         rows.append(
             [button(t(lang, "as.draft.next"), AsLinesDone(token)), self._cancel(lang, draft)]
         )

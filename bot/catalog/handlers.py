@@ -83,7 +83,13 @@ async def _card(
         update,
         context,
         context.views.product_card(
-            context.lang, product, qty, category_id, page, cart.quantity_of(product.id)
+            context.lang,
+            product,
+            qty,
+            category_id,
+            page,
+            cart.quantity_of(product.id),
+            cart.item_count,
         ),
     )
 

@@ -94,8 +94,17 @@ class CatalogViews(ShopViews):
         )
 
     def product_card(
-        self, lang: Language, product: Product, qty: int, category_id: int, page: int, in_cart: int
+        self,
+        lang: Language,
+        product: Product,
+        qty: int,
+        category_id: int,
+        page: int,
+        in_cart: int,
+        cart_count: int,
     ) -> Screen:
+        """A product card; `in_cart` is this product's units, `cart_count` the whole cart's
+        (the count every 🛒 Cart button shows)."""
         t = self.t
         parts = [t(lang, "product.title", name=product.name)]
         if product.description:
@@ -117,17 +126,12 @@ class CatalogViews(ShopViews):
         qty = min(max(qty, 1), limit)
         rows: list[list[InlineKeyboardButton]] = []
         if product.in_stock and product.available > in_cart:
-            rows.append(
-                [
-                    button("➖", ProductCard(product.id, qty - 1, category_id, page))
-                    if qty > 1
-                    else button(" ", Noop()),
-                    button(str(qty), Noop()),
-                    button("➕", ProductCard(product.id, qty + 1, category_id, page))
-                    if qty < limit
-                    else button(" ", Noop()),
-                ]
-            )
+            picker = [button(str(qty), Noop())]
+            if qty > 1:
+                picker.insert(0, button("➖", ProductCard(product.id, qty - 1, category_id, page)))
+            if qty < limit:
+                picker.append(button("➕", ProductCard(product.id, qty + 1, category_id, page)))
+            rows.append(picker)
             rows.append(
                 [
                     button(
@@ -141,7 +145,7 @@ class CatalogViews(ShopViews):
             [
                 button(t(lang, "nav.back"), back),
                 button(
-                    t(lang, "menu.cart_n", n=in_cart) if in_cart else t(lang, "menu.cart"),
+                    t(lang, "menu.cart_n", n=cart_count) if cart_count else t(lang, "menu.cart"),
                     ShowCart(),
                 ),
             ]

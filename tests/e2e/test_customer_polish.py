@@ -1,0 +1,55 @@
+"""Issue 15, the customer's first ten minutes: what the screens say and which keys they show,
+read from the chat as the customer sees it, in English and Chinese."""
+
+from __future__ import annotations
+
+from bot.botapi.sim import SimMessage
+from tests.e2e import helpers as db
+from tests.e2e.harness import BotUnderTest, Person
+
+
+def blank_keys(message: SimMessage) -> list[str]:
+    """Keys Telegram would show with an empty label."""
+    return [label for row in message.buttons for label in row if not label.strip()]
+
+
+async def test_no_screen_shows_a_blank_key(bot: BotUnderTest, alice: Person) -> None:
+    await alice.say("/start")
+    await alice.tap("Catalog")
+    first = await alice.tap("Tea")
+    assert first.buttons[-2] == ["1/2", "▶"], "no ◀ on the first page"
+    last = await alice.tap("▶")
+    assert last.buttons[-2] == ["◀", "2/2"], "no ▶ on the last page"
+    await alice.tap("◀")
+    card = await alice.tap("Longjing")
+    assert card.buttons[0] == ["1", "➕"], "no ➖ at quantity 1"
+    await db.set_product(bot, "TEA-GREEN-100", stock=3)
+    await alice.tap("Back")
+    card = await alice.tap("Longjing")
+    card = await alice.tap("➕")
+    card = await alice.tap("➕")
+    assert card.buttons[0] == ["➖", "3"], "no ➕ at the most that can be had"
+    for message in alice.messages:
+        assert blank_keys(message) == [], alice.transcript()
+    assert db.bad_requests(bot) == []
+
+
+async def test_the_cart_count_means_the_whole_cart_everywhere(
+    bot: BotUnderTest, alice: Person
+) -> None:
+    await alice.say("/start")
+    await alice.tap("Catalog")
+    await alice.tap("Tea")
+    await alice.tap("Longjing")
+    await alice.tap("➕")
+    card = await alice.tap("Add 2 to cart")
+    assert card.buttons[-1][-1] == "🛒 Cart (2)"
+    await alice.tap("Back")
+    await alice.tap("Keemun")
+    await alice.tap("➕")
+    card = await alice.tap("Add 2 to cart")
+    assert alice.answer["text"].endswith("Your cart has 4 items.")
+    assert "In your cart: 2" in (card.body or ""), "the card still says how many of this product"
+    assert card.buttons[-1][-1] == "🛒 Cart (4)", "the button counts the whole cart, as the toast"
+    menu = await alice.say("/start")
+    assert ["🛍 Catalog", "🛒 Cart (4)"] in menu.buttons
