@@ -107,9 +107,9 @@ class SqlAfterSalesRepository:
             updated_at=request.updated_at or request.created_at,
             **self._columns(request),
         )
-        self.s.add(row)
-        try:
-            await self.s.flush()
+        try:  # in a SAVEPOINT: a refused duplicate leaves the rest of the unit of work intact
+            async with self.s.begin_nested():
+                self.s.add(row)
         except IntegrityError as exc:
             raise DuplicateError() from exc
         self.s.add_all(

@@ -60,9 +60,9 @@ class SqlOrderRepository:
             created_at=order.created_at,
             updated_at=order.updated_at or order.created_at,
         )
-        self.s.add(row)
-        try:
-            await self.s.flush()
+        try:  # in a SAVEPOINT: a refused duplicate leaves the rest of the unit of work intact
+            async with self.s.begin_nested():
+                self.s.add(row)
         except IntegrityError as exc:
             raise DuplicateError() from exc
         line_rows = [

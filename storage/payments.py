@@ -103,9 +103,9 @@ class SqlPaymentRepository:
             payload=payment.payload,
             received_at=payment.received_at,
         )
-        self.s.add(row)
-        try:
-            await self.s.flush()
+        try:  # in a SAVEPOINT: a refused duplicate leaves the rest of the unit of work intact
+            async with self.s.begin_nested():
+                self.s.add(row)
         except IntegrityError as exc:
             raise DuplicateError() from exc
         return row.id
@@ -161,9 +161,9 @@ class SqlPaymentRepository:
             created_at=refund.created_at,
             completed_at=refund.completed_at,
         )
-        self.s.add(row)
-        try:
-            await self.s.flush()
+        try:  # in a SAVEPOINT, as orders.add: the rest of the unit of work stays intact
+            async with self.s.begin_nested():
+                self.s.add(row)
         except IntegrityError as exc:  # recorded meanwhile by another attempt
             raise DuplicateError() from exc
         return row.id

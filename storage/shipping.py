@@ -276,9 +276,9 @@ class SqlShipmentRepository:
             key=shipment.key,
             shipped_at=shipment.shipped_at,
         )
-        self.s.add(row)
-        try:
-            await self.s.flush()
+        try:  # in a SAVEPOINT, as orders.add: the rest of the unit of work stays intact
+            async with self.s.begin_nested():
+                self.s.add(row)
         except IntegrityError as exc:  # the same key, recorded meanwhile by another process
             raise DuplicateError() from exc
         return row.id

@@ -155,20 +155,9 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class FailedTransactionError(RuntimeError):
-    """Work in a unit of work whose transaction failed; as SQLAlchemy's PendingRollbackError."""
-
-
 class _Repository:
     def __init__(self, uow: FakeUnitOfWork) -> None:
         self._uow = uow
-
-    def __getattribute__(self, name: str) -> Any:
-        # Like a SQL session after a refused INSERT: nothing works until the rollback.
-        if not name.startswith("_") and name not in ("store", "data"):
-            if object.__getattribute__(self, "_uow").failed:
-                raise FailedTransactionError(f"{name} after a failed write; roll back first")
-        return object.__getattribute__(self, name)
 
     @property
     def store(self) -> FakeStore:
@@ -178,9 +167,8 @@ class _Repository:
         self._uow.note_write()
 
     def _refused(self) -> DuplicateError:
-        """A duplicate that a unique constraint refuses: on SQL the transaction fails with it
-        (its earlier work is lost, and every later statement fails until the rollback)."""
-        self._uow.failed = True
+        """A duplicate that a unique constraint refuses; as on SQL (where the INSERT runs in a
+        SAVEPOINT), the rest of the unit of work goes on."""
         return DuplicateError()
 
 
@@ -617,7 +605,6 @@ class FakeUnitOfWork:
         self.store = factory.store
         self.readonly = readonly
         self.committed = False
-        self.failed = False  # a write was refused: only a rollback (or the exit) helps
         self._snapshot: dict[str, Any] | None = None
         # Typed as the ports, so mypy checks each fake against its protocol.
         self.customers: CustomerRepository = FakeCustomerRepository(self)
@@ -670,8 +657,6 @@ class FakeUnitOfWork:
         assert self._snapshot is not None, "commit outside `async with`"
         if self.readonly:  # RuntimeError, as storage/db.py raises
             raise RuntimeError("commit in a read-only unit of work")
-        if self.failed:
-            raise FailedTransactionError("commit after a failed write; roll back first")
         self._snapshot = self.store.snapshot()
         self.committed = True
         self.factory.commits += 1
@@ -679,7 +664,6 @@ class FakeUnitOfWork:
     async def rollback(self) -> None:
         assert self._snapshot is not None, "rollback outside `async with`"
         self.store.restore(self._snapshot)
-        self.failed = False
 
 
 class FakeUnitOfWorkFactory:
