@@ -35,6 +35,14 @@ from jobs.pacing import SendPacer
 
 log = logging.getLogger(__name__)
 
+# Retention (issue 13): sent rows are kept two weeks (a dedupe key outlives every replay of
+# what caused it: Telegram redelivers an update for 24 hours, and sweeps act on rows days old
+# at most), failed rows a month for the merchant to look into.
+SENT_KEPT = timedelta(days=14)
+FAILED_KEPT = timedelta(days=30)
+RETENTION_BATCH = 5_000
+OUTBOX_RETENTION_EVERY = timedelta(hours=1)
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -148,6 +156,25 @@ class OutboxDispatcher:
     def stopping(self) -> bool:
         """Whether `stop()` was called."""
         return self._stopping
+
+    async def forget_done(self) -> int:
+        """Retention: delete rows sent more than `SENT_KEPT` ago and rows given up more than
+        `FAILED_KEPT` ago, in batches of one short transaction each, so the table holds what
+        is owed plus recent history, however many orders the shop has taken."""
+        now = self._clock.now()
+        forgotten = 0
+        for _ in range(10_000):  # a bound, not a limit: each batch removes its rows from view
+            async with self._uow() as uow:
+                gone = await uow.outbox.forget_done(
+                    now - SENT_KEPT, now - FAILED_KEPT, RETENTION_BATCH
+                )
+                await uow.commit()
+            forgotten += gone
+            if gone < RETENTION_BATCH:
+                break
+        if forgotten:
+            log.info("outbox retention: forgot %d sent or failed messages", forgotten)
+        return forgotten
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait before attempt number `attempts + 1`."""

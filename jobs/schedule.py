@@ -25,13 +25,14 @@ from jobs.insight import (
 )
 from jobs.merchant import LOW_STOCK_CHECK_EVERY, LOW_STOCK_JOB, DailyLowStock
 from jobs.orders import AUTO_COMPLETE_EVERY, AUTO_COMPLETE_JOB, AutoComplete
-from jobs.outbox import DispatchStats, OutboxDispatcher
+from jobs.outbox import OUTBOX_RETENTION_EVERY, DispatchStats, OutboxDispatcher
 from jobs.payments import PaymentSweep
 from jobs.shipping import TRACKING_JOB, TrackingPoll
 
 log = logging.getLogger(__name__)
 
 OUTBOX_JOB = "outbox"
+OUTBOX_RETENTION_JOB = "outbox_retention"
 PAYMENT_SWEEP_JOB = "payments"
 PAYMENT_INBOX_JOB = "payment_inbox"
 HANDLED_UPDATES_JOB = "handled_updates"
@@ -87,6 +88,8 @@ def jobs_table(
 
     table = [
         Job(OUTBOX_JOB, deliver_outbox, every.outbox_poll, outbox_wakeup=True),
+        # Sent and failed messages older than the outbox keeps them (jobs/outbox.py).
+        Job(OUTBOX_RETENTION_JOB, lambda: outbox.forget_done(), OUTBOX_RETENTION_EVERY),
         # Payment updates kept before they were confirmed to Telegram, never recorded: again.
         Job(PAYMENT_INBOX_JOB, replay_payments, every.payment_inbox),
         # Expire overdue unpaid orders, send due payment reminders.

@@ -343,6 +343,10 @@ async def seed_history(
                         "phone": customer_phone(customer),
                         "address_text": "1 History Street",
                         "after_sales_open": 0,
+                        "delivered_at": max(
+                            (at for kind, _, _, at, _ in events if kind == E.DELIVERED),
+                            default=None,
+                        ),
                         "created_at": placed,
                         "updated_at": events[-1][3],
                     }

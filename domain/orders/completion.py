@@ -2,8 +2,9 @@
 `auto_complete_days` after delivery unless an after-sales request is open on it.
 
 The delivery time is the order's DELIVERED event (every delivery goes through
-`orders.transition`, so the event is always there): no extra column on the orders table, and
-orders delivered before this feature existed complete too."""
+`orders.transition`, so the event is always there). Storage also keeps it on the order, written
+with the event, so the sweep finds due orders by an index, not by reading every delivered
+order's timeline (issue 13); the rule below still reads the events of each due order."""
 
 from __future__ import annotations
 

@@ -61,3 +61,7 @@ class OutboxRepository(Protocol):
         """Put a claimed row back, uncounted (it was not sent: the runner stopped)."""
 
     async def pending_count(self) -> int: ...
+    async def forget_done(self, sent_before: datetime, failed_before: datetime, limit: int) -> int:
+        """Delete up to `limit` rows sent before `sent_before` or given up before
+        `failed_before` (retention: the table holds what is owed, not the whole history);
+        returns how many."""

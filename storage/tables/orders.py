@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
     BigInteger,
     ForeignKey,
@@ -10,7 +12,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.base import Base, intpk, json_dict, timestamp
+from storage.base import Base, UtcDateTime, intpk, json_dict, timestamp
 from storage.crypto import Encrypted
 
 
@@ -19,6 +21,8 @@ class OrderRow(Base):
     __table_args__ = (
         Index("ix_orders_customer_created", "customer_id", "created_at"),
         Index("ix_orders_created", "created_at"),  # insight: every report is a period
+        # auto-completion: delivered orders by delivery time, so the sweep reads due rows only
+        Index("ix_orders_status_delivered", "status", "delivered_at", "id"),
     )
 
     id: Mapped[intpk]
@@ -38,6 +42,8 @@ class OrderRow(Base):
     # After-sales requests still open on this order (kept by the after-sales use cases);
     # auto-completion skips orders where it is not zero.
     after_sales_open: Mapped[int] = mapped_column(default=0, server_default="0")
+    # The latest DELIVERED event's time, written with that event (auto-completion's clock).
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[timestamp]
     updated_at: Mapped[timestamp]
 

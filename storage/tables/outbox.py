@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,5 +47,13 @@ class OutboxRow(Base):
 
 
 # The outbox sends a chat's rows in order: a row is claimed only when no earlier row of its chat
-# is pending, which this index answers without a scan.
-Index("ix_outbox_chat_id_id", OutboxRow.chat_id, OutboxRow.id)
+# is pending. This partial index holds pending rows only, so the check reads the chat's pending
+# rows, not its whole history (the admin chat's history is every order's alerts).
+PENDING = "sent_at IS NULL AND failed_at IS NULL"
+Index(
+    "ix_outbox_pending_chat",
+    OutboxRow.chat_id,
+    OutboxRow.id,
+    sqlite_where=text(PENDING),
+    postgresql_where=text(PENDING),
+)

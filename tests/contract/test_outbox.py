@@ -236,3 +236,31 @@ async def test_release_all_claims_frees_rows_a_gone_runner_claimed(uow_factory: 
         await uow.commit()
     again = await _claim(uow_factory, 0)
     assert sorted(n.id for n in again) == sorted([first.id, third.id])
+
+
+async def test_forget_done_deletes_old_sent_and_failed_rows_and_keeps_what_is_owed(
+    uow_factory: Factory,
+) -> None:
+    await _add(uow_factory, note(7, "sent"), note(8, "failed"), note(9, "pending"))
+    await _add(uow_factory, note(10, "sent late"), minutes=30)
+    sent, failed, _pending = await _claim(uow_factory, 0)
+    [sent_late] = await _claim(uow_factory, 30, exclude=(7, 8, 9))
+    assert sent.id and failed.id and sent_late.id
+    async with uow_factory() as uow:
+        await uow.outbox.mark_sent(sent.id, at(1))
+        await uow.outbox.give_up(failed.id, "chat not found", at(1))
+        await uow.outbox.mark_sent(sent_late.id, at(31))
+        await uow.commit()
+    async with uow_factory() as uow:
+        # failed rows are kept longer: only the sent row before minute 10 goes
+        assert await uow.outbox.forget_done(at(10), at(0), limit=10) == 1
+        assert await uow.outbox.forget_done(at(10), at(10), limit=10) == 1  # now the failed
+        assert await uow.outbox.forget_done(at(10), at(10), limit=10) == 0
+        assert await uow.outbox.pending_count() == 1
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.forget_done(at(60), at(60), limit=10) == 1  # the late one
+        await uow.commit()
+    # the pending row is still owed and still goes out once its lease is over
+    assert _templates(await _claim(uow_factory, 0)) == []
+    assert _templates(await _claim(uow_factory, 40)) == ["pending"]

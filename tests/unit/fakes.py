@@ -596,6 +596,18 @@ class FakeOutboxRepository(_Repository):
             1 for e in self.store.outbox.values() if e.sent_at is None and e.failed_at is None
         )
 
+    async def forget_done(self, sent_before: datetime, failed_before: datetime, limit: int) -> int:
+        self._write()
+        old = [
+            row_id
+            for row_id, e in sorted(self.store.outbox.items())
+            if (e.sent_at is not None and e.sent_at < sent_before)
+            or (e.sent_at is None and e.failed_at is not None and e.failed_at < failed_before)
+        ][:limit]
+        for row_id in old:
+            del self.store.outbox[row_id]
+        return len(old)
+
 
 class FakeUnitOfWork:
     """One fake transaction: rolls back on exit unless `commit()` was called."""

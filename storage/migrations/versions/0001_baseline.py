@@ -608,7 +608,14 @@ def upgrade() -> None:
         sa.UniqueConstraint("dedupe_key", name=op.f("uq_outbox_dedupe_key")),
     )
     op.create_index("ix_outbox_due", "outbox", ["sent_at", "failed_at", "next_attempt_at"])
-    op.create_index("ix_outbox_chat_id_id", "outbox", ["chat_id", "id"])
+    # A chat's pending rows only: the claim's "earlier row still pending" check (issue 13).
+    op.create_index(
+        "ix_outbox_pending_chat",
+        "outbox",
+        ["chat_id", "id"],
+        sqlite_where=sa.text("sent_at IS NULL AND failed_at IS NULL"),
+        postgresql_where=sa.text("sent_at IS NULL AND failed_at IS NULL"),
+    )
 
     # --- jobs: scheduled job runs, and job leases (SQLite; PostgreSQL uses advisory locks) ---
     op.create_table(
@@ -711,6 +718,11 @@ def upgrade() -> None:
     op.create_index("ix_audit_log_product_created", "audit_log", ["product_id", "created_at"])
     op.create_index("ix_audit_log_actor_created", "audit_log", ["actor", "created_at"])
     # --- end of audit and blind indexes ---
+
+    # --- scale (issue 13): what keeps sweeps and screens O(due rows) with a million orders ---
+    op.add_column("orders", sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
+    op.create_index("ix_orders_status_delivered", "orders", ["status", "delivered_at", "id"])
+    # --- end of scale ---
 
 # Dependents before what they reference; a table's indexes go with it.
 _TABLES_IN_CREATION_ORDER = (

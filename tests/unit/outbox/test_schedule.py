@@ -60,6 +60,7 @@ def test_the_table_lists_each_job_once_with_its_interval() -> None:
     jobs = table(tracking=cast(Tracking, object()), low_stock=cast(DailyLowStock, DailyReport()))
     assert [(job.name, job.every) for job in jobs] == [
         ("outbox", timedelta(seconds=2)),
+        ("outbox_retention", timedelta(hours=1)),
         ("payment_inbox", timedelta(seconds=30)),
         ("payments", timedelta(seconds=60)),
         ("tracking", timedelta(minutes=5)),  # polled at least every five minutes
@@ -70,7 +71,13 @@ def test_the_table_lists_each_job_once_with_its_interval() -> None:
 
 
 def test_manual_tracking_and_no_report_leave_their_jobs_out() -> None:
-    assert [job.name for job in table()] == ["outbox", "payment_inbox", "payments", "auto_complete"]
+    assert [job.name for job in table()] == [
+        "outbox",
+        "outbox_retention",
+        "payment_inbox",
+        "payments",
+        "auto_complete",
+    ]
 
 
 async def test_the_scheduler_names_its_jobs_by_the_table() -> None:
