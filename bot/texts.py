@@ -1,6 +1,11 @@
 """Locale catalogs (bot/locales/<lang>.toml) and formatting of money and dates.
 Every parameter is HTML-escaped unless wrapped in `Html`, so user text can never break
-the message's parse mode."""
+the message's parse mode.
+
+A text that depends on a number is a table of CLDR plural forms, e.g.
+`added = { one = "… {n} item.", other = "… {n} items." }`; the parameter `n` picks the form by
+the language's plural rule (Babel), so English says "1 item" and Chinese, whose only form is
+`other`, keeps a plain string."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from babel.dates import format_datetime
 from babel.numbers import format_currency
 
@@ -26,22 +32,48 @@ class Html(str):
     """Text that is already valid Telegram HTML and must not be escaped again."""
 
 
-def _flatten(prefix: str, table: dict[str, Any], out: dict[str, str]) -> None:
+PLURAL_FORMS = frozenset({"zero", "one", "two", "few", "many", "other"})
+
+
+def _is_plural(value: dict[str, Any]) -> bool:
+    return "other" in value and set(value) <= PLURAL_FORMS
+
+
+def _flatten(
+    prefix: str,
+    table: dict[str, Any],
+    out: dict[str, str],
+    plurals: dict[str, dict[str, str]],
+) -> None:
     for key, value in table.items():
         name = f"{prefix}.{key}" if prefix else key
-        if isinstance(value, dict):
-            _flatten(name, value, out)
+        if isinstance(value, dict) and _is_plural(value):
+            out[name] = str(value["other"])
+            plurals[name] = {form: str(text) for form, text in value.items()}
+        elif isinstance(value, dict):
+            _flatten(name, value, out, plurals)
         else:
             out[name] = str(value)
 
 
-def load_catalog(language: Language) -> dict[str, str]:
-    """All keys of one locale file, flattened to dotted names."""
+def _load(language: Language) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     with (LOCALES / f"{language.value}.toml").open("rb") as fh:
         data = tomllib.load(fh)
     flat: dict[str, str] = {}
-    _flatten("", data, flat)
-    return flat
+    plurals: dict[str, dict[str, str]] = {}
+    _flatten("", data, flat, plurals)
+    return flat, plurals
+
+
+def load_catalog(language: Language) -> dict[str, str]:
+    """All keys of one locale file, flattened to dotted names (a plural text by its `other`
+    form)."""
+    return _load(language)[0]
+
+
+def load_plurals(language: Language) -> dict[str, dict[str, str]]:
+    """The texts of one locale file that have plural forms: key → {form: text}."""
+    return _load(language)[1]
 
 
 def placeholders(template: str) -> set[str]:
@@ -54,6 +86,8 @@ class Texts:
 
     def __init__(self, timezone: str = "UTC") -> None:
         self.catalogs = {lang: load_catalog(lang) for lang in Language}
+        self.plurals = {lang: load_plurals(lang) for lang in Language}
+        self.locales = {lang: Locale.parse(_BABEL[lang]) for lang in Language}
         self.zone = ZoneInfo(timezone)
 
     def has(self, key: str) -> bool:
@@ -61,10 +95,16 @@ class Texts:
         return key in self.catalogs[Language.EN]
 
     def __call__(self, lang: Language, key: str, **params: Any) -> str:
-        """The text for `key` in `lang` (English if missing), with escaped parameters."""
-        template = self.catalogs[lang].get(key) or self.catalogs[Language.EN].get(key)
+        """The text for `key` in `lang` (English if missing), with escaped parameters; a plural
+        text takes the form `n` asks for in `lang`."""
+        written = lang if key in self.catalogs[lang] else Language.EN
+        template = self.catalogs[written].get(key)
         if template is None:
             raise KeyError(f"no text for {key!r}")
+        forms = self.plurals[written].get(key)
+        if forms and isinstance(params.get("n"), int):
+            form = self.locales[written].plural_form(abs(params["n"]))
+            template = forms.get(form, template)
         safe = {name: self._param(lang, value) for name, value in params.items()}
         return template.format_map(safe)
 

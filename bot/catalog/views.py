@@ -72,7 +72,7 @@ class CatalogViews(ShopViews):
             ]
         )
         if paged.items:
-            text = t(lang, "catalog.list_title", category=category.name, total=paged.total)
+            text = t(lang, "catalog.list_title", category=category.name, n=paged.total)
         else:
             text = t(lang, "catalog.list_empty", category=category.name)
         return Screen(text, keyboard(rows))
@@ -90,7 +90,7 @@ class CatalogViews(ShopViews):
         )
         key = "search.results_more" if paged.total > len(paged.items) else "search.results"
         return Screen(
-            t(lang, key, words=words, shown=len(paged.items), total=paged.total), keyboard(rows)
+            t(lang, key, words=words, shown=len(paged.items), n=paged.total), keyboard(rows)
         )
 
     def product_card(
@@ -112,10 +112,7 @@ class CatalogViews(ShopViews):
         parts.append(t(lang, "product.price", price=product.price))
         if product.rating_average is not None:  # reviews (bot/reviews/)
             average = f"{product.rating_average:.1f}"
-            if product.rating_count == 1:
-                parts.append(t(lang, "review.card_one", average=average))
-            else:
-                parts.append(t(lang, "review.card", average=average, count=product.rating_count))
+            parts.append(t(lang, "review.card", average=average, n=product.rating_count))
         if product.in_stock:
             parts.append(t(lang, "product.in_stock", n=product.available))
         else:

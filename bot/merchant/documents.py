@@ -94,7 +94,7 @@ def pick_list(
             entry[0] += line.quantity
     lines = [
         p("adm.doc.pick_title", shop=shop),
-        p("adm.doc.printed", at=at, count=len(orders)),
+        p("adm.doc.printed", at=at, n=len(orders)),
         "",
         p("adm.doc.pick_items"),
         RULE,
@@ -114,7 +114,7 @@ def packing_slip(texts: Texts, language: Language, shop: str, order: Order, at: 
     p = PlainText(texts, language)
     lines = [
         p("adm.doc.slip_title", shop=shop, number=order.number),
-        p("adm.doc.printed", at=at, count=1),
+        p("adm.doc.printed", at=at, n=1),
         RULE,
         *_order_section(p, order),
         RULE,

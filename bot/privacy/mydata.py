@@ -108,7 +108,7 @@ async def on_confirm(update: Update, context: ShopContext, data: MyDataConfirm) 
             update, context, Screen(t(lang, "mydata.open", numbers=", ".join(refused.numbers)))
         )
         return None
-    await show(update, context, Screen(t(lang, "mydata.erased", orders=erased.orders)))
+    await show(update, context, Screen(t(lang, "mydata.erased", n=erased.orders)))
     return None
 
 

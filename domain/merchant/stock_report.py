@@ -102,7 +102,7 @@ class LowStockReport:
                     template=REPORT_TEMPLATE,
                     params={
                         "date": day,
-                        "count": len(lines),
+                        "n": len(lines),
                         # language-neutral, so it needs no text of its own
                         "more": f"\n… +{len(lines) - len(shown)}"
                         if len(lines) > len(shown)

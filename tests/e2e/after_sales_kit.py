@@ -151,7 +151,7 @@ async def ask(
     await person.tap(kind)
     for name, count in units.items():
         for _ in range(count):
-            await tap_in_row(person, name, 2)  # ➕ of that line
+            await tap_in_row(person, name, "➕")
     await person.tap("Next")
     await person.tap(reason)
     if details is not None:
@@ -164,11 +164,12 @@ async def ask(
     return await person.tap("Send request")
 
 
-async def tap_in_row(person: Person, text: str, column: int) -> SimMessage:
-    """Tap the button in `column` of the row (of the bot's latest message) showing `text`."""
+async def tap_in_row(person: Person, text: str, key: str) -> SimMessage:
+    """Tap the key labelled `key` in the row (of the bot's latest message) showing `text`."""
     screen = person.screen
     row = next(r for r in screen.inline_keyboard if any(text in b["text"] for b in r))
-    return await person.tap_data(row[column]["callback_data"], screen)
+    [found] = [b for b in row if b["text"] == key]
+    return await person.tap_data(found["callback_data"], screen)
 
 
 async def requests_of(world: ShopWorld) -> list[AfterSalesRequestRow]:

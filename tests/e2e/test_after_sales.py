@@ -53,7 +53,7 @@ async def test_customer_returns_a_tea_and_is_refunded_by_card_told_at_every_step
 
         await bot.outbox_drained()
         alert = ann.find("Approve")
-        assert f"New return for a refund request {request.number}" in alert.body
+        assert f"New after-sales request {request.number}: return for a refund" in alert.body
         assert alert.photo_file_id == request.photos[0], "the alert carries the first photo"
         assert any(f"Photo 2 of 2 of request {request.number}" in t for t in ann.texts())
         detail = await ann.tap("Approve", alert)
@@ -297,7 +297,7 @@ async def test_a_newer_checkout_keeps_its_typed_text_from_an_older_request_dialo
         await open_order(alice, number)
         await alice.tap("Return / exchange / repair")
         await alice.tap("Repair")
-        await tap_in_row(alice, LONGJING, 2)
+        await tap_in_row(alice, LONGJING, "➕")
         await alice.tap("Next")
         details = await alice.tap("It doesn't work")
         assert "Tell us more" in details.text

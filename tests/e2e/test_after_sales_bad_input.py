@@ -68,10 +68,11 @@ async def test_more_units_than_bought_are_refused(tmp_path: Path) -> None:
         await open_order(alice, number)
         await alice.tap("Return / exchange / repair")
         await alice.tap("Return for a refund")
-        await tap_in_row(alice, LONGJING, 2)
-        lines = await tap_in_row(alice, LONGJING, 2)
+        await tap_in_row(alice, LONGJING, "➕")
+        lines = await tap_in_row(alice, LONGJING, "➕")
         row = next(r for r in lines.inline_keyboard if any(LONGJING in b["text"] for b in r))
-        assert row[2]["text"] == " ", "no ➕ past the units bought"
+        assert (len(row), row[0]["text"]) == (2, "➖")
+        assert "➕" not in [b["text"] for b in row], "no ➕ past the units bought"
         less = row[0]["callback_data"]  # sl:<token>:<line>:-1
         await alice.tap_data(less.removesuffix(":-1") + ":1", lines)
 

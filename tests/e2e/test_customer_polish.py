@@ -53,3 +53,30 @@ async def test_the_cart_count_means_the_whole_cart_everywhere(
     assert card.buttons[-1][-1] == "🛒 Cart (4)", "the button counts the whole cart, as the toast"
     menu = await alice.say("/start")
     assert ["🛍 Catalog", "🛒 Cart (4)"] in menu.buttons
+
+
+async def test_counts_read_as_the_language_says_them(
+    bot: BotUnderTest, alice: Person, li: Person
+) -> None:
+    await alice.say("/start")
+    found = await alice.say("oolong")
+    assert found.text.startswith("🔍 1 product matches “oolong”")
+    await alice.tap("Tieguanyin")
+    await alice.tap("Add 1 to cart")
+    assert alice.answer["text"].endswith("Your cart has 1 item.")
+    await alice.tap("Cart")
+    await alice.tap("Checkout")
+    await alice.say("Alice Smith")
+    await alice.share_contact("12025550143")
+    await alice.say("1 Main Street, Springfield, IL 62701")
+    review = await alice.tap("Cash on delivery")
+    assert "Payment: 💵 Cash on delivery" in review.text
+    assert "💳 💵" not in review.text, "one emoji per line"
+
+    welcome = await li.say("/start")
+    assert "您好" in welcome.text and "你" not in welcome.text
+    found = await li.say("oolong")
+    assert found.text.startswith("🔍 找到 1 件与“oolong”相关的商品")
+    await li.tap("Tieguanyin")
+    await li.tap("加入")
+    assert li.answer["text"].endswith("购物车共 1 件。")

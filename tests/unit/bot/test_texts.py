@@ -15,7 +15,7 @@ from bot.insight.views import REPORT_FIGURES
 from bot.notify import TelegramSender
 from bot.privacy.handlers import ADMIN_COMMANDS as PRIVACY_COMMANDS
 from bot.shared.handlers import CUSTOMER_COMMANDS
-from bot.texts import Html, Texts, load_catalog, placeholders
+from bot.texts import Html, Texts, load_catalog, load_plurals, placeholders
 from bot.views import Views
 from domain.checkout.flow import TEXT_STEPS
 from domain.checkout.shop import Shop
@@ -317,3 +317,30 @@ def test_a_notification_with_buttons_gets_a_keyboard(texts: Texts) -> None:
     assert markup is not None
     (row,) = markup.inline_keyboard
     assert [(b.text, b.callback_data) for b in row] == [(ZH["nav.menu"], "m")]
+
+
+def test_every_plural_form_uses_the_placeholders_of_its_key() -> None:
+    for lang in Language:
+        for key, forms in load_plurals(lang).items():
+            assert "n" in placeholders(forms["other"]), f"{key}: the form is picked by {{n}}"
+            for form, text in forms.items():
+                assert placeholders(text) == placeholders(forms["other"]), f"{lang} {key} {form}"
+
+
+@pytest.mark.parametrize(
+    ("lang", "n", "shown"),
+    [
+        (Language.EN, 1, "Your cart has 1 item."),
+        (Language.EN, 0, "Your cart has 0 items."),
+        (Language.EN, 4, "Your cart has 4 items."),
+        (Language.ZH, 1, "购物车共 1 件。"),
+    ],
+)
+def test_a_count_takes_the_plural_form_of_the_readers_language(
+    texts: Texts, lang: Language, n: int, shown: str
+) -> None:
+    assert texts(lang, "cart.added", qty=1, name="Tea", n=n).endswith(shown)
+
+
+def test_chinese_texts_address_the_customer_as_nin() -> None:
+    assert not [key for key, text in ZH.items() if "你" in text]
