@@ -24,8 +24,6 @@ from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
 from storage.base import like_pattern, utcnow
 from storage.tables.catalog import CategoryRow, InventoryLogRow, ProductRow
-from storage.tables.orders import OrderLineRow
-from storage.tables.reviews import ReviewRow
 
 
 def product_of(row: ProductRow, category_name: str = "") -> Product:
@@ -50,6 +48,8 @@ def product_of(row: ProductRow, category_name: str = "") -> Product:
         lead_time_max_days=row.lead_time_max_days,
         order_cost_minor=row.order_cost_minor,
         holding_cost_minor=row.holding_cost_minor,
+        rating_count=row.rating_count,
+        rating_sum=row.rating_sum,
     )
 
 
@@ -66,15 +66,9 @@ class SqlProductRepository:
         found = result.first()
         if not found:
             return None
-        product = product_of(found[0], found[1])
-        # Reviews rate orders; a product's rating is that of the orders that contained it.
-        rated = await self.s.execute(
-            select(func.count(ReviewRow.id), func.coalesce(func.sum(ReviewRow.rating), 0))
-            .join(OrderLineRow, OrderLineRow.order_id == ReviewRow.order_id)
-            .where(OrderLineRow.product_id == product_id)
-        )
-        product.rating_count, product.rating_sum = (int(n or 0) for n in rated.one())
-        return product
+        # Reviews rate orders; a product's rating is that of the orders that contained it,
+        # kept on the product by the review's transaction (storage/reviews.py).
+        return product_of(found[0], found[1])
 
     async def categories(self) -> list[Category]:
         count = func.count(ProductRow.id)

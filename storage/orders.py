@@ -235,27 +235,34 @@ class SqlSweepRepository:
         return list(rows.all())
 
     async def low_stock(self, sold_since: datetime, limit: int) -> list[tuple[Product, int]]:
-        sold = (
-            select(func.coalesce(func.sum(OrderLineRow.quantity), 0))
-            .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
-            .where(
-                OrderLineRow.product_id == ProductRow.id,
-                OrderRow.status != OrderStatus.CANCELLED.value,
-                OrderRow.created_at >= sold_since,
-            )
-            .correlate(ProductRow)
-            .scalar_subquery()
-        )
         available = ProductRow.stock - ProductRow.reserved
         # The reorder point where known (stored by the restock check), else the threshold.
         mark = func.coalesce(ProductRow.reorder_point, ProductRow.low_stock_threshold)
         result = await self.s.execute(
-            select(ProductRow, CategoryRow.name, sold)
+            select(ProductRow, CategoryRow.name)
             .join(CategoryRow, CategoryRow.id == ProductRow.category_id)
             .where(ProductRow.active, mark > 0, available <= mark)
             .order_by(available - mark, ProductRow.name, ProductRow.id)
             .limit(limit)
         )
-        return [
-            (product_of(row, category), int(units or 0)) for row, category, units in result.all()
-        ]
+        low = result.all()
+        if not low:
+            return []
+        # Units sold since `sold_since`, for the low products only: the window's orders by
+        # ix_orders_created and their lines by order id, so the daily report reads the window,
+        # not every order line of each product (issue 13).
+        sold = dict(
+            (
+                await self.s.execute(
+                    select(OrderLineRow.product_id, func.sum(OrderLineRow.quantity))
+                    .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
+                    .where(
+                        OrderRow.created_at >= sold_since,
+                        OrderRow.status != OrderStatus.CANCELLED.value,
+                        OrderLineRow.product_id.in_([row.id for row, _ in low]),
+                    )
+                    .group_by(OrderLineRow.product_id)
+                )
+            ).all()
+        )
+        return [(product_of(row, category), int(sold.get(row.id) or 0)) for row, category in low]

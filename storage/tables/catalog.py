@@ -56,6 +56,11 @@ class ProductRow(Base):
     # product had no sales in the planning window); the low-stock alert and report use them.
     reorder_point: Mapped[int | None] = mapped_column(Integer)
     reorder_quantity: Mapped[int | None] = mapped_column(Integer)
+    # The rating of the orders that contained it (one count per order line), kept by the
+    # review's transaction, so the product card reads two columns instead of every order line
+    # of the product (issue 13).
+    rating_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    rating_sum: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[timestamp]
     updated_at: Mapped[timestamp]
 

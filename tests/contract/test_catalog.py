@@ -117,6 +117,17 @@ async def test_get_rates_a_product_by_the_reviews_of_the_orders_that_contained_i
     assert rated_tea is not None and rated_cup is not None
     assert (rated_tea.rating_count, rated_tea.rating_sum) == (2, 7)
     assert (rated_cup.rating_count, rated_cup.rating_sum) == (1, 5)
+    # an edited review moves the product's rating from the old stars to the new ones
+    async with uow_factory() as uow:
+        await uow.reviews.save(Review(first, 7, 3, now, now))
+        await uow.reviews.save(Review(first, 7, 3, now, now))  # the same again: no change
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        rated_tea = await uow.products.get(tea)
+        rated_cup = await uow.products.get(cup)
+    assert rated_tea is not None and rated_cup is not None
+    assert (rated_tea.rating_count, rated_tea.rating_sum) == (2, 5)
+    assert (rated_cup.rating_count, rated_cup.rating_sum) == (1, 3)
 
 
 async def test_set_photo_file_id_remembers_telegrams_copy_of_the_photo(

@@ -156,7 +156,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("number", name=op.f("uq_orders_number")),
         sa.UniqueConstraint("checkout_token", name=op.f("uq_orders_checkout_token")),
     )
-    op.create_index(op.f("ix_orders_status"), "orders", ["status"])
     op.create_index("ix_orders_customer_created", "orders", ["customer_id", "created_at"])
     op.create_table(
         "order_lines",
@@ -648,7 +647,7 @@ def upgrade() -> None:
     op.add_column("products", sa.Column("holding_cost_minor", sa.BigInteger(), nullable=True))
     op.add_column("products", sa.Column("reorder_point", sa.Integer(), nullable=True))
     op.add_column("products", sa.Column("reorder_quantity", sa.Integer(), nullable=True))
-    op.create_index("ix_orders_created", "orders", ["created_at"])
+    op.create_index("ix_orders_created", "orders", ["created_at", "id"])
     op.create_index(
         "ix_order_events_to_status_created", "order_events", ["to_status", "created_at"]
     )
@@ -722,6 +721,13 @@ def upgrade() -> None:
     # --- scale (issue 13): what keeps sweeps and screens O(due rows) with a million orders ---
     op.add_column("orders", sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index("ix_orders_status_delivered", "orders", ["status", "delivered_at", "id"])
+    op.create_index("ix_orders_status_created", "orders", ["status", "created_at", "id"])
+    op.add_column(
+        "products", sa.Column("rating_count", sa.Integer(), server_default="0", nullable=False)
+    )
+    op.add_column(
+        "products", sa.Column("rating_sum", sa.Integer(), server_default="0", nullable=False)
+    )
     # --- end of scale ---
 
 # Dependents before what they reference; a table's indexes go with it.
