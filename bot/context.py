@@ -91,6 +91,10 @@ class Services:
     privacy: Privacy | None = None
     # A customer's own data: the export and its erasure (/mydata).
     mydata: MyData | None = None
+    # The admin commands of an admin's private chat, (command, description key) in menu order:
+    # an admin's /help lists them after the customer commands (set by bot/merchant's register,
+    # from the table it registers with Telegram).
+    admin_commands: tuple[tuple[str, str], ...] = ()
 
     @property
     def shop_name(self) -> str:

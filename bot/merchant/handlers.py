@@ -107,6 +107,7 @@ from bot.merchant.products import (
 )
 from bot.privacy.handlers import ADMIN_COMMANDS as PRIVACY_COMMANDS
 from bot.privacy.handlers import COMMAND_TEXTS as PRIVACY_COMMAND_TEXTS
+from bot.screens import Screen
 from bot.shared.handlers import CUSTOMER_COMMANDS, ButtonHandler
 from bot.ui import reply, show
 from domain.shared.customers import Language
@@ -154,14 +155,23 @@ COMMAND_TEXTS = {
 }
 COMMAND_TEXTS |= INSIGHT_COMMAND_TEXTS  # insight (bot/insight/)
 COMMAND_TEXTS |= PRIVACY_COMMAND_TEXTS  # finding orders, the audit log (bot/privacy/)
+# (command, description key) of each admin chat, as Telegram's menu and the panel list them.
+GROUP_MENU = tuple((name, COMMAND_TEXTS[name]) for name in GROUP_COMMANDS)
+PRIVATE_MENU = tuple((name, COMMAND_TEXTS[name]) for name in PRIVATE_COMMANDS)
+
+
+def _panel(update: Update, context: ShopContext) -> Screen:
+    """The panel for the chat it is asked in: the admin group, or an admin's private chat."""
+    private = update.effective_chat is not None and update.effective_chat.type == "private"
+    return context.admin_views.panel(PRIVATE_MENU if private else GROUP_MENU, private)
 
 
 # -- commands -----------------------------------------------------------------------------------
 
 
 async def panel_command(update: Update, context: ShopContext) -> None:
-    """The merchant's panel: what to look at, what to export."""
-    await reply(update, context, context.admin_views.panel())
+    """The merchant's panel: what to look at, what to export, every admin command here."""
+    await reply(update, context, _panel(update, context))
 
 
 # -- buttons: orders ------------------------------------------------------------------------------
@@ -169,7 +179,7 @@ async def panel_command(update: Update, context: ShopContext) -> None:
 
 async def on_menu(update: Update, context: ShopContext, data: AdminMenu) -> str | None:
     """The merchant's panel."""
-    await show(update, context, context.admin_views.panel())
+    await show(update, context, _panel(update, context))
     return None
 
 
@@ -207,6 +217,7 @@ ADMIN_BUTTONS: list[tuple[type[Callback], ButtonHandler]] = [
 def register(app: ShopApp) -> None:
     """Attach every merchant handler: commands, admin buttons, typed answers, uploads."""
     settings = app.bot_data.settings
+    app.bot_data.admin_commands = PRIVATE_MENU  # an admin's /help in private lists them
     chat_ids = [settings.admin_chat_id] if settings.admin_chat_id is not None else []
     private = filters.ChatType.PRIVATE
     group = filters.Chat(chat_id=chat_ids) & ~private
@@ -251,9 +262,9 @@ async def register_admin_commands(app: ShopApp) -> None:
     texts = services.texts
     for language in Language:
         code = None if language == Language.EN else language.value
-        group = [BotCommand(n, texts(language, COMMAND_TEXTS[n])) for n in GROUP_COMMANDS]
+        group = [BotCommand(n, texts(language, key)) for n, key in GROUP_MENU]
         private = [BotCommand(n, texts(language, f"commands.{n}")) for n in CUSTOMER_COMMANDS]
-        private += [BotCommand(n, texts(language, COMMAND_TEXTS[n])) for n in PRIVATE_COMMANDS]
+        private += [BotCommand(n, texts(language, key)) for n, key in PRIVATE_MENU]
         targets: list[tuple[int, list[BotCommand]]] = []
         admin_chat_id = services.admin_chat_id
         if admin_chat_id is not None and admin_chat_id < 0:  # a group; users are > 0

@@ -16,7 +16,7 @@ from bot.merchant.callbacks import (
     AdminProducts,
 )
 from bot.screens import Screen, button, keyboard
-from bot.texts import Texts
+from bot.texts import Html, Texts
 from domain.merchant.rules import AdminAction, OrderFilter
 from domain.orders.model import Order
 from domain.shared.customers import Language
@@ -122,7 +122,16 @@ class MerchantViews:
             [button(t(lang, "as.adm.order_button"), AsAdmQueue("open", 0))],  # after-sales
         ]
 
-    def panel(self) -> Screen:
-        return Screen(
-            self.texts(self.lang, "adm.help", shop=self.shop_name), keyboard(self.panel_keyboard())
-        )
+    def panel(self, commands: Sequence[tuple[str, str]], private: bool) -> Screen:
+        """The panel: what to look at, then every admin command of this chat (the admin group's,
+        or an admin's private chat's), described as in Telegram's command menu."""
+        t, lang = self.texts, self.lang
+        lines = [
+            t(lang, "adm.help_private" if private else "adm.help", shop=self.shop_name),
+            t(lang, "help.commands"),
+        ]
+        lines += [
+            t(lang, "help.command", command=f"/{name}", what=Html(t(lang, key)))
+            for name, key in commands
+        ]
+        return Screen("\n".join(lines), keyboard(self.panel_keyboard()))

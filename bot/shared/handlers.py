@@ -44,7 +44,8 @@ MAX_TEXT = 1000  # longer messages are refused before any use case sees them
 CUSTOMER_GROUP = -10
 DIALOG_GROUP = -5
 
-# The commands customers see in Telegram's menu (descriptions: "commands.<name>").
+# The commands customers see in Telegram's menu (descriptions: "commands.<name>"); /help lists
+# the same.
 CUSTOMER_COMMANDS = (
     "start",
     "catalog",
@@ -135,9 +136,21 @@ async def start(update: Update, context: ShopContext) -> None:
     )
 
 
+def help_screen(update: Update, context: ShopContext, cart_count: int) -> Screen:
+    """How to order and every command of this chat: an admin's private chat has theirs too."""
+    user = update.effective_user
+    admin = user is not None and user.id in context.services.admin_user_ids
+    return context.views.help(
+        context.lang,
+        cart_count,
+        [(name, f"commands.{name}") for name in CUSTOMER_COMMANDS],
+        context.services.admin_commands if admin else (),
+    )
+
+
 async def help_command(update: Update, context: ShopContext) -> None:
     """Explain what the bot can do."""
-    await reply(update, context, context.views.help(context.lang, await _cart_count(context)))
+    await reply(update, context, help_screen(update, context, await _cart_count(context)))
 
 
 async def language_command(update: Update, context: ShopContext) -> None:
@@ -170,7 +183,7 @@ async def on_menu(update: Update, context: ShopContext, data: Menu) -> str | Non
 @button_handler
 async def on_help(update: Update, context: ShopContext, data: Help) -> str | None:
     """The help text."""
-    await show(update, context, context.views.help(context.lang, await _cart_count(context)))
+    await show(update, context, help_screen(update, context, await _cart_count(context)))
     return None
 
 

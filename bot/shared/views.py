@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from telegram import (
     InlineKeyboardMarkup,
 )
@@ -49,9 +51,29 @@ class ShopViews:
             self.t(lang, "menu.title", shop=self.shop_name), self.menu_keyboard(lang, cart_count)
         )
 
-    def help(self, lang: Language, cart_count: int) -> Screen:
-        return Screen(
-            self.t(lang, "help.text", shop=self.shop_name), self.menu_keyboard(lang, cart_count)
+    def help(
+        self,
+        lang: Language,
+        cart_count: int,
+        commands: Sequence[tuple[str, str]],
+        admin_commands: Sequence[tuple[str, str]] = (),
+    ) -> Screen:
+        """How to order, then every command the reader can use here, described as in
+        Telegram's command menu."""
+        parts = [
+            self.t(lang, "help.text", shop=self.shop_name),
+            self.t(lang, "help.commands"),
+            self.command_list(lang, commands),
+        ]
+        if admin_commands:
+            parts += [self.t(lang, "help.admin_commands"), self.command_list(lang, admin_commands)]
+        return Screen("\n".join(parts), self.menu_keyboard(lang, cart_count))
+
+    def command_list(self, lang: Language, commands: Sequence[tuple[str, str]]) -> str:
+        """One line per command: /name — what it does (its description key)."""
+        return "\n".join(
+            self.t(lang, "help.command", command=f"/{name}", what=Html(self.t(lang, key)))
+            for name, key in commands
         )
 
     def language_picker(self, lang: Language) -> Screen:

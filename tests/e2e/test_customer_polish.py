@@ -3,9 +3,12 @@ read from the chat as the customer sees it, in English and Chinese."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.botapi.sim import SimMessage
 from tests.e2e import helpers as db
-from tests.e2e.harness import BotUnderTest, Person
+from tests.e2e.admin_kit import admin_world
+from tests.e2e.harness import ADMIN_CHAT, BotUnderTest, Person
 
 
 def blank_keys(message: SimMessage) -> list[str]:
@@ -80,3 +83,50 @@ async def test_counts_read_as_the_language_says_them(
     await li.tap("Tieguanyin")
     await li.tap("加入")
     assert li.answer["text"].endswith("购物车共 1 件。")
+
+
+def _help_lines(text: str) -> dict[str, str]:
+    """The help's command list: /name → description."""
+    found = {}
+    for line in text.splitlines():
+        if line.startswith("/") and " — " in line:
+            name, what = line.split(" — ", 1)
+            found[name.removeprefix("/")] = what
+    return found
+
+
+def _menu(bot: BotUnderTest, scope: dict[str, object], code: str = "") -> dict[str, str]:
+    return {c["command"]: c["description"] for c in bot.api.commands_for(scope, code)}
+
+
+async def test_help_lists_every_command_of_the_customers_menu(
+    bot: BotUnderTest, alice: Person, li: Person
+) -> None:
+    help_ = await alice.say("/help")
+    menu = _menu(bot, {"type": "all_private_chats"})
+    assert "requests" in menu
+    assert _help_lines(help_.text) == menu, "the same commands, described the same way"
+    chinese = await li.say("/help")
+    assert _help_lines(chinese.text) == _menu(bot, {"type": "all_private_chats"}, "zh")
+    assert "管理" not in chinese.text, "a customer sees no admin commands"
+
+
+async def test_help_and_the_panel_list_each_admin_chat_s_own_commands(tmp_path: Path) -> None:
+    async with admin_world(tmp_path) as world:
+        bot, ann = world.bot, world.ann
+        group_menu = _menu(bot, {"type": "chat", "chat_id": ADMIN_CHAT})
+        assert {"track", "jobs", "aftersales", "orders"} <= set(group_menu)
+        panel = await ann.say("/help")
+        assert _help_lines(panel.text) == group_menu
+        assert "(to ship)" not in panel.text
+
+        private = ann.privately()
+        private_menu = _menu(bot, {"type": "chat", "chat_id": ann.id})
+        panel = await private.say("/admin")
+        listed = _help_lines(panel.text)
+        assert "orders" not in listed, "/orders in private is the admin's own customer list"
+        assert {"track", "jobs", "aftersales", "admin"} <= set(listed)
+        assert listed.items() <= private_menu.items()
+        help_ = await private.say("/help")
+        assert _help_lines(help_.text) == private_menu, "customer and admin commands, all of them"
+        assert "Admin commands" in help_.text
