@@ -3,7 +3,9 @@ and chat members."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 from .protocol import (
     CONFLICT_WEBHOOK,
@@ -16,6 +18,7 @@ from .protocol import (
 if TYPE_CHECKING:
     from .sim import ServerApi as FakeBotApi  # the server, as the handlers see it
 from .methods import method
+from .webhook import DEFAULT_MAX_CONNECTIONS
 
 # =========================================================================== getting updates
 
@@ -41,35 +44,81 @@ async def get_updates(api: FakeBotApi, q: Query) -> list[dict[str, Any]]:
 
 
 @method("deleteWebhook")
-def delete_webhook(api: FakeBotApi, q: Query) -> Reply:
-    """Remove the webhook; drop_pending_updates clears the queue."""
+async def delete_webhook(api: FakeBotApi, q: Query) -> Reply:
+    """Remove the webhook (getUpdates works again); drop_pending_updates clears the queue."""
     if q.bool_arg("drop_pending_updates"):
         api.clear_updates()
     had = bool(api.webhook_url)
     api.webhook_url = ""
+    await api.stop_webhook()
     return Reply(True, "Webhook was deleted" if had else "Webhook is already deleted")
 
 
+WEBHOOK_PORTS = (80, 88, 443, 8443)
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{0,256}$")
+
+
+def _check_webhook_url(api: FakeBotApi, url: str) -> None:
+    """Telegram's rules for a webhook URL (relaxed in local mode, as the self-hosted server
+    started with --local allows http and any port)."""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise bad_request("bad webhook: Failed to resolve host: Name or service not known")
+    if api.local:
+        return
+    if parsed.scheme != "https":
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    if (parsed.port or 443) not in WEBHOOK_PORTS:
+        raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+
+
 @method("setWebhook")
-def set_webhook(api: FakeBotApi, q: Query) -> Reply:
-    """Store a webhook URL (updates are not pushed; getUpdates then answers 409)."""
+async def set_webhook(api: FakeBotApi, q: Query) -> Reply:
+    """Push updates to a URL from now on (getUpdates then answers 409); an empty url deletes
+    the webhook."""
     url = q.arg("url")
     if not url:
-        return delete_webhook(api, q)
+        return await delete_webhook(api, q)
+    _check_webhook_url(api, url)
+    secret = q.arg("secret_token")
+    if not _SECRET.match(secret):
+        raise bad_request("secret token contains unallowed characters")
+    max_connections = q.int_arg("max_connections", DEFAULT_MAX_CONNECTIONS)
+    max_connections = DEFAULT_MAX_CONNECTIONS if max_connections == 0 else max_connections
+    max_connections = min(max(max_connections, 1), 100)
+    allowed = q.json_arg("allowed_updates", "allowed updates")
+    if isinstance(allowed, list):
+        api.set_allowed_updates([str(a) for a in allowed])
     if q.bool_arg("drop_pending_updates"):
         api.clear_updates()
-    api.webhook_url = url
+    same = (
+        api.webhook is not None
+        and api.webhook_url == url
+        and api.webhook.secret == secret
+        and api.webhook.max_connections == max_connections
+    )
+    if same:
+        return Reply(True, "Webhook is already set")
+    api.start_webhook(url, secret, max_connections)
     return Reply(True, "Webhook was set")
 
 
 @method("getWebhookInfo")
 def get_webhook_info(api: FakeBotApi, q: Query) -> dict[str, Any]:
-    """Webhook status."""
-    return {
+    """Webhook status: its URL, the updates waiting, the last delivery error."""
+    info: dict[str, Any] = {
         "url": api.webhook_url,
         "has_custom_certificate": False,
         "pending_update_count": len(api.pending_updates()),
     }
+    webhook = api.webhook
+    if webhook is not None:
+        info["max_connections"] = webhook.max_connections
+        info["allowed_updates"] = sorted(api.allowed_updates)
+        if webhook.last_error_date:
+            info["last_error_date"] = webhook.last_error_date
+            info["last_error_message"] = webhook.last_error_message
+    return info
 
 
 # =========================================================================== bot

@@ -93,6 +93,7 @@ from .server_parts import (
     _RateLimiter,
 )
 from .sim import SimChat, SimMessage, SimUser
+from .webhook import DEFAULT_MAX_CONNECTIONS, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -116,8 +117,13 @@ class FakeBotApi:
         bot_first_name: str = "Shop Test Bot",
         host: str = "127.0.0.1",
         port: int = 0,
+        local: bool = False,
+        webhook_retry_seconds: float = 0.5,
     ) -> None:
         self.token = token
+        # Like telegram-bot-api's --local mode: webhooks may use http and any host and port.
+        self.local = local
+        self.webhook_retry_seconds = webhook_retry_seconds
         self.bot_username = bot_username
         self.bot_first_name = bot_first_name
         self.bot_id = int(token.split(":")[0])
@@ -138,6 +144,7 @@ class FakeBotApi:
         self.charges: dict[str, dict[str, Any]] = {}
         self.refunds: list[dict[str, Any]] = []
         self.webhook_url = ""
+        self.webhook: WebhookDelivery | None = None
         self.allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self._updates: deque[dict[str, Any]] = deque()
         self._update_ids = itertools.count(1)
@@ -173,6 +180,7 @@ class FakeBotApi:
     async def stop(self) -> None:
         """Stop serving (pending long polls are answered first)."""
         self._closing = True
+        await self.stop_webhook()
         if self._long_poll is not None:
             self._long_poll.wake.set()
         if self._runner is not None:
@@ -355,6 +363,8 @@ class FakeBotApi:
         self._updates.append(update)
         if self._long_poll is not None:
             self._long_poll.wake.set()
+        if self.webhook is not None:
+            self.webhook.wake()
         self._notify()
         return update
 
@@ -365,6 +375,8 @@ class FakeBotApi:
         self._updates.append(again)
         if self._long_poll is not None:
             self._long_poll.wake.set()
+        if self.webhook is not None:
+            self.webhook.wake()
         self._notify()
         return again
 
@@ -385,6 +397,38 @@ class FakeBotApi:
             "new_chat_member": new_member,
         }
         return self.enqueue_update("my_chat_member", payload)
+
+    def start_webhook(
+        self, url: str, secret: str, max_connections: int = DEFAULT_MAX_CONNECTIONS
+    ) -> None:
+        """Push queued updates to `url` from now on (setWebhook)."""
+        old = self.webhook
+        if old is not None:
+            asyncio.get_running_loop().create_task(old.stop())
+        self.webhook_url = url
+        self.webhook = WebhookDelivery(
+            url,
+            secret,
+            max_connections,
+            deliverable=self.deliverable_updates,
+            delivered=self._delivered,
+            retry_seconds=self.webhook_retry_seconds,
+        )
+        self.webhook.start()
+
+    async def stop_webhook(self) -> None:
+        """Stop pushing updates (deleteWebhook, or the server stopping)."""
+        webhook, self.webhook = self.webhook, None
+        if webhook is not None:
+            await webhook.stop()
+
+    def _delivered(self, update: dict[str, Any]) -> None:
+        """The webhook answered 2xx: the update leaves the queue."""
+        for index, queued in enumerate(self._updates):
+            if queued is update:
+                del self._updates[index]
+                break
+        self._notify()
 
     def set_allowed_updates(self, names: list[str]) -> None:
         """getUpdates allowed_updates: an empty list restores the default set."""
