@@ -55,6 +55,7 @@ from bot.shipping import handlers as shipping
 from bot.shipping.aftership import AfterShipTracker, ManualTracker
 from bot.texts import Texts
 from bot.views import Views
+from bot.web.metrics import Metrics
 from domain.after_sales.service import AfterSales
 from domain.after_sales.steps import AfterSalesConfig
 from domain.checkout.shop import Shop
@@ -176,8 +177,11 @@ def build_tracker(settings: Settings) -> CarrierTracker:
     return ManualTracker()
 
 
-def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp:
-    """The whole bot, wired: database, use cases, views, handlers, outbox and jobs."""
+def build_application(
+    settings: Settings, clock: Clock | None = None, metrics: Metrics | None = None
+) -> ShopApp:
+    """The whole bot, wired: database, use cases, views, handlers, outbox and jobs; with
+    `metrics` (the web process and the jobs runner), updates, sends and job runs are counted."""
     clock = clock or SystemClock()
     texts = Texts(settings.timezone)
     db = Database(settings.database_url, keys=resolve_data_keys(settings))
@@ -265,7 +269,12 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
     )
     # exclusive: the outbox job runs under its job lock, one runner at a time (jobs/runs.py).
     outbox = OutboxDispatcher(
-        db, sender, clock, pacer=pacer, record_uow=db.urgent_uow, exclusive=True
+        db,
+        metrics.metered_sender(sender) if metrics else sender,
+        clock,
+        pacer=pacer,
+        record_uow=db.urgent_uow,
+        exclusive=True,
     )
     locks = JobLocks(db)  # one runner at a time per job, across processes
     runs = SqlJobRuns(db)
@@ -298,7 +307,14 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
         forget_updates=lambda: forget_handled_updates(db, clock),
         backup=daily_backup(settings, db, clock),
     )
-    jobs = Jobs(table, outbox, lock=locks, runs=runs, clock=clock, runner=locks.holder)
+    jobs = Jobs(
+        table,
+        outbox,
+        lock=locks,
+        runs=metrics.metered_runs(runs) if metrics else runs,
+        clock=clock,
+        runner=locks.holder,
+    )
     db.on_outbox = jobs.wake_outbox
 
     token = settings.payment_provider_token
@@ -348,6 +364,8 @@ def build_application(settings: Settings, clock: Clock | None = None) -> ShopApp
         .build()
     )
     register_handlers(app)
+    if metrics is not None:
+        cast(OnceApplication, app).observe = metrics.observe_update
     return app
 
 

@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Telegram order bot")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot with long polling (the default)")
+    sub.add_parser(
+        "web",
+        help="run the bot behind a webhook (WEBHOOK_URL, WEBHOOK_SECRET) on WEB_HOST:WEB_PORT, "
+        "with /healthz, /readyz and /metrics; several may share one PostgreSQL",
+    )
     imp = sub.add_parser("import-products", help="create or update products from a CSV file")
     imp.add_argument("file", type=Path)
     imp.add_argument(
@@ -72,8 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         return demo(args)
     try:
         settings = load_settings()
-        if args.command in (None, "run", "jobs"):
+        if args.command in (None, "run", "jobs", "web"):
             settings.token()
+        if args.command == "web":
+            settings.webhook()
     except SettingsError as exc:
         print(f"orderbot: setting {exc}", file=sys.stderr)
         return 2
@@ -115,7 +122,44 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         return run_data_command(args, settings)
     if args.command == "jobs":
         return run_jobs(settings)
+    if args.command == "web":
+        return run_web(settings)
     return run(settings)
+
+
+def run_web(settings: Settings) -> int:
+    """Apply migrations, then serve the webhook, health and metrics until SIGTERM or SIGINT."""
+    from bot.web.app import WebProcess, listening_socket, serve
+    from bot.web.metrics import Metrics
+
+    asyncio.run(open_database(settings))
+    asyncio.run(check_token(settings))
+    try:
+        sock = listening_socket(settings.web_host, settings.web_port)
+    except OSError as exc:
+        raise StartupError(
+            f"WEB_PORT: cannot listen on {settings.web_host}:{settings.web_port}: {exc.strerror}"
+        ) from None
+    metrics = Metrics()
+    web = WebProcess(settings, build_application(settings, metrics=metrics), metrics)
+
+    async def main() -> None:
+        try:
+            try:
+                await web.start()
+            except InvalidToken:
+                raise StartupError(TOKEN_REJECTED) from None
+            except TelegramError as exc:
+                raise StartupError(f"WEBHOOK_URL: Telegram refused the webhook: {exc}") from None
+            await serve(web.asgi, sock)
+        finally:
+            await web.stop()
+
+    try:
+        asyncio.run(main())
+    finally:
+        sock.close()
+    return 0
 
 
 def run(settings: Settings) -> int:
@@ -213,7 +257,7 @@ class _Redact(logging.Filter):
 
 def redact_secrets(settings: Settings) -> None:
     """No log line shows the bot token or the payment provider's token."""
-    secrets = [settings.bot_token, settings.payment_provider_token]
+    secrets = [settings.bot_token, settings.payment_provider_token, settings.webhook_secret]
     redact = _Redact([s.get_secret_value() for s in secrets if s is not None])
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)

@@ -28,6 +28,7 @@ from domain.shipping.carriers import Carrier, CarrierConfigError, carriers_from_
 
 TRACKING_PROVIDERS = ("manual", "aftership")  # jobs and tracking
 _TOKEN = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{10,100}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -97,6 +98,20 @@ class Settings(BaseSettings):
     backup_at: str = "off"
     backup_dir: str = ""  # empty: a "backups" folder next to the SQLite file
     backup_keep: int = Field(default=7, ge=1, le=3650)
+    # the web process (`python -m bot web`, bot/web/, issue 14): the webhook Telegram posts to
+    # (the public HTTPS address the reverse proxy forwards to WEB_HOST:WEB_PORT), its secret
+    # (Telegram sends it back in X-Telegram-Bot-Api-Secret-Token), and how many connections
+    # Telegram may open at once; /healthz, /readyz and /metrics are served on the same port.
+    webhook_url: str = ""
+    webhook_secret: SecretStr | None = None
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
+    # An update kept but not handled this long after it arrived (its process died) is taken
+    # over by another web process, or by the same one after a restart.
+    webhook_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    # `python -m bot jobs` serves /healthz, /readyz and /metrics on this port (0: none).
+    jobs_port: int = Field(default=0, ge=0, le=65535)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -123,6 +138,21 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http(s) URL such as https://api.telegram.org")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        value = value.strip()
+        if value and not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be the public https:// address Telegram posts updates to")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters: letters, digits, _ and - (Telegram's rule)")
         return value
 
     @field_validator("database_url")
@@ -314,6 +344,15 @@ class Settings(BaseSettings):
         if self.bot_token is None:
             raise SettingsError("BOT_TOKEN: is required but not set")
         return self.bot_token.get_secret_value()
+
+    def webhook(self) -> tuple[str, str]:
+        """The webhook's URL and secret (`python -m bot web`); raises SettingsError naming the
+        one that is not set."""
+        if not self.webhook_url:
+            raise SettingsError("WEBHOOK_URL: is required for `python -m bot web`")
+        if self.webhook_secret is None:
+            raise SettingsError("WEBHOOK_SECRET: is required for `python -m bot web`")
+        return self.webhook_url, self.webhook_secret.get_secret_value()
 
     @property
     def shipping(self) -> Money:

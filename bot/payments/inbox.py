@@ -47,7 +47,7 @@ class InboxBot(ExtBot[None]):
         db = getattr(self, "_inbox_db", None)
         if entries and db is not None:
             async with db.uow() as uow:
-                await uow.inbox.keep(entries, self._inbox_clock.now())
+                await uow.inbox.keep(self.id, entries, self._inbox_clock.now())
                 await uow.commit()
         return updates
 
@@ -57,12 +57,12 @@ async def replay_unrecorded_payments(
 ) -> int:
     """Put kept payment updates whose payment was never recorded back into the queue."""
     async with db.uow() as uow:
-        payloads = await uow.inbox.unrecorded(clock.now() - REPLAY_AFTER, REPLAY_BATCH)
-        if payloads:
-            await uow.inbox.mark_replayed([p["update_id"] for p in payloads])
+        kept = await uow.inbox.unrecorded(clock.now() - REPLAY_AFTER, REPLAY_BATCH)
+        if kept:
+            await uow.inbox.mark_replayed([(bot, p["update_id"]) for bot, p in kept])
         await uow.inbox.forget_recorded()
         await uow.commit()
-    for payload in payloads:
+    for _bot, payload in kept:
         log.warning("payment update %s was never recorded; handling it again", payload["update_id"])
         update = Update.de_json(payload, app.bot)
         replay = getattr(app, "replay", None)  # OnceApplication (bot/shared/updates.py)
@@ -70,4 +70,4 @@ async def replay_unrecorded_payments(
             await replay(update)
         else:
             await app.update_queue.put(update)
-    return len(payloads)
+    return len(kept)

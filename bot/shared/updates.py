@@ -5,6 +5,9 @@ transaction (storage/updates.py). A second delivery stops at that point, quietly
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from telegram import Update
@@ -12,6 +15,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from domain.shared.clock import Clock
+from domain.shared.journal import in_words
 from storage.db import Database
 from storage.updates import (
     HANDLED_UPDATES_KEPT,
@@ -32,11 +36,13 @@ class OnceApplication(Application[Any, Any, Any, Any, Any, Any]):
 
     # Updates put back by the durable payment inbox: their payment is still unrecorded, and
     # recording it is idempotent by its own key (the Telegram charge id), so they run unmarked.
-    __slots__ = ("unmarked",)
+    # `observe(kind, outcome, seconds)` hears how each update ended (the web process's metrics).
+    __slots__ = ("observe", "unmarked")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.unmarked: set[int] = set()
+        self.observe: Callable[[str, str, float], None] | None = None
 
     async def replay(self, update: Update) -> None:
         """Queue an update again, to be handled even though its id was seen before."""
@@ -45,16 +51,56 @@ class OnceApplication(Application[Any, Any, Any, Any, Any, Any]):
 
     async def process_update(self, update: object) -> None:
         """Handle one update under its mark (other objects, e.g. tests' payloads, unmarked)."""
-        if not isinstance(update, Update) or update.update_id in self.unmarked:
-            if isinstance(update, Update):
-                self.unmarked.discard(update.update_id)
+        if not isinstance(update, Update):
             await super().process_update(update)
             return
-        with handling(self.bot.id, update.update_id):
-            try:
+        kind = update_kind(update)
+        errors: list[Exception] = []
+        token = _errors.set(errors)
+        started = time.perf_counter()
+        outcome = "handled" if kind in HANDLED_KINDS else "ignored"
+        try:
+            if update.update_id in self.unmarked:
+                self.unmarked.discard(update.update_id)
                 await super().process_update(update)
-            except UpdateAlreadyHandled as replayed:
-                await _stop_quietly(update, replayed)
+                return
+            with handling(self.bot.id, update.update_id):
+                try:
+                    await super().process_update(update)
+                except UpdateAlreadyHandled as replayed:
+                    outcome = "replayed"
+                    await _stop_quietly(update, replayed)
+        finally:
+            _errors.reset(token)
+            if errors and outcome == "handled":
+                outcome = "error"
+            if self.observe is not None:
+                self.observe(kind, outcome, time.perf_counter() - started)
+
+    async def process_error(
+        self,
+        update: object | None,
+        error: Exception,
+        job: Any = None,
+        coroutine: Any = None,
+    ) -> bool:
+        """Note a handler's error for the update's outcome, then let the error handlers run."""
+        noted = _errors.get()
+        if noted is not None and update is not None:
+            noted.append(error)
+        return await super().process_error(update, error, job, coroutine)
+
+
+# The errors raised by the handlers of the update the current task is processing.
+_errors: ContextVar[list[Exception] | None] = ContextVar("orderbot_update_errors", default=None)
+
+
+def update_kind(update: Update) -> str:
+    """The kind of an update: the name of its one payload field (message, callback_query...)."""
+    for kind in Update.ALL_TYPES:
+        if getattr(update, kind, None) is not None:
+            return str(kind)
+    return "other"
 
 
 async def _stop_quietly(update: Update, replayed: UpdateAlreadyHandled) -> None:
@@ -73,7 +119,7 @@ async def forget_handled_updates(db: Database, clock: Clock) -> str:
     async with db.uow() as uow:
         forgotten = await forget_handled_before(uow.session, clock.now() - HANDLED_UPDATES_KEPT)
         await uow.commit()
-    return f"{forgotten} handled update ids forgotten"
+    return in_words((forgotten, "handled update ids forgotten"))  # idle: no log line
 
 
 # The kinds of update the bot has a behaviour for. Everything else (edited messages and

@@ -80,11 +80,13 @@ async def test_a_payment_update_is_not_confirmed_to_telegram_until_it_is_kept(
         real_keep = SqlUpdateInbox.keep
         failures = {"left": 2}
 
-        async def flaky_keep(self: SqlUpdateInbox, entries: Any, at: datetime) -> None:
+        async def flaky_keep(
+            self: SqlUpdateInbox, bot_id: int, entries: Any, at: datetime
+        ) -> None:
             if failures["left"]:
                 failures["left"] -= 1
                 raise ConnectionError("database busy")
-            await real_keep(self, entries, at)
+            await real_keep(self, bot_id, entries, at)
 
         monkeypatch.setattr(SqlUpdateInbox, "keep", flaky_keep)
         update = await alice.sim.successful_payment(invoice, telegram_payment_charge_id="ch-flaky")

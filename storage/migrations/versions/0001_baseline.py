@@ -295,18 +295,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("order_id", name=op.f("pk_payment_reminders")),
     )
 
-    # --- update inbox: payment updates kept before Telegram's offset is confirmed ---
+    # --- update inbox: every webhook update before it is answered (issue 14), and polled
+    # payment updates before Telegram's offset is confirmed ---
     op.create_table(
         "update_inbox",
+        sa.Column("bot_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("telegram_charge_id", sa.String(length=255), nullable=False),
+        sa.Column("telegram_charge_id", sa.String(length=255), nullable=True),
         sa.Column("payload", sa.Text(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("replayed", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("update_id", name=op.f("pk_update_inbox")),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("bot_id", "update_id", name=op.f("pk_update_inbox")),
     )
     op.create_index(
         op.f("ix_update_inbox_telegram_charge_id"), "update_inbox", ["telegram_charge_id"]
+    )
+    op.create_index(
+        "ix_update_inbox_pending",
+        "update_inbox",
+        ["lease_until"],
+        sqlite_where=sa.text("done_at IS NULL"),
+        postgresql_where=sa.text("done_at IS NULL"),
     )
 
     # --- handled updates (issue 11): each update's first committed change records it, so a
