@@ -41,6 +41,7 @@ from bot.notify import TelegramSender
 from bot.orders import handlers as orders
 from bot.payments import handlers as payments
 from bot.payments.adapters import ChatActions, TelegramStarRefunds
+from bot.payments.due import order_extras as payment_of_order
 from bot.payments.inbox import REPLAY_AFTER, InboxBot, replay_unrecorded_payments
 from bot.privacy import handlers as privacy_handlers
 from bot.privacy import mydata as mydata_handlers
@@ -343,7 +344,7 @@ def build_application(
         tracking=tracking,
         completion=completion,
         low_stock=low_stock,
-        order_extras=[after_sales_of_order, review_of_order],
+        order_extras=[payment_of_order, after_sales_of_order, review_of_order],
         request_screen=request_screen,
         request_shipped=ship_result,
         insight=insight,

@@ -174,7 +174,8 @@ async def on_confirm(update: Update, context: ShopContext, data: Confirm) -> str
         if current is not None:
             await _present_step(update, context, current, from_text=False)
         raise
-    await show(update, context, context.views.placed(context.lang, placed.order))
+    due = await context.payments.payment_due(placed.order)
+    await show(update, context, context.views.placed(context.lang, placed.order, due))
     if not placed.created:
         return context.texts(context.lang, "order.already_placed", number=placed.order.number)
     # The invoice follows the placed screen.

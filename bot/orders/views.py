@@ -19,6 +19,7 @@ from bot.shipping.callbacks import Received
 from bot.texts import Texts
 from domain.orders.lifecycle import CANCELLABLE_BY_CUSTOMER, OrderStatus
 from domain.orders.model import Order, PaymentMethod
+from domain.payments.due import PaymentDue
 from domain.shared.customers import Language
 from domain.shared.paging import Paged
 
@@ -57,11 +58,14 @@ class OrderViews(ShopViews):
     def status(self, lang: Language, order: Order) -> str:
         return self.t(lang, f"status.{order.status.value}")
 
-    def placed(self, lang: Language, order: Order) -> Screen:
+    def placed(self, lang: Language, order: Order, due: PaymentDue | None = None) -> Screen:
+        """The order just placed: what was ordered, how to pay and by when."""
         t = self.t
         parts = [t(lang, "order.placed", number=order.number)]
         parts.extend(self._order_body(lang, order))
         parts.append(self._payment_hint(lang, order))
+        if due is not None and due.deadline is not None:
+            parts.append(t(lang, "pay.deadline", deadline=due.deadline))
         rows = [
             *self.payment_buttons(lang, order),
             [
@@ -89,6 +93,18 @@ class OrderViews(ShopViews):
                 ]
             )
         return self.t(lang, "payment.cod_hint", total=order.total)
+
+    def payment_section(self, lang: Language, order: Order, due: PaymentDue) -> list[str]:
+        """How to pay an order that waits for its payment, for as long as it waits: the bank
+        details or the invoice, and the deadline (or that the receipt is being checked)."""
+        t = self.t
+        if due.in_review:
+            return [t(lang, "pay.in_review")]
+        if order.payment_method == PaymentMethod.BANK_TRANSFER:
+            hint = self._payment_hint(lang, order)
+        else:
+            hint = t(lang, "pay.due_online", total=order.total)
+        return [hint, t(lang, "pay.deadline", deadline=due.deadline)]
 
     def payment_buttons(self, lang: Language, order: Order) -> list[list[InlineKeyboardButton]]:
         """Pay now (invoice) or Send transfer receipt (bank), while the order is unpaid."""

@@ -9,11 +9,12 @@ puts them together, so the bot and the jobs build and call one object.
 
 from __future__ import annotations
 
+from domain.payments.due import Dues
 from domain.payments.expiry import Expiry
 from domain.payments.invoices import Invoicing
 from domain.payments.refunds import Refunding
 from domain.payments.transfers import TransferReceipts
 
 
-class Payments(Invoicing, TransferReceipts, Refunding, Expiry):
+class Payments(Invoicing, TransferReceipts, Refunding, Expiry, Dues):
     """The payment use cases of one shop."""

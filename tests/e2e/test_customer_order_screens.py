@@ -1,0 +1,53 @@
+"""Issue 15: what the customer's order screens say while an order waits for its payment, after
+it is paid, shipped or expired; read from the chat as the customer sees it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from domain.shared.clock import FixedClock
+from tests.e2e.payments_kit import BANK_DETAILS, pay_world, place_order
+from tests.e2e.test_payments_transfer import send_receipt
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+BANK = "Bank transfer"
+
+
+async def test_an_unpaid_order_shows_how_to_pay_until_it_is_paid(tmp_path: Path) -> None:
+    async with pay_world(tmp_path, clock=FixedClock(T0)) as world:
+        alice = world.alice
+        number = await place_order(alice, BANK)
+        placed = alice.screen
+        assert "Please pay by 2026-03-02 09:30" in placed.text, "the placed message says by when"
+
+        await alice.tap("My orders")
+        detail = await alice.tap(number)
+        assert detail.message_id == placed.message_id, "My orders edits the message in place"
+        for shown in (
+            "Payment: 🏦 Bank transfer",
+            "Please transfer $41.00 to:",
+            BANK_DETAILS,
+            f"Put {number} in the transfer note",
+            "Please pay by 2026-03-02 09:30",
+        ):
+            assert shown in detail.text, detail.text
+        assert ["📎 Send transfer receipt"] in detail.buttons
+
+        await alice.tap("Send transfer receipt", detail)
+        await send_receipt(alice)
+        await alice.say("/orders")
+        detail = await alice.tap(number)
+        assert "transfer receipt is with the shop for checking" in detail.text
+        assert BANK_DETAILS not in detail.text and "Please pay by" not in detail.text
+
+
+async def test_an_order_paid_by_card_shows_pay_now_and_its_deadline(tmp_path: Path) -> None:
+    async with pay_world(tmp_path, clock=FixedClock(T0)) as world:
+        alice = world.alice
+        number = await place_order(alice, "Pay by card")
+        await alice.say("/orders")
+        detail = await alice.tap(number)
+        assert "Waiting for your payment of $41.00" in detail.text
+        assert "Please pay by 2026-03-02 09:30" in detail.text
+        assert ["💳 Pay now"] in detail.buttons
