@@ -51,10 +51,8 @@ async def dialog_prompt(context: ShopContext, dialog: Dialog) -> Screen:
     return views.prompt(dialog)
 
 
-async def dialog_result(context: ShopContext, result: DialogResult) -> Screen:
-    """The next question, or what a finished dialog did on top of its subject's screen."""
-    if not result.done:
-        return await dialog_prompt(context, result.dialog)
+async def dialog_outcome(context: ShopContext, result: DialogResult) -> tuple[str | None, Screen]:
+    """What a finished dialog did (one line, when it has one) and its subject's screen now."""
     t, lang = context.texts, context.admin_language
     dialog = result.dialog
     if dialog.kind in (DialogKind.ADD_PRODUCT, DialogKind.EDIT_PRODUCT, DialogKind.STOCK):
@@ -66,10 +64,10 @@ async def dialog_result(context: ShopContext, result: DialogResult) -> Screen:
             header = t(lang, "adm.edit.done", name=product.name)
         else:
             header = t(lang, "adm.stock.done", name=product.name, stock=product.stock)
-        return with_header(header, await product_screen(context, product.id))
+        return header, await product_screen(context, product.id)
     shipped = context.services.request_shipped
     if dialog.data.get("request") and shipped is not None:  # the ship dialog of a request
-        return await shipped(context, result)
+        return None, await shipped(context, result)
     number = str(dialog.data["number"])
     if dialog.kind == DialogKind.SHIP and result.shipment is not None:
         header = t(
@@ -85,4 +83,24 @@ async def dialog_result(context: ShopContext, result: DialogResult) -> Screen:
         header = t(lang, "adm.note.done", number=number)
     else:
         header = t(lang, "adm.message.done", number=number)
-    return with_header(header, await order_screen(context, number))
+    return header, await order_screen(context, number)
+
+
+async def dialog_result(context: ShopContext, result: DialogResult) -> Screen:
+    """The next question, or what a finished dialog did on top of its subject's screen."""
+    if not result.done:
+        return await dialog_prompt(context, result.dialog)
+    header, screen = await dialog_outcome(context, result)
+    return with_header(header, screen) if header else screen
+
+
+async def subject_screen(context: ShopContext, dialog: Dialog) -> Screen:
+    """The screen of what the dialog is about: a request, an order, a product, or the list."""
+    request_screen = context.services.request_screen
+    if dialog.data.get("request") and request_screen is not None:  # an after-sales request's
+        return await request_screen(context, int(dialog.data["request"]))
+    if "number" in dialog.data:
+        return await order_screen(context, str(dialog.data["number"]))
+    if "product_id" in dialog.data:
+        return await product_screen(context, int(dialog.data["product_id"]))
+    return context.admin_views.product_list(await context.merchant.products(0))

@@ -17,17 +17,14 @@ from bot.merchant.callbacks import (
     ReplyCancel,
     ReplyToShop,
 )
-from bot.merchant.common import (
-    dialog_prompt,
-    dialog_result,
-    order_screen,
-    product_screen,
-)
+from bot.merchant.common import dialog_prompt, order_screen
+from bot.merchant.placement import asked_below, cancelled, finished, moved
 from bot.screens import Screen, button, keyboard, with_header
 from bot.shared.handlers import MAX_TEXT, button_handler, chat_and_user, on_other_message
 from bot.ui import reply, show
 from domain.shared.dialogs import Dialog, DialogKind, StaleDialogError
 from domain.shared.errors import DomainError, NotFoundError
+from domain.shipping.carriers import DialogResult
 
 # -- buttons: dialogs ---------------------------------------------------------------------------
 
@@ -36,7 +33,9 @@ async def on_carrier(update: Update, context: ShopContext, data: AdminCarrier) -
     """The carrier: the tracking number is asked next."""
     chat, user = chat_and_user(update)
     dialog = await context.merchant.choose_carrier(chat, user, data.token, data.code)
-    await show(update, context, await dialog_prompt(context, dialog))
+    shown = await show(update, context, await dialog_prompt(context, dialog))
+    if shown is not None:
+        await moved(update, context, dialog, shown)
     return None
 
 
@@ -44,7 +43,12 @@ async def on_skip(update: Update, context: ShopContext, data: AdminSkip) -> str 
     """Leave an optional step empty and go on."""
     chat, user = chat_and_user(update)
     result = await context.merchant.skip(chat, user, data.token)
-    await show(update, context, await dialog_result(context, result))
+    if result.done:
+        await finished(update, context, result.dialog, result)
+        return None
+    shown = await show(update, context, await dialog_prompt(context, result.dialog))
+    if shown is not None:
+        await moved(update, context, result.dialog, shown)
     return None
 
 
@@ -54,16 +58,7 @@ async def on_dialog_cancel(
     """Leave a dialog: nothing changes, and its subject shows again."""
     chat, user = chat_and_user(update)
     dialog = await context.merchant.cancel_dialog(chat, user, data.token)
-    request_screen = context.services.request_screen
-    if dialog.data.get("request") and request_screen is not None:  # an after-sales request's
-        screen = await request_screen(context, int(dialog.data["request"]))
-    elif "number" in dialog.data:
-        screen = await order_screen(context, str(dialog.data["number"]))
-    elif "product_id" in dialog.data:
-        screen = await product_screen(context, int(dialog.data["product_id"]))
-    else:
-        screen = context.admin_views.product_list(await context.merchant.products(0))
-    await show(update, context, screen)
+    await cancelled(update, context, dialog)
     return context.texts(context.admin_language, "adm.dialog.cancelled")
 
 
@@ -78,7 +73,7 @@ async def on_confirm(update: Update, context: ShopContext, data: AdminConfirm) -
             if not isinstance(error, StaleDialogError | NotFoundError):
                 await show(update, context, await order_screen(context, str(dialog.data["number"])))
         raise
-    await show(update, context, await dialog_result(context, result))
+    await finished(update, context, result.dialog, result)
     return None
 
 
@@ -105,14 +100,24 @@ async def _answer_dialog(update: Update, context: ShopContext, dialog: Dialog) -
         if current is None:
             await reply(update, context, Screen(context.admin_views.error(error)))
             return
-        await reply(
-            update,
-            context,
-            with_header(context.admin_views.error(error), await dialog_prompt(context, current)),
-        )
+        again = with_header(context.admin_views.error(error), await dialog_prompt(context, current))
+        await asked_below(update, context, dialog, current, again)
         return
-    if result is not None:
-        await reply(update, context, await dialog_result(context, result))
+    await _went_on(update, context, dialog, result)
+
+
+async def _went_on(
+    update: Update, context: ShopContext, before: Dialog, result: DialogResult | None
+) -> None:
+    """After a typed answer or a photo: the result, or the next question below it."""
+    if result is None:
+        return
+    if result.done:
+        await finished(update, context, before, result)
+    else:
+        await asked_below(
+            update, context, before, result.dialog, await dialog_prompt(context, result.dialog)
+        )
 
 
 async def _answer_reply(update: Update, context: ShopContext) -> None:
@@ -172,14 +177,10 @@ async def on_photo(update: Update, context: ShopContext) -> None:
     try:
         result = await context.merchant.give_photo(chat, user, message.photo[-1].file_id)
     except DomainError as error:
-        await reply(
-            update,
-            context,
-            with_header(context.admin_views.error(error), await dialog_prompt(context, dialog)),
-        )
+        again = with_header(context.admin_views.error(error), await dialog_prompt(context, dialog))
+        await asked_below(update, context, dialog, dialog, again)
         return
-    if result is not None:
-        await reply(update, context, await dialog_result(context, result))
+    await _went_on(update, context, dialog, result)
 
 
 # -- the customer's side: replying to the shop ----------------------------------------------------

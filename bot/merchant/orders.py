@@ -20,6 +20,7 @@ from bot.merchant.callbacks import (
     AdminShip,
 )
 from bot.merchant.common import dialog_prompt, order_screen
+from bot.merchant.placement import started
 from bot.screens import Screen
 from bot.shared.handlers import chat_and_user
 from bot.ui import reply, show
@@ -142,13 +143,16 @@ async def on_complete(update: Update, context: ShopContext, data: AdminComplete)
 async def _start_on_order(
     update: Update, context: ShopContext, number: str, start: Callable[[], Awaitable[Dialog]]
 ) -> str | None:
+    chat, user = chat_and_user(update)
+    before = await context.merchant.current_dialog(chat, user)
     try:
         dialog = await start()
     except DomainError as error:
         if not isinstance(error, NotFoundError):
             await show(update, context, await order_screen(context, number))
         raise
-    await show(update, context, await dialog_prompt(context, dialog))
+    shown = await show(update, context, await dialog_prompt(context, dialog))
+    await started(update, context, dialog, shown, before)
     return None
 
 

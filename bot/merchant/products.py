@@ -19,6 +19,7 @@ from bot.merchant.callbacks import (
     AdminStock,
 )
 from bot.merchant.common import dialog_prompt, product_screen
+from bot.merchant.placement import started
 from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard
 from bot.shared.handlers import chat_and_user
 from bot.texts import Html
@@ -67,16 +68,20 @@ async def on_open_product(
 async def on_edit(update: Update, context: ShopContext, data: AdminEdit) -> str | None:
     """Start editing one field of a product."""
     chat, user = chat_and_user(update)
+    before = await context.merchant.current_dialog(chat, user)
     dialog = await context.merchant.start_edit(chat, user, data.product_id, data.field)
-    await show(update, context, await dialog_prompt(context, dialog))
+    shown = await show(update, context, await dialog_prompt(context, dialog))
+    await started(update, context, dialog, shown, before)
     return None
 
 
 async def on_stock(update: Update, context: ShopContext, data: AdminStock) -> str | None:
     """Start a stock change."""
     chat, user = chat_and_user(update)
+    before = await context.merchant.current_dialog(chat, user)
     dialog = await context.merchant.start_stock(chat, user, data.product_id)
-    await show(update, context, await dialog_prompt(context, dialog))
+    shown = await show(update, context, await dialog_prompt(context, dialog))
+    await started(update, context, dialog, shown, before)
     return None
 
 
@@ -94,8 +99,10 @@ async def on_active(update: Update, context: ShopContext, data: AdminActive) -> 
 async def on_add_product(update: Update, context: ShopContext, data: AdminAddProduct) -> str | None:
     """Start adding a product."""
     chat, user = chat_and_user(update)
+    before = await context.merchant.current_dialog(chat, user)
     dialog = await context.merchant.start_add_product(chat, user)
-    await show(update, context, await dialog_prompt(context, dialog))
+    shown = await show(update, context, await dialog_prompt(context, dialog))
+    await started(update, context, dialog, shown, before)
     return None
 
 

@@ -158,6 +158,23 @@ class MerchantDialogs(MerchantOrders, MerchantProducts):
             await uow.commit()
         return dialog
 
+    async def shown(
+        self, chat_id: int, user_id: int, token: str, *, card: int | None, prompt: int
+    ) -> None:
+        """Remember where the dialog is on the screen: `card` is the message of its subject
+        (the order or product card it took over), `prompt` the message asking the current
+        question. The adapter tidies them as the dialog moves on; a dialog that was replaced or
+        finished meanwhile is left alone."""
+        async with self._uow() as uow:
+            dialog = await uow.dialogs.get(chat_id, user_id)
+            if dialog is None or dialog.token != token:
+                return
+            if card is not None:
+                dialog.data[dialogs.CARD] = card
+            dialog.data[dialogs.PROMPT] = prompt
+            await uow.dialogs.save(dialog)
+            await uow.commit()
+
     async def _save(self, uow: MerchantUnitOfWork, dialog: Dialog) -> None:
         dialog.updated_at = self._clock.now()
         await uow.dialogs.save(dialog)

@@ -15,6 +15,10 @@ from typing import Any, Protocol
 from domain.shared.errors import DomainError
 
 CONFIRM = "confirm"
+# Where a dialog is on the user's screen (message ids in its chat, kept in its data): the card
+# of its subject that it took over, and the message asking its current question.
+CARD = "card"
+PROMPT = "prompt"
 # A dialog left alone this long no longer captures what its user types.
 DIALOG_TTL = timedelta(hours=24)
 
@@ -80,6 +84,18 @@ class Dialog:
     step: str
     data: dict[str, Any] = field(default_factory=dict)
     updated_at: datetime | None = None
+
+    @property
+    def card(self) -> int | None:
+        """The message of the subject's card the dialog took over, if known."""
+        value = self.data.get(CARD)
+        return value if isinstance(value, int) else None
+
+    @property
+    def prompt(self) -> int | None:
+        """The message asking the current question, if known."""
+        value = self.data.get(PROMPT)
+        return value if isinstance(value, int) else None
 
     @property
     def steps(self) -> tuple[str, ...]:

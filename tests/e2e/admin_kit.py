@@ -211,3 +211,51 @@ async def inventory_log(bot: BotUnderTest, product_id: int) -> list[InventoryLog
         )
         uow.session.expunge_all()
         return found
+
+
+# -- how loud the admin chat is (bench/admin_chat.py and test_admin_quiet_chat.py) -------------
+
+DIALOG_KEYS = {"✖️ Cancel", "⏭ Skip"}
+SENDS = {"sendmessage", "sendphoto", "senddocument", "sendmediagroup"}
+
+
+def sent_to_admins(admin: Admin, since: int) -> list[str]:
+    """Texts of the bot's new messages in the admin chat after Bot API request `since`."""
+    found = []
+    for record in admin.bot.api.requests[since:]:
+        if record.method.lower() in SENDS and record.ok:
+            if int(record.params.get("chat_id", 0)) == admin.chat_id:
+                found.append(str(record.params.get("text") or record.params.get("caption") or ""))
+    return found
+
+
+async def open_alert(admin: Admin, number: str) -> SimMessage:
+    """Open an order from the newest alert about it (the alert's button)."""
+    await admin.bot.outbox_drained()
+    message = next(
+        m
+        for m in reversed(admin.chat.bot_messages())
+        if number in (m.text or "") and any("Open order" in b for row in m.buttons for b in row)
+    )
+    return await admin.tap("Open order", message)
+
+
+async def admin_script(admin: Admin, a: str, b: str) -> None:
+    """Fifteen admin actions on two cash-on-delivery orders A and B: ship A with a typed
+    tracking number, deliver it, note and message on it; cancel B with a typed reason."""
+    await open_alert(admin, a)  # 1
+    await admin.tap("Ship")  # 2
+    await admin.tap("SF Express")  # 3
+    await admin.say("SF1234567890123")  # 4
+    await admin.tap("Skip")  # 5
+    await admin.tap("Confirm shipment")  # 6
+    await admin.tap("Mark delivered")  # 7
+    await admin.tap("Note")  # 8
+    await admin.say("Two boxes, fragile")  # 9
+    await admin.tap("Message customer")  # 10
+    await admin.say("Your tea left today; enjoy!")  # 11
+    await open_alert(admin, b)  # 12
+    await admin.tap("Cancel order")  # 13
+    await admin.say("Out of Longjing until spring")  # 14
+    await admin.tap("Yes, cancel the order")  # 15
+    await admin.bot.outbox_drained()

@@ -57,7 +57,10 @@ async def test_admin_ships_an_order_from_its_alert_and_the_customer_gets_the_tra
     done = await ann.tap("Confirm shipment", confirm)
 
     assert f"Order {number} shipped" in done.text and "Status: shipped" not in done.text
-    assert "— shipped" in done.text, "the detail now shows the order as shipped"
+    assert done.buttons == [], "the finished question keeps one line and no buttons"
+    card = ann.chat.message(detail.message_id)
+    assert card is not None and "— shipped" in card.text, "the card now shows the order shipped"
+    assert not any("Cancel" == b.split(" ", 1)[-1] for row in card.buttons for b in row)
     order = await order_row(bot, number)
     assert order.status == OrderStatus.SHIPPED
     [shipment] = await shipments(bot, order.id)
@@ -198,7 +201,9 @@ async def test_admin_cancels_an_unpaid_order_with_a_reason_and_its_stock_is_rele
     assert "Out of Longjing until spring" in confirm.text and "$41.00" in confirm.text
     assert (await order_row(bot, number)).status != OrderStatus.CANCELLED, "not before confirming"
     done = await ann.tap("Yes, cancel the order", confirm)
-    assert f"Order {number} cancelled" in done.text and "— cancelled" in done.text
+    assert f"Order {number} cancelled" in done.text and done.buttons == []
+    card = ann.chat.message(detail.message_id)
+    assert card is not None and "— cancelled" in card.text, "the card shows it cancelled"
 
     order = await order_row(bot, number)
     assert order.status == OrderStatus.CANCELLED
@@ -210,7 +215,7 @@ async def test_admin_cancels_an_unpaid_order_with_a_reason_and_its_stock_is_rele
     told = alice.texts()[-1]
     assert f"order {number} was cancelled by the shop" in told
     assert "Out of Longjing until spring" in told
-    assert not any("Cancel" in b for row in done.buttons for b in row), "no second cancel"
+    assert not any("Cancel" in b for row in card.buttons for b in row), "no second cancel"
     assert db.bad_requests(bot) == []
 
 
@@ -221,10 +226,13 @@ async def test_leaving_a_dialog_changes_nothing_and_its_buttons_go_stale(world: 
     await ann.tap("Cancel order", detail)
     await ann.say("Customer asked by phone")
     confirm = ann.screen
-    back = await ann.tap("Cancel", detail)
+    yes = confirm.button("Yes, cancel the order", exact=False)["callback_data"]
+    back = await ann.tap("✖️ Cancel", confirm)
     assert ann.answer["text"] == "Cancelled — nothing was changed."
-    assert f"Order {number}" in back.text
-    await ann.tap("Yes, cancel the order", confirm)
+    assert back.text == "Cancelled — nothing was changed." and back.buttons == []
+    card = ann.chat.message(detail.message_id)
+    assert card is not None and f"Order {number}" in card.text
+    await ann.tap_data(yes, confirm)
     assert ann.answer["show_alert"] is True and "question is over" in ann.answer["text"]
     assert (await order_row(bot, number)).status != OrderStatus.CANCELLED
     await ann.say("this text is not taken by any dialog")
@@ -245,7 +253,7 @@ async def test_admin_marks_a_shipped_order_delivered_and_the_customer_is_told(
     shipped = await ann.tap("Confirm shipment")
     assert "LOCAL-42" in shipped.text
 
-    delivered = await ann.tap("Mark delivered", shipped)
+    delivered = await ann.tap("Mark delivered", ann.chat.message(detail.message_id))
     assert ann.answer["text"] == f"📬 Order {number} marked delivered"
     assert "— delivered" in delivered.text
     labels = [b for row in delivered.buttons for b in row]

@@ -49,7 +49,9 @@ async def test_admin_adds_a_product_with_a_photo_and_customers_can_order_it(worl
     assert "$21.50" in confirm.text and "Photo: yes" in confirm.text
     done = await ann.tap("Add product", confirm)
     assert "Dragon Pearl Jasmine 100 g</b> added" in (done.html or "") or "added" in done.text
-    assert "Stock: 10 (reserved 0, available 10)" in done.text
+    assert done.buttons == [], "the finished question keeps its one line"
+    card = ann.chat.message(listing.message_id)
+    assert card is not None and "Stock: 10 (reserved 0, available 10)" in card.text
 
     [row] = await db.rows(bot, ProductRow, ProductRow.name == "Dragon Pearl Jasmine 100 g")
     assert (row.price_minor, row.stock, row.active) == (2150, 10, True)

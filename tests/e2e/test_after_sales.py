@@ -196,7 +196,7 @@ async def test_customer_exchanges_tea_and_gets_the_replacements_tracking_link(
         assert "https://www.sf-express.com/chn/en/waybill/waybill-detail/SF1234567890123" in notice
         assert (await order_row(bot, number)).status == "delivered", "the order is untouched"
 
-        closed = await ann.tap("Close request", done)
+        closed = await ann.tap("Close request")
         assert "closed" in closed.text
         [request] = await requests_of(world)
         assert request.status == "closed" and request.ship_tracking == "SF1234567890123"
@@ -232,7 +232,7 @@ async def test_customer_has_a_cup_repaired_and_sent_back(tmp_path: Path) -> None
         confirm = await ann.say("glued the lid")
         done = await ann.tap("Confirm shipment", confirm)
         assert "sent with Other carrier" in done.text
-        closed = await ann.tap("Close request", done)
+        closed = await ann.tap("Close request")
 
         assert "closed" in closed.text
         assert (await db.product(bot, "TEA-GREEN-100")).stock == stock
