@@ -10,6 +10,7 @@ from sqlalchemy import (
     delete,
     func,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -95,11 +96,62 @@ class SqlBackofficeRepository:
             if oldest_first
             else (OrderRow.created_at.desc(), OrderRow.id.desc())
         )
-        rows = await self.s.scalars(
-            select(OrderRow).where(*where).order_by(*order).offset(page.offset).limit(page.size)
-        )
-        items = await SqlOrderRepository(self.s)._entities(rows.all())
+        if statuses is None or len(statuses) < 2:
+            rows = list(
+                await self.s.scalars(
+                    select(OrderRow)
+                    .where(*where)
+                    .order_by(*order)
+                    .offset(page.offset)
+                    .limit(page.size)
+                )
+            )
+        else:
+            rows = await self._page_of_statuses(statuses, page, oldest_first=oldest_first)
+        items = await SqlOrderRepository(self.s)._entities(rows)
         return Paged(items, int(total or 0), page)
+
+    async def _page_of_statuses(
+        self, statuses: Collection[OrderStatus], page: Page, *, oldest_first: bool
+    ) -> list[OrderRow]:
+        """A page of orders in several statuses: the first rows of each status by
+        (status, created_at, id), merged. Given `status IN (...)` and the order, the planners
+        walk the whole orders-by-time index filtering by status instead (issue 13)."""
+        heads = []
+        for status in sorted(s.value for s in statuses):
+            head = (
+                select(OrderRow.id.label("id"), OrderRow.created_at.label("created_at"))
+                .where(OrderRow.status == status)
+                .order_by(
+                    *(
+                        (OrderRow.created_at, OrderRow.id)
+                        if oldest_first
+                        else (OrderRow.created_at.desc(), OrderRow.id.desc())
+                    )
+                )
+                .limit(page.offset + page.size)
+                .subquery()
+            )
+            heads.append(select(head.c.id, head.c.created_at))
+        merged = union_all(*heads).subquery()
+        ids = list(
+            await self.s.scalars(
+                select(merged.c.id)
+                .order_by(
+                    *(
+                        (merged.c.created_at, merged.c.id)
+                        if oldest_first
+                        else (merged.c.created_at.desc(), merged.c.id.desc())
+                    )
+                )
+                .offset(page.offset)
+                .limit(page.size)
+            )
+        )
+        found = {
+            r.id: r for r in await self.s.scalars(select(OrderRow).where(OrderRow.id.in_(ids)))
+        }
+        return [found[i] for i in ids if i in found]
 
     async def recent_orders(self, limit: int) -> list[Order]:
         rows = await self.s.scalars(

@@ -205,8 +205,10 @@ class SqlOutboxRepository:
             )
             .limit(limit)
         )
-        ids = list(await self.s.scalars(old))
-        if not ids:
-            return 0
-        result = await self.s.execute(delete(OutboxRow).where(OutboxRow.id.in_(ids)))
+        # One statement: a long IN list of ids made SQLite scan the table instead.
+        result = await self.s.execute(
+            delete(OutboxRow)
+            .where(OutboxRow.id.in_(old.scalar_subquery()))
+            .execution_options(synchronize_session=False)
+        )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]

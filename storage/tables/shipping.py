@@ -27,7 +27,7 @@ class ShipmentRow(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     carrier_code: Mapped[str] = mapped_column(String(16))
     carrier_name: Mapped[str] = mapped_column(String(64))
-    tracking_number: Mapped[str] = mapped_column(String(64))
+    tracking_number: Mapped[str] = mapped_column(String(64), index=True)  # /find by number
     tracking_url: Mapped[str | None] = mapped_column(String(512))
     note: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64))

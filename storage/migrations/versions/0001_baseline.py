@@ -733,6 +733,7 @@ def upgrade() -> None:
     op.add_column("orders", sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True))
     op.create_index("ix_orders_status_delivered", "orders", ["status", "delivered_at", "id"])
     op.create_index("ix_orders_status_created", "orders", ["status", "created_at", "id"])
+    op.create_index(op.f("ix_shipments_tracking_number"), "shipments", ["tracking_number"])
     op.add_column(
         "products", sa.Column("rating_count", sa.Integer(), server_default="0", nullable=False)
     )
