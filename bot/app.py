@@ -53,6 +53,7 @@ from bot.shared import handlers as shared
 from bot.shared import updates as once
 from bot.shared.updates import OnceApplication, forget_handled_updates
 from bot.shipping import handlers as shipping
+from bot.shipping.order_screen import order_extras as parcels_of_order
 from bot.shipping.aftership import AfterShipTracker, ManualTracker
 from bot.texts import Texts
 from bot.views import Views
@@ -344,7 +345,7 @@ def build_application(
         tracking=tracking,
         completion=completion,
         low_stock=low_stock,
-        order_extras=[payment_of_order, after_sales_of_order, review_of_order],
+        order_extras=[payment_of_order, parcels_of_order, after_sales_of_order, review_of_order],
         request_screen=request_screen,
         request_shipped=ship_result,
         insight=insight,

@@ -22,6 +22,7 @@ from domain.shared.customers import Language
 from domain.shared.errors import IllegalTransitionError, NotFoundError
 from domain.shared.notifications import Notification
 from domain.shared.numbers import normalize_order_number
+from domain.shipping.carriers import Shipment
 from domain.shipping.tracking_records import (
     KEY_MAX,
     STATUS_TEXT,
@@ -87,10 +88,11 @@ class Posted:
 
 @dataclass
 class TrackingHistory:
-    """An order and its checkpoints."""
+    """An order and its checkpoints (and, for the customer's screen, its shipments)."""
 
     order: Order
     checkpoints: list[StoredCheckpoint] = field(default_factory=list)
+    shipments: list[Shipment] = field(default_factory=list)
 
 
 def push_details(checkpoint: Checkpoint) -> str:
@@ -327,6 +329,16 @@ class Tracking:
             order = await self._load(uow, number)
             assert order.id is not None
             return TrackingHistory(order, await uow.tracking.checkpoints(order.id))
+
+    async def delivery_of(self, order: Order) -> TrackingHistory:
+        """An order's shipments (carrier, tracking number, link) and checkpoints, for the
+        customer's order screen; empty before it ships."""
+        assert order.id is not None
+        async with self._uow(readonly=True) as uow:
+            shipments = (await uow.shipments.for_orders([order.id])).get(order.id, [])
+            if not shipments:
+                return TrackingHistory(order)
+            return TrackingHistory(order, await uow.tracking.checkpoints(order.id), shipments)
 
 
 def _latest(checkpoints: Sequence[Checkpoint]) -> TrackingStatus | None:

@@ -7,6 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from domain.shared.clock import FixedClock
+from tests.e2e import helpers as db
+from tests.e2e.admin_kit import place_order as admin_place_order
+from tests.e2e.jobs_kit import TRACKING, jobs_world, ship
 from tests.e2e.payments_kit import BANK_DETAILS, pay_world, place_order
 from tests.e2e.test_payments_transfer import send_receipt
 
@@ -51,3 +54,28 @@ async def test_an_order_paid_by_card_shows_pay_now_and_its_deadline(tmp_path: Pa
         assert "Waiting for your payment of $41.00" in detail.text
         assert "Please pay by 2026-03-02 09:30" in detail.text
         assert ["💳 Pay now"] in detail.buttons
+
+
+async def test_a_shipped_order_shows_its_carrier_tracking_and_checkpoints(tmp_path: Path) -> None:
+    async with jobs_world(tmp_path) as world:
+        bot, alice, ann = world.bot, world.alice, world.ann
+        number = await admin_place_order(alice)
+        await ship(ann, number)
+        await ann.say(f"/track {number} transit left our warehouse")
+        await bot.outbox_drained()
+
+        await alice.say("/orders")
+        detail = await alice.tap(number)
+        assert "Status: shipped" in detail.text
+        for shown in (
+            "🚚 Delivery",
+            f"SF Express · {TRACKING}",
+            "in transit",
+            "left our warehouse",
+        ):
+            assert shown in detail.text, detail.text
+        [link] = [
+            b for row in detail.inline_keyboard for b in row if "Track the parcel" in b["text"]
+        ]
+        assert TRACKING in link["url"]
+        assert db.bad_requests(bot) == []
