@@ -73,7 +73,7 @@ from domain.orders.model import PaymentMethod
 from domain.payments.service import Payments
 from domain.privacy.mydata import MyData
 from domain.privacy.service import Privacy
-from domain.reactions import ORDER_FLOW
+from domain.reactions import order_flow
 from domain.reviews.service import Reviews
 from domain.shared.clock import Clock, SystemClock
 from domain.shared.customers import Language
@@ -204,6 +204,7 @@ def build_application(
     bot.attach_inbox(db, clock)
 
     # -- use cases
+    flow = order_flow(settings.admin_chat_id)  # with the merchant's alerts
     shop = Shop(
         db,
         clock,
@@ -215,7 +216,7 @@ def build_application(
             page_size=settings.page_size,
             payment_methods=tuple(PaymentMethod(m) for m in settings.payment_methods),
         ),
-        flow=ORDER_FLOW,
+        flow=flow,
     )
     merchant_use_cases = Merchant(
         db,
@@ -226,11 +227,11 @@ def build_application(
             carriers=carriers,
             page_size=settings.page_size,
         ),
-        flow=ORDER_FLOW,
+        flow=flow,
     )
     stars = TelegramStarRefunds(bot)
     payment_use_cases = Payments(
-        db, clock, payments.payments_config(settings), ChatActions(), stars, flow=ORDER_FLOW
+        db, clock, payments.payments_config(settings), ChatActions(), stars, flow=flow
     )
     after_sales_use_cases = AfterSales(
         db,
@@ -251,10 +252,10 @@ def build_application(
         clock,
         tracker,
         TrackingConfig(poll_every=poll_every, batch_size=settings.tracking_batch_size),
-        flow=ORDER_FLOW,
+        flow=flow,
     )
     completion = Completion(
-        db, clock, CompletionConfig(settings.auto_complete_days), flow=ORDER_FLOW
+        db, clock, CompletionConfig(settings.auto_complete_days), flow=flow
     )
     low_stock = LowStockReport(db, clock, settings.admin_chat_id, settings.low_stock_cover_days)
     insight = build_insight(settings, db, clock)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from domain.merchant.alerts import ALERTED, merchant_alert
 from domain.orders.lifecycle import OrderEventType
 from domain.orders.transitions import OrderFlow, Reaction
 from domain.payments.receiving import record_cash_if_cod
@@ -25,3 +26,16 @@ REACTIONS: Mapping[OrderEventType, Sequence[Reaction]] = {
 }
 
 ORDER_FLOW = OrderFlow(REACTIONS)
+
+
+def order_flow(admin_chat_id: int | None) -> OrderFlow:
+    """The flow of a shop with an admin chat: the reactions above, and the merchant's alert for
+    each event in `domain.merchant.alerts.ALERTED` that no admin caused (an unpaid order expired,
+    an order delivered or completed)."""
+    if admin_chat_id is None:
+        return ORDER_FLOW
+    alert = merchant_alert(admin_chat_id)
+    reactions = {kind: tuple(REACTIONS.get(kind, ())) for kind in {*REACTIONS, *ALERTED}}
+    return OrderFlow(
+        {kind: (*found, alert) if kind in ALERTED else found for kind, found in reactions.items()}
+    )
