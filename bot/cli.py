@@ -22,6 +22,7 @@ from bot.catalog.csv_import import read_catalog_csv
 from bot.data_cli import COMMANDS as DATA_COMMANDS
 from bot.data_cli import add_data_commands, run_data_command
 from bot.data_keys import check_data_keys, resolve_data_keys
+from bot.logs import configure_from
 from bot.settings import Settings, SettingsError, load_settings
 from domain.checkout.shop import Shop
 from domain.checkout.shop_base import ShopConfig
@@ -84,15 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"orderbot: setting {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    if settings.log_level != "DEBUG":  # one line per business event, not the libraries'
-        for chatter in ("alembic", "apscheduler"):
-            logging.getLogger(chatter).setLevel(logging.WARNING)
-    redact_secrets(settings)
+    # One line per business event, not the libraries'; text or JSON; no secrets (bot/logs.py).
+    configure_from(settings)
     try:
         return _command(args, settings)
     except SettingsError as exc:  # DATA_KEYS refused by the stored data
@@ -171,6 +165,7 @@ def run(settings: Settings) -> int:
         app.run_polling(allowed_updates=Update.ALL_TYPES)
     except InvalidToken:
         raise StartupError(TOKEN_REJECTED) from None
+    log.info("bot stopped")
     return 0
 
 
@@ -229,38 +224,6 @@ def _reason(exc: BaseException) -> str:
     cause = getattr(exc, "orig", None) or exc
     text = str(cause).strip().splitlines()
     return (text[0] if text else type(cause).__name__)[:200]
-
-
-class _Redact(logging.Filter):
-    """Takes secrets out of every log line (messages and tracebacks alike)."""
-
-    def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def _clean(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "<redacted>")
-        return text
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = self._clean(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
-        elif record.exc_text:
-            record.exc_text = self._clean(record.exc_text)
-        return True
-
-
-def redact_secrets(settings: Settings) -> None:
-    """No log line shows the bot token or the payment provider's token."""
-    secrets = [settings.bot_token, settings.payment_provider_token, settings.webhook_secret]
-    redact = _Redact([s.get_secret_value() for s in secrets if s is not None])
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
 
 
 async def _jobs_only(settings: Settings) -> None:

@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     shipping_fee: Decimal = Decimal("0")
     timezone: str = "UTC"
     log_level: str = "INFO"
+    log_format: str = "text"  # text: one readable line each; json: one JSON object per line
     shop_name: str = "Shop"
     phone_region: str = ""
     # Empty: cod,bank, plus card when PAYMENT_PROVIDER_TOKEN is set (stars when CURRENCY=XTR).
@@ -217,6 +218,14 @@ class Settings(BaseSettings):
         value = value.strip().upper()
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        value = value.strip().lower()
+        if value not in {"text", "json"}:
+            raise ValueError("must be text or json")
         return value
 
     @field_validator("admin_language")

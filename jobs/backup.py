@@ -10,7 +10,6 @@ The newest BACKUP_KEEP backups are kept, older ones deleted."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
@@ -21,8 +20,6 @@ from domain.shared.audit import NOTHING, record
 from domain.shared.clock import Clock
 from domain.shared.ports import SharedUnitOfWork, UnitOfWorkFactory
 from jobs.runs import Skipped
-
-log = logging.getLogger(__name__)
 
 BACKUP_JOB = "backup"
 BACKUP_CHECK_EVERY = timedelta(minutes=5)
@@ -80,8 +77,8 @@ class DailyBackup:
             await record(uow, BACKUP_ACTOR, "backup", NOTHING, details, at=now)
             await uow.commit()
         removed = await asyncio.to_thread(self._prune)
-        log.info("backup: %s (%d bytes), %d old removed", target.name, size, len(removed))
-        return f"{target.name}: {size} bytes"
+        # The run's one log line (jobs/runs.py) and what /jobs shows.
+        return f"{target.name} ({size} bytes), {len(removed)} old removed"
 
     def _forget_partial(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 
 from domain.orders.completion import Completion, CompletionStats
 
-log = logging.getLogger(__name__)
 AUTO_COMPLETE_JOB = "auto_complete"
 AUTO_COMPLETE_EVERY = timedelta(minutes=15)
 
@@ -20,7 +18,4 @@ class AutoComplete:
 
     async def run_once(self) -> CompletionStats:
         """One sweep."""
-        stats = await self.completion.auto_complete_due()
-        if stats.completed:
-            log.info("auto-complete: %s", stats)
-        return stats
+        return await self.completion.auto_complete_due()  # logged by the run (jobs/runs.py)

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from domain.shared.clock import Clock
+from domain.shared.journal import in_words
 from domain.shared.notifications import Notification
 from domain.shared.ports import UnitOfWorkFactory
 from jobs.pacing import SendPacer
@@ -87,10 +88,17 @@ class DispatchStats:
     flooded: int = 0  # 429s
 
     def __str__(self) -> str:
-        text = f"sent={self.sent} retried={self.retried} failed={self.failed}"
-        if self.held or self.flooded:
-            text += f" held={self.held} 429s={self.flooded}"
-        return text
+        return in_words(
+            (self.sent, "sent"),
+            (self.retried, "to retry"),
+            (self.failed, "given up"),
+            (self.held, "held for unreachable chats"),
+            (self.flooded, "answered 429"),
+            idle="nothing to send",
+        )
+
+    def __bool__(self) -> bool:  # whether the run did something worth a log line
+        return bool(self.sent or self.retried or self.failed or self.held or self.flooded)
 
 
 class OutboxDispatcher:
@@ -172,9 +180,7 @@ class OutboxDispatcher:
             forgotten += gone
             if gone < RETENTION_BATCH:
                 break
-        if forgotten:
-            log.info("outbox retention: forgot %d sent or failed messages", forgotten)
-        return forgotten
+        return forgotten  # logged by the run, in words (jobs/schedule.py, jobs/runs.py)
 
     def backoff(self, attempts: int) -> float:
         """Seconds to wait before attempt number `attempts + 1`."""

@@ -4,12 +4,8 @@ Idempotent: two runners at once expire each order once and remind once."""
 
 from __future__ import annotations
 
-import logging
-
 from domain.payments.expiry import SweepStats
 from domain.payments.service import Payments
-
-log = logging.getLogger(__name__)
 
 
 class PaymentSweep:
@@ -20,7 +16,4 @@ class PaymentSweep:
 
     async def run_once(self) -> SweepStats:
         """One sweep: expire what is overdue, then remind what is due."""
-        stats = await self.payments.sweep()
-        if stats.expired or stats.reminded:
-            log.info("payments: %s", stats)
-        return stats
+        return await self.payments.sweep()  # logged by the run (jobs/runs.py)

@@ -104,6 +104,17 @@ class GuardedRun:
         if isinstance(result, Skipped):
             return result
         duration_ms = int((time.monotonic() - t0) * 1000)
+        if ok:
+            # One line per run that did something, its counts in words ("3 sent, 1 to retry");
+            # an idle run (falsy stats: nothing sent, nothing due) stays at DEBUG.
+            log.log(
+                logging.INFO if result else logging.DEBUG,
+                "job %s: %s (%d ms)",
+                self.job_id,
+                summary_of(result),
+                duration_ms,
+                extra={"job": self.job_id, "duration_ms": duration_ms},
+            )
         if self.runs is not None:
             try:
                 await self.runs.record(

@@ -7,13 +7,13 @@ and running it twice, or on two machines, does no harm."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from domain.orders.completion import Completion
 from domain.payments.service import Payments
+from domain.shared.journal import in_words
 from domain.shipping.tracking import Tracking
 from jobs.backup import BACKUP_CHECK_EVERY, BACKUP_JOB, DailyBackup
 from jobs.insight import (
@@ -25,11 +25,9 @@ from jobs.insight import (
 )
 from jobs.merchant import LOW_STOCK_CHECK_EVERY, LOW_STOCK_JOB, DailyLowStock
 from jobs.orders import AUTO_COMPLETE_EVERY, AUTO_COMPLETE_JOB, AutoComplete
-from jobs.outbox import OUTBOX_RETENTION_EVERY, DispatchStats, OutboxDispatcher
+from jobs.outbox import OUTBOX_RETENTION_EVERY, OutboxDispatcher
 from jobs.payments import PaymentSweep
 from jobs.shipping import TRACKING_JOB, TrackingPoll
-
-log = logging.getLogger(__name__)
 
 OUTBOX_JOB = "outbox"
 OUTBOX_RETENTION_JOB = "outbox_retention"
@@ -63,6 +61,17 @@ class Intervals:
     tracking_poll: timedelta
 
 
+def counted(run: Callable[[], Awaitable[object]], what: str) -> Callable[[], Awaitable[object]]:
+    """A job whose run returns a count, returning it in words instead (for its log line and
+    /jobs; nothing done, no line)."""
+
+    async def counted_run() -> object:
+        result = await run()
+        return in_words((result, what)) if isinstance(result, int) else result
+
+    return counted_run
+
+
 def jobs_table(
     *,
     outbox: OutboxDispatcher,
@@ -80,18 +89,23 @@ def jobs_table(
     """Every job this deployment runs. `tracking` is None when no carrier is polled (manual
     tracking), `low_stock` when no daily report is set up."""
 
-    async def deliver_outbox() -> DispatchStats:
-        stats = await outbox.run_once()
-        if stats.sent or stats.failed or stats.retried or stats.held:
-            log.info("outbox: %s", stats)
-        return stats
+    async def deliver_outbox() -> object:
+        return await outbox.run_once()  # a run that sent something is one log line (runs.py)
 
     table = [
         Job(OUTBOX_JOB, deliver_outbox, every.outbox_poll, outbox_wakeup=True),
         # Sent and failed messages older than the outbox keeps them (jobs/outbox.py).
-        Job(OUTBOX_RETENTION_JOB, lambda: outbox.forget_done(), OUTBOX_RETENTION_EVERY),
+        Job(
+            OUTBOX_RETENTION_JOB,
+            counted(lambda: outbox.forget_done(), "old sent or failed messages forgotten"),
+            OUTBOX_RETENTION_EVERY,
+        ),
         # Payment updates kept before they were confirmed to Telegram, never recorded: again.
-        Job(PAYMENT_INBOX_JOB, replay_payments, every.payment_inbox),
+        Job(
+            PAYMENT_INBOX_JOB,
+            counted(replay_payments, "payment updates handled again"),
+            every.payment_inbox,
+        ),
         # Expire overdue unpaid orders, send due payment reminders.
         Job(PAYMENT_SWEEP_JOB, PaymentSweep(payments).run_once, every.payment_sweep),
     ]

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import logging
-
 from domain.shipping.tracking import Tracking, TrackingStats
-
-log = logging.getLogger(__name__)
 
 TRACKING_JOB = "tracking"
 
@@ -19,7 +15,4 @@ class TrackingPoll:
 
     async def run_once(self) -> TrackingStats:
         """One poll over every shipment due."""
-        stats = await self.tracking.poll_due()
-        if stats.polled:
-            log.info("tracking: %s", stats)
-        return stats
+        return await self.tracking.poll_due()  # logged by the run (jobs/runs.py)

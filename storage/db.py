@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from domain.shared.journal import Journal
 from storage.after_sales import SqlAfterSalesRepository
 from storage.base import utcnow
 from storage.cart import SqlCartRepository
@@ -187,6 +188,7 @@ class SqlUnitOfWork:
         self._readonly = readonly
         self._urgent = urgent
         self.session: AsyncSession
+        self._journal: Journal | None = None
 
     async def __aenter__(self) -> Self:
         self._locked = False
@@ -231,6 +233,8 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self.session)  # privacy: the audit log
         self.search = SqlOrderSearch(self.session)  # privacy: finding orders (/find)
         self.personal = SqlPersonalData(self.session)  # privacy: a customer's own data (/mydata)
+        # Business events noted in this transaction are logged once it commits.
+        self._journal = None if self._readonly else Journal()
         return self
 
     async def __aexit__(
@@ -246,6 +250,8 @@ class SqlUnitOfWork:
                 await self.session.close()
             finally:
                 self._unlock()
+                if self._journal is not None:
+                    self._journal.close()
 
     async def _check_update(self) -> None:
         """The first transaction of an update's handling, read-only or not, looks for the
@@ -286,6 +292,8 @@ class SqlUnitOfWork:
         await self.session.commit()
         if self._claim is not None:  # later transactions of this update go ahead
             self._claim.owned, self._claim = True, None
+        if self._journal is not None:
+            self._journal.committed()
         if self.outbox.added and self._db.on_outbox is not None:
             self.outbox.added = 0
             try:

@@ -4,6 +4,7 @@ kept in the database, and the one transaction that reserves stock and places the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from domain.checkout.shop_base import ShopBase
 from domain.checkout.validation import check_address, check_phone, check_recipient
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
+from domain.shared import journal
 from domain.shared.customers import customer_actor
 from domain.shared.errors import (
     CartEmptyError,
@@ -29,6 +31,8 @@ from domain.shared.money import Money, money_param
 
 # Checkout steps that go back or out, allowed with an empty cart.
 STEPS_WITHOUT_A_CART = frozenset({"back", "abandon"})
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -294,6 +298,17 @@ class Ordering(ShopBase):
             )
             await uow.orders.add_event(order.id, event)
             order.events.append(event)
+            journal.note(
+                log,
+                "order %s placed by the customer: %d units, %s %s, %s",
+                number,
+                sum(line.quantity for line in order.lines),
+                order.total.to_major(),
+                order.currency,
+                order.payment_method.value,
+                order=number,
+                event=OrderEventType.PLACED.value,
+            )
             if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
                 # Cash on delivery goes on to fulfilment unpaid; the courier collects the money.
                 await self._flow.step(

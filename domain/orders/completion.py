@@ -18,6 +18,7 @@ from domain.orders.transitions import OrderFlow
 from domain.shared.clock import Clock
 from domain.shared.customers import customer_actor
 from domain.shared.errors import IllegalTransitionError, NotFoundError
+from domain.shared.journal import in_words
 from domain.shared.numbers import normalize_order_number
 
 if TYPE_CHECKING:
@@ -48,7 +49,10 @@ class CompletionStats:
     skipped: int = 0
 
     def __str__(self) -> str:
-        return f"completed={self.completed} skipped={self.skipped}"
+        return in_words((self.completed, "completed"), (self.skipped, "kept open by a request"))
+
+    def __bool__(self) -> bool:  # whether the run did something worth a log line
+        return self.completed > 0
 
 
 def may_auto_complete(

@@ -9,6 +9,7 @@ given to the flow as data by `domain/reactions.py` instead of being imported her
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +19,10 @@ from domain.orders import lifecycle
 from domain.orders.lifecycle import HOLDS_RESERVATION, STOCK_COMMITTED, OrderStatus
 from domain.orders.model import Order, OrderEvent
 from domain.orders.ports import OrdersUnitOfWork
+from domain.shared import journal
 from domain.shared.errors import IllegalTransitionError
+
+log = logging.getLogger(__name__)
 
 
 async def apply_stock_effect(
@@ -71,7 +75,21 @@ async def transition(
     )
     await uow.orders.add_event(order.id, event)
     order.events.append(event)
+    note_order_event(order, event)
     return event
+
+
+def note_order_event(order: Order, event: OrderEvent) -> None:
+    """One log line for the event, once the transaction commits (domain/shared/journal.py)."""
+    journal.note(
+        log,
+        "order %s %s by %s",
+        order.number,
+        event.type.value,
+        journal.who(event.actor),
+        order=order.number,
+        event=event.type.value,
+    )
 
 
 async def record(
@@ -89,6 +107,8 @@ async def record(
     event = OrderEvent(type=event_type, actor=actor, at=at, note=note, params=params or {})
     await uow.orders.add_event(order.id, event)
     order.events.append(event)
+    if event_type == lifecycle.OrderEventType.PAID:  # cash on delivery, paid when delivered
+        note_order_event(order, event)
     return event
 
 

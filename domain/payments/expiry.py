@@ -21,6 +21,7 @@ from domain.payments.rules import (
 )
 from domain.shared.customers import language_of
 from domain.shared.errors import IllegalTransitionError
+from domain.shared.journal import in_words
 from domain.shared.money import money_param
 from domain.shared.notifications import Notification
 
@@ -31,6 +32,12 @@ class SweepStats:
 
     reminded: int = 0
     expired: int = 0
+
+    def __str__(self) -> str:
+        return in_words((self.expired, "orders expired"), (self.reminded, "reminded"))
+
+    def __bool__(self) -> bool:  # whether the run did something worth a log line
+        return bool(self.expired or self.reminded)
 
 
 class Expiry(PaymentsBase):

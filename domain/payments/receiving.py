@@ -3,6 +3,7 @@ id), or is kept and flagged when no order can take it; cash is recorded on deliv
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -28,10 +29,29 @@ from domain.payments.rules import (
     payload_matches,
     payload_number,
 )
+from domain.shared import journal
 from domain.shared.customers import Customer, customer_actor, display_name, language_of
 from domain.shared.errors import DuplicateError, IllegalTransitionError
 from domain.shared.money import Money, money_param
 from domain.shared.notifications import Notification
+
+log = logging.getLogger(__name__)
+
+
+def note_payment(payment: Payment, number: str | None) -> None:
+    """One log line for a payment recorded, once its transaction commits."""
+    journal.note(
+        log,
+        "payment %s recorded for order %s: %s %s by %s%s",
+        payment.id,
+        number or "(none)",
+        payment.amount.to_major(),
+        payment.amount.currency,
+        payment.method.value,
+        f", flagged ({payment.flag_reason.value})" if payment.flag_reason else "",
+        order=number,
+        event="payment_recorded",
+    )
 
 
 @dataclass(frozen=True)
@@ -80,6 +100,7 @@ async def record_cash_on_delivery(
         payload={"collected_by": actor},
     )
     payment.id = await uow.payments.add(payment)
+    note_payment(payment, order.number)
     await orders.record(
         uow,
         order,
@@ -150,6 +171,7 @@ class Receiving(PaymentsBase):
                 payment.id = await uow.payments.add(payment)
             except DuplicateError:  # the same update, handled at this moment elsewhere
                 return RecordedPayment(PaymentOutcome.DUPLICATE)
+            note_payment(payment, order.number if order else None)
             customer = await uow.customers.get(charge.customer_id)
             if refusal is None:
                 assert order is not None

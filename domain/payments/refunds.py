@@ -38,6 +38,7 @@ from domain.payments.records import (
     RefundStatus,
 )
 from domain.payments.rules import REFUNDED_TEMPLATES, PaymentError
+from domain.shared import journal
 from domain.shared.audit import Target, record
 from domain.shared.clock import Clock
 from domain.shared.customers import language_of
@@ -203,6 +204,17 @@ async def _finish(uow: U, case: RefundCase[U, R], refund: Refund, actor: str, no
     if refund.request_id is not None:
         details["request_id"] = refund.request_id
     await record(uow, actor, "refund", Target(order_id=refund.order_id), details, at=now)
+    journal.note(
+        log,
+        "refund %s of %s done by %s: %s %s by %s",
+        refund.id,
+        case.label,
+        journal.who(actor),
+        refund.amount.to_major(),
+        refund.amount.currency,
+        refund.method.value,
+        event="refunded",
+    )
     return case.result(RefundOutcome.DONE, refund, None)
 
 

@@ -12,7 +12,7 @@ from domain.orders.model import Order, PaymentMethod
 from domain.payments.ports import (
     PaymentsUnitOfWork,
 )
-from domain.payments.receiving import Receiving
+from domain.payments.receiving import Receiving, note_payment
 from domain.payments.records import (
     Payment,
     PaymentStatus,
@@ -189,6 +189,7 @@ class TransferReceipts(Receiving):
                 flag_reason=_FLAG_FOR_REFUSAL[refusal] if refusal else None,
             )
             payment.id = await uow.payments.add(payment)
+            note_payment(payment, order.number)
             customer = await uow.customers.get(order.customer_id)
             if refusal is None:
                 await uow.outbox.add(

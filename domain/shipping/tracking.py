@@ -20,6 +20,7 @@ from domain.shared.audit import Target, record
 from domain.shared.clock import Clock
 from domain.shared.customers import Language
 from domain.shared.errors import IllegalTransitionError, NotFoundError
+from domain.shared.journal import in_words
 from domain.shared.notifications import Notification
 from domain.shared.numbers import normalize_order_number
 from domain.shipping.carriers import Shipment
@@ -69,10 +70,15 @@ class TrackingStats:
     failed: int = 0
 
     def __str__(self) -> str:
-        return (
-            f"polled={self.polled} checkpoints={self.checkpoints} "
-            f"delivered={self.delivered} failed={self.failed}"
+        return in_words(
+            (self.polled, "shipments polled"),
+            (self.checkpoints, "new checkpoints"),
+            (self.delivered, "delivered"),
+            (self.failed, "failed"),
         )
+
+    def __bool__(self) -> bool:  # whether the run did something worth a log line
+        return self.polled > 0
 
 
 @dataclass

@@ -171,7 +171,7 @@ async def test_the_daily_report_goes_once_a_day_after_its_time_in_the_shops_zone
     assert isinstance(await job(), Skipped)
     assert runs.rows == [], "a run with nothing due is not recorded"
     clock.advance(minutes=30)  # 09:00 local
-    assert await job() == "2026-03-02: 1 products low"
+    assert await job() == "1 products low on 2026-03-02"
     clock.advance(minutes=10)
     assert isinstance(await job(), Skipped), "already reported today"
     assert len(uow.store.outbox) == 1
@@ -189,7 +189,7 @@ async def test_a_bot_that_was_down_at_report_time_reports_when_it_is_back() -> N
     seed(uow, clock)
     runs = Runs()
     daily = DailyLowStock(LowStockReport(uow, clock, ADMINS), runs, clock, time(9, 0), "UTC")
-    assert await daily.run_once() == "2026-03-02: 1 products low"
+    assert await daily.run_once() == "1 products low on 2026-03-02"
 
 
 async def test_a_job_another_runner_holds_is_skipped_and_not_recorded() -> None:

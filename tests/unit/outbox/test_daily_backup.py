@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from domain.shared.clock import FixedClock
-from jobs.backup import DailyBackup, backups_in
-from jobs.runs import Skipped
+from jobs.backup import BACKUP_JOB, DailyBackup, backups_in
+from jobs.runs import GuardedRun, Skipped
 from tests.unit.fakes import FakeUnitOfWorkFactory
 
 
@@ -42,13 +42,12 @@ async def test_one_backup_a_day_after_its_time_then_pruned_to_keep(
     assert isinstance(await job.run_once(), Skipped) and made == []
 
     clock.advance(minutes=45)  # 03:15 local
-    caplog.set_level(logging.INFO, logger="jobs.backup")
-    result = await job.run_once()
+    caplog.set_level(logging.INFO, logger="jobs")
+    result = await GuardedRun(BACKUP_JOB, job.run_once)()
     assert [p.name for p in backups_in(folder)] == ["orderbot-20260302-031500.backup"]
-    assert "orderbot-20260302-031500.backup" in str(result)
-    assert [r.message for r in caplog.records] == [
-        "backup: orderbot-20260302-031500.backup (20 bytes), 0 old removed"
-    ]
+    assert str(result) == "orderbot-20260302-031500.backup (20 bytes), 0 old removed"
+    [line] = [r.getMessage() for r in caplog.records]  # the run's one line (jobs/runs.py)
+    assert line.startswith(f"job backup: {result} (")
     (entry,) = factory.store.audit
     assert (entry.actor, entry.action, entry.details["file"]) == (
         "system:backup",
