@@ -48,7 +48,10 @@ class Callback:
 
     @classmethod
     def matches(cls, data: object) -> bool:
-        """Whether `data` parses as this type (used as a handler pattern)."""
+        """Whether `data` parses as this type (used as a handler pattern). PTB asks every
+        button handler in turn, so another type's prefix is refused before any parsing."""
+        if not isinstance(data, str) or data.partition(":")[0] != cls.prefix:
+            return False
         return isinstance(parse(data), cls)
 
 
