@@ -1,0 +1,254 @@
+"""Flash sale: many buyers confirm their orders for a few units at once (issue 13).
+
+The real bot (bench/bot_child.py: the application `python -m bot` builds, in a process of its
+own) polls the local Bot API server. --buyers customers (default 1,000) each have one unit of a
+product with --units in stock (default 100) in their cart and a checkout waiting on its review
+screen (written straight to the database, so that the sale, not 10,000 steps of typing,
+is what is measured); each one taps "Confirm order" once. Two ways of arriving, each on a
+fresh database:
+
+- spread: one buyer every 1/--rate seconds (default 100 a second: 1,000 buyers over 10 s);
+- burst: every buyer at once.
+
+Printed beside the targets: orders placed (exactly --units), units oversold (0), buyers who
+got no answer (0), the time from a buyer's tap to the bot having handled it (its answer
+sent) as p50 / p95 / p99 (spread: p99 < 1 s), and for the burst the Confirms handled per
+second from the first tap to the last answer (>= 150). The bot's CPU time per Confirm is
+read from /proc beside them.
+
+    .venv/bin/python bench/flash_sale.py
+    .venv/bin/python bench/flash_sale.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/flash_sale_bench
+    .venv/bin/python bench/flash_sale.py --buyers 300 --units 30 --rate 100   # a short run
+
+A PostgreSQL database named in --database-url is dropped and created again for each run.
+Figures, never pass/fail; tests/integration/test_concurrency.py holds the race's invariants.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from bench.bot_child import ChildBot
+from bot.botapi.server import FakeBotApi
+from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep
+from domain.orders.model import PaymentMethod
+from domain.shared.customers import Customer
+from storage.db import Database
+from storage.tables.catalog import ProductRow
+from storage.tables.orders import OrderLineRow, OrderRow
+from tests.e2e.harness import ADMIN_CHAT, TOKEN, seed_demo_catalog
+
+SKU = "TEA-BLACK-100"
+FIRST_BUYER = 70_000_000
+TARGET_P99_S = 1.0
+TARGET_RATE = 150.0
+
+
+@dataclass
+class Sale:
+    mode: str
+    buyers: int
+    units: int
+    latencies: list[float] = field(default_factory=list)
+    unanswered: int = 0
+    seconds: float = 0.0
+    cpu: float = 0.0
+    orders: int = 0
+    sold: int = 0
+    oversold: int = 0
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+async def fresh_database(url: str, tmp: str, name: str) -> str:
+    """A new SQLite file, or the PostgreSQL database of the URL dropped and made again."""
+    if url is None:
+        return f"sqlite+aiosqlite:///{tmp}/{name}.db"
+    import asyncpg  # only for PostgreSQL
+
+    parsed = make_url(url)
+    admin = await asyncpg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database="postgres",
+    )
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{parsed.database}"')
+    finally:
+        await admin.close()
+    return url
+
+
+async def prepare(url: str, api: FakeBotApi, buyers: int, units: int) -> dict[int, object]:
+    """The shop with `units` in stock, and every buyer on the review screen with one unit in
+    the cart; returns each buyer's message carrying the Confirm button."""
+    await seed_demo_catalog(url, {SKU: units})
+    db = Database(url)
+    try:
+        async with db.uow() as uow:
+            product = (
+                await uow.session.execute(select(ProductRow).where(ProductRow.sku == SKU))
+            ).scalar_one()
+            now = datetime.now(UTC)
+            for i in range(buyers):
+                uid = FIRST_BUYER + i
+                await uow.customers.upsert(Customer(uid, f"Buyer {i}", None, "en"))
+                await uow.carts.set_quantity(uid, product.id, 1)
+                await uow.checkouts.save(
+                    Checkout(
+                        customer_id=uid,
+                        token=f"fs{i:08d}",
+                        step=CheckoutStep.REVIEW,
+                        draft=CheckoutDraft(
+                            recipient=f"Buyer {i}",
+                            phone="+12025550143",
+                            address_text="1 Main Street, Springfield, IL 62701",
+                            payment_method=PaymentMethod.CASH_ON_DELIVERY,
+                            new_address=True,
+                            quoted_subtotal=product.price_minor,
+                        ),
+                        updated_at=now,
+                    )
+                )
+            await uow.commit()
+    finally:
+        await db.dispose()
+    screens: dict[int, object] = {}
+    for i in range(buyers):
+        uid = FIRST_BUYER + i
+        user = api.users.get(uid) or api.add_user(uid, f"Buyer {i}")
+        screens[uid] = api.new_bot_message(
+            user.chat,
+            "text",
+            text="Review your order",
+            reply_markup={
+                "inline_keyboard": [[{"text": "Confirm order", "callback_data": f"ky:fs{i:08d}"}]]
+            },
+            reply_markup_kind="inline_keyboard",
+        )
+    return screens
+
+
+async def count(url: str, sale: Sale) -> None:
+    db = Database(url)
+    try:
+        async with db.uow(readonly=True) as uow:
+            s = uow.session
+            product = (
+                await s.execute(select(ProductRow).where(ProductRow.sku == SKU))
+            ).scalar_one()
+            sale.orders = int(await s.scalar(select(func.count()).select_from(OrderRow)) or 0)
+            sale.sold = int(
+                await s.scalar(
+                    select(func.coalesce(func.sum(OrderLineRow.quantity), 0)).where(
+                        OrderLineRow.product_id == product.id
+                    )
+                )
+                or 0
+            )
+            sale.oversold = max(0, sale.sold - sale.units) + max(
+                0, -product.stock, product.reserved - product.stock
+            )
+    finally:
+        await db.dispose()
+
+
+async def run(url: str, mode: str, args: argparse.Namespace) -> Sale:
+    sale = Sale(mode, args.buyers, args.units)
+    api = FakeBotApi(token=TOKEN)
+    await api.start()
+    api.add_group(ADMIN_CHAT, "Shop admins")
+    try:
+        screens = await prepare(url, api, args.buyers, args.units)
+        bot = ChildBot("shop", api.url, url, concurrency=args.concurrency)
+        await bot.start()
+        try:
+
+            async def buyer(uid: int, delay: float, t0: float) -> None:
+                await asyncio.sleep(max(0.0, t0 + delay - time.perf_counter()))
+                started = time.perf_counter()
+                update = await api.users[uid].tap(screens[uid], "Confirm order")  # type: ignore[arg-type]
+                try:
+                    await bot.handled(update)
+                except TimeoutError:
+                    sale.unanswered += 1
+                    return
+                sale.latencies.append(time.perf_counter() - started)
+
+            gap = 0.0 if mode == "burst" else 1.0 / args.rate
+            cpu, t0 = bot.cpu(), time.perf_counter() + 0.2
+            await asyncio.gather(*(buyer(uid, i * gap, t0) for i, uid in enumerate(screens)))
+            sale.seconds = time.perf_counter() - t0
+            sale.cpu = bot.cpu() - cpu
+        finally:
+            await bot.stop()
+    finally:
+        await api.stop()
+    await count(url, sale)
+    return sale
+
+
+def report(sale: Sale, backend: str, rate: float) -> None:
+    arrive = "all at once" if sale.mode == "burst" else f"{rate:.0f}/s"
+    print(f"\n{backend}, {sale.buyers} buyers for {sale.units} units, arriving {arrive}:")
+    print(f"  orders placed        {sale.orders:8d}   (target exactly {sale.units})")
+    print(f"  units oversold       {sale.oversold:8d}   (target 0)")
+    print(f"  buyers unanswered    {sale.unanswered:8d}   (target 0)")
+    target = f"p99 < {TARGET_P99_S:.0f} s" if sale.mode == "spread" else "-"
+    print(
+        f"  tap -> answer        p50 {sale.pct(50):6.3f} s  p95 {sale.pct(95):6.3f} s  "
+        f"p99 {sale.pct(99):6.3f} s  max {max(sale.latencies, default=0):6.3f} s   "
+        f"(target {target})"
+    )
+    handled = len(sale.latencies)
+    rate_s = handled / sale.seconds if sale.seconds else 0.0
+    target_rate = f">= {TARGET_RATE:.0f}" if sale.mode == "burst" else "-"
+    print(
+        f"  Confirms handled/s   {rate_s:8.1f}   (target {target_rate}; "
+        f"{handled} in {sale.seconds:.2f} s)"
+    )
+    if handled:
+        print(f"  bot CPU per Confirm  {1000 * sale.cpu / handled:8.2f} ms")
+        print(f"  mean tap -> answer   {statistics.mean(sale.latencies):8.3f} s")
+
+
+async def main(args: argparse.Namespace) -> None:
+    logging.basicConfig(level=logging.WARNING)
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    modes = ["spread", "burst"] if args.mode == "both" else [args.mode]
+    with tempfile.TemporaryDirectory() as tmp:
+        for mode in modes:
+            url = await fresh_database(args.database_url, tmp, mode)
+            report(await run(url, mode, args), backend, args.rate)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--buyers", type=int, default=1000)
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=100.0, help="spread: buyers per second")
+    parser.add_argument("--mode", choices=["spread", "burst", "both"], default="both")
+    parser.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_UPDATES")
+    parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    asyncio.run(main(parser.parse_args()))
