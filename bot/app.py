@@ -53,8 +53,8 @@ from bot.shared import handlers as shared
 from bot.shared import updates as once
 from bot.shared.updates import OnceApplication, forget_handled_updates
 from bot.shipping import handlers as shipping
-from bot.shipping.order_screen import order_extras as parcels_of_order
 from bot.shipping.aftership import AfterShipTracker, ManualTracker
+from bot.shipping.order_screen import order_extras as parcels_of_order
 from bot.texts import Texts
 from bot.views import Views
 from bot.web.metrics import Metrics
