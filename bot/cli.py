@@ -7,7 +7,6 @@ import argparse
 import asyncio
 import csv
 import logging
-import signal
 import sys
 from pathlib import Path
 
@@ -182,14 +181,20 @@ async def check_token(settings: Settings) -> None:
 
 
 def run_jobs(settings: Settings) -> int:
-    """Apply migrations, then run the scheduled jobs until SIGTERM or SIGINT (no polling)."""
+    """Apply migrations, then run the scheduled jobs until SIGTERM or SIGINT (no polling); on
+    PostgreSQL a second runner waits on standby (bot/web/jobs.py)."""
+    from bot.web.jobs import run_jobs_runner
+
     asyncio.run(open_database(settings))
     asyncio.run(check_token(settings))
     try:
-        asyncio.run(_jobs_only(settings))
+        return asyncio.run(run_jobs_runner(settings))
     except InvalidToken:
         raise StartupError(TOKEN_REJECTED) from None
-    return 0
+    except OSError as exc:  # JOBS_PORT taken
+        raise StartupError(
+            f"JOBS_PORT: cannot listen on {settings.web_host}:{settings.jobs_port}: {exc.strerror}"
+        ) from None
 
 
 TOKEN_REJECTED = "BOT_TOKEN: Telegram rejected the token; copy it again from @BotFather"
@@ -224,30 +229,6 @@ def _reason(exc: BaseException) -> str:
     cause = getattr(exc, "orig", None) or exc
     text = str(cause).strip().splitlines()
     return (text[0] if text else type(cause).__name__)[:200]
-
-
-async def _jobs_only(settings: Settings) -> None:
-    app = build_application(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await app.initialize()
-    # Started without an updater: nothing is polled, but payment updates the inbox job
-    # replays are still handled here.
-    await app.start()
-    jobs = app.bot_data.jobs
-    jobs.start()
-    log.info("job runner started: %s", ", ".join(jobs.intervals))
-    try:
-        await stop.wait()
-    finally:
-        await jobs.stop()
-        await app.stop()
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
-    log.info("job runner stopped")
 
 
 async def import_products(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -30,6 +30,7 @@ from storage.crypto import DataKeys, attach_keys, key_file_of, load_or_create_ke
 from storage.customers import SqlCustomerRepository
 from storage.inbox import SqlUpdateInbox
 from storage.insight import SqlInsightRepository, SqlRestockRepository
+from storage.leader import OUTBOX_CHANNEL
 from storage.merchant import SqlBackofficeRepository, SqlDialogRepository
 from storage.orders import SqlOrderRepository, SqlSweepRepository
 from storage.outbox import SqlOutboxRepository
@@ -51,6 +52,7 @@ log = logging.getLogger(__name__)
 
 
 _READONLY = "orderbot_readonly"
+_NOTIFY_OUTBOX = text(f"SELECT pg_notify('{OUTBOX_CHANNEL}', '')")
 
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -164,6 +166,9 @@ class Database:
         attach_keys(self.engine, keys)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.on_outbox = on_outbox
+        # PostgreSQL: a commit that queued notifications also NOTIFYs the jobs runner, which
+        # may be another process (storage/leader.py); SQLite's runner is this process.
+        self.notify_outbox = not is_sqlite(url)
         # SQLite has one writer at a time. Queueing this process's writers on an asyncio lock
         # hands the write lock over at once instead of leaving SQLite's busy handler to sleep
         # and retry; busy_timeout still covers writers in other processes.
@@ -295,6 +300,9 @@ class SqlUnitOfWork:
         """Make the work permanent; then wake the outbox dispatcher if messages were queued."""
         if self._readonly:
             raise RuntimeError("commit in a read-only unit of work")
+        if self.outbox.added and self._db.notify_outbox:
+            # Delivered when, and only if, the transaction commits.
+            await self.session.execute(_NOTIFY_OUTBOX)
         await self.session.commit()
         if self._claim is not None:  # later transactions of this update go ahead
             self._claim.owned, self._claim = True, None

@@ -10,10 +10,13 @@ without the webhook when JOBS_PORT is set."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import logging
+import signal
 import socket
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import cast
 from urllib.parse import urlparse
@@ -118,9 +121,19 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: it would re-raise SIGTERM once it has stopped,
+    which ends the process before the shop has shut down. The process sets `should_exit`."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 def make_server(app: Starlette) -> uvicorn.Server:
     """uvicorn for the application: no access log (one line per business event, not per
-    request), no lifespan (the process starts and stops the shop around the server)."""
+    request), no lifespan (the process starts and stops the shop around the server), no signal
+    handlers of its own (see `serve`)."""
     config = uvicorn.Config(
         app,
         lifespan="off",
@@ -128,12 +141,28 @@ def make_server(app: Starlette) -> uvicorn.Server:
         access_log=False,
         timeout_graceful_shutdown=10,
     )
-    return uvicorn.Server(config)
+    return _Server(config)
 
 
-async def serve(app: Starlette, sock: socket.socket) -> None:
-    """Serve until SIGTERM or SIGINT (uvicorn's own handlers), on an open socket."""
-    await make_server(app).serve(sockets=[sock])
+async def serve(app: Starlette, sock: socket.socket, stop: asyncio.Event | None = None) -> None:
+    """Serve on an open socket until SIGTERM or SIGINT (or `stop` is set)."""
+    server = make_server(app)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+
+    async def stop_when_told() -> None:
+        await stop.wait()
+        server.should_exit = True
+
+    stopper = asyncio.create_task(stop_when_told())
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        stopper.cancel()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
 
 
 class WebProcess:

@@ -86,6 +86,11 @@ class Metrics:
             ["status"],
             registry=r,
         )
+        self.leader = Gauge(
+            "orderbot_jobs_leader",
+            "1 while this jobs runner holds the jobs lock and runs the jobs, 0 on standby",
+            registry=r,
+        )
         self.scrape_errors = Counter(
             "orderbot_metrics_database_errors",
             "Scrapes whose database gauges could not be read",
