@@ -61,13 +61,17 @@ class OrderViews(ShopViews):
     def placed(self, lang: Language, order: Order, due: PaymentDue | None = None) -> Screen:
         """The order just placed: what was ordered, how to pay and by when."""
         t = self.t
+        number = OrderNo(order.number)
         parts = [t(lang, "order.placed", number=order.number)]
         parts.extend(self._order_body(lang, order))
         parts.append(self._payment_hint(lang, order))
         if due is not None and due.deadline is not None:
             parts.append(t(lang, "pay.deadline", deadline=due.deadline))
+        # No Pay now / Send receipt here: this message stays in the chat after the order is
+        # paid. The invoice follows it; the order's own screen (rendered when opened) offers
+        # them for as long as the order waits.
         rows = [
-            *self.payment_buttons(lang, order),
+            [button(t(lang, "order.open", number=order.number), OrderDetail(number, 0))],
             [
                 button(t(lang, "menu.orders"), OrderList(0)),
                 button(t(lang, "cart.continue"), Categories()),

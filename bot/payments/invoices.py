@@ -17,6 +17,7 @@ from bot.context import ShopContext
 from bot.payments.callbacks import (
     PayNow,
 )
+from bot.payments.stale import strip_payment_keys
 from bot.screens import Screen, button, keyboard
 from bot.shared.handlers import button_handler
 from bot.ui import plain_text, send
@@ -124,10 +125,15 @@ async def offer_payment(update: Update, context: ShopContext, order: Order) -> N
 
 @button_handler
 async def on_pay_now(update: Update, context: ShopContext, data: PayNow) -> str | None:
-    """Send the invoice of an unpaid order (again)."""
-    if await _invoice_or_retry(context, context.customer.id, data.number):
-        return context.texts(context.lang, "pay.invoice_sent")
-    return None
+    """Send the invoice of an unpaid order (again); a key of an order that no longer waits is
+    taken off the message, and the answer says why."""
+    try:
+        sent = await _invoice_or_retry(context, context.customer.id, data.number)
+    except PaymentError:
+        assert update.callback_query is not None
+        await strip_payment_keys(update.callback_query, data.number)
+        raise
+    return context.texts(context.lang, "pay.invoice_sent") if sent else None
 
 
 # -- pre-checkout and successful payment ----------------------------------------------------

@@ -28,6 +28,7 @@ from bot.payments.callbacks import (
     RefundPayment,
     RejectReceipt,
 )
+from bot.payments.stale import strip_payment_keys
 from bot.screens import CAPTION_LIMIT, Screen, button, fit, keyboard
 from bot.shared.handlers import button_handler, on_other_message
 from bot.ui import plain_text, reply
@@ -55,8 +56,10 @@ async def on_ask_receipt(update: Update, context: ShopContext, data: AskReceipt)
     order = await context.shop.my_order(context.customer.id, data.number)
     language = context.lang
     if not context.views.payment_buttons(language, order):  # no longer waiting for a transfer
+        assert update.callback_query is not None
+        await strip_payment_keys(update.callback_query, order.number)
         raise PaymentError(
-            "pay.error.not_awaiting_transfer", number=order.number, status=str(order.status)
+            "pay.error.receipt_not_needed", number=order.number, status=str(order.status)
         )
     assert update.effective_chat is not None
     await context.bot.send_message(

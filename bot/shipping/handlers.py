@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Message, Update
+from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import (
     CallbackQueryHandler,
@@ -131,25 +132,36 @@ async def on_received(update: Update, context: ShopContext, data: Received) -> s
 async def on_received_from_notice(
     update: Update, context: ShopContext, data: ReceivedFromNotice
 ) -> str | None:
-    """The customer got the parcel (from the delivery notice): the order completes and the
-    button goes away."""
+    """The customer got the parcel (from the delivery notice): the order completes, and the
+    notice loses its button and its "tap Received" line and says it was confirmed."""
     customer = context.customer
     query = update.callback_query
     assert query is not None
     try:
         order = await context.services.completion.confirm_received(customer.id, data.number)
     except IllegalTransitionError:
-        await _drop_keyboard(query)
+        await _settle_notice(context, query)
         raise
-    await _drop_keyboard(query)
+    await _settle_notice(context, query)
     return context.texts(context.lang, "track.received_toast", number=order.number)
 
 
-async def _drop_keyboard(query: CallbackQuery) -> None:
+async def _settle_notice(context: ShopContext, query: CallbackQuery) -> None:
+    """The delivery notice once Received no longer applies: without the button and without the
+    line that asks for it (the line naming the button), with a line saying it was done."""
+    message = query.message
+    button_label = context.texts(context.lang, "track.received_button")
     try:
-        await query.edit_message_reply_markup(None)
-    except BadRequest as exc:  # already gone, or too old to edit
-        log.info("could not remove the Received button: %s", exc)
+        if isinstance(message, Message) and message.text:
+            lines = [line for line in message.text_html.split("\n") if button_label not in line]
+            lines.append(context.texts(context.lang, "track.received_noted"))
+            await query.edit_message_text(
+                "\n".join(lines), parse_mode=ParseMode.HTML, reply_markup=None
+            )
+        else:
+            await query.edit_message_reply_markup(None)
+    except BadRequest as exc:  # already changed, or too old to edit
+        log.info("could not settle the delivery notice: %s", exc)
 
 
 # -- wiring ---------------------------------------------------------------------------------------

@@ -79,3 +79,50 @@ async def test_a_shipped_order_shows_its_carrier_tracking_and_checkpoints(tmp_pa
         ]
         assert TRACKING in link["url"]
         assert db.bad_requests(bot) == []
+
+
+async def test_keys_that_no_longer_apply_are_stripped(tmp_path: Path) -> None:
+    async with pay_world(tmp_path, clock=FixedClock(T0)) as world:
+        bot, alice, merchant = world.bot, world.alice, world.merchant
+        number = await place_order(alice, BANK)
+        placed = alice.screen
+        assert placed.buttons[0] == [f"📦 Order {number}"]
+        assert not any("receipt" in b for row in placed.buttons for b in row), (
+            "the placed message, which stays in the chat, offers no key that expires"
+        )
+        await alice.tap(f"Order {number}", placed)
+        await alice.tap("Send transfer receipt", placed)
+        await send_receipt(alice)
+        await merchant.tap("Money arrived", merchant.find(f"Transfer receipt for order {number}"))
+        await bot.outbox_drained()
+
+        old = bot.api.chat(alice.id).message(placed.message_id)
+        assert old is not None and ["📎 Send transfer receipt"] in old.buttons  # an old screen
+        await alice.tap("Send transfer receipt", old)
+        assert alice.answer["text"] == (
+            f"Order {number} is no longer waiting for a bank transfer (it is paid): "
+            "no receipt is needed."
+        )
+        assert "photo" not in alice.answer["text"]
+        now = bot.api.chat(alice.id).message(placed.message_id)
+        assert now is not None and not any("receipt" in b for row in now.buttons for b in row)
+        assert now.buttons, "the rest of the keyboard stays"
+        assert db.bad_requests(bot) == []
+
+
+async def test_the_delivery_notice_stops_asking_once_received_is_tapped(tmp_path: Path) -> None:
+    async with jobs_world(tmp_path) as world:
+        bot, alice, ann = world.bot, world.alice, world.ann
+        number = await admin_place_order(alice)
+        await ship(ann, number)
+        await ann.say(f"/track {number} delivered")
+        await bot.outbox_drained()
+        notice = alice.find("Received")
+        assert "Tap “✅ Received” once you have it" in notice.text
+        await alice.tap("Received", notice)
+        settled = bot.api.chat(alice.id).message(notice.message_id)
+        assert settled is not None and settled.buttons == []
+        assert f"Order {number} was delivered" in settled.text, "the notice keeps its news"
+        assert "Tap “✅ Received”" not in settled.text
+        assert "You confirmed that you received it" in settled.text
+        assert db.bad_requests(bot) == []

@@ -37,7 +37,8 @@ async def test_customer_orders_two_items_and_pays_by_invoice(tmp_path: Path) -> 
         placed = alice.messages[-2]
         assert f"Order {number} placed" in placed.text
         assert "Please pay $41.00 with the invoice below" in placed.text
-        assert ["💳 Pay now"] in placed.buttons
+        assert placed.buttons[0] == [f"📦 Order {number}"], "the order's own screen has Pay now"
+        assert not any("Pay now" in b for row in placed.buttons for b in row)
         [invoice] = invoices(alice)
         assert alice.screen.message_id == invoice.message_id, "the invoice follows the order"
         assert invoice.invoice["title"] == f"Order {number}"
@@ -282,15 +283,21 @@ async def test_an_invoice_that_timed_out_can_be_asked_for_again_and_is_paid_once
 
 async def test_pay_now_is_refused_with_a_reason_once_the_order_is_paid(tmp_path: Path) -> None:
     async with pay_world(tmp_path) as world:
-        alice = world.alice
+        bot, alice = world.bot, world.alice
         number = await place_order(alice, CARD)
-        placed = alice.messages[-2]
+        placed = alice.messages[-2]  # the invoice follows it
+        await alice.tap(f"Order {number}", placed)
+        detail = bot.api.chat(alice.id).message(placed.message_id)
+        assert detail is not None and ["💳 Pay now"] in detail.buttons
         await pay(alice, invoices(alice)[0], "tg_paid_then_pay_now")
-        await alice.tap("Pay now", placed)
+        await alice.tap("Pay now", detail)
         assert alice.answer["show_alert"] is True
         assert f"Order {number} is already paid" in alice.answer["text"]
+        after = bot.api.chat(alice.id).message(placed.message_id)
+        assert after is not None and after.buttons, "the rest of the keyboard stays"
+        assert not any("Pay now" in b for row in after.buttons for b in row), "the stale key goes"
         assert len(invoices(alice)) == 1
-        await alice.tap_data("$pn:ZZZZ-ZZZZ", placed)
+        await alice.tap_data("$pn:ZZZZ-ZZZZ", after)
         assert alice.answer["text"] == "Order not found."
         assert db.bad_requests(world.bot) == []
 

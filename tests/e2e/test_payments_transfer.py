@@ -52,7 +52,9 @@ async def test_customer_pays_by_transfer_and_the_merchant_confirms_it(tmp_path: 
         assert "Please transfer $41.00 to:" in placed.text and BANK_DETAILS in placed.text
         assert f"Put {number} in the transfer note" in placed.text
         assert "send a photo of the receipt here" in placed.text
-        prompt = await alice.tap("Send transfer receipt", placed)
+        detail = await alice.tap(f"Order {number}", placed)
+        assert detail.message_id == placed.message_id
+        prompt = await alice.tap("Send transfer receipt", detail)
         assert f"transfer receipt for order {number} ($41.00)" in prompt.text
         assert prompt.reply_markup_kind == "force_reply"
 
@@ -162,6 +164,7 @@ async def test_a_receipt_photo_with_no_order_awaiting_a_transfer_changes_nothing
 
         # The receipt prompt of a transfer order that was cancelled meanwhile.
         cancelled = await place_order(alice, BANK)
+        await alice.tap(f"Order {cancelled}", alice.screen)
         await alice.tap("Send transfer receipt", alice.screen)
         prompt = alice.screen
         await alice.say("/orders")

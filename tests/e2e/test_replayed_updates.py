@@ -90,6 +90,7 @@ async def test_a_replayed_customer_journey_takes_effect_once(
         product = await db.product(bot, "TEA-GREEN-100")
         assert product.reserved == 2, "reserved once"
 
+        await alice.tap(f"Order {order.number}")  # the placed message opens the order
         await alice.tap("Send transfer receipt", alice.find("Send transfer receipt"))
         photo = await alice.sim.send_photo(data=PHOTO, reply_to=alice.screen)
         await twice(alice, photo)
@@ -174,7 +175,8 @@ async def test_replayed_after_sales_and_review_updates_take_effect_once(tmp_path
         await tap_twice(alice, "Return for a refund")
         screen = alice.screen
         row = next(r for r in screen.inline_keyboard if any("Longjing" in b["text"] for b in r))
-        plus = await alice.sim.tap_data(screen, row[2]["callback_data"])
+        [key] = [b for b in row if b["text"] == "➕"]
+        plus = await alice.sim.tap_data(screen, key["callback_data"])
         await twice(alice, plus)
         assert any("1 of" in b for r in alice.screen.buttons for b in r), alice.transcript()
         await tap_twice(alice, "Next")
