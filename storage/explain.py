@@ -33,6 +33,8 @@ HISTORY_TABLES = frozenset(
         "audit_log",
     }
 )
+# Partial indexes that hold only the rows still owed (a full walk of one is O(due rows)).
+DUE_ROW_INDEXES = frozenset({"ix_outbox_pending_chat", "ix_update_inbox_pending"})
 _EXPLAINABLE = ("SELECT", "UPDATE", "DELETE", "WITH")
 
 
@@ -75,13 +77,19 @@ async def explain(
     engine: AsyncEngine,
     captured: Captured,
     tables: Collection[str] = HISTORY_TABLES,
+    *,
+    prelude: Collection[str] = (),
 ) -> list[Plan]:
-    """The plan of each captured statement (each distinct text once)."""
+    """The plan of each captured statement (each distinct text once). `prelude`: settings run
+    first on the explaining connection (a test sets PostgreSQL's enable_seqscan off, so a
+    sequential scan of a small table in its plan means no index could serve)."""
     plans: list[Plan] = []
     seen: set[str] = set()
     async with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
         for statement, parameters in captured.statements:
+            for setting in prelude:
+                await conn.exec_driver_sql(setting)
             if statement in seen:
                 continue
             seen.add(statement)
@@ -95,7 +103,9 @@ async def explain(
                 scans = [
                     m.group(1)
                     for line in lines
-                    if (m := re.match(r"SCAN (\w+)", line)) and m.group(1) in tables
+                    if (m := re.match(r"SCAN (\w+)(?: USING (?:COVERING )?INDEX (\w+))?", line))
+                    and m.group(1) in tables
+                    and m.group(2) not in DUE_ROW_INDEXES
                 ]
             else:
                 raw = (
@@ -129,7 +139,9 @@ def _walk(
     lines.append("  " * depth + text)
     # A sequential scan reads it all; so does an index walked without a condition, unless a
     # LIMIT stops it and no filter makes it read past the rows it returns.
-    walked = kind in ("Index Scan", "Index Only Scan") and not condition
+    walked = (
+        kind in ("Index Scan", "Index Only Scan") and not condition and index not in DUE_ROW_INDEXES
+    )
     full = kind == "Seq Scan" or (walked and (not limited or bool(node.get("Filter"))))
     if full and relation is not None and relation in tables:
         scans.append(str(relation))

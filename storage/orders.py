@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import (
     func,
@@ -19,11 +19,14 @@ from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
+from storage import rollups
 from storage.base import utcnow
 from storage.catalog import product_of
 from storage.privacy import index_order
+from storage.rollups import day_key, whole_days
 from storage.tables.catalog import CategoryRow, ProductRow
 from storage.tables.customers import CustomerRow
+from storage.tables.insight import ProductSalesDayRow
 from storage.tables.orders import OrderEventRow, OrderLineRow, OrderRow
 
 
@@ -85,6 +88,7 @@ class SqlOrderRepository:
         )
         for line, line_row in zip(order.lines, line_rows, strict=True):
             line.id = line_row.id  # after-sales requests point at stored lines
+        await rollups.count_order(self.s, order, order.status, +1)  # the reports' rollups
         return row.id
 
     async def _entities(self, rows: Sequence[OrderRow]) -> list[Order]:
@@ -156,6 +160,15 @@ class SqlOrderRepository:
         return Paged(await self._entities(rows.all()), int(total or 0), page)
 
     async def save_status(self, order: Order, expected: OrderStatus | None = None) -> bool:
+        if expected is None:  # the rollups need the status it leaves
+            found = await self.s.scalar(
+                select(OrderRow.status).where(OrderRow.id == order.id).with_for_update()
+            )
+            if found is None:
+                return False
+            before = OrderStatus(found)
+        else:
+            before = expected
         where = [OrderRow.id == order.id]
         if expected is not None:
             where.append(OrderRow.status == expected.value)
@@ -165,7 +178,11 @@ class SqlOrderRepository:
             .values(status=order.status.value, updated_at=order.updated_at or utcnow())
             .execution_options(synchronize_session=False)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        saved = bool(result.rowcount)  # type: ignore[attr-defined]
+        if saved:
+            # The reports' rollups follow the order to its new status, in this transaction.
+            await rollups.move_order(self.s, order, before, order.status)
+        return saved
 
     async def add_event(self, order_id: int, event: OrderEvent) -> None:
         self.s.add(
@@ -248,21 +265,32 @@ class SqlSweepRepository:
         low = result.all()
         if not low:
             return []
-        # Units sold since `sold_since`, for the low products only: the window's orders by
-        # ix_orders_created and their lines by order id, so the daily report reads the window,
-        # not every order line of each product (issue 13).
-        sold = dict(
-            (
-                await self.s.execute(
-                    select(OrderLineRow.product_id, func.sum(OrderLineRow.quantity))
-                    .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
-                    .where(
-                        OrderRow.created_at >= sold_since,
-                        OrderRow.status != OrderStatus.CANCELLED.value,
-                        OrderLineRow.product_id.in_([row.id for row, _ in low]),
-                    )
-                    .group_by(OrderLineRow.product_id)
-                )
-            ).all()
+        # Units sold since `sold_since`, for the low products only: whole UTC days from the
+        # sales rollup (storage/rollups.py), the part of a day before them from the lines of
+        # that part's orders, so the daily report reads days, not every order line of each
+        # product (issue 13).
+        ids = [row.id for row, _ in low]
+        first, _ = whole_days(sold_since, sold_since + timedelta(days=1))
+        rolled = await self.s.execute(
+            select(ProductSalesDayRow.product_id, func.sum(ProductSalesDayRow.units))
+            .where(
+                ProductSalesDayRow.day >= day_key(first),
+                ProductSalesDayRow.status != OrderStatus.CANCELLED.value,
+                ProductSalesDayRow.product_id.in_(ids),
+            )
+            .group_by(ProductSalesDayRow.product_id)
         )
+        sold: dict[int, int] = {pid: int(units or 0) for pid, units in rolled}
+        if sold_since < first:
+            edge = select(OrderRow.id).where(
+                OrderRow.created_at >= sold_since,
+                OrderRow.created_at < first,
+                OrderRow.status != OrderStatus.CANCELLED.value,
+            )
+            for pid, units in await self.s.execute(
+                select(OrderLineRow.product_id, func.sum(OrderLineRow.quantity))
+                .where(OrderLineRow.order_id.in_(edge), OrderLineRow.product_id.in_(ids))
+                .group_by(OrderLineRow.product_id)
+            ):
+                sold[pid] = sold.get(pid, 0) + int(units or 0)
         return [(product_of(row, category), int(sold.get(row.id) or 0)) for row, category in low]

@@ -26,6 +26,7 @@ from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import PaymentMethod
 from domain.payments.records import PaymentStatus, RefundStatus
 from domain.shared.customers import admin_actor, customer_actor
+from storage import rollups
 from storage.crypto import keys_of, order_terms
 from storage.db import Database
 from storage.tables.catalog import CategoryRow, ProductRow
@@ -409,6 +410,8 @@ async def seed_history(
                         f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
                     )
                 )
+        # The orders went in around the repository: the reports' rollups are computed again.
+        await rollups.rebuild(s)
         await uow.commit()
     log.info("history seed %d written: %s", seed, counts)
     return HistoryStats(

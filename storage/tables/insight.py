@@ -1,10 +1,10 @@
-"""Tables of insight: restock requests (purchase order drafts)."""
+"""Tables of insight: restock requests (purchase order drafts) and the sales rollups."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UtcDateTime, intpk, timestamp
@@ -37,3 +37,36 @@ class RestockRequestRow(Base):
     created_at: Mapped[timestamp]
     updated_at: Mapped[timestamp]
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # dismissed or received
+
+
+class SalesHourRow(Base):
+    """Orders by the UTC hour they were placed, their currency, current status and payment
+    method: how many, their totals and units. Kept by the orders repository in the
+    transaction that places an order or changes its status (storage/rollups.py), so a report
+    reads hours, not orders (issue 18)."""
+
+    __tablename__ = "sales_hours"
+
+    hour: Mapped[str] = mapped_column(String(13), primary_key=True)  # 'YYYY-MM-DD HH', UTC
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    payment_method: Mapped[str] = mapped_column(String(16), primary_key=True)
+    orders: Mapped[int]
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    units: Mapped[int]
+
+
+class ProductSalesDayRow(Base):
+    """Order lines by the UTC day their order was placed, its currency and current status, and
+    product: units and revenue, with the sku and name of the lines. Kept like SalesHourRow."""
+
+    __tablename__ = "product_sales_days"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # 'YYYY-MM-DD', UTC
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    product_id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(128))
+    units: Mapped[int]
+    revenue_minor: Mapped[int] = mapped_column(BigInteger)

@@ -734,6 +734,34 @@ def upgrade() -> None:
     op.create_index("ix_orders_status_delivered", "orders", ["status", "delivered_at", "id"])
     op.create_index("ix_orders_status_created", "orders", ["status", "created_at", "id"])
     op.create_index(op.f("ix_shipments_tracking_number"), "shipments", ["tracking_number"])
+    # The reports' sales rollups (issue 18): orders by UTC hour, order lines by UTC day.
+    op.create_table(
+        "sales_hours",
+        sa.Column("hour", sa.String(length=13), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("payment_method", sa.String(length=16), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("total_minor", sa.BigInteger(), nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "hour", "currency", "status", "payment_method", name=op.f("pk_sales_hours")
+        ),
+    )
+    op.create_table(
+        "product_sales_days",
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("product_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("sku", sa.String(length=32), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("units", sa.Integer(), nullable=False),
+        sa.Column("revenue_minor", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "day", "currency", "status", "product_id", name=op.f("pk_product_sales_days")
+        ),
+    )
     op.add_column(
         "products", sa.Column("rating_count", sa.Integer(), server_default="0", nullable=False)
     )
@@ -775,6 +803,8 @@ _TABLES_IN_CREATION_ORDER = (
     "restock_requests",  # insight
     "order_search_terms",  # issue 12
     "audit_log",  # issue 12
+    "sales_hours",  # issue 18: the reports' rollups
+    "product_sales_days",
 )
 
 
