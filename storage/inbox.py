@@ -101,6 +101,18 @@ class SqlUpdateInbox:
             .values(done_at=at, lease_until=None)
         )
 
+    async def renew(self, bot_id: int, update_ids: Sequence[int], lease_until: datetime) -> None:
+        """Extend the leases of the updates the caller is still handling."""
+        await self.s.execute(
+            update(UpdateInboxRow)
+            .where(
+                UpdateInboxRow.bot_id == bot_id,
+                UpdateInboxRow.update_id.in_(list(update_ids)),
+                UpdateInboxRow.done_at.is_(None),
+            )
+            .values(lease_until=lease_until)
+        )
+
     async def take_stale(
         self, bot_id: int, now: datetime, lease_until: datetime, limit: int
     ) -> list[dict[str, Any]]:

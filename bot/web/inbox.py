@@ -64,6 +64,7 @@ class WebhookInbox:
         self._slots = asyncio.Semaphore(concurrency)
         self._now = now
         self._tasks: set[asyncio.Task[None]] = set()
+        self._in_hand: set[int] = set()  # ids of the updates this process is handling
         self._sweeper: asyncio.Task[None] | None = None
 
     @property
@@ -93,16 +94,20 @@ class WebhookInbox:
 
     async def _handle(self, payload: dict[str, Any]) -> None:
         """Handle one kept update, then forget it (handler errors are the error handler's)."""
-        async with self._slots:
-            update_id = int(payload["update_id"])
-            try:
-                update = Update.de_json(payload, self.app.bot)
-                await self.app.process_update(update)
-            except Exception:  # a broken payload or a bug outside the handlers: not again
-                log.exception("update %s could not be handled", update_id)
-            async with self.db.uow() as uow:
-                await uow.inbox.finish(self.bot_id, update_id, self._now())
-                await uow.commit()
+        update_id = int(payload["update_id"])
+        self._in_hand.add(update_id)
+        try:
+            async with self._slots:
+                try:
+                    update = Update.de_json(payload, self.app.bot)
+                    await self.app.process_update(update)
+                except Exception:  # a broken payload or a bug outside the handlers: not again
+                    log.exception("update %s could not be handled", update_id)
+                async with self.db.uow() as uow:
+                    await uow.inbox.finish(self.bot_id, update_id, self._now())
+                    await uow.commit()
+        finally:
+            self._in_hand.discard(update_id)
 
     async def take_over(self) -> int:
         """Handle the kept updates whose lease has passed (their process died); how many."""
@@ -120,18 +125,28 @@ class WebhookInbox:
             self._spawn(payload)
         return len(payloads)
 
+    async def renew(self) -> None:
+        """Extend the leases of the updates still in hand (waiting for a slot, or a handler
+        that takes long), so no other process takes them while this one lives."""
+        if not self._in_hand:
+            return
+        async with self.db.uow() as uow:
+            await uow.inbox.renew(self.bot_id, sorted(self._in_hand), self._now() + self.lease)
+            await uow.commit()
+
     def start(self) -> None:
-        """Look for abandoned updates now and every third of the lease."""
+        """Every third of the lease: renew the leases in hand, take over abandoned updates."""
         self._sweeper = asyncio.create_task(self._sweep(), name="webhook-inbox-sweep")
 
     async def _sweep(self) -> None:
         every = max(self.lease.total_seconds() / 3, 0.5)
         while True:
             try:
+                await self.renew()
                 while await self.take_over() == TAKE_OVER_BATCH:
                     pass
             except Exception:
-                log.exception("looking for abandoned updates failed")
+                log.exception("renewing or taking over kept updates failed")
             await asyncio.sleep(every)
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
