@@ -113,7 +113,13 @@ async def seed(db: Database, orders: int) -> None:
 
 
 async def facts(db: Database) -> dict[str, Any]:
-    """Ids the screens look at: the best-selling product, the busiest customer, an order."""
+    """Ids the screens look at: the best-selling product, the busiest customer, an order.
+    Ten products are brought below their low-stock mark, so the daily report has work."""
+    async with db.uow() as uow:
+        await uow.session.execute(
+            text("UPDATE products SET stock = reserved + 2, low_stock_threshold = 5 WHERE id <= 10")
+        )
+        await uow.commit()
     async with db.uow(readonly=True) as uow:
         s = uow.session
         product = await s.scalar(

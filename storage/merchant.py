@@ -25,6 +25,7 @@ from storage.base import dialect_insert, utcnow
 from storage.catalog import product_of
 from storage.orders import SqlOrderRepository
 from storage.tables.catalog import CategoryRow, ProductRow
+from storage.tables.insight import SalesHourRow
 from storage.tables.merchant import DialogRow
 from storage.tables.orders import OrderRow
 
@@ -90,7 +91,12 @@ class SqlBackofficeRepository:
         self, statuses: Collection[OrderStatus] | None, page: Page, *, oldest_first: bool
     ) -> Paged[Order]:
         where = [] if statuses is None else [OrderRow.status.in_([s.value for s in statuses])]
-        total = await self.s.scalar(select(func.count()).select_from(OrderRow).where(*where))
+        # The count from the sales rollup (orders by hour and status, storage/rollups.py): a sum
+        # over the history's hours, not a count of every order (issue 13).
+        counted = select(func.coalesce(func.sum(SalesHourRow.orders), 0))
+        if statuses is not None:
+            counted = counted.where(SalesHourRow.status.in_([s.value for s in statuses]))
+        total = await self.s.scalar(counted)
         order = (
             (OrderRow.created_at, OrderRow.id)
             if oldest_first
