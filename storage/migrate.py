@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
 from storage.db import create_engine
@@ -17,6 +18,12 @@ ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
 # The history is one line (tests/integration/test_migrations.py checks it), so "head" names
 # one revision; an unmerged branch makes Alembic refuse "head" rather than hide it.
 HEAD = "head"
+
+# Web replicas and jobs runners all migrate at start (python -m bot web|jobs|run). On PostgreSQL
+# they take this transaction-scoped advisory lock first, so one upgrades and the others wait,
+# then find the database at head and do nothing (without it, two processes starting on an empty
+# database both CREATE the same tables and one fails).
+MIGRATION_LOCK = 0x6F72646572626F74  # "orderbot"
 
 
 def alembic_config(url: str | None = None) -> Config:
@@ -48,6 +55,8 @@ async def upgrade(url: str, revision: str = HEAD) -> None:
 
 
 def _upgrade(connection: Connection, url: str, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     config = alembic_config(url)
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
