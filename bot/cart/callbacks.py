@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from bot.callback_data import Callback
+from bot.callback_data import Callback, OrderNo
 
 
 @dataclass(frozen=True)
@@ -37,3 +37,11 @@ class CartRemove(Callback):
 
     prefix: ClassVar[str] = "cr"
     product_id: int
+
+
+@dataclass(frozen=True)
+class PutBackInCart(Callback):
+    """Put the items of a cancelled (e.g. expired) order back in the cart."""
+
+    prefix: ClassVar[str] = "cb"
+    number: OrderNo

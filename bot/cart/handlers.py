@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 
 from bot.callback_data import Callback
-from bot.cart.callbacks import CartLess, CartMore, CartRemove, ShowCart
+from bot.cart.callbacks import CartLess, CartMore, CartRemove, PutBackInCart, ShowCart
 from bot.context import Handler, ShopApp, ShopContext
 from bot.shared.handlers import add_customer_handlers, button_handler
 from bot.ui import reply, show
@@ -34,6 +34,20 @@ async def show_cart(update: Update, context: ShopContext, note: str | None = Non
     await show(
         update, context, context.views.cart(context.lang, cart, context.shop.config.currency, note)
     )
+
+
+@button_handler
+async def on_put_back(update: Update, context: ShopContext, data: PutBackInCart) -> str | None:
+    """A cancelled order's items back in the cart (as far as they are on sale); the cart is
+    shown, saying what could not go back. A second tap changes nothing."""
+    put = await context.shop.put_back_in_cart(context.customer.id, data.number)
+    t, lang = context.texts, context.lang
+    note = t(lang, "cart.put_back", number=put.order.number)
+    if put.short:
+        missing = ", ".join(f"{name} × {units}" for name, units in put.short)
+        note += "\n" + t(lang, "cart.put_back_short", items=missing)
+    await show_cart(update, context, note)
+    return t(lang, "cart.put_back_toast", n=put.cart.item_count)
 
 
 @button_handler
@@ -93,6 +107,7 @@ BUTTONS: list[tuple[type[Callback], Handler]] = [
     (CartMore, on_cart_more),
     (CartLess, on_cart_less),
     (CartRemove, on_cart_remove),
+    (PutBackInCart, on_put_back),
 ]
 
 

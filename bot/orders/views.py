@@ -9,6 +9,7 @@ from telegram import (
 )
 
 from bot.callback_data import OrderNo
+from bot.cart.callbacks import PutBackInCart
 from bot.catalog.callbacks import Categories
 from bot.orders.callbacks import AskCancelOrder, CancelOrder, OrderDetail, OrderList
 from bot.payments.callbacks import AskReceipt, PayNow
@@ -199,6 +200,9 @@ class OrderViews(ShopViews):
             rows.append(
                 [button(t(lang, "order.cancel"), AskCancelOrder(OrderNo(order.number), page))]
             )
+        if order.status == OrderStatus.CANCELLED:  # e.g. expired unpaid: order it again
+            number = OrderNo(order.number)
+            rows.append([button(t(lang, "cart.put_back_button"), PutBackInCart(number))])
         if order.status == OrderStatus.DELIVERED:  # jobs and tracking: the parcel arrived
             rows.append(
                 [button(t(lang, "track.received_button"), Received(OrderNo(order.number), page))]

@@ -8,6 +8,7 @@ from telegram import (
 from telegram.error import BadRequest, TelegramError
 
 from bot.callback_data import OrderNo
+from bot.cart.callbacks import PutBackInCart
 from bot.payments.callbacks import (
     AskReceipt,
     AskRejectReceipt,
@@ -28,6 +29,9 @@ class ChatActions:
 
     def send_receipt(self, number: str) -> Buttons:
         return [[("pay.send_receipt", AskReceipt(OrderNo(number)).pack())]]
+
+    def put_back(self, number: str) -> Buttons:
+        return [[("cart.put_back_button", PutBackInCart(OrderNo(number)).pack())]]
 
     def review_receipt(self, receipt_id: int) -> Buttons:
         return [

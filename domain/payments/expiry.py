@@ -94,6 +94,7 @@ class Expiry(PaymentsBase):
                     "minutes": _minutes(self.config.timeout),
                 },
                 language=language_of(customer),
+                buttons=self.actions.put_back(order.number),  # order it again in one tap
                 dedupe_key=f"pay.expired:{order.number}",
             ),
             now,

@@ -26,6 +26,7 @@ class PaymentActions(Protocol):
 
     def pay_now(self, number: str) -> Buttons: ...
     def send_receipt(self, number: str) -> Buttons: ...
+    def put_back(self, number: str) -> Buttons: ...
     def review_receipt(self, receipt_id: int) -> Buttons: ...
     def refund_payment(self, payment_id: int) -> Buttons: ...
 
@@ -37,6 +38,9 @@ class NoActions:
         return []
 
     def send_receipt(self, number: str) -> Buttons:
+        return []
+
+    def put_back(self, number: str) -> Buttons:
         return []
 
     def review_receipt(self, receipt_id: int) -> Buttons:

@@ -10,7 +10,7 @@ from domain.shared.clock import FixedClock
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import place_order as admin_place_order
 from tests.e2e.jobs_kit import TRACKING, jobs_world, ship
-from tests.e2e.payments_kit import BANK_DETAILS, pay_world, place_order
+from tests.e2e.payments_kit import BANK_DETAILS, pay_world, place_order, sweep
 from tests.e2e.test_payments_transfer import send_receipt
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -125,4 +125,34 @@ async def test_the_delivery_notice_stops_asking_once_received_is_tapped(tmp_path
         assert f"Order {number} was delivered" in settled.text, "the notice keeps its news"
         assert "Tap “✅ Received”" not in settled.text
         assert "You confirmed that you received it" in settled.text
+        assert db.bad_requests(bot) == []
+
+
+async def test_an_expired_order_s_items_go_back_in_the_cart_in_one_tap(tmp_path: Path) -> None:
+    clock = FixedClock(T0)
+    async with pay_world(tmp_path, clock=clock) as world:
+        bot, alice = world.bot, world.alice
+        number = await place_order(alice, BANK)  # 2 Longjing, 1 Keemun
+        assert await db.cart_lines(bot, alice.id) == []
+        clock.advance(minutes=31)
+        assert (await sweep(bot)).expired == 1
+        notice = alice.screen
+        assert f"Order {number} ($41.00) was cancelled" in notice.text
+        assert notice.buttons == [["🛒 Put the items back in my cart"]]
+        data = notice.inline_keyboard[0][0]["callback_data"]
+        await db.set_product(bot, "TEA-BLACK-100", stock=0)  # Keemun sold out meanwhile
+
+        cart = await alice.tap("Put the items back", notice)
+        assert cart.message_id == notice.message_id, "edited in place"
+        assert f"The items of order {number} are back in your cart" in cart.text
+        assert "Not on sale any more (left out): Keemun Black Tea 100 g × 1" in cart.text
+        assert "2 × $12.50 = $25.00" in cart.text
+        assert alice.answer["text"] == "Your cart has 2 items."
+        await alice.tap_data(data, cart)  # a second tap (an old copy of the key)
+        lines = await db.cart_lines(bot, alice.id)
+        assert [(line.quantity) for line in lines] == [2], "putting back twice adds nothing"
+
+        await alice.say("/orders")
+        detail = await alice.tap(number)
+        assert ["🛒 Put the items back in my cart"] in detail.buttons
         assert db.bad_requests(bot) == []

@@ -979,3 +979,23 @@ async def test_a_command_line_import_is_in_the_audit_log_with_its_actor(
         "updated": 0,
         "set_stock": False,
     }
+
+
+async def test_a_cancelled_orders_items_go_back_in_the_cart_once_and_as_far_as_on_sale(
+    shop: Shop, store: FakeStore, tea: Product, mug: Product
+) -> None:
+    await shop.add_to_cart(ADA, tea.id, 2)
+    await shop.add_to_cart(ADA, mug.id, 1)
+    order = (await shop.place_order(ADA, await reach_review(shop))).order
+    with pytest.raises(IllegalTransitionError):
+        await shop.put_back_in_cart(ADA, order.number)  # still open: nothing to put back
+    await shop.cancel_my_order(ADA, order.number)
+    store.products[mug.id].active = False  # taken off sale meanwhile
+
+    put = await shop.put_back_in_cart(ADA, order.number)
+    again = await shop.put_back_in_cart(ADA, order.number)
+
+    assert [(line.product.id, line.quantity) for line in again.cart.lines] == [(tea.id, 2)]
+    assert put.short == again.short == [(mug.name, 1)]
+    with pytest.raises(NotFoundError):
+        await shop.put_back_in_cart(ADA + 1, order.number)

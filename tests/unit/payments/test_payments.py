@@ -60,6 +60,9 @@ class Buttons:
     def send_receipt(self, number: str) -> list[list[tuple[str, str]]]:
         return [[("pay.send_receipt", f"receipt:{number}")]]
 
+    def put_back(self, number: str) -> list[list[tuple[str, str]]]:
+        return [[("cart.put_back_button", f"put_back:{number}")]]
+
     def review_receipt(self, receipt_id: int) -> list[list[tuple[str, str]]]:
         return [[("pay.admin.confirm", f"confirm:{receipt_id}")]]
 
