@@ -131,7 +131,7 @@ def get_me(api: FakeBotApi, q: Query) -> dict[str, Any]:
         **api.bot_user(),
         "can_join_groups": True,
         "can_read_all_group_messages": False,
-        "supports_inline_queries": False,
+        "supports_inline_queries": api.inline_mode,
         "can_connect_to_business": False,
         "has_main_web_app": False,
     }

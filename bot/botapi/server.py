@@ -65,6 +65,7 @@ from . import methods as _methods
 from . import (  # noqa: F401
     methods_chats,
     methods_commands,
+    methods_inline,
     methods_media,
     methods_messages,
     methods_payments,
@@ -135,6 +136,9 @@ class FakeBotApi:
         self.requests: list[RequestRecord] = []
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.pre_checkout_answers: dict[str, dict[str, Any]] = {}
+        # Inline mode, as BotFather's /setinline switches it: off, no inline query is sent.
+        self.inline_mode = False
+        self.inline_answers: dict[str, dict[str, Any]] = {}
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.descriptions: dict[str, str] = {}
         self.short_descriptions: dict[str, str] = {}
@@ -152,6 +156,7 @@ class FakeBotApi:
         self._query_ids = itertools.count(int(time.time()) * 1000 % 10**12 + 4_000_000_000_000)
         self._callback_queries: dict[str, dict[str, Any]] = {}
         self._pre_checkout_queries: dict[str, dict[str, Any]] = {}
+        self._inline_queries: dict[str, dict[str, Any]] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self._rate: _RateLimiter | None = None
         self._long_poll: _LongPoll | None = None
@@ -503,6 +508,16 @@ class FakeBotApi:
     def pre_checkout_state(self, query_id: str) -> dict[str, Any] | None:
         """Internal state of a pre-checkout query (None if unknown)."""
         return self._pre_checkout_queries.get(query_id)
+
+    def new_inline_query(self, user_id: int) -> str:
+        """Register an inline query that the bot may answer once."""
+        query_id = self.new_query_id()
+        self._inline_queries[query_id] = {"user_id": user_id, "answered": False}
+        return query_id
+
+    def inline_query_state(self, query_id: str) -> dict[str, Any] | None:
+        """Internal state of an inline query (None if unknown)."""
+        return self._inline_queries.get(query_id)
 
     def new_pre_checkout_query(self, user_id: int) -> str:
         """Register a pre-checkout query that the bot must answer once."""

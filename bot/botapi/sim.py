@@ -446,6 +446,59 @@ class SimUser:
         msg = self._user_message(chat, "successful_payment", extra={"successful_payment": payment})
         return await self._emit("message", msg.to_dict())
 
+    # ---- inline mode
+    async def inline_query(
+        self, query: str, chat_type: str = "sender", offset: str = ""
+    ) -> dict[str, Any]:
+        """Type "@bot query" in a chat: an inline_query update (the bot must have inline mode
+        on, as with BotFather's /setinline; a client sends at most 256 characters)."""
+        if not self.api.inline_mode:
+            raise RuntimeError("inline mode is off for this bot: clients send no inline queries")
+        payload = {
+            "id": self.api.new_inline_query(self.id),
+            "from": self.to_dict(),
+            "query": query[:256],
+            "offset": offset,
+            "chat_type": chat_type,
+        }
+        return await self._emit("inline_query", payload)
+
+    async def choose_inline_result(
+        self, query: dict[str, Any], result_id: str, chat_id: int | None = None
+    ) -> SimMessage:
+        """Pick a result of an answered inline query: it is posted "via @bot" in the chat (the
+        private chat with the bot unless given); the bot gets it as a message only there."""
+        query_id = query["inline_query"]["id"]
+        answer = self.api.inline_answers.get(query_id)
+        if answer is None:
+            raise LookupError(f"inline query {query_id} was not answered")
+        shown = answer["shown"].get(result_id)
+        if shown is None:
+            raise LookupError(f"no result {result_id!r} in the answer")
+        chat = self._target(chat_id)
+        markup = shown.get("reply_markup")
+        fields: dict[str, Any] = {
+            "reply_markup": markup,
+            "reply_markup_kind": "inline_keyboard" if markup else None,
+            "extra": {"via_bot": self.api.bot_user()},
+        }
+        if shown["kind"] == "photo":
+            msg = self._user_message(
+                chat,
+                "photo",
+                photo=self.api.store_photo(None, shown["photo_url"]),
+                caption=shown["caption"],
+                entities=shown["entities"],
+                **fields,
+            )
+        else:
+            msg = self._user_message(
+                chat, "text", text=shown["text"], entities=shown["entities"], **fields
+            )
+        if chat.id == self.id:
+            await self._emit("message", msg.to_dict())
+        return msg
+
     # ---- blocking
     def block(self) -> dict[str, Any]:
         """Block the bot: sends now fail with 403; queues my_chat_member (kicked)."""
@@ -479,6 +532,8 @@ class ServerApi(Protocol):
     menu_buttons: dict[int | None, dict[str, Any]]
     callback_answers: dict[str, dict[str, Any]]
     pre_checkout_answers: dict[str, dict[str, Any]]
+    inline_mode: bool
+    inline_answers: dict[str, dict[str, Any]]
     charges: dict[str, dict[str, Any]]
     refunds: list[dict[str, Any]]
 
@@ -500,6 +555,8 @@ class ServerApi(Protocol):
     def callback_query_state(self, query_id: str) -> dict[str, Any] | None: ...
     def pre_checkout_state(self, query_id: str) -> dict[str, Any] | None: ...
     def new_pre_checkout_query(self, user_id: int) -> str: ...
+    def new_inline_query(self, user_id: int) -> str: ...
+    def inline_query_state(self, query_id: str) -> dict[str, Any] | None: ...
     def resolve_invoice(self, user: SimUser, invoice: SimMessage | int | str) -> dict[str, Any]: ...
     def record_charge(self, user_id: int, payment: dict[str, Any]) -> None: ...
     def store_photo(self, data: bytes | None, url: str | None = None) -> list[dict[str, Any]]: ...
