@@ -226,6 +226,7 @@ def build_application(
             admin_chat_id=settings.admin_chat_id,
             carriers=carriers,
             page_size=settings.page_size,
+            low_stock_default=settings.low_stock_default_threshold,
         ),
         flow=flow,
     )
@@ -254,9 +255,7 @@ def build_application(
         TrackingConfig(poll_every=poll_every, batch_size=settings.tracking_batch_size),
         flow=flow,
     )
-    completion = Completion(
-        db, clock, CompletionConfig(settings.auto_complete_days), flow=flow
-    )
+    completion = Completion(db, clock, CompletionConfig(settings.auto_complete_days), flow=flow)
     low_stock = LowStockReport(db, clock, settings.admin_chat_id, settings.low_stock_cover_days)
     insight = build_insight(settings, db, clock)
     restocks = Restocks(db, clock, settings.admin_chat_id)

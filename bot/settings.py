@@ -78,6 +78,8 @@ class Settings(BaseSettings):
     auto_complete_days: int = Field(default=7, ge=1, le=365)
     low_stock_report_at: str = "09:00"
     low_stock_cover_days: int = Field(default=14, ge=1, le=365)
+    # the low-stock alert level a product added in the admin chat starts with (0: never alert)
+    low_stock_default_threshold: int = Field(default=5, ge=0, le=1_000_000)
     # after-sales (bot/after_sales/): days from delivery; where returned goods go
     after_sales_days: int = Field(default=15, ge=1, le=365)
     return_address: str = ""

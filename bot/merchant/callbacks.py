@@ -133,6 +133,16 @@ class AdminSkip(Callback):
 
 
 @dataclass(frozen=True)
+class AdminChoice(Callback):
+    """Admin: a value a dialog's step offers as a button (a category's id, a preset reason's
+    index)."""
+
+    prefix: ClassVar[str] = "ach"
+    token: Token
+    value: int
+
+
+@dataclass(frozen=True)
 class AdminDialogCancel(Callback):
     """Admin: leave a dialog; nothing changes."""
 

@@ -10,14 +10,16 @@ from telegram import InlineKeyboardButton
 from bot.callback_data import Token
 from bot.merchant.callbacks import (
     AdminCarrier,
+    AdminChoice,
     AdminConfirm,
     AdminDialogCancel,
     AdminSkip,
 )
 from bot.merchant.order_views import AdminOrderViews
 from bot.merchant.product_views import AdminProductViews
-from bot.merchant.views import ADD_PROMPTS, EDIT_PROMPTS
+from bot.merchant.views import ADD_PROMPTS, EDIT_PROMPTS, STOCK_REASONS
 from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard, short
+from domain.catalog.importing import DESCRIPTION_MAX
 from domain.catalog.model import Category, Product
 from domain.orders.model import Order
 from domain.shared.dialogs import CONFIRM, Dialog, DialogKind
@@ -37,9 +39,14 @@ class AdminViews(AdminOrderViews, AdminProductViews):
         row.append(button(t(lang, "adm.dialog.cancel"), AdminDialogCancel(Token(dialog.token))))
         return [row]
 
-    def carrier_name(self, code: object) -> str:
-        carrier = self.carriers.get(str(code))
-        return carrier.name if carrier else str(code)
+    def _with_choices(self, dialog: Dialog, text: str, values: Sequence[tuple[int, str]]) -> Screen:
+        """A question answered by tapping one of `values` (value, label), two a row, or by
+        typing."""
+        token = Token(dialog.token)
+        choices = [button(label, AdminChoice(token, value)) for value, label in values]
+        rows = [choices[i : i + 2] for i in range(0, len(choices), 2)]
+        rows.extend(self._dialog_buttons(dialog))
+        return Screen(text, keyboard(rows))
 
     def prompt(
         self,
@@ -75,13 +82,18 @@ class AdminViews(AdminOrderViews, AdminProductViews):
             if step == "carrier":
                 rows = [
                     [
-                        button(c.name, AdminCarrier(Token(dialog.token), c.code))
+                        button(self.carrier_name(c.code), AdminCarrier(Token(dialog.token), c.code))
                         for c in list(self.carriers.values())[i : i + 2]
                     ]
                     for i in range(0, len(self.carriers), 2)
                 ]
                 rows.extend(self._dialog_buttons(dialog))
                 return Screen(t(lang, "adm.ship.carrier", number=number), keyboard(rows))
+            if step == "carrier_name":
+                return Screen(
+                    t(lang, "adm.ship.carrier_name", number=number),
+                    keyboard(self._dialog_buttons(dialog)),
+                )
             if step == "tracking":
                 carrier = self.carriers.get(str(data.get("carrier")))
                 if carrier is not None and carrier.example:
@@ -96,7 +108,7 @@ class AdminViews(AdminOrderViews, AdminProductViews):
                     text = t(
                         lang,
                         "adm.ship.tracking",
-                        carrier=self.carrier_name(data.get("carrier")),
+                        carrier=self.carrier_name(data.get("carrier"), data.get("carrier_name")),
                         number=number,
                     )
                 return Screen(text, keyboard(self._dialog_buttons(dialog)))
@@ -110,7 +122,12 @@ class AdminViews(AdminOrderViews, AdminProductViews):
         elif kind == DialogKind.MESSAGE:
             text = t(lang, "adm.message.ask", number=number)
         elif kind == DialogKind.EDIT_PRODUCT:
-            text = t(lang, EDIT_PROMPTS[str(data.get("field"))], name=str(data.get("name", "")))
+            text = t(
+                lang,
+                EDIT_PROMPTS[str(data.get("field"))],
+                name=str(data.get("name", "")),
+                max=DESCRIPTION_MAX,
+            )
         elif kind == DialogKind.STOCK:
             if step == "change":
                 text = t(
@@ -121,12 +138,13 @@ class AdminViews(AdminOrderViews, AdminProductViews):
                     reserved=product.reserved if product else "?",
                 )
             else:
-                text = t(lang, "adm.stock.reason")
+                reasons = [(i, t(lang, key)) for i, key in enumerate(STOCK_REASONS)]
+                return self._with_choices(dialog, t(lang, "adm.stock.reason"), reasons)
         elif kind == DialogKind.ADD_PRODUCT and step == "category":
-            existing = ", ".join(c.name for c in categories) or "—"
-            text = t(lang, "adm.add.category", existing=existing)
+            text = t(lang, "adm.add.category" if categories else "adm.add.category_first")
+            return self._with_choices(dialog, text, [(c.id, c.name) for c in categories])
         elif kind == DialogKind.ADD_PRODUCT:
-            text = t(lang, ADD_PROMPTS[step])
+            text = t(lang, ADD_PROMPTS[step], max=DESCRIPTION_MAX)
         else:
             text = t(lang, "adm.error.stale_dialog")
         return Screen(text, keyboard(self._dialog_buttons(dialog)))
@@ -140,7 +158,7 @@ class AdminViews(AdminOrderViews, AdminProductViews):
                 lang,
                 "adm.ship.confirm",
                 number=number,
-                carrier=self.carrier_name(data.get("carrier")),
+                carrier=self.carrier_name(data.get("carrier"), data.get("carrier_name")),
                 tracking=str(data.get("tracking", "")),
                 note=str(data.get("note") or "—"),
             )

@@ -11,6 +11,7 @@ from bot.checkout.handlers import on_text
 from bot.context import ShopContext
 from bot.merchant.callbacks import (
     AdminCarrier,
+    AdminChoice,
     AdminConfirm,
     AdminDialogCancel,
     AdminSkip,
@@ -19,8 +20,9 @@ from bot.merchant.callbacks import (
 )
 from bot.merchant.common import dialog_prompt, order_screen
 from bot.merchant.placement import asked_below, cancelled, finished, moved
+from bot.merchant.views import STOCK_REASONS
 from bot.screens import Screen, button, keyboard, with_header
-from bot.shared.handlers import MAX_TEXT, button_handler, chat_and_user, on_other_message
+from bot.shared.handlers import button_handler, chat_and_user, on_other_message
 from bot.ui import reply, show
 from domain.shared.dialogs import Dialog, DialogKind, StaleDialogError
 from domain.shared.errors import DomainError, NotFoundError
@@ -36,6 +38,31 @@ async def on_carrier(update: Update, context: ShopContext, data: AdminCarrier) -
     shown = await show(update, context, await dialog_prompt(context, dialog))
     if shown is not None:
         await moved(update, context, dialog, shown)
+    return None
+
+
+async def on_choice(update: Update, context: ShopContext, data: AdminChoice) -> str | None:
+    """A value offered as a button: an existing category, or a preset reason."""
+    chat, user = chat_and_user(update)
+    dialog = await context.merchant.current_dialog(chat, user)
+    if dialog is None or dialog.token != data.token:
+        raise StaleDialogError()
+    value: str | None = None
+    if dialog.kind == DialogKind.STOCK and 0 <= data.value < len(STOCK_REASONS):
+        label = context.texts(context.admin_language, STOCK_REASONS[data.value])
+        value = label.split(" ", 1)[-1]  # the words, without the button's emoji
+    elif dialog.kind == DialogKind.ADD_PRODUCT:
+        found = [c.name for c in await context.shop.categories() if c.id == data.value]
+        value = found[0] if found else None
+    if value is None:
+        raise StaleDialogError()
+    result = await context.merchant.choose(chat, user, data.token, value)
+    if result.done:
+        await finished(update, context, result.dialog, result)
+        return None
+    shown = await show(update, context, await dialog_prompt(context, result.dialog))
+    if shown is not None:
+        await moved(update, context, result.dialog, shown)
     return None
 
 
@@ -85,14 +112,9 @@ async def _answer_dialog(update: Update, context: ShopContext, dialog: Dialog) -
     same question again."""
     chat, user = chat_and_user(update)
     assert update.message is not None
+    # No length check here: each step checks its own limit and says it (a description allows
+    # 800 characters, a note 1000); Telegram keeps a message under 4096.
     text = update.message.text or ""
-    if len(text) > MAX_TEXT:
-        await reply(
-            update,
-            context,
-            Screen(context.texts(context.admin_language, "error.text_too_long", max=MAX_TEXT)),
-        )
-        return
     try:
         result = await context.merchant.answer(chat, user, text)
     except DomainError as error:

@@ -34,6 +34,7 @@ from bot.merchant.callbacks import (
     AdminAddProduct,
     AdminCancel,
     AdminCarrier,
+    AdminChoice,
     AdminComplete,
     AdminConfirm,
     AdminConfirmCod,
@@ -62,6 +63,7 @@ from bot.merchant.callbacks import (
 from bot.merchant.common import admin_button
 from bot.merchant.dialogs import (
     on_carrier,
+    on_choice,
     on_confirm,
     on_dialog_cancel,
     on_group_text,
@@ -200,6 +202,7 @@ ADMIN_BUTTONS: list[tuple[type[Callback], ButtonHandler]] = [
     (AdminSlip, on_slip),
     (AdminPickList, on_pick_list),
     (AdminCarrier, on_carrier),
+    (AdminChoice, on_choice),
     (AdminSkip, on_skip),
     (AdminDialogCancel, on_dialog_cancel),
     (AdminConfirm, on_confirm),

@@ -4,7 +4,8 @@ it runs next."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 from telegram.error import BadRequest
@@ -16,9 +17,16 @@ from bot.texts import Html, Texts
 from bot.ui import reply, show
 from domain.shared.customers import Language
 from jobs.backup import BACKUP_JOB
+from jobs.insight import DAILY_SUMMARY_JOB, RESTOCK_JOB, WEEKLY_SUMMARY_JOB
 from jobs.merchant import LOW_STOCK_JOB
 from jobs.orders import AUTO_COMPLETE_JOB
-from jobs.schedule import OUTBOX_JOB, PAYMENT_INBOX_JOB, PAYMENT_SWEEP_JOB
+from jobs.schedule import (
+    HANDLED_UPDATES_JOB,
+    OUTBOX_JOB,
+    OUTBOX_RETENTION_JOB,
+    PAYMENT_INBOX_JOB,
+    PAYMENT_SWEEP_JOB,
+)
 from jobs.shipping import TRACKING_JOB
 
 log = logging.getLogger(__name__)
@@ -32,7 +40,29 @@ JOB_NAMES = {
     AUTO_COMPLETE_JOB: "jobs.name.auto_complete",
     LOW_STOCK_JOB: "jobs.name.low_stock",
     BACKUP_JOB: "jobs.name.backup",
+    DAILY_SUMMARY_JOB: "jobs.name.insight_daily",
+    WEEKLY_SUMMARY_JOB: "jobs.name.insight_weekly",
+    RESTOCK_JOB: "jobs.name.insight_restock",
+    OUTBOX_RETENTION_JOB: "jobs.name.outbox_retention",
+    HANDLED_UPDATES_JOB: "jobs.name.handled_updates",
 }
+
+
+def _daily(context: ShopContext) -> dict[str, time | None]:
+    """The jobs that act once a day (checked more often), and their time of day."""
+    settings = context.services.settings
+    return {
+        LOW_STOCK_JOB: settings.low_stock_time,
+        BACKUP_JOB: settings.backup_time,
+        DAILY_SUMMARY_JOB: settings.summary_time,
+    }
+
+
+def _next_day_at(at: time, now: datetime, zone: ZoneInfo) -> datetime:
+    """The next time the clock in `zone` shows `at` (today's, if it has not passed)."""
+    local = now.astimezone(zone)
+    candidate = datetime.combine(local.date(), at, tzinfo=zone)
+    return candidate if candidate > local else candidate + timedelta(days=1)
 
 
 def _every(texts: Texts, lang: Language, seconds: float) -> str:
@@ -54,6 +84,9 @@ async def jobs_screen(context: ShopContext) -> Screen:
         t(lang, "jobs.title"),
         t(lang, "jobs.here" if context.services.settings.run_jobs else "jobs.not_here"),
     ]
+    daily = _daily(context)
+    zone = ZoneInfo(context.services.settings.timezone)
+    now = datetime.now(UTC)
     for job in [*known, *others]:
         name = t(lang, JOB_NAMES[job]) if job in JOB_NAMES else job
         every = jobs.intervals.get(job)
@@ -64,6 +97,21 @@ async def jobs_screen(context: ShopContext) -> Screen:
             key = "jobs.last_ok" if run.ok else "jobs.last_failed"
             last = t(lang, key, at=run.started_at, duration=run.duration_ms, result=run.summary)
         next_at: datetime | None = jobs.next_run(job)
+        at = daily.get(job)
+        if at is not None:  # a daily job: its time of day, not how often it looks
+            parts.append(
+                t(
+                    lang,
+                    "jobs.job_daily",
+                    name=name,
+                    at=at.strftime("%H:%M"),
+                    last=Html(last),
+                    next=_next_day_at(at, now, zone)
+                    if next_at is not None
+                    else t(lang, "jobs.next_elsewhere"),
+                )
+            )
+            continue
         parts.append(
             t(
                 lang,

@@ -165,7 +165,7 @@ class AdminOrderViews(MerchantViews):
                         t(
                             lang,
                             "adm.order.shipment_link",
-                            carrier=s.carrier_name,
+                            carrier=self.carrier_name(s.carrier_code, s.carrier_name),
                             tracking=s.tracking_number,
                             url=s.tracking_url,
                             at=s.shipped_at,
@@ -176,7 +176,7 @@ class AdminOrderViews(MerchantViews):
                         t(
                             lang,
                             "adm.order.shipment",
-                            carrier=s.carrier_name,
+                            carrier=self.carrier_name(s.carrier_code, s.carrier_name),
                             tracking=s.tracking_number,
                             at=s.shipped_at,
                         )

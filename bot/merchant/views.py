@@ -21,7 +21,7 @@ from domain.merchant.rules import AdminAction, OrderFilter
 from domain.orders.model import Order
 from domain.shared.customers import Language
 from domain.shared.errors import DomainError
-from domain.shipping.carriers import Carrier
+from domain.shipping.carriers import OTHER_CARRIER, OTHER_CARRIER_NAME, Carrier
 
 EVENTS_SHOWN = 15
 NOTE_SHOWN = 200
@@ -52,6 +52,15 @@ EDIT_PROMPTS = {
     "desc": "adm.edit.desc",
     "thresh": "adm.edit.thresh",
 }
+# Preset reasons of a stock change (domain.shared.dialogs.CHOICES), by their button's index;
+# the chosen one is logged in the admin's language, as if typed.
+STOCK_REASONS = (
+    "adm.stock.reason_received",
+    "adm.stock.reason_counted",
+    "adm.stock.reason_damaged",
+    "adm.stock.reason_lost",
+    "adm.stock.reason_sample",
+)
 ADD_PROMPTS = {
     "name": "adm.add.name",
     "price": "adm.add.price",
@@ -78,6 +87,16 @@ class MerchantViews:
         self.shop_name = shop_name
         self.currency = currency
         self.carriers = {c.code: c for c in carriers}
+
+    def carrier_name(self, code: object, typed: object = None) -> str:
+        """A carrier's name: the one the admin typed for "other", ours in the admin's
+        language for the built-in "other", else the configured one."""
+        if typed and str(typed) != OTHER_CARRIER_NAME:
+            return str(typed)
+        if str(code) == OTHER_CARRIER:
+            return self.texts(self.lang, "track.other_carrier")
+        carrier = self.carriers.get(str(code))
+        return carrier.name if carrier else str(code)
 
     def t(self, key: str, **params: object) -> str:
         """A text in the admin language."""

@@ -20,6 +20,16 @@ class Received(Callback):
 
 
 @dataclass(frozen=True)
+class TrackPost(Callback):
+    """Admin: record a tracking checkpoint of an order from /track's status buttons (`status`:
+    the index of a TrackingStatus)."""
+
+    prefix: ClassVar[str] = "jt"
+    number: OrderNo
+    status: int
+
+
+@dataclass(frozen=True)
 class ReceivedFromNotice(Callback):
     """Customer: the parcel arrived; complete the order (from the delivery notice)."""
 

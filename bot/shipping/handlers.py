@@ -16,14 +16,15 @@ from telegram.ext import (
 
 from bot.access import admin_only
 from bot.context import ShopApp, ShopContext
-from bot.screens import TEXT_LIMIT, Screen, fit
+from bot.merchant.common import admin_button
+from bot.screens import Screen
 from bot.shared.handlers import button_handler
-from bot.shipping.callbacks import Received, ReceivedFromNotice
+from bot.shipping.callbacks import Received, ReceivedFromNotice, TrackPost
+from bot.shipping.track_buttons import history_screen, on_track_status
 from bot.texts import Html, Texts
 from bot.ui import reply, show
 from domain.shared.customers import Language, admin_actor
 from domain.shared.errors import DomainError, IllegalTransitionError
-from domain.shipping.tracking import push_details
 from domain.shipping.tracking_records import (
     STATUS_TEXT,
     TrackingStatus,
@@ -31,8 +32,6 @@ from domain.shipping.tracking_records import (
 )
 
 log = logging.getLogger(__name__)
-
-HISTORY_SHOWN = 15
 
 
 # -- the merchant: /track ---------------------------------------------------------------------
@@ -58,7 +57,7 @@ async def track_command(update: Update, context: ShopContext) -> None:
     number = args[0]
     try:
         if len(args) == 1:
-            await reply(update, context, await _history(context, number))
+            await reply(update, context, await history_screen(context, number))
             return
         status = parse_status(args[1])
         note = " ".join(args[2:]) or None
@@ -84,35 +83,6 @@ async def track_command(update: Update, context: ShopContext) -> None:
     else:
         text = t(lang, "track.posted", number=posted.order.number, status=_status(t, lang, status))
     await reply(update, context, Screen(text))
-
-
-async def _history(context: ShopContext, number: str) -> Screen:
-    t, lang = context.texts, context.admin_language
-    history = await context.services.tracking.history(number)
-    order = history.order
-    parts = [
-        t(
-            lang,
-            "track.history_title",
-            number=order.number,
-            status=t(lang, f"status.{order.status.value}"),
-        )
-    ]
-    shown = history.checkpoints[-HISTORY_SHOWN:]
-    if not shown:
-        parts.append(t(lang, "track.history_none"))
-    for stored in shown:
-        checkpoint = stored.checkpoint
-        parts.append(
-            t(
-                lang,
-                "track.history_line",
-                at=checkpoint.at,
-                status=_status(t, lang, checkpoint.status),
-                details=push_details(checkpoint),
-            )
-        )
-    return Screen(fit("\n".join(parts), TEXT_LIMIT))
 
 
 # -- the customer: "✅ Received" ----------------------------------------------------------------
@@ -174,6 +144,7 @@ def register(app: ShopApp) -> None:
     private = filters.ChatType.PRIVATE
     anywhere = (filters.Chat(chat_id=chat_ids) & ~private) | private
     app.add_handler(CommandHandler("track", admin_only(track_command), filters=anywhere))
+    app.add_handler(CallbackQueryHandler(admin_button(on_track_status), pattern=TrackPost.matches))
     app.add_handler(CallbackQueryHandler(on_received, pattern=Received.matches))
     app.add_handler(
         CallbackQueryHandler(on_received_from_notice, pattern=ReceivedFromNotice.matches)

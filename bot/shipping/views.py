@@ -8,11 +8,11 @@ from telegram import InlineKeyboardButton
 from bot.context import OrderSection
 from bot.texts import Texts
 from domain.shared.customers import Language
+from domain.shipping.carriers import OTHER_CARRIER, OTHER_CARRIER_NAME
 from domain.shipping.tracking import TrackingHistory, push_details
 from domain.shipping.tracking_records import STATUS_TEXT
 
 CHECKPOINTS_SHOWN = 5
-OTHER_CARRIER = "other"  # the built-in "Other carrier": named in the reader's language
 
 
 def delivery_section(t: Texts, lang: Language, history: TrackingHistory) -> OrderSection:
@@ -25,7 +25,8 @@ def delivery_section(t: Texts, lang: Language, history: TrackingHistory) -> Orde
         carrier = (
             t(lang, "track.other_carrier")
             if shipment.carrier_code == OTHER_CARRIER
-            else shipment.carrier_name
+            and shipment.carrier_name == OTHER_CARRIER_NAME
+            else shipment.carrier_name  # a carrier we know, or the one the merchant named
         )
         lines.append(t(lang, "track.parcel", carrier=carrier, tracking=shipment.tracking_number))
     shown = history.checkpoints[-CHECKPOINTS_SHOWN:]

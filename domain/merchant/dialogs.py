@@ -29,7 +29,7 @@ from domain.shared.errors import (
     NotFoundError,
     ProductUnavailableError,
 )
-from domain.shipping.carriers import NOTE_MAX, DialogResult
+from domain.shipping.carriers import CARRIER_NAME_MAX, NOTE_MAX, OTHER_CARRIER, DialogResult
 
 
 class MerchantDialogs(MerchantOrders, MerchantProducts):
@@ -154,9 +154,23 @@ class MerchantDialogs(MerchantOrders, MerchantProducts):
                 raise StaleDialogError()
             dialog.data["carrier"] = carrier.code
             dialog.advance()
+            if carrier.code != OTHER_CARRIER:
+                dialog.advance()  # a carrier we know has its name
             await self._save(uow, dialog)
             await uow.commit()
         return dialog
+
+    async def choose(self, chat_id: int, user_id: int, token: str, value: str) -> DialogResult:
+        """A value offered as a button (a category that exists, a preset reason) for the
+        current step, checked as if it was typed."""
+        async with self._uow() as uow:
+            dialog = await self._open(uow, chat_id, user_id, token)
+            if (dialog.kind, dialog.step) not in dialogs.CHOICES:
+                raise StaleDialogError()
+            dialog.data[dialog.step] = self._check(dialog, value)
+            result = await self._next(uow, dialog)
+            await uow.commit()
+        return result
 
     async def shown(
         self, chat_id: int, user_id: int, token: str, *, card: int | None, prompt: int
@@ -259,6 +273,8 @@ class MerchantDialogs(MerchantOrders, MerchantProducts):
         """Validate a typed answer for the dialog's current step."""
         kind, step = dialog.kind, dialog.step
         if kind == DialogKind.SHIP:
+            if step == "carrier_name":
+                return check_text(text, 1, CARRIER_NAME_MAX)
             if step == "tracking":
                 carrier = self.config.carrier(str(dialog.data.get("carrier")))
                 if carrier is None:

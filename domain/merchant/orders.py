@@ -4,6 +4,7 @@ message, reply)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from domain.after_sales.desk import ship_request
@@ -127,6 +128,8 @@ class MerchantOrders(MerchantBase):
         carrier = self.config.carrier(str(dialog.data.get("carrier")))
         if carrier is None:
             raise StaleDialogError()
+        if dialog.data.get("carrier_name"):  # "Other carrier", named by the admin
+            carrier = replace(carrier, name=str(dialog.data["carrier_name"]))
         if dialog.data.get("request"):
             # The replacement or repaired goods of an after-sales request, not the order.
             return await ship_request(uow, dialog, carrier, now, self.config.admin_chat_id)

@@ -46,6 +46,7 @@ class MerchantProducts(MerchantBase):
             price=Money(int(data["price"]), self.config.currency),
             stock=int(data["stock"]),
             description=str(data.get("description") or ""),
+            low_stock_threshold=self.config.low_stock_default,
         )
         await uow.products.upsert_drafts([draft])
         product_id = await uow.backoffice.product_id_by_sku(sku)

@@ -121,6 +121,8 @@ class MerchantConfig:
     admin_chat_id: int | None = None
     carriers: tuple[Carrier, ...] = DEFAULT_CARRIERS
     page_size: int = 6
+    # The low-stock threshold a product added in the admin chat starts with (0: never alert).
+    low_stock_default: int = 0
 
     def carrier(self, code: str) -> Carrier | None:
         """The configured carrier with this code."""

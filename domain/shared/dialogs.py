@@ -26,7 +26,7 @@ DIALOG_TTL = timedelta(hours=24)
 class DialogKind(StrEnum):
     """What a dialog is for."""
 
-    SHIP = "ship"  # carrier, tracking number, optional note, then confirm
+    SHIP = "ship"  # carrier (and the name of an "other" one), tracking number, note?, confirm
     CANCEL = "cancel"  # reason, then confirm
     NOTE = "note"  # an internal note on an order
     MESSAGE = "message"  # a message to the order's customer
@@ -40,7 +40,7 @@ class DialogKind(StrEnum):
 
 
 STEPS: dict[DialogKind, tuple[str, ...]] = {
-    DialogKind.SHIP: ("carrier", "tracking", "note", CONFIRM),
+    DialogKind.SHIP: ("carrier", "carrier_name", "tracking", "note", CONFIRM),
     DialogKind.CANCEL: ("reason", CONFIRM),
     DialogKind.NOTE: ("text",),
     DialogKind.MESSAGE: ("text",),
@@ -57,6 +57,11 @@ OPTIONAL: frozenset[tuple[DialogKind, str]] = frozenset(
         (DialogKind.ADD_PRODUCT, "description"),
         (DialogKind.ADD_PRODUCT, "photo"),
     }
+)
+# Steps that may also be answered with a button offering a value (a category that exists, a
+# preset reason); typing stays possible.
+CHOICES: frozenset[tuple[DialogKind, str]] = frozenset(
+    {(DialogKind.ADD_PRODUCT, "category"), (DialogKind.STOCK, "reason")}
 )
 # Product fields that may be cleared by skipping their edit.
 SKIPPABLE_FIELDS = frozenset({"desc"})

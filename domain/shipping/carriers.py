@@ -18,6 +18,9 @@ TRACKING_MIN, TRACKING_MAX = 4, 40
 
 
 NOTE_MAX = 500
+OTHER_CARRIER = "other"  # the built-in carrier for any other: the admin types its name
+OTHER_CARRIER_NAME = "Other carrier"  # its name until typed (shown in the reader's language)
+CARRIER_NAME_MAX = 32
 
 
 _CODE = re.compile(r"[a-z]{1,8}")
@@ -104,7 +107,7 @@ DEFAULT_CARRIERS: tuple[Carrier, ...] = (
         r"\d{12}|\d{15}|\d{20}",
         "123456789012",
     ),
-    Carrier("other", "Other carrier"),
+    Carrier(OTHER_CARRIER, OTHER_CARRIER_NAME),
 )
 
 

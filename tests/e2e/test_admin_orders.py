@@ -248,6 +248,7 @@ async def test_admin_marks_a_shipped_order_delivered_and_the_customer_is_told(
     detail = await make_shippable(ann, await open_from_alert(ann, number))
     await ann.tap("Ship", detail)
     await ann.tap("Other carrier")
+    await ann.say("City Express")
     await ann.say("LOCAL-42")
     await ann.tap("Skip")
     shipped = await ann.tap("Confirm shipment")

@@ -228,10 +228,11 @@ async def test_customer_has_a_cup_repaired_and_sent_back(tmp_path: Path) -> None
         detail = await ann.tap("Goods received", detail)
         carriers = await ann.tap("Send repaired goods back", detail)
         await ann.tap("Other carrier", carriers)
+        await ann.say("Local Courier")
         await ann.say("RET-42")
         confirm = await ann.say("glued the lid")
         done = await ann.tap("Confirm shipment", confirm)
-        assert "sent with Other carrier" in done.text
+        assert "sent with Local Courier" in done.text
         closed = await ann.tap("Close request")
 
         assert "closed" in closed.text

@@ -540,6 +540,7 @@ async def test_a_repair_is_received_and_sent_back_without_touching_stock(
 
     dialog = await service.start_ship(ADMIN_CHAT, ANN, request.id or 0)
     await merchant.choose_carrier(ADMIN_CHAT, ANN, dialog.token, "other")
+    await merchant.answer(ADMIN_CHAT, ANN, "City Courier")
     await merchant.answer(ADMIN_CHAT, ANN, "RET-42")
     await merchant.answer(ADMIN_CHAT, ANN, "glued the handle")
     await merchant.confirm(ADMIN_CHAT, ANN, dialog.token)
