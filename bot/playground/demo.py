@@ -27,6 +27,7 @@ from bot.botapi.sim import SimUser
 from bot.catalog.csv_import import read_catalog_csv
 from bot.context import ShopApp
 from bot.demo.history import CUSTOMER_ID_BASE, seed_history
+from bot.logs import configure_logging
 from bot.playground.web import PlaygroundWeb
 from bot.settings import SettingsError, load_settings
 from domain.checkout.shop import Shop
@@ -255,13 +256,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the playground until Ctrl+C; a bad setting ends with one line and exit code 2."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    for noisy in ("httpx", "telegram", "aiohttp", "bot.botapi", "alembic", "transitions"):
+    # The command line's logging (bot/logs.py): one line per business event, no libraries'
+    # chatter; the local Bot API server and the page's server are quiet too.
+    configure_logging("INFO")
+    for noisy in ("aiohttp", "bot.botapi"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    # "skipped: maximum number of running instances reached" while the history loads
-    logging.getLogger("apscheduler").setLevel(logging.ERROR)
     try:
         if args.port is None:
             port = _port_from_env()
