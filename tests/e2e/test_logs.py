@@ -193,6 +193,10 @@ async def test_json_logs_are_one_object_per_line_for_every_logger(tmp_path: Path
     assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
     loggers = {line["logger"].split(".")[0] for line in lines}
     assert {"bot", "jobs", "apscheduler", "httpx"} <= loggers, loggers
+    # APScheduler names each job as the jobs table does (it said Jobs._tracked.<locals>.tracked).
+    scheduled = [line["message"] for line in lines if line["logger"].startswith("apscheduler")]
+    assert any(message.startswith('Running job "outbox (trigger') for message in scheduled)
+    assert not any("<locals>" in message for message in scheduled)
     [run] = [line for line in lines if line["message"].startswith("job outbox: 1 sent")]
     assert (run["level"], run["job"]) == ("INFO", "outbox") and run["duration_ms"] >= 0
 
