@@ -68,6 +68,10 @@ def _convert(kind: Any, raw: str) -> Any:
         if not _NUMBER.fullmatch(raw):
             raise ValueError(raw)
         return raw
+    if kind in ("Words", Words):
+        if not raw or ":" in raw or not raw.isprintable() or raw != raw.strip():
+            raise ValueError(raw)
+        return raw
     if kind in (str, "str"):
         if not re.fullmatch(r"[a-z]{1,8}", raw):
             raise ValueError(raw)
@@ -109,3 +113,8 @@ class Token(str):
 
 class OrderNo(str):
     """An order number like 7KQ2-M9XD."""
+
+
+class Words(str):
+    """Words a customer typed (a search): printable, no ':' and no outer spaces; the whole
+    callback data still within 64 bytes (pack_checked says whether they fit)."""

@@ -495,8 +495,8 @@ class SimUser:
             msg = self._user_message(
                 chat, "text", text=shown["text"], entities=shown["entities"], **fields
             )
-        if chat.id == self.id:
-            await self._emit("message", msg.to_dict())
+        if chat.id == self.id:  # the update's id stays with the message, for tests to wait on
+            msg.extra["_update_id"] = (await self._emit("message", msg.to_dict()))["update_id"]
         return msg
 
     # ---- blocking

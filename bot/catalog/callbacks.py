@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from bot.callback_data import Callback
+from bot.callback_data import Callback, Words
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,12 @@ class AddToCart(Callback):
     qty: int
     category_id: int
     page: int
+
+
+@dataclass(frozen=True)
+class SearchPage(Callback):
+    """A page of search results (the words ride along, when they fit in the callback data)."""
+
+    prefix: ClassVar[str] = "sp"
+    page: int
+    words: Words

@@ -1,15 +1,23 @@
-"""Catalog handlers: categories, product lists and cards, search."""
+"""Catalog handlers: categories, product lists and cards, search (paged, and in inline mode),
+and products opened from a shared link (/start <sku>)."""
 
 from __future__ import annotations
 
-from telegram import Update
+import logging
+import re
+
+from telegram import InlineQueryResultsButton, Update
+from telegram.error import BadRequest
+from telegram.ext import ApplicationHandlerStop, CommandHandler, InlineQueryHandler, filters
 
 from bot.callback_data import Callback
-from bot.catalog.callbacks import AddToCart, Categories, ProductCard, ProductList
+from bot.catalog.callbacks import AddToCart, Categories, ProductCard, ProductList, SearchPage
+from bot.catalog.views import Share
 from bot.context import Handler, ShopApp, ShopContext
-from bot.screens import Screen
-from bot.shared.handlers import add_customer_handlers, button_handler
+from bot.screens import Screen, with_header
+from bot.shared.handlers import DIALOG_GROUP, add_customer_handlers, button_handler
 from bot.ui import reply, show
+from domain.catalog.model import Product
 from domain.checkout.browsing import CartChange
 from domain.shared.errors import (
     NotFoundError,
@@ -37,6 +45,103 @@ async def search_command(update: Update, context: ShopContext) -> None:
 async def search(update: Update, context: ShopContext, words: str) -> None:
     found = await context.shop.search(words, 0)
     await reply(update, context, context.views.search_results(context.lang, words[:64], found))
+
+
+@button_handler
+async def on_search_page(update: Update, context: ShopContext, data: SearchPage) -> str | None:
+    """Another page of search results, in place."""
+    found = await context.shop.search(data.words, data.page)
+    if not found.items and data.page > 0:
+        found = await context.shop.search(data.words, 0)
+    await show(update, context, context.views.search_results(context.lang, data.words, found))
+    return None
+
+
+# -- links and inline mode ------------------------------------------------------------------
+
+log = logging.getLogger(__name__)
+START_PAYLOAD = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what a t.me/<bot>?start= link may carry
+BY_ID = re.compile(r"p([0-9]{1,12})")
+
+
+def product_link(username: str, product: Product) -> str:
+    """The product's deep link: its SKU when a start parameter can carry it, else p<id>."""
+    payload = product.sku if START_PAYLOAD.fullmatch(product.sku) else f"p{product.id}"
+    if BY_ID.fullmatch(payload):  # a SKU that reads like p<id> would open another product
+        payload = f"p{product.id}"
+    return f"https://t.me/{username}?start={payload}"
+
+
+def _share(context: ShopContext, product: Product) -> Share | None:
+    """The card's Share key: inline mode when the bot has it (BotFather's /setinline), else
+    Telegram's share link; none before the bot knows its own username."""
+    bot = context.bot
+    if not bot.username:
+        return None
+    inline = product.sku if bot.supports_inline_queries else None
+    return Share(product_link(bot.username, product), inline)
+
+
+async def on_start_link(update: Update, context: ShopContext) -> None:
+    """/start <sku> (a shared product link): the product's card; an unknown or withdrawn
+    product says so over the menu."""
+    payload = (context.args or [""])[0]
+    by_id = BY_ID.fullmatch(payload)
+    try:
+        if by_id:
+            product = await context.shop.product(int(by_id.group(1)))
+        else:
+            product = await context.shop.product_by_sku(payload)
+    except (ProductUnavailableError, NotFoundError):
+        cart = await context.shop.cart(context.customer.id)
+        screen = with_header(
+            context.texts(context.lang, "error.product_link_unknown"),
+            context.views.welcome(context.customer, cart.item_count),
+        )
+        await reply(update, context, screen)
+        raise ApplicationHandlerStop from None
+    cart = await context.shop.cart(context.customer.id)
+    card = context.views.product_card(
+        context.lang,
+        product,
+        1,
+        0,
+        0,
+        cart.quantity_of(product.id),
+        cart.item_count,
+        _share(context, product),
+    )
+    await reply(update, context, card)
+    raise ApplicationHandlerStop
+
+
+async def on_inline_query(update: Update, context: ShopContext) -> None:
+    """Inline mode ("@bot words" in any chat): matching products, a page at a time, each
+    posted as a short card whose button opens the product in this chat."""
+    query = update.inline_query
+    assert query is not None
+    page = int(query.offset) if query.offset.isdigit() else 0
+    found = await context.shop.search(query.query.strip(), page)
+    username = context.bot.username
+    lang = context.lang
+    results = [
+        context.views.inline_result(lang, product, product_link(username, product))
+        for product in found.items
+    ]
+    try:
+        await query.answer(
+            results,
+            cache_time=30,
+            # None, not "": with Defaults set, PTB 22 sends an empty next_offset as "[]",
+            # which a client would send back as the offset of a further page.
+            next_offset=str(page + 1) if found.has_next else None,
+            button=InlineQueryResultsButton(
+                context.texts(lang, "search.inline_open", shop=context.services.shop_name),
+                start_parameter="shop",
+            ),
+        )
+    except BadRequest as exc:  # too late, or answered by an earlier delivery of the update
+        log.info("inline query not answered: %s", exc)
 
 
 @button_handler
@@ -90,6 +195,7 @@ async def _card(
             page,
             cart.quantity_of(product.id),
             cart.item_count,
+            _share(context, product),
         ),
     )
 
@@ -153,9 +259,15 @@ BUTTONS: list[tuple[type[Callback], Handler]] = [
     (ProductList, on_product_list),
     (ProductCard, on_product),
     (AddToCart, on_add),
+    (SearchPage, on_search_page),
 ]
 
 
 def register(app: ShopApp) -> None:
-    """Browse and search the catalog."""
+    """Browse and search the catalog (in inline mode too); open a product from its link."""
     add_customer_handlers(app, COMMANDS, BUTTONS)
+    # A /start carrying a product is taken before the plain /start (bot/shared/), in the group
+    # that runs after "who is talking" and stops the update once it is handled.
+    link = filters.ChatType.PRIVATE & filters.Regex(r"^/start\s+\S")
+    app.add_handler(CommandHandler("start", on_start_link, filters=link), group=DIALOG_GROUP)
+    app.add_handler(InlineQueryHandler(on_inline_query))

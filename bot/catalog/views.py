@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from urllib.parse import quote
+
 from telegram import (
     InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResult,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
 )
 
-from bot.callback_data import Callback
+from bot.callback_data import Callback, Words, pack_checked
 from bot.cart.callbacks import ShowCart
-from bot.catalog.callbacks import AddToCart, Categories, ProductCard, ProductList
+from bot.catalog.callbacks import AddToCart, Categories, ProductCard, ProductList, SearchPage
 from bot.screens import (
     CAPTION_LIMIT,
     TEXT_LIMIT,
@@ -26,6 +33,22 @@ from domain.cart.model import MAX_QUANTITY
 from domain.catalog.model import Category, Product
 from domain.shared.customers import Language
 from domain.shared.paging import Paged
+
+
+@dataclass(frozen=True)
+class Share:
+    """How a product card is shared: through the bot's inline mode (the chat picker, then the
+    product as a result) when it is on, else Telegram's share link of the product's deep link."""
+
+    link: str  # https://t.me/<bot>?start=<payload>
+    inline_query: str | None = None  # the SKU, when the bot answers inline queries
+
+
+def share_button(label: str, share: Share) -> InlineKeyboardButton:
+    """The card's Share key."""
+    if share.inline_query is not None:
+        return InlineKeyboardButton(label, switch_inline_query=share.inline_query)
+    return InlineKeyboardButton(label, url=f"https://t.me/share/url?url={quote(share.link)}")
 
 
 class CatalogViews(ShopViews):
@@ -78,19 +101,48 @@ class CatalogViews(ShopViews):
         return Screen(text, keyboard(rows))
 
     def search_results(self, lang: Language, words: str, paged: Paged[Product]) -> Screen:
+        """A page of products matching the words, with ◀ n/m ▶ when the words fit in the
+        buttons' data (else the first page and a hint to narrow it down)."""
         t = self.t
         if not paged.items:
             return Screen(t(lang, "search.none", words=words), self.menu_keyboard(lang))
         rows = [[self._product_button(lang, p, ProductCard(p.id, 1, 0, 0))] for p in paged.items]
+        pageable = pack_checked(SearchPage(0, Words(words.strip()))) is not None
+        if pageable:
+            rows.append(pager(t, lang, paged, lambda n: SearchPage(n, Words(words.strip()))))
         rows.append(
             [
                 button(t(lang, "menu.catalog"), Categories()),
                 button(t(lang, "nav.menu"), Menu()),
             ]
         )
-        key = "search.results_more" if paged.total > len(paged.items) else "search.results"
+        more = not pageable and paged.total > len(paged.items)
+        key = "search.results_more" if more else "search.results"
         return Screen(
             t(lang, key, words=words, shown=len(paged.items), n=paged.total), keyboard(rows)
+        )
+
+    def inline_result(self, lang: Language, product: Product, link: str) -> InlineQueryResult:
+        """A product as an inline-mode result: posted as a short card whose button opens the
+        product in the shop's chat (a deep link)."""
+        t = self.t
+        parts = [t(lang, "product.title", name=product.name)]
+        if product.description:
+            parts.append(t(lang, "product.description", text=short(product.description, 300)))
+        parts.append(t(lang, "product.price", price=product.price))
+        stock = "product.in_stock" if product.in_stock else "product.sold_out"
+        parts.append(t(lang, stock, n=product.available))
+        open_button = InlineKeyboardButton(
+            button_label(t(lang, "product.open_in_shop", shop=self.shop_name)), url=link
+        )
+        return InlineQueryResultArticle(
+            id=str(product.id),
+            title=button_label(product.name),
+            description=button_label(
+                t(lang, "catalog.product_button", name=product.sku, price=product.price)
+            ),
+            input_message_content=InputTextMessageContent("\n".join(parts)),
+            reply_markup=InlineKeyboardMarkup([[open_button]]),
         )
 
     def product_card(
@@ -102,9 +154,10 @@ class CatalogViews(ShopViews):
         page: int,
         in_cart: int,
         cart_count: int,
+        share: Share | None = None,
     ) -> Screen:
         """A product card; `in_cart` is this product's units, `cart_count` the whole cart's
-        (the count every 🛒 Cart button shows)."""
+        (the count every 🛒 Cart button shows); `share` adds a Share key."""
         t = self.t
         parts = [t(lang, "product.title", name=product.name)]
         if product.description:
@@ -138,6 +191,8 @@ class CatalogViews(ShopViews):
                 ]
             )
         back: Callback = ProductList(category_id, page) if category_id else Categories()
+        if share is not None:
+            rows.append([share_button(t(lang, "product.share"), share)])
         rows.append(
             [
                 button(t(lang, "nav.back"), back),

@@ -123,10 +123,18 @@ async def forget_handled_updates(db: Database, clock: Clock) -> str:
 
 
 # The kinds of update the bot has a behaviour for. Everything else (edited messages and
-# captions, channel posts, reactions, other chat-member changes, inline queries, polls, business
-# messages, kinds Telegram adds later) is ignored quietly: an edit is not a new answer, and
-# nothing the shop does starts from the others.
-HANDLED_KINDS = ("message", "callback_query", "pre_checkout_query", "my_chat_member")
+# captions, channel posts, reactions, other chat-member changes, chosen inline results, polls,
+# business messages, kinds Telegram adds later) is ignored quietly: an edit is not a new answer,
+# and nothing the shop does starts from the others. Inline queries are product searches
+# (bot/catalog/). A message posted "via" this bot (a product a customer shared from inline mode
+# into this chat) is not a question either.
+HANDLED_KINDS = (
+    "message",
+    "callback_query",
+    "pre_checkout_query",
+    "my_chat_member",
+    "inline_query",
+)
 GATE_GROUP = -100  # before anything else, "who is talking" included
 
 
@@ -135,7 +143,9 @@ async def ignore_other_kinds(update: object, _context: object) -> None:
     if isinstance(update, Update) and any(
         getattr(update, kind, None) is not None for kind in HANDLED_KINDS
     ):
-        return
+        via = update.message.via_bot if update.message is not None else None
+        if via is None or via.id != update.get_bot().id:
+            return
     log.debug("update %s of a kind the bot does not handle: ignored", _update_id(update))
     raise ApplicationHandlerStop
 

@@ -69,6 +69,19 @@ class Browsing(ShopBase):
             raise ProductUnavailableError()
         return product
 
+    async def product_by_sku(self, sku: str) -> Product:
+        """An active product by its SKU, case-insensitively (a shared link names it), or
+        ProductUnavailableError."""
+        wanted = sku.strip().casefold()
+        if not wanted:
+            raise ProductUnavailableError()
+        async with self._uow(readonly=True) as uow:
+            found = await uow.products.search(wanted[:64], Page(0, 50))
+        for product in found.items:  # the SKU matches itself; names and descriptions may too
+            if product.sku.casefold() == wanted:
+                return product
+        raise ProductUnavailableError()
+
     async def remember_photo(self, product_id: int, file_id: str) -> None:
         """Keep Telegram's file id of an uploaded product photo, so it is uploaded once."""
         async with self._uow() as uow:

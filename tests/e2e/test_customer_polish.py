@@ -130,3 +130,77 @@ async def test_help_and_the_panel_list_each_admin_chat_s_own_commands(tmp_path: 
         help_ = await private.say("/help")
         assert _help_lines(help_.text) == private_menu, "customer and admin commands, all of them"
         assert "Admin commands" in help_.text
+
+
+async def test_search_results_page_on_in_place(bot: BotUnderTest, alice: Person) -> None:
+    await alice.say("/start")
+    first = await alice.say("tea")
+    total = int(first.text.split()[1])
+    assert total > 6 and first.text.startswith(f"🔍 {total} products match “tea”:")
+    assert "here are the first" not in first.text, "no dead end: the rest is a page away"
+    assert first.buttons[6] == ["1/2", "▶"]
+    second = await alice.tap("▶", first)
+    assert second.message_id == first.message_id
+    assert len(second.buttons) - 2 == total - 6, "the rest of the products"
+    assert second.buttons[-2] == ["◀", "2/2"]
+    card = await alice.tap(second.buttons[0][0].split(" · ")[0], second)
+    assert "Add 1 to cart" in str(card.buttons)
+    assert db.bad_requests(bot) == []
+
+
+async def test_a_product_link_opens_its_card_and_the_card_can_be_shared(
+    bot: BotUnderTest, alice: Person, li: Person
+) -> None:
+    card = await alice.say("/start TEA-GREEN-100")
+    assert "Longjing Green Tea 100 g" in (card.body or "") and "$12.50" in (card.body or "")
+    share = next(b for row in card.inline_keyboard for b in row if b["text"] == "↗️ Share")
+    assert share["url"] == (
+        "https://t.me/share/url?url=https%3A//t.me/shop_test_bot%3Fstart%3DTEA-GREEN-100"
+    ), "without inline mode, Telegram's share link of the product's deep link"
+    await alice.tap("Add 1 to cart", card)
+    assert alice.answer["text"].endswith("Your cart has 1 item.")
+
+    chinese = await li.say("/start tea-green-100")
+    assert "Longjing Green Tea 100 g" in (chinese.body or "") and "↗️ 分享" in str(chinese.buttons)
+
+    gone = await alice.say("/start NO-SUCH-SKU")
+    assert "That product link is not in the shop any more" in gone.text
+    assert ["🛍 Catalog", "🛒 Cart (1)"] in gone.buttons
+    assert db.bad_requests(bot) == []
+
+
+async def test_inline_mode_answers_with_products_that_open_in_the_shop(
+    bot: BotUnderTest, alice: Person, bob: Person
+) -> None:
+    bot.api.inline_mode = True  # BotFather's /setinline
+    await bot.restart()  # the bot reads it from getMe when it starts
+    bot.api.add_group(-777, "Tea friends")
+
+    query = await alice.sim.inline_query("oolong")
+    await bot.processed(query)
+    answer = bot.api.inline_answers[query["inline_query"]["id"]]
+    assert [r["title"] for r in answer["results"]] == ["Tieguanyin Oolong 100 g"]
+    assert answer["next_offset"] == "", "no further page"
+    posted = await alice.sim.choose_inline_result(query, answer["results"][0]["id"], chat_id=-777)
+    assert "Tieguanyin Oolong 100 g" in (posted.text or "") and "$14.00" in (posted.text or "")
+    [[open_in_shop]] = posted.inline_keyboard
+    assert open_in_shop["url"] == "https://t.me/shop_test_bot?start=TEA-OOLONG-100"
+
+    card = await bob.say("/start TEA-OOLONG-100")  # Bob taps the button in the group
+    assert "Tieguanyin Oolong 100 g" in (card.body or "")
+    share = next(b for row in card.inline_keyboard for b in row if b["text"] == "↗️ Share")
+    assert share["switch_inline_query"] == "TEA-OOLONG-100", "with inline mode: the chat picker"
+
+    many = await alice.sim.inline_query("tea")
+    await bot.processed(many)
+    first = bot.api.inline_answers[many["inline_query"]["id"]]
+    assert len(first["results"]) == 6 and first["next_offset"] == "1"
+    more = await alice.sim.inline_query("tea", offset="1")
+    await bot.processed(more)
+    assert bot.api.inline_answers[more["inline_query"]["id"]]["results"]
+
+    before = alice.texts()
+    mine = await alice.sim.choose_inline_result(query, answer["results"][0]["id"])
+    await bot.processed({"update_id": mine.extra["_update_id"]})
+    assert alice.texts() == before, "a card posted via the bot is not taken for a search"
+    assert db.bad_requests(bot) == []

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 import bot.app  # noqa: F401  (the composition root imports every feature's callback types)
-from bot.callback_data import _REGISTRY, Callback, parse
+from bot.callback_data import _REGISTRY, Callback, Words, pack_checked, parse
 from bot.cart.callbacks import CartLess, CartMore
-from bot.catalog.callbacks import ProductCard
+from bot.catalog.callbacks import ProductCard, SearchPage
 from bot.orders.callbacks import OrderList
 
 LARGEST: dict[str, Any] = {
@@ -18,12 +18,14 @@ LARGEST: dict[str, Any] = {
     "Token": "Zz9_-Zz9_-Zz9_-Z",  # 16 characters, the widest token
     "OrderNo": "7KQ2-M9XD",
     "str": "abcdefgh",  # the widest method or language code
+    "Words": "龙井 green tea, 100 g (the widest that fits!!)",  # 48 bytes: with sp:<12 digits>:, 64
 }
 REALISTIC: dict[str, Any] = {
     "int": 2_147_483_647,
     "Token": "q3Xz-9_a",  # secrets.token_urlsafe(6)
     "OrderNo": "ZZZZ-ZZZZ",
     "str": "bank",
+    "Words": "oolong",
 }
 TYPES = sorted(_REGISTRY.items())
 
@@ -126,3 +128,10 @@ def test_a_trailing_newline_is_not_part_of_a_token_or_order_number(data: str) ->
 @pytest.mark.parametrize("data", ["ci:١٢", "ol:１"])
 def test_only_ascii_digits_make_an_id(data: str) -> None:
     assert parse(data) is None
+
+
+def test_search_words_ride_along_only_when_they_come_back_the_same() -> None:
+    assert pack_checked(SearchPage(1, Words("green tea"))) == "sp:1:green tea"
+    assert pack_checked(SearchPage(1, Words("茶" * 20))) is None, "over 64 bytes"
+    assert pack_checked(SearchPage(1, Words("time: 5 min"))) is None, "a ':' would split it"
+    assert parse("sp:1: tea") is None and parse("sp:1:") is None
