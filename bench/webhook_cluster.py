@@ -305,10 +305,14 @@ async def burst(api: FakeBotApi, users: list[int], within: float = 300.0) -> flo
     return time.perf_counter() - started
 
 
+POLLING = 0  # the key of the long-polling baseline in the results
+
+
 async def run_throughput(
-    server_url: str, *, updates: int, rounds: int, sizes: tuple[int, ...] = (1, 3)
+    server_url: str, *, updates: int, rounds: int, sizes: tuple[int, ...] = (POLLING, 1, 3)
 ) -> dict[int, list[float]]:
-    """updates/s per number of web processes, alternating in rounds."""
+    """updates/s per number of web processes (POLLING: one `python -m bot` long-polling, for
+    reference), alternating in rounds."""
     rates: dict[int, list[float]] = {n: [] for n in sizes}
     async with fresh_database(server_url) as url:
         await seed_demo_catalog(url)
@@ -321,27 +325,36 @@ async def run_throughput(
                     for n in sizes:
                         cluster = Cluster(api, url, Path(tmp))
                         api.requests.clear()
-                        await cluster.start(n, jobs=False)
+                        if n == POLLING:
+                            env = cluster.env(free_port())
+                            del env["WEBHOOK_URL"]
+                            poller = Process("run", env, Path(tmp))
+                            await poller.start()
+                            await api.wait_for(lambda a: a.polling, 60)
+                        else:
+                            await cluster.start(n, jobs=False)
                         await burst(api, users[: max(20, updates // 10)])  # warm up
                         seconds = await burst(api, users)
                         rates[n].append(updates / seconds)
-                        await cluster.stop()
+                        if n == POLLING:
+                            await poller.stop()
+                        else:
+                            await cluster.stop()
             finally:
                 await api.stop()
     return rates
 
 
 def report_throughput(rates: dict[int, list[float]], updates: int) -> None:
-    print(f"{updates} webhook updates (/start from as many users at once), per round:")
-    base = max(rates[min(rates)]) if rates[min(rates)] else 0.0
+    print(f"{updates} updates (/start from as many users at once), per round:")
+    base = max(rates.get(1) or [0.0])
     for n, values in rates.items():
         best = max(values) if values else 0.0
-        ratio = f"  {best / base:.2f}x of 1 process" if base and n != min(rates) else ""
+        name = "long polling (reference)" if n == POLLING else f"webhook, {n} web process"
+        name += "es" if n > 1 else ""
+        ratio = f"  {best / base:.2f}x of 1 web process" if base and n not in (1,) else ""
         shown = ", ".join(f"{v:.0f}" for v in values)
-        print(
-            f"  {n} web process{'es' if n > 1 else '  '}: {shown} updates/s "
-            f"(best {best:.0f}){ratio}"
-        )
+        print(f"  {name:<27}: {shown} updates/s (best {best:.0f}){ratio}")
     print(f"  (this machine: {os.cpu_count()} cores, shared with the local Bot API server)")
 
 
@@ -370,7 +383,7 @@ def main() -> None:
                 args.database_url,
                 updates=args.updates,
                 rounds=args.rounds,
-                sizes=(1, args.processes),
+                sizes=(POLLING, 1, args.processes),
             )
         )
         report_throughput(rates, args.updates)

@@ -92,9 +92,11 @@ class SqlUpdateInbox:
         """The update was handled: forget it, or, for a payment, keep it (done) until the
         payment is recorded."""
         key = (UpdateInboxRow.bot_id == bot_id, UpdateInboxRow.update_id == update_id)
-        await self.s.execute(
+        deleted = await self.s.execute(
             delete(UpdateInboxRow).where(*key, UpdateInboxRow.telegram_charge_id.is_(None))
         )
+        if deleted.rowcount:  # type: ignore[attr-defined]
+            return  # the usual case: one statement
         await self.s.execute(
             update(UpdateInboxRow)
             .where(*key, UpdateInboxRow.done_at.is_(None))
