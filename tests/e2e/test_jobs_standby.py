@@ -1,17 +1,20 @@
 """`python -m bot jobs` on PostgreSQL (issue 14): one runner leads, a second waits on standby
 and takes over when the first is killed; a notification committed by any process wakes the
-leader through LISTEN/NOTIFY, long before its poll interval."""
+leader through LISTEN/NOTIFY, long before its poll interval; each runner's /metrics (JOBS_PORT)
+says which one leads."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from bot.botapi.server import FakeBotApi
@@ -68,6 +71,12 @@ async def outbox_drained(url: str, timeout: float = 10) -> None:
         await database.dispose()
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def sent(api: FakeBotApi, number: str) -> bool:
     return any(number in (m.text or "") for m in api.chat(4242).bot_messages())
 
@@ -76,6 +85,7 @@ class Runner:
     """One `python -m bot jobs` process, its stderr read as it comes."""
 
     def __init__(self, tmp_path: Path, api: FakeBotApi, url: str) -> None:
+        self.port = free_port()
         self.env = env_for(
             tmp_path,
             BOT_TOKEN=TOKEN,
@@ -84,6 +94,7 @@ class Runner:
             DATA_KEYS=TEST_DATA_KEY,
             LOG_LEVEL="INFO",
             OUTBOX_POLL_SECONDS="300",  # only a NOTIFY can wake it within the test
+            JOBS_PORT=str(self.port),
         )
         self.cwd = tmp_path
         self.lines: list[str] = []
@@ -101,6 +112,13 @@ class Runner:
         assert self.process is not None and self.process.stderr is not None
         async for line in self.process.stderr:
             self.lines.append(line.decode(errors="replace"))
+
+    async def leads(self) -> bool:
+        """What the runner's /metrics says (served on JOBS_PORT, on standby too)."""
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200
+            metrics = (await client.get(f"http://127.0.0.1:{self.port}/metrics")).text
+        return "orderbot_jobs_leader 1.0" in metrics
 
     def said(self, text: str) -> bool:
         return any(text in line for line in self.lines)
@@ -134,6 +152,8 @@ async def test_a_standby_runner_takes_over_and_is_woken_by_notify(
         await second.start()
         await second.until_said("standby")
         await first.until_said("job runner started")
+        assert await first.leads()
+        assert not await second.leads()
 
         started = time.monotonic()
         await queue_message(pg_url, 4242, "WAKE-1")
@@ -146,6 +166,7 @@ async def test_a_standby_runner_takes_over_and_is_woken_by_notify(
         assert await first.end(signal.SIGKILL) == -signal.SIGKILL
         await second.until_said("holds the jobs lock", timeout=15)
         await second.until_said("job runner started")
+        assert await second.leads()
         await queue_message(pg_url, 4242, "WAKE-2")
         await api.wait_for(lambda a: sent(a, "WAKE-2"), 10)
         texts = [m.text or "" for m in api.chat(4242).bot_messages()]
