@@ -233,7 +233,9 @@ class SqlPersonalData:
             .values(details=None, photos=[])
         )
         reviews = await s.execute(
-            update(ReviewRow).where(ReviewRow.customer_id == customer_id).values(comment=None)
+            update(ReviewRow)
+            .where(ReviewRow.customer_id == customer_id)
+            .values(comment=None, reply=None)
         )
         mine = OutboxRow.chat_id == customer_id
         messages = await s.execute(update(OutboxRow).where(mine).values(params={}))

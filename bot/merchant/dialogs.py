@@ -21,6 +21,7 @@ from bot.merchant.callbacks import (
 from bot.merchant.common import dialog_prompt, order_screen
 from bot.merchant.placement import asked_below, cancelled, finished, moved
 from bot.merchant.views import STOCK_REASONS
+from bot.reviews.admin import answer_reply
 from bot.screens import Screen, button, keyboard, with_header
 from bot.shared.handlers import button_handler, chat_and_user, on_other_message
 from bot.ui import reply, show
@@ -115,6 +116,9 @@ async def _answer_dialog(update: Update, context: ShopContext, dialog: Dialog) -
     # No length check here: each step checks its own limit and says it (a description allows
     # 800 characters, a note 1000); Telegram keeps a message under 4096.
     text = update.message.text or ""
+    if dialog.kind == DialogKind.REVIEW_REPLY:  # the reviews feature's (bot/reviews/admin.py)
+        await answer_reply(update, context, dialog, text)
+        return
     try:
         result = await context.merchant.answer(chat, user, text)
     except DomainError as error:

@@ -127,6 +127,7 @@ GROUP_COMMANDS: tuple[str, ...] = (
     "track",  # jobs and tracking (bot/tracking.py)
     "jobs",  # jobs and tracking (bot/tracking.py)
     "aftersales",  # after-sales (bot/after_sales/)
+    "reviews",  # reviews (bot/reviews/admin.py)
 )
 PRIVATE_COMMANDS: tuple[str, ...] = (
     "admin",
@@ -138,6 +139,7 @@ PRIVATE_COMMANDS: tuple[str, ...] = (
 )
 PRIVATE_COMMANDS += ("track", "jobs")  # jobs and tracking (bot/tracking.py)
 PRIVATE_COMMANDS += ("aftersales",)  # after-sales (bot/after_sales/)
+PRIVATE_COMMANDS += ("reviews",)  # reviews (bot/reviews/admin.py)
 GROUP_COMMANDS += INSIGHT_COMMANDS  # insight (bot/insight/)
 PRIVATE_COMMANDS += INSIGHT_COMMANDS  # insight (bot/insight/)
 GROUP_COMMANDS += PRIVACY_COMMANDS  # finding orders, the audit log (bot/privacy/)
@@ -154,6 +156,7 @@ COMMAND_TEXTS = {
     "track": "track.command",  # jobs and tracking
     "jobs": "jobs.command",  # jobs and tracking
     "aftersales": "as.adm.command",  # after-sales
+    "reviews": "review.adm.command",  # reviews
 }
 COMMAND_TEXTS |= INSIGHT_COMMAND_TEXTS  # insight (bot/insight/)
 COMMAND_TEXTS |= PRIVACY_COMMAND_TEXTS  # finding orders, the audit log (bot/privacy/)

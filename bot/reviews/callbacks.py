@@ -34,3 +34,32 @@ class RvSkip(Callback):
 
     prefix: ClassVar[str] = "vs"
     token: Token
+
+
+# ---- the merchant's /reviews (admin-only) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RvAdmList(Callback):
+    """Admin: a page of reviews (filter "all" or "low"; product_id 0: every product)."""
+
+    prefix: ClassVar[str] = "vl"
+    filter: str
+    product_id: int
+    page: int
+
+
+@dataclass(frozen=True)
+class RvAdmReply(Callback):
+    """Admin: start the shop's one reply to a review."""
+
+    prefix: ClassVar[str] = "vy"
+    review_id: int
+
+
+@dataclass(frozen=True)
+class RvAdmCancel(Callback):
+    """Admin: leave the reply unwritten."""
+
+    prefix: ClassVar[str] = "vx"
+    token: Token

@@ -9,11 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler, filters
 
+from bot.access import admin_only
 from bot.callback_data import Callback
 from bot.context import ShopApp, ShopContext
-from bot.reviews.callbacks import RvAsk, RvRate, RvSkip
+from bot.merchant.common import admin_button
+from bot.reviews.admin import on_cancel, on_list, on_reply, reviews_command
+from bot.reviews.callbacks import RvAdmCancel, RvAdmList, RvAdmReply, RvAsk, RvRate, RvSkip
 from bot.screens import Screen
 from bot.shared.handlers import button_handler
 from bot.ui import reply, show
@@ -81,7 +84,21 @@ BUTTONS: list[tuple[type[Callback], Any]] = [
 ]
 
 
+ADMIN_BUTTONS: list[tuple[type[Callback], Any]] = [
+    (RvAdmList, on_list),
+    (RvAdmReply, on_reply),
+    (RvAdmCancel, on_cancel),
+]
+
+
 def register(app: ShopApp) -> None:
-    """Attach the review buttons (after after-sales' handlers)."""
+    """Attach the review buttons (after after-sales' handlers) and the merchant's /reviews."""
     for kind, callback in BUTTONS:
         app.add_handler(CallbackQueryHandler(callback, pattern=kind.matches))
+    settings = app.bot_data.settings
+    chat_ids = [settings.admin_chat_id] if settings.admin_chat_id is not None else []
+    private = filters.ChatType.PRIVATE
+    anywhere = (filters.Chat(chat_id=chat_ids) & ~private) | private
+    app.add_handler(CommandHandler("reviews", admin_only(reviews_command), filters=anywhere))
+    for kind, fn in ADMIN_BUTTONS:
+        app.add_handler(CallbackQueryHandler(admin_button(fn), pattern=kind.matches))

@@ -26,6 +26,7 @@ from domain.shared.numbers import normalize_order_number
 if TYPE_CHECKING:
     from domain.reviews.ports import ReviewsUnitOfWork
     from domain.shared.ports import UnitOfWorkFactory
+from domain.reviews.desk import ReviewDesk
 from domain.reviews.records import COMMENT_MAX, Review, ReviewError
 
 RATING_MIN, RATING_MAX = 1, 5
@@ -45,6 +46,8 @@ async def invite_review(uow: ReviewsUnitOfWork, order: Order, event: OrderEvent)
     """Queue the invitation to rate a completed order, in its customer's language, once per
     order. Reaction to COMPLETED (domain/reactions.py), in the caller's transaction."""
     customer = await uow.customers.get(order.customer_id)
+    if customer is not None and not customer.optional_messages:
+        return  # turned off with /notifications: an invitation is not an order update
     await uow.outbox.add(
         Notification(
             chat_id=order.customer_id,
@@ -75,8 +78,8 @@ class Saved:
     number: str
 
 
-class Reviews:
-    """The customer's review use cases."""
+class Reviews(ReviewDesk):
+    """The customer's review use cases, and the merchant's (ReviewDesk)."""
 
     def __init__(
         self,

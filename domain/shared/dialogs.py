@@ -37,6 +37,8 @@ class DialogKind(StrEnum):
     # after-sales (domain/after_sales.py, bot/after_sales.py answers them, not Merchant)
     AS_DECLINE = "as_decline"  # the reason for declining a request
     AS_REFUND = "as_refund"  # the note of a return refunded outside Telegram
+    # reviews (domain/reviews/desk.py; bot/reviews/admin.py answers it, not Merchant)
+    REVIEW_REPLY = "review_reply"  # the shop's one reply to a review
 
 
 STEPS: dict[DialogKind, tuple[str, ...]] = {
@@ -50,6 +52,7 @@ STEPS: dict[DialogKind, tuple[str, ...]] = {
     DialogKind.REPLY: ("text",),
     DialogKind.AS_DECLINE: ("reason",),
     DialogKind.AS_REFUND: ("note",),
+    DialogKind.REVIEW_REPLY: ("text",),
 }
 OPTIONAL: frozenset[tuple[DialogKind, str]] = frozenset(
     {

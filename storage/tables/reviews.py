@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    DateTime,
     ForeignKey,
+    Index,
+    String,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,6 +26,7 @@ class ReviewRow(Base):
     __table_args__ = (
         UniqueConstraint("order_id", "customer_id"),
         CheckConstraint("rating >= 1 AND rating <= 5", name="rating_range"),
+        Index("ix_reviews_created", "created_at", "id"),  # /reviews, newest first
     )
 
     id: Mapped[intpk]
@@ -30,3 +36,7 @@ class ReviewRow(Base):
     comment: Mapped[str | None] = mapped_column(Encrypted())  # personal, encrypted
     created_at: Mapped[timestamp]
     updated_at: Mapped[timestamp]
+    # The shop's one reply, personal like the comment it answers: encrypted.
+    reply: Mapped[str | None] = mapped_column(Encrypted())
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    replied_by: Mapped[str | None] = mapped_column(String(64))

@@ -409,3 +409,46 @@ async def test_a_review_is_one_per_order_and_customer_and_saving_again_edits_it(
         assert await uow.reviews.get(other + 1000, 7) is None
     # The rating, the comment and the time of the edit change; when it was made does not.
     assert found == Review(order_id, 7, 2, at(1), at(6), None, review_id)
+
+
+async def test_reviews_list_newest_first_by_product_or_low_rating_and_take_one_reply(
+    uow_factory: Factory,
+) -> None:
+    tea = await seed.product(uow_factory, "TEA")
+    cup = await seed.product(uow_factory, "CUP")
+    orders = [
+        await seed.order(uow_factory, "R-1", product_ids={tea: 1}),
+        await seed.order(uow_factory, "R-2", product_ids={tea: 1, cup: 1}),
+        await seed.order(uow_factory, "R-3", product_ids={cup: 2}),
+    ]
+    async with uow_factory() as uow:
+        ids = [
+            await uow.reviews.save(Review(orders[0], 7, 5, at(1), at(1), "Lovely")),
+            await uow.reviews.save(Review(orders[1], 7, 2, at(2), at(2), None)),
+            await uow.reviews.save(Review(orders[2], 7, 1, at(3), at(3), "Chipped")),
+        ]
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        every, total = await uow.reviews.entries(
+            product_id=None, max_rating=None, offset=0, limit=2
+        )
+        rest, _ = await uow.reviews.entries(product_id=None, max_rating=None, offset=2, limit=2)
+        low, low_total = await uow.reviews.entries(product_id=None, max_rating=2, offset=0, limit=5)
+        teas, tea_total = await uow.reviews.entries(
+            product_id=tea, max_rating=None, offset=0, limit=5
+        )
+        comments = await uow.reviews.product_comments(cup, 5)
+    assert total == 3 and [e.number for e in every + rest] == ["R-3", "R-2", "R-1"]
+    assert every[0].comment == "Chipped" and every[0].customer and len(every[1].products) == 2
+    assert low_total == 2 and [e.id for e in low] == [ids[2], ids[1]]
+    assert tea_total == 2 and [e.number for e in teas] == ["R-2", "R-1"]
+    assert [(c.rating, c.comment) for c in comments] == [(1, "Chipped")], "commented ones"
+
+    async with uow_factory() as uow:
+        assert await uow.reviews.set_reply(ids[2], "Sorry, a new cup is coming", at(4), "admin:1")
+        assert not await uow.reviews.set_reply(ids[2], "Again", at(5), "admin:2"), "once"
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        entry = await uow.reviews.entry(ids[2])
+        assert await uow.reviews.entry(ids[2] + 1000) is None
+    assert entry is not None and entry.reply == "Sorry, a new cup is coming"

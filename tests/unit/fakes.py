@@ -39,7 +39,12 @@ from domain.orders.model import Order, OrderEvent, OrderRepository, PaymentMetho
 from domain.orders.sweeps import SweepRepository
 from domain.payments import records as payment_records
 from domain.privacy.ports import Erasure, OrderSearch, PersonalData
-from domain.reviews.records import Review, ReviewRepository
+from domain.reviews.records import (
+    ProductComment,
+    Review,
+    ReviewEntry,
+    ReviewRepository,
+)
 from domain.shared.audit import AuditEntry, AuditFilter, AuditLog
 from domain.shared.customers import Customer, CustomerRepository, Language
 from domain.shared.dialogs import Dialog, DialogRepository
@@ -1304,6 +1309,59 @@ class FakeReviewRepository(_Repository):
         self.store.after_sales.reviews[review_id] = replace(copy.deepcopy(review), id=review_id)
         return review_id
 
+    def _entry(self, review: Review) -> ReviewEntry:
+        order = self.store.orders[review.order_id]
+        customer = self.store.customers.get(review.customer_id)
+        return ReviewEntry(
+            id=review.id or 0,
+            number=order.number,
+            customer_id=review.customer_id,
+            customer=customer.first_name if customer else str(review.customer_id),
+            rating=review.rating,
+            comment=review.comment,
+            reply=review.reply,
+            created_at=review.created_at,
+            products=[line.name for line in order.lines],
+        )
+
+    def _newest(self, product_id: int | None) -> list[Review]:
+        found = [
+            r
+            for r in self.store.after_sales.reviews.values()
+            if product_id is None
+            or any(line.product_id == product_id for line in self.store.orders[r.order_id].lines)
+        ]
+        return sorted(found, key=lambda r: (r.created_at, r.id or 0), reverse=True)
+
+    async def entries(
+        self, *, product_id: int | None, max_rating: int | None, offset: int, limit: int
+    ) -> tuple[list[ReviewEntry], int]:
+        found = [
+            r for r in self._newest(product_id) if max_rating is None or r.rating <= max_rating
+        ]
+        return [self._entry(r) for r in found[offset : offset + limit]], len(found)
+
+    async def entry(self, review_id: int) -> ReviewEntry | None:
+        review = self.store.after_sales.reviews.get(review_id)
+        return self._entry(review) if review is not None else None
+
+    async def set_reply(self, review_id: int, text: str, at: datetime, actor: str) -> bool:
+        self._write()
+        review = self.store.after_sales.reviews.get(review_id)
+        if review is None or review.reply is not None:
+            return False
+        review.reply, review.replied_at = text, at
+        return True
+
+    async def product_comments(self, product_id: int, limit: int) -> list[ProductComment]:
+        found = []
+        for review in self._newest(product_id):
+            if review.comment:
+                customer = self.store.customers.get(review.customer_id)
+                name = customer.first_name if customer else ""
+                found.append(ProductComment(review.rating, review.comment, name, review.created_at))
+        return found[:limit]
+
 
 # --- privacy: the audit log and finding orders ---
 
@@ -1388,7 +1446,7 @@ class FakePersonalData(_Repository):
             request.details, request.photos = None, []
         reviews = [r for r in store.after_sales.reviews.values() if r.customer_id == customer_id]
         for review in reviews:
-            review.comment = None
+            review.comment = review.reply = None
         messages = [e for e in store.outbox.values() if e.notification.chat_id == customer_id]
         for entry in messages:
             entry.notification = replace(entry.notification, params={})

@@ -586,6 +586,9 @@ def upgrade() -> None:
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("reply", sa.Text(), nullable=True),
+        sa.Column("replied_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("replied_by", sa.String(length=64), nullable=True),
         sa.CheckConstraint("rating >= 1 AND rating <= 5", name=op.f("ck_reviews_rating_range")),
         sa.ForeignKeyConstraint(
             ["order_id"],
@@ -596,6 +599,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_reviews")),
         sa.UniqueConstraint("order_id", "customer_id", name=op.f("uq_reviews_order_id")),
     )
+    op.create_index("ix_reviews_created", "reviews", ["created_at", "id"])
 
     # --- outbox: messages owed, sent in order per chat ---
     op.create_table(
