@@ -25,6 +25,7 @@ class SqlCustomerRepository:
             language_code=row.language_code,
             language=Language(row.language) if row.language else None,
             reachable=row.reachable,
+            optional_messages=row.optional_messages,
         )
 
     async def get(self, customer_id: int) -> Customer | None:
@@ -67,4 +68,11 @@ class SqlCustomerRepository:
             update(CustomerRow)
             .where(CustomerRow.id == customer_id)
             .values(reachable=reachable, updated_at=utcnow())
+        )
+
+    async def set_optional_messages(self, customer_id: int, wanted: bool) -> None:
+        await self.s.execute(
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(optional_messages=wanted, updated_at=utcnow())
         )

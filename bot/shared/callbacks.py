@@ -35,3 +35,11 @@ class SetLanguage(Callback):
 
     prefix: ClassVar[str] = "lg"
     code: str
+
+
+@dataclass(frozen=True)
+class SetOptionalMessages(Callback):
+    """Turn review invitations and other optional messages on (1) or off (0)."""
+
+    prefix: ClassVar[str] = "nt"
+    on: int

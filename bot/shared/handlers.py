@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot.callback_data import Callback, parse
 from bot.context import Handler, ShopApp, ShopContext
 from bot.screens import Screen
-from bot.shared.callbacks import Help, Menu, Noop, SetLanguage
+from bot.shared.callbacks import Help, Menu, Noop, SetLanguage, SetOptionalMessages
 from bot.ui import reply, show
 from domain.shared.customers import Language
 from domain.shared.errors import (
@@ -54,6 +54,7 @@ CUSTOMER_COMMANDS = (
     "requests",  # after-sales (bot/after_sales/)
     "search",
     "mydata",  # what the shop stores about me (bot/privacy/)
+    "notifications",  # review invitations on or off (order updates always come)
     "language",
     "cancel",
     "help",
@@ -210,6 +211,23 @@ async def on_language(update: Update, context: ShopContext, data: SetLanguage) -
     return None
 
 
+async def notifications_command(update: Update, context: ShopContext) -> None:
+    """Which messages the customer gets: order updates always, the optional ones by choice."""
+    await reply(update, context, context.views.notifications(context.lang, context.customer))
+
+
+@button_handler
+async def on_optional_messages(
+    update: Update, context: ShopContext, data: SetOptionalMessages
+) -> str | None:
+    """Turn the optional messages on or off (a second tap of the same key changes nothing)."""
+    customer = await context.shop.set_optional_messages(context.customer.id, bool(data.on))
+    context.customer = customer
+    await show(update, context, context.views.notifications(context.lang, customer))
+    key = "notifications.turned_on" if customer.optional_messages else "notifications.turned_off"
+    return context.texts(context.lang, key)
+
+
 async def on_other_message(update: Update, context: ShopContext) -> None:
     """Stickers, photos and the like: explain what works."""
     await reply(
@@ -265,12 +283,14 @@ COMMANDS: dict[str, Handler] = {
     "start": start,
     "help": help_command,
     "language": language_command,
+    "notifications": notifications_command,
 }
 BUTTONS: list[tuple[type[Callback], Handler]] = [
     (Menu, on_menu),
     (Help, on_help),
     (Noop, on_noop),
     (SetLanguage, on_language),
+    (SetOptionalMessages, on_optional_messages),
 ]
 
 

@@ -12,7 +12,7 @@ from bot.cart.callbacks import ShowCart
 from bot.catalog.callbacks import Categories
 from bot.orders.callbacks import OrderList
 from bot.screens import Screen, button, keyboard
-from bot.shared.callbacks import Help, SetLanguage
+from bot.shared.callbacks import Help, Menu, SetLanguage, SetOptionalMessages
 from bot.texts import Html, Texts
 from domain.shared.customers import Customer, Language
 from domain.shared.errors import DomainError
@@ -74,6 +74,19 @@ class ShopViews:
         return "\n".join(
             self.t(lang, "help.command", command=f"/{name}", what=Html(self.t(lang, key)))
             for name, key in commands
+        )
+
+    def notifications(self, lang: Language, customer: Customer) -> Screen:
+        """What the customer is sent: order updates always; review invitations and other
+        optional messages as they chose, with the key that changes it."""
+        t = self.t
+        on = customer.optional_messages
+        state = t(lang, "notifications.on" if on else "notifications.off")
+        text = t(lang, "notifications.text", optional=Html(state))
+        change = SetOptionalMessages(0 if on else 1)
+        label = t(lang, "notifications.turn_off" if on else "notifications.turn_on")
+        return Screen(
+            text, keyboard([[button(label, change)], [button(t(lang, "nav.menu"), Menu())]])
         )
 
     def language_picker(self, lang: Language) -> Screen:

@@ -120,6 +120,19 @@ class ShopBase:
         self._remember(customer, self._clock.now())
         return customer
 
+    async def set_optional_messages(self, customer_id: int, wanted: bool) -> Customer:
+        """Turn messages that are not about an order's progress (review invitations) on or
+        off for the customer; order updates always go out."""
+        async with self._uow() as uow:
+            customer = await uow.customers.get(customer_id)
+            if customer is None:
+                raise NotFoundError()
+            await uow.customers.set_optional_messages(customer_id, wanted)
+            await uow.commit()
+        customer.optional_messages = wanted
+        self._remember(customer, self._clock.now())
+        return customer
+
     async def _alert_admin(
         self,
         uow: CheckoutUnitOfWork,

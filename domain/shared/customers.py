@@ -31,6 +31,9 @@ class Customer:
     language_code: str | None = None
     language: Language | None = None  # chosen with /language; None follows Telegram
     reachable: bool = True
+    # Messages that are not about an order's progress (review invitations): the customer may
+    # turn them off with /notifications; order updates always go out.
+    optional_messages: bool = True
 
     @property
     def effective_language(self) -> Language:
@@ -43,6 +46,7 @@ class CustomerRepository(Protocol):
     async def upsert(self, customer: Customer) -> None: ...
     async def set_language(self, customer_id: int, language: str | None) -> None: ...
     async def set_reachable(self, customer_id: int, reachable: bool) -> None: ...
+    async def set_optional_messages(self, customer_id: int, wanted: bool) -> None: ...
 
 
 def display_name(customer: Customer | None, fallback: int | None) -> str:

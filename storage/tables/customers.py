@@ -22,5 +22,7 @@ class CustomerRow(Base):
     language_code: Mapped[str | None] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(8))
     reachable: Mapped[bool] = mapped_column(default=True)
+    # Review invitations and other messages not about an order's progress (/notifications).
+    optional_messages: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[timestamp]
     updated_at: Mapped[timestamp]

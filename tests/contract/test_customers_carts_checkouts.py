@@ -47,6 +47,24 @@ async def test_upsert_cuts_a_long_first_name_to_128_characters(uow_factory: Fact
     assert second is not None and second.first_name == "B" * 128
 
 
+async def test_optional_messages_are_on_until_turned_off_and_upsert_keeps_the_choice(
+    uow_factory: Factory,
+) -> None:
+    await seed.customer(uow_factory, 7)
+    async with uow_factory(readonly=True) as uow:
+        found = await uow.customers.get(7)
+    assert found is not None and found.optional_messages is True
+    async with uow_factory() as uow:
+        await uow.customers.set_optional_messages(7, False)
+        await uow.customers.set_optional_messages(8, False)  # unknown: nothing happens
+        await uow.customers.upsert(Customer(7, "Bea", "bea", "en"))  # Telegram's view again
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        found = await uow.customers.get(7)
+        assert await uow.customers.get(8) is None
+    assert found is not None and found.optional_messages is False
+
+
 async def test_set_language_and_set_reachable_change_only_a_known_customer(
     uow_factory: Factory,
 ) -> None:

@@ -156,3 +156,35 @@ async def test_an_expired_order_s_items_go_back_in_the_cart_in_one_tap(tmp_path:
         detail = await alice.tap(number)
         assert ["🛒 Put the items back in my cart"] in detail.buttons
         assert db.bad_requests(bot) == []
+
+
+async def test_a_customer_turns_optional_messages_off_and_still_gets_order_updates(
+    tmp_path: Path,
+) -> None:
+    async with jobs_world(tmp_path) as world:
+        bot, alice, ann = world.bot, world.alice, world.ann
+        screen = await alice.say("/notifications")
+        assert "Order updates (payment, shipping, delivery, the shop's replies) always come" in (
+            screen.text
+        )
+        assert "Review invitations and other optional messages: on" in screen.text
+        turn_off = screen.inline_keyboard[0][0]["callback_data"]
+        off = await alice.tap("Turn optional messages off", screen)
+        assert off.message_id == screen.message_id and "optional messages: off" in off.text
+        assert alice.answer["text"] == "Optional messages are off. Order updates still come."
+        await alice.tap_data(turn_off, off)  # the old key again (a double tap): no change
+        assert "optional messages: off" in alice.screen.text
+
+        number = await admin_place_order(alice)
+        await ship(ann, number)
+        await ann.say(f"/track {number} delivered")
+        await bot.outbox_drained()
+        await alice.tap("Received", alice.find("Received"))
+        await bot.outbox_drained()
+        texts = "\n".join(alice.texts())
+        assert f"Your order {number} is on its way" in texts, "order updates still come"
+        assert f"Order {number} was delivered" in texts
+        assert "How was order" not in texts, "no review invitation"
+
+        help_ = await alice.say("/help")
+        assert "/notifications — Which messages you get" in help_.text

@@ -188,8 +188,11 @@ class FakeCustomerRepository(_Repository):
         if known is None:
             self.store.customers[customer.id] = kept
         else:
-            # Like the SQL repository: the chosen language is kept, everything else replaced.
-            self.store.customers[customer.id] = replace(kept, language=known.language)
+            # Like the SQL repository: the chosen language and the choice of optional messages
+            # are kept, everything else replaced.
+            self.store.customers[customer.id] = replace(
+                kept, language=known.language, optional_messages=known.optional_messages
+            )
 
     async def set_language(self, customer_id: int, language: str | None) -> None:
         self._write()
@@ -200,6 +203,11 @@ class FakeCustomerRepository(_Repository):
         self._write()
         if customer_id in self.store.customers:
             self.store.customers[customer_id].reachable = reachable
+
+    async def set_optional_messages(self, customer_id: int, wanted: bool) -> None:
+        self._write()
+        if customer_id in self.store.customers:
+            self.store.customers[customer_id].optional_messages = wanted
 
 
 class FakeProductRepository(_Repository):

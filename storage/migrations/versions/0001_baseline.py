@@ -46,6 +46,7 @@ def upgrade() -> None:
         sa.Column("language_code", sa.String(length=16), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=True),
         sa.Column("reachable", sa.Boolean(), nullable=False),
+        sa.Column("optional_messages", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_customers")),
