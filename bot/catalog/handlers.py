@@ -14,6 +14,7 @@ from bot.callback_data import Callback
 from bot.catalog.callbacks import AddToCart, Categories, ProductCard, ProductList, SearchPage
 from bot.catalog.views import Share
 from bot.context import Handler, ShopApp, ShopContext
+from bot.reviews.cards import with_comments
 from bot.screens import Screen, with_header
 from bot.shared.handlers import DIALOG_GROUP, add_customer_handlers, button_handler
 from bot.ui import reply, show
@@ -101,6 +102,7 @@ async def on_start_link(update: Update, context: ShopContext) -> None:
         await reply(update, context, screen)
         raise ApplicationHandlerStop from None
     cart = await context.shop.cart(context.customer.id)
+    product = await with_comments(context, product)  # reviews (bot/reviews/cards.py)
     card = context.views.product_card(
         context.lang,
         product,
@@ -184,6 +186,7 @@ async def _card(
     else:
         product = await context.shop.product(product_id)
         cart = await context.shop.cart(context.customer.id)
+    product = await with_comments(context, product)  # reviews (bot/reviews/cards.py)
     await show(
         update,
         context,

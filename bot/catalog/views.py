@@ -166,6 +166,16 @@ class CatalogViews(ShopViews):
         if product.rating_average is not None:  # reviews (bot/reviews/)
             average = f"{product.rating_average:.1f}"
             parts.append(t(lang, "review.card", average=average, n=product.rating_count))
+            for comment in product.comments:  # the newest, when loaded (bot/reviews/cards.py)
+                parts.append(
+                    t(
+                        lang,
+                        "review.adm.card_comment",
+                        stars="★" * comment.rating,
+                        text=short(comment.comment, 120),
+                        customer=comment.customer,
+                    )
+                )
         if product.in_stock:
             parts.append(t(lang, "product.in_stock", n=product.available))
         else:

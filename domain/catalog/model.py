@@ -24,6 +24,17 @@ class Category:
     product_count: int = 0
 
 
+@dataclass(frozen=True)
+class ProductComment:
+    """A recent review comment on a product, for its card: the stars, the words, the first
+    name of who wrote it (reviews keep them; the card shows the newest)."""
+
+    rating: int
+    comment: str
+    customer: str
+    at: datetime
+
+
 @dataclass
 class Product:
     """Something the shop sells; `reserved` units are held by unpaid orders."""
@@ -53,6 +64,8 @@ class Product:
     # Reviews of the orders that contained it (filled by ProductRepository.get).
     rating_count: int = 0
     rating_sum: int = 0
+    # The newest review comments, when a screen loaded them (bot/reviews/cards.py).
+    comments: tuple[ProductComment, ...] = ()
 
     @property
     def rating_average(self) -> float | None:

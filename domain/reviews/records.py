@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+from domain.catalog.model import ProductComment
 from domain.shared.errors import DomainError
 
 if TYPE_CHECKING:
@@ -61,16 +62,6 @@ class ReviewEntry:
     reply: str | None
     created_at: datetime
     products: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ProductComment:
-    """A recent comment on a product, for its card: the stars, the words, the first name."""
-
-    rating: int
-    comment: str
-    customer: str
-    at: datetime
 
 
 class ReviewRepository(Protocol):

@@ -103,3 +103,25 @@ async def test_only_admins_see_reviews(tmp_path: Path) -> None:
         assert "Only the shop's admins" in answer.text
         await eve.tap_data("vl:all:0:0", answer)
         assert "Only the shop's admins" in eve.answer["text"]
+
+
+async def test_the_product_card_shows_the_newest_comments(tmp_path: Path) -> None:
+    async with shop_world(tmp_path) as world:
+        alice, bob = world.alice, world.bob
+        await rated(world, alice, "5 ⭐", "Fragrant, will buy again")
+        world.clock.advance(hours=1)
+        await rated(world, bob, "3 ⭐", None)  # a rating without words shows no line
+        world.clock.advance(hours=1)
+        await rated(world, bob, "4 ⭐", "Good value")
+        await alice.say("/catalog")
+        await alice.tap("Tea")
+        card = await alice.tap("Longjing")
+        body = card.body or ""
+        assert "★ 4.0 (3 reviews)" in body
+        lines = [line for line in body.splitlines() if line.startswith("💬")]
+        assert lines == [
+            "💬 ★★★★ “Good value” — Bob",
+            "💬 ★★★★★ “Fragrant, will buy again” — Alice",
+        ]
+        plus = await alice.tap("➕", card)
+        assert "Good value" in (plus.body or ""), "the card keeps them as it changes"
