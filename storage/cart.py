@@ -9,7 +9,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.cart.model import Cart, CartLine
-from storage.base import utcnow
+from storage.base import dialect_insert, utcnow
 from storage.catalog import product_of
 from storage.tables.cart import CartLineRow
 from storage.tables.catalog import CategoryRow, ProductRow
@@ -31,19 +31,16 @@ class SqlCartRepository:
         return Cart(customer_id, lines)
 
     async def set_quantity(self, customer_id: int, product_id: int, quantity: int) -> None:
-        row = await self.s.get(CartLineRow, (customer_id, product_id))
-        if row is None:
-            self.s.add(
-                CartLineRow(
-                    customer_id=customer_id,
-                    product_id=product_id,
-                    quantity=quantity,
-                    added_at=utcnow(),
-                )
+        # One statement: a new line, or the line's new quantity (it keeps its place).
+        statement = dialect_insert(self.s)(CartLineRow).values(
+            customer_id=customer_id, product_id=product_id, quantity=quantity, added_at=utcnow()
+        )
+        await self.s.execute(
+            statement.on_conflict_do_update(
+                index_elements=[CartLineRow.customer_id, CartLineRow.product_id],
+                set_={"quantity": statement.excluded.quantity},
             )
-        else:
-            row.quantity = quantity
-        await self.s.flush()
+        )
 
     async def remove(self, customer_id: int, product_id: int) -> bool:
         result = await self.s.execute(

@@ -68,19 +68,31 @@ class SqlAddressRepository:
         return int(total or 0)
 
 
+_SAVED_ADDRESSES = (
+    select(func.count())
+    .select_from(AddressRow)
+    .where(AddressRow.customer_id == CheckoutRow.customer_id)
+    .scalar_subquery()
+)
+
+
 class SqlCheckoutRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
+        # The session's identity map holds rows weakly: keeping the rows read here lets
+        # save() find them there instead of reading them again.
+        self._read: dict[int, CheckoutRow] = {}
 
     async def get(self, customer_id: int, *, for_update: bool = False) -> Checkout | None:
-        row = await self.s.get(CheckoutRow, customer_id, with_for_update=for_update or None)
-        if row is None:
+        # One statement: the checkout and how many addresses its customer has saved.
+        query = select(CheckoutRow, _SAVED_ADDRESSES).where(CheckoutRow.customer_id == customer_id)
+        if for_update:
+            query = query.with_for_update(of=CheckoutRow).execution_options(populate_existing=True)
+        found = (await self.s.execute(query)).one_or_none()
+        if found is None:
             return None
-        saved = await self.s.scalar(
-            select(func.count())
-            .select_from(AddressRow)
-            .where(AddressRow.customer_id == customer_id)
-        )
+        row, saved = found
+        self._read[customer_id] = row
         return Checkout(
             customer_id=row.customer_id,
             token=row.token,

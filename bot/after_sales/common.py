@@ -23,9 +23,9 @@ async def others_since(update: Update, context: ShopContext, exclude_admin_kinds
     one of the merchant's dialogs (a reply to the shop; an admin's own)."""
     chat, user = chat_and_user(update)
     latest = LONG_AGO
-    view = await context.shop.current_checkout(user)
-    if view is not None and view.checkout.updated_at is not None:
-        latest = max(latest, view.checkout.updated_at)
+    checkout = await context.shop.checkout_in_progress(user)
+    if checkout is not None and checkout.updated_at is not None:
+        latest = max(latest, checkout.updated_at)
     dialog = await context.merchant.current_dialog(chat, user)
     if (
         dialog is not None

@@ -208,17 +208,17 @@ async def on_text(update: Update, context: ShopContext) -> None:
             update, context, Screen(context.texts(language, "error.text_too_long", max=MAX_TEXT))
         )
         return
-    view = await context.shop.current_checkout(context.customer.id)
-    if view is None:
+    checkout = await context.shop.checkout_in_progress(context.customer.id)
+    if checkout is None:
         await search(update, context, text)
         return
-    token = view.checkout.token
+    token = checkout.token
     if _is_label(context.texts, "checkout.cancel", text):
         await _leave_checkout(update, context, token)
         return
     if _is_label(context.texts, "checkout.back", text):
-        view = await context.shop.checkout_back(context.customer.id, token)
-        if view.checkout.step == CheckoutStep.ABANDONED:
+        back = await context.shop.checkout_back(context.customer.id, token)
+        if back.checkout.step == CheckoutStep.ABANDONED:
             await reply(
                 update,
                 context,
@@ -229,13 +229,15 @@ async def on_text(update: Update, context: ShopContext) -> None:
                 update, context, context.views.cart(language, cart, context.shop.config.currency)
             )
             return
-        await _present_step(update, context, view, from_text=True)
+        await _present_step(update, context, back, from_text=True)
         return
-    step = view.checkout.step
+    step = checkout.step
     if step not in TEXT_STEPS:
         # A button is expected: say so and show the step again.
+        current = await context.shop.current_checkout(context.customer.id)
         await reply(update, context, Screen(context.texts(language, "checkout.use_buttons")))
-        await reply(update, context, context.views.checkout_step(language, view))
+        if current is not None:
+            await reply(update, context, context.views.checkout_step(language, current))
         return
     shop = context.shop
     actions: dict[CheckoutStep, Callable[[], Awaitable[CheckoutView]]] = {
@@ -246,7 +248,7 @@ async def on_text(update: Update, context: ShopContext) -> None:
         CheckoutStep.ENTER_ADDRESS: lambda: shop.give_address(context.customer.id, text),
     }
     try:
-        view = await actions[step]()
+        answered = await actions[step]()
     except DomainError as error:
         await reply(
             update,
@@ -257,15 +259,15 @@ async def on_text(update: Update, context: ShopContext) -> None:
             ),
         )
         return
-    await _present_step(update, context, view, from_text=True)
+    await _present_step(update, context, answered, from_text=True)
 
 
 async def on_contact(update: Update, context: ShopContext) -> None:
     """A shared contact: the phone number when checkout asks for one."""
     assert update.message is not None and update.message.contact is not None
     language = context.lang
-    view = await context.shop.current_checkout(context.customer.id)
-    if view is None or view.checkout.step != CheckoutStep.ENTER_PHONE:
+    checkout = await context.shop.checkout_in_progress(context.customer.id)
+    if checkout is None or checkout.step != CheckoutStep.ENTER_PHONE:
         await reply(update, context, Screen(context.texts(language, "checkout.contact_unexpected")))
         return
     try:

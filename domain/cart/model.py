@@ -55,6 +55,18 @@ class Cart:
         """How many of a product the cart holds."""
         return sum(line.quantity for line in self.lines if line.product.id == product_id)
 
+    def with_quantity(self, product: Product, quantity: int) -> Cart:
+        """The cart as it reads once the product's line holds `quantity` (none: no line); a
+        new line comes last, as the repository orders lines by when they were added."""
+        lines = [
+            CartLine(product, quantity) if line.product.id == product.id else line
+            for line in self.lines
+            if line.product.id != product.id or quantity > 0
+        ]
+        if quantity > 0 and not any(line.product.id == product.id for line in self.lines):
+            lines.append(CartLine(product, quantity))
+        return Cart(self.customer_id, lines)
+
 
 class CartRepository(Protocol):
     async def get(self, customer_id: int) -> Cart: ...

@@ -146,7 +146,7 @@ class Browsing(ShopBase):
             if wanted > product.available:
                 raise OutOfStockError(name=product.name, available=product.available)
             await uow.carts.set_quantity(customer_id, product_id, wanted)
-            cart = await uow.carts.get(customer_id)
+            cart = cart.with_quantity(product, wanted)
             await uow.commit()
         return CartChange(cart=cart, product=product, quantity=wanted)
 
@@ -168,7 +168,7 @@ class Browsing(ShopBase):
                 if delta > 0 and wanted > line.product.available:
                     raise OutOfStockError(name=line.product.name, available=line.product.available)
                 await uow.carts.set_quantity(customer_id, product_id, wanted)
-            cart = await uow.carts.get(customer_id)
+            cart = cart.with_quantity(line.product, max(wanted, 0))
             await uow.commit()
         return CartChange(cart=cart, product=line.product, quantity=max(wanted, 0))
 

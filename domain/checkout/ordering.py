@@ -63,9 +63,15 @@ class PlacedOrder:
 class Ordering(ShopBase):
     """Checkout and placing the order."""
 
-    async def _view(self, uow: CheckoutUnitOfWork, checkout: Checkout) -> CheckoutView:
-        cart = await uow.carts.get(checkout.customer_id)
-        addresses = await uow.addresses.list(checkout.customer_id)
+    async def _view(
+        self, uow: CheckoutUnitOfWork, checkout: Checkout, cart: Cart | None = None
+    ) -> CheckoutView:
+        if cart is None:
+            cart = await uow.carts.get(checkout.customer_id)
+        # A customer without saved addresses (the checkout counted them) has none to list.
+        addresses = (
+            await uow.addresses.list(checkout.customer_id) if checkout.saved_address_count else []
+        )
         subtotal = cart.subtotal(self.config.currency)
         return CheckoutView(
             checkout,
@@ -97,9 +103,16 @@ class Ordering(ShopBase):
                 updated_at=self._clock.now(),
             )
             await uow.checkouts.save(checkout)
-            view = await self._view(uow, checkout)
+            view = await self._view(uow, checkout, cart)
             await uow.commit()
         return view
+
+    async def checkout_in_progress(self, customer_id: int) -> Checkout | None:
+        """The customer's checkout if one is in progress, without its screen (one read): what
+        a typed answer needs to know which step it answers."""
+        async with self._uow(readonly=True) as uow:
+            checkout = await uow.checkouts.get(customer_id)
+        return checkout if checkout is not None and checkout.active else None
 
     async def current_checkout(self, customer_id: int) -> CheckoutView | None:
         """The customer's checkout if one is in progress."""
@@ -114,24 +127,26 @@ class Ordering(ShopBase):
         customer_id: int,
         token: str | None,
         trigger: str,
-        apply: Callable[[Checkout, CheckoutUnitOfWork], object] | None = None,
+        apply: Callable[[Checkout, CheckoutUnitOfWork, Cart], object] | None = None,
     ) -> CheckoutView:
         async with self._uow() as uow:
             checkout = await uow.checkouts.get(customer_id)
             if checkout is None or (token is not None and checkout.token != token):
                 raise StaleCheckoutError()
-            if trigger not in STEPS_WITHOUT_A_CART and (await uow.carts.get(customer_id)).empty:
+            # Read once: the step's check, its apply and its screen show the same cart.
+            cart = await uow.carts.get(customer_id)
+            if trigger not in STEPS_WITHOUT_A_CART and cart.empty:
                 # The cart was emptied (from /cart) during checkout: no step leads on to a
                 # summary of nothing.
                 raise CartEmptyError()
             if apply is not None:
-                result = apply(checkout, uow)
+                result = apply(checkout, uow, cart)
                 if hasattr(result, "__await__"):
                     await result  # type: ignore[misc]
             advance(checkout, trigger)
             checkout.updated_at = self._clock.now()
             await uow.checkouts.save(checkout)
-            view = await self._view(uow, checkout)
+            view = await self._view(uow, checkout, cart)
             await uow.commit()
         return view
 
@@ -140,7 +155,7 @@ class Ordering(ShopBase):
     ) -> CheckoutView:
         """Deliver to one of the customer's saved addresses."""
 
-        async def apply(checkout: Checkout, uow: CheckoutUnitOfWork) -> None:
+        async def apply(checkout: Checkout, uow: CheckoutUnitOfWork, _cart: Cart) -> None:
             address = await uow.addresses.get(address_id)
             if address is None or address.customer_id != customer_id:
                 raise StaleCheckoutError()
@@ -155,7 +170,7 @@ class Ordering(ShopBase):
     async def new_address(self, customer_id: int, token: str) -> CheckoutView:
         """Start entering a new address."""
 
-        def apply(checkout: Checkout, _: CheckoutUnitOfWork) -> None:
+        def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, _cart: Cart) -> None:
             checkout.draft.new_address = True
             checkout.draft.address_id = None
 
@@ -165,7 +180,7 @@ class Ordering(ShopBase):
         """Take the recipient's name typed by the customer."""
         name = check_recipient(text)
 
-        def apply(checkout: Checkout, _: CheckoutUnitOfWork) -> None:
+        def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, _cart: Cart) -> None:
             checkout.draft.recipient = name
 
         return await self._step(customer_id, None, "give_recipient", apply)
@@ -174,7 +189,7 @@ class Ordering(ShopBase):
         """Take a phone number, typed or shared as a contact."""
         phone = check_phone(text, self.config.phone_region, from_contact=from_contact)
 
-        def apply(checkout: Checkout, _: CheckoutUnitOfWork) -> None:
+        def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, _cart: Cart) -> None:
             checkout.draft.phone = phone
 
         return await self._step(customer_id, None, "give_phone", apply)
@@ -183,7 +198,7 @@ class Ordering(ShopBase):
         """Take the delivery address text."""
         address = check_address(text)
 
-        def apply(checkout: Checkout, _: CheckoutUnitOfWork) -> None:
+        def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, _cart: Cart) -> None:
             checkout.draft.address_text = address
 
         return await self._step(customer_id, None, "give_address", apply)
@@ -197,9 +212,8 @@ class Ordering(ShopBase):
         if chosen not in self.config.payment_methods:
             raise StaleCheckoutError()
 
-        async def apply(checkout: Checkout, uow: CheckoutUnitOfWork) -> None:
+        def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, cart: Cart) -> None:
             checkout.draft.payment_method = chosen
-            cart = await uow.carts.get(customer_id)
             checkout.draft.quoted_subtotal = cart.subtotal(self.config.currency).amount
 
         return await self._step(customer_id, token, "choose_payment", apply)
