@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, func, insert, select, text, update
 
 from bench.insight import BENCH_KEYS
 from bot.demo.history import seed_history
@@ -46,6 +46,7 @@ from domain.shared.paging import Page
 from storage.db import Database
 from storage.explain import capture, explain
 from storage.migrate import upgrade
+from storage.tables.catalog import CategoryRow, ProductRow
 from storage.tables.orders import OrderLineRow, OrderRow
 from storage.tables.outbox import OutboxRow
 
@@ -102,8 +103,13 @@ async def seed(db: Database, orders: int) -> None:
                 ],
             )
             await uow.commit()
-    async with db.engine.connect() as conn:  # planner statistics, as a live shop has them
-        await conn.execute(text("ANALYZE"))
+    # Planner statistics as a live shop has them: PostgreSQL's autovacuum analyzes the tables;
+    # the bot never runs ANALYZE on SQLite, so a SQLite shop plans without sqlite_stat1.
+    async with db.engine.connect() as conn:
+        if db.engine.dialect.name == "postgresql":
+            await conn.execute(text("ANALYZE"))
+        else:
+            await conn.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
         await conn.commit()
     print(
         f"seed: {stats.orders} orders ({'written' if stats.created else 'reused'}) "
@@ -234,6 +240,41 @@ def sweeps() -> list[tuple[str, Call]]:
     return result
 
 
+async def checkout_journeys(db: Database, product_id: int, runs: int, base: int) -> list[float]:
+    """Milliseconds of a customer's whole checkout as its use cases run it (8 transactions:
+    the customer, the cart, the checkout's steps, placing the order with its admin alert and
+    rollups), each journey by a new customer."""
+    from domain.checkout.shop import Shop
+    from domain.checkout.shop_base import ShopConfig
+    from domain.orders.model import PaymentMethod
+    from domain.reactions import ORDER_FLOW
+    from domain.shared.clock import SystemClock
+    from domain.shared.money import Money
+
+    shop = Shop(
+        cast(Any, db),
+        SystemClock(),
+        ShopConfig(currency="USD", shipping_fee=Money(500, "USD"), admin_chat_id=ADMIN_CHAT),
+        flow=ORDER_FLOW,
+    )
+    timings = []
+    for i in range(runs):
+        customer = base + i
+        started = time.perf_counter()
+        await shop.touch_customer(customer, f"Customer {customer}", None, "en")
+        await shop.add_to_cart(customer, product_id, 1)
+        view = await shop.start_checkout(customer)
+        await shop.give_recipient(customer, f"Recipient {customer}")
+        await shop.give_phone(customer, "+14155552671", from_contact=False)
+        await shop.give_address(customer, f"{customer} Main Street, Springfield")
+        await shop.choose_payment(
+            customer, view.checkout.token, PaymentMethod.CASH_ON_DELIVERY.value
+        )
+        await shop.place_order(customer, view.checkout.token)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
 async def timed(db: Database, call: Call, runs: int) -> list[float]:
     """Milliseconds of each run, each in a unit of work that is rolled back (nothing sticks)."""
     timings = []
@@ -252,7 +293,43 @@ async def plans_of(db: Database, call: Call) -> list[Any]:
     return await explain(db.engine, captured)
 
 
-async def main(orders: int, url: str | None, runs: int, show_plans: bool) -> None:
+async def _stocked_product(db: Database, blank: bool = False) -> int:
+    """A product with stock to sell: the last one (in a blank shop, one made for the bench)."""
+    async with db.uow() as uow:
+        s = uow.session
+        if blank and not await s.scalar(select(func.count()).select_from(ProductRow)):
+            category = await s.scalar(
+                insert(CategoryRow).values(name="Bench", position=1).returning(CategoryRow.id)
+            )
+            await s.execute(
+                insert(ProductRow).values(
+                    sku="BENCH-1",
+                    name="Bench product",
+                    category_id=category,
+                    description="",
+                    price_minor=1500,
+                    currency="USD",
+                    stock=0,
+                    reserved=0,
+                    low_stock_threshold=0,
+                    active=True,
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+        pid = int(await s.scalar(select(func.max(ProductRow.id))) or 0)
+        await s.execute(
+            update(ProductRow)
+            .where(ProductRow.id == pid)
+            .values(stock=ProductRow.reserved + 1_000_000)
+        )
+        await uow.commit()
+    return pid
+
+
+async def main(
+    orders: int, url: str | None, runs: int, show_plans: bool, empty: str | None = None
+) -> None:
     url = url or f"sqlite+aiosqlite:////tmp/orderbot_bench_scale_{orders}.db"
     await upgrade(url)
     db = Database(url, keys=BENCH_KEYS)
@@ -280,6 +357,31 @@ async def main(orders: int, url: str | None, runs: int, show_plans: bool) -> Non
                             print("        " + step)
             else:
                 print(line, flush=True)
+    print("\ncheckout: a whole journey, p50 / p95 ms, beside the same on an empty database")
+    empty_url = empty or "sqlite+aiosqlite:////tmp/orderbot_bench_scale_empty.db"
+    await upgrade(empty_url)
+    blank = Database(empty_url, keys=BENCH_KEYS)
+    try:
+        shops = {"empty": (blank, await _stocked_product(blank, blank=True))}
+        shops["history"] = (db, await _stocked_product(db))
+        journeys: dict[str, list[float]] = {name: [] for name in shops}
+        base = 8_900_000_000 + int(time.time()) % 100_000 * 1000
+        for name, (where, pid) in shops.items():  # warm up: caches, connections
+            await checkout_journeys(where, pid, 2, base - 10 - len(name))
+        for round_ in range(4):  # alternating, so the machine's noise hits both alike
+            for name, (where, pid) in shops.items():
+                journeys[name] += await checkout_journeys(
+                    where, pid, max(1, runs // 4), base + round_ * 100 + len(journeys[name])
+                )
+        for name, timings in journeys.items():
+            p50 = statistics.median(timings)
+            p95 = sorted(timings)[max(0, round(0.95 * len(timings)) - 1)]
+            print(f"  {name:<10} {p50:9.1f} / {p95:9.1f}")
+        ratio = statistics.median(journeys["empty"]) / statistics.median(journeys["history"])
+        print(f"  with the history: {100 * ratio:.0f} % of the empty shop's rate (target >= 90 %)")
+    finally:
+        await blank.dispose()
+
     from domain.insight.service import Insight
     from domain.shared.clock import FixedClock
 
@@ -306,8 +408,12 @@ def cli() -> None:
     parser.add_argument("--url")
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--plans", action="store_true", help="print every statement's plan")
+    parser.add_argument(
+        "--empty-url",
+        help="an empty database for the checkout's comparison (default: a SQLite file)",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.orders, args.url, args.runs, args.plans))
+    asyncio.run(main(args.orders, args.url, args.runs, args.plans, args.empty_url))
 
 
 if __name__ == "__main__":
