@@ -241,6 +241,45 @@ class ReplyCancel(Callback):
 
 
 @dataclass(frozen=True)
+class ContactShop(Callback):
+    """Customer: write to the shop (not about one order)."""
+
+    prefix: ClassVar[str] = "cs"
+
+
+@dataclass(frozen=True)
+class ContactAbout(Callback):
+    """Customer: write to the shop about one of their orders."""
+
+    prefix: ClassVar[str] = "csn"
+    number: OrderNo
+
+
+@dataclass(frozen=True)
+class ContactCancel(Callback):
+    """Customer: give up the message to the shop."""
+
+    prefix: ClassVar[str] = "csx"
+    token: Token
+
+
+@dataclass(frozen=True)
+class AdminAnswer(Callback):
+    """Admin: answer a customer who wrote to the shop."""
+
+    prefix: ClassVar[str] = "aan"
+    customer_id: int
+
+
+@dataclass(frozen=True)
+class AnswerCancel(Callback):
+    """Admin: give up the answer to a customer."""
+
+    prefix: ClassVar[str] = "aax"
+    token: Token
+
+
+@dataclass(frozen=True)
 class JobsRefresh(Callback):
     """Admin: show the scheduled jobs again."""
 

@@ -9,6 +9,7 @@ from bot.access import is_admin
 from bot.callback_data import Token
 from bot.checkout.handlers import on_text
 from bot.context import ShopContext
+from bot.merchant import contact
 from bot.merchant.callbacks import (
     AdminCarrier,
     AdminChoice,
@@ -116,6 +117,9 @@ async def _answer_dialog(update: Update, context: ShopContext, dialog: Dialog) -
     # No length check here: each step checks its own limit and says it (a description allows
     # 800 characters, a note 1000); Telegram keeps a message under 4096.
     text = update.message.text or ""
+    if dialog.kind == DialogKind.ANSWER:  # an answer to a customer (bot/merchant/contact.py)
+        await contact.answer_admin(update, context, dialog, text)
+        return
     if dialog.kind == DialogKind.REVIEW_REPLY:  # the reviews feature's (bot/reviews/admin.py)
         await answer_reply(update, context, dialog, text)
         return
@@ -165,12 +169,16 @@ async def on_private_text(update: Update, context: ShopContext) -> None:
     the customer's checkout), otherwise the customer handlers take it."""
     chat, user = chat_and_user(update)
     dialog = await context.merchant.current_dialog(chat, user)
-    mine = dialog is not None and (dialog.kind == DialogKind.REPLY or is_admin(update, context))
+    customers = (DialogKind.REPLY, DialogKind.CONTACT)  # dialogs a customer may have
+    mine = dialog is not None and (dialog.kind in customers or is_admin(update, context))
     if dialog is not None and mine:
         view = await context.shop.current_checkout(user)
         checkout_at = view.checkout.updated_at if view is not None else None
         if checkout_at is None or dialog.updated_at is None or checkout_at <= dialog.updated_at:
-            if dialog.kind == DialogKind.REPLY:
+            if dialog.kind == DialogKind.CONTACT:  # a message to the shop (contact.py)
+                assert update.message is not None
+                await contact.answer_contact(update, context, dialog, update.message.text or "")
+            elif dialog.kind == DialogKind.REPLY:
                 await _answer_reply(update, context)
             else:
                 await _answer_dialog(update, context, dialog)

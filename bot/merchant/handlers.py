@@ -29,6 +29,7 @@ from bot.callback_data import Callback
 from bot.context import Handler, ShopApp, ShopContext
 from bot.insight.handlers import COMMAND_TEXTS as INSIGHT_COMMAND_TEXTS
 from bot.insight.handlers import COMMANDS as INSIGHT_COMMANDS
+from bot.merchant import contact
 from bot.merchant.callbacks import (
     AdminActive,
     AdminAddProduct,
@@ -250,6 +251,7 @@ def register(app: ShopApp) -> None:
         app.add_handler(CallbackQueryHandler(admin_button(fn), pattern=kind.matches))
     app.add_handler(CallbackQueryHandler(on_reply_to_shop, pattern=ReplyToShop.matches))
     app.add_handler(CallbackQueryHandler(on_reply_cancel, pattern=ReplyCancel.matches))
+    contact.register(app)  # the customer's messages to the shop and the admins' answers
     csv_file = filters.Document.FileExtension("csv") | filters.Document.MimeType("text/csv")
     new = ~filters.UpdateType.EDITED  # an edited message is not a new answer
     app.add_handler(MessageHandler(anywhere & csv_file & new, admin_only(on_csv)))

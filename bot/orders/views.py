@@ -11,6 +11,7 @@ from telegram import (
 from bot.callback_data import OrderNo
 from bot.cart.callbacks import PutBackInCart
 from bot.catalog.callbacks import Categories
+from bot.merchant.callbacks import ContactAbout
 from bot.orders.callbacks import AskCancelOrder, CancelOrder, OrderDetail, OrderList
 from bot.payments.callbacks import AskReceipt, PayNow
 from bot.screens import TEXT_LIMIT, Screen, button, button_label, fit, keyboard, pager
@@ -208,6 +209,7 @@ class OrderViews(ShopViews):
                 [button(t(lang, "track.received_button"), Received(OrderNo(order.number), page))]
             )
         rows.extend(list(row) for row in extra_rows)
+        rows.append([button(t(lang, "contact.button_order"), ContactAbout(OrderNo(order.number)))])
         rows.append(
             [
                 button(t(lang, "orders.back"), OrderList(page)),

@@ -54,6 +54,7 @@ CUSTOMER_COMMANDS = (
     "requests",  # after-sales (bot/after_sales/)
     "search",
     "mydata",  # what the shop stores about me (bot/privacy/)
+    "contact",  # write to the shop (bot/merchant/contact.py)
     "notifications",  # review invitations on or off (order updates always come)
     "language",
     "cancel",

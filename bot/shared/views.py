@@ -10,6 +10,7 @@ from telegram import (
 
 from bot.cart.callbacks import ShowCart
 from bot.catalog.callbacks import Categories
+from bot.merchant.callbacks import ContactShop
 from bot.orders.callbacks import OrderList
 from bot.screens import Screen, button, keyboard
 from bot.shared.callbacks import Help, Menu, SetLanguage, SetOptionalMessages
@@ -38,6 +39,7 @@ class ShopViews:
                     button(t(lang, "menu.orders"), OrderList(0)),
                     button(t(lang, "menu.help"), Help()),
                 ],
+                [button(t(lang, "contact.button"), ContactShop())],
             ]
         )
 

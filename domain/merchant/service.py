@@ -8,8 +8,9 @@ them together, so the bot builds and calls one object."""
 
 from __future__ import annotations
 
+from domain.merchant.contact import ShopContact
 from domain.merchant.dialogs import MerchantDialogs
 
 
-class Merchant(MerchantDialogs):
+class Merchant(MerchantDialogs, ShopContact):
     """The merchant-facing use cases of one shop."""

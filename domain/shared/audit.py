@@ -24,6 +24,7 @@ ACTIONS = (
     "order_confirm_cod",
     "order_note",
     "order_message",
+    "customer_message",
     "order_track",
     "product_add",
     "product_edit",

@@ -39,6 +39,9 @@ class DialogKind(StrEnum):
     AS_REFUND = "as_refund"  # the note of a return refunded outside Telegram
     # reviews (domain/reviews/desk.py; bot/reviews/admin.py answers it, not Merchant)
     REVIEW_REPLY = "review_reply"  # the shop's one reply to a review
+    # talking to the shop (domain/merchant/contact.py; bot/merchant/contact.py answers them)
+    CONTACT = "contact"  # a customer's message to the shop (about an order, or not)
+    ANSWER = "answer"  # an admin's answer to a customer who wrote
 
 
 STEPS: dict[DialogKind, tuple[str, ...]] = {
@@ -53,6 +56,8 @@ STEPS: dict[DialogKind, tuple[str, ...]] = {
     DialogKind.AS_DECLINE: ("reason",),
     DialogKind.AS_REFUND: ("note",),
     DialogKind.REVIEW_REPLY: ("text",),
+    DialogKind.CONTACT: ("text",),
+    DialogKind.ANSWER: ("text",),
 }
 OPTIONAL: frozenset[tuple[DialogKind, str]] = frozenset(
     {

@@ -297,7 +297,7 @@ async def test_admin_messages_the_customer_and_the_reply_comes_back_to_the_admin
 
     await bot.outbox_drained()
     relayed = ann.screen
-    assert f"Alice (@alice) replied about order {number}" in relayed.text
+    assert f"Alice (@alice) writes about order {number}" in relayed.text
     assert "tins are perfect" in relayed.text
     opened = await ann.tap("Open order", relayed)
     assert "the customer replied" in opened.text and "note" in opened.text
@@ -344,7 +344,7 @@ async def test_a_customer_in_checkout_types_into_checkout_not_into_a_reply(
     phone = await alice.say("Alice Smith")
     assert "phone number" in phone.text
     await bot.outbox_drained()
-    assert not any("replied about order" in t for t in ann.texts())
+    assert not any("writes about order" in t for t in ann.texts())
     assert db.bad_requests(bot) == []
 
 

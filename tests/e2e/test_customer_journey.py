@@ -36,7 +36,11 @@ async def test_customer_orders_two_items_and_finds_the_order_in_my_orders(
 ) -> None:
     welcome = await alice.say("/start")
     assert "Hi Alice" in welcome.text and "Tea House" in welcome.text
-    assert welcome.buttons == [["🛍 Catalog", "🛒 Cart"], ["📦 My orders", "❓ Help"]]
+    assert welcome.buttons == [
+        ["🛍 Catalog", "🛒 Cart"],
+        ["📦 My orders", "❓ Help"],
+        ["💬 Contact the shop"],
+    ]
 
     catalog = await alice.tap("Catalog")
     assert catalog.message_id == welcome.message_id, "navigation edits the message in place"
