@@ -80,9 +80,7 @@ async def test_a_payment_update_is_not_confirmed_to_telegram_until_it_is_kept(
         real_keep = SqlUpdateInbox.keep
         failures = {"left": 2}
 
-        async def flaky_keep(
-            self: SqlUpdateInbox, bot_id: int, entries: Any, at: datetime
-        ) -> None:
+        async def flaky_keep(self: SqlUpdateInbox, bot_id: int, entries: Any, at: datetime) -> None:
             if failures["left"]:
                 failures["left"] -= 1
                 raise ConnectionError("database busy")
