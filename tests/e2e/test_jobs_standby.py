@@ -113,12 +113,14 @@ class Runner:
         async for line in self.process.stderr:
             self.lines.append(line.decode(errors="replace"))
 
-    async def leads(self) -> bool:
-        """What the runner's /metrics says (served on JOBS_PORT, on standby too)."""
+    async def metrics(self) -> str:
+        """The runner's /metrics (served on JOBS_PORT, on standby too)."""
         async with httpx.AsyncClient() as client:
             assert (await client.get(f"http://127.0.0.1:{self.port}/healthz")).status_code == 200
-            metrics = (await client.get(f"http://127.0.0.1:{self.port}/metrics")).text
-        return "orderbot_jobs_leader 1.0" in metrics
+            return (await client.get(f"http://127.0.0.1:{self.port}/metrics")).text
+
+    async def leads(self) -> bool:
+        return "orderbot_jobs_leader 1.0" in await self.metrics()
 
     def said(self, text: str) -> bool:
         return any(text in line for line in self.lines)
@@ -172,6 +174,10 @@ async def test_a_standby_runner_takes_over_and_is_woken_by_notify(
         texts = [m.text or "" for m in api.chat(4242).bot_messages()]
         assert sum("WAKE-1" in t for t in texts) == 1
         assert sum("WAKE-2" in t for t in texts) == 1
+        metrics = await second.metrics()
+        assert 'orderbot_messages_total{outcome="sent"} 1.0' in metrics
+        assert 'orderbot_job_runs_total{job="outbox",outcome="ok"}' in metrics
+        assert "orderbot_telegram_429_total 0.0" in metrics
         assert await second.end() == 0
         assert not second.said("Traceback"), "".join(second.lines)
     finally:
