@@ -11,13 +11,15 @@ benchmark knows when a user may go on without adding a Bot API call to the bot's
 
 `tree=` runs the bot from another checkout of the repository (a `git worktree`), so one
 command measures a commit before and after a change side by side; `hide_sniffio=` hides the
-sniffio package from it, as the environment was before issue 13 declared it.
+sniffio package from it, as the environment was before issue 13 declared it; `seed=` (stock
+by SKU) has the child load the demo catalog with its own tree's migration first.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import sys
@@ -48,10 +50,12 @@ class ChildBot:
         concurrency: int = 16,
         tree: Path | None = None,
         hide_sniffio: bool = False,
+        seed: dict[str, int] | None = None,
     ) -> None:
         self.args = [kind, api_url, database_url, str(concurrency)]
         self.tree = tree or TREE
         self.hide_sniffio = hide_sniffio
+        self.seed = seed
         self.process: asyncio.subprocess.Process | None = None
         self._events: dict[int, asyncio.Event] = {}
         self._reader: asyncio.Task[None] | None = None
@@ -73,6 +77,8 @@ class ChildBot:
         }
         if self.hide_sniffio:
             env["BENCH_HIDE_SNIFFIO"] = "1"
+        if self.seed is not None:
+            env["BENCH_SEED"] = json.dumps(self.seed)
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             SCRIPT,
@@ -163,7 +169,11 @@ async def _echo(api_url: str, concurrency: int, token: str) -> Any:
 
 
 async def _shop(api_url: str, database_url: str, concurrency: int) -> Any:
-    from tests.e2e.harness import BotUnderTest
+    from tests.e2e.harness import BotUnderTest, seed_demo_catalog
+
+    if seed := os.environ.get("BENCH_SEED"):
+        # The tree's own migration and catalog import: another commit's schema may differ.
+        await seed_demo_catalog(database_url, json.loads(seed))
 
     class Api:  # the harness only needs the server's address
         url = api_url

@@ -139,9 +139,16 @@ async def run_shop(
     base: int,
     tree: Path | None = None,
     hide_sniffio: bool = False,
+    seed: dict[str, int] | None = None,
 ) -> Round:
     child = ChildBot(
-        "shop", api.url, url, concurrency=concurrency, tree=tree, hide_sniffio=hide_sniffio
+        "shop",
+        api.url,
+        url,
+        concurrency=concurrency,
+        tree=tree,
+        hide_sniffio=hide_sniffio,
+        seed=seed,
     )
     await child.start()
     try:
@@ -183,7 +190,8 @@ async def main(args: argparse.Namespace) -> None:
             url = args.database_url or f"sqlite+aiosqlite:///{tmp}/{len(urls)}.db"
             if args.database_url and name != "shop":
                 raise SystemExit("--before runs on SQLite only (one database per bot)")
-            await seed_demo_catalog(url, {"TEA-BLACK-100": stock})
+            if name == "shop":
+                await seed_demo_catalog(url, {"TEA-BLACK-100": stock})
             urls[name] = url
         api = FakeBotApi(token=TOKEN)
         await api.start()
@@ -205,6 +213,8 @@ async def main(args: argparse.Namespace) -> None:
                             base + (i + 1) * 100_000,
                             tree=args.before if before else None,
                             hide_sniffio=before and args.before_without_sniffio,
+                            # the other commit's own schema and catalog, on its first round
+                            seed={"TEA-BLACK-100": stock} if before and r == 0 else None,
                         )
                     )
                 print(f"round {r + 1}:")
