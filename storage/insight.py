@@ -234,15 +234,16 @@ class SqlInsightRepository:
         ordered_before = exists().where(
             earlier.customer_id == buyers.c.customer_id, earlier.created_at < start
         )
-        customers = (
+        # One EXISTS per buyer (a CASE per column evaluated it twice).
+        buyers_count, returning = (
             await self.s.execute(
                 select(
-                    func.coalesce(func.sum(case((ordered_before, 0), else_=1)), 0),
+                    func.count(),
                     func.coalesce(func.sum(case((ordered_before, 1), else_=0)), 0),
                 ).select_from(buyers)
             )
         ).one()
-        return int(customers[0]), int(customers[1])
+        return int(buyers_count) - int(returning), int(returning)
 
     async def top_products(
         self, start: datetime, end: datetime, currency: str, limit: int
