@@ -11,6 +11,8 @@ from bot.cart.callbacks import CartLess, CartMore, CartRemove, PutBackInCart, Sh
 from bot.context import Handler, ShopApp, ShopContext
 from bot.shared.handlers import add_customer_handlers, button_handler
 from bot.ui import reply, show
+from domain.cart.model import Cart
+from domain.checkout.browsing import CartChange
 from domain.shared.errors import (
     NotInCartError,
     OutOfStockError,
@@ -29,8 +31,12 @@ async def cart_command(update: Update, context: ShopContext) -> None:
 # -- cart ---------------------------------------------------------------------------------------
 
 
-async def show_cart(update: Update, context: ShopContext, note: str | None = None) -> None:
-    cart = await context.shop.cart(context.customer.id)
+async def show_cart(
+    update: Update, context: ShopContext, note: str | None = None, cart: Cart | None = None
+) -> None:
+    """Show the cart (as a change just left it, or read now)."""
+    if cart is None:
+        cart = await context.shop.cart(context.customer.id)
     await show(
         update, context, context.views.cart(context.lang, cart, context.shop.config.currency, note)
     )
@@ -46,7 +52,7 @@ async def on_put_back(update: Update, context: ShopContext, data: PutBackInCart)
     if put.short:
         missing = ", ".join(f"{name} × {units}" for name, units in put.short)
         note += "\n" + t(lang, "cart.put_back_short", items=missing)
-    await show_cart(update, context, note)
+    await show_cart(update, context, note, put.cart)
     return t(lang, "cart.put_back_toast", n=put.cart.item_count)
 
 
@@ -58,14 +64,14 @@ async def on_cart(update: Update, context: ShopContext, data: ShowCart) -> str |
 
 
 async def _cart_change(
-    update: Update, context: ShopContext, change: Callable[[], Awaitable[object]]
+    update: Update, context: ShopContext, change: Callable[[], Awaitable[CartChange]]
 ) -> str | None:
     try:
-        await change()
+        changed = await change()
     except (NotInCartError, ProductUnavailableError, OutOfStockError):
         await show_cart(update, context)  # the cart changed under this message: refresh it
         raise
-    await show_cart(update, context)
+    await show_cart(update, context, cart=changed.cart)  # the cart the change committed
     return None
 
 
