@@ -19,6 +19,8 @@ read from /proc beside them.
     .venv/bin/python bench/flash_sale.py
     .venv/bin/python bench/flash_sale.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/flash_sale_bench
     .venv/bin/python bench/flash_sale.py --buyers 300 --units 30 --rate 100   # a short run
+    # before/after in one run (each on its own fresh database), as bench/checkout_vs_echo.py
+    .venv/bin/python bench/flash_sale.py --before /tmp/before --before-without-sniffio
 
 A PostgreSQL database named in --database-url is dropped and created again for each run.
 Figures, never pass/fail; tests/integration/test_concurrency.py holds the race's invariants.
@@ -29,6 +31,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -37,21 +40,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, os.environ.get("BENCH_TREE") or str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import func, select
+from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
-from bench.bot_child import ChildBot
 from bot.botapi.server import FakeBotApi
 from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep
 from domain.orders.model import PaymentMethod
 from domain.shared.customers import Customer
 from storage.db import Database
 from storage.tables.catalog import ProductRow
-from storage.tables.orders import OrderLineRow, OrderRow
 from tests.e2e.harness import ADMIN_CHAT, TOKEN, seed_demo_catalog
 
+SCRIPT = str(Path(__file__).resolve())
 SKU = "TEA-BLACK-100"
 FIRST_BUYER = 70_000_000
 TARGET_P99_S = 1.0
@@ -100,9 +102,48 @@ async def fresh_database(url: str, tmp: str, name: str) -> str:
     return url
 
 
-async def prepare(url: str, api: FakeBotApi, buyers: int, units: int) -> dict[int, object]:
+async def prepare(
+    url: str, api: FakeBotApi, buyers: int, units: int, tree: Path | None
+) -> dict[int, object]:
     """The shop with `units` in stock, and every buyer on the review screen with one unit in
-    the cart; returns each buyer's message carrying the Confirm button."""
+    the cart; returns each buyer's message carrying the Confirm button. With `tree`, the
+    database is written by that checkout's own code (its schema may differ)."""
+    if tree is None:
+        await seed(url, buyers, units)
+    else:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            SCRIPT,
+            "--seed-only",
+            "--database-url",
+            url,
+            "--buyers",
+            str(buyers),
+            "--units",
+            str(units),
+            cwd=tree,
+            env={**os.environ, "PYTHONPATH": str(tree), "BENCH_TREE": str(tree)},
+        )
+        if await child.wait() != 0:
+            raise RuntimeError("seeding with the other tree failed")
+    screens: dict[int, object] = {}
+    for i in range(buyers):
+        uid = FIRST_BUYER + i
+        user = api.users.get(uid) or api.add_user(uid, f"Buyer {i}")
+        screens[uid] = api.new_bot_message(
+            user.chat,
+            "text",
+            text="Review your order",
+            reply_markup={
+                "inline_keyboard": [[{"text": "Confirm order", "callback_data": f"ky:fs{i:08d}"}]]
+            },
+            reply_markup_kind="inline_keyboard",
+        )
+    return screens
+
+
+async def seed(url: str, buyers: int, units: int) -> None:
+    """The catalog, and the buyers' carts and checkouts on the review screen."""
     await seed_demo_catalog(url, {SKU: units})
     db = Database(url)
     try:
@@ -134,54 +175,51 @@ async def prepare(url: str, api: FakeBotApi, buyers: int, units: int) -> dict[in
             await uow.commit()
     finally:
         await db.dispose()
-    screens: dict[int, object] = {}
-    for i in range(buyers):
-        uid = FIRST_BUYER + i
-        user = api.users.get(uid) or api.add_user(uid, f"Buyer {i}")
-        screens[uid] = api.new_bot_message(
-            user.chat,
-            "text",
-            text="Review your order",
-            reply_markup={
-                "inline_keyboard": [[{"text": "Confirm order", "callback_data": f"ky:fs{i:08d}"}]]
-            },
-            reply_markup_kind="inline_keyboard",
-        )
-    return screens
 
 
 async def count(url: str, sale: Sale) -> None:
+    """Orders and units sold, in plain SQL (the --before tree's schema may differ)."""
     db = Database(url)
     try:
         async with db.uow(readonly=True) as uow:
             s = uow.session
-            product = (
-                await s.execute(select(ProductRow).where(ProductRow.sku == SKU))
-            ).scalar_one()
-            sale.orders = int(await s.scalar(select(func.count()).select_from(OrderRow)) or 0)
+            product_id, stock, reserved = (
+                await s.execute(
+                    text("SELECT id, stock, reserved FROM products WHERE sku = :sku"), {"sku": SKU}
+                )
+            ).one()
+            sale.orders = int(await s.scalar(text("SELECT count(*) FROM orders")) or 0)
             sale.sold = int(
                 await s.scalar(
-                    select(func.coalesce(func.sum(OrderLineRow.quantity), 0)).where(
-                        OrderLineRow.product_id == product.id
-                    )
+                    text(
+                        "SELECT coalesce(sum(quantity), 0) FROM order_lines WHERE product_id = :p"
+                    ),
+                    {"p": product_id},
                 )
                 or 0
             )
-            sale.oversold = max(0, sale.sold - sale.units) + max(
-                0, -product.stock, product.reserved - product.stock
-            )
+            sale.oversold = max(0, sale.sold - sale.units) + max(0, -stock, reserved - stock)
     finally:
         await db.dispose()
 
 
-async def run(url: str, mode: str, args: argparse.Namespace) -> Sale:
+async def run(url: str, mode: str, args: argparse.Namespace, tree: Path | None = None) -> Sale:
+    from bench.bot_child import ChildBot  # not in --seed-only's tree, which may be older
+
     sale = Sale(mode, args.buyers, args.units)
     api = FakeBotApi(token=TOKEN)
     await api.start()
     api.add_group(ADMIN_CHAT, "Shop admins")
     try:
-        screens = await prepare(url, api, args.buyers, args.units)
-        bot = ChildBot("shop", api.url, url, concurrency=args.concurrency)
+        screens = await prepare(url, api, args.buyers, args.units, tree)
+        bot = ChildBot(
+            "shop",
+            api.url,
+            url,
+            concurrency=args.concurrency,
+            tree=tree,
+            hide_sniffio=tree is not None and args.before_without_sniffio,
+        )
         await bot.start()
         try:
 
@@ -209,9 +247,9 @@ async def run(url: str, mode: str, args: argparse.Namespace) -> Sale:
     return sale
 
 
-def report(sale: Sale, backend: str, rate: float) -> None:
+def report(sale: Sale, backend: str, rate: float, label: str) -> None:
     arrive = "all at once" if sale.mode == "burst" else f"{rate:.0f}/s"
-    print(f"\n{backend}, {sale.buyers} buyers for {sale.units} units, arriving {arrive}:")
+    print(f"\n{label}{backend}, {sale.buyers} buyers for {sale.units} units, arriving {arrive}:")
     print(f"  orders placed        {sale.orders:8d}   (target exactly {sale.units})")
     print(f"  units oversold       {sale.oversold:8d}   (target 0)")
     print(f"  buyers unanswered    {sale.unanswered:8d}   (target 0)")
@@ -237,10 +275,17 @@ async def main(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.WARNING)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     modes = ["spread", "burst"] if args.mode == "both" else [args.mode]
+    if args.seed_only:
+        await seed(args.database_url, args.buyers, args.units)
+        return
+    trees: list[tuple[str, Path | None]] = [("", None)]
+    if args.before is not None:
+        trees.append(("BEFORE (" + str(args.before) + "): ", args.before))
     with tempfile.TemporaryDirectory() as tmp:
         for mode in modes:
-            url = await fresh_database(args.database_url, tmp, mode)
-            report(await run(url, mode, args), backend, args.rate)
+            for label, tree in trees:
+                url = await fresh_database(args.database_url, tmp, mode + str(len(label)))
+                report(await run(url, mode, args, tree), backend, args.rate, label)
 
 
 if __name__ == "__main__":
@@ -251,4 +296,11 @@ if __name__ == "__main__":
     parser.add_argument("--mode", choices=["spread", "burst", "both"], default="both")
     parser.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_UPDATES")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--before", type=Path, default=None, help="another checkout to compare")
+    parser.add_argument(
+        "--before-without-sniffio",
+        action="store_true",
+        help="hide sniffio from the --before bot, as the environment was before issue 13",
+    )
+    parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     asyncio.run(main(parser.parse_args()))
