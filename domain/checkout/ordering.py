@@ -274,10 +274,14 @@ class Ordering(ShopBase):
                 if not product.active:
                     raise ProductUnavailableError(name=product.name)
                 if not await uow.products.reserve(product.id, line.quantity):
-                    fresh = await uow.products.get(product.id)
-                    raise OutOfStockError(
-                        name=product.name, available=fresh.available if fresh else 0
-                    )
+                    # A flash sale's sold-out Confirm: the cart's read already falls short
+                    # when nothing changed since (SQLite: this transaction holds the write
+                    # lock), so it is the figure to show; read again only if it went stale.
+                    available = product.available
+                    if available >= line.quantity:
+                        fresh = await uow.products.get(product.id)
+                        available = fresh.available if fresh else 0
+                    raise OutOfStockError(name=product.name, available=available)
             number = await self._fresh_number(uow)
             order = Order(
                 number=number,
