@@ -28,6 +28,7 @@ class Cursor(aiosqlite.Cursor):
     def __init__(self, conn: Connection) -> None:
         super().__init__(conn, None)  # type: ignore[arg-type]  # made on the thread, below
         self._rows: list[Any] = []
+        self._arraysize = 1
 
     def _cursor_here(self) -> sqlite3.Cursor:
         """The sqlite3 cursor, made on the connection's thread (runs there)."""
@@ -79,11 +80,11 @@ class Cursor(aiosqlite.Cursor):
 
     @property
     def arraysize(self) -> int:
-        return 1 if self._cursor is None else self._cursor.arraysize
+        return self._arraysize  # rows are handed out from memory here (fetchmany)
 
     @arraysize.setter
     def arraysize(self, value: int) -> None:
-        raise NotImplementedError("set on the thread's cursor")
+        self._arraysize = value
 
     @property
     def description(self) -> Any:
