@@ -306,6 +306,7 @@ async def test_admin_commands_are_registered_only_for_the_admin_chat_and_admins(
         "track",
         "jobs",
         "aftersales",  # after-sales
+        "reviews",  # reviews (bot/reviews/admin.py)
         *("report", "customers", "forecast", "stockplan", "restock", "supply", "efficiency"),
         "find",  # finding orders (bot/privacy/)
         "audit",  # the audit log (bot/privacy/)
