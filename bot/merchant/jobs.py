@@ -4,6 +4,7 @@ it runs next."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -65,6 +66,38 @@ def _next_day_at(at: time, now: datetime, zone: ZoneInfo) -> datetime:
     return candidate if candidate > local else candidate + timedelta(days=1)
 
 
+_COUNTED = re.compile(r"^(\d+) (.+)$")
+_LOW_ON = re.compile(r"^(\d+) products low on (\S+)$")
+_NONE_LOW = re.compile(r"^no product low on (\S+)$")
+
+
+def result_words(texts: Texts, lang: Language, summary: str) -> str:
+    """A run's result in the admin's language: jobs log their counts in English words
+    ("3 sent, 1 to retry"); each part is said again from jobs.words. Anything else (an error's
+    text) is shown as it was recorded."""
+    if lang == Language.EN:
+        return summary
+    english = {
+        value: key
+        for key, value in texts.catalogs[Language.EN].items()
+        if key.startswith("jobs.words.")
+    }
+    said = []
+    for part in summary.split(", "):
+        counted, low, none_low = _COUNTED.match(part), _LOW_ON.match(part), _NONE_LOW.match(part)
+        if low:
+            said.append(f"{low.group(1)} {texts(lang, 'jobs.words.low_on', day=low.group(2))}")
+        elif none_low:
+            said.append(texts(lang, "jobs.words.none_low", day=none_low.group(1)))
+        elif counted and counted.group(2) in english:
+            said.append(f"{counted.group(1)} {texts(lang, english[counted.group(2)])}")
+        elif part in english:
+            said.append(texts(lang, english[part]))
+        else:
+            return summary
+    return texts(lang, "jobs.words.joiner").join(said)
+
+
 def _every(texts: Texts, lang: Language, seconds: float) -> str:
     if seconds < 120:
         return texts(lang, "jobs.every_seconds", n=int(seconds))
@@ -95,7 +128,8 @@ async def jobs_screen(context: ShopContext) -> Screen:
             last = t(lang, "jobs.never")
         else:
             key = "jobs.last_ok" if run.ok else "jobs.last_failed"
-            last = t(lang, key, at=run.started_at, duration=run.duration_ms, result=run.summary)
+            result = result_words(t, lang, run.summary)
+            last = t(lang, key, at=run.started_at, duration=run.duration_ms, result=result)
         next_at: datetime | None = jobs.next_run(job)
         at = daily.get(job)
         if at is not None:  # a daily job: its time of day, not how often it looks

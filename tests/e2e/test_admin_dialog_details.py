@@ -149,3 +149,15 @@ async def test_jobs_says_when_a_daily_job_runs(world: World) -> None:
     screen = await world.ann.say("/jobs")
     assert "Daily low-stock report · daily at 09:00" in screen.text
     assert "Daily low-stock report · every" not in screen.text
+
+
+async def test_jobs_speaks_the_admins_language(tmp_path: Path) -> None:
+    from tests.e2e.jobs_kit import run_job
+
+    async with admin_world(tmp_path, admin_language="zh") as world:
+        await run_job(world.bot, "auto_complete")
+        await run_job(world.bot, "payments")
+        screen = await world.ann.say("/jobs")
+        assert "每日低库存报告 · 每天 09:00" in screen.text
+        assert "✅ 无事可做" in screen.text
+        assert "nothing to do" not in screen.text and "SweepStats" not in screen.text
