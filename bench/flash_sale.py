@@ -36,7 +36,7 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,12 +46,21 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
 from bot.botapi.server import FakeBotApi
+from bot.catalog.csv_import import read_catalog_csv
 from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep
+from domain.checkout.shop import Shop
+from domain.checkout.shop_base import ShopConfig
 from domain.orders.model import PaymentMethod
+from domain.reactions import ORDER_FLOW
+from domain.shared.clock import SystemClock
 from domain.shared.customers import Customer
+from domain.shared.money import Money
+from storage.crypto import DataKeys
 from storage.db import Database
+from storage.migrate import upgrade
 from storage.tables.catalog import ProductRow
-from tests.e2e.harness import ADMIN_CHAT, TOKEN, seed_demo_catalog
+from tests.dbsetup import TEST_DATA_KEY
+from tests.e2e.harness import ADMIN_CHAT, DEMO_CATALOG, TOKEN
 
 SCRIPT = str(Path(__file__).resolve())
 SKU = "TEA-BLACK-100"
@@ -142,10 +151,27 @@ async def prepare(
     return screens
 
 
+def keys_for(url: str) -> DataKeys | None:
+    """PostgreSQL's personal data keys: the documented test key, which the bot gets through
+    DATA_KEYS (main() sets it); a SQLite file keeps its development key beside it."""
+    return DataKeys([TEST_DATA_KEY]) if url.startswith("postgresql") else None
+
+
 async def seed(url: str, buyers: int, units: int) -> None:
     """The catalog, and the buyers' carts and checkouts on the review screen."""
-    await seed_demo_catalog(url, {SKU: units})
-    db = Database(url)
+    await upgrade(url)
+    drafts = [
+        replace(d, stock=units if d.sku == SKU else d.stock)
+        for d in read_catalog_csv(DEMO_CATALOG, "USD")
+    ]
+    db = Database(url, keys=keys_for(url))
+    try:
+        await Shop(
+            db, SystemClock(), ShopConfig("USD", Money(500, "USD")), flow=ORDER_FLOW
+        ).import_catalog(drafts, actor="seed", reason="demo catalog")
+    finally:
+        await db.dispose()
+    db = Database(url, keys=keys_for(url))
     try:
         async with db.uow() as uow:
             product = (
@@ -179,7 +205,7 @@ async def seed(url: str, buyers: int, units: int) -> None:
 
 async def count(url: str, sale: Sale) -> None:
     """Orders and units sold, in plain SQL (the --before tree's schema may differ)."""
-    db = Database(url)
+    db = Database(url, keys=keys_for(url))
     try:
         async with db.uow(readonly=True) as uow:
             s = uow.session
@@ -275,6 +301,8 @@ async def main(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.WARNING)
     backend = "PostgreSQL" if args.database_url else "SQLite"
     modes = ["spread", "burst"] if args.mode == "both" else [args.mode]
+    if args.database_url:
+        os.environ["DATA_KEYS"] = TEST_DATA_KEY  # the bot's (bench/bot_child.py inherits it)
     if args.seed_only:
         await seed(args.database_url, args.buyers, args.units)
         return
