@@ -103,14 +103,17 @@ async def seed(db: Database, orders: int) -> None:
                 ],
             )
             await uow.commit()
-    # Planner statistics as a live shop has them: PostgreSQL's autovacuum analyzes the tables;
-    # the bot never runs ANALYZE on SQLite, so a SQLite shop plans without sqlite_stat1.
-    async with db.engine.connect() as conn:
-        if db.engine.dialect.name == "postgresql":
-            await conn.execute(text("ANALYZE"))
-        else:
+    # Tables as a live shop has them: PostgreSQL's autovacuum vacuums and analyzes after
+    # inserts (statistics, and the visibility map index-only scans need); the bot never runs
+    # ANALYZE on SQLite, so a SQLite shop plans without sqlite_stat1.
+    if db.engine.dialect.name == "postgresql":
+        async with db.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM ANALYZE"))
+    else:
+        async with db.engine.connect() as conn:
             await conn.execute(text("DROP TABLE IF EXISTS sqlite_stat1"))
-        await conn.commit()
+            await conn.commit()
     print(
         f"seed: {stats.orders} orders ({'written' if stats.created else 'reused'}) "
         f"in {time.perf_counter() - started:.1f} s  [{db.engine.dialect.name}]",
