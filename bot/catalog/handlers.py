@@ -159,15 +159,12 @@ async def on_categories(update: Update, context: ShopContext, data: Categories) 
 async def on_product_list(update: Update, context: ShopContext, data: ProductList) -> str | None:
     """A page of products in a category."""
     try:
-        category = await context.shop.category(data.category_id)
+        category, paged = await context.shop.category_page(data.category_id, data.page)
     except NotFoundError:
         await show(
             update, context, context.views.categories(context.lang, await context.shop.categories())
         )
         return context.texts(context.lang, "error.category_gone")
-    paged = await context.shop.products_in(category.id, data.page)
-    if not paged.items and data.page > 0:
-        paged = await context.shop.products_in(category.id, 0)
     await show(update, context, context.views.product_list(context.lang, category, paged))
     return None
 
@@ -181,11 +178,10 @@ async def _card(
     page: int,
     known: CartChange | None = None,
 ) -> None:
-    if known is not None and known.product is not None:
-        product, cart = known.product, known.cart  # just loaded by the use case
-    else:
-        product = await context.shop.product(product_id)
-        cart = await context.shop.cart(context.customer.id)
+    if known is None or known.product is None:
+        known = await context.shop.product_with_cart(product_id, context.customer.id)
+    assert known.product is not None
+    product, cart = known.product, known.cart
     product = await with_comments(context, product)  # reviews (bot/reviews/cards.py)
     await show(
         update,

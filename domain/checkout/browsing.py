@@ -54,6 +54,19 @@ class Browsing(ShopBase):
                 category_id, Page(max(page, 0), self.config.page_size)
             )
 
+    async def category_page(self, category_id: int, page: int) -> tuple[Category, Paged[Product]]:
+        """A category and a page of its active products (the first page when `page` is past
+        the last), in one read; NotFoundError when the category is gone."""
+        async with self._uow(readonly=True) as uow:
+            category = await uow.products.category(category_id)
+            if category is None:
+                raise NotFoundError()
+            size = self.config.page_size
+            paged = await uow.products.in_category(category_id, Page(max(page, 0), size))
+            if not paged.items and page > 0:
+                paged = await uow.products.in_category(category_id, Page(0, size))
+        return category, paged
+
     async def search(self, words: str, page: int) -> Paged[Product]:
         """Active products whose name, SKU or description contains the words."""
         async with self._uow(readonly=True) as uow:
@@ -68,6 +81,16 @@ class Browsing(ShopBase):
         if product is None or not product.active:
             raise ProductUnavailableError()
         return product
+
+    async def product_with_cart(self, product_id: int, customer_id: int) -> CartChange:
+        """An active product (or ProductUnavailableError) and the customer's cart, in one
+        read: what a product card shows."""
+        async with self._uow(readonly=True) as uow:
+            product = await uow.products.get(product_id)
+            if product is None or not product.active:
+                raise ProductUnavailableError()
+            cart = await uow.carts.get(customer_id)
+        return CartChange(cart=cart, product=product)
 
     async def product_by_sku(self, sku: str) -> Product:
         """An active product by its SKU, case-insensitively (a shared link names it), or
