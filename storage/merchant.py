@@ -91,12 +91,13 @@ class SqlBackofficeRepository:
         self, statuses: Collection[OrderStatus] | None, page: Page, *, oldest_first: bool
     ) -> Paged[Order]:
         where = [] if statuses is None else [OrderRow.status.in_([s.value for s in statuses])]
-        # The count from the sales rollup (orders by hour and status, storage/rollups.py): a sum
-        # over the history's hours, not a count of every order (issue 13).
-        counted = select(func.coalesce(func.sum(SalesHourRow.orders), 0))
-        if statuses is not None:
-            counted = counted.where(SalesHourRow.status.in_([s.value for s in statuses]))
-        total = await self.s.scalar(counted)
+        if statuses is None:
+            # Every order: a sum over the sales rollup (orders by hour and status,
+            # storage/rollups.py), not a count of the whole history (issue 13).
+            total = await self.s.scalar(select(func.coalesce(func.sum(SalesHourRow.orders), 0)))
+        else:
+            # The merchant's filters are open statuses: an index range of the open orders.
+            total = await self.s.scalar(select(func.count()).select_from(OrderRow).where(*where))
         order = (
             (OrderRow.created_at, OrderRow.id)
             if oldest_first
