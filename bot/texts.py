@@ -5,7 +5,9 @@ the message's parse mode.
 A text that depends on a number is a table of CLDR plural forms, e.g.
 `added = { one = "… {n} item.", other = "… {n} items." }`; the parameter `n` picks the form by
 the language's plural rule (Babel), so English says "1 item" and Chinese, whose only form is
-`other`, keeps a plain string."""
+`other`, keeps a plain string. A parameter named `minutes` (an int) is said with its unit in
+the same way (`units.minutes`: "1 minute", "30 minutes", "30 分钟"), so the domain's notices
+carry the plain number."""
 
 from __future__ import annotations
 
@@ -106,6 +108,8 @@ class Texts:
             form = self.locales[written].plural_form(abs(params["n"]))
             template = forms.get(form, template)
         safe = {name: self._param(lang, value) for name, value in params.items()}
+        if isinstance(params.get("minutes"), int) and key != "units.minutes":
+            safe["minutes"] = self(lang, "units.minutes", n=params["minutes"])
         return template.format_map(safe)
 
     def _param(self, lang: Language, value: Any) -> str:

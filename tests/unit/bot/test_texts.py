@@ -344,3 +344,26 @@ def test_a_count_takes_the_plural_form_of_the_readers_language(
 
 def test_chinese_texts_address_the_customer_as_nin() -> None:
     assert not [key for key, text in ZH.items() if "你" in text]
+
+
+@pytest.mark.parametrize(
+    ("lang", "minutes", "said"),
+    [
+        (Language.EN, 1, "within 1 minute,"),
+        (Language.EN, 15, "within 15 minutes,"),
+        (Language.ZH, 1, "请在 1 分钟内付款"),
+    ],
+)
+def test_minutes_are_said_with_their_unit_in_the_readers_plural(
+    texts: Texts, lang: Language, minutes: int, said: str
+) -> None:
+    notice = texts(lang, "pay.customer.reminder", number="A-1", total="$1.00", minutes=minutes)
+    assert said in notice and "minute(s)" not in notice and "1 minutes" not in notice
+
+
+def test_no_text_says_a_number_of_minutes_itself() -> None:
+    """Every minute count goes through units.minutes (its plural), never '{minutes} minutes'."""
+    for catalog in (EN, ZH):
+        for key, text in catalog.items():
+            if key != "units.minutes":
+                assert not re.search(r"\{minutes\}\s*(minutes|分钟)", text), key
