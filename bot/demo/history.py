@@ -144,9 +144,13 @@ async def seed_history(
     orders_per_day: float = 40.0,
     products: int = 12,
     currency: str = "USD",
+    payment_timeout: timedelta = timedelta(minutes=30),
 ) -> HistoryStats:
     """Write `days` of orders ending at `now` (idempotent per seed). `products` demo products
-    are created only when the shop has none; the shop's own products are used otherwise."""
+    are created only when the shop has none; the shop's own products are used otherwise.
+    An order that is not paid within `payment_timeout` (the shop's PAYMENT_TIMEOUT_MINUTES)
+    expires at its deadline, as the payment sweep would have done, so the only orders left
+    waiting for payment were placed less than that before `now`."""
     prefix = _prefix(seed)
     async with db.uow(readonly=True) as uow:
         existing = await uow.session.scalar(
@@ -297,16 +301,22 @@ async def seed_history(
                         step(E.CANCELLED, S.CANCELLED, placed + timedelta(hours=2), who)
                 else:
                     moving = fate > 0.12
+                    deadline = placed + payment_timeout
                     if not moving:
                         if fate < 0.08:
-                            step(E.EXPIRED, S.CANCELLED, placed + timedelta(hours=24), "system")
+                            step(E.EXPIRED, S.CANCELLED, deadline, "system")
                         else:
-                            step(E.CANCELLED, S.CANCELLED, placed + timedelta(minutes=20), who)
+                            cancel = min(placed + timedelta(minutes=20), deadline)
+                            step(E.CANCELLED, S.CANCELLED, cancel, who)
                     else:
                         paid_at = placed + timedelta(minutes=rng.lognormvariate(3.0, 1.0))
-                        moving = step(E.PAID, S.PAID, paid_at, who)
-                        if not moving:
-                            paid_at = None
+                        if paid_at >= deadline:  # too late: the sweep cancelled it first
+                            step(E.EXPIRED, S.CANCELLED, deadline, "system")
+                            moving, paid_at = False, None
+                        else:
+                            moving = step(E.PAID, S.PAID, paid_at, who)
+                            if not moving:
+                                paid_at = None
                 if moving:
                     ready = paid_at or placed
                     shipped = _shipping_round(ready + timedelta(hours=1), rng)
