@@ -9,6 +9,7 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, make_url
 
+from storage import sqlite
 from storage.db import create_engine
 
 # The one Alembic configuration, shared with developers' `alembic -c storage/alembic.ini ...`;
@@ -52,6 +53,7 @@ async def upgrade(url: str, revision: str = HEAD) -> None:
             await conn.run_sync(_upgrade, url, revision)
     finally:
         await engine.dispose()
+        await sqlite.settle()  # a failed open's thread finishes before the caller's loop ends
 
 
 def _upgrade(connection: Connection, url: str, revision: str) -> None:

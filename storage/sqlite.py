@@ -15,6 +15,7 @@ is aiosqlite's (the thread, the queue, commit, rollback, close).
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -96,6 +97,30 @@ class Connection(aiosqlite.Connection):
 
     def cursor(self) -> Cursor:  # type: ignore[override]
         return Cursor(self)
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        """aiosqlite's stop (a failed open, SQLAlchemy terminating a broken connection), which
+        nobody awaits: remembered, so `settle` can wait for the thread to finish."""
+        future = super().stop()
+        if future is not None:
+            _STOPPING.add(future)
+            future.add_done_callback(_STOPPING.discard)
+        return future
+
+
+# Stops not yet finished by their thread. If the loop closed first, the thread's answer to it
+# raised "Event loop is closed" and printed a traceback after a startup error's one line.
+_STOPPING: set[asyncio.Future[Any]] = set()
+SETTLE_WITHIN_S = 5.0
+
+
+async def settle() -> None:
+    """Wait (at most SETTLE_WITHIN_S) until the connections stopped on this loop have let their
+    threads finish; call it after disposing an engine, before the loop may end."""
+    loop = asyncio.get_running_loop()
+    pending = [f for f in _STOPPING if f.get_loop() is loop and not f.done()]
+    if pending:
+        await asyncio.wait(pending, timeout=SETTLE_WITHIN_S)
 
 
 def connect(database: str, **kwargs: Any) -> Connection:
