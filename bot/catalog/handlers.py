@@ -18,6 +18,7 @@ from bot.reviews.cards import with_comments
 from bot.screens import Screen, with_header
 from bot.shared.handlers import DIALOG_GROUP, add_customer_handlers, button_handler
 from bot.ui import reply, show
+from domain.cart.model import Cart
 from domain.catalog.model import Product
 from domain.checkout.browsing import CartChange
 from domain.shared.errors import (
@@ -83,6 +84,25 @@ def _share(context: ShopContext, product: Product) -> Share | None:
     return Share(product_link(bot.username, product), inline)
 
 
+async def product_screen(
+    context: ShopContext, product: Product, cart: Cart, qty: int, category_id: int, page: int
+) -> Screen:
+    """The one product card, however it is opened (the catalog, search, a /start <sku> link, an
+    inline result's Open button): with its newest review comments (bot/reviews/cards.py), the
+    whole cart's count and the Share key."""
+    product = await with_comments(context, product)
+    return context.views.product_card(
+        context.lang,
+        product,
+        qty,
+        category_id,
+        page,
+        cart.quantity_of(product.id),
+        cart.item_count,
+        _share(context, product),
+    )
+
+
 async def on_start_link(update: Update, context: ShopContext) -> None:
     """/start <sku> (a shared product link): the product's card; an unknown or withdrawn
     product says so over the menu."""
@@ -102,18 +122,7 @@ async def on_start_link(update: Update, context: ShopContext) -> None:
         await reply(update, context, screen)
         raise ApplicationHandlerStop from None
     cart = await context.shop.cart(context.customer.id)
-    product = await with_comments(context, product)  # reviews (bot/reviews/cards.py)
-    card = context.views.product_card(
-        context.lang,
-        product,
-        1,
-        0,
-        0,
-        cart.quantity_of(product.id),
-        cart.item_count,
-        _share(context, product),
-    )
-    await reply(update, context, card)
+    await reply(update, context, await product_screen(context, product, cart, 1, 0, 0))
     raise ApplicationHandlerStop
 
 
@@ -181,22 +190,8 @@ async def _card(
     if known is None or known.product is None:
         known = await context.shop.product_with_cart(product_id, context.customer.id)
     assert known.product is not None
-    product, cart = known.product, known.cart
-    product = await with_comments(context, product)  # reviews (bot/reviews/cards.py)
-    await show(
-        update,
-        context,
-        context.views.product_card(
-            context.lang,
-            product,
-            qty,
-            category_id,
-            page,
-            cart.quantity_of(product.id),
-            cart.item_count,
-            _share(context, product),
-        ),
-    )
+    card = await product_screen(context, known.product, known.cart, qty, category_id, page)
+    await show(update, context, card)
 
 
 @button_handler

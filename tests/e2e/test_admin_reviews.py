@@ -125,3 +125,34 @@ async def test_the_product_card_shows_the_newest_comments(tmp_path: Path) -> Non
         ]
         plus = await alice.tap("➕", card)
         assert "Good value" in (plus.body or ""), "the card keeps them as it changes"
+
+
+async def test_a_product_link_and_an_inline_result_open_the_same_card(tmp_path: Path) -> None:
+    """/start <sku> and an inline result's Open button show the catalog's card, comments and
+    all: one code path for the card (bot/catalog/handlers.py product_screen)."""
+    async with shop_world(tmp_path) as world:
+        bot, alice, bob = world.bot, world.alice, world.bob
+        await rated(world, alice, "5 ⭐", "Fragrant, will buy again")
+        world.clock.advance(hours=1)
+        await rated(world, bob, "4 ⭐", "Good value")
+        await alice.say("/catalog")
+        await alice.tap("Tea")
+        from_catalog = await alice.tap("Longjing")
+        assert "💬 ★★★★ “Good value” — Bob" in (from_catalog.body or "")
+
+        from_link = await alice.say("/start TEA-GREEN-100")
+        assert from_link.message_id != from_catalog.message_id, "a new message for a link"
+        assert from_link.body == from_catalog.body
+        assert from_link.buttons == from_catalog.buttons
+
+        bot.api.inline_mode = True  # BotFather's /setinline
+        await bot.restart()  # the bot reads it from getMe when it starts
+        query = await bob.sim.inline_query("Longjing")
+        await bot.processed(query)
+        [result] = bot.api.inline_answers[query["inline_query"]["id"]]["results"]
+        [[open_button]] = result["reply_markup"]["inline_keyboard"]
+        payload = open_button["url"].split("?start=")[1]
+        from_inline = await alice.say(f"/start {payload}")  # the button, tapped
+        assert from_inline.body == from_catalog.body
+        assert from_inline.buttons == from_catalog.buttons  # Share now picks a chat: same label
+        assert "💬 ★★★★★ “Fragrant, will buy again” — Alice" in (from_inline.body or "")
