@@ -34,7 +34,7 @@ from bot.checkout import handlers as checkout
 from bot.context import Services, ShopApp, ShopContext
 from bot.data_keys import resolve_data_keys
 from bot.insight import handlers as insight_handlers
-from bot.insight.summary import weekly_charts
+from bot.insight.summary import SummaryCharts
 from bot.merchant import handlers as merchant
 from bot.merchant.dialog_views import AdminViews
 from bot.notify import TelegramSender
@@ -261,7 +261,7 @@ def build_application(
     restocks = Restocks(db, clock, settings.admin_chat_id)
 
     # -- the outbox and the scheduled jobs
-    sender = TelegramSender(bot, texts, db, admin_language)
+    sender = TelegramSender(bot, texts, db, admin_language, SummaryCharts(insight, texts))
     pacer = SendPacer(
         Limits.telegram(
             settings.outbox_rate_per_second,
@@ -304,7 +304,7 @@ def build_application(
             payment_inbox=REPLAY_AFTER,
             tracking_poll=poll_every,
         ),
-        summaries=summary_jobs(settings, insight, db, runs, clock, bot, texts, admin_language),
+        summaries=summary_jobs(settings, insight, db, runs, clock),
         restock=RestockCheck(insight, restocks),
         forget_updates=lambda: forget_handled_updates(db, clock),
         backup=daily_backup(settings, db, clock),
@@ -398,9 +398,6 @@ def summary_jobs(
     db: Database,
     runs: SqlJobRuns,
     clock: Clock,
-    bot: InboxBot,
-    texts: Texts,
-    language: Language,
 ) -> tuple[SummaryJob, ...]:
     """Insight's daily and weekly summaries, when there is an admin chat and a time for them."""
     at, chat_id = settings.summary_time, settings.admin_chat_id
@@ -412,14 +409,7 @@ def summary_jobs(
     if weekday is None:
         return (daily,)
     weekly = SummaryJob(
-        WEEKLY_SUMMARY_JOB,
-        summaries,
-        runs,
-        clock,
-        at,
-        settings.timezone,
-        weekday=weekday,
-        on_weekly=weekly_charts(bot, texts, language, chat_id),
+        WEEKLY_SUMMARY_JOB, summaries, runs, clock, at, settings.timezone, weekday=weekday
     )
     return (daily, weekly)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,12 +16,16 @@ from bot.after_sales.alerts import after_sales_buttons
 from bot.merchant.alerts import merchant_buttons
 from bot.shipping.alerts import tracking_buttons
 from bot.texts import Html, Texts
+from domain.insight.summary import CHART_PARAM
 from domain.shared.customers import Language
 from domain.shared.notifications import Notification
 from domain.shared.ports import UnitOfWorkFactory
 from jobs.outbox import Delivery, RetryLater, Sent, Undeliverable, Unreachable
 
 log = logging.getLogger(__name__)
+
+# Draws the photo of a notification whose params name a chart ("$chart"), in a language.
+ChartDrawer = Callable[[Notification, Language], Awaitable[bytes]]
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -36,12 +41,18 @@ class TelegramSender:
     """Renders a notification in its reader's language and sends it."""
 
     def __init__(
-        self, bot: Bot, texts: Texts, uow: UnitOfWorkFactory, admin_language: Language
+        self,
+        bot: Bot,
+        texts: Texts,
+        uow: UnitOfWorkFactory,
+        admin_language: Language,
+        charts: ChartDrawer | None = None,
     ) -> None:
         self.bot = bot
         self.texts = texts
         self.uow = uow
         self.admin_language = admin_language
+        self.charts = charts  # draws "$chart" rows (the weekly summary's chart)
 
     def render(self, notification: Notification) -> tuple[str, InlineKeyboardMarkup | None]:
         """Text and keyboard of a notification."""
@@ -87,9 +98,14 @@ class TelegramSender:
     async def __call__(self, notification: Notification) -> Delivery:
         """Send one notification and say how it went."""
         text, markup = self.render(notification)
-        photo = notification.params.get("$photo")  # a Telegram file id: sent as its caption
+        photo: str | bytes | None = notification.params.get("$photo")  # a Telegram file id
+        if notification.params.get(CHART_PARAM) is not None:
+            if self.charts is None:
+                return Undeliverable(f"no chart drawer for {notification.params[CHART_PARAM]}")
+            # Drawn now, from the data as it is (a bug here is retried by the dispatcher).
+            photo = await self.charts(notification, notification.language or self.admin_language)
         try:
-            if isinstance(photo, str) and photo:
+            if isinstance(photo, str | bytes) and photo:  # the text is its caption
                 await self.bot.send_photo(
                     notification.chat_id, photo, caption=text, reply_markup=markup
                 )

@@ -3,16 +3,15 @@
 Checked every few minutes, like the low-stock report: due when the local time has passed
 today's summary time and no successful run started since then, so a bot that was down sends
 the summary when it comes back; the outbox's dedupe key makes a second one impossible. The
-weekly summary may also send charts (`on_weekly`, given by the composition root)."""
+weekly summary's chart is an outbox row of its own, queued with the text and drawn by the
+sender (domain/insight/summary.py), so it too goes out once."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from domain.insight.report import Report
 from domain.insight.restock import Restocks
 from domain.insight.service import Insight
 from domain.insight.summary import Summaries
@@ -38,7 +37,6 @@ class SummaryJob:
         at: time,
         timezone: str,
         weekday: int | None = None,
-        on_weekly: Callable[[Report], Awaitable[None]] | None = None,
     ) -> None:
         self.name = name
         self.summaries = summaries
@@ -47,7 +45,6 @@ class SummaryJob:
         self.at = at
         self.zone = ZoneInfo(timezone)
         self.weekday = weekday
-        self.on_weekly = on_weekly
 
     def due_at(self, now: datetime) -> datetime:
         """Today's summary time in the shop's zone."""
@@ -70,11 +67,6 @@ class SummaryJob:
             report = await self.summaries.queue_daily(today)
         else:
             report = await self.summaries.queue_weekly(today)
-            if report is not None and self.on_weekly is not None and report.current.orders:
-                try:
-                    await self.on_weekly(report)
-                except Exception:  # the text is queued; a chart failing must not undo it
-                    log.exception("weekly summary charts failed")
         if report is None:
             return Skipped("no admin chat")
         return f"{report.period.first}..{report.period.last}: {report.current.orders} orders"

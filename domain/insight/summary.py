@@ -1,6 +1,9 @@
 """The daily and weekly summaries for the admin chat, queued in the outbox (so they are sent
 once, even if the bot restarts): yesterday's figures, or the last seven days', each beside the
-period before."""
+period before. The weekly one also queues its chart, in the same transaction and after the
+text (a chat's rows go out in order): an outbox row that names the chart (`CHART_PARAM`) and
+its period, which the sender draws when it sends it (bot/insight/summary.py), so the chart is
+sent once like every other notification, and drawn from the data as it is then."""
 
 from __future__ import annotations
 
@@ -18,6 +21,9 @@ log = logging.getLogger(__name__)
 
 DAILY_TEMPLATE = "insight.summary.daily"
 WEEKLY_TEMPLATE = "insight.summary.weekly"
+WEEKLY_CHART_TEMPLATE = "insight.summary.weekly_chart"  # the chart's caption
+CHART_PARAM = "$chart"  # a notification with it is a photo drawn at send time
+DAILY_SALES_CHART = "daily_sales"  # revenue and orders of each day of "first".."last"
 
 
 def _change(value: float | None) -> str:
@@ -56,7 +62,9 @@ class Summaries:
         self._uow = uow
         self.admin_chat_id = admin_chat_id
 
-    async def _queue(self, template: str, period: Period, key: str) -> Report | None:
+    async def _queue(
+        self, template: str, period: Period, key: str, chart_key: str | None = None
+    ) -> Report | None:
         if self.admin_chat_id is None:
             return None
         report = await self.insight.report_of(period)
@@ -72,6 +80,20 @@ class Summaries:
                 ),
                 self.insight.now(),
             )
+            if chart_key is not None and report.current.orders:
+                await uow.outbox.add(
+                    Notification(
+                        chat_id=self.admin_chat_id,
+                        template=WEEKLY_CHART_TEMPLATE,
+                        params={
+                            CHART_PARAM: DAILY_SALES_CHART,
+                            "first": period.first.isoformat(),
+                            "last": period.last.isoformat(),
+                        },
+                        dedupe_key=chart_key,
+                    ),
+                    self.insight.now(),
+                )
             await uow.commit()
         log.info("%s queued for %s..%s", template, period.first, period.last)
         return report
@@ -82,7 +104,12 @@ class Summaries:
         return await self._queue(DAILY_TEMPLATE, Period(day, day), f"insight_daily:{day}")
 
     async def queue_weekly(self, today: date) -> Report | None:
-        """The last seven whole days' summary (once per week ending yesterday)."""
+        """The last seven whole days' summary and its chart (once per week ending yesterday)."""
         last = today - timedelta(days=1)
         period = Period(last - timedelta(days=6), last)
-        return await self._queue(WEEKLY_TEMPLATE, period, f"insight_weekly:{last}")
+        return await self._queue(
+            WEEKLY_TEMPLATE,
+            period,
+            f"insight_weekly:{last}",
+            chart_key=f"insight_weekly_chart:{DAILY_SALES_CHART}:{last}",
+        )

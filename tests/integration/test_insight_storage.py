@@ -177,6 +177,49 @@ async def test_the_daily_summary_is_queued_once_and_reads_in_both_languages(db: 
     assert f"订单 {report.current.orders}" in zh
 
 
+async def test_the_weekly_summary_queues_its_text_and_chart_once_per_week(db: Database) -> None:
+    """The chart goes through the outbox like the text: one row per week and chart, after the
+    text, however often the job runs (no run log here: only the dedupe keys stop a second),
+    and the sender's drawer turns the row into a PNG of that week in the reader's language."""
+    from datetime import time
+
+    from bot.insight.summary import SummaryCharts
+    from bot.texts import Texts
+    from domain.insight.summary import (
+        CHART_PARAM,
+        WEEKLY_CHART_TEMPLATE,
+        WEEKLY_TEMPLATE,
+        Summaries,
+    )
+    from domain.shared.customers import Language
+    from domain.shared.notifications import Notification
+    from jobs.insight import WEEKLY_SUMMARY_JOB, SummaryJob
+    from storage.tables.outbox import OutboxRow
+
+    await seed_history(db, days=15, customers=8, seed=7, now=NOW, orders_per_day=5, products=2)
+    clock = FixedClock(NOW.replace(hour=21, minute=5))  # Monday 2026-06-01
+    insight = Insight(db, clock, ZoneInfo("UTC"))
+    summaries = Summaries(insight, db, -100)
+    job = SummaryJob(WEEKLY_SUMMARY_JOB, summaries, None, clock, time(21), "UTC", weekday=0)
+    for _ in range(3):  # a rerun, a crash and a restart: the same week each time
+        assert "orders" in str(await job.run_once())
+    async with db.uow(readonly=True) as uow:
+        rows = (await uow.session.execute(select(OutboxRow.__table__).order_by(OutboxRow.id))).all()
+    assert [r.template for r in rows] == [WEEKLY_TEMPLATE, WEEKLY_CHART_TEMPLATE]
+    chart = rows[1]
+    assert chart.params == {CHART_PARAM: "daily_sales", "first": "2026-05-25", "last": "2026-05-31"}
+    assert chart.dedupe_key == "insight_weekly_chart:daily_sales:2026-05-31"
+    texts = Texts()
+    assert texts(Language.ZH, chart.template, **chart.params) == (
+        "📈 每日销售额与订单数 2026-05-25 – 2026-05-31"
+    )
+    row = Notification(chat_id=-100, template=chart.template, params=dict(chart.params))
+    png = await SummaryCharts(insight, texts)(row, Language.ZH)
+    assert png.startswith(b"\x89PNG")
+    clock.advance(days=1)  # Tuesday: not the weekly summary's day
+    assert "weekday" in str(await job.run_once())
+
+
 async def test_restock_requests_are_raised_once_and_received_into_stock(db: Database) -> None:
     import pytest
 
