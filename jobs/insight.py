@@ -80,7 +80,10 @@ class RestockCheck:
     """Store every product's reorder point and EOQ (the low-stock alert and report read them
     from the product, so an alert costs no query over the order history) and raise a restock
     request for each product that reached its reorder point (once per product while one is
-    active; the database refuses a second)."""
+    active; the database refuses a second). The EOQ's annual demand D is the product's demand
+    forecast where it has one: every product is fitted at the first run of a day (in a worker
+    thread; the history ends with yesterday, so the day's fits are kept and /stockplan reads
+    the same ones)."""
 
     def __init__(self, insight: Insight, restocks: Restocks) -> None:
         self.insight = insight

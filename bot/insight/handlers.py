@@ -140,7 +140,8 @@ async def forecast_command(update: Update, context: ShopContext) -> None:
 async def stockplan_command(update: Update, context: ShopContext) -> None:
     """Products at or below their reorder point, with the quantity to order."""
     t, lang = context.texts, context.admin_language
-    plans = await _insight(context).stock_plans()
+    # D from the forecast of the products listed (the day's fits, shared with the job)
+    plans = await _insight(context).stock_plans(due_first=views.STOCK_LINES)
     await reply(update, context, Screen(views.stock_text(t, lang, plans)))
     log.info("stock plan: %d of %d products due", sum(p.due for p in plans), len(plans))
 

@@ -12,7 +12,7 @@ from domain.insight.forecast import Method
 from domain.insight.report import Report, change
 from domain.insight.rfm import CustomerValue, SegmentSummary
 from domain.insight.service import Efficiency, ProductForecast
-from domain.insight.stock import StockPlan
+from domain.insight.stock import HISTORY_BASIS, StockPlan
 from domain.shared.customers import Language
 from domain.shared.money import Money
 
@@ -223,6 +223,14 @@ def forecast_text(
     return "\n".join(lines)
 
 
+def _basis(t: Texts, lang: Language, plan: StockPlan) -> str:
+    """Where the EOQ's D came from: the window's pace or the forecast (and its method)."""
+    if plan.demand_basis == HISTORY_BASIS:
+        return t(lang, "insight.stock.basis_history")
+    method = t(lang, f"insight.forecast.{plan.demand_basis}")
+    return t(lang, "insight.stock.basis_forecast", method=method)
+
+
 def stock_text(t: Texts, lang: Language, plans: Sequence[StockPlan]) -> str:
     """The products due for a reorder, with the quantity to order."""
     due = [p for p in plans if p.due]
@@ -241,6 +249,9 @@ def stock_text(t: Texts, lang: Language, plans: Sequence[StockPlan]) -> str:
                 ss=p.safety_stock,
                 qty=p.suggested,
             )
+        )
+        lines.append(
+            t(lang, "insight.stock.demand", demand=round(p.annual_demand), basis=_basis(t, lang, p))
         )
     if len(due) > STOCK_LINES:
         lines.append(t(lang, "insight.stock.more", count=len(due) - STOCK_LINES))

@@ -7,16 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
 from domain.insight.flow import Queue, mm1, percentile_from_histogram
-from domain.insight.forecast import Forecast, forecast_series
-from domain.insight.ports import FlowFacts, InsightUnitOfWork
+from domain.insight.forecast import Forecast, Method, forecast_series
+from domain.insight.ports import FlowFacts, InsightUnitOfWork, ProductStockFacts
 from domain.insight.report import Period, Report, fill_days, parse_period
 from domain.insight.rfm import CustomerValue, SegmentSummary, score_customers, summarise
-from domain.insight.stock import StockInputs, StockPlan, plan_stock
+from domain.insight.stock import (
+    HISTORY_BASIS,
+    StockInputs,
+    StockPlan,
+    demand_from_forecast,
+    plan_stock,
+)
 from domain.shared.clock import Clock
 from domain.shared.ports import UnitOfWorkFactory
 
@@ -62,6 +68,19 @@ class ProductForecast:
 
 
 @dataclass(frozen=True)
+class Demand:
+    """A product's annual demand D from its forecast, and the forecast's method."""
+
+    annual: float
+    method: Method
+
+
+def _demand(forecast: Forecast) -> Demand | None:
+    annual = demand_from_forecast(forecast.values)
+    return None if annual is None else Demand(annual, forecast.method)
+
+
+@dataclass(frozen=True)
 class Efficiency:
     """The order flow of a period: M/M/1 beside what was observed."""
 
@@ -88,6 +107,10 @@ class Insight:
         self._clock = clock
         self.tz = tz
         self.settings = settings or InsightSettings()
+        # the day's forecast demand per product (None: no forecast), see annual_demands
+        self._demand_day: date | None = None
+        self._demand: dict[int, Demand | None] = {}
+        self._demand_all = False
 
     def now(self) -> datetime:
         """The clock's time (UTC)."""
@@ -165,12 +188,15 @@ class Insight:
         log.info("forecast %s: %s over %d days", sku or "revenue", result.method, days)
         return ProductForecast(sku, name, self.today(), result)
 
-    async def forecast_products(self, horizon: int | None = None) -> dict[int, Forecast]:
-        """A forecast of every product that sold in the history (one query, then the fits)."""
+    async def forecast_products(
+        self, horizon: int | None = None, product_ids: Collection[int] | None = None
+    ) -> dict[int, Forecast]:
+        """A forecast of every product that sold in the history, or of those of `product_ids`
+        that did (one query, then the fits)."""
         days = horizon or self.settings.horizon_days
         first, start, end = self._history_bounds()
         async with self._uow(readonly=True) as uow:
-            units = await uow.insight.daily_units(start, end, self._offset_min())
+            units = await uow.insight.daily_units(start, end, self._offset_min(), product_ids)
         series = {pid: self._series(first, u) for pid, u in units.items()}
         return await asyncio.to_thread(
             lambda: {pid: forecast_series(values, days) for pid, values in series.items()}
@@ -178,39 +204,81 @@ class Insight:
 
     # --- stock -----------------------------------------------------------------------------
 
-    async def stock_plans(self) -> list[StockPlan]:
-        """The plan of every active product, those due for a reorder first."""
+    async def _stock_facts(self) -> list[ProductStockFacts]:
         s = self.settings
         last = self.today() - timedelta(days=1)
         window = Period(last - timedelta(days=s.stock_window_days - 1), last)
         start, end = window.bounds(self.tz)
         async with self._uow(readonly=True) as uow:
-            facts = await uow.insight.stock_facts(start, end, self._offset_min())
-        plans = [
-            plan_stock(
-                StockInputs(
-                    product_id=f.product_id,
-                    sku=f.sku,
-                    name=f.name,
-                    available=f.available,
-                    units_sold=f.units_sold,
-                    max_daily=f.max_daily,
-                    window_days=s.stock_window_days,
-                    avg_lead_days=f.lead_days if f.lead_days is not None else s.lead_days,
-                    max_lead_days=f.lead_days_max
-                    if f.lead_days_max is not None
-                    else s.lead_days_max,
-                    order_cost_minor=f.order_cost_minor
-                    if f.order_cost_minor is not None
-                    else s.order_cost_minor,
-                    holding_cost_minor=f.holding_cost_minor
-                    if f.holding_cost_minor is not None
-                    else s.holding_cost_minor,
-                )
+            return await uow.insight.stock_facts(start, end, self._offset_min())
+
+    def _plan(self, f: ProductStockFacts, demand: Demand | None) -> StockPlan:
+        s = self.settings
+        return plan_stock(
+            StockInputs(
+                product_id=f.product_id,
+                sku=f.sku,
+                name=f.name,
+                available=f.available,
+                units_sold=f.units_sold,
+                max_daily=f.max_daily,
+                window_days=s.stock_window_days,
+                avg_lead_days=f.lead_days if f.lead_days is not None else s.lead_days,
+                max_lead_days=f.lead_days_max if f.lead_days_max is not None else s.lead_days_max,
+                order_cost_minor=f.order_cost_minor
+                if f.order_cost_minor is not None
+                else s.order_cost_minor,
+                holding_cost_minor=f.holding_cost_minor
+                if f.holding_cost_minor is not None
+                else s.holding_cost_minor,
+                annual_demand=demand.annual if demand is not None else None,
+                demand_basis=demand.method.value if demand is not None else HISTORY_BASIS,
             )
-            for f in facts
-        ]
+        )
+
+    @staticmethod
+    def _ordered(plans: Sequence[StockPlan]) -> list[StockPlan]:
         return sorted(plans, key=lambda p: (not p.due, p.available - p.reorder_point, p.sku))
+
+    async def stock_plans(
+        self, *, due_first: int | None = None, product_ids: Collection[int] | None = None
+    ) -> list[StockPlan]:
+        """The plan of every active product, those due for a reorder first, with the EOQ's D
+        from the product's demand forecast where it has one (else the window's pace × 365).
+        Whose forecasts are fitted: every product's (the restock job), only the first
+        `due_first` products due (what /stockplan lists: the reorder point does not depend on
+        D, so which are due is known before any fit), or those of `product_ids`. Either way a
+        product's D is the same (`annual_demands`), so /stockplan shows what the job stored."""
+        facts = await self._stock_facts()
+        if due_first is not None:
+            plans = self._ordered([self._plan(f, None) for f in facts])
+            product_ids = [p.product_id for p in plans if p.due][:due_first]
+        demand = await self.annual_demands(product_ids) if product_ids != [] else {}
+        return self._ordered([self._plan(f, demand.get(f.product_id)) for f in facts])
+
+    async def annual_demands(self, product_ids: Collection[int] | None = None) -> dict[int, Demand]:
+        """D of each product from its forecast (of `product_ids`, or of every product that sold
+        in the history). The history ends with yesterday, so a day's forecasts are fitted once
+        and kept until the shop's date changes: the restock job fits them all, and /stockplan
+        and /supply read the same figures (or fit the few they need, to the same result)."""
+        today = self.today()
+        if self._demand_day != today:
+            self._demand_day, self._demand, self._demand_all = today, {}, False
+        if product_ids is None:
+            if not self._demand_all:
+                fitted = await self.forecast_products()
+                self._demand = {pid: _demand(f) for pid, f in fitted.items()}
+                self._demand_all = True
+            wanted: Collection[int] = self._demand.keys()
+        else:
+            wanted = product_ids
+            missing = [] if self._demand_all else [p for p in wanted if p not in self._demand]
+            if missing:
+                fitted = await self.forecast_products(product_ids=missing)
+                for pid in missing:
+                    found = fitted.get(pid)
+                    self._demand[pid] = _demand(found) if found is not None else None
+        return {pid: d for pid in wanted if (d := self._demand.get(pid)) is not None}
 
     async def remember_plans(self, plans: Sequence[StockPlan]) -> None:
         """Store each plan's reorder point and EOQ on its product, where the low-stock alert
@@ -254,7 +322,11 @@ class Insight:
             order_cost_minor,
             holding_cost_minor,
         )
-        found = [p for p in await self.stock_plans() if p.product_id == product[0]]
+        found = [
+            p
+            for p in await self.stock_plans(product_ids=[product[0]])
+            if p.product_id == product[0]
+        ]
         await self.remember_plans(found)  # the alerts use the new reorder point at once
         return found[0] if found else None  # None: the product is not on sale
 

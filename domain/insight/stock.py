@@ -8,16 +8,20 @@ With daily sales d (average d̄, maximum d_max over a window) and a supplier's l
     EOQ                = √(2 D S / H)
 
 D is the annual demand in units, S the cost of placing one order and H the cost of holding one
-unit for a year (both in minor units, so the money units cancel). Units are whole: SS and ROP
+unit for a year (both in minor units, so the money units cancel). D comes from the product's
+demand forecast where it has one (the forecast's mean day × 365, `demand_from_forecast`), else
+from the window's pace (d̄ × 365); the plan says which (`demand_basis`). Units are whole: SS and ROP
 round up (a fraction of a unit short is a unit short), EOQ rounds to the nearest unit, at
 least 1."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 DAYS_PER_YEAR = 365
+HISTORY_BASIS = "history"  # D = the window's pace × 365; otherwise the forecast's method
 
 
 def safety_stock(
@@ -61,6 +65,7 @@ class StockInputs:
     order_cost_minor: int
     holding_cost_minor: int
     annual_demand: float | None = None  # from a forecast; None: the window's pace × 365
+    demand_basis: str = HISTORY_BASIS  # the forecast's method when annual_demand is given
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,8 @@ class StockPlan:
     safety_stock: int
     reorder_point: int
     eoq: int
+    annual_demand: float = 0.0  # the D of the EOQ, in units a year
+    demand_basis: str = HISTORY_BASIS  # where D came from: "history" or a forecast method
 
     @property
     def due(self) -> bool:
@@ -88,6 +95,14 @@ class StockPlan:
         return max(self.eoq, self.reorder_point - self.available + 1, 1)
 
 
+def demand_from_forecast(values: Sequence[float]) -> float | None:
+    """D from a forecast of daily units: their mean × 365 (None: no forecast, or one of no
+    sales, where the history's pace is the better guess)."""
+    if not values or sum(values) <= 0:
+        return None
+    return sum(values) / len(values) * DAYS_PER_YEAR
+
+
 def plan_stock(inputs: StockInputs) -> StockPlan:
     """Safety stock, reorder point and EOQ of one product from its window of sales."""
     if inputs.window_days <= 0:
@@ -96,6 +111,7 @@ def plan_stock(inputs: StockInputs) -> StockPlan:
     max_lead = max(inputs.max_lead_days, inputs.avg_lead_days)
     ss = safety_stock(avg, inputs.max_daily, inputs.avg_lead_days, max_lead)
     rop = reorder_point(ss, avg, inputs.avg_lead_days)
+    forecast = inputs.annual_demand is not None
     annual = inputs.annual_demand if inputs.annual_demand is not None else avg * DAYS_PER_YEAR
     return StockPlan(
         product_id=inputs.product_id,
@@ -107,4 +123,6 @@ def plan_stock(inputs: StockInputs) -> StockPlan:
         safety_stock=ss,
         reorder_point=rop,
         eoq=economic_order_quantity(annual, inputs.order_cost_minor, inputs.holding_cost_minor),
+        annual_demand=annual,
+        demand_basis=inputs.demand_basis if forecast else HISTORY_BASIS,
     )

@@ -108,4 +108,11 @@ async def test_a_product_at_its_reorder_point_above_its_threshold_is_reported(
         line = next(x for x in report.splitlines() if SKU in x)
         assert f"{rop} left, alert at {rop}" in line
         assert f"order {max(product.reorder_quantity or 0, 1)}" in line
+        # /stockplan suggests the EOQ the job stored, and says its D came from the forecast
+        plan = (await ann.say("/stockplan")).text
+        lines = plan.splitlines()
+        at = next(i for i, x in enumerate(lines) if SKU in x)
+        assert f"→ order {product.reorder_quantity}" in lines[at], plan
+        assert "EOQ from annual demand D =" in lines[at + 1], plan
+        assert "a year: forecast, " in lines[at + 1], plan
         assert db.bad_requests(bot) == []

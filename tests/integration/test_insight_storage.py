@@ -285,6 +285,37 @@ async def test_the_plans_reorder_points_are_stored_on_the_products(db: Database)
     }
 
 
+async def test_eoq_demand_comes_from_the_forecast_and_stockplan_agrees_with_the_job(
+    db: Database,
+) -> None:
+    """The restock job's plans (every product's forecast) and /stockplan's (only the listed
+    products' forecasts, in a fresh process) have the same D, basis and EOQ; D is the
+    forecast's mean day × 365."""
+    from domain.insight.stock import DAYS_PER_YEAR
+    from storage.tables.catalog import ProductRow
+
+    await seed_history(db, days=60, customers=15, seed=12, now=NOW, orders_per_day=20, products=3)
+    async with db.uow() as uow:  # the best seller runs low
+        await uow.session.execute(
+            ProductRow.__table__.update().where(ProductRow.sku == "HIST-0001").values(stock=3)
+        )
+        await uow.commit()
+    clock = FixedClock(NOW)
+    job = Insight(db, clock, ZoneInfo("UTC"))
+    stored = await job.stock_plans()
+    forecasts = await job.forecast_products()
+    for plan in stored:
+        values = forecasts[plan.product_id].values
+        assert plan.demand_basis == forecasts[plan.product_id].method.value
+        assert plan.annual_demand == sum(values) / len(values) * DAYS_PER_YEAR
+    listed = await Insight(db, clock, ZoneInfo("UTC")).stock_plans(due_first=30)
+    due = [p for p in listed if p.due]
+    assert [p.sku for p in due] == ["HIST-0001"]
+    (same,) = [p for p in stored if p.sku == "HIST-0001"]
+    assert due[0] == same
+    assert all(p.demand_basis == "history" for p in listed if not p.due)  # not fitted
+
+
 async def test_find_finds_generated_orders_by_phone_and_by_name_word(db: Database) -> None:
     from bot.demo.history import CUSTOMER_ID_BASE, customer_phone
     from domain.privacy.service import Privacy

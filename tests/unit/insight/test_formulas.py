@@ -36,6 +36,7 @@ from domain.insight.rfm import (
 )
 from domain.insight.stock import (
     StockInputs,
+    demand_from_forecast,
     economic_order_quantity,
     plan_stock,
     reorder_point,
@@ -86,6 +87,25 @@ def test_plan_of_a_product_combines_the_three() -> None:
     assert plan.suggested == 171
     quiet = plan_stock(StockInputs(8, "X", "X", 0, 0, 0, 28, 5, 8, 2000, 500))
     assert not quiet.due  # a product that does not sell is never due
+    assert (plan.annual_demand, plan.demand_basis) == (3650, "history")
+
+
+def test_eoq_takes_its_annual_demand_from_the_forecast() -> None:
+    # the same product, whose forecast says 20 a day for the next 14 days (the window sold 10):
+    # D = 20 × 365 = 7300 → EOQ = √(2·7300·2000/500) = √58400 ≈ 241.66 → 242; SS and ROP
+    # still come from the window (70, 120)
+    forecast = [18.0, 22.0] * 7
+    annual = demand_from_forecast(forecast)
+    assert annual == pytest.approx(7300)
+    plan = plan_stock(
+        StockInputs(7, "TEA", "Tea", 100, 280, 15, 28, 5, 8, 2000, 500, annual, "holt_winters")
+    )
+    assert (plan.safety_stock, plan.reorder_point, plan.eoq) == (70, 120, 242)
+    assert (plan.annual_demand, plan.demand_basis) == (pytest.approx(7300), "holt_winters")
+    assert plan.suggested == 242
+    # no forecast, or one of no sales: the history's pace is used
+    assert demand_from_forecast([]) is None
+    assert demand_from_forecast([0.0] * 14) is None
 
 
 # --- flow ----------------------------------------------------------------------------------
