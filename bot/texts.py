@@ -7,7 +7,9 @@ A text that depends on a number is a table of CLDR plural forms, e.g.
 the language's plural rule (Babel), so English says "1 item" and Chinese, whose only form is
 `other`, keeps a plain string. A parameter named `minutes` (an int) is said with its unit in
 the same way (`units.minutes`: "1 minute", "30 minutes", "30 分钟"), so the domain's notices
-carry the plain number."""
+carry the plain number. A parameter named `carrier` that is a built-in carrier's name ("SF Express",
+"Other carrier") is said in the reader's language (`carrier.<code>`: 顺丰速运, 其他快递); a name
+the merchant typed or configured is kept as written."""
 
 from __future__ import annotations
 
@@ -25,8 +27,21 @@ from babel.numbers import format_currency
 
 from domain.shared.customers import Language
 from domain.shared.money import Money
+from domain.shipping.carriers import DEFAULT_CARRIERS
 
 LOCALES = Path(__file__).with_name("locales")
+# The built-in carriers' names, each said in the reader's language (literal keys, so the
+# catalogs are checked for every one).
+CARRIER_TEXT = {
+    "sf": "carrier.sf",
+    "zto": "carrier.zto",
+    "ems": "carrier.ems",
+    "dhl": "carrier.dhl",
+    "ups": "carrier.ups",
+    "fedex": "carrier.fedex",
+    "other": "carrier.other",
+}
+_BUILT_IN = {c.name: CARRIER_TEXT[c.code] for c in DEFAULT_CARRIERS}
 _BABEL = {Language.EN: "en_US", Language.ZH: "zh_Hans_CN"}
 
 
@@ -110,7 +125,14 @@ class Texts:
         safe = {name: self._param(lang, value) for name, value in params.items()}
         if isinstance(params.get("minutes"), int) and key != "units.minutes":
             safe["minutes"] = self(lang, "units.minutes", n=params["minutes"])
+        if isinstance(params.get("carrier"), str):
+            safe["carrier"] = html.escape(self.carrier(lang, params["carrier"]), quote=False)
         return template.format_map(safe)
+
+    def carrier(self, lang: Language, name: str) -> str:
+        """A carrier's name in `lang`: a built-in carrier's in the catalog, any other as is."""
+        key = _BUILT_IN.get(name)
+        return self(lang, key) if key else name
 
     def _param(self, lang: Language, value: Any) -> str:
         if isinstance(value, Html):

@@ -378,7 +378,10 @@ class AfterSalesViews:
         if draft.step == "carrier":
             carriers = list(self.carriers.values())
             rows = [
-                [button(c.name, AsReturnCarrier(token, c.code)) for c in carriers[i : i + 2]]
+                [
+                    button(self.t.carrier(lang, c.name), AsReturnCarrier(token, c.code))
+                    for c in carriers[i : i + 2]
+                ]
                 for i in range(0, len(carriers), 2)
             ]
             rows.append([self._cancel(lang, draft)])

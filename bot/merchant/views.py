@@ -21,7 +21,7 @@ from domain.merchant.rules import AdminAction, OrderFilter
 from domain.orders.model import Order
 from domain.shared.customers import Language
 from domain.shared.errors import DomainError
-from domain.shipping.carriers import OTHER_CARRIER, OTHER_CARRIER_NAME, Carrier
+from domain.shipping.carriers import Carrier
 
 EVENTS_SHOWN = 15
 NOTE_SHOWN = 200
@@ -89,14 +89,12 @@ class MerchantViews:
         self.carriers = {c.code: c for c in carriers}
 
     def carrier_name(self, code: object, typed: object = None) -> str:
-        """A carrier's name: the one the admin typed for "other", ours in the admin's
-        language for the built-in "other", else the configured one."""
-        if typed and str(typed) != OTHER_CARRIER_NAME:
-            return str(typed)
-        if str(code) == OTHER_CARRIER:
-            return self.texts(self.lang, "track.other_carrier")
+        """A carrier's name in the admin's language: the one the admin typed for "other", else
+        the configured one (a built-in carrier's in the catalog, bot/texts.py)."""
+        if typed:
+            return self.texts.carrier(self.lang, str(typed))
         carrier = self.carriers.get(str(code))
-        return carrier.name if carrier else str(code)
+        return self.texts.carrier(self.lang, carrier.name if carrier else str(code))
 
     def t(self, key: str, **params: object) -> str:
         """A text in the admin language."""

@@ -41,8 +41,24 @@ def _status(texts: Texts, lang: Language, status: TrackingStatus) -> str:
     return texts(lang, STATUS_TEXT[status])
 
 
+def _word(texts: Texts, lang: Language, status: TrackingStatus) -> str:
+    """What to type after /track for a status: its name in `lang` when that is one word
+    (运输中, delivered), else the status's code (in_transit)."""
+    name = _status(texts, lang, status)
+    return status.value if any(c.isspace() for c in name) else name
+
+
+def _parse(texts: Texts, lang: Language, typed: str) -> TrackingStatus:
+    """A status typed after /track: its one-word name in the admin's language, or a code or
+    short word (domain/shipping/tracking_records.py parse_status)."""
+    for status in TrackingStatus:
+        if typed.strip().casefold() == _word(texts, lang, status).casefold():
+            return status
+    return parse_status(typed)
+
+
 def _usage(texts: Texts, lang: Language) -> Screen:
-    statuses = ", ".join(f"<code>{s.value}</code>" for s in TrackingStatus)
+    statuses = ", ".join(f"<code>{_word(texts, lang, s)}</code>" for s in TrackingStatus)
     return Screen(texts(lang, "track.usage", statuses=Html(statuses)))
 
 
@@ -59,7 +75,7 @@ async def track_command(update: Update, context: ShopContext) -> None:
         if len(args) == 1:
             await reply(update, context, await history_screen(context, number))
             return
-        status = parse_status(args[1])
+        status = _parse(t, lang, args[1])
         note = " ".join(args[2:]) or None
         message = update.effective_message
         assert message is not None and update.effective_user is not None

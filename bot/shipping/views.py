@@ -8,7 +8,6 @@ from telegram import InlineKeyboardButton
 from bot.context import OrderSection
 from bot.texts import Texts
 from domain.shared.customers import Language
-from domain.shipping.carriers import OTHER_CARRIER, OTHER_CARRIER_NAME
 from domain.shipping.tracking import TrackingHistory, push_details
 from domain.shipping.tracking_records import STATUS_TEXT
 
@@ -22,13 +21,15 @@ def delivery_section(t: Texts, lang: Language, history: TrackingHistory) -> Orde
         return [], []
     lines = [t(lang, "track.section")]
     for shipment in history.shipments:
-        carrier = (
-            t(lang, "track.other_carrier")
-            if shipment.carrier_code == OTHER_CARRIER
-            and shipment.carrier_name == OTHER_CARRIER_NAME
-            else shipment.carrier_name  # a carrier we know, or the one the merchant named
+        # The carrier in the reader's language when it is a built-in one (bot/texts.py).
+        lines.append(
+            t(
+                lang,
+                "track.parcel",
+                carrier=shipment.carrier_name,
+                tracking=shipment.tracking_number,
+            )
         )
-        lines.append(t(lang, "track.parcel", carrier=carrier, tracking=shipment.tracking_number))
     shown = history.checkpoints[-CHECKPOINTS_SHOWN:]
     if not shown:
         lines.append(t(lang, "track.no_checkpoints"))
