@@ -92,3 +92,26 @@ def test_track_names_the_statuses_in_the_admins_language() -> None:
     chinese = _usage(texts, Language.ZH).text
     assert "运输中" in chinese and "_" not in chinese.split("状态：")[1]
     assert "<code>in_transit</code>" in _usage(texts, Language.EN).text
+
+
+# Texts that name an order's status, each with the status table's word for it (one label per
+# concept): the admin's button and toast, the customer's notice, the job and the alert.
+SAYS_STATUS = {
+    "delivered": [
+        "adm.order.deliver",
+        "adm.order.delivered_toast",
+        "adm.notify.delivered",
+        "jobs.name.auto_complete",
+        "admin.order_delivered",
+        "track.posted_delivered",
+    ],
+    "completed": ["admin.order_completed", "adm.order.completed_toast"],
+    "cancelled": ["admin.order_expired", "adm.cancel.done", "order.cancelled_toast"],
+}
+
+
+@pytest.mark.parametrize("status", sorted(SAYS_STATUS))
+def test_an_order_status_has_one_label(status: str) -> None:
+    label = CHINESE[f"status.{status}"]
+    for key in SAYS_STATUS[status]:
+        assert label in CHINESE[key], f"{key} should say {label!r}: {CHINESE[key]!r}"
