@@ -1,7 +1,9 @@
 """Inline mode: answerInlineQuery, checked as Telegram checks it, and the answers kept so a
 simulated user can pick a result and post it "via @bot" (SimUser.inline_query and
-choose_inline_result). Article and photo results are supported; another result type is refused
-with a 400 naming it, so a test never passes on a result this server does not model."""
+choose_inline_result). Article and photo results are supported, a photo by URL or cached
+(photo_file_id: a photo file this bot already has, as Telegram's InlineQueryResultCachedPhoto);
+another result type is refused with a 400 naming it, so a test never passes on a result this
+server does not model."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from .markup import check_markup_server_side, parse_reply_markup
 from .methods import check_length, format_text, method
-from .protocol import QUERY_TOO_OLD, Query, bad_request, error
+from .protocol import QUERY_TOO_OLD, WRONG_FILE_ID, Query, bad_request, error
 
 if TYPE_CHECKING:
     from .sim import ServerApi as FakeBotApi  # the server, as the handlers see it
@@ -78,10 +80,18 @@ def _result(api: FakeBotApi, raw: Any, seen: set[str]) -> dict[str, Any]:
             raise bad_request("ARTICLE_TITLE_EMPTY")
         shown = _content(api, raw.get("input_message_content"), title=title)
     else:  # photo: the photo itself, or a text instead of it
-        if not raw.get("photo_url"):
-            raise bad_request("PHOTO_CONTENT_URL_EMPTY")
-        if not raw.get("thumbnail_url"):
-            raise bad_request("PHOTO_THUMB_URL_EMPTY")
+        cached = "photo_file_id" in raw
+        if cached:  # a file of this bot's: Telegram has the thumbnail already
+            known = api.files.get(str(raw["photo_file_id"]))
+            if known is None:
+                raise error(WRONG_FILE_ID)
+            if known.kind != "photo":
+                raise bad_request(f"can't use file of type {known.kind.title()} as Photo")
+        else:
+            if not raw.get("photo_url"):
+                raise bad_request("PHOTO_CONTENT_URL_EMPTY")
+            if not raw.get("thumbnail_url"):
+                raise bad_request("PHOTO_THUMB_URL_EMPTY")
         if "input_message_content" in raw:
             shown = _content(api, raw["input_message_content"], title=result_id)
         else:
@@ -95,7 +105,8 @@ def _result(api: FakeBotApi, raw: Any, seen: set[str]) -> dict[str, Any]:
             check_length(caption, caption=True)
             shown = {
                 "kind": "photo",
-                "photo_url": raw["photo_url"],
+                "photo_file_id": raw["photo_file_id"] if cached else None,
+                "photo_url": None if cached else raw["photo_url"],
                 "caption": caption.text or None,
                 "entities": caption.entities,
             }

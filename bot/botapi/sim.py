@@ -486,7 +486,11 @@ class SimUser:
             msg = self._user_message(
                 chat,
                 "photo",
-                photo=self.api.store_photo(None, shown["photo_url"]),
+                photo=(
+                    self.api.photo_sizes(shown["photo_file_id"])
+                    if shown.get("photo_file_id")
+                    else self.api.store_photo(None, shown["photo_url"])
+                ),
                 caption=shown["caption"],
                 entities=shown["entities"],
                 **fields,

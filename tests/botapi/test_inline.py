@@ -11,6 +11,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
+    InlineQueryResultCachedPhoto,
     InlineQueryResultPhoto,
     InlineQueryResultsButton,
     InputTextMessageContent,
@@ -88,6 +89,46 @@ async def test_a_chosen_article_is_posted_via_the_bot_with_its_keyboard(
     assert kinds == ["inline_query"], "the bot is not told of a post in another chat"
     with pytest.raises(LookupError):
         await user.choose_inline_result(update, "2", chat_id=-5)
+
+
+async def test_a_cached_photo_is_posted_as_that_photo_with_its_caption(
+    api: FakeBotApi, bot: telegram.Bot
+) -> None:
+    api.inline_mode = True
+    user = api.add_user(1, "Ann")
+    file_id = api.store_photo(None, url="https://example.com/tea.jpg")[-1]["file_id"]
+    update = await user.inline_query("tea")
+    query_id = update["inline_query"]["id"]
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton("Open", url="https://t.me/shop_test_bot?start=TEA-1")]]
+    )
+    photo = InlineQueryResultCachedPhoto(
+        "1",
+        file_id,
+        title="Tea",
+        caption="<b>Tea</b> $12.50",
+        parse_mode="HTML",
+        reply_markup=keyboard,
+    )
+    assert await bot.answer_inline_query(query_id, [photo])
+    posted = await user.choose_inline_result(update, "1")
+    assert posted.kind == "photo" and posted.photo[-1]["file_id"] == file_id
+    assert posted.caption == "Tea $12.50" and posted.entities[0]["type"] == "bold"
+    assert posted.buttons == [["Open"]]
+
+
+async def test_a_cached_photo_must_be_a_photo_of_this_bot(
+    api: FakeBotApi, bot: telegram.Bot
+) -> None:
+    api.inline_mode = True
+    user = api.add_user(1, "Ann")
+    query_id = (await user.inline_query("tea"))["inline_query"]["id"]
+    with pytest.raises(BadRequest, match="Wrong file identifier"):
+        await bot.answer_inline_query(query_id, [InlineQueryResultCachedPhoto("1", "AgACnope")])
+    document = api.store_document(b"%PDF", "list.pdf", "application/pdf").file_id
+    with pytest.raises(BadRequest, match=r"(?i)can't use file of type document as photo"):
+        await bot.answer_inline_query(query_id, [InlineQueryResultCachedPhoto("1", document)])
+    assert query_id not in api.inline_answers
 
 
 async def test_an_inline_query_is_answered_once(api: FakeBotApi, bot: telegram.Bot) -> None:
