@@ -29,6 +29,7 @@ from domain.shared.ports import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 TOP_PRODUCTS = 5
+BACKTEST_ORIGINS = 3  # forecast_series's default
 
 
 @dataclass(frozen=True)
@@ -189,17 +190,27 @@ class Insight:
         return ProductForecast(sku, name, self.today(), result)
 
     async def forecast_products(
-        self, horizon: int | None = None, product_ids: Collection[int] | None = None
+        self,
+        horizon: int | None = None,
+        product_ids: Collection[int] | None = None,
+        *,
+        backtest: bool = True,
     ) -> dict[int, Forecast]:
         """A forecast of every product that sold in the history, or of those of `product_ids`
-        that did (one query, then the fits)."""
+        that did (one query, then the fits). Without `backtest` only the forecast itself is
+        fitted (the same values, a quarter of the fits; no errors, and an interval from the
+        history's spread)."""
+        origins = BACKTEST_ORIGINS if backtest else 0
         days = horizon or self.settings.horizon_days
         first, start, end = self._history_bounds()
         async with self._uow(readonly=True) as uow:
             units = await uow.insight.daily_units(start, end, self._offset_min(), product_ids)
         series = {pid: self._series(first, u) for pid, u in units.items()}
         return await asyncio.to_thread(
-            lambda: {pid: forecast_series(values, days) for pid, values in series.items()}
+            lambda: {
+                pid: forecast_series(values, days, origins=origins)
+                for pid, values in series.items()
+            }
         )
 
     # --- stock -----------------------------------------------------------------------------
@@ -266,7 +277,7 @@ class Insight:
             self._demand_day, self._demand, self._demand_all = today, {}, False
         if product_ids is None:
             if not self._demand_all:
-                fitted = await self.forecast_products()
+                fitted = await self.forecast_products(backtest=False)
                 self._demand = {pid: _demand(f) for pid, f in fitted.items()}
                 self._demand_all = True
             wanted: Collection[int] = self._demand.keys()
@@ -274,7 +285,7 @@ class Insight:
             wanted = product_ids
             missing = [] if self._demand_all else [p for p in wanted if p not in self._demand]
             if missing:
-                fitted = await self.forecast_products(product_ids=missing)
+                fitted = await self.forecast_products(product_ids=missing, backtest=False)
                 for pid in missing:
                     found = fitted.get(pid)
                     self._demand[pid] = _demand(found) if found is not None else None

@@ -207,8 +207,8 @@ async def test_a_products_forecast_is_fitted_off_the_event_loop_and_answered(
     fits: list[tuple[int, Method]] = []
     fit = service.forecast_series
 
-    def recorded(history, horizon):  # type: ignore[no-untyped-def]
-        result = fit(history, horizon)
+    def recorded(history, horizon, **options):  # type: ignore[no-untyped-def]
+        result = fit(history, horizon, **options)
         fits.append((threading.get_ident(), result.method))
         return result
 
