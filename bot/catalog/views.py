@@ -10,6 +10,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InlineQueryResult,
     InlineQueryResultArticle,
+    InlineQueryResultCachedPhoto,
     InputTextMessageContent,
 )
 
@@ -124,7 +125,10 @@ class CatalogViews(ShopViews):
 
     def inline_result(self, lang: Language, product: Product, link: str) -> InlineQueryResult:
         """A product as an inline-mode result: posted as a short card whose button opens the
-        product in the shop's chat (a deep link)."""
+        product in the shop's chat (a deep link). A product whose photo Telegram already has
+        (a file id, kept once its card was first sent) is a cached photo result: the list shows
+        its picture and the post is the photo with the card as its caption; a photo only on
+        this machine has no URL Telegram could fetch, so that product is a text result."""
         t = self.t
         parts = [t(lang, "product.title", name=product.name)]
         if product.description:
@@ -135,14 +139,26 @@ class CatalogViews(ShopViews):
         open_button = InlineKeyboardButton(
             button_label(t(lang, "product.open_in_shop", shop=self.shop_name)), url=link
         )
+        title = button_label(product.name)
+        description = button_label(
+            t(lang, "catalog.product_button", name=product.sku, price=product.price)
+        )
+        markup = InlineKeyboardMarkup([[open_button]])
+        if product.photo_file_id:
+            return InlineQueryResultCachedPhoto(
+                id=str(product.id),
+                photo_file_id=product.photo_file_id,
+                title=title,
+                description=description,
+                caption=fit("\n".join(parts), CAPTION_LIMIT),
+                reply_markup=markup,
+            )
         return InlineQueryResultArticle(
             id=str(product.id),
-            title=button_label(product.name),
-            description=button_label(
-                t(lang, "catalog.product_button", name=product.sku, price=product.price)
-            ),
+            title=title,
+            description=description,
             input_message_content=InputTextMessageContent("\n".join(parts)),
-            reply_markup=InlineKeyboardMarkup([[open_button]]),
+            reply_markup=markup,
         )
 
     def product_card(
