@@ -46,6 +46,7 @@ ACTIONS = (
     "as_decline",
     "as_receive",
     "as_close",
+    "review_reply",
 )
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from bot.shipping.handlers import _usage
 from bot.texts import LOCALES, Texts
+from domain.shared.audit import ACTIONS
 from domain.shared.customers import Language
 from domain.shipping.carriers import DEFAULT_CARRIERS, OTHER_CARRIER_NAME
 
@@ -115,3 +116,18 @@ def test_an_order_status_has_one_label(status: str) -> None:
     label = CHINESE[f"status.{status}"]
     for key in SAYS_STATUS[status]:
         assert label in CHINESE[key], f"{key} should say {label!r}: {CHINESE[key]!r}"
+
+
+def test_every_audited_action_has_a_label() -> None:
+    """/audit shows an action by its label; one recorded without a label would show its
+    snake_case code (review_reply did) to the admin."""
+    root = LOCALES.parents[1]
+    call = re.compile(r"\brecord\(\s*uow,\s*[^,()]+(?:\([^()]*\))?,\s*\"([a-z_]+)\"", re.S)
+    recorded = {
+        action
+        for folder in ("domain", "bot", "jobs", "storage")
+        for path in (root / folder).rglob("*.py")
+        for action in call.findall(path.read_text(encoding="utf-8"))
+    }
+    assert {"review_reply", "order_ship", "refund"} <= recorded, "the scan finds the calls"
+    assert recorded <= set(ACTIONS), sorted(recorded - set(ACTIONS))
