@@ -29,13 +29,14 @@ from storage.checkout import SqlAddressRepository, SqlCheckoutRepository
 from storage.crypto import DataKeys, attach_keys, key_file_of, load_or_create_key_file
 from storage.customers import SqlCustomerRepository
 from storage.inbox import SqlUpdateInbox
-from storage.insight import SqlInsightRepository, SqlRestockRepository
+from storage.insight import SqlInsightRepository
 from storage.leader import OUTBOX_CHANNEL
 from storage.merchant import SqlBackofficeRepository, SqlDialogRepository
 from storage.orders import SqlOrderRepository, SqlSweepRepository
 from storage.outbox import SqlOutboxRepository
 from storage.payments import SqlPaymentRepository
 from storage.privacy import SqlAuditLog, SqlOrderSearch, SqlPersonalData
+from storage.restock import SqlRestockRepository
 from storage.reviews import SqlReviewRepository
 from storage.shipping import SqlShipmentRepository, SqlTrackingRepository
 from storage.updates import (

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from bot.demo.history import seed_history
 from storage.db import Database
-from storage.insight import SALES_VALUES
+from storage.insight_sales import SALES_VALUES
 from storage.tables.orders import OrderRow
 from tests.e2e.admin_kit import Admin, World, admin_world
 

@@ -15,7 +15,7 @@ from domain.insight.report import Period
 from domain.insight.service import Insight, UnknownProductError
 from domain.shared.clock import FixedClock
 from storage.db import Database
-from storage.insight import SALES_VALUES
+from storage.insight_sales import SALES_VALUES
 from storage.tables.orders import OrderEventRow, OrderLineRow, OrderRow
 from storage.tables.payments import RefundRow
 
