@@ -665,6 +665,9 @@ def upgrade() -> None:
     op.add_column("products", sa.Column("reorder_quantity", sa.Integer(), nullable=True))
     op.create_index("ix_orders_created", "orders", ["created_at", "id"])
     op.create_index(
+        "ix_orders_period", "orders", ["created_at", "currency", "status", "customer_id"]
+    )
+    op.create_index(
         "ix_order_events_to_status_created", "order_events", ["to_status", "created_at"]
     )
     op.create_table(
