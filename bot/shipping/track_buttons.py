@@ -11,11 +11,11 @@ from bot.context import ShopContext
 from bot.screens import TEXT_LIMIT, Screen, button, fit, keyboard
 from bot.shared.handlers import chat_and_user
 from bot.shipping.callbacks import TrackPost
+from bot.shipping.views import checkpoint_lines
 from bot.ui import plain_text, show
 from domain.orders.lifecycle import OrderStatus
 from domain.shared.customers import admin_actor
 from domain.shared.dialogs import StaleDialogError
-from domain.shipping.tracking import push_details
 from domain.shipping.tracking_records import STATUS_TEXT, TrackingStatus
 
 HISTORY_SHOWN = 15
@@ -45,20 +45,7 @@ async def history_screen(context: ShopContext, number: str) -> Screen:
             status=t(lang, f"status.{order.status.value}"),
         )
     ]
-    shown = history.checkpoints[-HISTORY_SHOWN:]
-    if not shown:
-        parts.append(t(lang, "track.history_none"))
-    for stored in shown:
-        checkpoint = stored.checkpoint
-        parts.append(
-            t(
-                lang,
-                "track.history_line",
-                at=checkpoint.at,
-                status=t(lang, STATUS_TEXT[checkpoint.status]),
-                details=push_details(checkpoint),
-            )
-        )
+    parts += checkpoint_lines(t, lang, history, HISTORY_SHOWN, "track.history_none")
     if order.status == OrderStatus.SHIPPED:
         parts.append(t(lang, "track.buttons_hint"))
         return Screen(fit("\n".join(parts), TEXT_LIMIT), status_buttons(context, order.number))

@@ -14,6 +14,26 @@ from domain.shipping.tracking_records import STATUS_TEXT
 CHECKPOINTS_SHOWN = 5
 
 
+def checkpoint_lines(
+    t: Texts, lang: Language, history: TrackingHistory, most: int, none_key: str
+) -> list[str]:
+    """The latest `most` checkpoints, newest last, a line each (`none_key` without any): the
+    customer's delivery section and the admin's /track screen say them alike."""
+    shown = history.checkpoints[-most:]
+    if not shown:
+        return [t(lang, none_key)]
+    return [
+        t(
+            lang,
+            "track.history_line",
+            at=stored.checkpoint.at,
+            status=t(lang, STATUS_TEXT[stored.checkpoint.status]),
+            details=push_details(stored.checkpoint),
+        )
+        for stored in shown
+    ]
+
+
 def delivery_section(t: Texts, lang: Language, history: TrackingHistory) -> OrderSection:
     """Each parcel (carrier, tracking number, link) and the latest checkpoints, newest last;
     a button opens the latest parcel's tracking page."""
@@ -30,20 +50,7 @@ def delivery_section(t: Texts, lang: Language, history: TrackingHistory) -> Orde
                 tracking=shipment.tracking_number,
             )
         )
-    shown = history.checkpoints[-CHECKPOINTS_SHOWN:]
-    if not shown:
-        lines.append(t(lang, "track.no_checkpoints"))
-    for stored in shown:
-        checkpoint = stored.checkpoint
-        lines.append(
-            t(
-                lang,
-                "track.history_line",
-                at=checkpoint.at,
-                status=t(lang, STATUS_TEXT[checkpoint.status]),
-                details=push_details(checkpoint),
-            )
-        )
+    lines += checkpoint_lines(t, lang, history, CHECKPOINTS_SHOWN, "track.no_checkpoints")
     latest = history.shipments[-1]
     rows = []
     if latest.tracking_url:
