@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Self
@@ -86,7 +87,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             # Let us emit BEGIN ourselves (pysqlite would not BEGIN before a SELECT).
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _set_wal(cursor)
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
@@ -103,6 +104,22 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
 
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _set_wal(cursor: Any) -> None:
+    """WAL mode, which the file keeps once set. Setting it needs the database to itself, and
+    SQLite answers 'database is locked' at once, without waiting for the busy timeout, to a
+    process that opens a brand-new database while another one is setting it up (several
+    processes starting together on an empty file): try again for up to the busy timeout."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except Exception as exc:  # the adapter's OperationalError
+            if "database is locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 class WriteLock:
