@@ -115,6 +115,8 @@ async def test_stock_changes_need_a_reason_are_logged_and_alert_when_stock_runs_
 ) -> None:
     bot, alice, ann, ben = world.bot, world.alice, world.ann, world.ben
     await place_order(alice)  # holds 2 Longjing (of 40)
+    # the new-order alert first, so that it is not taken for the answer to Ann's next tap
+    await bot.outbox_drained()
     card = await ann.tap("Longjing", await ann.say("/products"))
     ask = await ann.tap("Stock ±", card)
     assert "stock 40, reserved by orders 2" in ask.text
