@@ -141,15 +141,7 @@ def delete_my_commands(api: FakeBotApi, q: Query) -> bool:
 @method("setMyDescription")
 def set_my_description(api: FakeBotApi, q: Query) -> bool:
     """Store the bot description (<= 512 characters) per language."""
-    text = q.arg("description")
-    if len(text) > 512:
-        raise bad_request("description is too long")
-    language = _language(q)
-    if text:
-        api.descriptions[language] = text
-    else:
-        api.descriptions.pop(language, None)
-    return True
+    return _store_per_language(api.descriptions, q, "description", 512)
 
 
 @method("getMyDescription")
@@ -161,14 +153,19 @@ def get_my_description(api: FakeBotApi, q: Query) -> dict[str, str]:
 @method("setMyShortDescription")
 def set_my_short_description(api: FakeBotApi, q: Query) -> bool:
     """Store the short description (<= 120 characters) per language."""
-    text = q.arg("short_description")
-    if len(text) > 120:
-        raise bad_request("short description is too long")
+    return _store_per_language(api.short_descriptions, q, "short_description", 120)
+
+
+def _store_per_language(store: dict[str, str], q: Query, field: str, most: int) -> bool:
+    """Keep `field` for the query's language (an empty one removes it), as Telegram does."""
+    text = q.arg(field)
+    if len(text) > most:
+        raise bad_request(f"{field.replace('_', ' ')} is too long")
     language = _language(q)
     if text:
-        api.short_descriptions[language] = text
+        store[language] = text
     else:
-        api.short_descriptions.pop(language, None)
+        store.pop(language, None)
     return True
 
 
