@@ -73,3 +73,19 @@ async def test_a_customer_asks_about_an_order_from_its_screen(tmp_path: Path) ->
         assert "↩️ Reply" in labels and any("Open" in label for label in labels)
         card = await ann.tap("Open", alert)
         assert "Can you gift-wrap it?" in card.text, "the order's card has the message"
+
+
+async def test_a_question_delivered_twice_reaches_the_shop_once(tmp_path: Path) -> None:
+    async with admin_world(tmp_path) as world:
+        bot, alice, ann = world.bot, world.alice, world.ann
+        await alice.tap("Contact the shop", await alice.say("/start"))
+        update = await alice.sim.send_text(QUESTION)
+        await bot.processed(update)
+        await bot.outbox_drained()
+        await bot.deliver_again(update)  # Telegram delivers the question a second time
+        await bot.outbox_drained()
+        alerts = [m for m in ann.chat.bot_messages() if QUESTION in (m.text or "")]
+        assert len(alerts) == 1, "one alert in the admin chat"
+        sent = [t for t in alice.texts() if "was sent to the shop" in t]
+        assert len(sent) == 1 and "Nothing matches" not in alice.transcript()
+        assert db.bad_requests(bot) == []
