@@ -6,6 +6,7 @@ from __future__ import annotations
 from storage.base import Base
 from storage.tables import (  # noqa: F401  (imported for their tables)
     after_sales,
+    api,
     audit,
     cart,
     catalog,
