@@ -15,6 +15,7 @@ from storage.tables import (  # noqa: F401  (imported for their tables)
     inbox,
     insight,
     jobs,
+    marketing,
     merchant,
     orders,
     outbox,
