@@ -12,12 +12,11 @@ from domain.cart.model import Cart
 from domain.catalog.stock import queue_low_stock_alerts
 from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep, advance, first_step
 from domain.checkout.model import Address
+from domain.checkout.placing import NewOrder, place_new_order
 from domain.checkout.ports import CheckoutUnitOfWork
 from domain.checkout.shop_base import ShopBase
 from domain.checkout.validation import check_address, check_phone, check_recipient
-from domain.orders.lifecycle import OrderEventType, OrderStatus
-from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
-from domain.shared import journal
+from domain.orders.model import Order, PaymentMethod
 from domain.shared.customers import customer_actor
 from domain.shared.errors import (
     CartEmptyError,
@@ -269,69 +268,24 @@ class Ordering(ShopBase):
                 await uow.checkouts.save(checkout)
                 await uow.commit()
                 raise PriceChangedError(total=money_param(subtotal + self.config.shipping_fee))
-            for line in cart.lines:
-                product = line.product
-                if not product.active:
-                    raise ProductUnavailableError(name=product.name)
-                if not await uow.products.reserve(product.id, line.quantity):
-                    # A flash sale's sold-out Confirm: the cart's read already falls short
-                    # when nothing changed since (SQLite: this transaction holds the write
-                    # lock), so it is the figure to show; read again only if it went stale.
-                    available = product.available
-                    if available >= line.quantity:
-                        fresh = await uow.products.get(product.id)
-                        available = fresh.available if fresh else 0
-                    raise OutOfStockError(name=product.name, available=available)
-            number = await self._fresh_number(uow)
-            order = Order(
-                number=number,
-                customer_id=customer_id,
-                status=OrderStatus.PENDING_PAYMENT,
-                currency=self.config.currency,
-                lines=[
-                    OrderLine(
-                        product_id=line.product.id,
-                        sku=line.product.sku,
-                        name=line.product.name,
-                        unit_price=line.product.price,
-                        quantity=line.quantity,
-                    )
-                    for line in cart.lines
-                ],
-                shipping=self.config.shipping_fee,
-                payment_method=draft.payment_method,
-                recipient=draft.recipient,
-                phone=draft.phone,
-                address_text=draft.address_text,
-                created_at=now,
-                updated_at=now,
-                checkout_token=checkout.token,
+            order = await place_new_order(
+                uow,
+                NewOrder(
+                    customer_id=customer_id,
+                    actor=customer_actor(customer_id),
+                    lines=[(line.product, line.quantity) for line in cart.lines],
+                    payment_method=draft.payment_method,
+                    recipient=draft.recipient,
+                    phone=draft.phone,
+                    address_text=draft.address_text,
+                    currency=self.config.currency,
+                    shipping=self.config.shipping_fee,
+                    checkout_token=checkout.token,
+                ),
+                flow=self._flow,
+                numbers=self._order_numbers,
+                now=now,
             )
-            order.id = await uow.orders.add(order)
-            event = OrderEvent(
-                type=OrderEventType.PLACED,
-                actor=customer_actor(customer_id),
-                at=now,
-                to_status=OrderStatus.PENDING_PAYMENT,
-            )
-            await uow.orders.add_event(order.id, event)
-            order.events.append(event)
-            journal.note(
-                log,
-                "order %s placed by the customer: %d units, %s %s, %s",
-                number,
-                sum(line.quantity for line in order.lines),
-                order.total.to_major(),
-                order.currency,
-                order.payment_method.value,
-                order=number,
-                event=OrderEventType.PLACED.value,
-            )
-            if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
-                # Cash on delivery goes on to fulfilment unpaid; the courier collects the money.
-                await self._flow.step(
-                    uow, order, "confirm_cod", actor=customer_actor(customer_id), at=now
-                )
             if draft.new_address:
                 await uow.addresses.add(
                     Address(0, customer_id, draft.recipient, draft.phone, draft.address_text)
@@ -361,10 +315,3 @@ class Ordering(ShopBase):
             )
             await uow.commit()
         return PlacedOrder(order, created=True)
-
-    async def _fresh_number(self, uow: CheckoutUnitOfWork) -> str:
-        for _ in range(8):
-            number = self._order_numbers()
-            if not await uow.orders.number_taken(number):
-                return number
-        raise DuplicateError("error.generic")  # 40 random bits colliding 8 times: not in practice

@@ -59,6 +59,10 @@ class Order:
     created_at: datetime
     checkout_token: str | None = None
     id: int | None = None
+    # Where it was placed: None for the Telegram chat, else the sales channel's name (the API
+    # key's, e.g. "webshop") and the channel's own order id (unique per channel, idempotent).
+    channel: str | None = None
+    channel_reference: str | None = None
     updated_at: datetime | None = None
     events: list[OrderEvent] = field(default_factory=list)
     after_sales_open: int = 0  # after-sales requests not yet closed

@@ -1,0 +1,132 @@
+"""Placing an order, whoever places it: the part a chat checkout (`Ordering.place_order`) and
+an order from another sales channel (`domain/channels/`) share. In the caller's unit of work:
+reserve every line's units (one conditional UPDATE each: never oversold), snapshot names and
+prices, take a fresh order number, store the order with its PLACED event, and accept a
+cash-on-delivery order at once (through the order flow). The caller alerts the merchant, queues
+the low-stock alerts and commits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from domain.catalog.model import Product
+from domain.checkout.ports import CheckoutUnitOfWork
+from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
+from domain.orders.transitions import OrderFlow
+from domain.shared import journal
+from domain.shared.errors import DuplicateError, OutOfStockError, ProductUnavailableError
+from domain.shared.money import Money
+from domain.shared.numbers import NumberSource
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    """What an order is placed from: who, which products (as read in this unit of work) and
+    how many, where to and how it is paid."""
+
+    customer_id: int
+    actor: str  # the PLACED event's actor: "customer:<id>", "channel:<name>"
+    lines: Sequence[tuple[Product, int]]
+    payment_method: PaymentMethod
+    recipient: str
+    phone: str
+    address_text: str
+    currency: str
+    shipping: Money
+    checkout_token: str | None = None
+    channel: str | None = None
+    channel_reference: str | None = None
+
+
+async def reserve_lines(uow: CheckoutUnitOfWork, lines: Sequence[tuple[Product, int]]) -> None:
+    """Reserve each line's units, or raise (the caller's transaction is rolled back)."""
+    for product, quantity in lines:
+        if not product.active:
+            raise ProductUnavailableError(name=product.name)
+        if not await uow.products.reserve(product.id, quantity):
+            # A flash sale's sold-out Confirm: the read already falls short when nothing
+            # changed since (SQLite: this transaction holds the write lock), so it is the
+            # figure to show; read again only if it went stale.
+            available = product.available
+            if available >= quantity:
+                fresh = await uow.products.get(product.id)
+                available = fresh.available if fresh else 0
+            raise OutOfStockError(name=product.name, available=available)
+
+
+async def fresh_number(uow: CheckoutUnitOfWork, numbers: NumberSource) -> str:
+    """An order number not taken yet."""
+    for _ in range(8):
+        number = numbers()
+        if not await uow.orders.number_taken(number):
+            return number
+    raise DuplicateError("error.generic")  # 40 random bits colliding 8 times: not in practice
+
+
+async def place_new_order(
+    uow: CheckoutUnitOfWork,
+    new: NewOrder,
+    *,
+    flow: OrderFlow,
+    numbers: NumberSource,
+    now: datetime,
+) -> Order:
+    """Reserve, store the order and its PLACED event, confirm cash on delivery (see the
+    module). Raises DuplicateError when the checkout token or the channel's reference was
+    taken meanwhile."""
+    await reserve_lines(uow, new.lines)
+    number = await fresh_number(uow, numbers)
+    order = Order(
+        number=number,
+        customer_id=new.customer_id,
+        status=OrderStatus.PENDING_PAYMENT,
+        currency=new.currency,
+        lines=[
+            OrderLine(
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                unit_price=product.price,
+                quantity=quantity,
+            )
+            for product, quantity in new.lines
+        ],
+        shipping=new.shipping,
+        payment_method=new.payment_method,
+        recipient=new.recipient,
+        phone=new.phone,
+        address_text=new.address_text,
+        created_at=now,
+        updated_at=now,
+        checkout_token=new.checkout_token,
+        channel=new.channel,
+        channel_reference=new.channel_reference,
+    )
+    order.id = await uow.orders.add(order)
+    event = OrderEvent(
+        type=OrderEventType.PLACED, actor=new.actor, at=now, to_status=OrderStatus.PENDING_PAYMENT
+    )
+    await uow.orders.add_event(order.id, event)
+    order.events.append(event)
+    journal.note(
+        log,
+        "order %s placed by %s: %d units, %s %s, %s",
+        number,
+        journal.who(new.actor),
+        sum(line.quantity for line in order.lines),
+        order.total.to_major(),
+        order.currency,
+        order.payment_method.value,
+        order=number,
+        event=OrderEventType.PLACED.value,
+    )
+    if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
+        # Cash on delivery goes on to fulfilment unpaid; the courier collects the money.
+        await flow.step(uow, order, "confirm_cod", actor=new.actor, at=now)
+    return order
