@@ -22,11 +22,18 @@ class OrderLine:
     unit_price: Money
     quantity: int
     id: int | None = None  # the stored line (after-sales requests point at it)
+    # The line's share of the order's promo discount (domain/promotions/rules.py splits it).
+    discount_minor: int = 0
 
     @property
     def total(self) -> Money:
         """Unit price times quantity."""
         return self.unit_price * self.quantity
+
+    @property
+    def paid(self) -> Money:
+        """What the customer paid for the line: its total less its share of the discount."""
+        return self.total - Money(self.discount_minor, self.unit_price.currency)
 
 
 @dataclass
@@ -66,6 +73,10 @@ class Order:
     updated_at: datetime | None = None
     events: list[OrderEvent] = field(default_factory=list)
     after_sales_open: int = 0  # after-sales requests not yet closed
+    # The promo code the order was placed with (normalised) and what it took off the lines;
+    # free shipping shows in `shipping` itself (zero).
+    promo_code: str | None = None
+    discount_minor: int = 0
 
     @property
     def subtotal(self) -> Money:
@@ -76,9 +87,14 @@ class Order:
         return total
 
     @property
+    def discount(self) -> Money:
+        """What the promo code took off the lines."""
+        return Money(self.discount_minor, self.currency)
+
+    @property
     def total(self) -> Money:
-        """Lines plus shipping."""
-        return self.subtotal + self.shipping
+        """Lines less the discount, plus shipping."""
+        return self.subtotal - self.discount + self.shipping
 
 
 class OrderRepository(Protocol):

@@ -1,0 +1,58 @@
+"""A code at checkout and on the order: quoting a cart, redeeming at placement (in the order's
+transaction), and giving the use back when the order is cancelled or expires."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from domain.orders.model import Order, OrderEvent
+from domain.promotions.ports import PromotionsUnitOfWork
+from domain.promotions.rules import Discount, PromoError, PromoLine, check_code, normalise_code
+from domain.shared import journal
+
+log = logging.getLogger(__name__)
+
+
+async def quote_code(
+    uow: PromotionsUnitOfWork,
+    code: str,
+    lines: list[PromoLine],
+    customer_id: int,
+    now: datetime,
+) -> Discount:
+    """The discount `code` gives these lines for this customer now, or PromoError (why not)."""
+    normal = normalise_code(code)
+    promo = await uow.promos.get(normal) if normal else None
+    if promo is None or promo.id is None:
+        raise PromoError("promo.error.unknown")
+    used = await uow.promos.customer_uses(promo.id, customer_id)
+    return check_code(promo, lines, now=now, customer_uses=used)
+
+
+async def redeem_code(uow: PromotionsUnitOfWork, code: str, order: Order, now: datetime) -> None:
+    """Take one use of the code for the placed order (one conditional update: with N uses
+    left, at most N orders get one however many confirm at once); PromoError if none is left."""
+    assert order.id is not None
+    promo = await uow.promos.get(code)
+    if promo is None or promo.id is None:
+        raise PromoError("promo.error.unknown")
+    if not await uow.promos.redeem(promo.id, order.id, order.customer_id, now):
+        raise PromoError("promo.error.used_up", code=code)
+
+
+async def give_use_back(uow: Any, order: Order, event: OrderEvent) -> None:
+    """Reaction to a cancelled or expired order: its code's use goes back (once: the
+    redemption is marked returned, so a second call changes nothing)."""
+    if not order.promo_code or order.id is None:
+        return
+    promos: PromotionsUnitOfWork = uow
+    if await promos.promos.give_back(order.id):
+        journal.note(
+            log,
+            "order %s gave its use of code %s back",
+            order.number,
+            order.promo_code,
+            order=order.number,
+        )

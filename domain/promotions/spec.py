@@ -1,0 +1,116 @@
+"""The merchant's one-line description of a new code, as typed after /promo_new:
+
+    SPRING10 10% min 50 from 2026-12-01 until 2026-12-31 uses 100 per 1 products 1,2 freeship
+    TAKE5 5 category Tea,Coffee
+
+The code comes first, then its value (`10%`: percent; `5` or `5.50`: a fixed amount in the
+shop's currency), then any of: `min AMOUNT`, `from DATE`, `until DATE` (days in the shop's time
+zone, both included), `uses N` (in all), `per N` (per customer), `products ID,ID`,
+`category NAME,NAME` (names as the catalog spells them, any case), `freeship`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, tzinfo
+
+from domain.promotions.model import PromoKind
+from domain.promotions.rules import PromoError, normalise_code
+from domain.shared.money import Money, MoneyError
+
+MAX_PERCENT = 100
+
+
+@dataclass
+class PromoSpec:
+    """A parsed description; categories are still names (the use case finds their ids)."""
+
+    code: str
+    kind: PromoKind
+    value: int
+    min_subtotal: int = 0
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    max_uses: int | None = None
+    max_uses_per_customer: int | None = None
+    product_ids: tuple[int, ...] = ()
+    category_names: tuple[str, ...] = field(default=())
+    free_shipping: bool = False
+
+
+def _bad(what: str, **params: object) -> PromoError:
+    return PromoError(f"promo.adm.bad.{what}", **params)
+
+
+def _count(word: str, text: str | None) -> int:
+    if text is None or not text.isdigit() or int(text) < 1:
+        raise _bad("count", word=word)
+    return int(text)
+
+
+def _day(word: str, text: str | None) -> date:
+    try:
+        return date.fromisoformat(text or "")
+    except ValueError:
+        raise _bad("date", word=word) from None
+
+
+def _money(word: str, text: str | None, currency: str) -> int:
+    try:
+        amount = Money.from_major(text or "", currency).amount
+    except MoneyError:
+        raise _bad("amount", word=word) from None
+    if amount < 0:
+        raise _bad("amount", word=word)
+    return amount
+
+
+def parse_spec(text: str, currency: str, zone: tzinfo) -> PromoSpec:
+    """The description of a new code, or PromoError naming what to fix."""
+    words = text.split()
+    if len(words) < 2:
+        raise _bad("usage")
+    code = normalise_code(words[0])
+    if not code:
+        raise _bad("code")
+    value_text = words[1]
+    if value_text.endswith("%"):
+        number = value_text[:-1]
+        if not number.isdigit() or not 1 <= int(number) <= MAX_PERCENT:
+            raise _bad("percent")
+        spec = PromoSpec(code, PromoKind.PERCENT, int(number))
+    else:
+        spec = PromoSpec(code, PromoKind.FIXED, _money("value", value_text, currency))
+    rest = iter(words[2:])
+    for word in rest:
+        key = word.lower()
+        if key == "freeship":
+            spec.free_shipping = True
+        elif key == "min":
+            spec.min_subtotal = _money(key, next(rest, None), currency)
+        elif key == "from":
+            day = _day(key, next(rest, None))
+            spec.valid_from = datetime.combine(day, time(), zone)
+        elif key == "until":
+            day = _day(key, next(rest, None))
+            spec.valid_until = datetime.combine(day + timedelta(days=1), time(), zone)
+        elif key == "uses":
+            spec.max_uses = _count(key, next(rest, None))
+        elif key == "per":
+            spec.max_uses_per_customer = _count(key, next(rest, None))
+        elif key == "products":
+            ids = (next(rest, None) or "").split(",")
+            if not all(i.strip().isdigit() for i in ids):
+                raise _bad("products")
+            spec.product_ids = tuple(sorted({int(i) for i in ids}))
+        elif key in ("category", "categories"):
+            names = [n.strip() for n in (next(rest, None) or "").split(",") if n.strip()]
+            if not names:
+                raise _bad("category", name="")
+            spec.category_names = tuple(names)
+        else:
+            raise _bad("word", word=word)
+    if spec.kind == PromoKind.FIXED and spec.value == 0 and not spec.free_shipping:
+        raise _bad("nothing")
+    if spec.valid_from and spec.valid_until and spec.valid_until <= spec.valid_from:
+        raise _bad("dates")
+    return spec
