@@ -38,6 +38,7 @@ from storage.outbox import SqlOutboxRepository
 from storage.payments import SqlPaymentRepository
 from storage.privacy import SqlAuditLog, SqlOrderSearch, SqlPersonalData
 from storage.restock import SqlRestockRepository
+from storage.promotions import SqlPromoRepository
 from storage.reviews import SqlReviewRepository
 from storage.shipping import SqlShipmentRepository, SqlTrackingRepository
 from storage.updates import (
@@ -248,6 +249,7 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(self.session)
         self.inbox = SqlUpdateInbox(self.session)  # bot adapter only, not a domain port
         self.outbox = SqlOutboxRepository(self.session)
+        self.promos = SqlPromoRepository(self.session)  # promo codes (issue 16)
         self.shipments = SqlShipmentRepository(self.session)
         self.dialogs = SqlDialogRepository(self.session)
         self.inventory = SqlInventoryRepository(self.session)

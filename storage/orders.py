@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.catalog.model import Product
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
+from domain.orders.shipping_choice import ShippingChoice
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
@@ -51,11 +52,16 @@ class SqlOrderRepository:
             number=order.number,
             customer_id=order.customer_id,
             checkout_token=order.checkout_token,
+            channel=order.channel,
+            channel_reference=order.channel_reference,
             status=order.status.value,
             currency=order.currency,
             subtotal_minor=order.subtotal.amount,
             shipping_minor=order.shipping.amount,
+            shipping_method=order.shipping_method.to_dict() if order.shipping_method else None,
             total_minor=order.total.amount,
+            promo_code=order.promo_code,
+            discount_minor=order.discount_minor,
             payment_method=order.payment_method.value,
             recipient=order.recipient,
             phone=order.phone,
@@ -76,6 +82,7 @@ class SqlOrderRepository:
                 name=line.name,
                 unit_price_minor=line.unit_price.amount,
                 quantity=line.quantity,
+                discount_minor=line.discount_minor,
             )
             for line in order.lines
         ]
@@ -110,6 +117,7 @@ class SqlOrderRepository:
                     unit_price=Money(line.unit_price_minor, currency[line.order_id]),
                     quantity=line.quantity,
                     id=line.id,
+                    discount_minor=line.discount_minor,
                 )
             )
         return [
@@ -128,7 +136,12 @@ class SqlOrderRepository:
                 created_at=r.created_at,
                 updated_at=r.updated_at,
                 checkout_token=r.checkout_token,
+                channel=r.channel,
+                channel_reference=r.channel_reference,
                 after_sales_open=r.after_sales_open,
+                shipping_method=ShippingChoice.from_dict(r.shipping_method),
+                promo_code=r.promo_code,
+                discount_minor=r.discount_minor,
             )
             for r in rows
         ]

@@ -20,6 +20,7 @@ from storage.tables import (  # noqa: F401  (imported for their tables)
     orders,
     outbox,
     payments,
+    promotions,
     reviews,
     shipping,
 )

@@ -1,4 +1,5 @@
-"""The checkout's unit of work: carts, saved addresses and checkouts, placing orders."""
+"""The checkout's unit of work: carts, saved addresses and checkouts, promo codes, placing
+orders."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from typing import Protocol
 
 from domain.cart.ports import CartUnitOfWork
 from domain.checkout.model import AddressRepository, CheckoutRepository
-from domain.orders.ports import OrdersUnitOfWork
+from domain.promotions.ports import PromotionsUnitOfWork
 
 
-class CheckoutUnitOfWork(OrdersUnitOfWork, CartUnitOfWork, Protocol):
+class CheckoutUnitOfWork(PromotionsUnitOfWork, CartUnitOfWork, Protocol):
     """The checkout's unit of work."""
 
     @property

@@ -39,7 +39,10 @@ class OrderRow(Base):
     currency: Mapped[str] = mapped_column(String(3))
     subtotal_minor: Mapped[int] = mapped_column(BigInteger)
     shipping_minor: Mapped[int] = mapped_column(BigInteger)
-    total_minor: Mapped[int] = mapped_column(BigInteger)
+    total_minor: Mapped[int] = mapped_column(BigInteger)  # subtotal - discount + shipping
+    # The promo code the order was placed with (issue 16) and what it took off the lines.
+    promo_code: Mapped[str | None] = mapped_column(String(32))
+    discount_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     payment_method: Mapped[str] = mapped_column(String(16))
     # Personal data, encrypted (decision 13); found through order_search_terms.
     recipient: Mapped[str] = mapped_column(Encrypted())
@@ -75,6 +78,8 @@ class OrderEventRow(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64))
+    # The line's share of the order's discount: a return refunds what was paid for its units.
+    discount_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Encrypted())  # personal, encrypted

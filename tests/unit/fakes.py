@@ -31,6 +31,7 @@ from domain.catalog.model import (
     Product,
     ProductRepository,
 )
+from domain.channels.ports import ChannelRepository
 from domain.checkout.flow import Checkout
 from domain.checkout.model import Address, AddressRepository, CheckoutRepository
 from domain.orders.backoffice import BackofficeRepository
@@ -39,6 +40,7 @@ from domain.orders.model import Order, OrderEvent, OrderRepository, PaymentMetho
 from domain.orders.sweeps import SweepRepository
 from domain.payments import records as payment_records
 from domain.privacy.ports import Erasure, OrderSearch, PersonalData
+from domain.promotions.model import PromoCode, PromoRepository, PromoStats, Redemption
 from domain.reviews.records import (
     ProductComment,
     Review,
@@ -46,7 +48,7 @@ from domain.reviews.records import (
     ReviewRepository,
 )
 from domain.shared.audit import AuditEntry, AuditFilter, AuditLog
-from domain.shared.customers import Customer, CustomerRepository, Language
+from domain.shared.customers import Customer, CustomerRepository, Language, has_chat
 from domain.shared.dialogs import Dialog, DialogRepository
 from domain.shared.errors import CatalogImportError, DuplicateError
 from domain.shared.money import Money
@@ -97,6 +99,10 @@ class FakeStore:
     jobs: JobsStore = field(default_factory=lambda: JobsStore())  # jobs and tracking
     after_sales: AfterSalesStore = field(default_factory=lambda: AfterSalesStore())
     audit: list[AuditEntry] = field(default_factory=list)  # privacy: the audit log
+    # channels: the phone each customer shared as their own contact, in the order verified
+    verified_phones: dict[int, str] = field(default_factory=dict)
+    promos: dict[int, PromoCode] = field(default_factory=dict)  # promo codes
+    redemptions: dict[int, Redemption] = field(default_factory=dict)  # by order id
     last_id: int = 0
 
     def new_id(self) -> int:
@@ -208,6 +214,12 @@ class FakeCustomerRepository(_Repository):
         self._write()
         if customer_id in self.store.customers:
             self.store.customers[customer_id].optional_messages = wanted
+
+    async def set_verified_phone(self, customer_id: int, phone: str) -> None:
+        self._write()
+        if customer_id in self.store.customers:
+            self.store.verified_phones.pop(customer_id, None)  # the latest is the newest
+            self.store.verified_phones[customer_id] = phone
 
 
 class FakeProductRepository(_Repository):
@@ -446,6 +458,12 @@ class FakeOrderRepository(_Repository):
                 order.checkout_token is not None and known.checkout_token == order.checkout_token
             ):
                 raise self._refused()
+            mine = (order.channel, order.channel_reference)
+            if (
+                order.channel_reference is not None
+                and (known.channel, known.channel_reference) == mine
+            ):
+                raise self._refused()
         order_id = self.store.new_id()
         for line in order.lines:  # stored lines get ids, as order_lines rows do
             line.id = line.id or self.store.new_id()
@@ -499,9 +517,94 @@ class FakeOrderRepository(_Repository):
         return copy.deepcopy(sorted(events, key=lambda e: e.at))  # stable: ties keep insertion
 
 
+class FakePromoRepository(_Repository):
+    # Paid orders (storage/promotions.py PAID): the statuses whose money was received.
+    PAID = frozenset(
+        {OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.COMPLETED}
+    )
+
+    async def add(self, promo: PromoCode) -> int:
+        self._write()
+        if any(known.code == promo.code for known in self.store.promos.values()):
+            raise self._refused()
+        promo_id = self.store.new_id()
+        self.store.promos[promo_id] = replace(copy.deepcopy(promo), id=promo_id)
+        return promo_id
+
+    async def get(self, code: str) -> PromoCode | None:
+        for promo in self.store.promos.values():
+            if promo.code == code:
+                return copy.deepcopy(promo)
+        return None
+
+    async def get_by_id(self, promo_id: int) -> PromoCode | None:
+        return copy.deepcopy(self.store.promos.get(promo_id))
+
+    async def list(self) -> list[PromoCode]:
+        promos = sorted(
+            self.store.promos.values(),
+            key=lambda p: (p.created_at or datetime.min.replace(tzinfo=UTC), p.id or 0),
+            reverse=True,
+        )
+        return copy.deepcopy(promos)
+
+    async def set_paused(self, promo_id: int, paused: bool) -> bool:
+        self._write()
+        promo = self.store.promos.get(promo_id)
+        if promo is None:
+            return False
+        promo.paused = paused
+        return True
+
+    async def redeem(self, promo_id: int, order_id: int, customer_id: int, at: datetime) -> bool:
+        self._write()
+        promo = self.store.promos.get(promo_id)
+        if promo is None or (promo.max_uses is not None and promo.uses >= promo.max_uses):
+            return False
+        if order_id in self.store.redemptions:
+            raise self._refused()
+        promo.uses += 1
+        self.store.redemptions[order_id] = Redemption(promo_id, order_id, customer_id, at)
+        return True
+
+    async def customer_uses(self, promo_id: int, customer_id: int) -> int:
+        return sum(
+            1
+            for r in self.store.redemptions.values()
+            if r.promo_id == promo_id and r.customer_id == customer_id and not r.returned
+        )
+
+    async def give_back(self, order_id: int, at: datetime) -> bool:
+        found = self.store.redemptions.get(order_id)
+        if found is None or found.returned:
+            return False
+        self._write()
+        self.store.redemptions[order_id] = replace(found, returned=True)
+        promo = self.store.promos[found.promo_id]
+        promo.uses = max(promo.uses - 1, 0)
+        return True
+
+    async def stats(self, promo_id: int) -> PromoStats:
+        currency = self.store.promos[promo_id].currency if promo_id in self.store.promos else "XXX"
+        orders = [
+            self.store.orders[r.order_id]
+            for r in self.store.redemptions.values()
+            if r.promo_id == promo_id and r.order_id in self.store.orders
+        ]
+        paid = [o for o in orders if o.status in self.PAID]
+        return PromoStats(
+            orders=len(orders),
+            paid_orders=len(paid),
+            revenue=Money(sum(o.total.amount for o in paid), currency),
+            discount=Money(sum(o.discount_minor for o in paid), currency),
+        )
+
+
 class FakeOutboxRepository(_Repository):
     async def add(self, notification: Notification, at: datetime) -> None:
         self._write()
+        if not has_chat(notification.chat_id):
+            return  # a channel's customer: no Telegram chat to tell
         key = notification.dedupe_key
         if key is not None and any(
             e.notification.dedupe_key == key for e in self.store.outbox.values()
@@ -638,6 +741,7 @@ class FakeUnitOfWork:
         self.addresses: AddressRepository = FakeAddressRepository(self)
         self.checkouts: CheckoutRepository = FakeCheckoutRepository(self)
         self.orders: OrderRepository = FakeOrderRepository(self)
+        self.promos: PromoRepository = FakePromoRepository(self)
         self.outbox: OutboxRepository = FakeOutboxRepository(self)
         self.shipments: ShipmentRepository = FakeShipmentRepository(self)
         self.dialogs: DialogRepository = FakeDialogRepository(self)
@@ -651,6 +755,7 @@ class FakeUnitOfWork:
         self.audit: AuditLog = FakeAuditLog(self)  # privacy
         self.search: OrderSearch = FakeOrderSearch(self)  # privacy
         self.personal: PersonalData = FakePersonalData(self)  # privacy: /mydata
+        self.channels: ChannelRepository = FakeChannelRepository(self)  # other sales channels
 
     def note_write(self) -> None:
         """Called by every writing repository method."""
@@ -1445,6 +1550,7 @@ class FakePersonalData(_Repository):
         for address_id in addresses:
             del store.addresses[address_id]
         store.checkouts.pop(customer_id, None)
+        store.verified_phones.pop(customer_id, None)
         store.after_sales.drafts.pop(customer_id, None)
         orders = [o for o in store.orders.values() if o.customer_id == customer_id]
         for order in orders:  # the blind index is computed from these (FakeOrderSearch)
@@ -1468,3 +1574,43 @@ class FakePersonalData(_Repository):
             reviews=len(reviews),
             messages=len(messages),
         )
+
+
+# --- other sales channels ---
+
+
+class FakeChannelRepository(_Repository):
+    async def by_reference(self, channel: str, reference: str) -> Order | None:
+        for order in self.store.orders.values():
+            if (order.channel, order.channel_reference) == (channel, reference):
+                return copy.deepcopy(order)
+        return None
+
+    async def changed_since(
+        self, since: datetime, after: tuple[datetime, int] | None, limit: int
+    ) -> list[Order]:
+        def key(order: Order) -> tuple[datetime, int]:
+            return (order.updated_at or order.created_at, order.id or 0)
+
+        found = sorted(
+            (
+                o
+                for o in self.store.orders.values()
+                if key(o)[0] >= since and (after is None or key(o) > after)
+            ),
+            key=key,
+        )
+        return copy.deepcopy(found[:limit])
+
+    async def customer_with_phone(self, phone: str) -> int | None:
+        for customer_id, verified in reversed(self.store.verified_phones.items()):
+            if verified == phone:
+                return customer_id
+        return None
+
+    async def ensure_channel_customer(self, customer_id: int, name: str) -> None:
+        self._write()
+        if customer_id not in self.store.customers:
+            self.store.customers[customer_id] = Customer(
+                id=customer_id, first_name=name, reachable=False, optional_messages=False
+            )

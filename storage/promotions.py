@@ -1,0 +1,196 @@
+"""Promo codes and their redemptions (issue 16)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.orders.lifecycle import STOCK_COMMITTED
+from domain.promotions.model import PromoCode, PromoKind, PromoStats
+from domain.shared.errors import DuplicateError
+from domain.shared.money import Money
+from storage.base import utcnow
+from storage.tables.orders import OrderRow
+from storage.tables.promotions import PromoCodeRow, PromoRedemptionRow
+
+# Paid orders: their money was received (for cash on delivery, once delivered).
+PAID = sorted(status.value for status in STOCK_COMMITTED)
+
+
+def _ids(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split(",") if part)
+
+
+def _text(ids: tuple[int, ...]) -> str:
+    return ",".join(str(i) for i in ids)
+
+
+def _promo(row: PromoCodeRow) -> PromoCode:
+    return PromoCode(
+        id=row.id,
+        code=row.code,
+        kind=PromoKind(row.kind),
+        value=row.value,
+        currency=row.currency,
+        min_subtotal=row.min_subtotal_minor,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        max_uses=row.max_uses,
+        max_uses_per_customer=row.max_uses_per_customer,
+        product_ids=_ids(row.product_ids),
+        category_ids=_ids(row.category_ids),
+        free_shipping=row.free_shipping,
+        paused=row.paused,
+        uses=row.uses,
+        created_at=row.created_at,
+    )
+
+
+class SqlPromoRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def add(self, promo: PromoCode) -> int:
+        row = PromoCodeRow(
+            code=promo.code,
+            kind=promo.kind.value,
+            value=promo.value,
+            currency=promo.currency,
+            min_subtotal_minor=promo.min_subtotal,
+            valid_from=promo.valid_from,
+            valid_until=promo.valid_until,
+            max_uses=promo.max_uses,
+            max_uses_per_customer=promo.max_uses_per_customer,
+            product_ids=_text(promo.product_ids),
+            category_ids=_text(promo.category_ids),
+            free_shipping=promo.free_shipping,
+            paused=promo.paused,
+            uses=promo.uses,
+            created_at=promo.created_at or utcnow(),
+        )
+        try:  # in a SAVEPOINT: a taken code leaves the rest of the unit of work intact
+            async with self.s.begin_nested():
+                self.s.add(row)
+        except IntegrityError as exc:
+            raise DuplicateError() from exc
+        return row.id
+
+    async def get(self, code: str) -> PromoCode | None:
+        row = await self.s.scalar(select(PromoCodeRow).where(PromoCodeRow.code == code))
+        return _promo(row) if row is not None else None
+
+    async def get_by_id(self, promo_id: int) -> PromoCode | None:
+        row = await self.s.get(PromoCodeRow, promo_id, populate_existing=True)
+        return _promo(row) if row is not None else None
+
+    async def list(self) -> list[PromoCode]:
+        rows = await self.s.scalars(
+            select(PromoCodeRow).order_by(PromoCodeRow.created_at.desc(), PromoCodeRow.id.desc())
+        )
+        return [_promo(row) for row in rows.all()]
+
+    async def set_paused(self, promo_id: int, paused: bool) -> bool:
+        result = await self.s.execute(
+            update(PromoCodeRow)
+            .where(PromoCodeRow.id == promo_id)
+            .values(paused=paused)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def redeem(self, promo_id: int, order_id: int, customer_id: int, at: datetime) -> bool:
+        # One conditional UPDATE: concurrent redemptions of the last use serialise on the row
+        # (PostgreSQL re-checks the WHERE after the lock; SQLite has one writer), so with N
+        # uses left at most N succeed.
+        result = await self.s.execute(
+            update(PromoCodeRow)
+            .where(
+                PromoCodeRow.id == promo_id,
+                or_(PromoCodeRow.max_uses.is_(None), PromoCodeRow.uses < PromoCodeRow.max_uses),
+            )
+            .values(uses=PromoCodeRow.uses + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            return False
+        try:
+            async with self.s.begin_nested():
+                self.s.add(
+                    PromoRedemptionRow(
+                        promo_id=promo_id, order_id=order_id, customer_id=customer_id, created_at=at
+                    )
+                )
+        except IntegrityError as exc:
+            raise DuplicateError() from exc
+        return True
+
+    async def customer_uses(self, promo_id: int, customer_id: int) -> int:
+        found = await self.s.scalar(
+            select(func.count())
+            .select_from(PromoRedemptionRow)
+            .where(
+                PromoRedemptionRow.promo_id == promo_id,
+                PromoRedemptionRow.customer_id == customer_id,
+                PromoRedemptionRow.returned_at.is_(None),
+            )
+        )
+        return int(found or 0)
+
+    async def give_back(self, order_id: int, at: datetime) -> bool:
+        promo_id = await self.s.scalar(
+            select(PromoRedemptionRow.promo_id).where(
+                PromoRedemptionRow.order_id == order_id, PromoRedemptionRow.returned_at.is_(None)
+            )
+        )
+        if promo_id is None:
+            return False
+        # Conditional too: of two give-backs of one order at once, one marks the row.
+        marked = await self.s.execute(
+            update(PromoRedemptionRow)
+            .where(
+                PromoRedemptionRow.order_id == order_id, PromoRedemptionRow.returned_at.is_(None)
+            )
+            .values(returned_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        if not marked.rowcount:  # type: ignore[attr-defined]
+            return False
+        await self.s.execute(
+            update(PromoCodeRow)
+            .where(PromoCodeRow.id == promo_id, PromoCodeRow.uses > 0)
+            .values(uses=PromoCodeRow.uses - 1)
+            .execution_options(synchronize_session=False)
+        )
+        return True
+
+    async def stats(self, promo_id: int) -> PromoStats:
+        currency = await self.s.scalar(
+            select(PromoCodeRow.currency).where(PromoCodeRow.id == promo_id)
+        )
+        row = (
+            await self.s.execute(
+                select(
+                    func.count(),
+                    func.count(OrderRow.id).filter(OrderRow.status.in_(PAID)),
+                    func.coalesce(
+                        func.sum(OrderRow.total_minor).filter(OrderRow.status.in_(PAID)), 0
+                    ),
+                    func.coalesce(
+                        func.sum(OrderRow.discount_minor).filter(OrderRow.status.in_(PAID)), 0
+                    ),
+                )
+                .select_from(PromoRedemptionRow)
+                .join(OrderRow, OrderRow.id == PromoRedemptionRow.order_id)
+                .where(PromoRedemptionRow.promo_id == promo_id)
+            )
+        ).one()
+        code = currency or "XXX"
+        return PromoStats(
+            orders=int(row[0]),
+            paid_orders=int(row[1]),
+            revenue=Money(int(row[2]), code),
+            discount=Money(int(row[3]), code),
+        )

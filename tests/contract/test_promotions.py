@@ -1,0 +1,145 @@
+"""Promo codes and their redemptions (issue 16), on the fakes, SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from domain.orders.lifecycle import OrderStatus
+from domain.promotions.model import PromoCode, PromoKind
+from domain.shared.errors import DuplicateError
+from domain.shared.money import Money
+from tests.contract import seed
+from tests.contract.seed import T0, Factory, at, new_order
+
+
+def _code(code: str = "SPRING10", **fields: object) -> PromoCode:
+    promo = PromoCode(
+        code=code,
+        kind=PromoKind.PERCENT,
+        value=10,
+        currency="USD",
+        min_subtotal=5000,
+        valid_from=T0,
+        valid_until=at(60 * 24),
+        max_uses=2,
+        max_uses_per_customer=1,
+        product_ids=(3, 1),
+        category_ids=(9,),
+        free_shipping=True,
+        created_at=T0,
+    )
+    return replace(promo, **fields)  # type: ignore[arg-type]
+
+
+async def _add(uow_factory: Factory, promo: PromoCode) -> int:
+    async with uow_factory() as uow:
+        promo_id = await uow.promos.add(promo)
+        await uow.commit()
+    return promo_id
+
+
+async def test_a_code_comes_back_as_it_was_created(uow_factory: Factory) -> None:
+    promo_id = await _add(uow_factory, _code())
+    later = await _add(uow_factory, _code("TAKE5", kind=PromoKind.FIXED, created_at=at(1)))
+    async with uow_factory(readonly=True) as uow:
+        found = await uow.promos.get("SPRING10")
+        assert found == replace(_code(), id=promo_id)
+        assert await uow.promos.get_by_id(promo_id) == found
+        assert await uow.promos.get("NOPE") is None
+        assert await uow.promos.get_by_id(promo_id + 1000) is None
+        assert [p.id for p in await uow.promos.list()] == [later, promo_id]  # newest first
+
+
+async def test_a_taken_code_is_refused_and_the_rest_goes_on(uow_factory: Factory) -> None:
+    await _add(uow_factory, _code())
+    async with uow_factory() as uow:
+        with pytest.raises(DuplicateError):
+            await uow.promos.add(_code())
+        await uow.promos.add(_code("OTHER"))
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        assert len(await uow.promos.list()) == 2
+
+
+async def test_pausing_and_resuming_a_code(uow_factory: Factory) -> None:
+    promo_id = await _add(uow_factory, _code())
+    async with uow_factory() as uow:
+        assert await uow.promos.set_paused(promo_id, True)
+        assert not await uow.promos.set_paused(promo_id + 1000, True)
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        paused = await uow.promos.get_by_id(promo_id)
+    assert paused is not None and paused.paused
+
+
+async def test_redemptions_stop_at_the_last_use_and_count_per_customer(
+    uow_factory: Factory,
+) -> None:
+    promo_id = await _add(uow_factory, _code())
+    orders = [await seed.order(uow_factory, f"A-{n}", customer_id=7 + n % 2) for n in range(3)]
+    async with uow_factory() as uow:
+        assert await uow.promos.redeem(promo_id, orders[0], 7, at(1))
+        assert await uow.promos.redeem(promo_id, orders[1], 8, at(2))
+        assert not await uow.promos.redeem(promo_id, orders[2], 7, at(3))  # none left
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        promo = await uow.promos.get_by_id(promo_id)
+        assert promo is not None and promo.uses == 2 and promo.uses_left == 0
+        assert await uow.promos.customer_uses(promo_id, 7) == 1
+        assert await uow.promos.customer_uses(promo_id, 9) == 0
+
+
+async def test_an_order_redeems_once(uow_factory: Factory) -> None:
+    promo_id = await _add(uow_factory, _code(max_uses=None))
+    order_id = await seed.order(uow_factory)
+    async with uow_factory() as uow:
+        assert await uow.promos.redeem(promo_id, order_id, 7, at(1))
+        await uow.commit()
+    async with uow_factory() as uow:
+        with pytest.raises(DuplicateError):
+            await uow.promos.redeem(promo_id, order_id, 7, at(2))
+
+
+async def test_a_use_goes_back_once(uow_factory: Factory) -> None:
+    promo_id = await _add(uow_factory, _code())
+    order_id = await seed.order(uow_factory)
+    async with uow_factory() as uow:
+        assert not await uow.promos.give_back(order_id, at(1))  # nothing redeemed yet
+        assert await uow.promos.redeem(promo_id, order_id, 7, at(1))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.promos.give_back(order_id, at(2))
+        assert not await uow.promos.give_back(order_id, at(3))
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        promo = await uow.promos.get_by_id(promo_id)
+        assert promo is not None and promo.uses == 0
+        assert await uow.promos.customer_uses(promo_id, 7) == 0
+
+
+async def test_a_codes_figures_count_paid_orders_net_of_the_discount(
+    uow_factory: Factory,
+) -> None:
+    promo_id = await _add(uow_factory, _code(max_uses=None))
+    await seed.customer(uow_factory, 7)
+    product_id = await seed.product(uow_factory, "SOLD", stock=100)
+    ids = []
+    for n, status in enumerate([OrderStatus.PAID, OrderStatus.COMPLETED, OrderStatus.CANCELLED]):
+        order = new_order(f"B-{n}", 7, {product_id: 2}, status=status)
+        order.promo_code, order.discount_minor = "SPRING10", 200
+        order.lines[0].discount_minor = 200
+        async with uow_factory() as uow:
+            ids.append(await uow.orders.add(order))
+            assert await uow.promos.redeem(promo_id, ids[-1], 7, at(n))
+            await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        stored = await uow.orders.get(ids[0])
+        stats = await uow.promos.stats(promo_id)
+    assert stored is not None and stored.promo_code == "SPRING10"
+    assert (stored.discount_minor, stored.lines[0].discount_minor) == (200, 200)
+    assert stored.total == Money(2000 - 200 + 500, "USD")
+    assert (stats.orders, stats.paid_orders) == (3, 2)
+    assert stats.revenue == Money(2 * 2300, "USD")
+    assert stats.discount == Money(400, "USD")
