@@ -94,7 +94,7 @@ class PromoRepository(Protocol):
     async def customer_uses(self, promo_id: int, customer_id: int) -> int:
         """The customer's redemptions of the code that still hold a use."""
 
-    async def give_back(self, order_id: int) -> bool:
+    async def give_back(self, order_id: int, at: datetime) -> bool:
         """Return the order's use (its redemption marked returned, the counter down by one);
         False when the order redeemed nothing or gave its use back already."""
 

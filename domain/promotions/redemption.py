@@ -48,7 +48,7 @@ async def give_use_back(uow: Any, order: Order, event: OrderEvent) -> None:
     if not order.promo_code or order.id is None:
         return
     promos: PromotionsUnitOfWork = uow
-    if await promos.promos.give_back(order.id):
+    if await promos.promos.give_back(order.id, event.at):
         journal.note(
             log,
             "order %s gave its use of code %s back",
