@@ -215,6 +215,7 @@ def build_application(
             phone_region=settings.phone_region or None,
             page_size=settings.page_size,
             payment_methods=tuple(PaymentMethod(m) for m in settings.payment_methods),
+            shipping_methods=settings.shipping_method_list,
         ),
         flow=flow,
     )

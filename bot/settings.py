@@ -22,6 +22,11 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from domain.checkout.shipping_methods import (
+    ShippingConfigError,
+    ShippingMethod,
+    shipping_methods_from_json,
+)
 from domain.orders.model import PaymentMethod
 from domain.shared.money import Money, MoneyError, is_known_currency
 from domain.shipping.carriers import Carrier, CarrierConfigError, carriers_from_json
@@ -47,6 +52,9 @@ class Settings(BaseSettings):
     admin_language: str = "en"
     currency: str = "USD"
     shipping_fee: Decimal = Decimal("0")
+    # checkout (domain/checkout/shipping_methods.py): JSON list of delivery and pickup methods;
+    # empty: one implicit method at SHIPPING_FEE, chosen without a question
+    shipping_methods: str = ""
     timezone: str = "UTC"
     log_level: str = "INFO"
     log_format: str = "text"  # text: one readable line each; json: one JSON object per line
@@ -293,6 +301,19 @@ class Settings(BaseSettings):
         if self.tracking_provider == "aftership" and self.tracking_api_key is None:
             raise ValueError("TRACKING_API_KEY: is required when TRACKING_PROVIDER=aftership")
         return self
+
+    @model_validator(mode="after")
+    def _shipping_methods(self) -> Settings:
+        try:
+            shipping_methods_from_json(self.shipping_methods, self.currency)
+        except ShippingConfigError as exc:
+            raise ValueError(f"SHIPPING_METHODS: {exc}") from None
+        return self
+
+    @property
+    def shipping_method_list(self) -> tuple[ShippingMethod, ...]:
+        """The shop's shipping methods (SHIPPING_METHODS; none: the flat SHIPPING_FEE)."""
+        return shipping_methods_from_json(self.shipping_methods, self.currency)
 
     @model_validator(mode="after")
     def _backup(self) -> Settings:

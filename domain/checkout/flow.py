@@ -19,6 +19,7 @@ class CheckoutStep(StrEnum):
     ENTER_RECIPIENT = "enter_recipient"  # typing the recipient's name
     ENTER_PHONE = "enter_phone"  # sharing a contact or typing a phone number
     ENTER_ADDRESS = "enter_address"  # typing the delivery address
+    CHOOSE_SHIPPING = "choose_shipping"  # picking a delivery method that serves the address
     CHOOSE_PAYMENT = "choose_payment"  # picking a payment method
     REVIEW = "review"  # summary with Confirm / Back / Cancel
     PLACED = "placed"  # the order was placed (final)
@@ -33,15 +34,39 @@ TEXT_STEPS = frozenset(
 
 S = CheckoutStep
 TRANSITIONS: list[dict[str, Any]] = [
-    {"trigger": "use_saved_address", "source": S.CHOOSE_ADDRESS, "dest": S.CHOOSE_PAYMENT},
+    # After an address, the delivery methods that serve it; with one only, the use case
+    # takes it at once (choose_shipping in the same step), so no needless question.
+    {"trigger": "use_saved_address", "source": S.CHOOSE_ADDRESS, "dest": S.CHOOSE_SHIPPING},
     {"trigger": "new_address", "source": S.CHOOSE_ADDRESS, "dest": S.ENTER_RECIPIENT},
+    # Pickup at the shop: a name and a phone number, no address and no delivery method.
+    {"trigger": "pick_up", "source": S.CHOOSE_ADDRESS, "dest": S.ENTER_RECIPIENT},
     {"trigger": "give_recipient", "source": S.ENTER_RECIPIENT, "dest": S.ENTER_PHONE},
+    {
+        "trigger": "give_phone",
+        "source": S.ENTER_PHONE,
+        "dest": S.CHOOSE_PAYMENT,
+        "conditions": "picking_up",
+    },
     {"trigger": "give_phone", "source": S.ENTER_PHONE, "dest": S.ENTER_ADDRESS},
-    {"trigger": "give_address", "source": S.ENTER_ADDRESS, "dest": S.CHOOSE_PAYMENT},
+    {"trigger": "give_address", "source": S.ENTER_ADDRESS, "dest": S.CHOOSE_SHIPPING},
+    {"trigger": "choose_shipping", "source": S.CHOOSE_SHIPPING, "dest": S.CHOOSE_PAYMENT},
     {"trigger": "choose_payment", "source": S.CHOOSE_PAYMENT, "dest": S.REVIEW},
     {"trigger": "confirm", "source": S.REVIEW, "dest": S.PLACED},
-    # Back goes one step back; where the previous step depends on the path, guards decide.
+    # Back goes one step back; where the previous step depends on the path, guards decide
+    # (the first whose condition holds).
     {"trigger": "back", "source": S.REVIEW, "dest": S.CHOOSE_PAYMENT},
+    {
+        "trigger": "back",
+        "source": S.CHOOSE_PAYMENT,
+        "dest": S.ENTER_PHONE,
+        "conditions": "picking_up",
+    },
+    {
+        "trigger": "back",
+        "source": S.CHOOSE_PAYMENT,
+        "dest": S.CHOOSE_SHIPPING,
+        "conditions": "chose_shipping",
+    },
     {
         "trigger": "back",
         "source": S.CHOOSE_PAYMENT,
@@ -49,17 +74,39 @@ TRANSITIONS: list[dict[str, Any]] = [
         "conditions": "entered_new_address",
     },
     {"trigger": "back", "source": S.CHOOSE_PAYMENT, "dest": S.CHOOSE_ADDRESS},
+    {
+        "trigger": "back",
+        "source": S.CHOOSE_SHIPPING,
+        "dest": S.ENTER_ADDRESS,
+        "conditions": "entered_new_address",
+    },
+    {"trigger": "back", "source": S.CHOOSE_SHIPPING, "dest": S.CHOOSE_ADDRESS},
     {"trigger": "back", "source": S.ENTER_ADDRESS, "dest": S.ENTER_PHONE},
     {"trigger": "back", "source": S.ENTER_PHONE, "dest": S.ENTER_RECIPIENT},
     {
         "trigger": "back",
         "source": S.ENTER_RECIPIENT,
         "dest": S.CHOOSE_ADDRESS,
-        "conditions": "has_saved_addresses",
+        "conditions": "starts_with_a_choice",
     },
     {"trigger": "back", "source": S.ENTER_RECIPIENT, "dest": S.ABANDONED},
     {"trigger": "back", "source": S.CHOOSE_ADDRESS, "dest": S.ABANDONED},
     {"trigger": "abandon", "source": list(ACTIVE_STEPS), "dest": S.ABANDONED},
+    # At Confirm the chosen shipping method is gone or no longer serves the address (the
+    # settings changed): choose among those that do, or give the address (or pickup) again.
+    {
+        "trigger": "shipping_changed",
+        "source": S.REVIEW,
+        "dest": S.CHOOSE_SHIPPING,
+        "conditions": "chose_shipping",
+    },
+    {
+        "trigger": "shipping_changed",
+        "source": S.REVIEW,
+        "dest": S.CHOOSE_ADDRESS,
+        "conditions": "starts_with_a_choice",
+    },
+    {"trigger": "shipping_changed", "source": S.REVIEW, "dest": S.ENTER_RECIPIENT},
 ]
 
 
@@ -74,6 +121,11 @@ class CheckoutDraft:
     payment_method: PaymentMethod | None = None
     new_address: bool = False
     quoted_subtotal: int | None = None  # minor units shown on the review screen
+    shipping_method: str | None = None  # the chosen method's code (shipping_methods.py)
+    shipping_chosen: bool = False  # the customer chose it among several (Back returns there)
+    pickup: bool = False  # collected at the shop: no address
+    pickup_offered: bool = False  # the shop offers pickup: checkout starts with the choice
+    quoted_shipping: int | None = None  # minor units shown on the review screen
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for storage."""
@@ -85,6 +137,11 @@ class CheckoutDraft:
             "payment_method": str(self.payment_method) if self.payment_method else None,
             "new_address": self.new_address,
             "quoted_subtotal": self.quoted_subtotal,
+            "shipping_method": self.shipping_method,
+            "shipping_chosen": self.shipping_chosen,
+            "pickup": self.pickup,
+            "pickup_offered": self.pickup_offered,
+            "quoted_shipping": self.quoted_shipping,
         }
 
     @classmethod
@@ -100,6 +157,11 @@ class CheckoutDraft:
             payment_method=PaymentMethod(method) if method else None,
             new_address=bool(data.get("new_address")),
             quoted_subtotal=data.get("quoted_subtotal"),
+            shipping_method=data.get("shipping_method"),
+            shipping_chosen=bool(data.get("shipping_chosen")),
+            pickup=bool(data.get("pickup")),
+            pickup_offered=bool(data.get("pickup_offered")),
+            quoted_shipping=data.get("quoted_shipping"),
         )
 
 
@@ -130,8 +192,15 @@ class _Holder:
     def entered_new_address(self) -> bool:
         return self._checkout.draft.new_address
 
-    def has_saved_addresses(self) -> bool:
-        return self._checkout.saved_address_count > 0
+    def starts_with_a_choice(self) -> bool:
+        # saved addresses to pick from, or pickup at the shop offered besides a new address
+        return self._checkout.saved_address_count > 0 or self._checkout.draft.pickup_offered
+
+    def picking_up(self) -> bool:
+        return self._checkout.draft.pickup
+
+    def chose_shipping(self) -> bool:
+        return self._checkout.draft.shipping_chosen
 
 
 _MACHINE = StateMachine(CheckoutStep, TRANSITIONS)
@@ -147,6 +216,7 @@ def advance(checkout: Checkout, trigger: str) -> CheckoutStep:
     return checkout.step
 
 
-def first_step(saved_address_count: int) -> CheckoutStep:
-    """Checkout starts at the saved addresses when there are any, else at a new address."""
-    return S.CHOOSE_ADDRESS if saved_address_count else S.ENTER_RECIPIENT
+def first_step(saved_address_count: int, pickup_offered: bool = False) -> CheckoutStep:
+    """Checkout starts with a choice (saved addresses, a new one, pickup at the shop) when
+    there is one, else at a new address."""
+    return S.CHOOSE_ADDRESS if saved_address_count or pickup_offered else S.ENTER_RECIPIENT

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from domain.cart.model import Cart
 from domain.catalog.stock import queue_low_stock_alerts
@@ -14,6 +15,12 @@ from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep, advance,
 from domain.checkout.model import Address
 from domain.checkout.placing import NewOrder, place_new_order
 from domain.checkout.ports import CheckoutUnitOfWork
+from domain.checkout.shipping_methods import (
+    NoShippingMethodError,
+    ShippingChangedError,
+    ShippingMethod,
+    ShippingOption,
+)
 from domain.checkout.shop_base import ShopBase
 from domain.checkout.validation import check_address, check_phone, check_recipient
 from domain.orders.model import Order, PaymentMethod
@@ -44,11 +51,23 @@ class CheckoutView:
     subtotal: Money
     shipping: Money
     payment_methods: tuple[PaymentMethod, ...] = ()
+    # The chosen shipping method (None before the choice, or for an unknown code); the
+    # delivery methods serving the address (CHOOSE_SHIPPING); pickup at the shop, offered
+    # with the addresses (CHOOSE_ADDRESS).
+    shipping_method: ShippingMethod | None = None
+    shipping_options: list[ShippingOption] = field(default_factory=list)
+    pickups: list[ShippingOption] = field(default_factory=list)
 
     @property
     def total(self) -> Money:
         """Cart plus shipping."""
         return self.subtotal + self.shipping
+
+
+def shipping_param(order: Order) -> dict[str, object]:
+    """The order's shipping method for a notification (none for the flat fee)."""
+    method = order.shipping_method
+    return {"shipping_method": method.to_dict()} if method else {}
 
 
 @dataclass
@@ -72,14 +91,40 @@ class Ordering(ShopBase):
             await uow.addresses.list(checkout.customer_id) if checkout.saved_address_count else []
         )
         subtotal = cart.subtotal(self.config.currency)
+        shipping = self.config.shipping
+        method = shipping.get(checkout.draft.shipping_method)
+        step = checkout.step
         return CheckoutView(
             checkout,
             cart,
             addresses,
             subtotal,
-            self.config.shipping_fee,
+            method.fee_for(subtotal) if method else self.config.shipping_fee,
             self.config.payment_methods,
+            shipping_method=method,
+            shipping_options=shipping.delivering_to(checkout.draft.address_text or "", subtotal)
+            if step == CheckoutStep.CHOOSE_SHIPPING
+            else [],
+            pickups=shipping.pickups(subtotal) if step == CheckoutStep.CHOOSE_ADDRESS else [],
         )
+
+    def _settle_shipping(self, checkout: Checkout, cart: Cart) -> None:
+        """Arriving at the delivery method step: no method serves the address -> refused
+        (nothing changes, the customer gives another address); one -> taken at once, no
+        needless question; several -> the customer chooses."""
+        if checkout.step != CheckoutStep.CHOOSE_SHIPPING:
+            return
+        draft = checkout.draft
+        options = self.config.shipping.delivering_to(
+            draft.address_text or "", cart.subtotal(self.config.currency)
+        )
+        if not options:
+            raise NoShippingMethodError()
+        draft.shipping_chosen = len(options) > 1
+        draft.shipping_method = None
+        if len(options) == 1:
+            draft.shipping_method = options[0].method.code
+            advance(checkout, "choose_shipping")
 
     async def start_checkout(self, customer_id: int) -> CheckoutView:
         """Begin a fresh checkout of the cart (any earlier one becomes stale)."""
@@ -93,11 +138,12 @@ class Ordering(ShopBase):
                 if line.quantity > line.product.available:
                     raise OutOfStockError(name=line.product.name, available=line.product.available)
             saved = await uow.addresses.count(customer_id)
+            pickup = bool(self.config.shipping.pickups(cart.subtotal(self.config.currency)))
             checkout = Checkout(
                 customer_id=customer_id,
                 token=self._tokens(),
-                step=first_step(saved),
-                draft=CheckoutDraft(new_address=saved == 0),
+                step=first_step(saved, pickup),
+                draft=CheckoutDraft(new_address=saved == 0, pickup_offered=pickup),
                 saved_address_count=saved,
                 updated_at=self._clock.now(),
             )
@@ -143,6 +189,8 @@ class Ordering(ShopBase):
                 if hasattr(result, "__await__"):
                     await result  # type: ignore[misc]
             advance(checkout, trigger)
+            if trigger != "back":
+                self._settle_shipping(checkout, cart)
             checkout.updated_at = self._clock.now()
             await uow.checkouts.save(checkout)
             view = await self._view(uow, checkout, cart)
@@ -163,6 +211,7 @@ class Ordering(ShopBase):
             checkout.draft.phone = address.phone
             checkout.draft.address_text = address.text
             checkout.draft.new_address = False
+            checkout.draft.pickup = False
 
         return await self._step(customer_id, token, "use_saved_address", apply)
 
@@ -172,8 +221,41 @@ class Ordering(ShopBase):
         def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, _cart: Cart) -> None:
             checkout.draft.new_address = True
             checkout.draft.address_id = None
+            checkout.draft.pickup = False
+            checkout.draft.shipping_method = None
 
         return await self._step(customer_id, token, "new_address", apply)
+
+    async def pick_up(self, customer_id: int, token: str, code: str) -> CheckoutView:
+        """Collect the order at the shop: a name and a phone number follow, no address."""
+        method = self.config.shipping.get(code)
+        if method is None or not method.pickup:
+            raise StaleCheckoutError()
+
+        def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, _cart: Cart) -> None:
+            draft = checkout.draft
+            draft.pickup = True
+            draft.shipping_method = method.code
+            draft.shipping_chosen = False
+            draft.new_address = False
+            draft.address_id = None
+            draft.address_text = None
+
+        return await self._step(customer_id, token, "pick_up", apply)
+
+    async def choose_shipping(self, customer_id: int, token: str, code: str) -> CheckoutView:
+        """Pick a delivery method among those that serve the address (a method that does
+        not, or an old button, is stale)."""
+
+        def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, cart: Cart) -> None:
+            options = self.config.shipping.delivering_to(
+                checkout.draft.address_text or "", cart.subtotal(self.config.currency)
+            )
+            if not any(option.method.code == code for option in options):
+                raise StaleCheckoutError()
+            checkout.draft.shipping_method = code
+
+        return await self._step(customer_id, token, "choose_shipping", apply)
 
     async def give_recipient(self, customer_id: int, text: str) -> CheckoutView:
         """Take the recipient's name typed by the customer."""
@@ -213,7 +295,11 @@ class Ordering(ShopBase):
 
         def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, cart: Cart) -> None:
             checkout.draft.payment_method = chosen
-            checkout.draft.quoted_subtotal = cart.subtotal(self.config.currency).amount
+            subtotal = cart.subtotal(self.config.currency)
+            checkout.draft.quoted_subtotal = subtotal.amount
+            method = self.config.shipping.get(checkout.draft.shipping_method)
+            fee = method.fee_for(subtotal) if method else self.config.shipping_fee
+            checkout.draft.quoted_shipping = fee.amount
 
         return await self._step(customer_id, token, "choose_payment", apply)
 
@@ -224,6 +310,42 @@ class Ordering(ShopBase):
     async def abandon_checkout(self, customer_id: int, token: str) -> CheckoutView:
         """Leave checkout; the cart stays as it is."""
         return await self._step(customer_id, token, "abandon")
+
+    def _shipping_at_confirm(self, checkout: Checkout) -> ShippingMethod | None:
+        """The draft's shipping method if it still exists and still serves the address (a
+        draft from before shipping methods had none: the implicit flat fee)."""
+        shipping = self.config.shipping
+        draft = checkout.draft
+        code = draft.shipping_method
+        if code is None and shipping.implicit:
+            return shipping.all[0]
+        method = shipping.get(code)
+        if method is None or method.pickup != draft.pickup:
+            return None
+        if not method.pickup and not method.serves(draft.address_text or ""):
+            return None
+        return method
+
+    async def _choose_shipping_again(
+        self, uow: CheckoutUnitOfWork, checkout: Checkout, subtotal: Money, now: datetime
+    ) -> None:
+        """Back to the delivery methods that serve the address, or to the address when none
+        does (or pickup is no longer offered); committed, so the next screen shows it."""
+        draft = checkout.draft
+        options = (
+            []
+            if draft.pickup
+            else self.config.shipping.delivering_to(draft.address_text or "", subtotal)
+        )
+        draft.shipping_method = None
+        draft.quoted_shipping = None
+        draft.shipping_chosen = bool(options)
+        draft.pickup = False
+        draft.pickup_offered = bool(self.config.shipping.pickups(subtotal))
+        advance(checkout, "shipping_changed")
+        checkout.updated_at = now
+        await uow.checkouts.save(checkout)
+        await uow.commit()
 
     async def place_order(self, customer_id: int, token: str) -> PlacedOrder:
         """Reserve stock, snapshot prices and address, empty the cart and alert the merchant.
@@ -254,20 +376,33 @@ class Ordering(ShopBase):
                 raise StaleCheckoutError()
             draft = checkout.draft
             if not (
-                draft.recipient and draft.phone and draft.address_text and draft.payment_method
+                draft.recipient
+                and draft.phone
+                and (draft.address_text or draft.pickup)
+                and draft.payment_method
             ):
                 raise StaleCheckoutError()
             cart = await uow.carts.get(customer_id)
             if cart.empty:
                 raise CartEmptyError()
             subtotal = cart.subtotal(self.config.currency)
-            if draft.quoted_subtotal is not None and subtotal.amount != draft.quoted_subtotal:
+            method = self._shipping_at_confirm(checkout)
+            if method is None:
+                # The method is gone or no longer serves the address (the settings changed):
+                # choose again rather than ship some other way.
+                await self._choose_shipping_again(uow, checkout, subtotal, now)
+                raise ShippingChangedError()
+            shipping_fee = method.fee_for(subtotal)
+            if (draft.quoted_subtotal is not None and subtotal.amount != draft.quoted_subtotal) or (
+                draft.quoted_shipping is not None and shipping_fee.amount != draft.quoted_shipping
+            ):
                 # Never charge a total the customer has not seen: re-quote and ask again.
                 draft.quoted_subtotal = subtotal.amount
+                draft.quoted_shipping = shipping_fee.amount
                 checkout.updated_at = now
                 await uow.checkouts.save(checkout)
                 await uow.commit()
-                raise PriceChangedError(total=money_param(subtotal + self.config.shipping_fee))
+                raise PriceChangedError(total=money_param(subtotal + shipping_fee))
             order = await place_new_order(
                 uow,
                 NewOrder(
@@ -277,16 +412,17 @@ class Ordering(ShopBase):
                     payment_method=draft.payment_method,
                     recipient=draft.recipient,
                     phone=draft.phone,
-                    address_text=draft.address_text,
+                    address_text=draft.address_text or "",
                     currency=self.config.currency,
-                    shipping=self.config.shipping_fee,
+                    shipping=shipping_fee,
+                    shipping_method=self.config.shipping.snapshot(method),
                     checkout_token=checkout.token,
                 ),
                 flow=self._flow,
                 numbers=self._order_numbers,
                 now=now,
             )
-            if draft.new_address:
+            if draft.new_address and draft.address_text:
                 await uow.addresses.add(
                     Address(0, customer_id, draft.recipient, draft.phone, draft.address_text)
                 )
@@ -305,6 +441,7 @@ class Ordering(ShopBase):
                 lines=[[line.quantity, line.name] for line in order.lines],
                 payment=str(order.payment_method),
                 address=order.address_text,
+                **shipping_param(order),
             )
             await queue_low_stock_alerts(
                 uow,

@@ -16,6 +16,7 @@ from domain.catalog.model import Product
 from domain.checkout.ports import CheckoutUnitOfWork
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
+from domain.orders.shipping_choice import ShippingChoice
 from domain.orders.transitions import OrderFlow
 from domain.shared import journal
 from domain.shared.errors import DuplicateError, OutOfStockError, ProductUnavailableError
@@ -42,6 +43,7 @@ class NewOrder:
     checkout_token: str | None = None
     channel: str | None = None
     channel_reference: str | None = None
+    shipping_method: ShippingChoice | None = None  # None: the shop's flat fee
 
 
 async def reserve_lines(uow: CheckoutUnitOfWork, lines: Sequence[tuple[Product, int]]) -> None:
@@ -107,6 +109,7 @@ async def place_new_order(
         checkout_token=new.checkout_token,
         channel=new.channel,
         channel_reference=new.channel_reference,
+        shipping_method=new.shipping_method,
     )
     order.id = await uow.orders.add(order)
     event = OrderEvent(

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from domain.checkout.ports import CheckoutUnitOfWork
+from domain.checkout.shipping_methods import ShippingMethod, ShippingMethods
 from domain.orders.model import Order, PaymentMethod
 from domain.orders.transitions import OrderFlow
 from domain.shared.clock import Clock
@@ -41,6 +42,13 @@ class ShopConfig:
         PaymentMethod.CASH_ON_DELIVERY,
         PaymentMethod.BANK_TRANSFER,
     )
+    # SHIPPING_METHODS; none: one implicit method at the flat `shipping_fee`
+    shipping_methods: tuple[ShippingMethod, ...] = ()
+
+    @property
+    def shipping(self) -> ShippingMethods:
+        """The shop's shipping methods (the implicit flat fee when none are configured)."""
+        return ShippingMethods(self.shipping_methods, self.shipping_fee)
 
 
 class ShopBase:

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from domain.orders.lifecycle import OrderEventType, OrderStatus
+from domain.orders.shipping_choice import ShippingChoice
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
 
@@ -73,6 +74,8 @@ class Order:
     updated_at: datetime | None = None
     events: list[OrderEvent] = field(default_factory=list)
     after_sales_open: int = 0  # after-sales requests not yet closed
+    # The shipping method it was placed with (its fee is `shipping`); None: the flat fee.
+    shipping_method: ShippingChoice | None = None
     # The promo code the order was placed with (normalised) and what it took off the lines;
     # free shipping shows in `shipping` itself (zero).
     promo_code: str | None = None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     ForeignKey,
     Index,
@@ -48,6 +50,9 @@ class OrderRow(Base):
     recipient: Mapped[str] = mapped_column(Encrypted())
     phone: Mapped[str] = mapped_column(Encrypted())
     address_text: Mapped[str] = mapped_column(Encrypted())
+    # The shipping method it was placed with (domain/orders/shipping_choice.py: code, kind,
+    # names, pickup place; its fee is shipping_minor); NULL: the flat SHIPPING_FEE.
+    shipping_method: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # After-sales requests still open on this order (kept by the after-sales use cases);
     # auto-completion skips orders where it is not zero.
     after_sales_open: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -20,11 +20,15 @@ from domain.shared.errors import StaleCheckoutError
 
 S = CheckoutStep
 FORWARD = {
-    (S.CHOOSE_ADDRESS, "use_saved_address"): S.CHOOSE_PAYMENT,
+    # after an address, the delivery methods (the use case takes a single one at once)
+    (S.CHOOSE_ADDRESS, "use_saved_address"): S.CHOOSE_SHIPPING,
     (S.CHOOSE_ADDRESS, "new_address"): S.ENTER_RECIPIENT,
+    (S.CHOOSE_ADDRESS, "pick_up"): S.ENTER_RECIPIENT,
     (S.ENTER_RECIPIENT, "give_recipient"): S.ENTER_PHONE,
     (S.ENTER_PHONE, "give_phone"): S.ENTER_ADDRESS,
-    (S.ENTER_ADDRESS, "give_address"): S.CHOOSE_PAYMENT,
+    (S.ENTER_ADDRESS, "give_address"): S.CHOOSE_SHIPPING,
+    (S.CHOOSE_SHIPPING, "choose_shipping"): S.CHOOSE_PAYMENT,
+    (S.REVIEW, "shipping_changed"): S.ENTER_RECIPIENT,
     (S.CHOOSE_PAYMENT, "choose_payment"): S.REVIEW,
     (S.REVIEW, "confirm"): S.PLACED,
 }
@@ -80,6 +84,9 @@ def test_confirm_works_only_from_review(step: CheckoutStep) -> None:
         (S.CHOOSE_PAYMENT, True, 0, S.ENTER_ADDRESS),
         (S.CHOOSE_PAYMENT, True, 3, S.ENTER_ADDRESS),
         (S.CHOOSE_PAYMENT, False, 3, S.CHOOSE_ADDRESS),
+        # from the delivery methods: back to the address it was chosen for
+        (S.CHOOSE_SHIPPING, True, 0, S.ENTER_ADDRESS),
+        (S.CHOOSE_SHIPPING, False, 3, S.CHOOSE_ADDRESS),
         (S.ENTER_ADDRESS, True, 0, S.ENTER_PHONE),
         (S.ENTER_PHONE, True, 0, S.ENTER_RECIPIENT),
         # the first step of a new address: back to saved addresses, or out when there are none
@@ -114,7 +121,7 @@ def test_abandon_works_from_every_active_step(step: CheckoutStep) -> None:
 
 def test_the_active_steps_are_all_but_the_final_two() -> None:
     assert ACTIVE_STEPS == set(CheckoutStep) - {S.PLACED, S.ABANDONED}
-    assert len(ACTIVE_STEPS) == 6
+    assert len(ACTIVE_STEPS) == 7
 
 
 @pytest.mark.parametrize("trigger", ["", "next", "to_review", "BACK"])
