@@ -17,7 +17,6 @@ from domain.catalog.model import Product
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
 from domain.orders.shipping_choice import ShippingChoice
-from domain.orders.shipping_choice import ShippingChoice
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
@@ -59,7 +58,6 @@ class SqlOrderRepository:
             currency=order.currency,
             subtotal_minor=order.subtotal.amount,
             shipping_minor=order.shipping.amount,
-            shipping_method=order.shipping_method.to_dict() if order.shipping_method else None,
             shipping_method=order.shipping_method.to_dict() if order.shipping_method else None,
             total_minor=order.total.amount,
             promo_code=order.promo_code,
@@ -141,7 +139,6 @@ class SqlOrderRepository:
                 channel=r.channel,
                 channel_reference=r.channel_reference,
                 after_sales_open=r.after_sales_open,
-                shipping_method=ShippingChoice.from_dict(r.shipping_method),
                 shipping_method=ShippingChoice.from_dict(r.shipping_method),
                 promo_code=r.promo_code,
                 discount_minor=r.discount_minor,
