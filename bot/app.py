@@ -60,6 +60,7 @@ from bot.views import Views
 from bot.web.metrics import Metrics
 from domain.after_sales.service import AfterSales
 from domain.after_sales.steps import AfterSalesConfig
+from domain.channels.orders import ChannelOrders
 from domain.checkout.shop import Shop
 from domain.checkout.shop_base import ShopConfig
 from domain.insight.restock import Restocks
@@ -353,6 +354,7 @@ def build_application(
         restocks=restocks,
         privacy=Privacy(db, clock, settings.page_size),
         mydata=MyData(db, clock),
+        channels=ChannelOrders(db, clock, shop.config, merchant_use_cases, flow=flow),
     )
     app = (
         ApplicationBuilder()

@@ -23,6 +23,7 @@ from bot.settings import Settings
 from bot.texts import Texts
 from bot.views import Views
 from domain.after_sales.service import AfterSales
+from domain.channels.orders import ChannelOrders
 from domain.checkout.shop import Shop
 from domain.insight.restock import Restocks
 from domain.insight.service import Insight
@@ -91,6 +92,8 @@ class Services:
     privacy: Privacy | None = None
     # A customer's own data: the export and its erasure (/mydata).
     mydata: MyData | None = None
+    # Orders from other sales channels (issue 17): what the HTTP API (bot/api/) calls.
+    channels: ChannelOrders | None = None
     # The admin commands of an admin's private chat, (command, description key) in menu order:
     # an admin's /help lists them after the customer commands (set by bot/merchant's register,
     # from the table it registers with Telegram).

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from domain.channels.ports import ChannelsUnitOfWork
 from domain.checkout.ports import CheckoutUnitOfWork
 from domain.merchant.ports import MerchantUnitOfWork
 from domain.privacy.ports import PrivacyUnitOfWork
@@ -14,7 +15,12 @@ from domain.shared.ports import UnitOfWorkFactory
 
 
 class UnitOfWork(
-    PrivacyUnitOfWork, MerchantUnitOfWork, ReviewsUnitOfWork, CheckoutUnitOfWork, Protocol
+    PrivacyUnitOfWork,
+    ChannelsUnitOfWork,
+    MerchantUnitOfWork,
+    ReviewsUnitOfWork,
+    CheckoutUnitOfWork,
+    Protocol,
 ):
     """Every repository of the shop in one transaction."""
 

@@ -26,6 +26,7 @@ from storage.after_sales import SqlAfterSalesRepository
 from storage.base import utcnow
 from storage.cart import SqlCartRepository
 from storage.catalog import SqlInventoryRepository, SqlProductRepository
+from storage.channels import SqlChannelRepository
 from storage.checkout import SqlAddressRepository, SqlCheckoutRepository
 from storage.crypto import DataKeys, attach_keys, key_file_of, load_or_create_key_file
 from storage.customers import SqlCustomerRepository
@@ -264,6 +265,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(self.session)  # privacy: the audit log
         self.search = SqlOrderSearch(self.session)  # privacy: finding orders (/find)
         self.personal = SqlPersonalData(self.session)  # privacy: a customer's own data (/mydata)
+        self.channels = SqlChannelRepository(self.session)  # orders from other sales channels
         # Business events noted in this transaction are logged once it commits.
         self._journal = None if self._readonly else Journal()
         return self

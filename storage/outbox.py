@@ -17,7 +17,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from domain.shared.customers import Language
+from domain.shared.customers import Language, has_chat
 from domain.shared.notifications import Notification
 from storage.base import dialect_insert
 from storage.tables.customers import CustomerRow
@@ -30,6 +30,8 @@ class SqlOutboxRepository:
         self.added = 0
 
     async def add(self, notification: Notification, at: datetime) -> None:
+        if not has_chat(notification.chat_id):
+            return  # a channel's customer (domain/channels/): no Telegram chat to tell
         values = {
             "chat_id": notification.chat_id,
             "template": notification.template,

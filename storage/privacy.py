@@ -211,7 +211,13 @@ class SqlPersonalData:
         await s.execute(
             update(CustomerRow)
             .where(CustomerRow.id == customer_id)
-            .values(first_name=placeholder, username=None, updated_at=at)
+            .values(
+                first_name=placeholder,
+                username=None,
+                verified_phone=None,
+                verified_phone_term=None,
+                updated_at=at,
+            )
         )
         addresses = await s.execute(delete(AddressRow).where(AddressRow.customer_id == customer_id))
         await s.execute(delete(CheckoutRow).where(CheckoutRow.customer_id == customer_id))

@@ -28,11 +28,12 @@ from domain.shared.dialogs import Dialog, StaleDialogError
 from domain.shared.errors import (
     DuplicateError,
     IllegalTransitionError,
+    InvalidInputError,
     NotFoundError,
 )
 from domain.shared.notifications import Notification
 from domain.shared.paging import Page, Paged
-from domain.shipping.carriers import DialogResult, Shipment
+from domain.shipping.carriers import Carrier, DialogResult, Shipment
 
 
 class MerchantOrders(MerchantBase):
@@ -133,11 +134,53 @@ class MerchantOrders(MerchantBase):
         if dialog.data.get("request"):
             # The replacement or repaired goods of an after-sales request, not the order.
             return await ship_request(uow, dialog, carrier, now, self.config.admin_chat_id)
-        order = await self._load(uow, str(dialog.data["number"]))
+        order, shipment = await self._ship_order(
+            uow,
+            str(dialog.data["number"]),
+            carrier,
+            str(dialog.data["tracking"]),
+            actor=admin_actor(dialog.user_id),
+            key=dialog.token,
+            note=dialog.data.get("note"),
+        )
+        return DialogResult(dialog, order=order, shipment=shipment)
+
+    async def ship_order(
+        self, actor: str, number: str, carrier_code: str, tracking: str, key: str
+    ) -> tuple[Order, Shipment]:
+        """Ship an order without the dialog (another sales channel's admin key): the same step,
+        shipment, audit entry and customer notice as the ship dialog. `key` makes it once."""
+        carrier = self.config.carrier(carrier_code)
+        if carrier is None:
+            raise InvalidInputError(
+                "adm.error.unknown_carrier",
+                carriers=", ".join(c.code for c in self.config.carriers),
+            )
+        tracking = carrier.check(tracking)
+        try:
+            async with self._uow() as uow:
+                result = await self._ship_order(
+                    uow, number, carrier, tracking, actor=actor, key=key
+                )
+                await uow.commit()
+        except IllegalTransitionError:
+            raise await self._refused(number, "ship") from None
+        return result
+
+    async def _ship_order(
+        self,
+        uow: MerchantUnitOfWork,
+        number: str,
+        carrier: Carrier,
+        tracking: str,
+        *,
+        actor: str,
+        key: str,
+        note: Any = None,
+    ) -> tuple[Order, Shipment]:
+        now = self._clock.now()
+        order = await self._load(uow, number)
         assert order.id is not None
-        tracking = str(dialog.data["tracking"])
-        note = dialog.data.get("note")
-        actor = admin_actor(dialog.user_id)
         # The transition is a compare-and-set on the status: of two admins confirming at
         # once, the second is refused here before anything else is written.
         await self._flow.step(
@@ -157,7 +200,7 @@ class MerchantOrders(MerchantBase):
             tracking_url=carrier.link(tracking),
             actor=actor,
             shipped_at=now,
-            key=dialog.token,
+            key=key,
             note=note,
         )
         try:
@@ -177,7 +220,7 @@ class MerchantOrders(MerchantBase):
         if shipment.tracking_url:
             params["url"] = shipment.tracking_url
         await self._tell_customer(uow, order, template, f"shipped:{order.number}", **params)
-        return DialogResult(dialog, order=order, shipment=shipment)
+        return order, shipment
 
     async def _cancel(self, uow: MerchantUnitOfWork, dialog: Dialog) -> DialogResult:
         order = await self._load(uow, str(dialog.data["number"]))

@@ -41,12 +41,25 @@ class Customer:
         return self.language or Language.from_telegram(self.language_code)
 
 
+# Customers that stand for another sales channel's buyers (domain/channels/) have ids below
+# this: Telegram's user and chat ids fit in 52 bits, so no real chat is ever one of them.
+CHANNEL_CUSTOMER_BASE = -(2**53)
+
+
+def has_chat(chat_id: int) -> bool:
+    """Whether a chat id can be a Telegram chat (a channel's customer has none: the outbox
+    skips what would be sent there)."""
+    return chat_id > CHANNEL_CUSTOMER_BASE
+
+
 class CustomerRepository(Protocol):
     async def get(self, customer_id: int) -> Customer | None: ...
     async def upsert(self, customer: Customer) -> None: ...
     async def set_language(self, customer_id: int, language: str | None) -> None: ...
     async def set_reachable(self, customer_id: int, reachable: bool) -> None: ...
     async def set_optional_messages(self, customer_id: int, wanted: bool) -> None: ...
+    async def set_verified_phone(self, customer_id: int, phone: str) -> None:
+        """Keep the phone (E.164) the customer shared as their own Telegram contact."""
 
 
 def display_name(customer: Customer | None, fallback: int | None) -> str:

@@ -24,5 +24,9 @@ class CustomerRow(Base):
     reachable: Mapped[bool] = mapped_column(default=True)
     # Review invitations and other messages not about an order's progress (/notifications).
     optional_messages: Mapped[bool] = mapped_column(default=True)
+    # The phone the customer shared as their own contact in checkout (issue 17: an order from
+    # another sales channel with this phone is theirs), encrypted, found by its blind index.
+    verified_phone: Mapped[str | None] = mapped_column(Encrypted())
+    verified_phone_term: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[timestamp]
     updated_at: Mapped[timestamp]

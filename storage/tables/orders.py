@@ -31,12 +31,18 @@ class OrderRow(Base):
         Index("ix_orders_status_created", "status", "created_at", "id"),
         # auto-completion: delivered orders by delivery time, so the sweep reads due rows only
         Index("ix_orders_status_delivered", "status", "delivered_at", "id"),
+        # other sales channels (issue 17): one order per channel's own id; the sync's keyset
+        Index("uq_orders_channel_reference", "channel", "channel_reference", unique=True),
+        Index("ix_orders_updated", "updated_at", "id"),
     )
 
     id: Mapped[intpk]
     number: Mapped[str] = mapped_column(String(16), unique=True)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
     checkout_token: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # NULL: placed in the Telegram chat; else the sales channel (API key) and its own order id.
+    channel: Mapped[str | None] = mapped_column(String(32))
+    channel_reference: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(32))
     currency: Mapped[str] = mapped_column(String(3))
     subtotal_minor: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,72 @@
+"""Orders from other sales channels (domain/channels/): an order by the channel's own id, the
+sync's keyset pages, and who an order belongs to (a verified phone, or the channel's row)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.orders.model import Order
+from storage.base import dialect_insert, utcnow
+from storage.crypto import keys_of
+from storage.orders import SqlOrderRepository
+from storage.tables.customers import CustomerRow
+from storage.tables.orders import OrderRow
+
+
+class SqlChannelRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.s = session
+
+    async def by_reference(self, channel: str, reference: str) -> Order | None:
+        row = await self.s.scalar(
+            select(OrderRow).where(
+                OrderRow.channel == channel, OrderRow.channel_reference == reference
+            )
+        )
+        return (await SqlOrderRepository(self.s)._entities([row]))[0] if row else None
+
+    async def changed_since(
+        self, since: datetime, after: tuple[datetime, int] | None, limit: int
+    ) -> list[Order]:
+        # A keyset page on ix_orders_updated (updated_at, id): a range scan of `limit` rows
+        # wherever the page starts, never OFFSET.
+        query = select(OrderRow).where(OrderRow.updated_at >= since)
+        if after is not None:
+            query = query.where(tuple_(OrderRow.updated_at, OrderRow.id) > tuple_(*after))
+        rows = await self.s.scalars(query.order_by(OrderRow.updated_at, OrderRow.id).limit(limit))
+        return await SqlOrderRepository(self.s)._entities(rows.all())
+
+    async def customer_with_phone(self, phone: str) -> int | None:
+        keys = keys_of(self.s)
+        terms = keys.terms_for_lookup("vphone", phone)
+        rows = await self.s.execute(
+            select(CustomerRow.id, CustomerRow.verified_phone)
+            .where(CustomerRow.verified_phone_term.in_(terms))
+            .order_by(CustomerRow.updated_at.desc(), CustomerRow.id.desc())
+        )
+        for customer_id, stored in rows.all():
+            if stored == phone:  # confirmed on the decrypted number
+                return int(customer_id)
+        return None
+
+    async def ensure_channel_customer(self, customer_id: int, name: str) -> None:
+        now = utcnow()
+        insert = dialect_insert(self.s)
+        await self.s.execute(
+            insert(CustomerRow)
+            .values(
+                id=customer_id,
+                first_name=name,
+                username=None,
+                language_code=None,
+                language=None,
+                reachable=False,  # no Telegram chat
+                optional_messages=False,
+                created_at=now,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["id"])
+        )
