@@ -270,9 +270,13 @@ async def on_contact(update: Update, context: ShopContext) -> None:
     if checkout is None or checkout.step != CheckoutStep.ENTER_PHONE:
         await reply(update, context, Screen(context.texts(language, "checkout.contact_unexpected")))
         return
+    contact = update.message.contact
+    # The customer's own number (the contact of their own account) is kept as verified; a
+    # contact of someone else is only the delivery phone.
+    own = contact.user_id is not None and contact.user_id == context.customer.id
     try:
         view = await context.shop.give_phone(
-            context.customer.id, update.message.contact.phone_number, from_contact=True
+            context.customer.id, contact.phone_number, from_contact=True, own=own
         )
     except DomainError as error:
         await reply(

@@ -34,7 +34,7 @@ from bot.shared.callbacks import Noop
 from domain.merchant.rules import AdminAction, OrderFile, OrderFilter
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent
-from domain.shared.customers import display_name
+from domain.shared.customers import display_name, has_chat
 from domain.shared.paging import Paged
 
 
@@ -137,14 +137,22 @@ class AdminOrderViews(MerchantViews):
                 status=self.status(order),
                 placed=order.created_at,
             ),
-            t(
-                lang,
-                "adm.order.customer",
-                customer=display_name(file.customer, order.customer_id),
-                id=order.customer_id,
-            ),
-            "",
         ]
+        if has_chat(order.customer_id):  # not a channel's buyer without a Telegram account
+            parts.append(
+                t(
+                    lang,
+                    "adm.order.customer",
+                    customer=display_name(file.customer, order.customer_id),
+                    id=order.customer_id,
+                )
+            )
+        if order.channel:  # placed through another sales channel (issue 17)
+            key = "adm.order.channel_reference" if order.channel_reference else "adm.order.channel"
+            parts.append(
+                t(lang, key, channel=order.channel, reference=order.channel_reference or "")
+            )
+        parts.append("")
         for line in order.lines:
             parts.append(
                 t(

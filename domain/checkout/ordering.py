@@ -266,12 +266,18 @@ class Ordering(ShopBase):
 
         return await self._step(customer_id, None, "give_recipient", apply)
 
-    async def give_phone(self, customer_id: int, text: str, *, from_contact: bool) -> CheckoutView:
-        """Take a phone number, typed or shared as a contact."""
+    async def give_phone(
+        self, customer_id: int, text: str, *, from_contact: bool, own: bool = False
+    ) -> CheckoutView:
+        """Take a phone number, typed or shared as a contact. `own`: the contact is the
+        customer's own Telegram account's (Telegram vouches for the number), so it is kept as
+        their verified phone: orders from other sales channels with it are theirs (issue 17)."""
         phone = check_phone(text, self.config.phone_region, from_contact=from_contact)
 
-        def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, _cart: Cart) -> None:
+        async def apply(checkout: Checkout, uow: CheckoutUnitOfWork, _cart: Cart) -> None:
             checkout.draft.phone = phone
+            if own and from_contact:
+                await uow.customers.set_verified_phone(customer_id, phone)
 
         return await self._step(customer_id, None, "give_phone", apply)
 

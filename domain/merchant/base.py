@@ -49,7 +49,9 @@ class MerchantBase:
         names: dict[str, str] = {}
         for actor in set(actors):
             kind, _, raw = actor.partition(":")
-            if kind in ("admin", "customer") and raw.lstrip("-").isdigit():
+            if kind == "channel":  # another sales channel (its API key), by name
+                names[actor] = raw
+            elif kind in ("admin", "customer") and raw.lstrip("-").isdigit():
                 person = await uow.customers.get(int(raw))
                 if person is not None:
                     names[actor] = person.first_name

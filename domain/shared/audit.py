@@ -42,6 +42,7 @@ ACTIONS = (
     "receipt_confirm",
     "receipt_reject",
     "refund",
+    "order_mark_paid",  # a bank transfer marked received by a sales channel's admin key
     "as_approve",
     "as_decline",
     "as_receive",

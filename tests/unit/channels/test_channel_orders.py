@@ -15,6 +15,7 @@ from domain.channels.orders import (
     ChannelOrders,
     channel_customer_id,
 )
+from domain.checkout.flow import CheckoutStep
 from domain.checkout.shop_base import ShopConfig
 from domain.merchant.rules import MerchantConfig
 from domain.merchant.service import Merchant
@@ -35,6 +36,7 @@ from domain.shared.money import Money
 from domain.shared.notifications import Notification
 from domain.shared.paging import Page
 from domain.shipping.carriers import DEFAULT_CARRIERS
+from tests.unit.checkout.test_shop import make_shop
 from tests.unit.fakes import FakeStore, FakeUnitOfWorkFactory
 
 ADMIN_CHAT = -100_500
@@ -368,3 +370,26 @@ async def test_outbox_skips_only_customers_without_chat(
         await tx.outbox.add(Notification(chat_id=-1001234567890, template="t"), clock.now())
         await tx.commit()
     assert [e.notification.chat_id for e in uow.store.outbox.values()] == [-1001234567890]
+
+
+@pytest.mark.parametrize(
+    ("from_contact", "own", "verified"),
+    [(True, True, True), (True, False, False), (False, False, False), (False, True, False)],
+)
+async def test_only_the_customers_own_contact_in_checkout_verifies_their_phone(
+    uow: FakeUnitOfWorkFactory,
+    clock: FixedClock,
+    store: FakeStore,
+    from_contact: bool,
+    own: bool,
+    verified: bool,
+) -> None:
+    shop = make_shop(uow, clock)
+    tea = store.add_product("Green tea", usd(1250), stock=10)
+    await shop.add_to_cart(ADA, tea.id, 1)
+    view = await shop.start_checkout(ADA)
+    if view.checkout.step == CheckoutStep.CHOOSE_ADDRESS:
+        await shop.new_address(ADA, view.checkout.token)
+    await shop.give_recipient(ADA, "Ada Lovelace")
+    await shop.give_phone(ADA, "+1 202 555 0143", from_contact=from_contact, own=own)
+    assert store.verified_phones == ({ADA: PHONE} if verified else {})
