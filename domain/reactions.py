@@ -15,6 +15,7 @@ from domain.merchant.alerts import ALERTED, merchant_alert
 from domain.orders.lifecycle import OrderEventType
 from domain.orders.transitions import OrderFlow, Reaction
 from domain.payments.receiving import record_cash_if_cod
+from domain.promotions.redemption import give_use_back
 from domain.reviews.service import invite_review
 
 REACTIONS: Mapping[OrderEventType, Sequence[Reaction]] = {
@@ -23,6 +24,10 @@ REACTIONS: Mapping[OrderEventType, Sequence[Reaction]] = {
     # Every way an order completes (the customer's "Received", the merchant, the
     # auto-completion job) invites its customer to review it, once per order.
     OrderEventType.COMPLETED: (invite_review,),
+    # A cancelled or expired order gives its promo code's use back (once: the redemption is
+    # marked returned).
+    OrderEventType.CANCELLED: (give_use_back,),
+    OrderEventType.EXPIRED: (give_use_back,),
 }
 
 ORDER_FLOW = OrderFlow(REACTIONS)

@@ -21,6 +21,7 @@ from domain.after_sales.records import (
 )
 from domain.orders.lifecycle import OrderEventType
 from domain.orders.model import Order, OrderLine, PaymentMethod
+from domain.promotions.rules import returned_units_discount
 from domain.shared.errors import InvalidInputError
 from domain.shared.machine import StateMachine
 from domain.shared.money import Money
@@ -239,7 +240,17 @@ def refund_amount(request: AfterSalesRequest, order: Order) -> Money:
     """What a return gives back: the returned units at the price paid, plus the shipping
     when the request takes back the whole order."""
     whole = all(request_units(request, line) >= line.quantity for line in order.lines)
-    return order.total if whole else request.value
+    if whole:
+        return order.total
+    # What was paid for the returned units: their price less their part of the line's share
+    # of a promo discount (domain/promotions/rules.py; all of a line's units: the whole share).
+    refund = request.value
+    for line in order.lines:
+        units = request_units(request, line)
+        if units and line.discount_minor:
+            taken = returned_units_discount(line.discount_minor, line.quantity, units)
+            refund = refund - Money(taken, refund.currency)
+    return refund
 
 
 def _cut(text: str, width: int) -> str:

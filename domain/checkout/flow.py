@@ -22,13 +22,19 @@ class CheckoutStep(StrEnum):
     CHOOSE_SHIPPING = "choose_shipping"  # picking a delivery method that serves the address
     CHOOSE_PAYMENT = "choose_payment"  # picking a payment method
     REVIEW = "review"  # summary with Confirm / Back / Cancel
+    ENTER_CODE = "enter_code"  # typing a promo code (from the review's "Have a code?")
     PLACED = "placed"  # the order was placed (final)
     ABANDONED = "abandoned"  # the customer left checkout (final)
 
 
 ACTIVE_STEPS = frozenset(CheckoutStep) - {CheckoutStep.PLACED, CheckoutStep.ABANDONED}
 TEXT_STEPS = frozenset(
-    {CheckoutStep.ENTER_RECIPIENT, CheckoutStep.ENTER_PHONE, CheckoutStep.ENTER_ADDRESS}
+    {
+        CheckoutStep.ENTER_RECIPIENT,
+        CheckoutStep.ENTER_PHONE,
+        CheckoutStep.ENTER_ADDRESS,
+        CheckoutStep.ENTER_CODE,
+    }
 )
 
 
@@ -107,6 +113,12 @@ TRANSITIONS: list[dict[str, Any]] = [
         "conditions": "starts_with_a_choice",
     },
     {"trigger": "shipping_changed", "source": S.REVIEW, "dest": S.ENTER_RECIPIENT},
+    # A promo code (issue 16): typed from the review, back to the review with the discount;
+    # Back without a code returns there too; Remove code stays on the review.
+    {"trigger": "have_code", "source": S.REVIEW, "dest": S.ENTER_CODE},
+    {"trigger": "give_code", "source": S.ENTER_CODE, "dest": S.REVIEW},
+    {"trigger": "back", "source": S.ENTER_CODE, "dest": S.REVIEW},
+    {"trigger": "remove_code", "source": S.REVIEW, "dest": S.REVIEW},
 ]
 
 
@@ -126,6 +138,8 @@ class CheckoutDraft:
     pickup: bool = False  # collected at the shop: no address
     pickup_offered: bool = False  # the shop offers pickup: checkout starts with the choice
     quoted_shipping: int | None = None  # minor units shown on the review screen
+    promo_code: str | None = None  # the code entered (normalised), re-checked at Confirm
+    quoted_discount: int | None = None  # minor units shown on the review screen
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for storage."""
@@ -142,6 +156,8 @@ class CheckoutDraft:
             "pickup": self.pickup,
             "pickup_offered": self.pickup_offered,
             "quoted_shipping": self.quoted_shipping,
+            "promo_code": self.promo_code,
+            "quoted_discount": self.quoted_discount,
         }
 
     @classmethod
@@ -162,6 +178,8 @@ class CheckoutDraft:
             pickup=bool(data.get("pickup")),
             pickup_offered=bool(data.get("pickup_offered")),
             quoted_shipping=data.get("quoted_shipping"),
+            promo_code=data.get("promo_code"),
+            quoted_discount=data.get("quoted_discount"),
         )
 
 

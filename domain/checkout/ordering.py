@@ -24,6 +24,14 @@ from domain.checkout.shipping_methods import (
 from domain.checkout.shop_base import ShopBase
 from domain.checkout.validation import check_address, check_phone, check_recipient
 from domain.orders.model import Order, PaymentMethod
+from domain.promotions.redemption import quote_code, redeem_code
+from domain.promotions.rules import (
+    Discount,
+    PromoError,
+    PromoLine,
+    PromoNoLongerAppliesError,
+    reason_of,
+)
 from domain.shared.customers import customer_actor
 from domain.shared.errors import (
     CartEmptyError,
@@ -57,11 +65,28 @@ class CheckoutView:
     shipping_method: ShippingMethod | None = None
     shipping_options: list[ShippingOption] = field(default_factory=list)
     pickups: list[ShippingOption] = field(default_factory=list)
+    # The promo code's discount (issue 16; free shipping is already in `shipping`), or why
+    # the code in the draft does not apply any more.
+    discount: Discount | None = None
+    promo_problem: PromoError | None = None
+
+    @property
+    def discount_amount(self) -> Money:
+        """What the code takes off the lines."""
+        return Money(self.discount.amount if self.discount else 0, self.subtotal.currency)
 
     @property
     def total(self) -> Money:
-        """Cart plus shipping."""
-        return self.subtotal + self.shipping
+        """Cart less the discount, plus shipping."""
+        return self.subtotal - self.discount_amount + self.shipping
+
+
+def promo_lines(cart: Cart) -> list[PromoLine]:
+    """The cart's lines as a promo code sees them."""
+    return [
+        PromoLine(line.product.id, line.product.category_id, line.total.amount)
+        for line in cart.lines
+    ]
 
 
 def shipping_param(order: Order) -> dict[str, object]:
@@ -94,19 +119,38 @@ class Ordering(ShopBase):
         shipping = self.config.shipping
         method = shipping.get(checkout.draft.shipping_method)
         step = checkout.step
+        fee = method.fee_for(subtotal) if method else self.config.shipping_fee
+        discount, problem = await self._promo(uow, checkout, cart)
+        if discount is not None and discount.free_shipping:
+            fee = Money.zero(self.config.currency)
         return CheckoutView(
             checkout,
             cart,
             addresses,
             subtotal,
-            method.fee_for(subtotal) if method else self.config.shipping_fee,
+            fee,
             self.config.payment_methods,
+            discount=discount,
+            promo_problem=problem,
             shipping_method=method,
             shipping_options=shipping.delivering_to(checkout.draft.address_text or "", subtotal)
             if step == CheckoutStep.CHOOSE_SHIPPING
             else [],
             pickups=shipping.pickups(subtotal) if step == CheckoutStep.CHOOSE_ADDRESS else [],
         )
+
+    async def _promo(
+        self, uow: CheckoutUnitOfWork, checkout: Checkout, cart: Cart
+    ) -> tuple[Discount | None, PromoError | None]:
+        """The draft's code quoted on the cart now, or why it no longer applies."""
+        code = checkout.draft.promo_code
+        if not code:
+            return None, None
+        try:
+            lines = promo_lines(cart)
+            return await quote_code(uow, code, lines, checkout.customer_id, self._clock.now()), None
+        except PromoError as problem:
+            return None, problem
 
     def _settle_shipping(self, checkout: Checkout, cart: Cart) -> None:
         """Arriving at the delivery method step: no method serves the address -> refused
@@ -309,6 +353,31 @@ class Ordering(ShopBase):
 
         return await self._step(customer_id, token, "choose_payment", apply)
 
+    async def have_code(self, customer_id: int, token: str) -> CheckoutView:
+        """The review's "Have a code?": the customer types it next."""
+        return await self._step(customer_id, token, "have_code")
+
+    async def give_code(self, customer_id: int, text: str) -> CheckoutView:
+        """Take a typed promo code and go back to the review with its discount; a code that
+        does not apply raises PromoError saying why, and nothing changes."""
+
+        async def apply(checkout: Checkout, uow: CheckoutUnitOfWork, cart: Cart) -> None:
+            now = self._clock.now()
+            discount = await quote_code(uow, text, promo_lines(cart), customer_id, now)
+            checkout.draft.promo_code = discount.code
+            checkout.draft.quoted_discount = discount.amount
+
+        return await self._step(customer_id, None, "give_code", apply)
+
+    async def remove_code(self, customer_id: int, token: str) -> CheckoutView:
+        """Take the promo code off the review (doing it twice changes nothing more)."""
+
+        def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, _cart: Cart) -> None:
+            checkout.draft.promo_code = None
+            checkout.draft.quoted_discount = None
+
+        return await self._step(customer_id, token, "remove_code", apply)
+
     async def checkout_back(self, customer_id: int, token: str) -> CheckoutView:
         """One step back (from the first step, out of checkout)."""
         return await self._step(customer_id, token, "back")
@@ -358,6 +427,10 @@ class Ordering(ShopBase):
         A second confirmation of the same checkout returns the order already placed."""
         try:
             return await self._place_order(customer_id, token)
+        except PromoError as lost:
+            # The code's last use went to another order between the check and the
+            # redemption: nothing was placed; drop the code and say why, as at the check.
+            raise await self._drop_code(customer_id, token, lost) from lost
         except DuplicateError:
             async with self._uow(readonly=True) as uow:
                 checkout = await uow.checkouts.get(customer_id)
@@ -366,6 +439,32 @@ class Ordering(ShopBase):
                     if order is not None:
                         return PlacedOrder(order, created=False)
             raise
+
+    async def _drop_code(
+        self, customer_id: int, token: str, problem: PromoError
+    ) -> PromoNoLongerAppliesError:
+        """Take the code that could not be redeemed off the checkout (committed) and say
+        why, with the total without it."""
+        async with self._uow() as uow:
+            checkout = await uow.checkouts.get(customer_id, for_update=True)
+            code = checkout.draft.promo_code if checkout is not None else None
+            if checkout is None or checkout.token != token or not code:
+                return PromoNoLongerAppliesError(
+                    code=code or "", reason={"$text": "promo.why.used_up"}, total=""
+                )
+            checkout.draft.promo_code = checkout.draft.quoted_discount = None
+            checkout.updated_at = self._clock.now()
+            await uow.checkouts.save(checkout)
+            view = await self._view(uow, checkout)
+            checkout.draft.quoted_subtotal = view.subtotal.amount
+            checkout.draft.quoted_shipping = view.shipping.amount
+            await uow.checkouts.save(checkout)
+            await uow.commit()
+        return PromoNoLongerAppliesError(
+            code=code,
+            reason={"$text": f"promo.why.{reason_of(problem)}"},
+            total=money_param(view.total),
+        )
 
     async def _place_order(self, customer_id: int, token: str) -> PlacedOrder:
         now = self._clock.now()
@@ -399,16 +498,49 @@ class Ordering(ShopBase):
                 await self._choose_shipping_again(uow, checkout, subtotal, now)
                 raise ShippingChangedError()
             shipping_fee = method.fee_for(subtotal)
-            if (draft.quoted_subtotal is not None and subtotal.amount != draft.quoted_subtotal) or (
-                draft.quoted_shipping is not None and shipping_fee.amount != draft.quoted_shipping
+            # The promo code, checked again in this transaction: one that no longer applies
+            # places nothing; the customer is told why and shown the total without it.
+            discount: Discount | None = None
+            if draft.promo_code:
+                try:
+                    discount = await quote_code(
+                        uow, draft.promo_code, promo_lines(cart), customer_id, now
+                    )
+                except PromoError as problem:
+                    code = draft.promo_code
+                    draft.promo_code = draft.quoted_discount = None
+                    draft.quoted_subtotal = subtotal.amount
+                    draft.quoted_shipping = shipping_fee.amount
+                    checkout.updated_at = now
+                    await uow.checkouts.save(checkout)
+                    await uow.commit()
+                    raise PromoNoLongerAppliesError(
+                        code=code,
+                        reason={"$text": f"promo.why.{reason_of(problem)}"},
+                        total=money_param(subtotal + shipping_fee),
+                    ) from problem
+            off = Money(discount.amount if discount else 0, self.config.currency)
+            charged = (
+                Money.zero(self.config.currency)
+                if discount and discount.free_shipping
+                else shipping_fee
+            )
+            if (
+                (draft.quoted_subtotal is not None and subtotal.amount != draft.quoted_subtotal)
+                or (
+                    draft.quoted_shipping is not None
+                    and shipping_fee.amount != draft.quoted_shipping
+                )
+                or (discount is not None and discount.amount != draft.quoted_discount)
             ):
                 # Never charge a total the customer has not seen: re-quote and ask again.
                 draft.quoted_subtotal = subtotal.amount
                 draft.quoted_shipping = shipping_fee.amount
+                draft.quoted_discount = discount.amount if discount else None
                 checkout.updated_at = now
                 await uow.checkouts.save(checkout)
                 await uow.commit()
-                raise PriceChangedError(total=money_param(subtotal + shipping_fee))
+                raise PriceChangedError(total=money_param(subtotal - off + charged))
             order = await place_new_order(
                 uow,
                 NewOrder(
@@ -420,14 +552,19 @@ class Ordering(ShopBase):
                     phone=draft.phone,
                     address_text=draft.address_text or "",
                     currency=self.config.currency,
-                    shipping=shipping_fee,
+                    shipping=charged,
                     shipping_method=self.config.shipping.snapshot(method),
                     checkout_token=checkout.token,
+                    discount=discount,
                 ),
                 flow=self._flow,
                 numbers=self._order_numbers,
                 now=now,
             )
+            if discount is not None:
+                # One conditional UPDATE of the code's uses, in this transaction: with N uses
+                # left, at most N concurrent confirmations get one (PromoError for the rest).
+                await redeem_code(uow, discount.code, order, now)
             if draft.new_address and draft.address_text:
                 await uow.addresses.add(
                     Address(0, customer_id, draft.recipient, draft.phone, draft.address_text)

@@ -18,6 +18,7 @@ from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
 from domain.orders.shipping_choice import ShippingChoice
 from domain.orders.transitions import OrderFlow
+from domain.promotions.rules import Discount
 from domain.shared import journal
 from domain.shared.errors import DuplicateError, OutOfStockError, ProductUnavailableError
 from domain.shared.money import Money
@@ -41,6 +42,8 @@ class NewOrder:
     currency: str
     shipping: Money
     checkout_token: str | None = None
+    # A promo code's discount (issue 16): its shares go on the lines, in their order.
+    discount: Discount | None = None
     channel: str | None = None
     channel_reference: str | None = None
     shipping_method: ShippingChoice | None = None  # None: the shop's flat fee
@@ -111,6 +114,11 @@ async def place_new_order(
         channel_reference=new.channel_reference,
         shipping_method=new.shipping_method,
     )
+    if new.discount is not None:
+        order.promo_code = new.discount.code
+        order.discount_minor = new.discount.amount
+        for line, share in zip(order.lines, new.discount.shares, strict=True):
+            line.discount_minor = share
     order.id = await uow.orders.add(order)
     event = OrderEvent(
         type=OrderEventType.PLACED, actor=new.actor, at=now, to_status=OrderStatus.PENDING_PAYMENT

@@ -28,7 +28,7 @@ from domain.shared.numbers import normalize_order_number
 class InvoiceItem:
     """One price of an invoice: a line, the shipping, or (Stars) the whole order."""
 
-    kind: str  # "line" | "shipping" | "total"
+    kind: str  # "line" | "discount" | "shipping" | "total"
     amount: int
     name: str = ""
     quantity: int = 0
@@ -65,12 +65,16 @@ class PreCheckoutVerdict:
 
 
 def invoice_items(order: Order) -> tuple[InvoiceItem, ...]:
-    """One price per line plus shipping; a Stars invoice has exactly one price."""
+    """One price per line, the discount (negative) and shipping; a Stars invoice has exactly
+    one price."""
     if order.currency == STARS:
         return (InvoiceItem("total", order.total.amount),)
     items = [
         InvoiceItem("line", line.total.amount, line.name, line.quantity) for line in order.lines
     ]
+    if order.discount_minor:
+        # Telegram takes a negative price for a discount, as long as the total stays positive.
+        items.append(InvoiceItem("discount", -order.discount_minor, order.promo_code or ""))
     if order.shipping.amount:
         items.append(InvoiceItem("shipping", order.shipping.amount))
     return tuple(items)

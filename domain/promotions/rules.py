@@ -22,6 +22,23 @@ from domain.shared.errors import DomainError
 from domain.shared.money import Money
 
 CODE_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9_-]{2,31}")
+# Why a code does not apply: promo.error.<reason> says it to the customer entering it,
+# promo.why.<reason> when it no longer applies at Confirm.
+REASONS = (
+    "unknown",
+    "not_yet",
+    "expired",
+    "used_up",
+    "used_by_you",
+    "min_subtotal",
+    "not_applicable",
+)
+
+
+def reason_of(error: DomainError) -> str:
+    """The reason a PromoError names (its key's last part)."""
+    reason = error.key.rsplit(".", 1)[-1]
+    return reason if reason in REASONS else "unknown"
 
 
 class PromoError(DomainError):

@@ -95,6 +95,14 @@ class Promotions:
                 raise PromoError("promo.adm.unknown", code=code)
             return PromoCard(promo, await uow.promos.stats(promo.id))
 
+    async def card_by_id(self, promo_id: int) -> PromoCard:
+        """A code's card by its id (the list's buttons); PromoError when it is gone."""
+        async with self._uow(readonly=True) as uow:
+            promo = await uow.promos.get_by_id(promo_id)
+            if promo is None:
+                raise PromoError("promo.adm.unknown", code=f"#{promo_id}")
+            return PromoCard(promo, await uow.promos.stats(promo_id))
+
     async def set_paused(self, promo_id: int, paused: bool, admin_id: int) -> PromoCard:
         """Pause a code (customers cannot enter it; orders placed keep their discount) or
         resume it. Doing it twice changes nothing more."""

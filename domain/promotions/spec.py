@@ -18,6 +18,21 @@ from domain.promotions.rules import PromoError, normalise_code
 from domain.shared.money import Money, MoneyError
 
 MAX_PERCENT = 100
+# What a description can get wrong (each has a text promo.adm.bad.<name>).
+MISTAKES = (
+    "usage",
+    "code",
+    "percent",
+    "amount",
+    "date",
+    "count",
+    "word",
+    "nothing",
+    "dates",
+    "products",
+    "product",
+    "category",
+)
 
 
 @dataclass

@@ -31,6 +31,10 @@ FORWARD = {
     (S.REVIEW, "shipping_changed"): S.ENTER_RECIPIENT,
     (S.CHOOSE_PAYMENT, "choose_payment"): S.REVIEW,
     (S.REVIEW, "confirm"): S.PLACED,
+    # a promo code, typed from the review and back to it (issue 16)
+    (S.REVIEW, "have_code"): S.ENTER_CODE,
+    (S.ENTER_CODE, "give_code"): S.REVIEW,
+    (S.REVIEW, "remove_code"): S.REVIEW,
 }
 FORWARD_TRIGGERS = sorted({trigger for _, trigger in FORWARD})
 ALL_TRIGGERS = [*FORWARD_TRIGGERS, "back", "abandon"]
@@ -93,6 +97,8 @@ def test_confirm_works_only_from_review(step: CheckoutStep) -> None:
         (S.ENTER_RECIPIENT, True, 2, S.CHOOSE_ADDRESS),
         (S.ENTER_RECIPIENT, True, 0, S.ABANDONED),
         (S.CHOOSE_ADDRESS, False, 2, S.ABANDONED),
+        # typing a promo code: back to the review without one
+        (S.ENTER_CODE, False, 0, S.REVIEW),
     ],
 )
 def test_back_goes_one_step_back_along_the_path_taken(
@@ -121,7 +127,7 @@ def test_abandon_works_from_every_active_step(step: CheckoutStep) -> None:
 
 def test_the_active_steps_are_all_but_the_final_two() -> None:
     assert ACTIVE_STEPS == set(CheckoutStep) - {S.PLACED, S.ABANDONED}
-    assert len(ACTIVE_STEPS) == 7
+    assert len(ACTIVE_STEPS) == 8
 
 
 @pytest.mark.parametrize("trigger", ["", "next", "to_review", "BACK"])
