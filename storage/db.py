@@ -34,6 +34,7 @@ from storage.inbox import SqlUpdateInbox
 from storage.insight import SqlInsightRepository
 from storage.leader import OUTBOX_CHANNEL
 from storage.merchant import SqlBackofficeRepository, SqlDialogRepository
+from storage.marketing import SqlBroadcastRepository, SqlStockWatchRepository
 from storage.orders import SqlOrderRepository, SqlSweepRepository
 from storage.outbox import SqlOutboxRepository
 from storage.payments import SqlPaymentRepository
@@ -249,8 +250,8 @@ class SqlUnitOfWork:
         self.checkouts = SqlCheckoutRepository(self.session)
         self.orders = SqlOrderRepository(self.session)
         self.inbox = SqlUpdateInbox(self.session)  # bot adapter only, not a domain port
-        self.outbox = SqlOutboxRepository(self.session)
         self.promos = SqlPromoRepository(self.session)  # promo codes (issue 16)
+        self.outbox = SqlOutboxRepository(self.session)
         self.shipments = SqlShipmentRepository(self.session)
         self.dialogs = SqlDialogRepository(self.session)
         self.inventory = SqlInventoryRepository(self.session)
@@ -267,6 +268,9 @@ class SqlUnitOfWork:
         self.personal = SqlPersonalData(self.session)  # privacy: a customer's own data (/mydata)
         self.channels = SqlChannelRepository(self.session)  # orders from other sales channels
         # Business events noted in this transaction are logged once it commits.
+        # marketing (issue 16): who waits for sold-out products; broadcasts and recipients
+        self.stock_watchers = SqlStockWatchRepository(self.session)
+        self.broadcasts = SqlBroadcastRepository(self.session)
         self._journal = None if self._readonly else Journal()
         return self
 

@@ -31,6 +31,7 @@ from domain.after_sales.rules import (
     state_param,
 )
 from domain.after_sales.steps import _load, step, tell_customer
+from domain.catalog.back_in_stock import queue_back_in_stock
 from domain.catalog.model import InventoryEntry
 from domain.catalog.stock import queue_low_stock_alerts
 from domain.orders.model import Order, PaymentMethod
@@ -321,6 +322,7 @@ class MerchantDesk(ReturnRefunds):
         delta = line.quantity if disposition == Disposition.RESTOCK else 0
         if delta:
             await uow.products.restock(line.product_id, delta)
+            await queue_back_in_stock(uow, [line.product_id], now)  # issue 16
         product = await uow.products.get(line.product_id)
         if product is None:
             return

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from domain.catalog.model import InventoryRepository, ProductRepository
+from domain.catalog.watch import StockWatchRepository
 from domain.shared.ports import SharedUnitOfWork
 
 
@@ -16,3 +17,8 @@ class CatalogUnitOfWork(SharedUnitOfWork, Protocol):
 
     @property
     def inventory(self) -> InventoryRepository: ...
+
+    @property
+    def stock_watchers(self) -> StockWatchRepository:
+        """Customers waiting for sold-out products (issue 16)."""
+        ...

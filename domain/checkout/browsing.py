@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from domain.cart.model import Cart
+from domain.catalog.back_in_stock import queue_back_in_stock
 from domain.catalog.importing import ProductDraft
 from domain.catalog.model import Category, InventoryEntry, Product
 from domain.checkout.shop_base import ShopBase
@@ -127,12 +128,16 @@ class Browsing(ShopBase):
             before = await uow.products.stock_by_sku(skus)
             result = await uow.products.upsert_drafts(drafts, set_stock=set_stock)
             now = self._clock.now()
+            back: list[int] = []
             for sku, (product_id, stock) in (await uow.products.stock_by_sku(skus)).items():
                 delta = stock - before[sku][1] if sku in before else stock
                 if sku in before and delta == 0:
                     continue
+                if sku in before and delta > 0:
+                    back.append(product_id)
                 entry = InventoryEntry(product_id, delta, stock, reason[:200], actor, now)
                 await uow.inventory.add(entry)
+            await queue_back_in_stock(uow, back, now)  # issue 16
             created, updated = result
             details = {"reason": reason[:200], "created": created, "updated": updated}
             details["set_stock"] = set_stock

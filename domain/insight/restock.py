@@ -12,6 +12,7 @@ import logging
 from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
+from domain.catalog.back_in_stock import queue_back_in_stock
 from domain.catalog.model import InventoryEntry
 from domain.insight.restock_records import ACTIVE, RestockRequest, RestockStatus
 from domain.insight.stock import StockPlan
@@ -142,6 +143,7 @@ class Restocks:
             ):
                 raise RestockError(id=request_id)
             await uow.products.restock(request.product_id, request.quantity)
+            await queue_back_in_stock(uow, [request.product_id], now)  # issue 16
             product = await uow.products.get(request.product_id)
             assert product is not None  # the request's foreign key holds it
             await uow.inventory.add(

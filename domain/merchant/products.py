@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from domain.catalog.back_in_stock import queue_back_in_stock
 from domain.catalog.importing import ProductDraft
 from domain.catalog.model import Product
 from domain.catalog.stock import queue_low_stock_alerts
@@ -113,6 +114,8 @@ class MerchantProducts(MerchantBase):
             await queue_low_stock_alerts(
                 uow, self.config.admin_chat_id, entry.at, {product.id: -delta}, f"inv:{entry.id}"
             )
+        else:  # customers waiting for it hear of it (issue 16)
+            await queue_back_in_stock(uow, [product.id], entry.at)
         return DialogResult(dialog, product=await self._product(uow, dialog))
 
     async def _audit(
@@ -154,6 +157,8 @@ class MerchantProducts(MerchantBase):
                 await self._log(uow, product, 0, reason, admin_actor(admin_id))
                 action = "product_activate" if active else "product_deactivate"
                 await self._audit(uow, admin_id, action, product)
+                if active:  # back on sale: customers waiting for it hear of it (issue 16)
+                    await queue_back_in_stock(uow, [product_id], self._clock.now())
             product.active = active
             await uow.commit()
         return product
@@ -181,9 +186,12 @@ class MerchantProducts(MerchantBase):
             # for prices) must not put sold units back on sale. Stock ± changes the rest.
             created, updated = await uow.products.upsert_drafts(drafts)
             now = self._clock.now()
+            back: list[int] = []
             for product in await uow.backoffice.all_products():
                 known = before.get(product.sku)
                 delta = product.stock - (known.stock if known else 0)
+                if known is not None and (delta > 0 or (product.active and not known.active)):
+                    back.append(product.id)
                 if known is not None and delta == 0:
                     continue
                 entry = await self._log(
@@ -193,6 +201,7 @@ class MerchantProducts(MerchantBase):
                     await queue_low_stock_alerts(
                         uow, self.config.admin_chat_id, now, {product.id: -delta}, f"inv:{entry.id}"
                     )
+            await queue_back_in_stock(uow, back, now)  # issue 16
             details = {"file": source, "created": created, "updated": updated}
             await record(uow, actor, "catalog_import", NOTHING, details, at=now)
             await uow.commit()

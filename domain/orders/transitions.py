@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from domain.catalog.back_in_stock import queue_back_in_stock
 from domain.orders import lifecycle
 from domain.orders.lifecycle import HOLDS_RESERVATION, STOCK_COMMITTED, OrderStatus
 from domain.orders.model import Order, OrderEvent
@@ -27,17 +28,22 @@ log = logging.getLogger(__name__)
 
 async def apply_stock_effect(
     uow: OrdersUnitOfWork, order: Order, before: OrderStatus, after: OrderStatus
-) -> None:
-    """Move the order's units between reserved, committed and back on sale."""
+) -> list[int]:
+    """Move the order's units between reserved, committed and back on sale; returns the
+    products whose units came back on sale."""
     held_before, held_after = before in HOLDS_RESERVATION, after in HOLDS_RESERVATION
+    back: list[int] = []
     for line in order.lines:
         if held_before and not held_after:
             if after in STOCK_COMMITTED:
                 await uow.products.commit_reserved(line.product_id, line.quantity)
             else:
                 await uow.products.release(line.product_id, line.quantity)
+                back.append(line.product_id)
         elif before in STOCK_COMMITTED and after == OrderStatus.CANCELLED:
             await uow.products.restock(line.product_id, line.quantity)
+            back.append(line.product_id)
+    return back
 
 
 async def transition(
@@ -63,7 +69,9 @@ async def transition(
     if not await uow.orders.save_status(order, expected=before):
         order.status = before
         raise IllegalTransitionError(status=str(before), action=trigger, concurrent=True)
-    await apply_stock_effect(uow, order, before, after)
+    back = await apply_stock_effect(uow, order, before, after)
+    if back:  # customers waiting for these products hear of it (issue 16)
+        await queue_back_in_stock(uow, back, at)
     event = OrderEvent(
         type=lifecycle.event_type_for(trigger),
         actor=actor,

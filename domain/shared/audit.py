@@ -43,11 +43,18 @@ ACTIONS = (
     "receipt_reject",
     "refund",
     "order_mark_paid",  # a bank transfer marked received by a sales channel's admin key
+    "promo_create",  # promo codes (issue 16)
+    "promo_pause",
+    "promo_resume",
     "as_approve",
     "as_decline",
     "as_receive",
     "as_close",
     "review_reply",
+    "broadcast",  # a broadcast sent to customers (issue 16)
+    "api_call",  # a call of the HTTP API, by the key (actor api:<name>)
+    "api_key_create",
+    "api_key_revoke",
 )
 
 

@@ -42,6 +42,8 @@ class DialogKind(StrEnum):
     # talking to the shop (domain/merchant/contact.py; bot/merchant/contact.py answers them)
     CONTACT = "contact"  # a customer's message to the shop (about an order, or not)
     ANSWER = "answer"  # an admin's answer to a customer who wrote
+    # marketing (domain/marketing/broadcasts.py; bot/marketing/ answers it, not Merchant)
+    BROADCAST = "broadcast"  # the message (text or photo), a product button?, confirm
 
 
 STEPS: dict[DialogKind, tuple[str, ...]] = {
@@ -58,12 +60,14 @@ STEPS: dict[DialogKind, tuple[str, ...]] = {
     DialogKind.REVIEW_REPLY: ("text",),
     DialogKind.CONTACT: ("text",),
     DialogKind.ANSWER: ("text",),
+    DialogKind.BROADCAST: ("message", "product", CONFIRM),
 }
 OPTIONAL: frozenset[tuple[DialogKind, str]] = frozenset(
     {
         (DialogKind.SHIP, "note"),
         (DialogKind.ADD_PRODUCT, "description"),
         (DialogKind.ADD_PRODUCT, "photo"),
+        (DialogKind.BROADCAST, "product"),
     }
 )
 # Steps that may also be answered with a button offering a value (a category that exists, a

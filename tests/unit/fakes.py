@@ -31,9 +31,17 @@ from domain.catalog.model import (
     Product,
     ProductRepository,
 )
+from domain.catalog.watch import StockWatchRepository, Watcher
 from domain.channels.ports import ChannelRepository
 from domain.checkout.flow import Checkout
 from domain.checkout.model import Address, AddressRepository, CheckoutRepository
+from domain.marketing.records import (
+    Broadcast,
+    BroadcastRepository,
+    BroadcastStatus,
+    Outcome,
+    Recipient,
+)
 from domain.orders.backoffice import BackofficeRepository
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, OrderRepository, PaymentMethod
@@ -105,6 +113,7 @@ class FakeStore:
     redemptions: dict[int, Redemption] = field(default_factory=dict)  # by order id
     last_id: int = 0
 
+    marketing: MarketingStore = field(default_factory=lambda: MarketingStore())
     def new_id(self) -> int:
         """A fresh id; one sequence for all tables keeps ids unique across kinds."""
         self.last_id += 1
@@ -760,6 +769,8 @@ class FakeUnitOfWork:
     def note_write(self) -> None:
         """Called by every writing repository method."""
         if self._snapshot is None:
+        self.stock_watchers: StockWatchRepository = FakeStockWatchRepository(self)
+        self.broadcasts: BroadcastRepository = FakeBroadcastRepository(self)  # marketing
             raise AssertionError("repository used outside `async with` of its unit of work")
         if self.readonly:
             raise AssertionError("write in a unit of work opened with readonly=True")
@@ -1614,3 +1625,260 @@ class FakeChannelRepository(_Repository):
             self.store.customers[customer_id] = Customer(
                 id=customer_id, first_name=name, reachable=False, optional_messages=False
             )
+
+
+# --- marketing (issue 16) ---
+
+
+@dataclass
+class Subscription:
+    """A back-in-stock subscription as the SQL table keeps it."""
+
+    id: int
+    created_at: datetime
+    notified_at: datetime | None = None
+
+
+@dataclass
+class MarketingStore:
+    """Back-in-stock subscriptions by (customer, product); broadcasts; their recipients."""
+
+    watchers: dict[tuple[int, int], Subscription] = field(default_factory=dict)
+    broadcasts: dict[int, Broadcast] = field(default_factory=dict)
+    recipients: dict[tuple[int, int], Outcome] = field(default_factory=dict)
+
+
+class FakeStockWatchRepository(_Repository):
+    async def watch(self, customer_id: int, product_id: int, at: datetime) -> bool:
+        self._write()
+        found = self.store.marketing.watchers.get((customer_id, product_id))
+        if found is not None and found.notified_at is None:
+            return False
+        sub_id = found.id if found is not None else self.store.new_id()
+        self.store.marketing.watchers[(customer_id, product_id)] = Subscription(sub_id, at)
+        return True
+
+    async def unwatch(self, customer_id: int, product_id: int) -> bool:
+        self._write()
+        found = self.store.marketing.watchers.get((customer_id, product_id))
+        if found is None or found.notified_at is not None:
+            return False
+        del self.store.marketing.watchers[(customer_id, product_id)]
+        return True
+
+    async def is_watching(self, customer_id: int, product_id: int) -> bool:
+        found = self.store.marketing.watchers.get((customer_id, product_id))
+        return found is not None and found.notified_at is None
+
+    async def take_waiting(self, product_ids: Collection[int], at: datetime) -> list[Watcher]:
+        self._write()
+        taken = []
+        for (customer_id, product_id), sub in self.store.marketing.watchers.items():
+            product = self.store.products.get(product_id)
+            if (
+                product_id in product_ids
+                and sub.notified_at is None
+                and product is not None
+                and product.active
+                and product.stock > product.reserved
+            ):
+                sub.notified_at = at
+                customer = self.store.customers.get(customer_id)
+                language = customer.effective_language if customer else Language.EN
+                taken.append(
+                    (product_id, sub.id, Watcher(customer_id, product_id, sub.created_at, language))
+                )
+        return [watcher for _, _, watcher in sorted(taken, key=lambda t: (t[0], t[1]))]
+
+
+class FakeBroadcastRepository(_Repository):
+    async def add(self, broadcast: Broadcast) -> int:
+        self._write()
+        broadcast_id = self.store.new_id()
+        self.store.marketing.broadcasts[broadcast_id] = replace(
+            copy.deepcopy(broadcast),
+            id=broadcast_id,
+            queued=0,
+            sent=0,
+            failed=0,
+            blocked=0,
+            skipped=0,
+        )
+        return broadcast_id
+
+    async def get(self, broadcast_id: int) -> Broadcast | None:
+        return copy.deepcopy(self.store.marketing.broadcasts.get(broadcast_id))
+
+    async def recent(self, limit: int) -> list[Broadcast]:
+        found = sorted(self.store.marketing.broadcasts.values(), key=lambda b: -(b.id or 0))
+        return copy.deepcopy(found[:limit])
+
+    async def unfinished(self) -> list[Broadcast]:
+        found = sorted(
+            (
+                b
+                for b in self.store.marketing.broadcasts.values()
+                if b.status != BroadcastStatus.DONE
+            ),
+            key=lambda b: b.id or 0,
+        )
+        return copy.deepcopy(found)
+
+    async def customer_count(self) -> int:
+        return len(self.store.customers)
+
+    async def customer_ids_after(self, cursor: int, limit: int) -> list[int]:
+        return sorted(c for c in self.store.customers if c > cursor)[:limit]
+
+    async def recipients(self, customer_ids: Sequence[int]) -> list[Recipient]:
+        return [
+            Recipient(c.id, c.effective_language, c.optional_messages, c.reachable)
+            for c in sorted(self.store.customers.values(), key=lambda c: c.id)
+            if c.id in set(customer_ids)
+        ]
+
+    async def add_recipients(self, broadcast_id: int, outcomes: Mapping[int, Outcome]) -> set[int]:
+        self._write()
+        new = set()
+        for customer_id, outcome in outcomes.items():
+            if (broadcast_id, customer_id) not in self.store.marketing.recipients:
+                self.store.marketing.recipients[(broadcast_id, customer_id)] = outcome
+                new.add(customer_id)
+        return new
+
+    async def advance(
+        self,
+        broadcast_id: int,
+        cursor_from: int,
+        cursor_to: int,
+        counts: Mapping[Outcome, int],
+        fanned_out_at: datetime | None,
+    ) -> bool:
+        self._write()
+        found = self.store.marketing.broadcasts.get(broadcast_id)
+        if (
+            found is None
+            or found.status != BroadcastStatus.FANNING_OUT
+            or found.cursor != cursor_from
+        ):
+            return False
+        found.cursor = cursor_to
+        for outcome, n in counts.items():
+            setattr(found, outcome.value, getattr(found, outcome.value) + n)
+        if fanned_out_at is not None:
+            found.fanned_out_at, found.status = fanned_out_at, BroadcastStatus.DELIVERING
+        return True
+
+    async def record_outcome(self, broadcast_id: int, customer_id: int, outcome: Outcome) -> bool:
+        self._write()
+        key = (broadcast_id, customer_id)
+        if self.store.marketing.recipients.get(key) != Outcome.QUEUED:
+            return False
+        self.store.marketing.recipients[key] = outcome
+        found = self.store.marketing.broadcasts[broadcast_id]
+        setattr(found, outcome.value, getattr(found, outcome.value) + 1)
+        return True
+
+    async def finish(self, broadcast_id: int, at: datetime) -> bool:
+        self._write()
+        found = self.store.marketing.broadcasts.get(broadcast_id)
+        pending = any(
+            b == broadcast_id and o == Outcome.QUEUED
+            for (b, _), o in self.store.marketing.recipients.items()
+        )
+        if found is None or found.status != BroadcastStatus.DELIVERING or pending:
+            return False
+        found.status, found.finished_at = BroadcastStatus.DONE, at
+        return True
+
+
+# --- the HTTP API's records (storage/api.py) ---
+
+
+@dataclass
+class ApiStore:
+    """API keys (name -> (key, hash)), Idempotency-Keys and rate windows."""
+
+    keys: dict[str, tuple[ApiKey, str]] = field(default_factory=dict)
+    answers: dict[tuple[str, str], StoredAnswer] = field(default_factory=dict)
+    windows: dict[tuple[str, datetime], int] = field(default_factory=dict)
+
+
+class FakeApiKeyRepository(_Repository):
+    async def add(self, key: ApiKey, key_hash: str) -> bool:
+        self._write()
+        if key.name in self.store.api.keys:
+            return False
+        self.store.api.keys[key.name] = (key, key_hash)
+        return True
+
+    async def by_hash(self, key_hash: str) -> ApiKey | None:
+        return next((k for k, h in self.store.api.keys.values() if h == key_hash), None)
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        self._write()
+        found = self.store.api.keys.get(name)
+        if found is None or found[0].revoked_at is not None:
+            return False
+        self.store.api.keys[name] = (replace(found[0], revoked_at=at), found[1])
+        return True
+
+    async def listed(self) -> list[ApiKey]:
+        return [self.store.api.keys[name][0] for name in sorted(self.store.api.keys)]
+
+    async def touch(self, name: str, at: datetime) -> None:
+        self._write()
+        found = self.store.api.keys.get(name)
+        if found is not None:
+            self.store.api.keys[name] = (replace(found[0], last_used_at=at), found[1])
+
+
+class FakeIdempotencyRepository(_Repository):
+    async def claim(
+        self, key_name: str, idempotency_key: str, request_hash: str, at: datetime
+    ) -> StoredAnswer | None:
+        self._write()
+        found = self.store.api.answers.get((key_name, idempotency_key))
+        if found is not None:
+            return copy.deepcopy(found)
+        self.store.api.answers[(key_name, idempotency_key)] = StoredAnswer(
+            request_hash, None, None, at
+        )
+        return None
+
+    async def finish(
+        self, key_name: str, idempotency_key: str, status: int, response: dict[str, Any]
+    ) -> None:
+        self._write()
+        found = self.store.api.answers.get((key_name, idempotency_key))
+        if found is not None:
+            kept = replace(found, status=status, response=copy.deepcopy(response))
+            self.store.api.answers[(key_name, idempotency_key)] = kept
+
+    async def release(self, key_name: str, idempotency_key: str) -> None:
+        self._write()
+        self.store.api.answers.pop((key_name, idempotency_key), None)
+
+    async def forget_before(self, before: datetime, limit: int) -> int:
+        self._write()
+        old = sorted(
+            (a.created_at, k) for k, a in self.store.api.answers.items() if a.created_at < before
+        )[:limit]
+        for _, key in old:
+            del self.store.api.answers[key]
+        return len(old)
+
+
+class FakeRateWindowRepository(_Repository):
+    async def hit(self, key_name: str, window_start: datetime) -> int:
+        self._write()
+        windows = self.store.api.windows
+        windows[(key_name, window_start)] = windows.get((key_name, window_start), 0) + 1
+        return windows[(key_name, window_start)]
+
+    async def forget_before(self, before: datetime, limit: int) -> int:
+        self._write()
+        old = sorted(k for k in self.store.api.windows if k[1] < before)[:limit]
+        for key in old:
+            del self.store.api.windows[key]
+        return len(old)
