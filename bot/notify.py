@@ -17,6 +17,7 @@ from bot.merchant.alerts import merchant_buttons
 from bot.shipping.alerts import tracking_buttons
 from bot.texts import Html, Texts
 from domain.insight.summary import CHART_PARAM
+from domain.orders.shipping_choice import ShippingChoice
 from domain.shared.customers import Language
 from domain.shared.notifications import Notification
 from domain.shared.ports import UnitOfWorkFactory
@@ -66,6 +67,15 @@ class TelegramSender:
             )
         if "payment" in params:
             params["payment"] = self.texts(language, f"payment.{params['payment']}")
+        # The shipping method a new order was placed with, in the reader's language (nothing
+        # for the flat fee, and for rows queued before shipping methods).
+        method = params.get("shipping_method")
+        choice = ShippingChoice.from_dict(method) if isinstance(method, dict) else None
+        params["shipping_method"] = (
+            Html(self.texts(language, "checkout.shipping.alert", name=choice.name(language.value)))
+            if choice
+            else ""
+        )
         if isinstance(params.get("items"), list) and isinstance(params.get("item_template"), str):
             # A list of rows, each rendered with its own template (jobs: the low-stock report).
             params["items"] = Html(

@@ -58,8 +58,42 @@ class CheckoutCancel(Callback):
 
 
 @dataclass(frozen=True)
+class HaveCode(Callback):
+    """The review's "Have a code?": type a promo code next."""
+
+    prefix: ClassVar[str] = "kh"
+    token: Token
+
+
+@dataclass(frozen=True)
+class RemoveCode(Callback):
+    """Take the promo code off the review."""
+
+    prefix: ClassVar[str] = "kr"
+    token: Token
+
+
+@dataclass(frozen=True)
 class Confirm(Callback):
     """Place the order."""
 
     prefix: ClassVar[str] = "ky"
     token: Token
+
+
+@dataclass(frozen=True)
+class ChooseShipping(Callback):
+    """Choose a delivery method for the address given."""
+
+    prefix: ClassVar[str] = "ksh"
+    token: Token
+    code: str
+
+
+@dataclass(frozen=True)
+class PickUp(Callback):
+    """Collect the order at the shop (no address)."""
+
+    prefix: ClassVar[str] = "kpu"
+    token: Token
+    code: str

@@ -14,9 +14,11 @@ from bot.checkout.callbacks import (
     Checkout,
     CheckoutBack,
     CheckoutCancel,
+    ChooseShipping,
     Confirm,
     NewAddress,
     PayWith,
+    PickUp,
     UseAddress,
 )
 from bot.context import Handler, ShopApp, ShopContext
@@ -27,6 +29,7 @@ from bot.texts import Texts
 from bot.ui import reply, show
 from domain.checkout.flow import TEXT_STEPS, CheckoutStep
 from domain.checkout.ordering import CheckoutView
+from domain.checkout.shipping_methods import ShippingChangedError
 from domain.shared.customers import Language
 from domain.shared.errors import (
     DomainError,
@@ -65,9 +68,12 @@ async def _present_step(
     screen = context.views.checkout_step(language, view)
     if step in TEXT_STEPS:
         if update.callback_query is not None:
-            await show(
-                update, context, Screen(context.texts(language, f"checkout.now.{step.value}"))
+            now = (
+                "checkout.shipping.now_pickup"
+                if view.checkout.draft.pickup and step == CheckoutStep.ENTER_RECIPIENT
+                else f"checkout.now.{step.value}"
             )
+            await show(update, context, Screen(context.texts(language, now)))
         await reply(update, context, screen)
         return
     if from_text:
@@ -76,7 +82,8 @@ async def _present_step(
             update,
             context,
             context.views.details_saved(language, view)
-            if step == CheckoutStep.CHOOSE_PAYMENT and view.checkout.draft.new_address
+            if step in (CheckoutStep.CHOOSE_SHIPPING, CheckoutStep.CHOOSE_PAYMENT)
+            and (view.checkout.draft.new_address or view.checkout.draft.pickup)
             else Screen(context.texts(language, "checkout.back_done"), ReplyKeyboardRemove()),
         )
         await reply(update, context, screen)
@@ -134,6 +141,28 @@ async def on_new_address(update: Update, context: ShopContext, data: NewAddress)
 
 
 @button_handler
+async def on_pick_up(update: Update, context: ShopContext, data: PickUp) -> str | None:
+    """Collect the order at the shop; asks the name next."""
+    return await _checkout_step(
+        update,
+        context,
+        lambda: context.shop.pick_up(context.customer.id, data.token, data.code),
+    )
+
+
+@button_handler
+async def on_choose_shipping(
+    update: Update, context: ShopContext, data: ChooseShipping
+) -> str | None:
+    """Choose a delivery method; asks how to pay next."""
+    return await _checkout_step(
+        update,
+        context,
+        lambda: context.shop.choose_shipping(context.customer.id, data.token, data.code),
+    )
+
+
+@button_handler
 async def on_pay_with(update: Update, context: ShopContext, data: PayWith) -> str | None:
     """Choose how to pay."""
     return await _checkout_step(
@@ -169,7 +198,7 @@ async def on_confirm(update: Update, context: ShopContext, data: Confirm) -> str
     except (OutOfStockError, ProductUnavailableError) as error:
         await show_cart(update, context, context.views.error(context.lang, error))
         raise
-    except (StaleCheckoutError, PriceChangedError):
+    except (StaleCheckoutError, PriceChangedError, ShippingChangedError):
         current = await context.shop.current_checkout(context.customer.id)
         if current is not None:
             await _present_step(update, context, current, from_text=False)
@@ -298,6 +327,8 @@ BUTTONS: list[tuple[type[Callback], Handler]] = [
     (Checkout, on_checkout),
     (UseAddress, on_use_address),
     (NewAddress, on_new_address),
+    (PickUp, on_pick_up),
+    (ChooseShipping, on_choose_shipping),
     (PayWith, on_pay_with),
     (CheckoutBack, on_checkout_back),
     (CheckoutCancel, on_checkout_cancel),

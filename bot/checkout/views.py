@@ -13,15 +13,18 @@ from bot.callback_data import Token
 from bot.checkout.callbacks import (
     CheckoutBack,
     CheckoutCancel,
+    ChooseShipping,
     Confirm,
     NewAddress,
     PayWith,
+    PickUp,
     UseAddress,
 )
 from bot.orders.views import OrderViews
 from bot.screens import TEXT_LIMIT, Screen, button, button_label, fit, keyboard, short
 from domain.checkout.flow import CheckoutStep
 from domain.checkout.ordering import CheckoutView
+from domain.checkout.shipping_methods import ShippingOption
 from domain.shared.customers import Language
 
 
@@ -64,8 +67,32 @@ class CheckoutViews(OrderViews):
                 for a in view.addresses
             ]
             rows.append([button(t(lang, "checkout.new_address"), NewAddress(Token(token)))])
+            rows.extend(
+                [button(self._option(lang, o), PickUp(Token(token), o.method.code))]
+                for o in view.pickups
+            )
             rows.append(self._step_buttons(lang, token))
+            if view.pickups:
+                places = "\n".join(
+                    t(
+                        lang,
+                        "checkout.shipping.pickup_at",
+                        name=o.method.name(lang.value),
+                        place=o.method.place,
+                    )
+                    for o in view.pickups
+                )
+                text = t(lang, "checkout.shipping.choose_receive", places=places)
+                return Screen(text, keyboard(rows))
             return Screen(t(lang, "checkout.choose_address"), keyboard(rows))
+        if step == CheckoutStep.CHOOSE_SHIPPING:
+            rows = [
+                [button(self._option(lang, o), ChooseShipping(Token(token), o.method.code))]
+                for o in view.shipping_options
+            ]
+            rows.append(self._step_buttons(lang, token))
+            text = t(lang, "checkout.shipping.choose", address=checkout.draft.address_text or "")
+            return Screen(text, keyboard(rows))
         if step in (
             CheckoutStep.ENTER_RECIPIENT,
             CheckoutStep.ENTER_PHONE,
@@ -103,15 +130,29 @@ class CheckoutViews(OrderViews):
                     total=view.total,
                 )
             )
-            parts.append(
-                t(
-                    lang,
-                    "order.deliver_to",
-                    recipient=draft.recipient or "",
-                    phone=draft.phone or "",
-                    address=draft.address_text or "",
+            method = view.shipping_method
+            if method is not None:
+                parts.append(t(lang, "checkout.shipping.method", name=method.name(lang.value)))
+            if method is not None and method.pickup:
+                parts.append(
+                    t(
+                        lang,
+                        "checkout.shipping.pickup_by",
+                        place=method.place,
+                        recipient=draft.recipient or "",
+                        phone=draft.phone or "",
+                    )
                 )
-            )
+            else:
+                parts.append(
+                    t(
+                        lang,
+                        "order.deliver_to",
+                        recipient=draft.recipient or "",
+                        phone=draft.phone or "",
+                        address=draft.address_text or "",
+                    )
+                )
             parts.append(
                 t(
                     lang,
@@ -128,8 +169,30 @@ class CheckoutViews(OrderViews):
             return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
         return self.menu(lang, view.cart.item_count)
 
+    def _option(self, lang: Language, option: ShippingOption) -> str:
+        """A method's button: its name and what it costs this cart ("free" over the
+        threshold)."""
+        name = option.method.name(lang.value)
+        if option.method.pickup:
+            if option.free:
+                return self.t(lang, "checkout.shipping.pickup_free", name=name)
+            return self.t(lang, "checkout.shipping.pickup_fee", name=name, fee=option.fee)
+        if option.free:
+            return self.t(lang, "checkout.shipping.delivery_free", name=name)
+        return self.t(lang, "checkout.shipping.delivery_fee", name=name, fee=option.fee)
+
     def details_saved(self, lang: Language, view: CheckoutView) -> Screen:
         draft = view.checkout.draft
+        if draft.pickup:
+            return Screen(
+                self.t(
+                    lang,
+                    "checkout.shipping.pickup_saved",
+                    recipient=draft.recipient or "",
+                    phone=draft.phone or "",
+                ),
+                ReplyKeyboardRemove(),
+            )
         return Screen(
             self.t(
                 lang,

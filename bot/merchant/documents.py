@@ -33,6 +33,7 @@ ORDER_COLUMNS = (
     "currency",
     "subtotal",
     "shipping",
+    "shipping_method",  # the method's code (empty: the flat SHIPPING_FEE)
     "total",
     "items",
     "carrier",
@@ -75,6 +76,11 @@ def _order_section(p: PlainText, order: Order) -> list[str]:
         p("adm.doc.ship_to", recipient=order.recipient, phone=order.phone),
         f"    {order.address_text}",
     ]
+    method = order.shipping_method  # None: the flat fee, nothing more to say
+    if method is not None and method.pickup:  # nothing to send: collected at the shop
+        lines[-1] = p("checkout.shipping.doc_pickup", name=method.name(p.language.value))
+    elif method is not None:
+        lines.append(p("checkout.shipping.doc_method", name=method.name(p.language.value)))
     for line in order.lines:
         lines.append(p("adm.doc.item", qty=line.quantity, sku=line.sku, name=line.name))
     if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
@@ -189,6 +195,7 @@ def orders_csv(orders: Sequence[tuple[Order, list[Shipment]]]) -> bytes:
                 order.currency,
                 f"{order.subtotal.to_major()}",
                 f"{order.shipping.to_major()}",
+                order.shipping_method.code if order.shipping_method else "",
                 f"{order.total.to_major()}",
                 "; ".join(f"{line.sku} x{line.quantity}" for line in order.lines),
                 last.carrier_name if last else "",

@@ -31,6 +31,37 @@ ORDER_LINES_SHOWN = 15
 EVENTS_SHOWN = 12
 
 
+def delivery_lines(t: Texts, lang: Language, order: Order) -> list[str]:
+    """The shipping method the order was placed with (none for the shop's flat fee), and
+    where it goes: the address, or for pickup the shop's place and who collects it."""
+    method = order.shipping_method
+    if method is None:
+        lines = []
+    else:
+        lines = [t(lang, "checkout.shipping.method", name=method.name(lang.value))]
+    if method is not None and method.pickup:
+        lines.append(
+            t(
+                lang,
+                "checkout.shipping.pickup_by",
+                place=method.place,
+                recipient=order.recipient,
+                phone=order.phone,
+            )
+        )
+    else:
+        lines.append(
+            t(
+                lang,
+                "order.deliver_to",
+                recipient=order.recipient,
+                phone=order.phone,
+                address=order.address_text,
+            )
+        )
+    return lines
+
+
 def order_footer(t: Texts, lang: Language, order: Order) -> list[str]:
     """Totals, delivery address and payment method of an order (customer and admin views)."""
     return [
@@ -41,13 +72,7 @@ def order_footer(t: Texts, lang: Language, order: Order) -> list[str]:
             shipping=order.shipping,
             total=order.total,
         ),
-        t(
-            lang,
-            "order.deliver_to",
-            recipient=order.recipient,
-            phone=order.phone,
-            address=order.address_text,
-        ),
+        *delivery_lines(t, lang, order),
         t(lang, "order.payment", method=t(lang, f"payment.{order.payment_method.value}")),
     ]
 

@@ -132,7 +132,7 @@ class Ordering(ShopBase):
             self.config.payment_methods,
             discount=discount,
             promo_problem=problem,
-            shipping_method=method,
+            shipping_method=None if shipping.implicit else method,
             shipping_options=shipping.delivering_to(checkout.draft.address_text or "", subtotal)
             if step == CheckoutStep.CHOOSE_SHIPPING
             else [],

@@ -38,7 +38,7 @@ LANGUAGES = ("en", "zh")
 MAX_METHODS = 10
 NAME_MAX = 32
 PLACE_MAX = 300
-_CODE = re.compile(r"[a-z0-9_]{1,16}")
+_CODE = re.compile(r"[a-z]{1,8}")  # as carriers' codes: fits the typed button data
 _PREFIX = re.compile(r"[A-Za-z0-9]{1,10}")
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _DIGIT_HYPHEN = re.compile(r"(?<=\d)-(?=\d)")
@@ -59,14 +59,14 @@ class ShippingConfigError(ValueError):
 class NoShippingMethodError(DomainError):
     """None of the shop's delivery methods serves the address the customer gave."""
 
-    key = "error.shipping_no_method"
+    key = "checkout.shipping.no_method"
 
 
 class ShippingChangedError(DomainError):
     """The shipping method chosen no longer exists or no longer serves the address (at
     Confirm): the customer chooses again."""
 
-    key = "error.shipping_changed"
+    key = "checkout.shipping.changed"
 
 
 def _fold(text: str) -> str:
@@ -253,7 +253,7 @@ def shipping_methods_from_json(text: str, currency: str) -> tuple[ShippingMethod
             raise ShippingConfigError(f"{where} has unknown field(s) {sorted(unknown)}")
         code = item.get("code")
         if not isinstance(code, str) or not _CODE.fullmatch(code):
-            raise ShippingConfigError(f"{where}: code must be 1-16 lower-case letters, digits or _")
+            raise ShippingConfigError(f"{where}: code must be 1-8 lower-case letters")
         if any(m.code == code for m in methods):
             raise ShippingConfigError(f"{where}: code {code!r} is used twice")
         where = f"method {code!r}"
