@@ -24,7 +24,7 @@ BUDGET = {
     "cart ➕": (3, 1),
     "Checkout": (5, 1),
     "recipient": (8, 4),
-    "contact": (6, 2),
+    "contact": (7, 2),  # + the customer's own number kept as verified (issue 17)
     "address": (8, 4),
     "Cash on delivery": (4, 1),
     "Confirm order": (28, 1),
