@@ -263,14 +263,14 @@ class SqlUnitOfWork:
         self.reviews = SqlReviewRepository(self.session)  # reviews
         self.insight = SqlInsightRepository(self.session)  # insight's aggregates
         self.restocks = SqlRestockRepository(self.session)  # insight: restock requests
+        # marketing (issue 16): who waits for sold-out products; broadcasts and recipients
+        self.stock_watchers = SqlStockWatchRepository(self.session)
+        self.broadcasts = SqlBroadcastRepository(self.session)
         self.audit = SqlAuditLog(self.session)  # privacy: the audit log
         self.search = SqlOrderSearch(self.session)  # privacy: finding orders (/find)
         self.personal = SqlPersonalData(self.session)  # privacy: a customer's own data (/mydata)
         self.channels = SqlChannelRepository(self.session)  # orders from other sales channels
         # Business events noted in this transaction are logged once it commits.
-        # marketing (issue 16): who waits for sold-out products; broadcasts and recipients
-        self.stock_watchers = SqlStockWatchRepository(self.session)
-        self.broadcasts = SqlBroadcastRepository(self.session)
         self._journal = None if self._readonly else Journal()
         return self
 

@@ -106,6 +106,7 @@ class FakeStore:
     payments: PaymentsStore = field(default_factory=lambda: PaymentsStore())
     jobs: JobsStore = field(default_factory=lambda: JobsStore())  # jobs and tracking
     after_sales: AfterSalesStore = field(default_factory=lambda: AfterSalesStore())
+    marketing: MarketingStore = field(default_factory=lambda: MarketingStore())
     audit: list[AuditEntry] = field(default_factory=list)  # privacy: the audit log
     # channels: the phone each customer shared as their own contact, in the order verified
     verified_phones: dict[int, str] = field(default_factory=dict)
@@ -113,7 +114,6 @@ class FakeStore:
     redemptions: dict[int, Redemption] = field(default_factory=dict)  # by order id
     last_id: int = 0
 
-    marketing: MarketingStore = field(default_factory=lambda: MarketingStore())
     def new_id(self) -> int:
         """A fresh id; one sequence for all tables keeps ids unique across kinds."""
         self.last_id += 1
@@ -761,6 +761,8 @@ class FakeUnitOfWork:
         self.sweeps: SweepRepository = FakeSweepRepository(self)  # jobs
         self.after_sales: AfterSalesRepository = FakeAfterSalesRepository(self)
         self.reviews: ReviewRepository = FakeReviewRepository(self)
+        self.stock_watchers: StockWatchRepository = FakeStockWatchRepository(self)
+        self.broadcasts: BroadcastRepository = FakeBroadcastRepository(self)  # marketing
         self.audit: AuditLog = FakeAuditLog(self)  # privacy
         self.search: OrderSearch = FakeOrderSearch(self)  # privacy
         self.personal: PersonalData = FakePersonalData(self)  # privacy: /mydata
@@ -769,8 +771,6 @@ class FakeUnitOfWork:
     def note_write(self) -> None:
         """Called by every writing repository method."""
         if self._snapshot is None:
-        self.stock_watchers: StockWatchRepository = FakeStockWatchRepository(self)
-        self.broadcasts: BroadcastRepository = FakeBroadcastRepository(self)  # marketing
             raise AssertionError("repository used outside `async with` of its unit of work")
         if self.readonly:
             raise AssertionError("write in a unit of work opened with readonly=True")
