@@ -28,6 +28,7 @@ from bot.after_sales import handlers as after_sales
 from bot.after_sales.admin import request_screen, ship_result
 from bot.after_sales.admin_views import AfterSalesAdminViews
 from bot.after_sales.customer import order_extras as after_sales_of_order
+from bot.api.idempotency import forget_old_api_records
 from bot.cart import handlers as cart
 from bot.catalog import handlers as catalog
 from bot.checkout import handlers as checkout
@@ -310,6 +311,7 @@ def build_application(
         restock=RestockCheck(insight, restocks),
         forget_updates=lambda: forget_handled_updates(db, clock),
         backup=daily_backup(settings, db, clock),
+        forget_api_records=lambda: forget_old_api_records(db, clock),
     )
     jobs = Jobs(
         table,

@@ -16,6 +16,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
 
+from bot.api.cli import COMMAND as API_KEY_COMMAND
+from bot.api.cli import add_api_key_commands, run_api_key_command
 from bot.app import build_application
 from bot.catalog.csv_import import read_catalog_csv
 from bot.data_cli import COMMANDS as DATA_COMMANDS
@@ -65,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run only the scheduled jobs, without polling (one job runner for several bots)",
     )
     add_data_commands(sub)  # backup, restore, rotate-keys, new-key (bot/data_cli.py)
+    add_api_key_commands(sub)  # the HTTP API's keys (bot/api/cli.py)
     return parser
 
 
@@ -111,6 +114,9 @@ def _command(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(
             import_products(settings, args.file, set_stock=args.set_stock, yes=args.yes)
         )
+    if args.command == API_KEY_COMMAND:
+        asyncio.run(open_database(settings))
+        return run_api_key_command(args, settings)
     if args.command in DATA_COMMANDS:
         return run_data_command(args, settings)
     if args.command == "jobs":

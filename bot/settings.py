@@ -123,6 +123,9 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(default=30.0, ge=1, le=3600)
     # `python -m bot jobs` serves /healthz, /readyz and /metrics on this port (0: none).
     jobs_port: int = Field(default=0, ge=0, le=65535)
+    # The HTTP API (bot/api/, issue 17; served by `python -m bot web`): requests per API key,
+    # N/second, N/minute or N/hour, counted in the database for every web process together.
+    api_rate_limit: str = "60/minute"
 
     @field_validator("*", mode="before")
     @classmethod
@@ -165,6 +168,14 @@ class Settings(BaseSettings):
         if value is not None and not _SECRET.match(value.get_secret_value()):
             raise ValueError("must be 1-256 characters: letters, digits, _ and - (Telegram's rule)")
         return value
+
+    @field_validator("api_rate_limit")
+    @classmethod
+    def _api_rate_limit(cls, value: str) -> str:
+        from bot.api.ratelimit import RateLimit
+
+        RateLimit.parse(value)  # ValueError names what is wrong
+        return value.strip().lower()
 
     @field_validator("database_url")
     @classmethod

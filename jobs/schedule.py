@@ -35,6 +35,8 @@ PAYMENT_SWEEP_JOB = "payments"
 PAYMENT_INBOX_JOB = "payment_inbox"
 HANDLED_UPDATES_JOB = "handled_updates"
 HANDLED_UPDATES_EVERY = timedelta(hours=1)
+API_RETENTION_JOB = "api_retention"
+API_RETENTION_EVERY = timedelta(hours=1)
 # Each shipment has its own next poll time; the job only looks for due ones, at least this often.
 TRACKING_CHECK_AT_MOST = timedelta(minutes=5)
 
@@ -85,6 +87,7 @@ def jobs_table(
     restock: RestockCheck | None = None,
     forget_updates: Callable[[], Awaitable[object]] | None = None,
     backup: DailyBackup | None = None,
+    forget_api_records: Callable[[], Awaitable[object]] | None = None,
 ) -> tuple[Job, ...]:
     """Every job this deployment runs. `tracking` is None when no carrier is polled (manual
     tracking), `low_stock` when no daily report is set up."""
@@ -112,6 +115,9 @@ def jobs_table(
     if forget_updates is not None:
         # The ids of handled updates, kept while Telegram may deliver them again (issue 11).
         table.append(Job(HANDLED_UPDATES_JOB, forget_updates, HANDLED_UPDATES_EVERY))
+    if forget_api_records is not None:
+        # The HTTP API's Idempotency-Keys after 24 hours, its rate windows after an hour.
+        table.append(Job(API_RETENTION_JOB, forget_api_records, API_RETENTION_EVERY))
     if tracking is not None:
         table.append(
             Job(

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 from domain.shared.journal import Journal
 from storage import sqlite
 from storage.after_sales import SqlAfterSalesRepository
+from storage.api import SqlApiKeyRepository, SqlIdempotencyRepository, SqlRateWindowRepository
 from storage.base import utcnow
 from storage.cart import SqlCartRepository
 from storage.catalog import SqlInventoryRepository, SqlProductRepository
@@ -250,6 +251,10 @@ class SqlUnitOfWork:
         self.checkouts = SqlCheckoutRepository(self.session)
         self.orders = SqlOrderRepository(self.session)
         self.inbox = SqlUpdateInbox(self.session)  # bot adapter only, not a domain port
+        # The HTTP API's records (bot/api/, issue 17): adapter only, not domain ports.
+        self.api_keys = SqlApiKeyRepository(self.session)
+        self.idempotency = SqlIdempotencyRepository(self.session)
+        self.api_rates = SqlRateWindowRepository(self.session)
         self.promos = SqlPromoRepository(self.session)  # promo codes (issue 16)
         self.outbox = SqlOutboxRepository(self.session)
         self.shipments = SqlShipmentRepository(self.session)

@@ -4,8 +4,9 @@ application served by uvicorn.
 Routes: the webhook (POST at WEBHOOK_URL's path; the secret header is checked, 403 otherwise;
 the update is kept before the answer, bot/web/inbox.py), `/healthz` (the process is up),
 `/readyz` (the database answers and its migrations are at this code's head; 503 otherwise) and
-`/metrics` (Prometheus, bot/web/metrics.py). `python -m bot jobs` serves the same application
-without the webhook when JOBS_PORT is set."""
+`/metrics` (Prometheus, bot/web/metrics.py), and the HTTP API for other sales channels under
+`/api/v1` (bot/api/, mounted). `python -m bot jobs` serves the same application without the
+webhook and the API when JOBS_PORT is set."""
 
 from __future__ import annotations
 
@@ -25,8 +26,12 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
+from bot.api.app import PREFIX as API_PREFIX
+from bot.api.app import build_api
+from bot.api.ratelimit import RateLimit
+from bot.api.services import ApiServices
 from bot.context import ShopApp
 from bot.settings import Settings
 from bot.shared.updates import HANDLED_KINDS, OnceApplication
@@ -182,8 +187,20 @@ class WebProcess:
             lease=timedelta(seconds=settings.webhook_lease_seconds),
             concurrency=settings.concurrent_updates,
         )
-        routes = [webhook_route(webhook_path(url), secret, self.inbox, metrics)]
-        self.asgi = Starlette(routes=routes + health_routes(db, metrics))
+        routes: list[BaseRoute] = [webhook_route(webhook_path(url), secret, self.inbox, metrics)]
+        routes += health_routes(db, metrics)
+        services = shop.bot_data
+        if services.channels is not None:  # the HTTP API (issue 17)
+            api = ApiServices(
+                db=db,
+                clock=services.clock,
+                texts=services.texts,
+                shop=services.shop,
+                channels=services.channels,
+                rate_limit=RateLimit.parse(settings.api_rate_limit),
+            )
+            routes.append(Mount(API_PREFIX, app=build_api(api)))
+        self.asgi = Starlette(routes=routes)
 
     async def start(self) -> None:
         """The shop (commands, and jobs when RUN_JOBS), the webhook, the takeover sweep."""

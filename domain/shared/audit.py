@@ -74,7 +74,7 @@ NOTHING = Target()
 class AuditEntry:
     """One line of the audit log."""
 
-    actor: str  # admin:<id>, customer:<id>, cli, job:<name>
+    actor: str  # admin:<id>, customer:<id>, cli, job:<name>, api:<key name>
     action: str  # a short name: order_ship, product_stock, catalog_import, ...
     at: datetime
     order_id: int | None = None

@@ -71,6 +71,13 @@ from domain.shipping.tracking_records import (
     TrackingState,
     TrackingStatus,
 )
+from storage.api import (
+    ApiKey,
+    ApiKeyRepository,
+    IdempotencyRepository,
+    RateWindowRepository,
+    StoredAnswer,
+)
 from storage.crypto import name_words, phone_digits, phone_key, username_key
 
 
@@ -108,6 +115,7 @@ class FakeStore:
     after_sales: AfterSalesStore = field(default_factory=lambda: AfterSalesStore())
     marketing: MarketingStore = field(default_factory=lambda: MarketingStore())
     audit: list[AuditEntry] = field(default_factory=list)  # privacy: the audit log
+    api: ApiStore = field(default_factory=lambda: ApiStore())  # the HTTP API (bot/api/)
     # channels: the phone each customer shared as their own contact, in the order verified
     verified_phones: dict[int, str] = field(default_factory=dict)
     promos: dict[int, PromoCode] = field(default_factory=dict)  # promo codes
@@ -766,6 +774,10 @@ class FakeUnitOfWork:
         self.audit: AuditLog = FakeAuditLog(self)  # privacy
         self.search: OrderSearch = FakeOrderSearch(self)  # privacy
         self.personal: PersonalData = FakePersonalData(self)  # privacy: /mydata
+        # The HTTP API's records (storage/api.py: adapter ports, not the domain's).
+        self.api_keys: ApiKeyRepository = FakeApiKeyRepository(self)
+        self.idempotency: IdempotencyRepository = FakeIdempotencyRepository(self)
+        self.api_rates: RateWindowRepository = FakeRateWindowRepository(self)
         self.channels: ChannelRepository = FakeChannelRepository(self)  # other sales channels
 
     def note_write(self) -> None:

@@ -1,0 +1,49 @@
+"""The HTTP API for other sales channels (issue 17), `/api/v1`: a FastAPI application mounted
+into the web process's Starlette application (bot/web/app.py), so it is served only by
+`python -m bot web`, on WEB_PORT next to the webhook.
+
+FastAPI writes the OpenAPI 3.1 document (`/api/v1/openapi.json`) from the typed routes and
+pydantic models (bot/api/schemas.py). Its /docs and /redoc pages load their scripts from a
+CDN, and nothing may download at run time, so they are off.
+
+Per request: the key (bot/api/auth.py: 401, 403, 429), the Idempotency-Key of a POST
+(bot/api/idempotency.py), the use case (domain/channels/orders.py, or the catalog), and one
+transaction storing the answer with its key and the audit entry (`CallRecorder`). Every error
+is application/problem+json (bot/api/problems.py)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from bot.api import orders, products
+from bot.api.idempotency import CallRecorder, Replay, on_replay
+from bot.api.problems import install_problem_handlers
+from bot.api.services import ApiServices
+
+PREFIX = "/api/v1"
+DESCRIPTION = (
+    "Orders from other sales channels share the shop's catalog, stock, order lifecycle, "
+    "notifications and admin chat. Authenticate with `Authorization: Bearer <token>` "
+    "(`python -m bot api-key create NAME`). Every POST needs an `Idempotency-Key` header. "
+    "Errors are `application/problem+json` (RFC 9457). Money is in integer minor units."
+)
+
+
+def build_api(api: ApiServices) -> FastAPI:
+    """The `/api/v1` application (mount it at PREFIX)."""
+    app = FastAPI(
+        title="orderbot API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        openapi_url="/openapi.json",
+        docs_url=None,  # swagger and redoc load from a CDN: off
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    app.state.api = api
+    install_problem_handlers(app, api.texts)
+    app.add_exception_handler(Replay, on_replay)
+    app.include_router(products.router)
+    app.include_router(orders.router)
+    app.add_middleware(CallRecorder, api=api)
+    return app

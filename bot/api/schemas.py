@@ -1,0 +1,172 @@
+"""The API's request and response bodies, typed (pydantic): FastAPI validates requests with
+them and writes the OpenAPI 3.1 document from them. Money is integer minor units with its
+ISO 4217 currency, as everywhere in the shop (domain/shared/money.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from domain.catalog.model import Product
+from domain.orders.model import Order, OrderEvent
+
+PaymentMethodIn = Literal["cod", "bank"]  # card and Stars are Telegram invoices
+
+
+class Strict(BaseModel):
+    """A request body: unknown fields are refused, so a misspelt one is not silently lost."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Price(BaseModel):
+    amount_minor: int = Field(description="integer minor units (cents)")
+    currency: str = Field(description="ISO 4217 code", examples=["USD"])
+
+
+class ProductOut(BaseModel):
+    id: int
+    sku: str
+    name: str
+    description: str
+    category: str
+    price: Price
+    available: int = Field(description="units that can be ordered now (stock less reserved)")
+
+    @classmethod
+    def of(cls, product: Product) -> ProductOut:
+        return cls(
+            id=product.id,
+            sku=product.sku,
+            name=product.name,
+            description=product.description,
+            category=product.category_name,
+            price=Price(amount_minor=product.price.amount, currency=product.price.currency),
+            available=product.available,
+        )
+
+
+class ProductPage(BaseModel):
+    items: list[ProductOut]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
+
+
+class LineIn(Strict):
+    product_id: int = Field(ge=1, le=2**31 - 1)
+    quantity: int = Field(ge=1, le=99)
+
+
+class OrderIn(Strict):
+    lines: list[LineIn] = Field(min_length=1, max_length=50)
+    recipient: str = Field(min_length=1, max_length=200)
+    phone: str = Field(min_length=1, max_length=40, examples=["+1 202 555 0143"])
+    address: str = Field(min_length=1, max_length=500)
+    payment_method: PaymentMethodIn
+    reference: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="the channel's own order id: placing it again returns the same order",
+    )
+
+
+class ShipIn(Strict):
+    carrier: str = Field(
+        min_length=1,
+        max_length=64,
+        description="a carrier code of the shop (CARRIERS; built in: sf, zto, ems, dhl, ups, "
+        "fedex, other)",
+        examples=["sf"],
+    )
+    tracking_number: str = Field(min_length=1, max_length=64)
+
+
+class LineOut(BaseModel):
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price_minor: int
+
+
+class EventOut(BaseModel):
+    type: str
+    at: datetime
+    actor: str
+    from_status: str | None
+    to_status: str | None
+
+
+class OrderOut(BaseModel):
+    number: str
+    status: str
+    channel: str | None
+    reference: str | None
+    currency: str
+    lines: list[LineOut]
+    shipping_minor: int
+    total_minor: int
+    payment_method: str
+    recipient: str
+    phone: str
+    address: str
+    created_at: datetime
+    updated_at: datetime | None
+    events: list[EventOut]
+
+    @classmethod
+    def of(cls, order: Order) -> OrderOut:
+        return cls(
+            number=order.number,
+            status=str(order.status),
+            channel=order.channel,
+            reference=order.channel_reference,
+            currency=order.currency,
+            lines=[
+                LineOut(
+                    product_id=line.product_id,
+                    sku=line.sku,
+                    name=line.name,
+                    quantity=line.quantity,
+                    unit_price_minor=line.unit_price.amount,
+                )
+                for line in order.lines
+            ],
+            shipping_minor=order.shipping.amount,
+            total_minor=order.total.amount,
+            payment_method=str(order.payment_method),
+            recipient=order.recipient,
+            phone=order.phone,
+            address=order.address_text,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            events=[_event(event) for event in order.events],
+        )
+
+
+def _event(event: OrderEvent) -> EventOut:
+    return EventOut(
+        type=str(event.type),
+        at=event.at,
+        actor=event.actor,
+        from_status=None if event.from_status is None else str(event.from_status),
+        to_status=None if event.to_status is None else str(event.to_status),
+    )
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    next_cursor: str | None = Field(description="pass as ?cursor= for the next page; null: last")
+
+
+class ProblemOut(BaseModel):
+    """application/problem+json (RFC 9457)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[dict[str, object]] | None = None
