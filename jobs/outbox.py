@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from domain.shared.clock import Clock
 from domain.shared.journal import in_words
@@ -75,6 +76,11 @@ class Unreachable:
 
 Delivery = Sent | RetryLater | Undeliverable | Unreachable
 Sender = Callable[[Notification], Awaitable[Delivery]]
+# Told, inside the transaction that records a send, what was recorded: "sent", "retry",
+# "failed" (given up) or "held" (the chat is unreachable); it may write in that transaction
+# (a broadcast counts its outcomes this way: jobs/marketing.py). Arguments: the unit of work,
+# the notification, what was recorded, when.
+Observer = Callable[[Any, Notification, str, datetime], Awaitable[None]]
 
 
 @dataclass
@@ -121,6 +127,7 @@ class OutboxDispatcher:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         record_uow: UnitOfWorkFactory | None = None,
         exclusive: bool = False,
+        observers: Sequence[Observer] = (),
     ) -> None:
         self._uow = uow
         # Where a send's outcome is recorded: the database's fast lane when it has one, so a
@@ -132,6 +139,7 @@ class OutboxDispatcher:
         # when their lease expires. A run finishes its own sends before it returns.
         self.exclusive = exclusive
         self._send = send
+        self._observers = tuple(observers)
         self._clock = clock
         self.batch_size = batch_size
         self.lease_seconds = lease_seconds
@@ -317,9 +325,11 @@ class OutboxDispatcher:
             result = RetryLater(f"{type(exc).__name__}: {exc}")
         now = self._clock.now()
         async with self._record_uow() as uow:
+            recorded = "retry"
             if isinstance(result, Sent):
                 await uow.outbox.mark_sent(notification.id, now)
                 stats.sent += 1
+                recorded = "sent"
             elif isinstance(result, RetryLater) and result.seconds is not None:
                 # Telegram's flood limit: wait as told (at least a second), in this chat or
                 # everywhere; the message is not at fault, so the attempt does not count.
@@ -350,6 +360,7 @@ class OutboxDispatcher:
                 await uow.customers.set_reachable(notification.chat_id, False)
                 await uow.outbox.hold(notification.id, result.error)
                 stats.held += 1
+                recorded = "held"
                 log.info(
                     "chat %s is unreachable (%s); its messages wait for it",
                     notification.chat_id,
@@ -358,5 +369,8 @@ class OutboxDispatcher:
             else:
                 await uow.outbox.give_up(notification.id, result.error, now)
                 stats.failed += 1
+                recorded = "failed"
                 log.warning("notification %s given up: %s", notification.id, result.error)
+            for observe in self._observers:
+                await observe(uow, notification, recorded, now)
             await uow.commit()

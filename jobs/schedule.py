@@ -23,6 +23,7 @@ from jobs.insight import (
     RestockCheck,
     SummaryJob,
 )
+from jobs.marketing import BROADCASTS_EVERY, BROADCASTS_JOB, BroadcastFanOut
 from jobs.merchant import LOW_STOCK_CHECK_EVERY, LOW_STOCK_JOB, DailyLowStock
 from jobs.orders import AUTO_COMPLETE_EVERY, AUTO_COMPLETE_JOB, AutoComplete
 from jobs.outbox import OUTBOX_RETENTION_EVERY, OutboxDispatcher
@@ -87,6 +88,7 @@ def jobs_table(
     restock: RestockCheck | None = None,
     forget_updates: Callable[[], Awaitable[object]] | None = None,
     backup: DailyBackup | None = None,
+    broadcasts: BroadcastFanOut | None = None,
     forget_api_records: Callable[[], Awaitable[object]] | None = None,
 ) -> tuple[Job, ...]:
     """Every job this deployment runs. `tracking` is None when no carrier is polled (manual
@@ -139,4 +141,7 @@ def jobs_table(
     if backup is not None:
         # The daily backup after BACKUP_AT; the files of today say whether it is done.
         table.append(Job(BACKUP_JOB, backup.run_once, BACKUP_CHECK_EVERY))
+    if broadcasts is not None:
+        # Broadcasts queued to their recipients in batches (jobs/marketing.py, issue 16).
+        table.append(Job(BROADCASTS_JOB, broadcasts.run_once, BROADCASTS_EVERY))
     return tuple(table)

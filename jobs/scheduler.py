@@ -140,6 +140,14 @@ class Jobs:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
+    def wake(self, name: str) -> None:
+        """Run a job now instead of at its next tick (a broadcast was just sent); a run under
+        way is left to finish, the next tick takes what it missed."""
+        if self.scheduler.running and name not in self._in_progress:
+            job = self.scheduler.get_job(name)
+            if job is not None:
+                job.modify(next_run_time=datetime.now(UTC))
+
     def wake_outbox(self) -> None:
         """Deliver new notifications now instead of at the next tick."""
         self.outbox.poke()

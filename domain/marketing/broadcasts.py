@@ -412,6 +412,7 @@ class Broadcasts:
             }
             new = await uow.broadcasts.add_recipients(broadcast_id, outcomes)
             counts: Counter[Outcome] = Counter(outcomes[c] for c in new)
+            messages = counts[Outcome.QUEUED]
             for recipient in recipients:
                 if (
                     recipient.customer_id in new
@@ -420,13 +421,16 @@ class Broadcasts:
                     await uow.outbox.add(
                         message_of(broadcast, recipient.customer_id, recipient.language), now
                     )
+            # `queued` counts every recipient owed an outcome (sent, failed or blocked), so
+            # those known to have blocked the bot, decided here, are in it too.
+            counted = counts + Counter({Outcome.QUEUED: counts[Outcome.BLOCKED]})
             moved = await uow.broadcasts.advance(
-                broadcast_id, cursor, ids[-1] if ids else cursor, counts, now if last else None
+                broadcast_id, cursor, ids[-1] if ids else cursor, counted, now if last else None
             )
             if not moved:  # another run moved it meanwhile: this batch is theirs
                 return False
             await uow.commit()
-        stats.queued += counts[Outcome.QUEUED]
+        stats.queued += messages
         stats.skipped += counts[Outcome.SKIPPED]
         stats.blocked += counts[Outcome.BLOCKED]
         return not last

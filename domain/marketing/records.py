@@ -57,7 +57,7 @@ class Broadcast:
     cursor: int = 0  # the last customer id the fan-out has done
     fanned_out_at: datetime | None = None
     finished_at: datetime | None = None
-    queued: int = 0
+    queued: int = 0  # recipients owed an outcome: sent, failed or blocked (not skipped)
     sent: int = 0
     failed: int = 0
     blocked: int = 0
