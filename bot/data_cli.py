@@ -14,6 +14,7 @@ from bot.data_keys import check_data_keys, resolve_data_keys
 from bot.settings import Settings
 from domain.shared.audit import CLI_ACTOR, NOTHING, record
 from storage.backup import BackupError, backup, default_name, restore
+from storage.channels import reindex_verified_phones
 from storage.crypto import DataKeys
 from storage.db import Database
 from storage.migrate import upgrade
@@ -107,6 +108,7 @@ async def rotate_keys(settings: Settings, *, batch: int = ROTATE_BATCH) -> int:
         for table in encrypted_tables():
             await rotate_table(db.uow, keys, table, batch, stats)
         await reindex_orders(db.uow, keys, batch, stats)
+        await reindex_verified_phones(db.uow, keys, batch, stats)  # orders from channels
         took = time.perf_counter() - started
         await _audit(
             db,

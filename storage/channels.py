@@ -3,15 +3,19 @@ sync's keyset pages, and who an order belongs to (a verified phone, or the chann
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.orders.model import Order
 from storage.base import dialect_insert, utcnow
-from storage.crypto import keys_of
+from storage.crypto import DataKeys, keys_of
+from storage.customers import VERIFIED_PHONE, verified_phone_term
 from storage.orders import SqlOrderRepository
+from storage.privacy import RotationStats
 from storage.tables.customers import CustomerRow
 from storage.tables.orders import OrderRow
 
@@ -41,7 +45,7 @@ class SqlChannelRepository:
 
     async def customer_with_phone(self, phone: str) -> int | None:
         keys = keys_of(self.s)
-        terms = keys.terms_for_lookup("vphone", phone)
+        terms = keys.terms_for_lookup(VERIFIED_PHONE, phone)
         rows = await self.s.execute(
             select(CustomerRow.id, CustomerRow.verified_phone)
             .where(CustomerRow.verified_phone_term.in_(terms))
@@ -70,3 +74,32 @@ class SqlChannelRepository:
             )
             .on_conflict_do_nothing(index_elements=["id"])
         )
+
+
+async def reindex_verified_phones(
+    write: Callable[[], Any], keys: DataKeys, batch: int, stats: RotationStats
+) -> None:
+    """Rewrite every verified phone's blind index term under the first key's index key
+    (rotate-keys, after the phones themselves were re-encrypted), `batch` customers per
+    write transaction; counted in `stats.values`."""
+    after: int | None = None
+    while True:
+        async with write() as uow:
+            session: AsyncSession = uow.session
+            query = select(CustomerRow.id, CustomerRow.verified_phone).where(
+                CustomerRow.verified_phone.is_not(None)
+            )
+            if after is not None:
+                query = query.where(CustomerRow.id > after)
+            rows = (await session.execute(query.order_by(CustomerRow.id).limit(batch))).all()
+            if not rows:
+                return
+            for customer_id, phone in rows:
+                await session.execute(
+                    update(CustomerRow)
+                    .where(CustomerRow.id == customer_id)
+                    .values(verified_phone_term=verified_phone_term(keys.term, str(phone)))
+                )
+                stats.values += 1
+            after = rows[-1][0]
+            await uow.commit()

@@ -93,6 +93,9 @@ class SqlCustomerRepository:
         )
 
 
+VERIFIED_PHONE = "vphone"  # the blind index kind of a verified phone
+
+
 def verified_phone_term(term: Callable[[str, str], str], phone: str) -> str:
-    """The blind index term of a verified phone (the whole E.164 number, kind "vphone")."""
-    return term("vphone", phone)
+    """The blind index term of a verified phone (the whole E.164 number)."""
+    return term(VERIFIED_PHONE, phone)

@@ -1,0 +1,95 @@
+"""Storage of orders from other sales channels, on SQLite and PostgreSQL: the verified phone is
+stored encrypted and found through its blind index, also after rotate-keys (its term is
+rewritten under the new key), and the sync's page is a range scan of ix_orders_updated."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Text, select, type_coerce
+
+from bot.demo.history import seed_history
+from domain.shared.customers import Customer
+from storage.channels import reindex_verified_phones
+from storage.crypto import DataKeys
+from storage.db import Database
+from storage.explain import capture, explain
+from storage.migrate import upgrade
+from storage.privacy import RotationStats, encrypted_tables, rotate_table
+from storage.tables.customers import CustomerRow
+from tests.dbsetup import TEST_DATA_KEY, TEST_KEYS
+
+PHONE = "+14155552671"
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+async def test_a_verified_phone_is_stored_encrypted_and_found_after_the_keys_rotate(
+    database_url: str,
+) -> None:
+    await upgrade(database_url)
+    old = Database(database_url, keys=TEST_KEYS)
+    try:
+        async with old.uow() as uow:
+            await uow.customers.upsert(Customer(id=7, first_name="Ann"))
+            await uow.customers.set_verified_phone(7, PHONE)
+            await uow.commit()
+        async with old.uow(readonly=True) as uow:
+            stored = await uow.session.scalar(
+                select(type_coerce(CustomerRow.verified_phone, Text())).where(CustomerRow.id == 7)
+            )
+            term = await uow.session.scalar(
+                select(CustomerRow.verified_phone_term).where(CustomerRow.id == 7)
+            )
+            assert stored is not None and PHONE not in stored and "4155552671" not in stored
+            assert term is not None and "4155552671" not in term
+            assert await uow.channels.customer_with_phone(PHONE) == 7
+    finally:
+        await old.dispose()
+    new = DataKeys.generate()
+    both = DataKeys([new, TEST_DATA_KEY])
+    rotating = Database(database_url, keys=both)
+    stats = RotationStats()
+    try:
+        for table in encrypted_tables():
+            await rotate_table(rotating.uow, both, table, 2, stats)
+        before = stats.values
+        await reindex_verified_phones(rotating.uow, both, 2, stats)
+        assert stats.values == before + 1
+    finally:
+        await rotating.dispose()
+    only_new = Database(database_url, keys=DataKeys([new]))
+    try:
+        async with only_new.uow(readonly=True) as uow:
+            assert await uow.channels.customer_with_phone(PHONE) == 7
+    finally:
+        await only_new.dispose()
+
+
+@pytest.mark.parametrize("deep", [False, True])
+async def test_a_sync_page_is_a_range_scan_of_ix_orders_updated(db: Database, deep: bool) -> None:
+    await seed_history(db, days=20, customers=20, seed=17, now=NOW, orders_per_day=10, products=4)
+    async with db.uow(readonly=True) as uow:
+        first = await uow.channels.changed_since(NOW - timedelta(days=30), None, 50)
+    assert len(first) == 50
+    assert [(o.updated_at, o.id) for o in first] == sorted((o.updated_at, o.id) for o in first)
+    last = first[-1]
+    assert last.updated_at is not None and last.id is not None
+    after = (last.updated_at, last.id) if deep else None
+    with capture(db.engine) as captured:
+        async with db.uow(readonly=True) as uow:
+            page = await uow.channels.changed_since(NOW - timedelta(days=30), after, 50)
+    assert page and (not deep or page[0].id not in {o.id for o in first})
+    if db.engine.dialect.name == "postgresql":  # statistics, as a running database has them
+        async with db.engine.connect() as conn:
+            await conn.exec_driver_sql("ANALYZE orders")
+            await conn.commit()
+    prelude = ["SET enable_seqscan = off"] if db.engine.dialect.name == "postgresql" else []
+    plans = await explain(db.engine, captured, prelude=prelude)
+    [orders] = [p for p in plans if "FROM orders" in p.statement and "updated_at" in p.statement]
+    assert not orders.full_scans, "\n".join(orders.lines)
+    assert any("ix_orders_updated" in line for line in orders.lines), "\n".join(orders.lines)
+    # Sorted by the index itself: no sort step over the matching rows.
+    assert not any(
+        "TEMP B-TREE" in line or line.strip().startswith("Sort") for line in orders.lines
+    )
