@@ -46,6 +46,7 @@ from bot.payments.due import order_extras as payment_of_order
 from bot.payments.inbox import REPLAY_AFTER, InboxBot, replay_unrecorded_payments
 from bot.privacy import handlers as privacy_handlers
 from bot.privacy import mydata as mydata_handlers
+from bot.promotions import handlers as promo_handlers
 from bot.reviews import handlers as reviews
 from bot.reviews.handlers import order_extras as review_of_order
 from bot.reviews.views import ReviewViews
@@ -75,6 +76,7 @@ from domain.orders.model import PaymentMethod
 from domain.payments.service import Payments
 from domain.privacy.mydata import MyData
 from domain.privacy.service import Privacy
+from domain.promotions.service import Promotions
 from domain.reactions import order_flow
 from domain.reviews.service import Reviews
 from domain.shared.clock import Clock, SystemClock
@@ -112,6 +114,7 @@ FEATURES: list[Callable[[ShopApp], None]] = [
     insight_handlers.register,  # /report /customers /forecast /stockplan /efficiency (admins)
     privacy_handlers.register,  # /find /audit (admins)
     mydata_handlers.register,  # /mydata (customers)
+    promo_handlers.register,  # /promo_new /promos /promo (admins)
 ]
 
 
@@ -356,6 +359,7 @@ def build_application(
         restocks=restocks,
         privacy=Privacy(db, clock, settings.page_size),
         mydata=MyData(db, clock),
+        promotions=Promotions(db, clock, settings.currency, ZoneInfo(settings.timezone)),
         channels=ChannelOrders(db, clock, shop.config, merchant_use_cases, flow=flow),
     )
     app = (

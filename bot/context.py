@@ -34,6 +34,7 @@ from domain.orders.model import Order
 from domain.payments.service import Payments
 from domain.privacy.mydata import MyData
 from domain.privacy.service import Privacy
+from domain.promotions.service import Promotions
 from domain.reviews.service import Reviews
 from domain.shared.clock import Clock
 from domain.shared.customers import Customer, Language
@@ -92,6 +93,8 @@ class Services:
     privacy: Privacy | None = None
     # A customer's own data: the export and its erasure (/mydata).
     mydata: MyData | None = None
+    # The merchant's promo codes (/promo_new, /promos, /promo).
+    promotions: Promotions | None = None
     # Orders from other sales channels (issue 17): what the HTTP API (bot/api/) calls.
     channels: ChannelOrders | None = None
     # The admin commands of an admin's private chat, (command, description key) in menu order:

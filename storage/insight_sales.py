@@ -293,7 +293,10 @@ class SalesQueries:
         self, start: datetime, end: datetime, currency: str, limit: int | None
     ) -> list[ProductSales]:
         """Top products computed from the order lines (None: every product sold)."""
-        revenue = func.sum(OrderLineRow.unit_price_minor * OrderLineRow.quantity)
+        # net of each line's share of a promo discount (the rollups count the same)
+        revenue = func.sum(
+            OrderLineRow.unit_price_minor * OrderLineRow.quantity - OrderLineRow.discount_minor
+        )
         query = (
             select(
                 OrderLineRow.product_id,

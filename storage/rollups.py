@@ -93,7 +93,7 @@ async def count_order(session: AsyncSession, order: Order, status: OrderStatus, 
     for line in order.lines:
         entry = per_product[line.product_id]
         entry[0] += line.quantity
-        entry[1] += line.unit_price.amount * line.quantity
+        entry[1] += line.paid.amount  # net of the line's share of a promo discount
         entry[2], entry[3] = max(entry[2], line.sku), max(entry[3], line.name)
     for product_id in sorted(per_product):
         units_, revenue, sku, name = per_product[product_id]
@@ -183,7 +183,11 @@ async def rebuild(session: AsyncSession) -> None:
                 func.max(OrderLineRow.sku),
                 func.max(OrderLineRow.name),
                 func.sum(OrderLineRow.quantity),
-                func.sum(OrderLineRow.unit_price_minor * OrderLineRow.quantity),
+                # net of each line's share of a promo discount, as count_order adds it
+                func.sum(
+                    OrderLineRow.unit_price_minor * OrderLineRow.quantity
+                    - OrderLineRow.discount_minor
+                ),
             )
             .join(OrderRow, OrderRow.id == OrderLineRow.order_id)
             .group_by(day, OrderRow.currency, OrderRow.status, OrderLineRow.product_id),

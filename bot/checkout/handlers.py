@@ -16,9 +16,11 @@ from bot.checkout.callbacks import (
     CheckoutCancel,
     ChooseShipping,
     Confirm,
+    HaveCode,
     NewAddress,
     PayWith,
     PickUp,
+    RemoveCode,
     UseAddress,
 )
 from bot.context import Handler, ShopApp, ShopContext
@@ -30,6 +32,7 @@ from bot.ui import reply, show
 from domain.checkout.flow import TEXT_STEPS, CheckoutStep
 from domain.checkout.ordering import CheckoutView
 from domain.checkout.shipping_methods import ShippingChangedError
+from domain.promotions.rules import PromoNoLongerAppliesError
 from domain.shared.customers import Language
 from domain.shared.errors import (
     DomainError,
@@ -203,6 +206,12 @@ async def on_confirm(update: Update, context: ShopContext, data: Confirm) -> str
         if current is not None:
             await _present_step(update, context, current, from_text=False)
         raise
+    except PromoNoLongerAppliesError:
+        # Nothing was placed: the review again, without the code, under the alert saying why.
+        current = await context.shop.current_checkout(context.customer.id)
+        if current is not None:
+            await _present_step(update, context, current, from_text=False)
+        raise
     due = await context.payments.payment_due(placed.order)
     await show(update, context, context.views.placed(context.lang, placed.order, due))
     if not placed.created:
@@ -210,6 +219,23 @@ async def on_confirm(update: Update, context: ShopContext, data: Confirm) -> str
     # The invoice follows the placed screen.
     await offer_payment(update, context, placed.order)
     return context.texts(context.lang, "order.placed_toast", number=placed.order.number)
+
+
+@button_handler
+async def on_have_code(update: Update, context: ShopContext, data: HaveCode) -> str | None:
+    """The review's "Have a code?": asks for the code."""
+    return await _checkout_step(
+        update, context, lambda: context.shop.have_code(context.customer.id, data.token)
+    )
+
+
+@button_handler
+async def on_remove_code(update: Update, context: ShopContext, data: RemoveCode) -> str | None:
+    """Take the code off the review; the review again, without its discount."""
+    await _checkout_step(
+        update, context, lambda: context.shop.remove_code(context.customer.id, data.token)
+    )
+    return context.texts(context.lang, "checkout.code_removed")
 
 
 async def _leave_checkout(update: Update, context: ShopContext, token: str) -> None:
@@ -275,6 +301,7 @@ async def on_text(update: Update, context: ShopContext) -> None:
             context.customer.id, text, from_contact=False
         ),
         CheckoutStep.ENTER_ADDRESS: lambda: shop.give_address(context.customer.id, text),
+        CheckoutStep.ENTER_CODE: lambda: shop.give_code(context.customer.id, text),
     }
     try:
         answered = await actions[step]()
@@ -287,6 +314,11 @@ async def on_text(update: Update, context: ShopContext) -> None:
                 context.views.text_step_keyboard(language, step),
             ),
         )
+        return
+    if step == CheckoutStep.ENTER_CODE:
+        # Back on the review: say what became of the code, then the review with its discount.
+        await reply(update, context, context.views.code_entered(language, answered))
+        await reply(update, context, context.views.checkout_step(language, answered))
         return
     await _present_step(update, context, answered, from_text=True)
 
@@ -333,6 +365,8 @@ BUTTONS: list[tuple[type[Callback], Handler]] = [
     (CheckoutBack, on_checkout_back),
     (CheckoutCancel, on_checkout_cancel),
     (Confirm, on_confirm),
+    (HaveCode, on_have_code),
+    (RemoveCode, on_remove_code),
 ]
 
 

@@ -15,9 +15,11 @@ from bot.checkout.callbacks import (
     CheckoutCancel,
     ChooseShipping,
     Confirm,
+    HaveCode,
     NewAddress,
     PayWith,
     PickUp,
+    RemoveCode,
     UseAddress,
 )
 from bot.orders.views import OrderViews
@@ -25,6 +27,7 @@ from bot.screens import TEXT_LIMIT, Screen, button, button_label, fit, keyboard,
 from domain.checkout.flow import CheckoutStep
 from domain.checkout.ordering import CheckoutView
 from domain.checkout.shipping_methods import ShippingOption
+from domain.promotions.rules import reason_of
 from domain.shared.customers import Language
 
 
@@ -97,6 +100,7 @@ class CheckoutViews(OrderViews):
             CheckoutStep.ENTER_RECIPIENT,
             CheckoutStep.ENTER_PHONE,
             CheckoutStep.ENTER_ADDRESS,
+            CheckoutStep.ENTER_CODE,
         ):
             return Screen(
                 t(lang, f"checkout.ask.{step.value}"), self.text_step_keyboard(lang, step)
@@ -121,15 +125,7 @@ class CheckoutViews(OrderViews):
                         total=line.total,
                     )
                 )
-            parts.append(
-                t(
-                    lang,
-                    "order.totals",
-                    subtotal=view.subtotal,
-                    shipping=view.shipping,
-                    total=view.total,
-                )
-            )
+            parts.append(self._review_totals(lang, view))
             method = view.shipping_method
             if method is not None:
                 parts.append(t(lang, "checkout.shipping.method", name=method.name(lang.value)))
@@ -164,10 +160,56 @@ class CheckoutViews(OrderViews):
             )
             rows = [
                 [button(t(lang, "checkout.confirm"), Confirm(Token(token)))],
+                [self._code_button(lang, view)],
                 self._step_buttons(lang, token),
             ]
             return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
         return self.menu(lang, view.cart.item_count)
+
+    def _review_totals(self, lang: Language, view: CheckoutView) -> str:
+        """Subtotal, the promo code's discount (or why the code no longer applies), shipping
+        (free when the code says so) and the total."""
+        t = self.t
+        code = view.checkout.draft.promo_code
+        if view.discount is not None:
+            return t(
+                lang,
+                "order.totals_discount",
+                subtotal=view.subtotal,
+                code=view.discount.code,
+                discount=view.discount_amount,
+                shipping=view.shipping,
+                total=view.total,
+            )
+        totals = t(
+            lang,
+            "order.totals",
+            subtotal=view.subtotal,
+            shipping=view.shipping,
+            total=view.total,
+        )
+        if code and view.promo_problem is not None:
+            reason = t(lang, f"promo.why.{reason_of(view.promo_problem)}")
+            return totals + "\n" + t(lang, "checkout.code_problem", code=code, reason=reason)
+        return totals
+
+    def _code_button(self, lang: Language, view: CheckoutView) -> InlineKeyboardButton:
+        """The review's "Have a code?", or "Remove code …" once one is entered."""
+        token = Token(view.checkout.token)
+        code = view.checkout.draft.promo_code
+        if code:
+            return button(self.t(lang, "checkout.remove_code", code=code), RemoveCode(token))
+        return button(self.t(lang, "checkout.have_code"), HaveCode(token))
+
+    def code_entered(self, lang: Language, view: CheckoutView) -> Screen:
+        """Leaving the typed code step: the reply keyboard goes, and what became of the code."""
+        code = view.checkout.draft.promo_code
+        text = (
+            self.t(lang, "checkout.code_applied", code=code)
+            if code and view.discount is not None
+            else self.t(lang, "checkout.code_left")
+        )
+        return Screen(text, ReplyKeyboardRemove())
 
     def _option(self, lang: Language, option: ShippingOption) -> str:
         """A method's button: its name and what it costs this cart ("free" over the

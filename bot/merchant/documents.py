@@ -83,6 +83,8 @@ def _order_section(p: PlainText, order: Order) -> list[str]:
         lines.append(p("checkout.shipping.doc_method", name=method.name(p.language.value)))
     for line in order.lines:
         lines.append(p("adm.doc.item", qty=line.quantity, sku=line.sku, name=line.name))
+    if order.promo_code:
+        lines.append(p("adm.doc.promo", code=order.promo_code, discount=order.discount))
     if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
         lines.append(p("adm.doc.collect", total=order.total))
     return lines

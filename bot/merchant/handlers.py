@@ -112,6 +112,8 @@ from bot.privacy.handlers import ADMIN_COMMANDS as PRIVACY_COMMANDS
 from bot.privacy.handlers import COMMAND_TEXTS as PRIVACY_COMMAND_TEXTS
 from bot.screens import Screen
 from bot.shared.handlers import CUSTOMER_COMMANDS, ButtonHandler
+from bot.promotions.handlers import ADMIN_COMMANDS as PROMO_COMMANDS
+from bot.promotions.handlers import COMMAND_TEXTS as PROMO_COMMAND_TEXTS
 from bot.ui import reply, show
 from domain.shared.customers import Language
 
@@ -149,6 +151,8 @@ COMMAND_TEXTS = {
     "orders": "adm.commands.orders",
     "order": "adm.commands.order",
     "products": "adm.commands.products",
+GROUP_COMMANDS += PROMO_COMMANDS  # promo codes (bot/promotions/)
+PRIVATE_COMMANDS += PROMO_COMMANDS  # promo codes (bot/promotions/)
     "picklist": "adm.commands.picklist",
     "export_products": "adm.commands.export_products",
     "export_orders": "adm.commands.export_orders",
@@ -166,6 +170,7 @@ GROUP_MENU = tuple((name, COMMAND_TEXTS[name]) for name in GROUP_COMMANDS)
 PRIVATE_MENU = tuple((name, COMMAND_TEXTS[name]) for name in PRIVATE_COMMANDS)
 
 
+COMMAND_TEXTS |= PROMO_COMMAND_TEXTS  # promo codes (bot/promotions/)
 def _panel(update: Update, context: ShopContext) -> Screen:
     """The panel for the chat it is asked in: the admin group, or an admin's private chat."""
     private = update.effective_chat is not None and update.effective_chat.type == "private"

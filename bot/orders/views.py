@@ -67,8 +67,10 @@ def order_footer(t: Texts, lang: Language, order: Order) -> list[str]:
     return [
         t(
             lang,
-            "order.totals",
+            "order.totals_discount" if order.promo_code else "order.totals",
             subtotal=order.subtotal,
+            code=order.promo_code or "",
+            discount=order.discount,
             shipping=order.shipping,
             total=order.total,
         ),

@@ -51,6 +51,8 @@ def _labels(context: ShopContext, language: Language, invoice: Invoice) -> list[
             label = t(language, "pay.invoice_line", name=item.name, qty=item.quantity)
         elif item.kind == "shipping":
             label = t(language, "pay.invoice_shipping")
+        elif item.kind == "discount":
+            label = t(language, "pay.invoice_discount", code=item.name)
         else:
             label = t(language, "pay.invoice_total", number=invoice.order.number)
         prices.append(LabeledPrice(plain_text(label)[:64] or "—", item.amount))

@@ -217,16 +217,23 @@ class Receiving(PaymentsBase):
         customer: Customer | None,
         now: datetime,
     ) -> None:
+        # An order with a promo code says what the code took off (issue 16).
+        promo = (
+            {"code": order.promo_code, "discount": money_param(order.discount)}
+            if order.promo_code
+            else {}
+        )
         await uow.outbox.add(
             Notification(
                 chat_id=order.customer_id,
-                template="pay.customer.receipt",
+                template="pay.customer.receipt_promo" if promo else "pay.customer.receipt",
                 params={
                     "number": order.number,
                     "total": money_param(payment.amount),
                     "payment": payment.method.value,
                     "lines": [[line.quantity, line.name] for line in order.lines],
                     "charge": payment.telegram_charge_id or "—",
+                    **promo,
                 },
                 language=language_of(customer),
                 dedupe_key=f"pay.receipt:{payment.id}",

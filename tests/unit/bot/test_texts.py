@@ -14,6 +14,7 @@ from bot.insight.handlers import COMMANDS as INSIGHT_COMMANDS
 from bot.insight.views import REPORT_FIGURES
 from bot.notify import TelegramSender
 from bot.privacy.handlers import ADMIN_COMMANDS as PRIVACY_COMMANDS
+from bot.promotions.handlers import ADMIN_COMMANDS as PROMO_COMMANDS
 from bot.shared.handlers import CUSTOMER_COMMANDS
 from bot.texts import Html, Texts, load_catalog, load_plurals, placeholders
 from bot.views import Views
@@ -27,6 +28,8 @@ from domain.insight.restock_records import ACTIVE, RestockStatus
 from domain.insight.rfm import Segment
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import PaymentMethod
+from domain.promotions.rules import REASONS as PROMO_REASONS
+from domain.promotions.spec import MISTAKES as PROMO_MISTAKES
 from domain.reactions import ORDER_FLOW
 from domain.shared.audit import ACTIONS as AUDIT_ACTIONS
 from domain.shared.clock import FixedClock
@@ -75,6 +78,10 @@ FAMILIES = {
     # finding orders, the audit log (bot/privacy/)
     "privacy.command": list(PRIVACY_COMMANDS),
     "privacy.audit.action": list(AUDIT_ACTIONS),
+    # promo codes (bot/promotions/, domain/promotions/)
+    "promo.command": list(PROMO_COMMANDS),
+    "promo.adm.bad": list(PROMO_MISTAKES),
+    "promo.why": list(PROMO_REASONS),
 }
 
 
