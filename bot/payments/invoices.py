@@ -49,6 +49,9 @@ def _labels(context: ShopContext, language: Language, invoice: Invoice) -> list[
     for item in invoice.items:
         if item.kind == "line":
             label = t(language, "pay.invoice_line", name=item.name, qty=item.quantity)
+        elif item.kind == "shipping" and invoice.order.shipping_method is not None:
+            method = invoice.order.shipping_method.name(language.value)
+            label = t(language, "checkout.shipping.invoice", name=method)
         elif item.kind == "shipping":
             label = t(language, "pay.invoice_shipping")
         elif item.kind == "discount":

@@ -17,6 +17,7 @@ from domain.orders.lifecycle import OrderStatus
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import World, admin_world
 from tests.e2e.harness import ADMIN_CHAT, BotUnderTest, Person, running_bot
+from tests.e2e.payments_kit import invoices, pay_world
 from tests.e2e.test_customer_journey import fill_cart
 
 NUMBER = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -327,3 +328,17 @@ async def test_chinese_customer_sees_methods_and_pickup_in_chinese(
     review = await li.tap("货到付款")
     assert "🚚 配送方式：特快专递" in review.text
     assert db.bad_requests(shop) == []
+
+
+async def test_the_card_invoice_names_the_shipping_method(tmp_path: Path) -> None:
+    async with pay_world(tmp_path, shipping_methods=METHODS) as world:
+        alice = world.alice
+        await fill_cart(alice)
+        await to_delivery(alice, BEIJING)
+        await alice.tap("Express")
+        await alice.tap("Pay by card")
+        await alice.tap("Confirm order")
+        [invoice] = invoices(alice)
+        assert invoice.invoice["total_amount"] == 5100
+        assert invoice.extra["_prices"][-1] == {"label": "Shipping: Express", "amount": 1500}
+        assert db.bad_requests(world.bot) == []
