@@ -36,6 +36,7 @@ from bot.context import Services, ShopApp, ShopContext
 from bot.data_keys import resolve_data_keys
 from bot.insight import handlers as insight_handlers
 from bot.insight.summary import SummaryCharts
+from bot.marketing import handlers as marketing_handlers
 from bot.merchant import handlers as merchant
 from bot.merchant.dialog_views import AdminViews
 from bot.notify import TelegramSender
@@ -68,6 +69,8 @@ from domain.checkout.shop_base import ShopConfig
 from domain.insight.restock import Restocks
 from domain.insight.service import Insight, InsightSettings
 from domain.insight.summary import Summaries
+from domain.marketing.back_in_stock import BackInStock
+from domain.marketing.broadcasts import Broadcasts
 from domain.merchant.rules import MerchantConfig
 from domain.merchant.service import Merchant
 from domain.merchant.stock_report import LowStockReport
@@ -86,6 +89,7 @@ from domain.shipping.tracking import Tracking, TrackingConfig
 from domain.shipping.tracking_records import CarrierTracker
 from jobs.backup import DailyBackup
 from jobs.insight import DAILY_SUMMARY_JOB, WEEKLY_SUMMARY_JOB, RestockCheck, SummaryJob
+from jobs.marketing import BroadcastFanOut, broadcast_outcomes
 from jobs.merchant import DailyLowStock
 from jobs.outbox import OutboxDispatcher
 from jobs.pacing import Limits, SendPacer
@@ -111,6 +115,7 @@ FEATURES: list[Callable[[ShopApp], None]] = [
     shipping.register,  # /track, "Received"
     after_sales.register,  # returns, exchanges, repairs (/requests, /aftersales)
     reviews.register,  # rating completed orders
+    marketing_handlers.register,  # back in stock; /broadcast /broadcasts (admins)
     insight_handlers.register,  # /report /customers /forecast /stockplan /efficiency (admins)
     privacy_handlers.register,  # /find /audit (admins)
     mydata_handlers.register,  # /mydata (customers)
@@ -265,6 +270,9 @@ def build_application(
     low_stock = LowStockReport(db, clock, settings.admin_chat_id, settings.low_stock_cover_days)
     insight = build_insight(settings, db, clock)
     restocks = Restocks(db, clock, settings.admin_chat_id)
+    broadcasts = Broadcasts(
+        db, clock, currency=settings.currency, admin_chat_id=settings.admin_chat_id
+    )
 
     # -- the outbox and the scheduled jobs
     sender = TelegramSender(bot, texts, db, admin_language, SummaryCharts(insight, texts))
@@ -283,6 +291,7 @@ def build_application(
         pacer=pacer,
         record_uow=db.urgent_uow,
         exclusive=True,
+        observers=[broadcast_outcomes(settings.admin_chat_id)],  # counts (issue 16)
     )
     locks = JobLocks(db)  # one runner at a time per job, across processes
     runs = SqlJobRuns(db)
@@ -314,6 +323,7 @@ def build_application(
         restock=RestockCheck(insight, restocks),
         forget_updates=lambda: forget_handled_updates(db, clock),
         backup=daily_backup(settings, db, clock),
+        broadcasts=BroadcastFanOut(broadcasts),
         forget_api_records=lambda: forget_old_api_records(db, clock),
     )
     jobs = Jobs(
@@ -359,6 +369,8 @@ def build_application(
         restocks=restocks,
         privacy=Privacy(db, clock, settings.page_size),
         mydata=MyData(db, clock),
+        back_in_stock=BackInStock(db, clock),
+        broadcasts=broadcasts,
         promotions=Promotions(db, clock, settings.currency, ZoneInfo(settings.timezone)),
         channels=ChannelOrders(db, clock, shop.config, merchant_use_cases, flow=flow),
     )

@@ -27,6 +27,8 @@ from domain.channels.orders import ChannelOrders
 from domain.checkout.shop import Shop
 from domain.insight.restock import Restocks
 from domain.insight.service import Insight
+from domain.marketing.back_in_stock import BackInStock
+from domain.marketing.broadcasts import Broadcasts
 from domain.merchant.service import Merchant
 from domain.merchant.stock_report import LowStockReport
 from domain.orders.completion import Completion
@@ -93,6 +95,9 @@ class Services:
     privacy: Privacy | None = None
     # A customer's own data: the export and its erasure (/mydata).
     mydata: MyData | None = None
+    # Bringing customers back (issue 16): back-in-stock waits, and the merchant's broadcasts.
+    back_in_stock: BackInStock | None = None
+    broadcasts: Broadcasts | None = None
     # The merchant's promo codes (/promo_new, /promos, /promo).
     promotions: Promotions | None = None
     # Orders from other sales channels (issue 17): what the HTTP API (bot/api/) calls.

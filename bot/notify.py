@@ -13,6 +13,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.after_sales.alerts import after_sales_buttons
+from bot.marketing.alerts import marketing_buttons, marketing_params
 from bot.merchant.alerts import merchant_buttons
 from bot.shipping.alerts import tracking_buttons
 from bot.texts import Html, Texts
@@ -85,6 +86,7 @@ class TelegramSender:
                     if isinstance(item, dict)
                 )
             )
+        params = marketing_params(notification, params)  # a broadcast's own HTML
         text = self.texts(language, notification.template, **params)
         markup = None
         rows = [
@@ -92,6 +94,7 @@ class TelegramSender:
             *after_sales_buttons(notification),
             *merchant_buttons(notification),
             *tracking_buttons(notification),
+            *marketing_buttons(notification),
         ]
         if rows:
             markup = InlineKeyboardMarkup(

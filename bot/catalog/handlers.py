@@ -91,6 +91,10 @@ async def product_screen(
     inline result's Open button): with its newest review comments (bot/reviews/cards.py), the
     whole cart's count and the Share key."""
     product = await with_comments(context, product)
+    watching = None  # sold out: Notify me, or Stop notifying (issue 16)
+    back_in_stock = context.services.back_in_stock
+    if not product.in_stock and product.active and back_in_stock is not None:
+        watching = await back_in_stock.is_watching(context.customer.id, product.id)
     return context.views.product_card(
         context.lang,
         product,
@@ -100,6 +104,7 @@ async def product_screen(
         cart.quantity_of(product.id),
         cart.item_count,
         _share(context, product),
+        watching,
     )
 
 

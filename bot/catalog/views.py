@@ -17,6 +17,7 @@ from telegram import (
 from bot.callback_data import Callback, Words, pack_checked
 from bot.cart.callbacks import ShowCart
 from bot.catalog.callbacks import AddToCart, Categories, ProductCard, ProductList, SearchPage
+from bot.marketing.callbacks import UnwatchProduct, WatchProduct
 from bot.screens import (
     CAPTION_LIMIT,
     TEXT_LIMIT,
@@ -171,9 +172,11 @@ class CatalogViews(ShopViews):
         in_cart: int,
         cart_count: int,
         share: Share | None = None,
+        watching: bool | None = None,
     ) -> Screen:
         """A product card; `in_cart` is this product's units, `cart_count` the whole cart's
-        (the count every 🛒 Cart button shows); `share` adds a Share key."""
+        (the count every 🛒 Cart button shows); `share` adds a Share key; `watching` (sold out:
+        whether the customer waits for it) adds Notify me or Stop notifying (issue 16)."""
         t = self.t
         parts = [t(lang, "product.title", name=product.name)]
         if product.description:
@@ -216,6 +219,16 @@ class CatalogViews(ShopViews):
                     )
                 ]
             )
+        if not product.in_stock and watching is not None:
+            if watching:
+                watch = button(
+                    t(lang, "product.notify_stop"), UnwatchProduct(product.id, category_id, page)
+                )
+            else:
+                watch = button(
+                    t(lang, "product.notify_me"), WatchProduct(product.id, category_id, page)
+                )
+            rows.append([watch])
         back: Callback = ProductList(category_id, page) if category_id else Categories()
         if share is not None:
             rows.append([share_button(t(lang, "product.share"), share)])

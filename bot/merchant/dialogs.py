@@ -9,6 +9,7 @@ from bot.access import is_admin
 from bot.callback_data import Token
 from bot.checkout.handlers import on_text
 from bot.context import ShopContext
+from bot.marketing import admin as broadcast_admin
 from bot.merchant import contact
 from bot.merchant.callbacks import (
     AdminCarrier,
@@ -123,6 +124,9 @@ async def _answer_dialog(update: Update, context: ShopContext, dialog: Dialog) -
     if dialog.kind == DialogKind.REVIEW_REPLY:  # the reviews feature's (bot/reviews/admin.py)
         await answer_reply(update, context, dialog, text)
         return
+    if dialog.kind == DialogKind.BROADCAST:  # marketing's (bot/marketing/admin.py)
+        await broadcast_admin.answer_text(update, context, dialog)
+        return
     try:
         result = await context.merchant.answer(chat, user, text)
     except DomainError as error:
@@ -207,6 +211,9 @@ async def on_photo(update: Update, context: ShopContext) -> None:
     if dialog is None or dialog.kind == DialogKind.REPLY:
         if update.effective_chat.type == "private":
             await on_other_message(update, context)
+        return
+    if dialog.kind == DialogKind.BROADCAST:  # a broadcast's photo (bot/marketing/admin.py)
+        await broadcast_admin.answer_photo(update, context, dialog)
         return
     try:
         result = await context.merchant.give_photo(chat, user, message.photo[-1].file_id)

@@ -108,6 +108,8 @@ from bot.merchant.products import (
     on_stock,
     products_command,
 )
+from bot.marketing.handlers import ADMIN_COMMANDS as MARKETING_COMMANDS
+from bot.marketing.handlers import COMMAND_TEXTS as MARKETING_COMMAND_TEXTS
 from bot.privacy.handlers import ADMIN_COMMANDS as PRIVACY_COMMANDS
 from bot.privacy.handlers import COMMAND_TEXTS as PRIVACY_COMMAND_TEXTS
 from bot.screens import Screen
@@ -143,6 +145,8 @@ PRIVATE_COMMANDS: tuple[str, ...] = (
 PRIVATE_COMMANDS += ("track", "jobs")  # jobs and tracking (bot/tracking.py)
 PRIVATE_COMMANDS += ("aftersales",)  # after-sales (bot/after_sales/)
 PRIVATE_COMMANDS += ("reviews",)  # reviews (bot/reviews/admin.py)
+GROUP_COMMANDS += MARKETING_COMMANDS  # broadcasts (bot/marketing/)
+PRIVATE_COMMANDS += MARKETING_COMMANDS  # broadcasts (bot/marketing/)
 GROUP_COMMANDS += INSIGHT_COMMANDS  # insight (bot/insight/)
 PRIVATE_COMMANDS += INSIGHT_COMMANDS  # insight (bot/insight/)
 GROUP_COMMANDS += PRIVACY_COMMANDS  # finding orders, the audit log (bot/privacy/)
@@ -163,6 +167,7 @@ PRIVATE_COMMANDS += PROMO_COMMANDS  # promo codes (bot/promotions/)
     "aftersales": "as.adm.command",  # after-sales
     "reviews": "review.adm.command",  # reviews
 }
+COMMAND_TEXTS |= MARKETING_COMMAND_TEXTS  # broadcasts (bot/marketing/)
 COMMAND_TEXTS |= INSIGHT_COMMAND_TEXTS  # insight (bot/insight/)
 COMMAND_TEXTS |= PRIVACY_COMMAND_TEXTS  # finding orders, the audit log (bot/privacy/)
 # (command, description key) of each admin chat, as Telegram's menu and the panel list them.

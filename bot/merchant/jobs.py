@@ -19,6 +19,7 @@ from bot.ui import reply, show
 from domain.shared.customers import Language
 from jobs.backup import BACKUP_JOB
 from jobs.insight import DAILY_SUMMARY_JOB, RESTOCK_JOB, WEEKLY_SUMMARY_JOB
+from jobs.marketing import BROADCASTS_JOB
 from jobs.merchant import LOW_STOCK_JOB
 from jobs.orders import AUTO_COMPLETE_JOB
 from jobs.schedule import (
@@ -46,6 +47,7 @@ JOB_NAMES = {
     RESTOCK_JOB: "jobs.name.insight_restock",
     OUTBOX_RETENTION_JOB: "jobs.name.outbox_retention",
     HANDLED_UPDATES_JOB: "jobs.name.handled_updates",
+    BROADCASTS_JOB: "jobs.name.broadcasts",
 }
 
 

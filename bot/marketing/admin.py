@@ -1,0 +1,194 @@
+"""The merchant's /broadcast and /broadcasts (issue 16). /broadcast asks who gets it (all
+customers or an RFM segment, each with its size now), then the message (text, or a photo with a
+caption), then an optional product for its button (a SKU, or Skip); the preview is the message
+exactly as a customer receives it (rendered by the outbox's own sender), with the audience and
+Send / Cancel below. Send stores the broadcast and wakes the fan-out job; the card that replaces
+the question shows the counts, and Refresh reloads them. The dialog lives in the database like
+the merchant's others (DialogKind.BROADCAST); bot/merchant/dialogs.py hands its typed answers
+and photos here."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.context import ShopContext
+from bot.marketing.callbacks import BcAudience, BcCancel, BcList, BcOpen, BcSend, BcSkip
+from bot.marketing.views import (
+    ask_message,
+    ask_product,
+    audience_picker,
+    broadcast_card,
+    broadcast_list,
+    confirm,
+)
+from bot.notify import TelegramSender
+from bot.screens import Screen, with_header
+from bot.shared.handlers import chat_and_user
+from bot.ui import reply, show
+from domain.marketing.broadcasts import Broadcasts, draft_of, message_of
+from domain.marketing.records import AUDIENCES
+from domain.shared.dialogs import Dialog, DialogKind, StaleDialogError
+from domain.shared.errors import DomainError, NotFoundError
+from jobs.marketing import BROADCASTS_JOB
+
+
+def _broadcasts(context: ShopContext) -> Broadcasts:
+    broadcasts = context.services.broadcasts
+    assert broadcasts is not None, "the composition root builds Broadcasts"
+    return broadcasts
+
+
+def prompt(context: ShopContext, dialog: Dialog) -> Screen:
+    """The question the dialog asks now."""
+    t, lang = context.texts, context.admin_language
+    if dialog.step == "message":
+        return ask_message(t, lang, dialog)
+    if dialog.step == "product":
+        return ask_product(t, lang, dialog)
+    return confirm(t, lang, dialog)
+
+
+async def broadcast_command(update: Update, context: ShopContext) -> None:
+    """/broadcast: who should get it."""
+    sizes = await _broadcasts(context).audiences()
+    await reply(update, context, audience_picker(context.texts, context.admin_language, sizes))
+
+
+async def broadcasts_command(update: Update, context: ShopContext) -> None:
+    """/broadcasts: the newest broadcasts with their counts."""
+    recent = await _broadcasts(context).recent()
+    await reply(update, context, broadcast_list(context.texts, context.admin_language, recent))
+
+
+async def on_audience(update: Update, context: ShopContext, data: BcAudience) -> str | None:
+    """The audience: the message is asked next, in place of the picker."""
+    if not 0 <= data.index < len(AUDIENCES):
+        raise StaleDialogError()
+    chat, user = chat_and_user(update)
+    dialog = await _broadcasts(context).start(chat, user, AUDIENCES[data.index])
+    shown = await show(update, context, prompt(context, dialog))
+    if shown is not None:
+        await context.merchant.shown(chat, user, dialog.token, card=None, prompt=shown.message_id)
+    return None
+
+
+async def _preview(update: Update, context: ShopContext, dialog: Dialog) -> None:
+    """The message as a customer will see it (the outbox's own rendering), then who gets it
+    with Send / Cancel."""
+    assert update.effective_chat is not None
+    chat = update.effective_chat.id
+    draft = draft_of(dialog, context.services.clock.now())
+    language = context.admin_language
+    sender = TelegramSender(context.bot, context.texts, context.services.db, language)
+    text, markup = sender.render(message_of(draft, chat, language))
+    if draft.photo_file_id:
+        await context.bot.send_photo(chat, draft.photo_file_id, caption=text, reply_markup=markup)
+    else:
+        await context.bot.send_message(chat, text, reply_markup=markup)
+    await reply(update, context, prompt(context, dialog))
+
+
+async def _again(update: Update, context: ShopContext, error: DomainError) -> None:
+    """A refused answer: why, and the same question again (or only why, once it is over)."""
+    chat, user = chat_and_user(update)
+    message = context.admin_views.error(error)
+    current = await context.merchant.current_dialog(chat, user)
+    if current is None or current.kind != DialogKind.BROADCAST:
+        await reply(update, context, Screen(message))
+        return
+    await reply(update, context, with_header(message, prompt(context, current)))
+
+
+async def answer_text(update: Update, context: ShopContext, dialog: Dialog) -> None:
+    """Typed text: the message (its formatting kept), or the product's SKU."""
+    chat, user = chat_and_user(update)
+    message = update.message
+    assert message is not None
+    broadcasts = _broadcasts(context)
+    try:
+        if dialog.step == "message":
+            asked = await broadcasts.give_message(
+                chat, user, message.text_html or "", len(message.text or ""), None
+            )
+            await reply(update, context, prompt(context, asked))
+        elif dialog.step == "product":
+            await _preview(
+                update, context, await broadcasts.give_product(chat, user, message.text or "")
+            )
+        else:  # the preview waits for a button
+            raise DomainError("mkt.error.use_buttons")
+    except DomainError as error:
+        await _again(update, context, error)
+
+
+async def answer_photo(update: Update, context: ShopContext, dialog: Dialog) -> None:
+    """A photo (with its caption, formatting kept) as the message."""
+    chat, user = chat_and_user(update)
+    message = update.message
+    assert message is not None and message.photo
+    try:
+        if dialog.step != "message":
+            raise DomainError(
+                "mkt.error.sku_expected" if dialog.step == "product" else "mkt.error.use_buttons"
+            )
+        asked = await _broadcasts(context).give_message(
+            chat,
+            user,
+            message.caption_html or "",
+            len(message.caption or ""),
+            message.photo[-1].file_id,
+        )
+        await reply(update, context, prompt(context, asked))
+    except DomainError as error:
+        await _again(update, context, error)
+
+
+async def on_skip(update: Update, context: ShopContext, data: BcSkip) -> str | None:
+    """No product button: the preview."""
+    chat, user = chat_and_user(update)
+    dialog = await _broadcasts(context).skip_product(chat, user, data.token)
+    query = update.callback_query
+    if query is not None:
+        try:  # the question is answered: its keys go
+            await query.edit_message_reply_markup(None)
+        except TelegramError:
+            pass
+    await _preview(update, context, dialog)
+    return None
+
+
+async def on_send(update: Update, context: ShopContext, data: BcSend) -> str | None:
+    """Send it: stored once (a second tap finds the dialog over), the fan-out job woken, and
+    the broadcast's card in place of the question."""
+    chat, user = chat_and_user(update)
+    broadcast = await _broadcasts(context).send(chat, user, data.token, context.admin_language)
+    context.services.jobs.wake(BROADCASTS_JOB)
+    t, lang = context.texts, context.admin_language
+    await show(update, context, broadcast_card(t, lang, broadcast))
+    return t(lang, "mkt.adm.sent", id=broadcast.id)
+
+
+async def on_cancel(update: Update, context: ShopContext, data: BcCancel) -> str | None:
+    """Drop the broadcast being written: nothing is sent."""
+    chat, user = chat_and_user(update)
+    await context.merchant.cancel_dialog(chat, user, data.token)
+    t, lang = context.texts, context.admin_language
+    await show(update, context, Screen(t(lang, "mkt.adm.cancelled")))
+    return t(lang, "adm.dialog.cancelled")
+
+
+async def on_open(update: Update, context: ShopContext, data: BcOpen) -> str | None:
+    """One broadcast's card, its counts as they are now."""
+    broadcast = await _broadcasts(context).get(data.broadcast_id)
+    if broadcast is None:
+        raise NotFoundError()
+    await show(update, context, broadcast_card(context.texts, context.admin_language, broadcast))
+    return None
+
+
+async def on_list(update: Update, context: ShopContext, data: BcList) -> str | None:
+    """The list of broadcasts, in place."""
+    recent = await _broadcasts(context).recent()
+    await show(update, context, broadcast_list(context.texts, context.admin_language, recent))
+    return None
