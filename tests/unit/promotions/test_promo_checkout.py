@@ -19,12 +19,16 @@ from domain.catalog.model import Product
 from domain.checkout.flow import CheckoutStep
 from domain.checkout.shop import Shop
 from domain.orders.lifecycle import OrderStatus
+from domain.payments.rules import PaymentsConfig
+from domain.payments.service import Payments
 from domain.promotions.model import PromoCode, PromoKind
 from domain.promotions.rules import PromoError, PromoNoLongerAppliesError
+from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.errors import PriceChangedError
 from tests.unit.checkout.test_shop import ADA, BOB, reach_review, usd
 from tests.unit.fakes import FakeStore
+from tests.unit.payments.test_payments import Buttons, FakeStars
 
 
 def add_code(store: FakeStore, code: str = "SPRING10", **fields: object) -> PromoCode:
@@ -239,3 +243,30 @@ async def test_a_partial_return_refunds_what_was_paid_for_those_units(
     assert refund_amount(request(1), order) == usd(1250 - 187)  # 563 / 3 = 187.67, down
     assert refund_amount(request(2), order) == usd(2500 - 375)
     assert refund_amount(request(3), order) == order.total  # everything: what was paid
+
+
+async def test_an_expired_order_gives_its_use_back(
+    shop: Shop, store: FakeStore, tea: Product, clock: FixedClock
+) -> None:
+    promo = add_code(store, max_uses=1)
+    await shop.add_to_cart(ADA, tea.id, 1)
+    token = await reach_review(shop, method="bank")
+    await shop.have_code(ADA, token)
+    await shop.give_code(ADA, "SPRING10")
+    placed = await shop.place_order(ADA, token)
+    assert store.promos[promo.id or 0].uses == 1
+    payments = Payments(
+        shop._uow,  # type: ignore[arg-type]
+        clock,
+        PaymentsConfig(invoice_secret=b"s" * 32, timeout=timedelta(minutes=30)),
+        Buttons(),
+        FakeStars(),
+        flow=ORDER_FLOW,
+    )
+    clock.advance(minutes=31)
+    assert await payments.expire_due() == 1
+    assert store.orders[placed.order.id or 0].status == OrderStatus.CANCELLED
+    assert store.promos[promo.id or 0].uses == 0
+    assert store.redemptions[placed.order.id or 0].returned
+    assert await payments.expire_due() == 0  # nothing more to expire, nothing more back
+    assert store.promos[promo.id or 0].uses == 0
