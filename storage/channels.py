@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.orders.model import Order
@@ -37,9 +37,14 @@ class SqlChannelRepository:
     ) -> list[Order]:
         # A keyset page on ix_orders_updated (updated_at, id): a range scan of `limit` rows
         # wherever the page starts, never OFFSET.
-        query = select(OrderRow).where(OrderRow.updated_at >= since)
+        # The key (updated_at, id) > after is written as a range on updated_at plus a filter
+        # that skips only the rows tied at the page's edge: SQLite seeks the index with a
+        # plain range but not with a row value next to a second bound (it walked the index
+        # from `since`: a page deep in the book cost what OFFSET costs).
+        lower = since if after is None else max(since, after[0])
+        query = select(OrderRow).where(OrderRow.updated_at >= lower)
         if after is not None:
-            query = query.where(tuple_(OrderRow.updated_at, OrderRow.id) > tuple_(*after))
+            query = query.where(or_(OrderRow.updated_at > after[0], OrderRow.id > after[1]))
         rows = await self.s.scalars(query.order_by(OrderRow.updated_at, OrderRow.id).limit(limit))
         return await SqlOrderRepository(self.s)._entities(rows.all())
 
