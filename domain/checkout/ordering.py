@@ -163,7 +163,10 @@ class Ordering(ShopBase):
             draft.address_text or "", cart.subtotal(self.config.currency)
         )
         if not options:
-            raise NoShippingMethodError()
+            # With pickup offered, say it is still possible (it sits with the addresses).
+            raise NoShippingMethodError(
+                "checkout.shipping.no_method_pickup" if draft.pickup_offered else None
+            )
         draft.shipping_chosen = len(options) > 1
         draft.shipping_method = None
         if len(options) == 1:

@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -303,8 +302,3 @@ def shipping_methods_from_json(text: str, currency: str) -> tuple[ShippingMethod
     if all(m.pickup for m in methods):
         raise ShippingConfigError("needs at least one delivery method besides pickup")
     return tuple(methods)
-
-
-def methods_of(configured: Sequence[ShippingMethod], flat_fee: Money) -> ShippingMethods:
-    """The shop's methods: the configured ones, or the implicit flat fee."""
-    return ShippingMethods(tuple(configured), flat_fee)

@@ -456,3 +456,17 @@ async def test_without_shipping_methods_checkout_is_as_before(
     await shop.choose_payment(ADA, token, "cod")
     order = (await shop.place_order(ADA, token)).order
     assert order.shipping == usd(500) and order.shipping_method is None
+
+
+async def test_a_refused_address_points_to_pickup_when_the_shop_offers_it(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, tea: Product
+) -> None:
+    shop = shop_with(uow, clock, EXPRESS, PICKUP)
+    await shop.add_to_cart(ADA, tea.id, 1)
+    with pytest.raises(NoShippingMethodError) as caught:
+        await to_address(shop, LONDON)
+    assert caught.value.key == "checkout.shipping.no_method_pickup"
+    shop = shop_with(uow, clock, EXPRESS)
+    with pytest.raises(NoShippingMethodError) as caught:
+        await to_address(shop, LONDON)
+    assert caught.value.key == "checkout.shipping.no_method"
