@@ -33,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from domain.catalog.stock import queue_low_stock_alerts
 from domain.channels.ports import ChannelsUnitOfWork
@@ -113,6 +113,11 @@ def channel_customer_id(channel: str) -> int:
     every process (48 bits of BLAKE2b of the name, so two channels do not share one)."""
     digest = hashlib.blake2b(channel.encode(), digest_size=6).digest()
     return CHANNEL_CUSTOMER_BASE - 1 - int.from_bytes(digest, "big")
+
+
+def _aware(at: datetime) -> datetime:
+    """A time without a zone is taken as UTC (stored times are UTC)."""
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def _check_channel(channel: str) -> str:
@@ -313,6 +318,9 @@ class ChannelOrders:
         id) of the previous page's last order. Any status change moves an order's updated_at,
         so a sync that pages until an empty page and remembers the last key misses none."""
         limit = max(1, min(limit, PAGE_MAX))
+        since = _aware(since)
+        if after is not None:
+            after = (_aware(after[0]), after[1])
         async with self._uow(readonly=True) as uow:
             return await uow.channels.changed_since(since, after, limit)
 

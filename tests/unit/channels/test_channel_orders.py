@@ -358,6 +358,8 @@ async def test_changed_since_pages_by_updated_at_and_id(
     assert seen == numbers[1:] + numbers[:1]
     later = await channels.changed_since(start + timedelta(minutes=5), None, 10)
     assert [o.number for o in later] == numbers[:1]
+    naive = (start + timedelta(minutes=5)).replace(tzinfo=None)  # taken as UTC
+    assert [o.number for o in await channels.changed_since(naive, None, 10)] == numbers[:1]
 
 
 async def test_outbox_skips_only_customers_without_chat(
