@@ -32,6 +32,8 @@ ORDER_COLUMNS = (
     "payment_method",
     "currency",
     "subtotal",
+    "promo_code",  # the code the order was placed with (issue 16); empty: none
+    "discount",  # what it took off the lines (total = subtotal - discount + shipping)
     "shipping",
     "shipping_method",  # the method's code (empty: the flat SHIPPING_FEE)
     "total",
@@ -196,6 +198,8 @@ def orders_csv(orders: Sequence[tuple[Order, list[Shipment]]]) -> bytes:
                 order.payment_method.value,
                 order.currency,
                 f"{order.subtotal.to_major()}",
+                order.promo_code or "",
+                f"{order.discount.to_major()}",
                 f"{order.shipping.to_major()}",
                 order.shipping_method.code if order.shipping_method else "",
                 f"{order.total.to_major()}",
