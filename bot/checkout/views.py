@@ -24,6 +24,7 @@ from bot.checkout.callbacks import (
 )
 from bot.orders.views import OrderViews
 from bot.screens import TEXT_LIMIT, Screen, button, button_label, fit, keyboard, short
+from bot.texts import Html
 from domain.checkout.flow import CheckoutStep
 from domain.checkout.ordering import CheckoutView
 from domain.checkout.shipping_methods import ShippingOption
@@ -85,7 +86,7 @@ class CheckoutViews(OrderViews):
                     )
                     for o in view.pickups
                 )
-                text = t(lang, "checkout.shipping.choose_receive", places=places)
+                text = t(lang, "checkout.shipping.choose_receive", places=Html(places))
                 return Screen(text, keyboard(rows))
             return Screen(t(lang, "checkout.choose_address"), keyboard(rows))
         if step == CheckoutStep.CHOOSE_SHIPPING:

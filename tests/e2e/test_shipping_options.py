@@ -39,7 +39,7 @@ PICKUP = {
     "kind": "pickup",
     "name": {"en": "Pickup at the shop", "zh": "到店自取"},
     "fee": "0",
-    "place": "1 Shop Street, 9:00-18:00",
+    "place": "1 Shop Street, 9:00-18:00 (Mon & Tue <closed>)",
 }
 METHODS = json.dumps([STANDARD, EXPRESS, PICKUP])
 BEIJING = "88 Jianguo Road, Chaoyang, Beijing 100022"
@@ -88,7 +88,8 @@ async def test_customer_picks_express_sees_the_fee_and_the_order_keeps_it(world:
     await fill_cart(alice)  # 36.00
     await alice.tap("Cart")
     choose = await alice.tap("Checkout")
-    assert "Delivery or pickup" in choose.text and "1 Shop Street, 9:00-18:00" in choose.text
+    assert "Delivery or pickup" in choose.text
+    assert "🏬 Pickup at the shop: 1 Shop Street, 9:00-18:00 (Mon & Tue <closed>)" in choose.text
     assert "🏬 Pickup at the shop — free" in labels(choose)
     await alice.tap("New address")
     await alice.say("Alice Smith")
@@ -152,7 +153,7 @@ async def test_pickup_asks_no_address_and_shows_the_shop(shop: BotUnderTest, ali
     assert "Collected by: Alice Smith, +12025550143" in alice.messages[-2].text
     assert not any("delivery address" in text for text in alice.texts()), "no address asked"
     review = await alice.tap("Bank transfer")
-    assert "Pick up at: 1 Shop Street, 9:00-18:00" in review.text
+    assert f"Pick up at: {PICKUP['place']}" in review.text
     assert "🚚 Delivery: Pickup at the shop" in review.text and "Shipping: $0.00" in review.text
     placed = await alice.tap("Confirm order")
     assert "Pick up at: 1 Shop Street" in placed.text
@@ -160,7 +161,7 @@ async def test_pickup_asks_no_address_and_shows_the_shop(shop: BotUnderTest, ali
     [order] = await db.orders(shop, alice.id)
     assert (order.shipping_minor, order.total_minor, order.address_text) == (0, 3600, "")
     assert order.shipping_method["kind"] == "pickup"
-    assert order.shipping_method["place"] == "1 Shop Street, 9:00-18:00"
+    assert order.shipping_method["place"] == PICKUP["place"]
     assert await db.addresses(shop, alice.id) == [], "a pickup has no address to remember"
     assert db.bad_requests(shop) == []
 
