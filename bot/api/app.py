@@ -13,11 +13,13 @@ is application/problem+json (bot/api/problems.py)."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
 
 from bot.api import orders, products
 from bot.api.idempotency import CallRecorder, Replay, on_replay
-from bot.api.problems import install_problem_handlers
+from bot.api.problems import Problem, install_problem_handlers
 from bot.api.services import ApiServices
 
 PREFIX = "/api/v1"
@@ -27,6 +29,32 @@ DESCRIPTION = (
     "(`python -m bot api-key create NAME`). Every POST needs an `Idempotency-Key` header. "
     "Errors are `application/problem+json` (RFC 9457). Money is in integer minor units."
 )
+
+
+def _query_names(dependant: Any) -> set[str]:
+    """The query parameters a route and its dependencies declare."""
+    names = {param.alias for param in dependant.query_params}
+    for inner in dependant.dependencies:
+        names |= _query_names(inner)
+    return names
+
+
+async def no_unknown_query(request: Request) -> None:
+    """A query parameter no route declares is refused (422), as an unknown body field is: a
+    misspelt `changed_snice` must not silently sync everything."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return
+    unknown = sorted(set(request.query_params) - _query_names(dependant))
+    if unknown:
+        errors = [{"loc": ["query", name], "msg": "unknown parameter"} for name in unknown]
+        raise Problem(
+            422,
+            "invalid-request",
+            "api.problem.invalid_title",
+            "api.problem.invalid",
+            extra={"errors": errors},
+        )
 
 
 def build_api(api: ApiServices) -> FastAPI:
@@ -39,6 +67,7 @@ def build_api(api: ApiServices) -> FastAPI:
         docs_url=None,  # swagger and redoc load from a CDN: off
         redoc_url=None,
         swagger_ui_oauth2_redirect_url=None,
+        dependencies=[Depends(no_unknown_query)],
     )
     app.state.api = api
     install_problem_handlers(app, api.texts)

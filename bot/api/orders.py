@@ -5,6 +5,7 @@ takes an Idempotency-Key (bot/api/idempotency.py)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -38,6 +39,33 @@ def _seen(request: Request, order: Order) -> OrderOut:
     """The order as answered; the audit entry of the call names it."""
     request.state.order_id = order.id
     return OrderOut.of(order)
+
+
+# A time as RFC 3339 writes it (pydantic alone would also take a number of seconds).
+RFC3339 = r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$"
+_PARTS = re.compile(r"^(.{10}).(.{8})(?:\.(\d+))?(.*)$")
+
+
+def _moment(text: str) -> datetime:
+    """An RFC 3339 time (UTC when it has no offset); Problem 422 for one that does not exist
+    (a 13th month, a 25th hour)."""
+    parts = _PARTS.match(text)
+    try:
+        if parts is None:
+            raise ValueError(text)
+        day, clock, fraction, zone = parts.groups()
+        micro = ((fraction or "") + "000000")[:6]
+        offset = "+00:00" if zone.upper() == "Z" else zone
+        moment = datetime.fromisoformat(f"{day}T{clock}.{micro}{offset}")
+    except ValueError:
+        raise Problem(
+            422,
+            "invalid-request",
+            "api.problem.invalid_title",
+            "api.problem.invalid",
+            extra={"errors": [{"loc": ["query", "changed_since"], "msg": "no such time"}]},
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _not_found(number: str) -> Problem:
@@ -167,16 +195,19 @@ async def changed_orders(
     request: Request,
     _caller: Annotated[Caller, Depends(require(ADMIN))],
     changed_since: Annotated[
-        datetime | None,
-        Query(description="ISO 8601; orders changed at or after it (UTC when no offset)"),
+        str | None,
+        Query(
+            pattern=RFC3339,
+            description="RFC 3339 time; orders changed at or after it (UTC when no offset)",
+            json_schema_extra={"format": "date-time"},
+            examples=["2026-12-07T09:00:00Z"],
+        ),
     ] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> OrderPage:
     """Every order (every channel's and the chat's) changed since a time, oldest change first,
     for syncing: follow `next_cursor` until it is null (admin)."""
-    since = changed_since or datetime(1970, 1, 1, tzinfo=UTC)
-    if since.tzinfo is None:
-        since = since.replace(tzinfo=UTC)
+    since = _moment(changed_since) if changed_since else datetime(1970, 1, 1, tzinfo=UTC)
     after = None
     if cursor is not None:
         value = paging.decode(cursor)

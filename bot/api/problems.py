@@ -8,11 +8,12 @@ from __future__ import annotations
 import html
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bot.texts import Texts
@@ -206,3 +207,24 @@ def install_problem_handlers(app: FastAPI, texts: Texts) -> None:
     app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_crash)
+
+
+def api_not_found(texts: Texts) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """For the web process's own router: a path under /api/ that the mount does not take (one
+    with a line break, which Starlette's path patterns do not match) is a problem too; other
+    paths keep Starlette's plain 404."""
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        if not request.url.path.startswith("/api/"):
+            return PlainTextResponse("Not Found", status_code=404)
+        return problem_response(
+            request,
+            texts,
+            404,
+            "about:blank",
+            "api.problem.not_found_title",
+            "api.problem.not_found",
+            path=request.url.path,
+        )
+
+    return not_found

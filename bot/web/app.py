@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from bot.api.app import PREFIX as API_PREFIX
 from bot.api.app import build_api
+from bot.api.problems import api_not_found
 from bot.api.ratelimit import RateLimit
 from bot.api.services import ApiServices
 from bot.context import ShopApp
@@ -200,7 +201,8 @@ class WebProcess:
                 rate_limit=RateLimit.parse(settings.api_rate_limit),
             )
             routes.append(Mount(API_PREFIX, app=build_api(api)))
-        self.asgi = Starlette(routes=routes)
+        handlers = {404: api_not_found(shop.bot_data.texts)}
+        self.asgi = Starlette(routes=routes, exception_handlers=handlers)
 
     async def start(self) -> None:
         """The shop (commands, and jobs when RUN_JOBS), the webhook, the takeover sweep."""
