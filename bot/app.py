@@ -271,7 +271,11 @@ def build_application(
     insight = build_insight(settings, db, clock)
     restocks = Restocks(db, clock, settings.admin_chat_id)
     broadcasts = Broadcasts(
-        db, clock, currency=settings.currency, admin_chat_id=settings.admin_chat_id
+        db,
+        clock,
+        currency=settings.currency,
+        admin_chat_id=settings.admin_chat_id,
+        admins=frozenset(settings.admin_user_ids),
     )
 
     # -- the outbox and the scheduled jobs

@@ -201,8 +201,12 @@ class Broadcasts:
         admin_chat_id: int | None,
         tokens: Callable[[], str] = lambda: secrets.token_urlsafe(6),
         batch_size: int = FAN_OUT_BATCH,
+        admins: frozenset[int] = frozenset(),
     ) -> None:
         self._uow = uow
+        # The shop's admins write broadcasts and see the preview; they are not the audience
+        # (an admin who never opened a private chat with the bot would count as blocked).
+        self.admins = admins
         self._clock = clock
         self.currency = currency
         self.admin_chat_id = admin_chat_id
@@ -217,13 +221,19 @@ class Broadcasts:
             totals = await uow.insight.customer_totals(self.currency)
         members: dict[str, list[int]] = {s.value: [] for s in Segment}
         for value in score_customers(totals, self._clock.now()):
-            members[value.segment.value].append(value.totals.customer_id)
+            if value.totals.customer_id not in self.admins:
+                members[value.segment.value].append(value.totals.customer_id)
         return {segment: sorted(ids) for segment, ids in members.items()}
+
+    async def _everyone(self, uow: MarketingUnitOfWork) -> int:
+        """How many customers "all customers" holds now (the shop's admins left out)."""
+        admins = await uow.broadcasts.recipients(sorted(self.admins)) if self.admins else []
+        return await uow.broadcasts.customer_count() - len(admins)
 
     async def audiences(self) -> list[AudienceSize]:
         """Every audience with its size now: all customers, then each RFM segment."""
         async with self._uow(readonly=True) as uow:
-            everyone = await uow.broadcasts.customer_count()
+            everyone = await self._everyone(uow)
         segments = await self._segments()
         return [AudienceSize(ALL_CUSTOMERS, everyone)] + [
             AudienceSize(segment, len(ids)) for segment, ids in segments.items()
@@ -250,7 +260,7 @@ class Broadcasts:
             raise StaleDialogError()
         if audience == ALL_CUSTOMERS:
             async with self._uow(readonly=True) as uow:
-                count = await uow.broadcasts.customer_count()
+                count = await self._everyone(uow)
         else:
             count = len((await self._segments()).get(audience, []))
         async with self._uow() as uow:
@@ -399,7 +409,7 @@ class Broadcasts:
                 start = bisect_right(members, cursor)
                 ids = members[start : start + self.batch_size]
             last = len(ids) < self.batch_size
-            recipients = await uow.broadcasts.recipients(ids)
+            recipients = await uow.broadcasts.recipients([i for i in ids if i not in self.admins])
             outcomes = {
                 r.customer_id: (
                     Outcome.SKIPPED
