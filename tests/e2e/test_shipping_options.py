@@ -343,3 +343,34 @@ async def test_the_card_invoice_names_the_shipping_method(tmp_path: Path) -> Non
         assert invoice.invoice["total_amount"] == 5100
         assert invoice.extra["_prices"][-1] == {"label": "Shipping: Express", "amount": 1500}
         assert db.bad_requests(world.bot) == []
+
+
+async def test_a_fee_or_method_changed_before_confirm_is_requoted_not_charged(
+    shop: BotUnderTest, alice: Person
+) -> None:
+    await fill_cart(alice)
+    await to_delivery(alice, BEIJING)
+    await alice.tap("Express")
+    await alice.tap("Cash on delivery")
+    # the merchant raises Express to 20.00 and restarts the bot
+    shop.overrides["shipping_methods"] = json.dumps([STANDARD, {**EXPRESS, "fee": "20.00"}])
+    await shop.restart()
+    review = await alice.tap("Confirm order")
+    assert "$56.00" in alice.answer["text"] and alice.answer.get("show_alert")
+    assert "Shipping: $20.00" in review.text and "Total: $56.00" in review.text
+    assert await db.orders(shop, alice.id) == [], "nothing charged at a fee not shown"
+    # then removes Express altogether: back to the methods that still serve the address
+    shop.overrides["shipping_methods"] = json.dumps(
+        [STANDARD, {**STANDARD, "code": "eco", "name": "Economy"}]
+    )
+    await shop.restart()
+    methods = await alice.tap("Confirm order")
+    assert "delivery options changed" in alice.answer["text"]
+    assert "How should we send your order" in methods.text
+    assert labels(methods)[:2] == ["🚚 Standard — $5.00", "🚚 Economy — $5.00"]
+    await alice.tap("Standard")
+    await alice.tap("Cash on delivery")
+    await alice.tap("Confirm order")
+    [order] = await db.orders(shop, alice.id)
+    assert (order.shipping_minor, order.shipping_method["code"]) == (500, "std")
+    assert db.bad_requests(shop) == []
