@@ -209,12 +209,10 @@ class AdminOrderViews(MerchantViews):
             }[action]
             actions.append(button(label, data))
         rows = [actions[i : i + 2] for i in range(0, len(actions), 2)]
-        rows.append(
-            [
-                button(t(lang, "adm.order.note"), AdminNote(number)),
-                button(t(lang, "adm.order.message"), AdminMessage(number)),
-            ]
-        )
+        talk = [button(t(lang, "adm.order.note"), AdminNote(number))]
+        if has_chat(order.customer_id):  # a channel's buyer without Telegram cannot be written to
+            talk.append(button(t(lang, "adm.order.message"), AdminMessage(number)))
+        rows.append(talk)
         rows.append(
             [
                 button(t(lang, "adm.order.slip"), AdminSlip(number)),

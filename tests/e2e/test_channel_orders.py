@@ -64,10 +64,14 @@ async def alert_for(admin: Admin, number: str) -> object:
     )
 
 
-async def ship_from_the_admin_chat(admin: Admin, number: str) -> None:
+async def ship_from_the_admin_chat(admin: Admin, number: str, *, telegram_buyer: bool) -> None:
     alert = await alert_for(admin, number)
     detail = await admin.tap("Open order", alert)  # type: ignore[arg-type]
-    assert f"Order {number}" in detail.text and "From webshop" in detail.text
+    assert f"Order {number}" in detail.text and "From webshop · their order WS-" in detail.text
+    labels = [label for row in detail.buttons for label in row]
+    # Only a Telegram customer can be written to (and is named on the card).
+    assert any("Message customer" in label for label in labels) == telegram_buyer, labels
+    assert ("👤" in detail.text) == telegram_buyer, detail.text
     carriers = await admin.tap("Ship", detail)
     ask = await admin.tap("SF Express", carriers)
     assert "tracking number" in ask.text
@@ -93,7 +97,7 @@ async def test_an_api_order_is_announced_with_its_channel_and_shipped_from_the_a
     alert = await alert_for(ann, number)
     assert "2 × Longjing Green Tea 100 g" in alert.text  # type: ignore[attr-defined]
     assert "Cash on delivery" in alert.text  # type: ignore[attr-defined]
-    await ship_from_the_admin_chat(ann, number)
+    await ship_from_the_admin_chat(ann, number, telegram_buyer=False)
 
     order = await order_row(bot, number)
     assert order.status == OrderStatus.SHIPPED
@@ -141,7 +145,7 @@ async def test_a_telegram_customers_verified_phone_brings_the_api_order_to_my_or
     # The shop saw the money (the admin scope), ships from the admin chat; Alice is told.
     paid = await channels_of(bot).mark_paid("admin-key", number)
     assert paid.status == OrderStatus.PAID
-    await ship_from_the_admin_chat(ann, number)
+    await ship_from_the_admin_chat(ann, number, telegram_buyer=True)
     await bot.outbox_drained()
     notices = alice.texts()
     assert f"Your bank transfer for order {number} ($30.00) arrived" in notices[-2]

@@ -176,6 +176,23 @@ async def test_the_same_reference_again_returns_the_first_order_and_changes_noth
     assert store.product(tea.id).reserved == 4
 
 
+async def test_taking_a_product_to_its_low_mark_alerts_the_admin_once(
+    channels: ChannelOrders, store: FakeStore
+) -> None:
+    tea = store.add_product("Green tea", usd(1250), stock=5)
+    store.products[tea.id].low_stock_threshold = 3
+    order = (await channels.place(request(tea.id, 2))).order
+    alerts = [
+        e.notification
+        for e in store.outbox.values()
+        if e.notification.template == "adm.alert.low_stock"
+    ]
+    assert [(a.chat_id, a.params["available"]) for a in alerts] == [(ADMIN_CHAT, 3)]
+    assert templates(store, ADMIN_CHAT) == ["admin.channel_order", "adm.alert.low_stock"]
+    await channels.place(request(tea.id, 2))  # the same reference: nothing new
+    assert len(store.outbox) == 2 and order.number
+
+
 async def test_cash_on_delivery_is_confirmed_at_once(
     channels: ChannelOrders, store: FakeStore
 ) -> None:
