@@ -309,6 +309,8 @@ async def test_admin_commands_are_registered_only_for_the_admin_chat_and_admins(
         "jobs",
         "aftersales",  # after-sales
         "reviews",  # reviews (bot/reviews/admin.py)
+        "broadcast",  # broadcasts (bot/marketing/)
+        "broadcasts",
         *("report", "customers", "forecast", "stockplan", "restock", "supply", "efficiency"),
         "find",  # finding orders (bot/privacy/)
         "audit",  # the audit log (bot/privacy/)
