@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sqlalchemy import (
+    Text,
+    case,
+    literal,
+    null,
+    or_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -82,14 +87,23 @@ class SqlCustomerRepository:
 
     async def set_verified_phone(self, customer_id: int, phone: str) -> None:
         # Encrypted, with a blind index term (decision 13) that channel orders look it up by.
+        # A number belongs to one Telegram account at a time: whoever verified it before
+        # loses it, in the same statement (so a lookup finds one customer, on SQL as in the
+        # fake, whatever else changed on either).
+        keys = keys_of(self.s)
+        mine = CustomerRow.id == customer_id
+        earlier = CustomerRow.verified_phone_term.in_(keys.terms_for_lookup(VERIFIED_PHONE, phone))
         await self.s.execute(
             update(CustomerRow)
-            .where(CustomerRow.id == customer_id)
+            .where(or_(mine, earlier))
             .values(
-                verified_phone=phone,
-                verified_phone_term=verified_phone_term(keys_of(self.s).term, phone),
+                verified_phone=case((mine, literal(keys.encrypt(phone), Text())), else_=null()),
+                verified_phone_term=case(
+                    (mine, literal(verified_phone_term(keys.term, phone), Text())), else_=null()
+                ),
                 updated_at=utcnow(),
             )
+            .execution_options(synchronize_session=False)
         )
 
 

@@ -87,7 +87,9 @@ async def test_changed_since_pages_by_updated_at_then_id(uow_factory: Factory) -
         assert [o.id for o in last] == [ids[4], ids[1]]
 
 
-async def test_a_verified_phone_finds_its_customer_the_latest_first(uow_factory: Factory) -> None:
+async def test_a_verified_phone_finds_the_one_customer_who_verified_it_last(
+    uow_factory: Factory,
+) -> None:
     await seed.customer(uow_factory, 7)
     await seed.customer(uow_factory, 8)
     async with uow_factory(readonly=True) as uow:
@@ -103,12 +105,21 @@ async def test_a_verified_phone_finds_its_customer_the_latest_first(uow_factory:
         await uow.commit()
     async with uow_factory(readonly=True) as uow:
         assert await uow.channels.customer_with_phone("+14155552671") == 8
+    # The number moved to 8's account: 7 lost it, whatever 7 changes later.
+    async with uow_factory() as uow:
+        await uow.customers.set_language(7, "zh")
+        await uow.customers.set_verified_phone(7, "+14155552672")
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        assert await uow.channels.customer_with_phone("+14155552671") == 8
+        assert await uow.channels.customer_with_phone("+14155552672") == 7
     # An erased customer's verified phone is gone with the rest of their data.
     async with uow_factory() as uow:
         await uow.personal.erase(8, "—", at(1))
         await uow.commit()
     async with uow_factory(readonly=True) as uow:
-        assert await uow.channels.customer_with_phone("+14155552671") == 7
+        assert await uow.channels.customer_with_phone("+14155552671") is None
+        assert await uow.channels.customer_with_phone("+14155552672") == 7
 
 
 async def test_the_channels_customer_is_made_once_and_is_never_written_to(

@@ -235,7 +235,9 @@ class FakeCustomerRepository(_Repository):
     async def set_verified_phone(self, customer_id: int, phone: str) -> None:
         self._write()
         if customer_id in self.store.customers:
-            self.store.verified_phones.pop(customer_id, None)  # the latest is the newest
+            # A number belongs to one account at a time: whoever verified it before loses it.
+            for other in [c for c, p in self.store.verified_phones.items() if p == phone]:
+                del self.store.verified_phones[other]
             self.store.verified_phones[customer_id] = phone
 
 
@@ -1626,10 +1628,8 @@ class FakeChannelRepository(_Repository):
         return copy.deepcopy(found[:limit])
 
     async def customer_with_phone(self, phone: str) -> int | None:
-        for customer_id, verified in reversed(self.store.verified_phones.items()):
-            if verified == phone:
-                return customer_id
-        return None
+        found = [c for c, verified in self.store.verified_phones.items() if verified == phone]
+        return found[0] if found else None
 
     async def ensure_channel_customer(self, customer_id: int, name: str) -> None:
         self._write()
