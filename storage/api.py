@@ -64,9 +64,16 @@ class ApiKeyRepository(Protocol):
 
 class IdempotencyRepository(Protocol):
     async def claim(
-        self, key_name: str, idempotency_key: str, request_hash: str, at: datetime
+        self,
+        key_name: str,
+        idempotency_key: str,
+        request_hash: str,
+        at: datetime,
+        stale_before: datetime,
     ) -> StoredAnswer | None:
-        """Take the key for a request that starts now (None), or return what it already holds."""
+        """Take the key for a request that starts now (None), or return what it already holds.
+        A key taken before `stale_before` for the same request and never answered (its process
+        died) is taken again."""
 
     async def finish(
         self, key_name: str, idempotency_key: str, status: int, response: dict[str, Any]
@@ -149,7 +156,12 @@ class SqlIdempotencyRepository:
         self.s = session
 
     async def claim(
-        self, key_name: str, idempotency_key: str, request_hash: str, at: datetime
+        self,
+        key_name: str,
+        idempotency_key: str,
+        request_hash: str,
+        at: datetime,
+        stale_before: datetime,
     ) -> StoredAnswer | None:
         # One INSERT decides between two requests with the same key: the primary key lets one
         # in; the other reads what the winner stored (after it commits, on either backend).
@@ -172,7 +184,24 @@ class SqlIdempotencyRepository:
             )
         )
         assert row is not None  # the conflicting row: keys are deleted only by the purge
-        return StoredAnswer(row.request_hash, row.status, row.response, row.created_at)
+        stored = StoredAnswer(row.request_hash, row.status, row.response, row.created_at)
+        if stored.status is None and stored.request_hash == request_hash:
+            if stored.created_at < stale_before:
+                # Compare-and-set on the old start: of two retries at once, one takes it over.
+                taken = await self.s.execute(
+                    update(ApiIdempotencyRow)
+                    .where(
+                        ApiIdempotencyRow.key_name == key_name,
+                        ApiIdempotencyRow.idempotency_key == idempotency_key,
+                        ApiIdempotencyRow.status.is_(None),
+                        ApiIdempotencyRow.created_at == stored.created_at,
+                    )
+                    .values(created_at=at)
+                    .execution_options(synchronize_session=False)
+                )
+                if taken.rowcount:  # type: ignore[attr-defined]
+                    return None
+        return stored
 
     async def finish(
         self, key_name: str, idempotency_key: str, status: int, response: dict[str, Any]

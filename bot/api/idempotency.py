@@ -16,10 +16,12 @@ Keys are forgotten after 24 hours (`api_retention` job).
 
 **The crash window we accept**: the action commits in its own transaction (the domain's use
 case), and the answer is stored in the next one, before the client hears it. A crash between
-the two leaves the key taken without an answer; a retry with the key is answered 409 until the
-key is forgotten. The action itself stays single: the client never saw an answer, and placing
-the order again with the same `reference` (under a new key) returns the same order, while a
-repeated cancel, mark-paid or ship finds the order already moved and answers what it is now.
+the two leaves the key taken without an answer: a retry is answered 409 for 5 minutes
+(`ABANDONED_AFTER`), after which a retry of the same request takes the key over and runs
+again. Running again is safe for what the API does: placing an order with its `reference`
+returns the order the first run placed (the domain's unique (channel, reference)), and a
+repeated cancel, mark-paid or ship finds the order already moved and answers it as it is now;
+only an order placed without a `reference` would be placed twice, so channels should send one.
 
 `CallRecorder` is the ASGI middleware around every API call: it holds the answer, stores it with
 the key (when there is one) and appends the audit entry (actor `api:<key name>`, action
@@ -53,6 +55,9 @@ log = logging.getLogger(__name__)
 KEY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 KEPT = timedelta(hours=24)  # how long a key and its answer are kept
+# A key taken this long ago and never answered belongs to a request whose process died: a
+# retry of the same request takes it over and runs it (no live request takes this long).
+ABANDONED_AFTER = timedelta(minutes=5)
 RATE_WINDOWS_KEPT = timedelta(hours=1)
 PURGE_BATCH = 1000
 
@@ -92,7 +97,10 @@ async def idempotent(
     api: ApiServices = services(request)
     digest = request_hash(request.method, request.url.path, await request.body())
     async with api.db.uow() as uow:
-        stored = await uow.idempotency.claim(caller.name, idempotency_key, digest, api.clock.now())
+        now = api.clock.now()
+        stored = await uow.idempotency.claim(
+            caller.name, idempotency_key, digest, now, stale_before=now - ABANDONED_AFTER
+        )
         await uow.commit()
     if stored is None:
         request.state.idempotency = (caller.name, idempotency_key)

@@ -45,6 +45,9 @@ def test_the_fake_and_the_sql_repository_have_exactly_the_ports_methods(
     assert _methods(fake) == _methods(port) == _methods(sql)
 
 
+STALE = at(-60)  # no key in these tests is abandoned, but for the one that says so
+
+
 def key(name: str, *scopes: str) -> ApiKey:
     return ApiKey(name=name, prefix=f"ob_{name[:8]}", scopes=frozenset(scopes), created_at=at(0))
 
@@ -76,32 +79,32 @@ async def test_a_key_is_found_by_its_hash_until_revoked_and_a_name_is_taken_once
 
 async def test_an_idempotency_key_is_taken_once_then_holds_its_answer(uow_factory: Factory) -> None:
     async with uow_factory() as uow:
-        assert await uow.idempotency.claim("webshop", "k1", "hash-a", at(0)) is None
+        assert await uow.idempotency.claim("webshop", "k1", "hash-a", at(0), STALE) is None
         await uow.commit()
     async with uow_factory() as uow:
-        running = await uow.idempotency.claim("webshop", "k1", "hash-b", at(1))
+        running = await uow.idempotency.claim("webshop", "k1", "hash-b", at(1), STALE)
         assert running is not None and running.request_hash == "hash-a"
         assert running.status is None and running.response is None
         # Another API key may use the same Idempotency-Key for its own request.
-        assert await uow.idempotency.claim("market", "k1", "hash-b", at(1)) is None
+        assert await uow.idempotency.claim("market", "k1", "hash-b", at(1), STALE) is None
         answer = {"body": {"number": "ABCD-1234", "recipient": "Grace"}, "media_type": "x"}
         await uow.idempotency.finish("webshop", "k1", 201, answer)
         await uow.commit()
     async with uow_factory() as uow:
-        done = await uow.idempotency.claim("webshop", "k1", "hash-a", at(2))
+        done = await uow.idempotency.claim("webshop", "k1", "hash-a", at(2), STALE)
         assert done is not None and done.status == 201 and done.response == answer
         assert done.created_at == at(0)
         await uow.idempotency.release("market", "k1")
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.idempotency.claim("market", "k1", "hash-c", at(3)) is None
+        assert await uow.idempotency.claim("market", "k1", "hash-c", at(3), STALE) is None
         await uow.commit()
 
 
 async def test_old_idempotency_keys_are_forgotten_in_batches(uow_factory: Factory) -> None:
     async with uow_factory() as uow:
         for n in range(5):
-            await uow.idempotency.claim("webshop", f"k{n}", "h", at(n))
+            await uow.idempotency.claim("webshop", f"k{n}", "h", at(n), STALE)
         await uow.commit()
     async with uow_factory() as uow:
         assert await uow.idempotency.forget_before(at(3), 2) == 2
@@ -109,8 +112,10 @@ async def test_old_idempotency_keys_are_forgotten_in_batches(uow_factory: Factor
         assert await uow.idempotency.forget_before(at(3), 2) == 0
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.idempotency.claim("webshop", "k0", "new", at(9)) is None  # forgotten
-        kept = await uow.idempotency.claim("webshop", "k3", "new", at(9))
+        assert (
+            await uow.idempotency.claim("webshop", "k0", "new", at(9), STALE) is None
+        )  # forgotten
+        kept = await uow.idempotency.claim("webshop", "k3", "new", at(9), STALE)
         assert kept is not None and kept.request_hash == "h"
 
 
@@ -129,3 +134,28 @@ async def test_a_rate_window_counts_each_hit_per_key(uow_factory: Factory) -> No
     async with uow_factory() as uow:
         assert await uow.api_rates.hit("webshop", window) == 1  # the window was forgotten
         assert await uow.api_rates.hit("webshop", window + timedelta(minutes=1)) == 2
+
+
+async def test_a_key_never_answered_is_taken_over_by_the_same_request_once_stale(
+    uow_factory: Factory,
+) -> None:
+    async with uow_factory() as uow:
+        assert await uow.idempotency.claim("webshop", "k", "hash-a", at(0), STALE) is None
+        await uow.commit()
+    async with uow_factory() as uow:
+        # Not stale yet: still running.
+        running = await uow.idempotency.claim("webshop", "k", "hash-a", at(1), at(-4))
+        assert running is not None and running.status is None
+        # Stale, but another request: refused, not taken.
+        other = await uow.idempotency.claim("webshop", "k", "hash-b", at(10), at(5))
+        assert other is not None and other.request_hash == "hash-a"
+        # Stale, the same request: taken over, once.
+        assert await uow.idempotency.claim("webshop", "k", "hash-a", at(10), at(5)) is None
+        again = await uow.idempotency.claim("webshop", "k", "hash-a", at(11), at(5))
+        assert again is not None and again.created_at == at(10)
+        await uow.idempotency.finish("webshop", "k", 200, {"body": {}})
+        await uow.commit()
+    async with uow_factory() as uow:
+        # An answered key is never taken over, however old.
+        done = await uow.idempotency.claim("webshop", "k", "hash-a", at(99), at(98))
+        assert done is not None and done.status == 200

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 import subprocess
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -260,6 +260,16 @@ async def test_a_retried_order_is_placed_once_and_a_reused_key_is_refused(tmp_pa
             row.request_hash = request_hash("POST", "/api/v1/orders", httpx_body(body))
             await uow.commit()
         assert_problem(await shop.post("/orders", body, key="in-flight"), 409, "in-progress")
+        # Its process died (never answered, 10 minutes on): a retry takes the key over and runs
+        # again, which places nothing new, the channel's reference naming the order placed.
+        async with web.db.uow() as uow:
+            row = await uow.session.get(ApiIdempotencyRow, ("webshop", "in-flight"))
+            assert row is not None
+            row.created_at = datetime.now(UTC) - timedelta(minutes=10)
+            await uow.commit()
+        taken_over = await shop.post("/orders", body, key="in-flight")
+        assert taken_over.status_code == 200 and taken_over.json()["number"] == order["number"]
+        assert await scalar(web, select(func.count()).select_from(OrderRow)) == 1
 
         # The shop's refusals are problems with the shop's words, and are answers kept too.
         short = dict(body, reference=None, lines=[{"product_id": keemun, "quantity": 29}])

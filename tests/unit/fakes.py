@@ -1847,11 +1847,22 @@ class FakeApiKeyRepository(_Repository):
 
 class FakeIdempotencyRepository(_Repository):
     async def claim(
-        self, key_name: str, idempotency_key: str, request_hash: str, at: datetime
+        self,
+        key_name: str,
+        idempotency_key: str,
+        request_hash: str,
+        at: datetime,
+        stale_before: datetime,
     ) -> StoredAnswer | None:
         self._write()
         found = self.store.api.answers.get((key_name, idempotency_key))
-        if found is not None:
+        abandoned = (
+            found is not None
+            and found.status is None
+            and found.request_hash == request_hash
+            and found.created_at < stale_before
+        )
+        if found is not None and not abandoned:
             return copy.deepcopy(found)
         self.store.api.answers[(key_name, idempotency_key)] = StoredAnswer(
             request_hash, None, None, at
