@@ -27,8 +27,9 @@ class ChannelRepository(Protocol):
         ...
 
     async def customer_with_phone(self, phone: str) -> int | None:
-        """The Telegram customer who shared this phone (E.164) as their own contact, the most
-        recently verified one if several did; found through the blind index."""
+        """The Telegram customer who shared this phone (E.164) as their own contact (one at a
+        time: verifying a number takes it from whoever had it); found through the blind
+        index."""
         ...
 
     async def ensure_channel_customer(self, customer_id: int, name: str) -> None:
