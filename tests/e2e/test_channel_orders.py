@@ -8,8 +8,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from bot.api.app import build_api
+from bot.api.keys import ApiKeys
+from bot.api.ratelimit import RateLimit
+from bot.api.services import ApiServices
 from domain.channels.orders import (
     ChannelLine,
     ChannelOrderRequest,
@@ -151,4 +156,55 @@ async def test_a_telegram_customers_verified_phone_brings_the_api_order_to_my_or
     assert f"Your bank transfer for order {number} ($30.00) arrived" in notices[-2]
     assert f"Your order {number} is on its way" in notices[-1]
     assert "SF1234567890123" in notices[-1]
+    assert db.bad_requests(bot) == []
+
+
+async def test_an_order_placed_over_http_is_shipped_from_the_admin_chat(world: World) -> None:
+    # The API application the web process mounts, on the running bot's services and database,
+    # called over HTTP (in process: httpx's ASGI transport; tests/e2e/test_api.py runs it on a
+    # socket).
+    bot, ann = world.bot, world.ann
+    services = bot.app.bot_data
+    assert services.channels is not None
+    api = build_api(
+        ApiServices(
+            db=services.db,
+            clock=services.clock,
+            texts=services.texts,
+            shop=services.shop,
+            channels=services.channels,
+            rate_limit=RateLimit.parse("60/minute"),
+        )
+    )
+    token = (await ApiKeys(services.db, services.clock).create("webshop", [])).token
+    tea = await db.product(bot, "TEA-GREEN-100")
+    body = {
+        "lines": [{"product_id": tea.id, "quantity": 2}],
+        "recipient": "Grace Hopper",
+        "phone": "+1 415 555 2671",
+        "address": "1 Navy Yard, Washington DC 20374",
+        "payment_method": "cod",
+        "reference": "WS-3003",
+    }
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api), base_url="http://shop"
+    ) as client:
+        placed = await client.post(
+            "/orders",
+            json=body,
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "order-WS-3003"},
+        )
+    assert placed.status_code == 201, placed.text
+    number = placed.json()["number"]
+
+    await ship_from_the_admin_chat(ann, number, telegram_buyer=False)
+    order = await order_row(bot, number)
+    assert order.status == OrderStatus.SHIPPED and order.channel == "webshop"
+    [shipment] = await shipments(bot, order.id)
+    assert (shipment.carrier_code, shipment.tracking_number) == ("sf", "SF1234567890123")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=api), base_url="http://shop"
+    ) as client:
+        seen = await client.get(f"/orders/{number}", headers={"Authorization": f"Bearer {token}"})
+    assert seen.status_code == 200 and seen.json()["status"] == "shipped"
     assert db.bad_requests(bot) == []
