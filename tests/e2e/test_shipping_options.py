@@ -19,6 +19,7 @@ from tests.e2e.admin_kit import World, admin_world
 from tests.e2e.harness import ADMIN_CHAT, BotUnderTest, Person, running_bot
 from tests.e2e.payments_kit import invoices, pay_world
 from tests.e2e.test_customer_journey import fill_cart
+from tests.e2e.test_statement_counts import BUDGET, Counter
 
 NUMBER = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}")
 STANDARD = {
@@ -374,3 +375,20 @@ async def test_a_fee_or_method_changed_before_confirm_is_requoted_not_charged(
     [order] = await db.orders(shop, alice.id)
     assert (order.shipping_minor, order.shipping_method["code"]) == (500, "std")
     assert db.bad_requests(shop) == []
+
+
+async def test_the_shipping_steps_keep_the_checkout_statement_budget(
+    shop: BotUnderTest, alice: Person
+) -> None:
+    counter = Counter(shop)
+    await fill_cart(alice)
+    await alice.tap("Cart")
+    await alice.tap("Checkout")
+    assert counter.last(shop)[:2] <= BUDGET["Checkout"]
+    await alice.tap("New address")
+    await alice.say("Alice Smith")
+    await alice.share_contact("12025550143")
+    await alice.say(BEIJING)  # the address, and the methods that serve it
+    assert counter.last(shop)[:2] <= BUDGET["address"]
+    await alice.tap("Express")  # one read of checkout and cart, one write: as a payment tap
+    assert counter.last(shop)[:2] <= BUDGET["Cash on delivery"]
