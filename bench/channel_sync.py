@@ -4,7 +4,8 @@ the order book costs what the first one costs; the OFFSET page it replaces is pr
 it. The orders are written straight into the table (no lines), spread over a year.
 
     .venv/bin/python bench/channel_sync.py --orders 300000
-    .venv/bin/python bench/channel_sync.py --orders 300000 --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/<a scratch database>
+    .venv/bin/python bench/channel_sync.py --orders 300000 \
+        --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/<a scratch database>
 """
 
 from __future__ import annotations
