@@ -12,13 +12,16 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.merchant.documents import orders_csv, pick_list
+from bot.notify import TelegramSender
 from bot.orders.views import order_footer
 from bot.texts import Texts
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order, OrderLine, PaymentMethod
 from domain.orders.shipping_choice import ShippingChoice
 from domain.shared.customers import Language
-from domain.shared.money import Money
+from domain.shared.money import Money, money_param
+from domain.shared.notifications import Notification
+from tests.unit.fakes import FakeUnitOfWorkFactory
 
 EXPRESS = ShippingChoice("express", "delivery", {"en": "Express", "zh": "特快专递"})
 PICKUP = ShippingChoice("pickup", "pickup", {"en": "Pickup", "zh": "到店自取"}, "1 Shop St")
@@ -88,3 +91,36 @@ def test_the_orders_export_has_the_method_code(texts: Texts) -> None:
     header, express, flat = csv.reader(io.StringIO(data))
     column = header.index("shipping_method")
     assert (express[column], flat[column]) == ("express", "")
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (Language.EN, "Cash on delivery · 🚚 Express &amp; more"),
+        (Language.ZH, "货到付款 · 🚚 特快专递"),
+    ],
+)
+def test_the_new_order_alert_names_the_method_in_the_reader_language(
+    texts: Texts, language: Language, expected: str
+) -> None:
+    choice = ShippingChoice("express", "delivery", {"en": "Express & more", "zh": "特快专递"})
+    alert = Notification(
+        chat_id=-100,
+        template="admin.new_order",
+        params={
+            "number": "AB12-CD34",
+            "customer": "Ada",
+            "total": money_param(Money(4000, "USD")),
+            "lines": [[2, "Green tea"]],
+            "payment": "cod",
+            "address": "88 Jianguo Road",
+            "shipping_method": choice.to_dict(),
+        },
+    )
+    sender = TelegramSender(None, texts, FakeUnitOfWorkFactory(), language)  # type: ignore[arg-type]
+    text, _ = sender.render(alert)
+    assert expected in text
+    # a flat-fee order's alert, or one queued before shipping methods, reads as before
+    del alert.params["shipping_method"]
+    text, _ = sender.render(alert)
+    assert "🚚" not in text and "{" not in text
