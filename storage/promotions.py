@@ -116,13 +116,15 @@ class SqlPromoRepository:
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             return False
+        # No SAVEPOINT: the order is new in this transaction, so its redemption cannot exist
+        # yet (a second one for the same order is a bug, refused by the unique order_id).
+        self.s.add(
+            PromoRedemptionRow(
+                promo_id=promo_id, order_id=order_id, customer_id=customer_id, created_at=at
+            )
+        )
         try:
-            async with self.s.begin_nested():
-                self.s.add(
-                    PromoRedemptionRow(
-                        promo_id=promo_id, order_id=order_id, customer_id=customer_id, created_at=at
-                    )
-                )
+            await self.s.flush()
         except IntegrityError as exc:
             raise DuplicateError() from exc
         return True

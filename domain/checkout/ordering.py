@@ -567,7 +567,7 @@ class Ordering(ShopBase):
             if discount is not None:
                 # One conditional UPDATE of the code's uses, in this transaction: with N uses
                 # left, at most N concurrent confirmations get one (PromoError for the rest).
-                await redeem_code(uow, discount.code, order, now)
+                await redeem_code(uow, discount, order, now)
             if draft.new_address and draft.address_text:
                 await uow.addresses.add(
                     Address(0, customer_id, draft.recipient, draft.phone, draft.address_text)

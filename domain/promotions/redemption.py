@@ -31,15 +31,21 @@ async def quote_code(
     return check_code(promo, lines, now=now, customer_uses=used)
 
 
-async def redeem_code(uow: PromotionsUnitOfWork, code: str, order: Order, now: datetime) -> None:
-    """Take one use of the code for the placed order (one conditional update: with N uses
-    left, at most N orders get one however many confirm at once); PromoError if none is left."""
+async def redeem_code(
+    uow: PromotionsUnitOfWork, discount: Discount, order: Order, now: datetime
+) -> None:
+    """Take one use of the quoted code for the placed order (one conditional update: with N
+    uses left, at most N orders get one however many confirm at once); PromoError if none is
+    left."""
     assert order.id is not None
-    promo = await uow.promos.get(code)
-    if promo is None or promo.id is None:
-        raise PromoError("promo.error.unknown")
-    if not await uow.promos.redeem(promo.id, order.id, order.customer_id, now):
-        raise PromoError("promo.error.used_up", code=code)
+    promo_id = discount.promo_id
+    if promo_id is None:
+        promo = await uow.promos.get(discount.code)
+        if promo is None or promo.id is None:
+            raise PromoError("promo.error.unknown")
+        promo_id = promo.id
+    if not await uow.promos.redeem(promo_id, order.id, order.customer_id, now):
+        raise PromoError("promo.error.used_up", code=discount.code)
 
 
 async def give_use_back(uow: Any, order: Order, event: OrderEvent) -> None:

@@ -78,6 +78,7 @@ class Discount:
     amount: int
     shares: tuple[int, ...]
     free_shipping: bool = False
+    promo_id: int | None = None  # the code quoted, so redeeming it needs no second read
 
 
 def is_eligible(promo: PromoCode, line: PromoLine) -> bool:
@@ -159,4 +160,5 @@ def check_code(
     if not any(eligible):
         raise PromoError("promo.error.not_applicable", code=promo.code)
     amount = discount_amount(promo, sum(eligible))
-    return Discount(promo.code, amount, tuple(split(amount, eligible)), promo.free_shipping)
+    shares = tuple(split(amount, eligible))
+    return Discount(promo.code, amount, shares, promo.free_shipping, promo.id)

@@ -25,6 +25,7 @@ from tests.e2e.payments_kit import (
 )
 from tests.e2e.test_customer_journey import checkout_new_address, fill_cart
 from tests.e2e.test_replayed_updates import say_twice, tap_twice
+from tests.e2e.test_statement_counts import Counter
 
 
 async def admin_says(merchant: Merchant, text: str) -> SimMessage:
@@ -239,3 +240,45 @@ async def test_a_replayed_code_and_confirm_redeem_once(tmp_path: Path) -> None:
         assert order.promo_code == "TWICE"
         assert (await code_row(alice, "TWICE")).uses == 1
         assert len(await db.rows(bot, PromoRedemptionRow)) == 1
+
+
+# step -> (statements at most, transactions at most) with a code, measured when issue 16's
+# promo codes landed (tests/e2e/test_statement_counts.py holds the journey without one). A
+# code adds to Confirm the quote (the code, the customer's uses) and the redemption (the
+# conditional UPDATE, the redemption row): 4 statements, no transaction.
+CODE_BUDGET = {
+    "Have a code?": (4, 1),
+    "typed code": (12, 4),  # a typed step's 8 in 4, plus the quote when typed and when shown
+    "Confirm order": (38, 1),
+}
+CODE_AT_CONFIRM = 4
+
+
+async def test_a_code_costs_few_statements_on_the_checkout_journey(tmp_path: Path) -> None:
+    async with pay_world(tmp_path) as world:
+        bot, alice, bob, merchant = world.bot, world.alice, world.bob, world.merchant
+        await admin_says(merchant, "/promo_new COUNTED 10% uses 5 per 1")
+        counter = Counter(bot)
+        for person in (alice, bob):
+            await fill_cart(person)
+            await checkout_new_address(person)
+            await person.tap("Cash on delivery")
+        measured = {}
+        await alice.tap("Have a code?")
+        measured["Have a code?"] = counter.last(bot)
+        await alice.say("counted")
+        measured["typed code"] = counter.last(bot)
+        await alice.tap("Confirm order")
+        measured["Confirm order"] = counter.last(bot)
+        await bob.tap("Confirm order")  # the same order without a code
+        without, _, _ = counter.last(bot)
+        over = {
+            name: (s, t, CODE_BUDGET[name], sql)
+            for name, (s, t, sql) in measured.items()
+            if s > CODE_BUDGET[name][0] or t > CODE_BUDGET[name][1]
+        }
+        assert not over, "\n".join(
+            f"{name}: {s} statements in {t} transactions, budget {b}:\n  " + "\n  ".join(sql)
+            for name, (s, t, b, sql) in over.items()
+        )
+        assert measured["Confirm order"][0] - without <= CODE_AT_CONFIRM
