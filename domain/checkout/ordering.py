@@ -418,6 +418,8 @@ class Ordering(ShopBase):
         draft.shipping_method = None
         draft.quoted_shipping = None
         draft.shipping_chosen = bool(options)
+        if draft.pickup:  # pickup is gone: the address now asked is a new one, to remember
+            draft.new_address = True
         draft.pickup = False
         draft.pickup_offered = bool(self.config.shipping.pickups(subtotal))
         advance(checkout, "shipping_changed")

@@ -470,3 +470,28 @@ async def test_a_refused_address_points_to_pickup_when_the_shop_offers_it(
     with pytest.raises(NoShippingMethodError) as caught:
         await to_address(shop, LONDON)
     assert caught.value.key == "checkout.shipping.no_method"
+
+
+async def test_pickup_gone_before_confirm_asks_for_a_delivery_address(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, store: FakeStore, tea: Product
+) -> None:
+    shop = shop_with(uow, clock, STANDARD, PICKUP)
+    await shop.add_to_cart(ADA, tea.id, 1)
+    token = (await shop.start_checkout(ADA)).checkout.token
+    await shop.pick_up(ADA, token, "pickup")
+    await shop.give_recipient(ADA, "Ada Lovelace")
+    await shop.give_phone(ADA, "+1 202 555 0143", from_contact=False)
+    await shop.choose_payment(ADA, token, "cod")
+    shop = shop_with(uow, clock, STANDARD)  # the shop stopped offering pickup
+    with pytest.raises(ShippingChangedError):
+        await shop.place_order(ADA, token)
+    view = await shop.current_checkout(ADA)
+    assert view is not None and view.checkout.step == S.ENTER_RECIPIENT
+    await shop.give_recipient(ADA, "Ada Lovelace")
+    await shop.give_phone(ADA, "+1 202 555 0143", from_contact=False)
+    view = await shop.give_address(ADA, LONDON)
+    assert view.checkout.step == S.CHOOSE_PAYMENT
+    await shop.choose_payment(ADA, token, "cod")
+    order = (await shop.place_order(ADA, token)).order
+    assert (order.address_text, order.shipping) == (LONDON, usd(500))
+    assert [a.text for a in store.addresses.values()] == [LONDON]
