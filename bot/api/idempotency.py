@@ -139,15 +139,17 @@ class CallRecorder:
             await self.app(scope, receive, send)
             return
         state: MutableMapping[str, Any] = scope.setdefault("state", {})
-        start: Message | None = None
+        start: Message | None = None  # the answer's status and headers
+        ending: Message | None = None  # its last body message
         chunks: list[bytes] = []
 
         async def hold(message: Message) -> None:
-            nonlocal start
-            if message["type"] == "http.response.start":
+            nonlocal start, ending
+            if "status" in message:
                 start = message
-            elif message["type"] == "http.response.body":
+            elif "body" in message or message["type"].endswith(".body"):
                 chunks.append(message.get("body", b""))
+                ending = message
 
         try:
             await self.app(scope, receive, hold)
@@ -159,7 +161,8 @@ class CallRecorder:
         headers = {k.decode().lower(): v.decode() for k, v in start.get("headers", [])}
         await self._record(scope, state, int(start["status"]), body, headers.get("content-type"))
         await send(start)
-        await send({"type": "http.response.body", "body": body})
+        assert ending is not None  # an ASGI answer ends with a body message, empty or not
+        await send({**ending, "body": body, "more_body": False})
 
     async def _record(
         self,
