@@ -34,6 +34,7 @@ class SqlCustomerRepository:
             language=Language(row.language) if row.language else None,
             reachable=row.reachable,
             optional_messages=row.optional_messages,
+            verified_phone=row.verified_phone,
         )
 
     async def get(self, customer_id: int) -> Customer | None:

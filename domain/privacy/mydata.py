@@ -127,6 +127,7 @@ class MyData:
                 "first_name": customer.first_name if customer else None,
                 "username": customer.username if customer else None,
                 "language": customer.language.value if customer and customer.language else None,
+                "verified_phone": customer.verified_phone if customer else None,
             },
             "addresses": [
                 {"recipient": a.recipient, "phone": a.phone, "address": a.text} for a in addresses

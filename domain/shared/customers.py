@@ -34,6 +34,9 @@ class Customer:
     # Messages that are not about an order's progress (review invitations): the customer may
     # turn them off with /notifications; order updates always go out.
     optional_messages: bool = True
+    # The phone they shared as their own contact in checkout (issue 17); set only by
+    # CustomerRepository.set_verified_phone, never by upsert.
+    verified_phone: str | None = None
 
     @property
     def effective_language(self) -> Language:

@@ -202,7 +202,10 @@ class _Repository:
 
 class FakeCustomerRepository(_Repository):
     async def get(self, customer_id: int) -> Customer | None:
-        return copy.deepcopy(self.store.customers.get(customer_id))
+        found = copy.deepcopy(self.store.customers.get(customer_id))
+        if found is not None:  # kept apart, as its own columns are: upsert leaves it
+            found.verified_phone = self.store.verified_phones.get(customer_id)
+        return found
 
     async def upsert(self, customer: Customer) -> None:
         self._write()

@@ -24,6 +24,7 @@ async def _shop() -> tuple[FakeUnitOfWorkFactory, int]:
     factory = FakeUnitOfWorkFactory()
     async with factory() as uow:
         await uow.customers.upsert(Customer(id=41, first_name="Zhang", username="zhang_w"))
+        await uow.customers.set_verified_phone(41, "+8613800138000")
         await uow.addresses.add(Address(0, 41, "Zhang", "+8613800138000", "8 West Lake Road"))
         await uow.commit()
     order_id = await seed.order(factory, "AAAA-0001", customer_id=41, status=OrderStatus.COMPLETED)
@@ -41,6 +42,7 @@ async def test_the_export_holds_profile_addresses_orders_and_reviews_and_is_audi
         "first_name": "Zhang",
         "username": "zhang_w",
         "language": None,
+        "verified_phone": "+8613800138000",
     }
     assert document["addresses"] == [
         {"recipient": "Zhang", "phone": "+8613800138000", "address": "8 West Lake Road"}
