@@ -75,8 +75,8 @@ def card(t: Texts, lang: Language, found: PromoCard) -> Screen:
             t(
                 lang,
                 "promo.adm.scope",
-                products=", ".join(f"#{i}" for i in promo.product_ids) or "—",
-                categories=", ".join(f"#{i}" for i in promo.category_ids) or "—",
+                products=", ".join(found.products) or "—",
+                categories=", ".join(found.categories) or "—",
             )
         )
     if promo.valid_from is not None:

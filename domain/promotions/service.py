@@ -19,10 +19,24 @@ from domain.shared.ports import UnitOfWorkFactory
 
 @dataclass(frozen=True)
 class PromoCard:
-    """A code and its figures."""
+    """A code and its figures, with the names of the products and categories it is for."""
 
     promo: PromoCode
     stats: PromoStats
+    products: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+
+
+async def _card(uow: PromotionsUnitOfWork, promo: PromoCode, stats: PromoStats) -> PromoCard:
+    products = []
+    for product_id in promo.product_ids:
+        product = await uow.products.get(product_id)
+        products.append(product.name if product else f"#{product_id}")
+    categories: list[str] = []
+    if promo.category_ids:
+        names = {c.id: c.name for c in await uow.products.categories()}
+        categories = [names.get(i, f"#{i}") for i in promo.category_ids]
+    return PromoCard(promo, stats, tuple(products), tuple(categories))
 
 
 class Promotions:
@@ -93,7 +107,7 @@ class Promotions:
             promo = await uow.promos.get(normalise_code(code))
             if promo is None or promo.id is None:
                 raise PromoError("promo.adm.unknown", code=code)
-            return PromoCard(promo, await uow.promos.stats(promo.id))
+            return await _card(uow, promo, await uow.promos.stats(promo.id))
 
     async def card_by_id(self, promo_id: int) -> PromoCard:
         """A code's card by its id (the list's buttons); PromoError when it is gone."""
@@ -101,7 +115,7 @@ class Promotions:
             promo = await uow.promos.get_by_id(promo_id)
             if promo is None:
                 raise PromoError("promo.adm.unknown", code=f"#{promo_id}")
-            return PromoCard(promo, await uow.promos.stats(promo_id))
+            return await _card(uow, promo, await uow.promos.stats(promo_id))
 
     async def set_paused(self, promo_id: int, paused: bool, admin_id: int) -> PromoCard:
         """Pause a code (customers cannot enter it; orders placed keep their discount) or
@@ -111,7 +125,7 @@ class Promotions:
             promo = await uow.promos.get_by_id(promo_id)
             if promo is None:
                 raise PromoError("promo.adm.unknown", code=str(promo_id))
-            stats = await uow.promos.stats(promo_id)
+            found = await _card(uow, promo, await uow.promos.stats(promo_id))
             if promo.paused != paused:
                 await uow.promos.set_paused(promo_id, paused)
                 promo.paused = paused
@@ -120,4 +134,4 @@ class Promotions:
                     uow, admin_actor(admin_id), action, Target(), {"code": promo.code}, at=now
                 )
                 await uow.commit()
-        return PromoCard(promo, stats)
+        return found

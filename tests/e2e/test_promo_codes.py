@@ -208,7 +208,8 @@ async def test_wrong_input_gets_friendly_replies_and_changes_nothing(tmp_path: P
         assert await db.rows(bot, PromoCodeRow) == []
 
         await admin_says(merchant, "/promo_new BIG 10% min 100")
-        await admin_says(merchant, "/promo_new TEAWARE 10% category Teaware")
+        scoped = await admin_says(merchant, "/promo_new TEAWARE 10% category teaware")
+        assert "Only for products —; categories Teaware" in scoped.text
         taken = await admin_says(merchant, "/promo_new big 5")
         assert "There is already a code BIG" in taken.text
         await fill_cart(alice)
