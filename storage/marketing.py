@@ -16,6 +16,7 @@ from storage.base import dialect_insert
 from storage.tables.catalog import ProductRow
 from storage.tables.customers import CustomerRow
 from storage.tables.marketing import BackInStockRow, BroadcastRecipientRow, BroadcastRow
+from storage.tables.outbox import OutboxRow
 
 # SQLite allows 32,766 bound parameters; IN lists are cut well below that.
 CHUNK = 1000
@@ -311,6 +312,52 @@ class SqlBroadcastRepository:
             .execution_options(synchronize_session=False)
         )
         return True
+
+    async def settle_unreachable(self, broadcast_id: int, at: datetime) -> int:
+        # The broadcast's queued recipients (ix_broadcast_recipients_outcome), each customer by
+        # key: the cost is the pending recipients, and it runs only when delivery stalled.
+        blocked = list(
+            (
+                await self.s.scalars(
+                    select(BroadcastRecipientRow.customer_id)
+                    .join(CustomerRow, CustomerRow.id == BroadcastRecipientRow.customer_id)
+                    .where(
+                        BroadcastRecipientRow.broadcast_id == broadcast_id,
+                        BroadcastRecipientRow.outcome == Outcome.QUEUED.value,
+                        CustomerRow.reachable.is_(False),
+                    )
+                )
+            ).all()
+        )
+        for start in range(0, len(blocked), CHUNK):
+            chunk = blocked[start : start + CHUNK]
+            await self.s.execute(
+                update(BroadcastRecipientRow)
+                .where(
+                    BroadcastRecipientRow.broadcast_id == broadcast_id,
+                    BroadcastRecipientRow.customer_id.in_(chunk),
+                )
+                .values(outcome=Outcome.BLOCKED.value)
+                .execution_options(synchronize_session=False)
+            )
+            await self.s.execute(
+                update(OutboxRow)
+                .where(
+                    OutboxRow.dedupe_key.in_([f"broadcast:{broadcast_id}:{c}" for c in chunk]),
+                    OutboxRow.sent_at.is_(None),
+                    OutboxRow.failed_at.is_(None),
+                )
+                .values(failed_at=at, claimed_until=None, last_error="blocked: broadcast not held")
+                .execution_options(synchronize_session=False)
+            )
+        if blocked:
+            await self.s.execute(
+                update(BroadcastRow)
+                .where(BroadcastRow.id == broadcast_id)
+                .values(blocked=BroadcastRow.blocked + len(blocked))
+                .execution_options(synchronize_session=False)
+            )
+        return len(blocked)
 
     async def finish(self, broadcast_id: int, at: datetime) -> bool:
         result = await self.s.execute(

@@ -212,6 +212,9 @@ class Broadcasts:
         self.admin_chat_id = admin_chat_id
         self._tokens = tokens
         self.batch_size = max(1, batch_size)
+        # Pending counts seen at the last run, per delivering broadcast: one that did not move
+        # is looked at for recipients who blocked the bot meanwhile (the outbox holds those).
+        self._pending_seen: dict[int, int] = {}
 
     # --- audiences -------------------------------------------------------------------------
 
@@ -388,8 +391,14 @@ class Broadcasts:
                     if not more:
                         break
             async with self._uow() as uow:
-                if await _finish(uow, broadcast.id, self.admin_chat_id, self._clock.now()):
+                now = self._clock.now()
+                stalled = broadcast.status == BroadcastStatus.DELIVERING and broadcast.pending > 0
+                if stalled and self._pending_seen.get(broadcast.id) == broadcast.pending:
+                    stats.blocked += await uow.broadcasts.settle_unreachable(broadcast.id, now)
+                self._pending_seen[broadcast.id] = broadcast.pending
+                if await _finish(uow, broadcast.id, self.admin_chat_id, now):
                     stats.finished += 1
+                    self._pending_seen.pop(broadcast.id, None)
                 await uow.commit()
         return stats
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.marketing.records import Broadcast, BroadcastStatus, Outcome
 from domain.shared.customers import Customer, Language
+from domain.shared.notifications import Notification
 from tests.contract import seed
 from tests.contract.seed import Factory, at
 
@@ -159,3 +160,40 @@ async def test_outcomes_count_once_and_the_last_one_finishes_the_broadcast(
     assert (found.sent, found.blocked, found.failed, found.pending) == (1, 1, 0, 0)
     assert found.status == BroadcastStatus.DONE and found.finished_at == at(3)
     assert [b.id for b in newest] == [broadcast_id]
+
+
+async def test_recipients_who_blocked_the_bot_after_the_fan_out_are_settled_once(
+    uow_factory: Factory,
+) -> None:
+    for customer_id in (5, 7):
+        await seed.customer(uow_factory, customer_id)
+    async with uow_factory() as uow:
+        broadcast_id = await uow.broadcasts.add(_broadcast())
+        await uow.broadcasts.add_recipients(broadcast_id, {5: Outcome.QUEUED, 7: Outcome.QUEUED})
+        await uow.broadcasts.advance(broadcast_id, 0, 7, {Outcome.QUEUED: 2}, at(1))
+        for customer_id in (5, 7):
+            await uow.outbox.add(
+                Notification(
+                    customer_id,
+                    "mkt.broadcast",
+                    dedupe_key=f"broadcast:{broadcast_id}:{customer_id}",
+                ),
+                at(1),
+            )
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.broadcasts.settle_unreachable(broadcast_id, at(2)) == 0
+        await uow.customers.set_reachable(7, False)
+        assert await uow.broadcasts.settle_unreachable(broadcast_id, at(3)) == 1
+        assert await uow.broadcasts.settle_unreachable(broadcast_id, at(4)) == 0
+        assert not await uow.broadcasts.record_outcome(broadcast_id, 7, Outcome.SENT)
+        await uow.commit()
+    async with uow_factory() as uow:
+        # Only customer 5's row is still owed: 7's was given up, so it never goes out late.
+        [due] = await uow.outbox.claim_due(at(5), 10, 60.0)
+        assert due.chat_id == 5
+        assert await uow.broadcasts.record_outcome(broadcast_id, 5, Outcome.SENT)
+        assert await uow.broadcasts.finish(broadcast_id, at(6))
+        found = await uow.broadcasts.get(broadcast_id)
+        await uow.commit()
+    assert found is not None and (found.sent, found.blocked, found.pending) == (1, 1, 0)

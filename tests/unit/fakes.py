@@ -1794,6 +1794,28 @@ class FakeBroadcastRepository(_Repository):
         setattr(found, outcome.value, getattr(found, outcome.value) + 1)
         return True
 
+    async def settle_unreachable(self, broadcast_id: int, at: datetime) -> int:
+        self._write()
+        blocked = [
+            customer_id
+            for (b, customer_id), outcome in self.store.marketing.recipients.items()
+            if b == broadcast_id
+            and outcome == Outcome.QUEUED
+            and customer_id in self.store.customers
+            and not self.store.customers[customer_id].reachable
+        ]
+        keys = {f"broadcast:{broadcast_id}:{c}" for c in blocked}
+        for customer_id in blocked:
+            self.store.marketing.recipients[(broadcast_id, customer_id)] = Outcome.BLOCKED
+        for entry in self.store.outbox.values():
+            pending = entry.sent_at is None and entry.failed_at is None
+            if pending and entry.notification.dedupe_key in keys:
+                entry.failed_at, entry.claimed_until = at, None
+                entry.last_error = "blocked: broadcast not held"
+        if blocked:
+            self.store.marketing.broadcasts[broadcast_id].blocked += len(blocked)
+        return len(blocked)
+
     async def finish(self, broadcast_id: int, at: datetime) -> bool:
         self._write()
         found = self.store.marketing.broadcasts.get(broadcast_id)

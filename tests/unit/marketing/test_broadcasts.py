@@ -207,3 +207,24 @@ async def test_a_broadcast_nobody_can_receive_finishes_at_once() -> None:
     found = await broadcasts.get(broadcast_id)
     assert found is not None and found.status == BroadcastStatus.DONE
     assert [n.params["skipped"] for n in _rows(factory, DONE_TEMPLATE)] == [5]
+
+
+async def test_a_recipient_who_blocks_the_bot_after_the_fan_out_is_settled_when_it_stalls() -> None:
+    factory, broadcasts, clock = _shop(batch_size=10)
+    broadcast_id = await _send(broadcasts)
+    await broadcasts.fan_out()
+    factory.store.customers[14].reachable = False  # another message's 403, before ours went
+    dispatcher = OutboxDispatcher(
+        factory, ScriptedSender({}), clock, observers=[broadcast_outcomes(ADMIN_CHAT)]
+    )
+    await dispatcher.run_once()  # 11 and 15 go out; 14's row is held, never tried
+    await broadcasts.fan_out()  # pending 1: noted
+    found = await broadcasts.get(broadcast_id)
+    assert found is not None and found.pending == 1 and found.status == BroadcastStatus.DELIVERING
+    stats = await broadcasts.fan_out()  # still 1: stalled, settled, finished
+    assert (stats.blocked, stats.finished) == (1, 1)
+    found = await broadcasts.get(broadcast_id)
+    assert found is not None and (found.sent, found.blocked, found.pending) == (2, 2, 0)
+    [held] = [e for e in factory.store.outbox.values() if e.notification.chat_id == 14]
+    assert held.failed_at is not None, "given up: it will not go out when they come back"
+    assert len(_rows(factory, DONE_TEMPLATE)) == 1
