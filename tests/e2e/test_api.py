@@ -362,3 +362,16 @@ async def test_a_key_over_its_rate_limit_is_told_when_to_come_back(tmp_path: Pat
         assert 1 <= retry <= 60 and f"{retry} seconds" in body["detail"]
         # Refused calls are not audited; the answered ones are.
         assert len(await api_calls(web, "api:webshop")) == 3
+
+
+def test_the_key_commands_end_with_one_line_on_a_bad_setting_or_database(tmp_path: Path) -> None:
+    unreachable = "postgresql+asyncpg://postgres:secret-pw@127.0.0.1:1/orderbot"
+    down = run_bot(tmp_path, "api-key", "list", DATABASE_URL=unreachable)
+    assert down.returncode == 2 and down.stderr.count("\n") == 1, down.stderr
+    assert down.stderr.startswith("orderbot: DATABASE_URL: cannot open the database")
+    assert "secret-pw" not in down.stderr
+    bad = run_bot(tmp_path, "api-key", "create", "webshop", API_RATE_LIMIT="lots")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1, bad.stderr
+    assert "API_RATE_LIMIT: must look like 60/minute" in bad.stderr
+    name = run_bot(tmp_path, "api-key", "create", "Web Shop!")
+    assert name.returncode == 1 and "NAME:" in name.stderr and name.stdout == ""
