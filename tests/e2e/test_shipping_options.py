@@ -392,3 +392,30 @@ async def test_the_shipping_steps_keep_the_checkout_statement_budget(
     assert counter.last(shop)[:2] <= BUDGET["address"]
     await alice.tap("Express")  # one read of checkout and cart, one write: as a payment tap
     assert counter.last(shop)[:2] <= BUDGET["Cash on delivery"]
+
+
+async def test_a_saved_address_no_method_serves_is_answered_and_pickup_remains(
+    shop: BotUnderTest, alice: Person
+) -> None:
+    await fill_cart(alice)
+    await to_delivery(alice, SPRINGFIELD)  # saved; Standard serves it
+    await alice.tap("Cash on delivery")
+    await alice.tap("Confirm order")
+    # the shop now delivers to Beijing only (and still offers pickup)
+    shop.overrides["shipping_methods"] = json.dumps([EXPRESS, PICKUP])
+    await shop.restart()
+    await fill_cart(alice)
+    await alice.tap("Cart")
+    choose = await alice.tap("Checkout")
+    assert "Delivery or pickup" in choose.text
+    same = await alice.tap("Alice Smith, 1 Main Street")
+    assert "none of our delivery options reaches this address" in alice.answer["text"]
+    assert "choose pickup at the shop" in alice.answer["text"] and alice.answer["show_alert"]
+    assert same.message_id == choose.message_id and same.text == choose.text
+    row = await db.checkout(shop, alice.id)
+    assert row is not None and row.step == "choose_address"
+    await alice.tap("Pickup at the shop")
+    await alice.say("Alice Smith")
+    payment = await alice.share_contact("12025550143")
+    assert "How would you like to pay" in payment.text
+    assert db.bad_requests(shop) == []
