@@ -19,7 +19,7 @@ from domain.after_sales.records import (
     RequestLine,
     RequestStatus,
 )
-from domain.after_sales.refunds import ReturnRefunds
+from domain.after_sales.refunds import ReturnRefunds, earlier_returns
 from domain.after_sales.rules import (
     CUSTOMER_TRIGGERS,
     REASON_MAX,
@@ -204,7 +204,8 @@ class MerchantDesk(ReturnRefunds):
         amount = refund.amount if refund else None
         method = refund.method if refund else None
         if refund is None and payment is not None:
-            amount, method = self._amount(request, order, payment), payment.method
+            earlier = await earlier_returns(uow, request, order)
+            amount, method = self._amount(request, order, payment, earlier), payment.method
         return RequestFile(request, order, customer, actions, refund, amount, method, names)
 
     async def approve(self, admin_id: int, request_id: int) -> AfterSalesRequest:

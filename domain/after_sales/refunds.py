@@ -5,6 +5,7 @@ of a payment. Telegram refunds a Stars charge whole only."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -15,6 +16,8 @@ from domain.after_sales.records import (
     AfterSalesEvent,
     AfterSalesRequest,
     RequestEventType,
+    RequestKind,
+    RequestStatus,
 )
 from domain.after_sales.rules import REFUND_TEXTS, next_status, refund_amount
 from domain.after_sales.steps import AfterSalesBase, _load, step, tell_customer
@@ -43,6 +46,29 @@ class RefundResult:
     error: str | None = None
 
 
+async def earlier_returns(
+    uow: AfterSalesUnitOfWork, request: AfterSalesRequest, order: Order
+) -> dict[int, int]:
+    """Order line id -> units of the order's returns asked before this one (not declined):
+    what their refunds already took of the lines' promo discount shares. Read only for an
+    order with a discount."""
+    if order.id is None or not any(line.discount_minor for line in order.lines):
+        return {}
+    units: dict[int, int] = {}
+    for other in await uow.after_sales.for_order(order.id):
+        if (
+            other.id is None
+            or request.id is None
+            or other.id >= request.id
+            or other.kind != RequestKind.RETURN
+            or other.status == RequestStatus.DECLINED
+        ):
+            continue
+        for line in other.lines:
+            units[line.order_line_id] = units.get(line.order_line_id, 0) + line.quantity
+    return units
+
+
 class RequestRefund(RefundCase[AfterSalesUnitOfWork, RefundResult]):
     """The money of a return given back, through the payment that paid its order: possibly
     part of it (a Stars charge goes back whole only)."""
@@ -63,7 +89,9 @@ class RequestRefund(RefundCase[AfterSalesUnitOfWork, RefundResult]):
         self.order = order = await uow.orders.get(request.order_id)
         assert order is not None
         self.payment = payment = await ReturnRefunds._payment(uow, order)
-        return Claim(payment, ReturnRefunds._amount(request, order, payment), request.customer_id)
+        earlier = await earlier_returns(uow, request, order)
+        amount = ReturnRefunds._amount(request, order, payment, earlier)
+        return Claim(payment, amount, request.customer_id)
 
     async def reload(self, uow: AfterSalesUnitOfWork) -> None:
         self.request = request = await _load(uow, self._id)
@@ -143,10 +171,15 @@ class ReturnRefunds(AfterSalesBase):
         raise AfterSalesError("as.error.no_payment", number=order.number)
 
     @staticmethod
-    def _amount(request: AfterSalesRequest, order: Order, payment: Payment) -> Money:
+    def _amount(
+        request: AfterSalesRequest,
+        order: Order,
+        payment: Payment,
+        earlier: Mapping[int, int] | None = None,
+    ) -> Money:
         if payment.method == PaymentMethod.STARS:
             return payment.amount  # Telegram gives a Stars charge back whole
-        amount = refund_amount(request, order)
+        amount = refund_amount(request, order, earlier)
         if amount.currency != payment.amount.currency or amount.amount > payment.amount.amount:
             return payment.amount
         return amount
@@ -159,7 +192,8 @@ class ReturnRefunds(AfterSalesBase):
             order = await uow.orders.get(request.order_id)
             assert order is not None
             payment = await self._payment(uow, order)
-        return request, payment, self._amount(request, order, payment)
+            earlier = await earlier_returns(uow, request, order)
+        return request, payment, self._amount(request, order, payment, earlier)
 
     async def start_refund_note(self, chat_id: int, admin_id: int, request_id: int) -> Dialog:
         """A return paid by card, bank transfer or cash is refunded outside Telegram: the

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -236,9 +236,12 @@ def request_units(request: AfterSalesRequest, line: OrderLine) -> int:
     return sum(r.quantity for r in request.lines if r.order_line_id == line.id)
 
 
-def refund_amount(request: AfterSalesRequest, order: Order) -> Money:
+def refund_amount(
+    request: AfterSalesRequest, order: Order, earlier: Mapping[int, int] | None = None
+) -> Money:
     """What a return gives back: the returned units at the price paid, plus the shipping
-    when the request takes back the whole order."""
+    when the request takes back the whole order. `earlier`: order line id -> units of the
+    order's earlier returns (their part of a promo discount is already accounted for)."""
     whole = all(request_units(request, line) >= line.quantity for line in order.lines)
     if whole:
         return order.total
@@ -248,7 +251,8 @@ def refund_amount(request: AfterSalesRequest, order: Order) -> Money:
     for line in order.lines:
         units = request_units(request, line)
         if units and line.discount_minor:
-            taken = returned_units_discount(line.discount_minor, line.quantity, units)
+            before = (earlier or {}).get(line.id or 0, 0)
+            taken = returned_units_discount(line.discount_minor, line.quantity, units, before)
             refund = refund - Money(taken, refund.currency)
     return refund
 

@@ -8,8 +8,9 @@ the floor of its exact share, and the minor units left over go one each to the l
 largest remainders (the earlier line first on a tie). So the shares sum exactly to the
 discount, no line's share exceeds its total (no line is ever negative), and lines outside the
 code's scope get nothing. A return of k of a line's q units gives back the units' price minus
-floor(share·k/q) (`returned_units_discount`): returning every unit gives back exactly what the
-line was paid."""
+floor(share·(p+k)/q) − floor(share·p/q) when p units of the line were returned before
+(`returned_units_discount`): the parts telescope, so returning every unit, at once or over
+several returns, gives back exactly what the line was paid."""
 
 from __future__ import annotations
 
@@ -117,15 +118,15 @@ def split(discount: int, amounts: list[int]) -> list[int]:
     return shares
 
 
-def returned_units_discount(share: int, quantity: int, returned: int) -> int:
-    """The part of a line's discount share that `returned` of its `quantity` units carry
-    (rounded down, so a partial return never refunds less than was paid for those units;
-    all units carry the whole share)."""
+def returned_units_discount(share: int, quantity: int, returned: int, before: int = 0) -> int:
+    """The part of a line's discount share that `returned` of its `quantity` units carry,
+    after `before` units of the line came back in earlier returns: floor(share·(p+k)/q) −
+    floor(share·p/q). The parts of successive returns add up to the whole share exactly."""
     if quantity <= 0 or returned <= 0:
         return 0
-    if returned >= quantity:
-        return share
-    return share * returned // quantity
+    done = min(max(before, 0), quantity)
+    upto = min(done + returned, quantity)
+    return share * upto // quantity - share * done // quantity
 
 
 def check_code(

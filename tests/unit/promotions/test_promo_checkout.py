@@ -3,6 +3,7 @@ redeemed with the order, split over its lines, given back when the order is canc
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from domain.after_sales.records import (
     RequestStatus,
     ReturnReason,
 )
+from domain.after_sales.refunds import earlier_returns
 from domain.after_sales.rules import refund_amount
 from domain.catalog.model import Product
 from domain.checkout.flow import CheckoutStep
@@ -27,7 +29,7 @@ from domain.reactions import ORDER_FLOW
 from domain.shared.clock import FixedClock
 from domain.shared.errors import PriceChangedError
 from tests.unit.checkout.test_shop import ADA, BOB, reach_review, usd
-from tests.unit.fakes import FakeStore
+from tests.unit.fakes import FakeStore, FakeUnitOfWorkFactory
 from tests.unit.payments.test_payments import Buttons, FakeStars
 
 
@@ -243,6 +245,12 @@ async def test_a_partial_return_refunds_what_was_paid_for_those_units(
     assert refund_amount(request(1), order) == usd(1250 - 187)  # 563 / 3 = 187.67, down
     assert refund_amount(request(2), order) == usd(2500 - 375)
     assert refund_amount(request(3), order) == order.total  # everything: what was paid
+    # one unit at a time, over three returns: 187 + 188 + 188 of the discount, 3187 in all,
+    # exactly what the three units were paid (37.50 - 5.63)
+    assert line.id is not None
+    refunds = [refund_amount(request(1), order, {line.id: before}) for before in range(3)]
+    assert [r.amount for r in refunds] == [1250 - 187, 1250 - 188, 1250 - 188]
+    assert sum(r.amount for r in refunds) == 3750 - 563
 
 
 async def test_an_expired_order_gives_its_use_back(
@@ -270,3 +278,44 @@ async def test_an_expired_order_gives_its_use_back(
     assert store.redemptions[placed.order.id or 0].returned
     assert await payments.expire_due() == 0  # nothing more to expire, nothing more back
     assert store.promos[promo.id or 0].uses == 0
+
+
+async def test_earlier_returns_count_the_units_of_returns_asked_before_and_not_declined(
+    shop: Shop, store: FakeStore, tea: Product, uow: FakeUnitOfWorkFactory
+) -> None:
+    add_code(store, value=15)
+    await shop.add_to_cart(ADA, tea.id, 3)
+    token = await reach_review(shop, method="bank")
+    await shop.have_code(ADA, token)
+    await shop.give_code(ADA, "SPRING10")
+    order = (await shop.place_order(ADA, token)).order
+    line_id = order.lines[0].id or 0
+
+    def request(number: str, status: RequestStatus, kind: RequestKind) -> AfterSalesRequest:
+        return AfterSalesRequest(
+            number=number,
+            order_id=order.id or 0,
+            customer_id=ADA,
+            kind=kind,
+            status=status,
+            reason=ReturnReason.DEFECTIVE,
+            created_at=order.created_at,
+            lines=[RequestLine(line_id, 1, tea.id, tea.sku, tea.name, tea.price)],
+            currency="USD",
+        )
+
+    async with uow() as work:
+        for number, status, kind in [
+            ("R-1", RequestStatus.REFUNDED, RequestKind.RETURN),
+            ("R-2", RequestStatus.DECLINED, RequestKind.RETURN),  # gave nothing back
+            ("R-3", RequestStatus.CLOSED, RequestKind.EXCHANGE),  # not a refund
+            ("R-4", RequestStatus.APPROVED, RequestKind.RETURN),  # the one being refunded
+        ]:
+            await work.after_sales.add(request(number, status, kind))
+        await work.commit()
+    async with uow(readonly=True) as work:
+        latest = await work.after_sales.get_by_number("R-4")
+        assert latest is not None
+        assert await earlier_returns(work, latest, order) == {line_id: 1}
+        plain = replace(order, lines=[replace(order.lines[0], discount_minor=0)])
+        assert await earlier_returns(work, latest, plain) == {}  # no discount: nothing read

@@ -122,6 +122,22 @@ def test_returning_every_unit_gives_back_the_whole_share_and_parts_never_more(
         assert 0 <= part <= share * returned / quantity
 
 
+@given(
+    st.integers(min_value=0, max_value=10**6),
+    st.lists(st.integers(min_value=1, max_value=9), min_size=1, max_size=12),
+)
+def test_successive_returns_take_exactly_the_share_in_all(share: int, batches: list[int]) -> None:
+    quantity = sum(batches)  # the line's units, returned over len(batches) returns
+    parts, before = [], 0
+    for returned in batches:
+        parts.append(returned_units_discount(share, quantity, returned, before))
+        before += returned
+    assert sum(parts) == share
+    assert all(part >= 0 for part in parts)
+    assert returned_units_discount(10, 3, 1, 0) == 3  # 10 over 3 units, one at a time: 3, 3, 4
+    assert returned_units_discount(10, 3, 1, 2) == 4
+
+
 @pytest.mark.parametrize(
     ("changes", "uses", "key"),
     [
