@@ -51,7 +51,7 @@ from domain.shared.ports import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 RECENT_SHOWN = 10
-FAN_OUT_BATCH = 500
+FAN_OUT_BATCH = 200  # a batch holds SQLite's writer lock ~0.1 s (bench/marketing.py)
 
 
 @dataclass(frozen=True)
