@@ -29,6 +29,8 @@ from bot.callback_data import Callback
 from bot.context import Handler, ShopApp, ShopContext
 from bot.insight.handlers import COMMAND_TEXTS as INSIGHT_COMMAND_TEXTS
 from bot.insight.handlers import COMMANDS as INSIGHT_COMMANDS
+from bot.marketing.handlers import ADMIN_COMMANDS as MARKETING_COMMANDS
+from bot.marketing.handlers import COMMAND_TEXTS as MARKETING_COMMAND_TEXTS
 from bot.merchant import contact
 from bot.merchant.callbacks import (
     AdminActive,
@@ -108,14 +110,12 @@ from bot.merchant.products import (
     on_stock,
     products_command,
 )
-from bot.marketing.handlers import ADMIN_COMMANDS as MARKETING_COMMANDS
-from bot.marketing.handlers import COMMAND_TEXTS as MARKETING_COMMAND_TEXTS
 from bot.privacy.handlers import ADMIN_COMMANDS as PRIVACY_COMMANDS
 from bot.privacy.handlers import COMMAND_TEXTS as PRIVACY_COMMAND_TEXTS
-from bot.screens import Screen
-from bot.shared.handlers import CUSTOMER_COMMANDS, ButtonHandler
 from bot.promotions.handlers import ADMIN_COMMANDS as PROMO_COMMANDS
 from bot.promotions.handlers import COMMAND_TEXTS as PROMO_COMMAND_TEXTS
+from bot.screens import Screen
+from bot.shared.handlers import CUSTOMER_COMMANDS, ButtonHandler
 from bot.ui import reply, show
 from domain.shared.customers import Language
 
@@ -151,12 +151,12 @@ GROUP_COMMANDS += INSIGHT_COMMANDS  # insight (bot/insight/)
 PRIVATE_COMMANDS += INSIGHT_COMMANDS  # insight (bot/insight/)
 GROUP_COMMANDS += PRIVACY_COMMANDS  # finding orders, the audit log (bot/privacy/)
 PRIVATE_COMMANDS += PRIVACY_COMMANDS  # finding orders, the audit log (bot/privacy/)
+GROUP_COMMANDS += PROMO_COMMANDS  # promo codes (bot/promotions/)
+PRIVATE_COMMANDS += PROMO_COMMANDS  # promo codes (bot/promotions/)
 COMMAND_TEXTS = {
     "orders": "adm.commands.orders",
     "order": "adm.commands.order",
     "products": "adm.commands.products",
-GROUP_COMMANDS += PROMO_COMMANDS  # promo codes (bot/promotions/)
-PRIVATE_COMMANDS += PROMO_COMMANDS  # promo codes (bot/promotions/)
     "picklist": "adm.commands.picklist",
     "export_products": "adm.commands.export_products",
     "export_orders": "adm.commands.export_orders",
@@ -170,12 +170,12 @@ PRIVATE_COMMANDS += PROMO_COMMANDS  # promo codes (bot/promotions/)
 COMMAND_TEXTS |= MARKETING_COMMAND_TEXTS  # broadcasts (bot/marketing/)
 COMMAND_TEXTS |= INSIGHT_COMMAND_TEXTS  # insight (bot/insight/)
 COMMAND_TEXTS |= PRIVACY_COMMAND_TEXTS  # finding orders, the audit log (bot/privacy/)
+COMMAND_TEXTS |= PROMO_COMMAND_TEXTS  # promo codes (bot/promotions/)
 # (command, description key) of each admin chat, as Telegram's menu and the panel list them.
 GROUP_MENU = tuple((name, COMMAND_TEXTS[name]) for name in GROUP_COMMANDS)
 PRIVATE_MENU = tuple((name, COMMAND_TEXTS[name]) for name in PRIVATE_COMMANDS)
 
 
-COMMAND_TEXTS |= PROMO_COMMAND_TEXTS  # promo codes (bot/promotions/)
 def _panel(update: Update, context: ShopContext) -> Screen:
     """The panel for the chat it is asked in: the admin group, or an admin's private chat."""
     private = update.effective_chat is not None and update.effective_chat.type == "private"
