@@ -34,14 +34,14 @@ from storage.customers import SqlCustomerRepository
 from storage.inbox import SqlUpdateInbox
 from storage.insight import SqlInsightRepository
 from storage.leader import OUTBOX_CHANNEL
-from storage.merchant import SqlBackofficeRepository, SqlDialogRepository
 from storage.marketing import SqlBroadcastRepository, SqlStockWatchRepository
+from storage.merchant import SqlBackofficeRepository, SqlDialogRepository
 from storage.orders import SqlOrderRepository, SqlSweepRepository
 from storage.outbox import SqlOutboxRepository
 from storage.payments import SqlPaymentRepository
 from storage.privacy import SqlAuditLog, SqlOrderSearch, SqlPersonalData
-from storage.restock import SqlRestockRepository
 from storage.promotions import SqlPromoRepository
+from storage.restock import SqlRestockRepository
 from storage.reviews import SqlReviewRepository
 from storage.shipping import SqlShipmentRepository, SqlTrackingRepository
 from storage.updates import (
