@@ -78,6 +78,8 @@ class OrderLineRow(Base):
     name: Mapped[str] = mapped_column(String(128))
     unit_price_minor: Mapped[int] = mapped_column(BigInteger)
     quantity: Mapped[int]
+    # The line's share of the order's discount: a return refunds what was paid for its units.
+    discount_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class OrderEventRow(Base):
@@ -89,8 +91,6 @@ class OrderEventRow(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     type: Mapped[str] = mapped_column(String(32))
     actor: Mapped[str] = mapped_column(String(64))
-    # The line's share of the order's discount: a return refunds what was paid for its units.
-    discount_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     from_status: Mapped[str | None] = mapped_column(String(32))
     to_status: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Encrypted())  # personal, encrypted
