@@ -250,12 +250,12 @@ class SqlUnitOfWork:
         self.addresses = SqlAddressRepository(self.session)
         self.checkouts = SqlCheckoutRepository(self.session)
         self.orders = SqlOrderRepository(self.session)
+        self.promos = SqlPromoRepository(self.session)  # promo codes (issue 16)
         self.inbox = SqlUpdateInbox(self.session)  # bot adapter only, not a domain port
         # The HTTP API's records (bot/api/, issue 17): adapter only, not domain ports.
         self.api_keys = SqlApiKeyRepository(self.session)
         self.idempotency = SqlIdempotencyRepository(self.session)
         self.api_rates = SqlRateWindowRepository(self.session)
-        self.promos = SqlPromoRepository(self.session)  # promo codes (issue 16)
         self.outbox = SqlOutboxRepository(self.session)
         self.shipments = SqlShipmentRepository(self.session)
         self.dialogs = SqlDialogRepository(self.session)
