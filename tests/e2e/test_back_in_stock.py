@@ -112,6 +112,10 @@ async def test_stop_notifying_and_a_chinese_customer_told_in_chinese(world: Worl
     assert "won't hear about Longjing" in alice.answer["text"]
     assert any("Notify me" in b for row in card.buttons for b in row)
     assert await _subscriptions(world) == []
+    # A forged button for a product that does not exist: a friendly alert, nothing stored.
+    await alice.tap_data(WatchProduct(999_999, 0, 0).pack(), card)
+    assert alice.answer["show_alert"] and "no longer available" in alice.answer["text"]
+    assert await _subscriptions(world) == []
 
     await li.say("/catalog")
     await li.tap("Tea")

@@ -127,6 +127,8 @@ async def test_a_bad_sku_is_explained_and_cancel_sends_nothing(tmp_path: Path) -
     async with admin_world(tmp_path) as world:
         bot, alice, ann = world.bot, world.alice, world.ann
         await alice.say("/start")
+        refused = await world.eve.say("/broadcast")  # in the admin group, but not an admin
+        assert "Only the shop's admins can do that" in refused.text
         picker = await ann.say("/broadcast")
         await ann.tap("All customers", picker)
         await ann.say("Hello from the tea house")
