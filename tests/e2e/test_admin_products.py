@@ -314,9 +314,13 @@ async def test_admin_commands_are_registered_only_for_the_admin_chat_and_admins(
         *("report", "customers", "forecast", "stockplan", "restock", "supply", "efficiency"),
         "find",  # finding orders (bot/privacy/)
         "audit",  # the audit log (bot/privacy/)
+        *("promo_new", "promos", "promo"),  # promo codes (bot/promotions/)
     }
     assert {c["description"] for c in group if c["command"] == "find"} == {
         "Find orders: number, phone, name, @username, tracking"
+    }
+    assert {c["description"] for c in group if c["command"] == "promos"} == {
+        "Promo codes: list, uses, pause"
     }
     chinese = api.commands_for({"type": "chat", "chat_id": ADMIN_CHAT}, "zh")
     assert any(c["description"] == "管理面板" for c in chinese)
