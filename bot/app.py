@@ -37,6 +37,7 @@ from bot.data_keys import resolve_data_keys
 from bot.insight import handlers as insight_handlers
 from bot.insight.summary import SummaryCharts
 from bot.marketing import handlers as marketing_handlers
+from bot.marketing.admin import card_refresher
 from bot.merchant import handlers as merchant
 from bot.merchant.dialog_views import AdminViews
 from bot.notify import TelegramSender
@@ -327,7 +328,7 @@ def build_application(
         restock=RestockCheck(insight, restocks),
         forget_updates=lambda: forget_handled_updates(db, clock),
         backup=daily_backup(settings, db, clock),
-        broadcasts=BroadcastFanOut(broadcasts),
+        broadcasts=BroadcastFanOut(broadcasts, card_refresher(bot, texts, admin_language)),
         forget_api_records=lambda: forget_old_api_records(db, clock),
     )
     jobs = Jobs(

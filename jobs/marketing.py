@@ -3,11 +3,13 @@ and counting each broadcast message's outcome as the outbox records it."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from domain.marketing.broadcasts import Broadcasts, record_delivery
-from domain.marketing.records import BROADCAST_TEMPLATE, Outcome
+from domain.marketing.records import BROADCAST_TEMPLATE, Broadcast, Outcome
 from domain.shared.notifications import Notification
 from jobs.outbox import Observer
 
@@ -20,14 +22,29 @@ BROADCASTS_EVERY = timedelta(seconds=15)
 OUTCOMES = {"sent": Outcome.SENT, "failed": Outcome.FAILED, "held": Outcome.BLOCKED}
 
 
-class BroadcastFanOut:
-    """The job: queue every unfinished broadcast's messages, a batch per transaction."""
+log = logging.getLogger(__name__)
 
-    def __init__(self, broadcasts: Broadcasts) -> None:
+# Shows a broadcast's counts on the merchant's card (the adapter edits the message).
+CardRefresher = Callable[[Broadcast], Awaitable[None]]
+
+
+class BroadcastFanOut:
+    """The job: queue every unfinished broadcast's messages, a batch per transaction, then
+    bring the merchant's cards of the broadcasts whose counts moved up to date."""
+
+    def __init__(self, broadcasts: Broadcasts, refresh: CardRefresher | None = None) -> None:
         self.broadcasts = broadcasts
+        self.refresh = refresh
 
     async def run_once(self) -> object:
-        return await self.broadcasts.fan_out()  # FanOutStats, in words when it did something
+        stats = await self.broadcasts.fan_out()
+        if self.refresh is not None:
+            for broadcast in await self.broadcasts.moved():
+                try:
+                    await self.refresh(broadcast)
+                except Exception:  # a card that cannot be edited must not stop the job
+                    log.warning("broadcast %s: card not updated", broadcast.id, exc_info=True)
+        return stats  # FanOutStats, in words when it did something
 
 
 def broadcast_outcomes(admin_chat_id: int | None) -> Observer:

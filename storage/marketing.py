@@ -142,6 +142,8 @@ def _broadcast(row: BroadcastRow) -> Broadcast:
         failed=row.failed,
         blocked=row.blocked,
         skipped=row.skipped,
+        card_chat_id=row.card_chat_id,
+        card_message_id=row.card_message_id,
     )
 
 
@@ -188,6 +190,14 @@ class SqlBroadcastRepository:
             .execution_options(populate_existing=True)
         )
         return None if row is None else _broadcast(row)
+
+    async def set_card(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        await self.s.execute(
+            update(BroadcastRow)
+            .where(BroadcastRow.id == broadcast_id)
+            .values(card_chat_id=chat_id, card_message_id=message_id)
+            .execution_options(synchronize_session=False)
+        )
 
     async def recent(self, limit: int) -> list[Broadcast]:
         rows = await self.s.scalars(

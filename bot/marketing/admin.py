@@ -9,8 +9,10 @@ and photos here."""
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.error import TelegramError
+import logging
+
+from telegram import Bot, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
 
 from bot.context import ShopContext
 from bot.marketing.callbacks import BcAudience, BcCancel, BcList, BcOpen, BcSend, BcSkip
@@ -25,12 +27,16 @@ from bot.marketing.views import (
 from bot.notify import TelegramSender
 from bot.screens import Screen, with_header
 from bot.shared.handlers import chat_and_user
+from bot.texts import Texts
 from bot.ui import reply, show
 from domain.marketing.broadcasts import Broadcasts, draft_of, message_of
-from domain.marketing.records import AUDIENCES
+from domain.marketing.records import AUDIENCES, Broadcast
+from domain.shared.customers import Language
 from domain.shared.dialogs import Dialog, DialogKind, StaleDialogError
 from domain.shared.errors import DomainError, NotFoundError
-from jobs.marketing import BROADCASTS_JOB
+from jobs.marketing import BROADCASTS_JOB, CardRefresher
+
+log = logging.getLogger(__name__)
 
 
 def _broadcasts(context: ShopContext) -> Broadcasts:
@@ -162,11 +168,35 @@ async def on_send(update: Update, context: ShopContext, data: BcSend) -> str | N
     """Send it: stored once (a second tap finds the dialog over), the fan-out job woken, and
     the broadcast's card in place of the question."""
     chat, user = chat_and_user(update)
-    broadcast = await _broadcasts(context).send(chat, user, data.token, context.admin_language)
-    context.services.jobs.wake(BROADCASTS_JOB)
+    broadcasts = _broadcasts(context)
+    broadcast = await broadcasts.send(chat, user, data.token, context.admin_language)
     t, lang = context.texts, context.admin_language
-    await show(update, context, broadcast_card(t, lang, broadcast))
+    card = await show(update, context, broadcast_card(t, lang, broadcast))
+    if card is not None and broadcast.id is not None:  # the job keeps this card up to date
+        await broadcasts.set_card(broadcast.id, card.chat_id, card.message_id)
+    context.services.jobs.wake(BROADCASTS_JOB)
     return t(lang, "mkt.adm.sent", id=broadcast.id)
+
+
+def card_refresher(bot: Bot, texts: Texts, language: Language) -> CardRefresher:
+    """Edits a broadcast's card in place with its counts now (for the fan-out job)."""
+
+    async def refresh(broadcast: Broadcast) -> None:
+        if broadcast.card_chat_id is None or broadcast.card_message_id is None:
+            return
+        screen = broadcast_card(texts, language, broadcast)
+        markup = screen.markup if isinstance(screen.markup, InlineKeyboardMarkup) else None
+        try:
+            await bot.edit_message_text(
+                screen.text,
+                chat_id=broadcast.card_chat_id,
+                message_id=broadcast.card_message_id,
+                reply_markup=markup,
+            )
+        except BadRequest as exc:  # not modified, or the card was deleted: nothing to do
+            log.info("broadcast %s: card not edited: %s", broadcast.id, exc.message)
+
+    return refresh
 
 
 async def on_cancel(update: Update, context: ShopContext, data: BcCancel) -> str | None:

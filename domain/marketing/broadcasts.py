@@ -215,6 +215,8 @@ class Broadcasts:
         # Pending counts seen at the last run, per delivering broadcast: one that did not move
         # is looked at for recipients who blocked the bot meanwhile (the outbox holds those).
         self._pending_seen: dict[int, int] = {}
+        # The counts each card last showed, in this process (moved() says which changed).
+        self._shown: dict[int, tuple[object, ...]] = {}
 
     # --- audiences -------------------------------------------------------------------------
 
@@ -366,6 +368,41 @@ class Broadcasts:
         """The newest broadcasts first."""
         async with self._uow(readonly=True) as uow:
             return await uow.broadcasts.recent(RECENT_SHOWN)
+
+    async def set_card(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        """Where the merchant's card of the broadcast is, so the job keeps it up to date."""
+        async with self._uow() as uow:
+            await uow.broadcasts.set_card(broadcast_id, chat_id, message_id)
+            await uow.commit()
+
+    async def moved(self) -> list[Broadcast]:
+        """Broadcasts with a card whose counts or status changed since this process last
+        asked (those that finished since included, once): the cards to update."""
+        async with self._uow(readonly=True) as uow:
+            current = {b.id or 0: b for b in await uow.broadcasts.unfinished()}
+            for gone in set(self._shown) - set(current):  # finished since
+                found = await uow.broadcasts.get(gone)
+                if found is not None:
+                    current[gone] = found
+        changed = []
+        for broadcast_id, broadcast in current.items():
+            if broadcast.card_message_id is None:
+                continue
+            counts = (
+                broadcast.status,
+                broadcast.queued,
+                broadcast.sent,
+                broadcast.failed,
+                broadcast.blocked,
+                broadcast.skipped,
+            )
+            if self._shown.get(broadcast_id) != counts:
+                changed.append(broadcast)
+            if broadcast.status == BroadcastStatus.DONE:
+                self._shown.pop(broadcast_id, None)
+            else:
+                self._shown[broadcast_id] = counts
+        return changed
 
     # --- the job ---------------------------------------------------------------------------
 

@@ -62,6 +62,8 @@ class Broadcast:
     failed: int = 0
     blocked: int = 0
     skipped: int = 0
+    card_chat_id: int | None = None  # the merchant's card of it, kept up to date
+    card_message_id: int | None = None
 
     @property
     def pending(self) -> int:
@@ -82,6 +84,9 @@ class Recipient:
 class BroadcastRepository(Protocol):
     async def add(self, broadcast: Broadcast) -> int: ...
     async def get(self, broadcast_id: int) -> Broadcast | None: ...
+    async def set_card(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        """Where the merchant's card of the broadcast is (the job keeps it up to date)."""
+
     async def recent(self, limit: int) -> list[Broadcast]:
         """The newest first."""
 

@@ -75,6 +75,9 @@ class BroadcastRow(Base):
     failed: Mapped[int] = mapped_column(Integer, default=0)
     blocked: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
+    # The merchant's card of it (kept up to date by the fan-out job as the counts move).
+    card_chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    card_message_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class BroadcastRecipientRow(Base):

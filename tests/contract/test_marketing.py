@@ -131,6 +131,13 @@ async def test_a_broadcast_fans_out_with_a_compare_and_set_cursor(uow_factory: F
     assert (found.cursor, found.queued, found.skipped, found.blocked) == (9, 1, 1, 1)
     assert found.fanned_out_at == at(1)
     assert found.text_html == "<b>Sale</b> today"
+    assert (found.card_chat_id, found.card_message_id) == (None, None)
+    async with uow_factory() as uow:
+        await uow.broadcasts.set_card(broadcast_id, -100, 42)
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        found = await uow.broadcasts.get(broadcast_id)
+    assert found is not None and (found.card_chat_id, found.card_message_id) == (-100, 42)
 
 
 async def test_outcomes_count_once_and_the_last_one_finishes_the_broadcast(

@@ -1724,6 +1724,12 @@ class FakeBroadcastRepository(_Repository):
     async def get(self, broadcast_id: int) -> Broadcast | None:
         return copy.deepcopy(self.store.marketing.broadcasts.get(broadcast_id))
 
+    async def set_card(self, broadcast_id: int, chat_id: int, message_id: int) -> None:
+        self._write()
+        found = self.store.marketing.broadcasts.get(broadcast_id)
+        if found is not None:
+            found.card_chat_id, found.card_message_id = chat_id, message_id
+
     async def recent(self, limit: int) -> list[Broadcast]:
         found = sorted(self.store.marketing.broadcasts.values(), key=lambda b: -(b.id or 0))
         return copy.deepcopy(found[:limit])

@@ -70,6 +70,8 @@ def upgrade() -> None:
         sa.Column("failed", sa.Integer(), nullable=False),
         sa.Column("blocked", sa.Integer(), nullable=False),
         sa.Column("skipped", sa.Integer(), nullable=False),
+        sa.Column("card_chat_id", sa.BigInteger(), nullable=True),
+        sa.Column("card_message_id", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["product_id"],
             ["products.id"],

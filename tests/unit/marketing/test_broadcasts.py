@@ -228,3 +228,22 @@ async def test_a_recipient_who_blocks_the_bot_after_the_fan_out_is_settled_when_
     [held] = [e for e in factory.store.outbox.values() if e.notification.chat_id == 14]
     assert held.failed_at is not None, "given up: it will not go out when they come back"
     assert len(_rows(factory, DONE_TEMPLATE)) == 1
+
+
+async def test_the_cards_to_update_are_those_whose_counts_moved_and_the_finished_once() -> None:
+    factory, broadcasts, clock = _shop(batch_size=10)
+    broadcast_id = await _send(broadcasts)
+    assert await broadcasts.moved() == []  # no card yet
+    await broadcasts.set_card(broadcast_id, ADMIN_CHAT, 77)
+    assert [b.id for b in await broadcasts.moved()] == [broadcast_id]  # first look
+    assert await broadcasts.moved() == []  # nothing moved
+    await broadcasts.fan_out()
+    [moved] = await broadcasts.moved()
+    assert (moved.queued, moved.card_message_id) == (4, 77)
+    dispatcher = OutboxDispatcher(
+        factory, ScriptedSender({}), clock, observers=[broadcast_outcomes(ADMIN_CHAT)]
+    )
+    await dispatcher.run_once()  # everything out: done
+    [done] = await broadcasts.moved()
+    assert done.status == BroadcastStatus.DONE and done.sent == 3
+    assert await broadcasts.moved() == []  # told once
