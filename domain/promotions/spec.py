@@ -6,7 +6,8 @@
 The code comes first, then its value (`10%`: percent; `5` or `5.50`: a fixed amount in the
 shop's currency), then any of: `min AMOUNT`, `from DATE`, `until DATE` (days in the shop's time
 zone, both included), `uses N` (in all), `per N` (per customer), `products ID,ID`,
-`category NAME,NAME` (names as the catalog spells them, any case), `freeship`."""
+`category NAME,NAME` (names as the catalog spells them, any case, spaces allowed),
+`freeship`."""
 
 from __future__ import annotations
 
@@ -79,6 +80,36 @@ def _money(word: str, text: str | None, currency: str) -> int:
     return amount
 
 
+KEYWORDS = frozenset(
+    {"freeship", "min", "from", "until", "uses", "per", "products", "category", "categories"}
+)
+
+
+class _Words:
+    """The description's words after the value, read one by one (or up to a keyword)."""
+
+    def __init__(self, words: list[str]) -> None:
+        self._words = words
+        self._at = 0
+
+    def __iter__(self) -> _Words:
+        return self
+
+    def __next__(self) -> str:
+        if self._at >= len(self._words):
+            raise StopIteration
+        self._at += 1
+        return self._words[self._at - 1]
+
+    def until(self, keywords: frozenset[str]) -> str:
+        """The words up to the next keyword (or the end), joined by spaces."""
+        taken = []
+        while self._at < len(self._words) and self._words[self._at].lower() not in keywords:
+            taken.append(self._words[self._at])
+            self._at += 1
+        return " ".join(taken)
+
+
 def parse_spec(text: str, currency: str, zone: tzinfo) -> PromoSpec:
     """The description of a new code, or PromoError naming what to fix."""
     words = text.split()
@@ -95,7 +126,7 @@ def parse_spec(text: str, currency: str, zone: tzinfo) -> PromoSpec:
         spec = PromoSpec(code, PromoKind.PERCENT, int(number))
     else:
         spec = PromoSpec(code, PromoKind.FIXED, _money("value", value_text, currency))
-    rest = iter(words[2:])
+    rest = _Words(words[2:])
     for word in rest:
         key = word.lower()
         if key == "freeship":
@@ -113,12 +144,13 @@ def parse_spec(text: str, currency: str, zone: tzinfo) -> PromoSpec:
         elif key == "per":
             spec.max_uses_per_customer = _count(key, next(rest, None))
         elif key == "products":
-            ids = (next(rest, None) or "").split(",")
-            if not all(i.strip().isdigit() for i in ids):
+            ids = [i for i in rest.until(KEYWORDS).replace(" ", ",").split(",") if i]
+            if not ids or not all(i.isdigit() for i in ids):
                 raise _bad("products")
             spec.product_ids = tuple(sorted({int(i) for i in ids}))
         elif key in ("category", "categories"):
-            names = [n.strip() for n in (next(rest, None) or "").split(",") if n.strip()]
+            # names may have spaces: every word up to the next keyword ("Green Tea,Teaware")
+            names = [n.strip() for n in rest.until(KEYWORDS).split(",") if n.strip()]
             if not names:
                 raise _bad("category", name="")
             spec.category_names = tuple(names)

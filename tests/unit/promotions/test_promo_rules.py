@@ -185,6 +185,9 @@ def test_the_merchants_line_describes_a_code() -> None:
     assert spec.valid_until == datetime(2027, 1, 1, tzinfo=UTC)  # the 31st included
     assert (spec.max_uses, spec.max_uses_per_customer) == (100, 1)
     assert (spec.product_ids, spec.category_names, spec.free_shipping) == ((1, 2), ("Tea",), True)
+    spaced = parse_spec("TEA5 5 category Green Tea, teaware uses 3 products 4, 3", "USD", UTC)
+    assert spaced.product_ids == (3, 4)
+    assert (spaced.category_names, spaced.max_uses) == (("Green Tea", "teaware"), 3)
     fixed = parse_spec("TAKE5 5.50", "USD", UTC)
     assert (fixed.kind, fixed.value) == (PromoKind.FIXED, 550)
 
