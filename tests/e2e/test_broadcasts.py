@@ -70,9 +70,12 @@ async def test_admin_broadcasts_a_photo_with_a_product_button_and_sees_the_count
         assert confirm.buttons == [["📣 Send", "✖️ Cancel"]]
 
         send_data = confirm.inline_keyboard[0][0]["callback_data"]
-        card = await ann.tap("Send", confirm)
+        send = await ann.press("Send", confirm)
+        await bot.processed(send)
         assert "Broadcast #1 is going out" in ann.answer["text"]
-        assert "Broadcast #1" in card.text
+        card = ann.chat.message(confirm.message_id)
+        assert card is not None and "Broadcast #1" in card.text
+        await bot.deliver_again(send)  # Telegram delivers the tap twice: still one broadcast
         await ann.tap_data(send_data, card)  # a double tap on Send: the dialog is over
         assert ann.answer["show_alert"]
         assert len(await db.rows(bot, BroadcastRow)) == 1
@@ -122,9 +125,9 @@ async def test_admin_broadcasts_a_photo_with_a_product_button_and_sees_the_count
         product = await alice.tap("View product", got)
         assert "Longjing Green Tea 100 g" in (product.body or "")
         assert [m for m in alice.messages if m.body == CAPTION], "the broadcast is still there"
-        assert db.bad_requests(bot) == [] or all(
-            "blocked by the user" in r for r in db.bad_requests(bot)
-        )
+        # Carol's 403 and the replayed tap's answer (too old, as Telegram says): nothing else.
+        expected = ("blocked by the user", "query is too old")
+        assert [r for r in db.bad_requests(bot) if not any(e in r for e in expected)] == []
 
 
 async def test_a_bad_sku_is_explained_and_cancel_sends_nothing(tmp_path: Path) -> None:
