@@ -323,51 +323,94 @@ class SqlBroadcastRepository:
         )
         return True
 
-    async def settle_unreachable(self, broadcast_id: int, at: datetime) -> int:
-        # The broadcast's queued recipients (ix_broadcast_recipients_outcome), each customer by
-        # key: the cost is the pending recipients, and it runs only when delivery stalled.
-        blocked = list(
+    async def settle_stalled(self, broadcast_id: int, at: datetime) -> dict[Outcome, int]:
+        # The broadcast's queued recipients (ix_broadcast_recipients_outcome), then their outbox
+        # rows by dedupe key and their customers by key, a chunk at a time: the cost is the
+        # pending recipients, and it runs only when delivery stalled.
+        queued = list(
             (
                 await self.s.scalars(
-                    select(BroadcastRecipientRow.customer_id)
-                    .join(CustomerRow, CustomerRow.id == BroadcastRecipientRow.customer_id)
-                    .where(
+                    select(BroadcastRecipientRow.customer_id).where(
                         BroadcastRecipientRow.broadcast_id == broadcast_id,
                         BroadcastRecipientRow.outcome == Outcome.QUEUED.value,
-                        CustomerRow.reachable.is_(False),
                     )
                 )
             ).all()
         )
-        for start in range(0, len(blocked), CHUNK):
-            chunk = blocked[start : start + CHUNK]
-            await self.s.execute(
-                update(BroadcastRecipientRow)
-                .where(
-                    BroadcastRecipientRow.broadcast_id == broadcast_id,
-                    BroadcastRecipientRow.customer_id.in_(chunk),
+        settled: dict[Outcome, list[int]] = {
+            Outcome.SENT: [],
+            Outcome.FAILED: [],
+            Outcome.BLOCKED: [],
+        }
+        for start in range(0, len(queued), CHUNK):
+            chunk = queued[start : start + CHUNK]
+            keys = {f"broadcast:{broadcast_id}:{c}": c for c in chunk}
+            rows = {
+                key: (sent, failed)
+                for key, sent, failed in (
+                    await self.s.execute(
+                        select(OutboxRow.dedupe_key, OutboxRow.sent_at, OutboxRow.failed_at).where(
+                            OutboxRow.dedupe_key.in_(list(keys))
+                        )
+                    )
+                ).all()
+            }
+            unreachable = set(
+                (
+                    await self.s.scalars(
+                        select(CustomerRow.id).where(
+                            CustomerRow.id.in_(chunk), CustomerRow.reachable.is_(False)
+                        )
+                    )
+                ).all()
+            )
+            for key, customer_id in keys.items():
+                sent, failed = rows.get(key, (None, at))  # a deleted row: never sent
+                if sent is not None:
+                    settled[Outcome.SENT].append(customer_id)
+                elif failed is not None:
+                    settled[Outcome.FAILED].append(customer_id)
+                elif customer_id in unreachable:
+                    settled[Outcome.BLOCKED].append(customer_id)
+        for outcome, ids in settled.items():
+            for start in range(0, len(ids), CHUNK):
+                chunk = ids[start : start + CHUNK]
+                await self.s.execute(
+                    update(BroadcastRecipientRow)
+                    .where(
+                        BroadcastRecipientRow.broadcast_id == broadcast_id,
+                        BroadcastRecipientRow.customer_id.in_(chunk),
+                        BroadcastRecipientRow.outcome == Outcome.QUEUED.value,
+                    )
+                    .values(outcome=outcome.value)
+                    .execution_options(synchronize_session=False)
                 )
-                .values(outcome=Outcome.BLOCKED.value)
-                .execution_options(synchronize_session=False)
-            )
-            await self.s.execute(
-                update(OutboxRow)
-                .where(
-                    OutboxRow.dedupe_key.in_([f"broadcast:{broadcast_id}:{c}" for c in chunk]),
-                    OutboxRow.sent_at.is_(None),
-                    OutboxRow.failed_at.is_(None),
+                if outcome == Outcome.BLOCKED:  # held for the customer's return: given up
+                    await self.s.execute(
+                        update(OutboxRow)
+                        .where(
+                            OutboxRow.dedupe_key.in_(
+                                [f"broadcast:{broadcast_id}:{c}" for c in chunk]
+                            ),
+                            OutboxRow.sent_at.is_(None),
+                            OutboxRow.failed_at.is_(None),
+                        )
+                        .values(
+                            failed_at=at,
+                            claimed_until=None,
+                            last_error="blocked: broadcast not held",
+                        )
+                        .execution_options(synchronize_session=False)
+                    )
+            if ids:
+                column = COUNTERS[outcome]
+                await self.s.execute(
+                    update(BroadcastRow)
+                    .where(BroadcastRow.id == broadcast_id)
+                    .values({column.key: column + len(ids)})
+                    .execution_options(synchronize_session=False)
                 )
-                .values(failed_at=at, claimed_until=None, last_error="blocked: broadcast not held")
-                .execution_options(synchronize_session=False)
-            )
-        if blocked:
-            await self.s.execute(
-                update(BroadcastRow)
-                .where(BroadcastRow.id == broadcast_id)
-                .values(blocked=BroadcastRow.blocked + len(blocked))
-                .execution_options(synchronize_session=False)
-            )
-        return len(blocked)
+        return {outcome: len(ids) for outcome, ids in settled.items() if ids}
 
     async def finish(self, broadcast_id: int, at: datetime) -> bool:
         result = await self.s.execute(

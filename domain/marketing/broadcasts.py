@@ -431,7 +431,8 @@ class Broadcasts:
                 now = self._clock.now()
                 stalled = broadcast.status == BroadcastStatus.DELIVERING and broadcast.pending > 0
                 if stalled and self._pending_seen.get(broadcast.id) == broadcast.pending:
-                    stats.blocked += await uow.broadcasts.settle_unreachable(broadcast.id, now)
+                    settled = await uow.broadcasts.settle_stalled(broadcast.id, now)
+                    stats.blocked += settled.get(Outcome.BLOCKED, 0)
                 self._pending_seen[broadcast.id] = broadcast.pending
                 if await _finish(uow, broadcast.id, self.admin_chat_id, now):
                     stats.finished += 1

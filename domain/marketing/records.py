@@ -121,10 +121,12 @@ class BroadcastRepository(Protocol):
         """A queued recipient's outcome, and its count; False (nothing changes) unless the
         recipient was still queued."""
 
-    async def settle_unreachable(self, broadcast_id: int, at: datetime) -> int:
-        """Recipients still queued whose customer is unreachable now (they blocked the bot after
-        the fan-out; the outbox holds, never sends, their rows): counted blocked, their outbox
-        rows given up. Returns how many."""
+    async def settle_stalled(self, broadcast_id: int, at: datetime) -> dict[Outcome, int]:
+        """Recipients still queued whose message will never report an outcome: its outbox row
+        was given up or deleted elsewhere (a customer's erasure, retention) -> failed; sent
+        without being counted -> sent; still owed to a customer who is unreachable now (they
+        blocked the bot after the fan-out; the outbox holds, never sends, such rows) -> blocked,
+        the row given up. Counted; returns how many of each."""
 
     async def finish(self, broadcast_id: int, at: datetime) -> bool:
         """Done, if the fan-out is over and nothing queued is pending; True only for the call

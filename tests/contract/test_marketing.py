@@ -169,31 +169,31 @@ async def test_outcomes_count_once_and_the_last_one_finishes_the_broadcast(
     assert [b.id for b in newest] == [broadcast_id]
 
 
-async def test_recipients_who_blocked_the_bot_after_the_fan_out_are_settled_once(
+async def test_a_stalled_broadcast_settles_recipients_whose_message_will_never_report(
     uow_factory: Factory,
 ) -> None:
-    for customer_id in (5, 7):
+    for customer_id in (5, 7, 9):
         await seed.customer(uow_factory, customer_id)
     async with uow_factory() as uow:
         broadcast_id = await uow.broadcasts.add(_broadcast())
-        await uow.broadcasts.add_recipients(broadcast_id, {5: Outcome.QUEUED, 7: Outcome.QUEUED})
-        await uow.broadcasts.advance(broadcast_id, 0, 7, {Outcome.QUEUED: 2}, at(1))
-        for customer_id in (5, 7):
-            await uow.outbox.add(
-                Notification(
-                    customer_id,
-                    "mkt.broadcast",
-                    dedupe_key=f"broadcast:{broadcast_id}:{customer_id}",
-                ),
-                at(1),
-            )
+        queued = {c: Outcome.QUEUED for c in (5, 7, 9)}
+        await uow.broadcasts.add_recipients(broadcast_id, queued)
+        await uow.broadcasts.advance(broadcast_id, 0, 9, {Outcome.QUEUED: 3}, at(1))
+        for customer_id in (5, 7, 9):
+            key = f"broadcast:{broadcast_id}:{customer_id}"
+            await uow.outbox.add(Notification(customer_id, "mkt.broadcast", dedupe_key=key), at(1))
         await uow.commit()
     async with uow_factory() as uow:
-        assert await uow.broadcasts.settle_unreachable(broadcast_id, at(2)) == 0
-        await uow.customers.set_reachable(7, False)
-        assert await uow.broadcasts.settle_unreachable(broadcast_id, at(3)) == 1
-        assert await uow.broadcasts.settle_unreachable(broadcast_id, at(4)) == 0
+        assert await uow.broadcasts.settle_stalled(broadcast_id, at(2)) == {}
+        await uow.customers.set_reachable(7, False)  # blocked the bot after the fan-out
+        [row_9] = [n for n in await uow.outbox.claim_due(at(2), 10, 60.0) if n.chat_id == 9]
+        assert row_9.id is not None
+        await uow.outbox.give_up(row_9.id, "personal data erased", at(2))  # /mydata
+        settled = await uow.broadcasts.settle_stalled(broadcast_id, at(3))
+        assert settled == {Outcome.BLOCKED: 1, Outcome.FAILED: 1}
+        assert await uow.broadcasts.settle_stalled(broadcast_id, at(4)) == {}
         assert not await uow.broadcasts.record_outcome(broadcast_id, 7, Outcome.SENT)
+        await uow.outbox.release_all_claims()
         await uow.commit()
     async with uow_factory() as uow:
         # Only customer 5's row is still owed: 7's was given up, so it never goes out late.
@@ -203,4 +203,5 @@ async def test_recipients_who_blocked_the_bot_after_the_fan_out_are_settled_once
         assert await uow.broadcasts.finish(broadcast_id, at(6))
         found = await uow.broadcasts.get(broadcast_id)
         await uow.commit()
-    assert found is not None and (found.sent, found.blocked, found.pending) == (1, 1, 0)
+    assert found is not None
+    assert (found.sent, found.blocked, found.failed, found.pending) == (1, 1, 1, 0)

@@ -1800,27 +1800,34 @@ class FakeBroadcastRepository(_Repository):
         setattr(found, outcome.value, getattr(found, outcome.value) + 1)
         return True
 
-    async def settle_unreachable(self, broadcast_id: int, at: datetime) -> int:
+    async def settle_stalled(self, broadcast_id: int, at: datetime) -> dict[Outcome, int]:
         self._write()
-        blocked = [
-            customer_id
-            for (b, customer_id), outcome in self.store.marketing.recipients.items()
-            if b == broadcast_id
-            and outcome == Outcome.QUEUED
-            and customer_id in self.store.customers
-            and not self.store.customers[customer_id].reachable
-        ]
-        keys = {f"broadcast:{broadcast_id}:{c}" for c in blocked}
-        for customer_id in blocked:
-            self.store.marketing.recipients[(broadcast_id, customer_id)] = Outcome.BLOCKED
-        for entry in self.store.outbox.values():
-            pending = entry.sent_at is None and entry.failed_at is None
-            if pending and entry.notification.dedupe_key in keys:
-                entry.failed_at, entry.claimed_until = at, None
-                entry.last_error = "blocked: broadcast not held"
-        if blocked:
-            self.store.marketing.broadcasts[broadcast_id].blocked += len(blocked)
-        return len(blocked)
+        rows = {
+            e.notification.dedupe_key: e
+            for e in self.store.outbox.values()
+            if e.notification.dedupe_key is not None
+        }
+        settled: dict[Outcome, int] = {}
+        for (b, customer_id), outcome in list(self.store.marketing.recipients.items()):
+            if b != broadcast_id or outcome != Outcome.QUEUED:
+                continue
+            row = rows.get(f"broadcast:{broadcast_id}:{customer_id}")
+            customer = self.store.customers.get(customer_id)
+            if row is not None and row.sent_at is not None:
+                decided = Outcome.SENT
+            elif row is None or row.failed_at is not None:
+                decided = Outcome.FAILED
+            elif customer is not None and not customer.reachable:
+                decided = Outcome.BLOCKED
+                row.failed_at, row.claimed_until = at, None
+                row.last_error = "blocked: broadcast not held"
+            else:
+                continue
+            self.store.marketing.recipients[(broadcast_id, customer_id)] = decided
+            found = self.store.marketing.broadcasts[broadcast_id]
+            setattr(found, decided.value, getattr(found, decided.value) + 1)
+            settled[decided] = settled.get(decided, 0) + 1
+        return settled
 
     async def finish(self, broadcast_id: int, at: datetime) -> bool:
         self._write()
