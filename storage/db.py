@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from domain.shared.journal import Journal
-from storage import sqlite
+from storage import rollups, sqlite
 from storage.after_sales import SqlAfterSalesRepository
 from storage.api import SqlApiKeyRepository, SqlIdempotencyRepository, SqlRateWindowRepository
 from storage.base import utcnow
@@ -331,6 +331,7 @@ class SqlUnitOfWork:
         """Make the work permanent; then wake the outbox dispatcher if messages were queued."""
         if self._readonly:
             raise RuntimeError("commit in a read-only unit of work")
+        await rollups.apply_pending(self.session)  # the sales rollups' changes, summed
         if self.outbox.added and self._db.notify_outbox:
             # Delivered when, and only if, the transaction commits.
             await self.session.execute(_NOTIFY_OUTBOX)
@@ -349,4 +350,5 @@ class SqlUnitOfWork:
 
     async def rollback(self) -> None:
         """Undo everything since the start."""
+        rollups.discard_pending(self.session)
         await self.session.rollback()
