@@ -22,6 +22,7 @@ from domain.checkout.shipping_methods import (
     ShippingOption,
 )
 from domain.checkout.shop_base import ShopBase
+from domain.checkout.sold_out import refuse_if_sold_out
 from domain.checkout.validation import check_address, check_phone, check_recipient
 from domain.orders.model import Order, PaymentMethod
 from domain.promotions.redemption import quote_code, redeem_code
@@ -430,6 +431,7 @@ class Ordering(ShopBase):
     async def place_order(self, customer_id: int, token: str) -> PlacedOrder:
         """Reserve stock, snapshot prices and address, empty the cart and alert the merchant.
         A second confirmation of the same checkout returns the order already placed."""
+        await refuse_if_sold_out(self._uow, customer_id, token)  # read first (issue 13)
         try:
             return await self._place_order(customer_id, token)
         except PromoError as lost:
