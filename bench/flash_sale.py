@@ -75,6 +75,7 @@ class Sale:
     buyers: int
     units: int
     latencies: list[float] = field(default_factory=list)
+    arrivals: list[tuple[float, float]] = field(default_factory=list)  # (tap's offset, latency)
     unanswered: int = 0
     seconds: float = 0.0
     cpu: float = 0.0
@@ -259,6 +260,7 @@ async def run(url: str, mode: str, args: argparse.Namespace, tree: Path | None =
                     sale.unanswered += 1
                     return
                 sale.latencies.append(time.perf_counter() - started)
+                sale.arrivals.append((started - t0, sale.latencies[-1]))
 
             gap = 0.0 if mode == "burst" else 1.0 / args.rate
             cpu, t0 = bot.cpu(), time.perf_counter() + 0.2
@@ -273,7 +275,7 @@ async def run(url: str, mode: str, args: argparse.Namespace, tree: Path | None =
     return sale
 
 
-def report(sale: Sale, backend: str, rate: float, label: str) -> None:
+def report(sale: Sale, backend: str, rate: float, label: str, timeline: bool = False) -> None:
     arrive = "all at once" if sale.mode == "burst" else f"{rate:.0f}/s"
     print(f"\n{label}{backend}, {sale.buyers} buyers for {sale.units} units, arriving {arrive}:")
     print(f"  orders placed        {sale.orders:8d}   (target exactly {sale.units})")
@@ -295,6 +297,17 @@ def report(sale: Sale, backend: str, rate: float, label: str) -> None:
     if handled:
         print(f"  bot CPU per Confirm  {1000 * sale.cpu / handled:8.2f} ms")
         print(f"  mean tap -> answer   {statistics.mean(sale.latencies):8.3f} s")
+    if timeline and sale.mode == "spread" and sale.arrivals:
+        # Where the slow answers are: the taps of each second of the sale.
+        by_second: dict[int, list[float]] = {}
+        for offset, latency in sale.arrivals:
+            by_second.setdefault(int(offset), []).append(latency)
+        for second, latencies in sorted(by_second.items()):
+            latencies.sort()
+            print(
+                f"    taps in second {second:3d}: {len(latencies):4d}, answer p50 "
+                f"{latencies[len(latencies) // 2]:6.3f} s, max {latencies[-1]:6.3f} s"
+            )
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -313,7 +326,7 @@ async def main(args: argparse.Namespace) -> None:
         for mode in modes:
             for label, tree in trees:
                 url = await fresh_database(args.database_url, tmp, mode + str(len(label)))
-                report(await run(url, mode, args, tree), backend, args.rate, label)
+                report(await run(url, mode, args, tree), backend, args.rate, label, args.timeline)
 
 
 if __name__ == "__main__":
@@ -329,6 +342,9 @@ if __name__ == "__main__":
         "--before-without-sniffio",
         action="store_true",
         help="hide sniffio from the --before bot, as the environment was before issue 13",
+    )
+    parser.add_argument(
+        "--timeline", action="store_true", help="spread: the answers of each second's taps"
     )
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     asyncio.run(main(parser.parse_args()))
