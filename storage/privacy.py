@@ -34,6 +34,7 @@ from storage.tables.after_sales import AfterSalesDialogRow, AfterSalesRequestRow
 from storage.tables.audit import AuditRow
 from storage.tables.checkout import AddressRow, CheckoutRow
 from storage.tables.customers import CustomerRow
+from storage.tables.marketing import BackInStockRow
 from storage.tables.orders import OrderRow, OrderSearchTermRow
 from storage.tables.outbox import OutboxRow
 from storage.tables.reviews import ReviewRow
@@ -221,6 +222,8 @@ class SqlPersonalData:
         )
         addresses = await s.execute(delete(AddressRow).where(AddressRow.customer_id == customer_id))
         await s.execute(delete(CheckoutRow).where(CheckoutRow.customer_id == customer_id))
+        # Waiting for a product is a wish of the person's: gone with them (issue 16).
+        await s.execute(delete(BackInStockRow).where(BackInStockRow.customer_id == customer_id))
         await s.execute(
             delete(AfterSalesDialogRow).where(AfterSalesDialogRow.customer_id == customer_id)
         )

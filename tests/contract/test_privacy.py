@@ -181,3 +181,24 @@ async def test_erasing_a_customer_removes_the_person_and_keeps_the_books(
         review = await uow.reviews.get(mine, 41)
         assert review is not None and (review.rating, review.comment) == (5, None)
         assert await uow.outbox.pending_count() == 1  # the other customer's message only
+
+
+async def test_erasing_a_customer_ends_their_back_in_stock_waits_only(
+    uow_factory: Factory,
+) -> None:
+    tea = await seed.product(uow_factory, "TEA", stock=0)
+    ann = await seed.customer(uow_factory, 51)
+    bob = await seed.customer(uow_factory, 52)
+    async with uow_factory() as uow:
+        for customer in (ann, bob):
+            assert await uow.stock_watchers.watch(customer, tea, at(1))
+        await uow.commit()
+    async with uow_factory() as uow:
+        await uow.personal.erase(ann, "[erased]", at(2))
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert not await uow.stock_watchers.is_watching(ann, tea)
+        assert await uow.stock_watchers.is_watching(bob, tea)
+        await uow.products.restock(tea, 2)
+        taken = await uow.stock_watchers.take_waiting([tea], at(3))
+    assert [w.customer_id for w in taken] == [bob]

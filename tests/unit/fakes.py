@@ -1579,6 +1579,8 @@ class FakePersonalData(_Repository):
             del store.addresses[address_id]
         store.checkouts.pop(customer_id, None)
         store.verified_phones.pop(customer_id, None)
+        for key in [k for k in store.marketing.watchers if k[0] == customer_id]:
+            del store.marketing.watchers[key]
         store.after_sales.drafts.pop(customer_id, None)
         orders = [o for o in store.orders.values() if o.customer_id == customer_id]
         for order in orders:  # the blind index is computed from these (FakeOrderSearch)
