@@ -17,7 +17,10 @@ IllegalTransitionError (the order's status forbids the step). Nothing is changed
 
 Rules, the same as a chat order's (domain/checkout/placing.py places both): the fields are
 checked as the checkout checks what a customer types; prices are the catalog's at placing
-time, the shipping fee the shop's; stock is reserved by the same conditional UPDATE; the order
+time; the delivery method is the channel's choice among the shop's SHIPPING_METHODS (its code;
+without one, the only method serving the address), checked as the checkout checks it (it must
+serve the address; pickup needs no address) and snapshotted with its fee, or the flat
+SHIPPING_FEE of a shop without methods; stock is reserved by the same conditional UPDATE; the order
 number comes from the same generator; the PLACED event's actor is `channel:<name>`; a cash on
 delivery order is confirmed at once; the admin chat is alerted, naming the channel, through the
 outbox in the same transaction, with its low-stock alerts. Card and Stars payments are Telegram
@@ -37,8 +40,9 @@ from datetime import UTC, datetime
 
 from domain.catalog.stock import queue_low_stock_alerts
 from domain.channels.ports import ChannelsUnitOfWork
-from domain.checkout.ordering import PlacedOrder
+from domain.checkout.ordering import PlacedOrder, shipping_param
 from domain.checkout.placing import NewOrder, place_new_order
+from domain.checkout.shipping_methods import ShippingMethod
 from domain.checkout.shop_base import ShopConfig
 from domain.checkout.validation import check_address, check_phone, check_quantity, check_recipient
 from domain.merchant.orders import MerchantOrders
@@ -58,7 +62,7 @@ from domain.shared.errors import (
     NotFoundError,
     ProductUnavailableError,
 )
-from domain.shared.money import money_param
+from domain.shared.money import Money, money_param
 from domain.shared.notifications import Notification
 from domain.shared.numbers import NumberSource, new_order_number, normalize_order_number
 from domain.shared.ports import UnitOfWorkFactory
@@ -100,6 +104,9 @@ class ChannelOrderRequest:
     phone: str
     address_text: str
     payment_method: PaymentMethod  # cod or bank; card and stars are Telegram invoices
+    # A code of SHIPPING_METHODS (issue 16); None: the only delivery method serving the
+    # address. A pickup method needs no address.
+    shipping_method: str | None = None
 
 
 def channel_actor(channel: str) -> str:
@@ -188,14 +195,27 @@ class ChannelOrders:
             wanted[line.product_id] = check_quantity(wanted.get(line.product_id, 0) + line.quantity)
         recipient = check_recipient(request.recipient)
         phone = check_phone(request.phone, self.config.phone_region)
-        address = check_address(request.address_text)
+        shipping = self.config.shipping
+        chosen = shipping.get(request.shipping_method) if request.shipping_method else None
+        if request.shipping_method and chosen is None:
+            raise InvalidInputError(
+                "channel.error.shipping_unknown",
+                method=request.shipping_method,
+                methods=", ".join(m.code for m in shipping.all),
+            )
+        if chosen is not None and chosen.pickup:
+            address = (request.address_text or "").strip()  # collected at the shop
+        else:
+            address = check_address(request.address_text)
         method = self._payment_method(request.payment_method)
         if reference is not None:
             known = await self._by_reference(channel, reference)
             if known is not None:
                 return PlacedOrder(known, created=False)
         try:
-            return await self._place(channel, reference, wanted, recipient, phone, address, method)
+            return await self._place(
+                channel, reference, wanted, recipient, phone, address, method, chosen
+            )
         except DuplicateError:
             # Placed meanwhile by a concurrent call with the same reference (the unique index
             # refused this one, whose reservations were rolled back with it).
@@ -221,15 +241,19 @@ class ChannelOrders:
         phone: str,
         address: str,
         method: PaymentMethod,
+        chosen: ShippingMethod | None,
     ) -> PlacedOrder:
         now = self._clock.now()
         async with self._uow() as uow:
             lines = []
+            subtotal = Money.zero(self.config.currency)
             for product_id, quantity in wanted.items():
                 product = await uow.products.get(product_id)
                 if product is None:
                     raise ProductUnavailableError(name=f"#{product_id}")
                 lines.append((product, quantity))
+                subtotal += product.price * quantity
+            delivery = self._delivery(chosen, address)
             customer_id = await uow.channels.customer_with_phone(phone)
             if customer_id is None:
                 customer_id = channel_customer_id(channel)
@@ -245,7 +269,8 @@ class ChannelOrders:
                     phone=phone,
                     address_text=address,
                     currency=self.config.currency,
-                    shipping=self.config.shipping_fee,
+                    shipping=delivery.fee_for(subtotal),
+                    shipping_method=self.config.shipping.snapshot(delivery),
                     channel=channel,
                     channel_reference=reference,
                 ),
@@ -263,6 +288,7 @@ class ChannelOrders:
                 lines=[[line.quantity, line.name] for line in order.lines],
                 payment=str(order.payment_method),
                 address=order.address_text,
+                **shipping_param(order),
             )
             await queue_low_stock_alerts(
                 uow,
@@ -273,6 +299,23 @@ class ChannelOrders:
             )
             await uow.commit()
         return PlacedOrder(order, created=True)
+
+    def _delivery(self, chosen: ShippingMethod | None, address: str) -> ShippingMethod:
+        """The method the order ships by: the one chosen, if it may serve the address, or
+        else the only delivery method that serves it."""
+        shipping = self.config.shipping
+        if chosen is not None:
+            if chosen.pickup or chosen.serves(address):
+                return chosen
+            raise InvalidInputError("channel.error.shipping_not_served", method=chosen.code)
+        serving = [m for m in shipping.all if not m.pickup and m.serves(address)]
+        if len(serving) == 1:
+            return serving[0]
+        if not serving:
+            raise InvalidInputError("channel.error.shipping_none")
+        raise InvalidInputError(
+            "channel.error.shipping_choose", methods=", ".join(m.code for m in serving)
+        )
 
     async def _alert_admin(
         self, uow: ChannelsUnitOfWork, template: str, order: Order, now: datetime, **params: object

@@ -5,6 +5,7 @@ paid, shipping and the sync's pages."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from domain.channels.orders import (
     channel_customer_id,
 )
 from domain.checkout.flow import CheckoutStep
+from domain.checkout.shipping_methods import shipping_methods_from_json
 from domain.checkout.shop_base import ShopConfig
 from domain.merchant.rules import MerchantConfig
 from domain.merchant.service import Merchant
@@ -412,3 +414,105 @@ async def test_only_the_customers_own_contact_in_checkout_verifies_their_phone(
     await shop.give_recipient(ADA, "Ada Lovelace")
     await shop.give_phone(ADA, "+1 202 555 0143", from_contact=from_contact, own=own)
     assert store.verified_phones == ({ADA: PHONE} if verified else {})
+
+
+# -- delivery methods (issue 16's SHIPPING_METHODS) ------------------------------------------
+
+SHIPPING_METHODS = """[
+  {"code": "std", "name": "Standard", "fee": "5.00", "free_from": "50.00"},
+  {"code": "express", "name": "Express", "fee": "15.00", "postcodes": ["100"]},
+  {"code": "pickup", "kind": "pickup", "name": "Pickup", "fee": "0", "place": "1 Shop St"}
+]"""
+BEIJING = "88 Jianguo Road, Beijing 100022"
+LONDON = "12 Engine Way, London"
+
+
+@pytest.fixture
+def with_methods(uow: FakeUnitOfWorkFactory, clock: FixedClock) -> ChannelOrders:
+    flow = order_flow(ADMIN_CHAT)
+    numbers = (f"CM{n:02d}-AAAA" for n in itertools.count(10))
+    merchant = Merchant(uow, clock, MerchantConfig("USD", ADMIN_CHAT, DEFAULT_CARRIERS), flow=flow)
+    config = ShopConfig(
+        currency="USD",
+        shipping_fee=usd(500),
+        admin_chat_id=ADMIN_CHAT,
+        shipping_methods=shipping_methods_from_json(SHIPPING_METHODS, "USD"),
+    )
+    return ChannelOrders(
+        uow, clock, config, merchant, order_numbers=lambda: next(numbers), flow=flow
+    )
+
+
+def shipped_to(
+    product_id: int, address: str, method: str | None, quantity: int = 1
+) -> ChannelOrderRequest:
+    return replace(
+        request(product_id, quantity, reference=None),
+        address_text=address,
+        shipping_method=method,
+    )
+
+
+async def test_a_channel_order_ships_by_the_method_it_names_with_its_fee_and_snapshot(
+    with_methods: ChannelOrders, store: FakeStore
+) -> None:
+    tea = store.add_product("Green tea", usd(1250), stock=10)
+    order = (await with_methods.place(shipped_to(tea.id, BEIJING, "express"))).order
+    assert order.shipping == usd(1500)
+    assert order.shipping_method is not None and order.shipping_method.code == "express"
+    assert order.total == usd(1250 + 1500)
+    alert = next(
+        e.notification for e in store.outbox.values() if e.notification.chat_id == ADMIN_CHAT
+    )
+    assert alert.params["shipping_method"]["code"] == "express"
+    # Free over the threshold, as in the chat.
+    big = (await with_methods.place(shipped_to(tea.id, LONDON, "std", quantity=4))).order
+    assert (big.shipping, big.shipping_method and big.shipping_method.code) == (usd(0), "std")
+
+
+async def test_without_a_method_the_only_one_serving_the_address_is_taken_else_asked(
+    with_methods: ChannelOrders, store: FakeStore
+) -> None:
+    tea = store.add_product("Green tea", usd(1250), stock=10)
+    order = (await with_methods.place(shipped_to(tea.id, LONDON, None))).order
+    assert order.shipping_method is not None and order.shipping_method.code == "std"
+    assert order.shipping == usd(500)
+    with pytest.raises(InvalidInputError) as asked:  # Beijing: std and express both serve
+        await with_methods.place(shipped_to(tea.id, BEIJING, None))
+    assert asked.value.key == "channel.error.shipping_choose"
+    assert asked.value.params["methods"] == "std, express"
+    assert store.product(tea.id).reserved == 1  # the refused one reserved nothing
+
+
+async def test_a_method_that_does_not_serve_the_address_or_does_not_exist_is_refused(
+    with_methods: ChannelOrders, store: FakeStore
+) -> None:
+    tea = store.add_product("Green tea", usd(1250), stock=10)
+    with pytest.raises(InvalidInputError) as wrong:
+        await with_methods.place(shipped_to(tea.id, LONDON, "express"))
+    assert wrong.value.key == "channel.error.shipping_not_served"
+    with pytest.raises(InvalidInputError) as unknown:
+        await with_methods.place(shipped_to(tea.id, LONDON, "drone"))
+    assert unknown.value.key == "channel.error.shipping_unknown"
+    assert unknown.value.params["methods"] == "std, express, pickup"
+    assert store.product(tea.id).reserved == 0
+    assert not store.orders
+
+
+async def test_pickup_needs_no_address(with_methods: ChannelOrders, store: FakeStore) -> None:
+    tea = store.add_product("Green tea", usd(1250), stock=10)
+    order = (await with_methods.place(shipped_to(tea.id, "", "pickup"))).order
+    assert order.shipping_method is not None and order.shipping_method.pickup
+    assert (order.shipping, order.address_text) == (usd(0), "")
+    with pytest.raises(InvalidInputError):  # a delivery still needs one
+        await with_methods.place(shipped_to(tea.id, "", "std"))
+
+
+async def test_a_shop_without_methods_charges_its_flat_fee_and_keeps_no_snapshot(
+    channels: ChannelOrders, store: FakeStore
+) -> None:
+    tea = store.add_product("Green tea", usd(1250), stock=10)
+    order = (await channels.place(shipped_to(tea.id, LONDON, None))).order
+    assert (order.shipping, order.shipping_method) == (usd(500), None)
+    with pytest.raises(InvalidInputError):
+        await channels.place(shipped_to(tea.id, LONDON, "express"))
