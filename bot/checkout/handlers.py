@@ -32,6 +32,7 @@ from bot.ui import reply, show
 from domain.checkout.flow import TEXT_STEPS, CheckoutStep
 from domain.checkout.ordering import CheckoutView
 from domain.checkout.shipping_methods import ShippingChangedError
+from domain.checkout.sold_out import SoldOutError
 from domain.promotions.rules import PromoNoLongerAppliesError
 from domain.shared.customers import Language
 from domain.shared.errors import (
@@ -199,7 +200,8 @@ async def on_confirm(update: Update, context: ShopContext, data: Confirm) -> str
     try:
         placed = await context.shop.place_order(context.customer.id, data.token)
     except (OutOfStockError, ProductUnavailableError) as error:
-        await show_cart(update, context, context.views.error(context.lang, error))
+        cart = error.cart if isinstance(error, SoldOutError) else None  # as the check read it
+        await show_cart(update, context, context.views.error(context.lang, error), cart)
         raise
     except (StaleCheckoutError, PriceChangedError, ShippingChangedError):
         current = await context.shop.current_checkout(context.customer.id)

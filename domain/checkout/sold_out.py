@@ -15,10 +15,20 @@ there: the read can only say "sold out" early, never "placed".
 
 from __future__ import annotations
 
+from domain.cart.model import Cart
 from domain.checkout.flow import CheckoutStep
 from domain.checkout.ports import CheckoutUnitOfWork
 from domain.shared.errors import OutOfStockError
 from domain.shared.ports import UnitOfWorkFactory
+
+
+class SoldOutError(OutOfStockError):
+    """OutOfStockError from the read, with the cart it read: the screen that says so shows
+    that cart instead of reading it again."""
+
+    def __init__(self, cart: Cart, *, name: str, available: int) -> None:
+        super().__init__(name=name, available=available)
+        self.cart = cart
 
 
 async def refuse_if_sold_out(
@@ -38,4 +48,4 @@ async def refuse_if_sold_out(
         if not product.active:
             return
         if product.available < line.quantity:
-            raise OutOfStockError(name=product.name, available=product.available)
+            raise SoldOutError(cart, name=product.name, available=product.available)
