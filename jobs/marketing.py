@@ -17,6 +17,8 @@ BROADCASTS_JOB = "broadcasts"
 # A broadcast just sent wakes the job at once (Jobs.wake); the tick picks up the rest (a run
 # that was under way, another process's broadcast, a fan-out a crash interrupted).
 BROADCASTS_EVERY = timedelta(seconds=15)
+BROADCAST_RETENTION_JOB = "broadcast_retention"
+BROADCAST_RETENTION_EVERY = timedelta(hours=6)
 
 # What the outbox recorded -> the recipient's outcome ("retry": none yet).
 OUTCOMES = {"sent": Outcome.SENT, "failed": Outcome.FAILED, "held": Outcome.BLOCKED}

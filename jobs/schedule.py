@@ -23,7 +23,13 @@ from jobs.insight import (
     RestockCheck,
     SummaryJob,
 )
-from jobs.marketing import BROADCASTS_EVERY, BROADCASTS_JOB, BroadcastFanOut
+from jobs.marketing import (
+    BROADCAST_RETENTION_EVERY,
+    BROADCAST_RETENTION_JOB,
+    BROADCASTS_EVERY,
+    BROADCASTS_JOB,
+    BroadcastFanOut,
+)
 from jobs.merchant import LOW_STOCK_CHECK_EVERY, LOW_STOCK_JOB, DailyLowStock
 from jobs.orders import AUTO_COMPLETE_EVERY, AUTO_COMPLETE_JOB, AutoComplete
 from jobs.outbox import OUTBOX_RETENTION_EVERY, OutboxDispatcher
@@ -144,4 +150,13 @@ def jobs_table(
     if broadcasts is not None:
         # Broadcasts queued to their recipients in batches (jobs/marketing.py, issue 16).
         table.append(Job(BROADCASTS_JOB, broadcasts.run_once, BROADCASTS_EVERY))
+        # ... and, a month after one finished, only its counts are kept.
+        forget = broadcasts.broadcasts.forget_recipients
+        table.append(
+            Job(
+                BROADCAST_RETENTION_JOB,
+                counted(forget, "recipients of old broadcasts forgotten"),
+                BROADCAST_RETENTION_EVERY,
+            )
+        )
     return tuple(table)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import delete, exists, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog.watch import Watcher
@@ -411,6 +411,29 @@ class SqlBroadcastRepository:
                     .execution_options(synchronize_session=False)
                 )
         return {outcome: len(ids) for outcome, ids in settled.items() if ids}
+
+    async def forget_recipients(self, finished_before: datetime, limit: int) -> int:
+        # A done broadcast has no queued recipient left, so no outcome can come for these
+        # rows; the primary key (broadcast_id, customer_id) reads just the rows deleted.
+        done = select(BroadcastRow.id).where(
+            BroadcastRow.status == BroadcastStatus.DONE.value,
+            BroadcastRow.finished_at < finished_before,
+        )
+        old = (
+            select(BroadcastRecipientRow.broadcast_id, BroadcastRecipientRow.customer_id)
+            .where(BroadcastRecipientRow.broadcast_id.in_(done.scalar_subquery()))
+            .limit(limit)
+        )
+        result = await self.s.execute(
+            delete(BroadcastRecipientRow)
+            .where(
+                tuple_(BroadcastRecipientRow.broadcast_id, BroadcastRecipientRow.customer_id).in_(
+                    old
+                )
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     async def finish(self, broadcast_id: int, at: datetime) -> bool:
         result = await self.s.execute(

@@ -22,7 +22,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from domain.insight.rfm import Segment, score_customers
@@ -52,6 +52,10 @@ log = logging.getLogger(__name__)
 
 RECENT_SHOWN = 10
 FAN_OUT_BATCH = 200  # a batch holds SQLite's writer lock ~0.1 s (bench/marketing.py)
+# A finished broadcast keeps its recipients (who got it, who was skipped) this long, then only
+# its counts: a shop of 100k customers would otherwise add 100k rows per broadcast for ever.
+RECIPIENTS_KEPT = timedelta(days=30)
+RETENTION_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -405,6 +409,20 @@ class Broadcasts:
         return changed
 
     # --- the job ---------------------------------------------------------------------------
+
+    async def forget_recipients(self) -> int:
+        """Retention: the recipient rows of broadcasts finished more than `RECIPIENTS_KEPT`
+        ago, deleted in batches of one short transaction each (the counts stay)."""
+        before = self._clock.now() - RECIPIENTS_KEPT
+        forgotten = 0
+        for _ in range(100_000):  # a bound, not a limit: each batch removes its rows from view
+            async with self._uow() as uow:
+                gone = await uow.broadcasts.forget_recipients(before, RETENTION_BATCH)
+                await uow.commit()
+            forgotten += gone
+            if gone < RETENTION_BATCH:
+                break
+        return forgotten
 
     async def fan_out(self) -> FanOutStats:
         """Queue every unfinished broadcast's messages, batch by batch (see the module

@@ -131,3 +131,7 @@ class BroadcastRepository(Protocol):
     async def finish(self, broadcast_id: int, at: datetime) -> bool:
         """Done, if the fan-out is over and nothing queued is pending; True only for the call
         that finished it."""
+
+    async def forget_recipients(self, finished_before: datetime, limit: int) -> int:
+        """Retention: delete at most `limit` recipient rows of broadcasts finished before
+        `finished_before` (their counts stay on the broadcast); how many were deleted."""

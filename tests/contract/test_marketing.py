@@ -205,3 +205,37 @@ async def test_a_stalled_broadcast_settles_recipients_whose_message_will_never_r
         await uow.commit()
     assert found is not None
     assert (found.sent, found.blocked, found.failed, found.pending) == (1, 1, 1, 0)
+
+
+async def test_retention_forgets_recipients_of_broadcasts_finished_long_ago_only(
+    uow_factory: Factory,
+) -> None:
+    for customer_id in (5, 7, 9):
+        await seed.customer(uow_factory, customer_id)
+    async with uow_factory() as uow:
+        old = await uow.broadcasts.add(_broadcast())
+        recent = await uow.broadcasts.add(_broadcast())
+        running = await uow.broadcasts.add(_broadcast())
+        for broadcast_id in (old, recent, running):
+            await uow.broadcasts.add_recipients(
+                broadcast_id, {5: Outcome.QUEUED, 7: Outcome.SKIPPED, 9: Outcome.QUEUED}
+            )
+            counts = {Outcome.QUEUED: 2, Outcome.SKIPPED: 1}
+            await uow.broadcasts.advance(broadcast_id, 0, 9, counts, at(1))
+        for broadcast_id, done_at in ((old, at(2)), (recent, at(20))):
+            for customer_id in (5, 9):
+                await uow.broadcasts.record_outcome(broadcast_id, customer_id, Outcome.SENT)
+            assert await uow.broadcasts.finish(broadcast_id, done_at)
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.broadcasts.forget_recipients(at(10), 2) == 2  # a batch
+        assert await uow.broadcasts.forget_recipients(at(10), 2) == 1
+        assert await uow.broadcasts.forget_recipients(at(10), 2) == 0
+        await uow.commit()
+    async with uow_factory() as uow:
+        # Gone: the old broadcast takes them as new; the others still know theirs.
+        assert await uow.broadcasts.add_recipients(old, {5: Outcome.QUEUED}) == {5}
+        assert await uow.broadcasts.add_recipients(recent, {5: Outcome.QUEUED}) == set()
+        assert await uow.broadcasts.add_recipients(running, {5: Outcome.QUEUED}) == set()
+        kept = await uow.broadcasts.get(old)
+    assert kept is not None and (kept.sent, kept.skipped, kept.pending) == (2, 1, 0)

@@ -1831,6 +1831,20 @@ class FakeBroadcastRepository(_Repository):
             settled[decided] = settled.get(decided, 0) + 1
         return settled
 
+    async def forget_recipients(self, finished_before: datetime, limit: int) -> int:
+        self._write()
+        done = {
+            b.id
+            for b in self.store.marketing.broadcasts.values()
+            if b.status == BroadcastStatus.DONE
+            and b.finished_at is not None
+            and b.finished_at < finished_before
+        }
+        gone = [key for key in self.store.marketing.recipients if key[0] in done][:limit]
+        for key in gone:
+            del self.store.marketing.recipients[key]
+        return len(gone)
+
     async def finish(self, broadcast_id: int, at: datetime) -> bool:
         self._write()
         found = self.store.marketing.broadcasts.get(broadcast_id)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any, cast
 
+from domain.marketing.broadcasts import Broadcasts
 from domain.orders.completion import Completion
 from domain.payments.service import Payments
 from domain.shipping.tracking import Tracking
+from jobs.marketing import BroadcastFanOut
 from jobs.merchant import DailyLowStock
 from jobs.outbox import OutboxDispatcher
 from jobs.schedule import Intervals, Job, jobs_table
@@ -68,6 +71,14 @@ def test_the_table_lists_each_job_once_with_its_interval() -> None:
         ("low_stock", timedelta(minutes=10)),
     ]
     assert [job.name for job in jobs if job.outbox_wakeup] == ["outbox"]
+
+
+def test_broadcasts_bring_their_fan_out_and_their_retention() -> None:
+    fan_out = BroadcastFanOut(cast(Broadcasts, SimpleNamespace(forget_recipients=nothing)))
+    assert [(job.name, job.every) for job in table(broadcasts=fan_out)][-2:] == [
+        ("broadcasts", timedelta(seconds=15)),
+        ("broadcast_retention", timedelta(hours=6)),
+    ]
 
 
 def test_manual_tracking_and_no_report_leave_their_jobs_out() -> None:
