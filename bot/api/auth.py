@@ -1,7 +1,7 @@
 """Who is calling: `Authorization: Bearer <token>` names an API key (401 otherwise), the route's
 scope must be among the key's (403), and the key's rate limit must not be spent (429 with
-Retry-After). One write transaction per call: the key's lookup by hash, its count in the rate
-window, its last use."""
+Retry-After). Per call: a read of the key by its hash, then one write transaction counting the
+call in its rate window and noting the key's last use."""
 
 from __future__ import annotations
 
@@ -65,13 +65,16 @@ async def authenticate(
     api = services(request)
     now = api.clock.now()
     limit = api.rate_limit
-    async with api.db.uow() as uow:
+    # Read first: a request with no valid key never takes SQLite's write lock, so a flood of
+    # them cannot hold up the shop's writers.
+    async with api.db.uow(readonly=True) as uow:
         key = await uow.api_keys.by_hash(hash_token(credentials.credentials))
-        if key is None or not key.active:
-            detail = "api.problem.unauthorized" if key is None else "api.problem.revoked"
-            raise Problem(
-                401, "unauthorized", "api.problem.unauthorized_title", detail, headers=CHALLENGE
-            )
+    if key is None or not key.active:
+        detail = "api.problem.unauthorized" if key is None else "api.problem.revoked"
+        raise Problem(
+            401, "unauthorized", "api.problem.unauthorized_title", detail, headers=CHALLENGE
+        )
+    async with api.db.uow() as uow:
         count = await uow.api_rates.hit(key.name, limit.window_start(now))
         await uow.api_keys.touch(key.name, now)
         await uow.commit()
