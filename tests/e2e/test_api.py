@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from storage.tables.api import ApiIdempotencyRow, ApiKeyRow
+from storage.tables.api import ApiIdempotencyRow, ApiKeyRow, ApiRateRow
 from storage.tables.audit import AuditRow
 from storage.tables.catalog import ProductRow
 from storage.tables.orders import OrderRow
@@ -362,6 +362,11 @@ async def test_a_key_over_its_rate_limit_is_told_when_to_come_back(tmp_path: Pat
         assert 1 <= retry <= 60 and f"{retry} seconds" in body["detail"]
         # Refused calls are not audited; the answered ones are.
         assert len(await api_calls(web, "api:webshop")) == 3
+        # The hourly retention job is in the jobs table and keeps this hour's window.
+        jobs = web.web.shop.bot_data.jobs
+        assert jobs.intervals["api_retention"] == 3600
+        await jobs.guarded["api_retention"]()
+        assert await scalar(web, select(func.count()).select_from(ApiRateRow)) == 1
 
 
 def test_the_key_commands_end_with_one_line_on_a_bad_setting_or_database(tmp_path: Path) -> None:
