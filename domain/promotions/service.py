@@ -9,7 +9,7 @@ from datetime import tzinfo
 from domain.promotions.model import PromoCode, PromoStats
 from domain.promotions.ports import PromotionsUnitOfWork
 from domain.promotions.rules import PromoError, normalise_code
-from domain.promotions.spec import parse_spec
+from domain.promotions.spec import parse_spec, shown
 from domain.shared.audit import Target, record
 from domain.shared.clock import Clock
 from domain.shared.customers import admin_actor
@@ -66,7 +66,7 @@ class Promotions:
                 for name in spec.category_names:
                     found = known.get(name.casefold())
                     if found is None:
-                        raise PromoError("promo.adm.bad.category", name=name)
+                        raise PromoError("promo.adm.bad.category", name=shown(name))
                     categories.append(found)
             for product_id in spec.product_ids:
                 if await uow.products.get(product_id) is None:
@@ -106,7 +106,7 @@ class Promotions:
         async with self._uow(readonly=True) as uow:
             promo = await uow.promos.get(normalise_code(code))
             if promo is None or promo.id is None:
-                raise PromoError("promo.adm.unknown", code=code)
+                raise PromoError("promo.adm.unknown", code=shown(code))
             return await _card(uow, promo, await uow.promos.stats(promo.id))
 
     async def card_by_id(self, promo_id: int) -> PromoCard:

@@ -19,6 +19,14 @@ from domain.promotions.rules import PromoError, normalise_code
 from domain.shared.money import Money, MoneyError
 
 MAX_PERCENT = 100
+# Bounds of what a description may ask, so a typo of many digits is explained instead of
+# overflowing a column: counts fit a 32-bit integer, amounts the catalog's price bound, ids
+# the products' key, and the product list its 512-character column.
+COUNT_MAX = 1_000_000
+AMOUNT_MAX_MINOR = 10**11
+PRODUCT_ID_MAX = 2**31 - 1
+PRODUCTS_MAX = 40
+SHOWN_MAX = 40  # characters of a word echoed back in an explanation
 # What a description can get wrong (each has a text promo.adm.bad.<name>).
 MISTAKES = (
     "usage",
@@ -57,26 +65,45 @@ def _bad(what: str, **params: object) -> PromoError:
     return PromoError(f"promo.adm.bad.{what}", **params)
 
 
+def shown(text: str) -> str:
+    """What the merchant typed, as an explanation quotes it: at most SHOWN_MAX characters."""
+    return text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 1] + "…"
+
+
+def _number(text: str | None, most: int) -> int | None:
+    """A whole number from 1 to `most` (None otherwise; never int() of thousands of digits)."""
+    if text is None or not text.isdigit() or len(text) > len(str(most)):
+        return None
+    value = int(text)
+    return value if 1 <= value <= most else None
+
+
 def _count(word: str, text: str | None) -> int:
-    if text is None or not text.isdigit() or int(text) < 1:
-        raise _bad("count", word=word)
-    return int(text)
+    value = _number(text, COUNT_MAX)
+    if value is None:
+        raise _bad("count", word=word, max=COUNT_MAX)
+    return value
 
 
 def _day(word: str, text: str | None) -> date:
     try:
-        return date.fromisoformat(text or "")
+        day = date.fromisoformat(text or "")
     except ValueError:
         raise _bad("date", word=word) from None
+    if not 1970 <= day.year <= 9998:  # 9999-12-31's next day, or year 1 in UTC, overflow
+        raise _bad("date", word=word)
+    return day
 
 
 def _money(word: str, text: str | None, currency: str) -> int:
+    if len(text or "") > len(str(AMOUNT_MAX_MINOR)) + 1:  # digits and a decimal point
+        raise _bad("amount", word=shown(word))
     try:
         amount = Money.from_major(text or "", currency).amount
     except MoneyError:
-        raise _bad("amount", word=word) from None
-    if amount < 0:
-        raise _bad("amount", word=word)
+        raise _bad("amount", word=shown(word)) from None
+    if not 0 <= amount <= AMOUNT_MAX_MINOR:
+        raise _bad("amount", word=shown(word))
     return amount
 
 
@@ -121,9 +148,10 @@ def parse_spec(text: str, currency: str, zone: tzinfo) -> PromoSpec:
     value_text = words[1]
     if value_text.endswith("%"):
         number = value_text[:-1]
-        if not number.isdigit() or not 1 <= int(number) <= MAX_PERCENT:
+        percent = _number(number, MAX_PERCENT)
+        if percent is None:
             raise _bad("percent")
-        spec = PromoSpec(code, PromoKind.PERCENT, int(number))
+        spec = PromoSpec(code, PromoKind.PERCENT, percent)
     else:
         spec = PromoSpec(code, PromoKind.FIXED, _money("value", value_text, currency))
     rest = _Words(words[2:])
@@ -145,9 +173,12 @@ def parse_spec(text: str, currency: str, zone: tzinfo) -> PromoSpec:
             spec.max_uses_per_customer = _count(key, next(rest, None))
         elif key == "products":
             ids = [i for i in rest.until(KEYWORDS).replace(" ", ",").split(",") if i]
-            if not ids or not all(i.isdigit() for i in ids):
+            numbers = [_number(i, PRODUCT_ID_MAX) for i in ids]
+            if not numbers or None in numbers:
                 raise _bad("products")
-            spec.product_ids = tuple(sorted({int(i) for i in ids}))
+            spec.product_ids = tuple(sorted({n for n in numbers if n is not None}))
+            if len(spec.product_ids) > PRODUCTS_MAX:
+                raise _bad("products")
         elif key in ("category", "categories"):
             # names may have spaces: every word up to the next keyword ("Green Tea,Teaware")
             names = [n.strip() for n in rest.until(KEYWORDS).split(",") if n.strip()]
@@ -155,7 +186,7 @@ def parse_spec(text: str, currency: str, zone: tzinfo) -> PromoSpec:
                 raise _bad("category", name="")
             spec.category_names = tuple(names)
         else:
-            raise _bad("word", word=word)
+            raise _bad("word", word=shown(word))
     if spec.kind == PromoKind.FIXED and spec.value == 0 and not spec.free_shipping:
         raise _bad("nothing")
     if spec.valid_from and spec.valid_until and spec.valid_until <= spec.valid_from:
