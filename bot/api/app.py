@@ -19,7 +19,7 @@ from fastapi import Depends, FastAPI, Request
 
 from bot.api import orders, products
 from bot.api.idempotency import CallRecorder, Replay, on_replay
-from bot.api.problems import Problem, install_problem_handlers
+from bot.api.problems import MEDIA_TYPE, Problem, install_problem_handlers
 from bot.api.services import ApiServices
 
 PREFIX = "/api/v1"
@@ -57,6 +57,28 @@ async def no_unknown_query(request: Request) -> None:
         )
 
 
+def problems_in_document(app: FastAPI) -> None:
+    """Every error answer in the document as what it is: application/problem+json with the
+    problem's schema (FastAPI would write the model as application/json, and its own 422 as
+    its HTTPValidationError)."""
+    written = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        document = written()
+        problem = {"schema": {"$ref": "#/components/schemas/ProblemOut"}}
+        for operations in document["paths"].values():
+            for operation in operations.values():
+                for status, answer in operation.get("responses", {}).items():
+                    if status.isdigit() and int(status) >= 400:
+                        answer["content"] = {MEDIA_TYPE: problem}
+        schemas = document.get("components", {}).get("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        return document
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def build_api(api: ApiServices) -> FastAPI:
     """The `/api/v1` application (mount it at PREFIX)."""
     app = FastAPI(
@@ -75,4 +97,5 @@ def build_api(api: ApiServices) -> FastAPI:
     app.include_router(products.router)
     app.include_router(orders.router)
     app.add_middleware(CallRecorder, api=api)
+    problems_in_document(app)
     return app

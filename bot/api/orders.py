@@ -22,7 +22,7 @@ from domain.orders.model import Order, PaymentMethod
 from domain.shared.errors import NotFoundError
 
 router = APIRouter(tags=["orders"])
-_PROBLEM = {"model": ProblemOut, "content": {"application/problem+json": {}}}
+_PROBLEM = {"model": ProblemOut, "description": "a problem (RFC 9457)"}
 READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
     code: _PROBLEM for code in (400, 401, 403, 404, 422, 429)
 }

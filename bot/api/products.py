@@ -16,7 +16,7 @@ from domain.shared.errors import ProductUnavailableError
 
 router = APIRouter(tags=["products"])
 PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"model": ProblemOut, "content": {"application/problem+json": {}}}
+    code: {"model": ProblemOut, "description": "a problem (RFC 9457)"}
     for code in (400, 401, 403, 422, 429)
 }
 
