@@ -21,6 +21,8 @@ read from /proc beside them.
     .venv/bin/python bench/flash_sale.py --buyers 300 --units 30 --rate 100   # a short run
     # before/after in one run (each on its own fresh database), as bench/checkout_vs_echo.py
     .venv/bin/python bench/flash_sale.py --before /tmp/before --before-without-sniffio
+    # medians of 3 interleaved rounds (a shared machine's noise is +-30 % on one run)
+    .venv/bin/python bench/flash_sale.py --before /tmp/before --rounds 3 --buyers 600 --units 60
 
 A PostgreSQL database named in --database-url is dropped and created again for each run.
 Figures, never pass/fail; tests/integration/test_concurrency.py holds the race's invariants.
@@ -322,11 +324,42 @@ async def main(args: argparse.Namespace) -> None:
     trees: list[tuple[str, Path | None]] = [("", None)]
     if args.before is not None:
         trees.append(("BEFORE (" + str(args.before) + "): ", args.before))
+    sales: dict[tuple[str, str], list[Sale]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for mode in modes:
-            for label, tree in trees:
-                url = await fresh_database(args.database_url, tmp, mode + str(len(label)))
-                report(await run(url, mode, args, tree), backend, args.rate, label, args.timeline)
+        for round_ in range(args.rounds):
+            for mode in modes:
+                # interleaved, the order turned round every round: the machine's noise (other
+                # processes on 2 cores) falls on both trees alike
+                for label, tree in trees if round_ % 2 == 0 else trees[::-1]:
+                    url = await fresh_database(args.database_url, tmp, mode + str(len(label)))
+                    sale = await run(url, mode, args, tree)
+                    sales.setdefault((mode, label), []).append(sale)
+                    report(sale, backend, args.rate, label, args.timeline)
+    if args.rounds > 1:
+        summary(sales, backend, args)
+
+
+def summary(
+    sales: dict[tuple[str, str], list[Sale]], backend: str, args: argparse.Namespace
+) -> None:
+    """Medians over the rounds, each tree beside the other."""
+    print(
+        f"\n{backend}, {args.buyers} buyers for {args.units} units, "
+        f"medians of {args.rounds} rounds:"
+    )
+    for (mode, label), runs in sales.items():
+        median = statistics.median
+        handled = [len(s.latencies) for s in runs]
+        arrive = "all at once" if mode == "burst" else f"{args.rate:.0f}/s"
+        print(
+            f"  {label or 'this tree: '}{arrive:11s} p50 {median(s.pct(50) for s in runs):6.3f} s"
+            f"  p95 {median(s.pct(95) for s in runs):6.3f} s  p99 "
+            f"{median(s.pct(99) for s in runs):6.3f} s  "
+            f"{median(h / s.seconds for h, s in zip(handled, runs, strict=True)):6.1f} Confirms/s  "
+            f"{median(1000 * s.cpu / max(h, 1) for h, s in zip(handled, runs, strict=True)):5.2f} "
+            f"ms CPU/Confirm  orders {sorted({s.orders for s in runs})} oversold "
+            f"{max(s.oversold for s in runs)} unanswered {max(s.unanswered for s in runs)}"
+        )
 
 
 if __name__ == "__main__":
@@ -336,6 +369,7 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=100.0, help="spread: buyers per second")
     parser.add_argument("--mode", choices=["spread", "burst", "both"], default="both")
     parser.add_argument("--concurrency", type=int, default=16, help="CONCURRENT_UPDATES")
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each, interleaved")
     parser.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     parser.add_argument("--before", type=Path, default=None, help="another checkout to compare")
     parser.add_argument(
