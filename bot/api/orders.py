@@ -124,7 +124,8 @@ async def get_order(
     return _seen(request, order)
 
 
-async def _answer(request: Request, number: str, moved: Order) -> OrderOut:
+async def _answer(request: Request, moved: Order) -> OrderOut:
+    """The order a step moved, with its events (the step's included)."""
     order = await services(request).channels.get(moved.number)
     return _seen(request, order or moved)
 
@@ -146,7 +147,7 @@ async def cancel_order(
         order = await services(request).channels.cancel_unpaid(caller.name, number)
     except NotFoundError:
         raise _not_found(number) from None
-    return await _answer(request, number, order)
+    return await _answer(request, order)
 
 
 @router.post(
@@ -165,7 +166,7 @@ async def mark_paid(
         order = await services(request).channels.mark_paid(caller.name, number)
     except NotFoundError:
         raise _not_found(number) from None
-    return await _answer(request, number, order)
+    return await _answer(request, order)
 
 
 @router.post(
@@ -187,7 +188,7 @@ async def ship_order(
         )
     except NotFoundError:
         raise _not_found(number) from None
-    return await _answer(request, number, order)
+    return await _answer(request, order)
 
 
 @router.get("/orders", response_model=OrderPage, responses=READ_PROBLEMS)
@@ -206,7 +207,8 @@ async def changed_orders(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> OrderPage:
     """Every order (every channel's and the chat's) changed since a time, oldest change first,
-    for syncing: follow `next_cursor` until it is null (admin)."""
+    for syncing: follow `next_cursor` until it is null (admin). The listing carries no events
+    (`events` is empty): read an order for them."""
     since = _moment(changed_since) if changed_since else datetime(1970, 1, 1, tzinfo=UTC)
     after = None
     if cursor is not None:
