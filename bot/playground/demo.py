@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -14,10 +15,11 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import Update
 
@@ -29,9 +31,12 @@ from bot.context import ShopApp
 from bot.demo.history import CUSTOMER_ID_BASE, seed_history
 from bot.logs import configure_logging
 from bot.playground.web import PlaygroundWeb
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
+from domain.catalog.importing import ProductDraft
 from domain.checkout.shop import Shop
 from domain.checkout.shop_base import ShopConfig
+from domain.promotions.rules import PromoError
+from domain.promotions.service import Promotions
 from domain.reactions import ORDER_FLOW
 from domain.shared.clock import SystemClock
 from domain.shared.money import Money
@@ -49,6 +54,20 @@ CATALOG = Path(__file__).resolve().parents[1] / "demo" / "catalog.csv"
 PORT_SETTING = "PLAYGROUND_PORT"
 DEFAULT_PORT = 8080
 STARS_PER_DOLLAR = 50  # the demo catalog repriced for a shop that sells in Telegram Stars
+
+# What issue 16 added, seeded so the playground shows it (the page's "Try" panel names them).
+PROMO_CODE = "WELCOME10"  # 10 % off from a $20 subtotal, once per customer, for a year
+PROMO_MIN_DOLLARS = 20
+FREE_FROM_DOLLARS = 50  # Standard delivery is free from this subtotal
+SOLD_OUT_SKU = "TEA-PUER-357"  # Pu-erh Cake: sold out, so its card offers "Notify me"
+SHOP_PLACE = "Tea House, 12 Harbour Road, Springfield · daily 10:00-18:00"
+# Addresses the page suggests: Express serves the first two (Springfield, postcode 627..;
+# Shanghai, 200..), Standard serves every address, Pickup needs none.
+ADDRESSES = (
+    "1 Main Street, Springfield, IL 62701",
+    "上海市黄浦区南京东路 100 号 200001",
+    "10 Downing Street, London SW1A 2AA",
+)
 
 
 class PlaygroundError(Exception):
@@ -94,21 +113,92 @@ def check_port(host: str, port: int) -> None:
             ) from None
 
 
-async def _seed(database_url: str, options: DemoOptions) -> None:
-    currency = "XTR" if options.stars else "USD"
-    drafts = read_catalog_csv(CATALOG, "USD")
-    if options.stars:
-        from dataclasses import replace
+def _dollars(amount: int, stars: bool) -> str:
+    """A demo amount in dollars, as the shop's currency writes it (whole Stars)."""
+    return str(amount * STARS_PER_DOLLAR) if stars else f"{amount}.00"
 
+
+def shipping_methods(stars: bool) -> str:
+    """The demo's SHIPPING_METHODS: Standard everywhere (free from $50), Express to Springfield
+    and Shanghai, Pickup at the shop; a Stars shop charges the same in Stars."""
+    methods = [
+        {
+            "code": "standard",
+            "name": {"en": "Standard", "zh": "标准快递"},
+            "fee": _dollars(5, stars),
+            "free_from": _dollars(FREE_FROM_DOLLARS, stars),
+        },
+        {
+            "code": "express",
+            "name": {"en": "Express (next day)", "zh": "次日达快递"},
+            "fee": _dollars(9, stars),
+            "postcodes": ["627", "200"],
+            "regions": ["Springfield", "上海"],
+        },
+        {
+            "code": "pickup",
+            "kind": "pickup",
+            "name": {"en": "Pickup at Tea House", "zh": "到店自取"},
+            "fee": "0",
+            "place": SHOP_PLACE,
+        },
+    ]
+    return json.dumps(methods, ensure_ascii=False)
+
+
+def _demo_catalog(stars: bool) -> list[ProductDraft]:
+    """The demo catalog, with SOLD_OUT_SKU sold out (and priced in Stars for a Stars shop)."""
+    drafts = [
+        replace(d, stock=0) if d.sku == SOLD_OUT_SKU else d
+        for d in read_catalog_csv(CATALOG, "USD")
+    ]
+    if stars:
         drafts = [
             replace(d, price=Money(max(1, d.price.amount * STARS_PER_DOLLAR // 100), "XTR"))
             for d in drafts
         ]
+    return drafts
+
+
+def tour(stars: bool) -> dict[str, Any]:
+    """What the page's "Try" panel names: the seeded code, the sold-out tea, the addresses."""
+    [sold_out] = [d.name for d in _demo_catalog(stars) if d.sku == SOLD_OUT_SKU]
+
+    def shown(dollars: int) -> str:
+        amount = _dollars(dollars, stars)
+        return f"⭐{amount}" if stars else f"${amount}"
+
+    return {
+        "code": PROMO_CODE,
+        "code_min": shown(PROMO_MIN_DOLLARS),
+        "free_from": shown(FREE_FROM_DOLLARS),
+        "sold_out": sold_out,
+        "addresses": list(ADDRESSES),  # Express serves the first two, Standard all of them
+    }
+
+
+async def _seed_promo(db: Database, settings: Settings) -> None:
+    """PROMO_CODE, created as the merchant's /promo_new creates a code (the same use case);
+    a data folder seeded before keeps the code it has."""
+    until = (datetime.now(UTC) + timedelta(days=365)).date().isoformat()
+    stars = settings.currency == "XTR"
+    spec = f"{PROMO_CODE} 10% min {_dollars(PROMO_MIN_DOLLARS, stars)} until {until} per 1"
+    promotions = Promotions(db, SystemClock(), settings.currency, ZoneInfo(settings.timezone))
+    try:
+        await promotions.create(spec, MERCHANT)
+    except PromoError as exc:
+        if exc.key != "promo.adm.taken":
+            raise
+
+
+async def _seed(database_url: str, options: DemoOptions, settings: Settings) -> None:
+    currency = settings.currency
     await upgrade(database_url)
     db = Database(database_url)
     try:
         shop = Shop(db, SystemClock(), ShopConfig(currency, Money(0, currency)), flow=ORDER_FLOW)
-        await shop.import_catalog(drafts)
+        await shop.import_catalog(_demo_catalog(options.stars))
+        await _seed_promo(db, settings)
         if options.days > 0:
             stats = await seed_history(
                 db,
@@ -138,7 +228,7 @@ def _add_history_customers(api: FakeBotApi, options: DemoOptions) -> None:
         api.add_user(base + i, f"Customer {i}", language_code="zh-hans" if i % 4 == 0 else "en")
 
 
-def _settings(api: FakeBotApi, database_url: str, options: DemoOptions) -> Any:
+def _settings(api: FakeBotApi, database_url: str, options: DemoOptions) -> Settings:
     values: dict[str, Any] = {
         "_env_file": None,  # the playground ignores a real bot's .env
         "bot_token": TOKEN,
@@ -151,6 +241,7 @@ def _settings(api: FakeBotApi, database_url: str, options: DemoOptions) -> Any:
         "return_address": "Tea House, 12 Harbour Road, Springfield",
         "outbox_poll_seconds": 1,
         "payment_sweep_seconds": 30,
+        "shipping_methods": shipping_methods(options.stars),
     }
     if options.stars:
         values.update(currency="XTR", shipping_fee="0", payment_methods=["stars"])
@@ -180,9 +271,10 @@ async def running_playground(options: DemoOptions) -> AsyncIterator[Playground]:
             api.add_group(ADMIN_CHAT, "Tea House · admins")
             merchant = api.add_user(MERCHANT, "Mei", language_code="en", username="mei_tea")
             api.add_user(FIRST_CUSTOMER, "Alice", language_code="en", username="alice")
-            await _seed(database_url, options)
+            settings = _settings(api, database_url, options)
+            await _seed(database_url, options, settings)
             _add_history_customers(api, options)
-            app = build_application(_settings(api, database_url, options))
+            app = build_application(settings)
             await app.initialize()
             if app.post_init:
                 await app.post_init(app)
@@ -193,7 +285,11 @@ async def running_playground(options: DemoOptions) -> AsyncIterator[Playground]:
             )
             try:
                 web = PlaygroundWeb(
-                    api, merchant=merchant, admin_chat=ADMIN_CHAT, customers=[FIRST_CUSTOMER]
+                    api,
+                    merchant=merchant,
+                    admin_chat=ADMIN_CHAT,
+                    customers=[FIRST_CUSTOMER],
+                    tour=tour(options.stars),
                 )
                 url = await web.start(options.host, options.port)
                 try:

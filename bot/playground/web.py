@@ -60,9 +60,16 @@ class PlaygroundWeb:
     """The page and its API, bound to one local Bot API server."""
 
     def __init__(
-        self, api: FakeBotApi, *, merchant: SimUser, admin_chat: int, customers: list[int]
+        self,
+        api: FakeBotApi,
+        *,
+        merchant: SimUser,
+        admin_chat: int,
+        customers: list[int],
+        tour: dict[str, Any] | None = None,
     ) -> None:
         self.api = api
+        self.tour = dict(tour or {})  # what the page's "Try" panel names (the demo's seeds)
         self.merchant = merchant
         self.admin_chat = admin_chat
         self.customers = list(customers)  # the page's customers (not the generated ones)
@@ -179,6 +186,7 @@ class PlaygroundWeb:
                     }
                     for u in self._customers()
                 ],
+                "tour": self.tour,
             }
         )
 

@@ -9,6 +9,7 @@ import io
 import socket
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +19,27 @@ from sqlalchemy import func, select
 from bot.botapi.entities import finish_text
 from bot.botapi.entities_html import parse_html
 from bot.playground.demo import (
+    ADDRESSES,
     ADMIN_CHAT,
     CATALOG,
     FIRST_CUSTOMER,
     MERCHANT,
+    PROMO_CODE,
+    SHOP_PLACE,
+    SOLD_OUT_SKU,
     DemoOptions,
     Playground,
     running_playground,
 )
 from bot.playground.render import entities_to_html
 from bot.playground.web import split_text
+from domain.shared.money import Money
 from storage.db import Database
+from storage.tables.audit import AuditRow
+from storage.tables.catalog import ProductRow
 from storage.tables.orders import OrderRow
+from storage.tables.promotions import PromoCodeRow
+from tests.playground.test_browser import rows
 
 
 def demo(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -204,45 +214,145 @@ def _state(chat: Any) -> tuple[int, int, str]:
     return (message.message_id, message.edits, message.body or "") if message else (0, 0, "")
 
 
+class Talk:
+    """Someone in a chat of the running playground, as the page would act for them: typing
+    waits for the bot's answer, a tap for the callback's answer."""
+
+    def __init__(self, playground: Playground, user_id: int, chat_id: int | None = None) -> None:
+        self.api = playground.api
+        self.user = playground.api.users[user_id]
+        self.chat_id = user_id if chat_id is None else chat_id
+        self.chat = playground.api.chat(self.chat_id)
+
+    async def say(self, text: str) -> Any:
+        before = _state(self.chat)
+        await self.user.send_text(text, chat_id=self.chat_id)
+        await _changed(self.chat, before)
+        return self.chat.last_bot_message()
+
+    async def share_contact(self, phone: str) -> None:
+        before = _state(self.chat)
+        await self.user.send_contact(phone)
+        await _changed(self.chat, before)
+
+    async def tap(self, label: str) -> Any:
+        """Tap the newest button whose label contains `label`; returns the message tapped."""
+        message = await _wait(
+            lambda: next(
+                (
+                    m
+                    for m in reversed(self.chat.bot_messages())
+                    if any(label in b for row in m.buttons for b in row)
+                ),
+                None,
+            )
+        )
+        update = await self.user.tap(message, label, exact=False)
+        await self.api.wait_callback_answered(update["callback_query"]["id"], 10)
+        return self.chat.message(message.message_id)
+
+    def sees(self, text: str) -> Any:
+        """The newest bot message that says `text` (waits for it)."""
+        return _wait(
+            lambda: next(
+                (m for m in reversed(self.chat.bot_messages()) if text in (m.body or "")), None
+            )
+        )
+
+
+async def test_the_demo_seeds_delivery_methods_a_promo_code_and_a_sold_out_tea(
+    tmp_path: Path,
+) -> None:
+    """What issues 16 and 17 added, seeded by the demo: SHIPPING_METHODS (Standard, Express for
+    the suggested addresses, Pickup), WELCOME10 made by the admin chat's use case, and Pu-erh
+    sold out: Alice asks to be told, the merchant restocks it in the admin chat, she is told."""
+    options = DemoOptions(port=0, days=0, data_dir=tmp_path)
+    async with running_playground(options) as playground:
+        settings = playground.app.bot_data.settings
+        methods = settings.shipping_method_list
+        assert [(m.code, m.kind.value) for m in methods] == [
+            ("standard", "delivery"),
+            ("express", "delivery"),
+            ("pickup", "pickup"),
+        ]
+        standard, express, pickup = methods
+        assert all(set(m.names) == {"en", "zh"} for m in methods)
+        assert (standard.fee.amount, standard.free_from) == (500, Money(5000, "USD"))
+        assert [express.serves(a) for a in ADDRESSES] == [True, True, False]
+        assert all(standard.serves(a) for a in ADDRESSES)
+        assert pickup.place == SHOP_PLACE and pickup.fee.amount == 0
+
+        [code] = await rows(playground.database_url, select(PromoCodeRow))
+        assert (code.code, code.kind, code.value) == (PROMO_CODE, "percent", 10)
+        assert (code.min_subtotal_minor, code.max_uses_per_customer, code.max_uses) == (
+            2000,
+            1,
+            None,
+        )
+        assert code.valid_until is not None
+        year = code.valid_until.replace(tzinfo=UTC) - datetime.now(UTC)
+        assert timedelta(days=364) < year <= timedelta(days=366)
+        [made] = await rows(
+            playground.database_url, select(AuditRow).where(AuditRow.action == "promo_create")
+        )
+        assert made.actor == f"admin:{MERCHANT}", "made as the merchant's /promo_new makes one"
+
+        merchant = Talk(playground, MERCHANT, ADMIN_CHAT)
+        await merchant.say(f"/promo {PROMO_CODE.lower()}")
+        card = await merchant.sees("10% off")
+        assert "10% off" in card.body and "Minimum order: $20.00" in card.body, card.body
+
+        [puerh] = await rows(
+            playground.database_url, select(ProductRow).where(ProductRow.sku == SOLD_OUT_SKU)
+        )
+        assert (puerh.stock, puerh.active) == (0, True)
+        alice = Talk(playground, FIRST_CUSTOMER)
+        await alice.say("/catalog")
+        await alice.tap("Tea (")
+        await alice.tap("Pu-erh Cake 357 g · $38.00 · sold out")
+        card = await alice.sees("Sold out")
+        assert "Pu-erh Cake" in card.body
+        await alice.tap("Notify me when it's back")
+        await _wait(
+            lambda: any(
+                "Stop notifying" in b for row in alice.chat.last_bot_message().buttons for b in row
+            )
+        )
+
+        await merchant.say("/products")
+        await merchant.tap("Pu-erh")
+        await merchant.tap("Stock ±")
+        await merchant.say("+5")
+        await merchant.say("Delivery from Yunnan")
+        await merchant.sees("Pu-erh Cake 357 g: stock is now 5")
+        back = await alice.sees("back in stock")
+        assert "Pu-erh Cake 357 g" in back.body
+        assert any("Add to cart" in b for row in back.buttons for b in row)
+
+
 async def test_a_stars_shop_takes_payment_in_stars_and_a_failed_payment_changes_nothing(
     tmp_path: Path,
 ) -> None:
     options = DemoOptions(port=0, days=0, stars=True, data_dir=tmp_path)
     async with running_playground(options) as playground:
-        alice = playground.api.users[FIRST_CUSTOMER]
-        chat = playground.api.chat(FIRST_CUSTOMER)
+        alice = Talk(playground, FIRST_CUSTOMER)
+        chat = alice.chat
 
-        async def say(text: str) -> None:
-            before = _state(chat)
-            await alice.send_text(text)
-            await _changed(chat, before)
-
-        async def tap(label: str) -> None:
-            message = await _wait(
-                lambda: next(
-                    (
-                        m
-                        for m in reversed(chat.bot_messages())
-                        if any(label in b for row in m.buttons for b in row)
-                    ),
-                    None,
-                )
-            )
-            update = await alice.tap(message, label, exact=False)
-            await playground.api.wait_callback_answered(update["callback_query"]["id"], 10)
-
-        await say("/start")
+        await alice.say("/start")
         for label in ("Catalog", "Tea (", "Longjing", "Add 1 to cart", "Cart", "Checkout"):
-            await tap(label)
-        await say("Alice Smith")
-        before = _state(chat)
-        await alice.send_contact("+14155551001")
-        await _changed(chat, before)
-        await say("1 Main Street, Springfield, IL 62701")
-        await tap("Telegram Stars")
-        await tap("Confirm order")
+            await alice.tap(label)
+        await alice.tap("New address")
+        await alice.say("Alice Smith")
+        await alice.share_contact("+14155551001")
+        methods = await alice.say(ADDRESSES[0])
+        labels = [b for row in methods.buttons for b in row]
+        # the demo's delivery methods, charged in Stars (5 and 9 dollars at 50 Stars a dollar)
+        assert labels[:2] == ["🚚 Standard — ⭐250", "🚚 Express (next day) — ⭐450"], labels
+        await alice.tap("Standard")
+        await alice.tap("Telegram Stars")
+        await alice.tap("Confirm order")
         invoice = await _wait(lambda: next((m for m in chat.messages if m.kind == "invoice"), None))
-        assert invoice.invoice["currency"] == "XTR" and invoice.invoice["total_amount"] == 625
+        assert invoice.invoice["currency"] == "XTR" and invoice.invoice["total_amount"] == 875
 
         async with aiohttp.ClientSession(playground.url) as session:
             url = f"/api/chats/{FIRST_CUSTOMER}/pay"
@@ -255,9 +365,5 @@ async def test_a_stars_shop_takes_payment_in_stars_and_a_failed_payment_changes_
                 session, url, {"message_id": invoice.message_id, "outcome": "pay"}
             )
             assert (status, paid["ok"]) == (200, True)
-        receipt = await _wait(
-            lambda: next(
-                (m for m in chat.bot_messages() if "Payment received" in (m.body or "")), None
-            )
-        )
+        receipt = await alice.sees("Payment received")
         assert "⭐" in (receipt.body or "")

@@ -384,6 +384,35 @@ function drawCustomers() {
     el("span", { class: "lang" }, c.language === "zh" ? "中文" : "EN"))));
 }
 
+// ------------------------------------------------------------------ the "Try" panel
+
+function suggestion(text, role = "customer") {
+  return el("code", { class: "suggest", "data-pane": role }, text);
+}
+
+function drawTour(tour) {
+  for (const node of document.querySelectorAll("[data-tour]")) {
+    const value = tour[node.dataset.tour];
+    if (typeof value === "string") node.textContent = value;
+  }
+  const addresses = document.getElementById("tour-addresses");
+  const parts = [];
+  (tour.addresses || []).forEach((address, i) => {
+    if (i) parts.push(", ");
+    parts.push(suggestion(address));
+  });
+  if (parts.length) parts.push(".");
+  addresses.replaceChildren(...parts);
+  // A click puts the suggestion in the message box of its chat (the customer's by default).
+  document.getElementById("tour").addEventListener("click", (event) => {
+    const node = event.target.closest(".suggest");
+    if (!node) return;
+    const pane = panes[node.dataset.pane === "admin" ? "admin" : "customer"];
+    pane.input.value = node.textContent;
+    pane.input.focus();
+  });
+}
+
 // ------------------------------------------------------------------ start
 
 async function start() {
@@ -394,6 +423,7 @@ async function start() {
   makePane("customer");
   makePane("admin");
   drawCustomers();
+  drawTour(state.tour || {});
   document.getElementById("add-customer").addEventListener("submit", async (event) => {
     event.preventDefault();
     const form = event.target;
