@@ -114,9 +114,10 @@ async def idempotent(
     raise Replay(stored.status, stored.response)
 
 
-async def on_replay(_request: Request, exc: Exception) -> JSONResponse:
+async def on_replay(request: Request, exc: Exception) -> JSONResponse:
     """The stored answer, again."""
     assert isinstance(exc, Replay)
+    request.state.replayed = True  # the audit entry says so
     stored = exc.response
     return JSONResponse(
         stored.get("body"),
@@ -199,6 +200,8 @@ class CallRecorder:
                     }
                     if key is not None:
                         details["idempotency_key"] = key[1]
+                    if state.get("replayed"):
+                        details["replayed"] = True
                     target = Target(order_id=state.get("order_id"))
                     await record(uow, caller.actor, "api_call", target, details, at=now)
                 await uow.commit()

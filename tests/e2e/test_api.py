@@ -309,6 +309,12 @@ async def test_a_retried_order_is_placed_once_and_a_reused_key_is_refused(tmp_pa
             f"/api/v1/orders/{order['number']}/cancel"
         ] * 2
         assert calls[1].details["idempotency_key"] == "order-WS-1001"
+        assert calls[2].details == {
+            "method": "POST",
+            "path": "/api/v1/orders",
+            "status": 201,
+            "replayed": True,
+        }
 
 
 def httpx_body(body: dict[str, Any]) -> bytes:
