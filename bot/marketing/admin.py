@@ -14,6 +14,7 @@ import logging
 from telegram import Bot, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 
+from bot.access import is_admin
 from bot.context import ShopContext
 from bot.marketing.callbacks import BcAudience, BcCancel, BcList, BcOpen, BcSend, BcSkip
 from bot.marketing.views import (
@@ -26,7 +27,7 @@ from bot.marketing.views import (
 )
 from bot.notify import TelegramSender
 from bot.screens import Screen, with_header
-from bot.shared.handlers import chat_and_user
+from bot.shared.handlers import chat_and_user, on_other_message
 from bot.texts import Texts
 from bot.ui import reply, show
 from domain.marketing.broadcasts import Broadcasts, draft_of, message_of
@@ -43,6 +44,12 @@ def _broadcasts(context: ShopContext) -> Broadcasts:
     broadcasts = context.services.broadcasts
     assert broadcasts is not None, "the composition root builds Broadcasts"
     return broadcasts
+
+
+def telegram_length(text: str) -> int:
+    """A text's length as Telegram limits it: UTF-16 code units (an emoji counts 2), so a
+    caption within 1024 characters in Python may still be refused at send time."""
+    return len(text.encode("utf-16-le")) // 2
 
 
 def prompt(context: ShopContext, dialog: Dialog) -> Screen:
@@ -115,7 +122,7 @@ async def answer_text(update: Update, context: ShopContext, dialog: Dialog) -> N
     try:
         if dialog.step == "message":
             asked = await broadcasts.give_message(
-                chat, user, message.text_html or "", len(message.text or ""), None
+                chat, user, message.text_html or "", telegram_length(message.text or ""), None
             )
             await reply(update, context, prompt(context, asked))
         elif dialog.step == "product":
@@ -142,12 +149,29 @@ async def answer_photo(update: Update, context: ShopContext, dialog: Dialog) -> 
             chat,
             user,
             message.caption_html or "",
-            len(message.caption or ""),
+            telegram_length(message.caption or ""),
             message.photo[-1].file_id,
         )
         await reply(update, context, prompt(context, asked))
     except DomainError as error:
         await _again(update, context, error)
+
+
+async def answer_other_media(update: Update, context: ShopContext) -> None:
+    """A sticker, voice note, video or file while /broadcast is being written: what the step
+    takes, and its question again (nothing changes). Anyone else's is left alone in the admin
+    group (chatter) and answered as any other message in a private chat."""
+    chat, user = chat_and_user(update)
+    assert update.effective_chat is not None
+    dialog = (
+        await context.merchant.current_dialog(chat, user) if is_admin(update, context) else None
+    )
+    if dialog is None or dialog.kind != DialogKind.BROADCAST:
+        if update.effective_chat.type == "private":
+            await on_other_message(update, context)
+        return
+    key = {"message": "mkt.error.text_or_photo", "product": "mkt.error.sku_expected"}
+    await _again(update, context, DomainError(key.get(dialog.step, "mkt.error.use_buttons")))
 
 
 async def on_skip(update: Update, context: ShopContext, data: BcSkip) -> str | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.access import admin_only
 from bot.callback_data import Callback
@@ -60,3 +60,16 @@ def register(app: ShopApp) -> None:
     )
     for kind, fn in ADMIN_BUTTONS:
         app.add_handler(CallbackQueryHandler(admin_button(fn), pattern=kind.matches))
+    # Media a broadcast cannot carry, sent while one is being written (text and photos are
+    # the merchant's dialogs', bot/merchant/; a CSV is an import, taken before this).
+    media = (
+        filters.Sticker.ALL
+        | filters.VOICE
+        | filters.AUDIO
+        | filters.VIDEO
+        | filters.VIDEO_NOTE
+        | filters.ANIMATION
+        | filters.Document.ALL
+    )
+    new = ~filters.UpdateType.EDITED
+    app.add_handler(MessageHandler(anywhere & media & new, admin.answer_other_media))

@@ -14,11 +14,25 @@ from typing import Any
 
 import pytest
 
-from bot.checkout.callbacks import RemoveCode
+from bot.checkout.callbacks import ChooseShipping, RemoveCode
+from bot.marketing.callbacks import (
+    BcAudience,
+    BcCancel,
+    BcList,
+    BcOpen,
+    BcSend,
+    BcSkip,
+    UnwatchProduct,
+    WatchProduct,
+)
 from bot.promotions.callbacks import PromoList, PromoOpen, PromoPause
+from storage.tables.marketing import BackInStockRow, BroadcastRow
+from storage.tables.merchant import DialogRow
 from storage.tables.promotions import PromoCodeRow, PromoRedemptionRow
 from tests.e2e import helpers as db
-from tests.e2e.harness import BotUnderTest, Person
+from tests.e2e.admin_kit import Admin, admin_world
+from tests.e2e.harness import ADMIN_CHAT, BotUnderTest, Person
+from tests.e2e.jobs_kit import run_job
 from tests.e2e.payments_kit import pay_world
 from tests.e2e.test_customer_journey import checkout_new_address, fill_cart
 from tests.e2e.test_promo_codes import admin_says
@@ -250,3 +264,310 @@ async def test_a_forged_remove_code_from_another_customers_checkout_changes_noth
         [order] = await db.orders(bot, alice.id)
         assert order.promo_code == "SHARED"
         assert CRASH not in bob.transcript() and db.bad_requests(bot) == []
+
+
+# == shipping options ===========================================================================
+
+METHODS = json.dumps(
+    [
+        {"code": "std", "name": {"en": "Standard", "zh": "标准快递"}, "fee": "5.00"},
+        {
+            "code": "express",
+            "name": {"en": "Express", "zh": "特快专递"},
+            "fee": "15.00",
+            "regions": ["Beijing", "北京"],
+        },
+    ]
+)
+BEIJING = "88 Jianguo Road, Chaoyang, Beijing 100022"
+
+
+async def to_methods(person: Person) -> None:
+    """A filled cart, checkout with a new address in Beijing: the delivery methods."""
+    await fill_cart(person)
+    await person.tap("Cart")
+    await person.tap("Checkout")
+    await person.say(f"{person.sim.first_name} Smith")
+    await person.share_contact("12025550143")
+    methods = await person.say(BEIJING)
+    assert "How should we send your order" in methods.text, person.transcript()
+
+
+async def test_forged_and_foreign_method_buttons_and_media_at_the_address_change_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with pay_world(tmp_path, shipping_methods=METHODS) as world:
+        bot, alice, bob = world.bot, world.alice, world.bob
+        await to_methods(alice)
+        methods = alice.screen
+        before = await db.checkout(bot, alice.id)
+        assert before is not None and before.step == "choose_shipping"
+
+        # Codes that do not exist (or cannot be a code at all) on Alice's own token.
+        for code in ("nope", "zzzzzzzz", "EXPRESS", "std1", "x" * 30):
+            await alice.tap_data(f"ksh:{before.token}:{code}", methods)
+            assert alice.answer.get("text"), code
+            assert CRASH not in alice.answer["text"], code
+            state = await db.checkout(bot, alice.id)
+            assert state is not None and state.step == "choose_shipping", code
+            assert state.draft.get("shipping_method") is None, code
+
+        # Bob, in a checkout of his own at the address step, taps Alice's method button.
+        await fill_cart(bob)
+        await bob.tap("Cart")
+        await bob.tap("Checkout")
+        await bob.say("Bob Smith")
+        await bob.share_contact("12025550199")
+        await bob.tap_data(ChooseShipping(before.token, "express").pack())  # type: ignore[arg-type]
+        assert bob.answer.get("text") and CRASH not in bob.answer["text"], bob.answer
+        after = await db.checkout(bot, alice.id)
+        assert after is not None
+        assert (after.step, after.updated_at) == (before.step, before.updated_at)
+        bobs = await db.checkout(bot, bob.id)
+        assert bobs is not None and bobs.step == "enter_address"
+
+        # Media where Bob's address is asked: a friendly answer, still asked for the address.
+        await bob.send_photo()
+        assert "can't use that here" in bob.screen.text
+        await send_media(bob, "sticker")
+        assert "can't use that here" in bob.screen.text
+        bobs = await db.checkout(bot, bob.id)
+        assert bobs is not None and bobs.step == "enter_address"
+        assert bobs.draft.get("address_text") is None
+        methods = await bob.say(BEIJING)
+        assert "How should we send your order" in methods.text
+
+        payment = await alice.tap("Express", alice.find("Express"))
+        assert "How would you like to pay" in payment.text
+        assert CRASH not in alice.transcript() + bob.transcript()
+        assert errors(caplog) == [] and db.bad_requests(bot) == []
+
+
+async def test_a_double_tapped_and_replayed_method_takes_effect_once(tmp_path: Path) -> None:
+    async with pay_world(tmp_path, shipping_methods=METHODS) as world:
+        bot, alice = world.bot, world.alice
+        await to_methods(alice)
+        methods = alice.screen
+        data = methods.callback_data("🚚 Express — $15.00")
+        first = await alice.sim.tap_data(methods, data)
+        second = await alice.sim.tap_data(methods, data)
+        await asyncio.gather(bot.processed(first), bot.processed(second))
+        await bot.deliver_again(first)
+        state = await db.checkout(bot, alice.id)
+        assert state is not None and state.step == "choose_payment"
+        assert state.draft.get("shipping_method") == "express"
+        review = await alice.tap("Cash on delivery")
+        assert "Shipping: $15.00" in review.text
+        placed = await alice.tap("Confirm order")
+        assert "placed" in placed.text
+        [order] = await db.orders(bot, alice.id)
+        assert order.shipping_minor == 1500
+        assert CRASH not in alice.transcript()
+        assert refused_calls(bot, "query is too old", "message is not modified") == []
+
+
+# == back in stock ==============================================================================
+
+LONGJING, KEEMUN, JASMINE = "TEA-GREEN-100", "TEA-BLACK-100", "TEA-JASMINE-50"
+
+
+async def waits(bot: BotUnderTest) -> list[BackInStockRow]:
+    return await db.rows(bot, BackInStockRow)
+
+
+async def test_forged_notify_buttons_for_products_in_stock_gone_or_deleted_store_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with admin_world(tmp_path, stock={LONGJING: 0, JASMINE: 0}) as world:
+        bot, alice = world.bot, world.alice
+        await alice.say("/catalog")
+        await alice.tap("Tea (")
+        card = await alice.tap("Keemun")  # in stock: its card has Add to cart, no Notify me
+        keemun = await db.product(bot, KEEMUN)
+        await alice.tap_data(WatchProduct(keemun.id, keemun.category_id, 0).pack(), card)
+        assert "is in stock" in alice.answer["text"] or "in stock" in alice.answer["text"], (
+            alice.answer
+        )
+        assert not alice.answer.get("show_alert"), "not a mistake: it can be ordered now"
+        assert any("Add 1 to cart" in b for row in alice.screen.buttons for b in row)
+
+        for product_id in (0, -5, 999_999, 999_999_999_999):
+            await alice.tap_data(WatchProduct(product_id, 0, 0).pack(), card)
+            assert alice.answer["show_alert"] is True, product_id
+            assert "no longer available" in alice.answer["text"], (product_id, alice.answer)
+            await alice.tap_data(UnwatchProduct(product_id, 0, 0).pack(), card)
+            assert "no longer available" in alice.answer["text"], (product_id, alice.answer)
+
+        # Jasmine is sold out, then taken off sale while its card is on screen.
+        await alice.tap("Back", alice.screen)
+        jasmine_card = await alice.tap("Jasmine")
+        assert any("Notify me" in b for row in jasmine_card.buttons for b in row)
+        await db.set_product(bot, JASMINE, active=False)
+        await alice.tap("Notify me", jasmine_card)
+        assert alice.answer["show_alert"] is True
+        assert "no longer available" in alice.answer["text"]
+        # a forged Stop notifying for a product she never waited for changes nothing
+        longjing = await db.product(bot, LONGJING)
+        await alice.tap_data(UnwatchProduct(longjing.id, longjing.category_id, 0).pack(), card)
+        assert "won't hear" in alice.answer["text"]
+        assert await waits(bot) == []
+        assert CRASH not in alice.transcript()
+        assert errors(caplog) == [] and db.bad_requests(bot) == []
+
+
+async def test_a_double_tapped_and_replayed_notify_me_waits_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with admin_world(tmp_path, stock={LONGJING: 0}) as world:
+        bot, alice, ann = world.bot, world.alice, world.ann
+        await alice.say("/catalog")
+        await alice.tap("Tea (")
+        card = await alice.tap("Longjing")
+        data = card.callback_data(next(b for r in card.buttons for b in r if "Notify me" in b))
+        first = await alice.sim.tap_data(card, data)
+        second = await alice.sim.tap_data(card, data)
+        await asyncio.gather(bot.processed(first), bot.processed(second))
+        await bot.deliver_again(first)
+        await bot.deliver_again(second)
+        answers = [
+            bot.api.callback_answers[u["callback_query"]["id"]]["text"] for u in (first, second)
+        ]
+        assert sorted("already on the list" in a for a in answers) == [False, True], answers
+        [wait] = await waits(bot)
+        assert wait.customer_id == alice.id and wait.notified_at is None
+
+        await bot.outbox_drained()
+        await ann.tap("Stock ±", await ann.tap("Longjing", await ann.say("/products")))
+        await ann.say("+3")
+        await ann.say("Delivery")
+        await bot.outbox_drained()
+        told = [m for m in alice.messages if "back in stock" in (m.body or "")]
+        assert len(told) == 1, alice.transcript()
+        assert CRASH not in alice.transcript()
+        assert errors(caplog) == []
+        assert refused_calls(bot, "query is too old", "message is not modified") == []
+
+
+# == broadcasts =================================================================================
+
+
+async def broadcasts(bot: BotUnderTest) -> list[BroadcastRow]:
+    return await db.rows(bot, BroadcastRow)
+
+
+async def at_message_step(ann: Admin) -> None:
+    picker = await ann.say("/broadcast")
+    ask = await ann.tap("All customers", picker)
+    assert "Send the message" in ask.text, ann.transcript()
+
+
+async def photo_with_caption(ann: Admin, caption: str) -> None:
+    update = await ann.sim.send_photo(
+        data=b"\x89PNG\r\n\x1a\n ad", caption=caption, chat_id=ADMIN_CHAT
+    )
+    await ann.bot.processed(update)
+
+
+async def test_a_customer_or_a_bystander_at_the_broadcast_commands_is_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with admin_world(tmp_path) as world:
+        bot, alice, ann, eve = world.bot, world.alice, world.ann, world.eve
+        await alice.say("/start")
+        for command in ("/broadcast", "/broadcasts"):
+            assert REFUSAL in (await alice.say(command)).text, command
+            assert REFUSAL in (await eve.say(command)).text, command
+        # Ann starts one; Alice and Eve forge every key of the dialog with its token.
+        await at_message_step(ann)
+        [dialog] = await db.rows(bot, DialogRow)
+        token = dialog.token
+        for data in (
+            BcAudience(0),
+            BcSkip(token),
+            BcSend(token),
+            BcCancel(token),
+            BcOpen(1),
+            BcList(),
+        ):
+            await alice.tap_data(data.pack())
+            assert alice.answer["show_alert"] is True and REFUSAL in alice.answer["text"], data
+            await eve.tap_data(data.pack(), ann.screen)
+            assert eve.answer["show_alert"] is True and REFUSAL in eve.answer["text"], data
+        [still] = await db.rows(bot, DialogRow)
+        assert (still.token, still.step) == (token, "message"), "Ann's dialog is untouched"
+        assert await broadcasts(bot) == []
+        assert errors(caplog) == [] and db.bad_requests(bot) == []
+
+
+async def test_oversized_text_or_caption_and_wrong_media_are_refused_at_compose(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with admin_world(tmp_path) as world:
+        bot, alice, ann = world.bot, world.alice, world.ann
+        await alice.say("/start")
+        await at_message_step(ann)
+
+        too_long = await ann.say("a" * 4097)
+        assert "Please send 1–4096 characters (that was 4097)" in too_long.text
+        await photo_with_caption(ann, "b" * 1025)
+        assert "Please send 1–1024 characters (that was 1025)" in ann.screen.text
+        # 600 characters, but 1,200 in Telegram's count (UTF-16): too long for a caption
+        await photo_with_caption(ann, "🍵" * 600)
+        assert "Please send 1–1024 characters" in ann.screen.text, ann.screen.text
+        [dialog] = await db.rows(bot, DialogRow)
+        assert dialog.step == "message"
+
+        for kind in ("sticker", "voice"):
+            await send_media(ann, kind, chat_id=ADMIN_CHAT)
+            assert "cannot be broadcast" in ann.screen.text, kind
+            assert "Send the message" in ann.screen.text, "the question again"
+        await send_media(world.eve, "sticker", chat_id=ADMIN_CHAT)  # chatter: left alone
+        assert "cannot be broadcast" in ann.screen.text
+        [dialog] = await db.rows(bot, DialogRow)
+        assert dialog.step == "message"
+
+        # the longest caption Telegram allows goes through to the preview and out
+        await photo_with_caption(ann, "🍵" * 512)
+        assert "Send its SKU, or Skip" in ann.screen.text
+        await photo_with_caption(ann, "a photo where the SKU is asked")
+        assert "Send the product's SKU, or Skip" in ann.screen.text
+        await send_media(ann, "sticker", chat_id=ADMIN_CHAT)
+        assert "Send the product's SKU, or Skip" in ann.screen.text
+        preview = await ann.tap("Skip")
+        assert "Audience" in preview.text
+        typed = await ann.say("send it please")
+        assert "Please use the buttons" in typed.text
+        await ann.tap("Send", ann.find("Send"))
+        await run_job(bot, "broadcasts")
+        got = [m for m in alice.messages if m.kind == "photo"]
+        assert len(got) == 1 and got[0].caption == "🍵" * 512
+        assert CRASH not in ann.transcript()
+        assert errors(caplog) == [] and db.bad_requests(bot) == []
+
+
+async def test_send_twice_or_replayed_is_one_broadcast_and_cancel_after_send_stops_nothing(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with admin_world(tmp_path) as world:
+        bot, alice, ann = world.bot, world.alice, world.ann
+        await alice.say("/start")
+        await at_message_step(ann)
+        await ann.say("Tea tasting on Saturday")
+        confirm = await ann.tap("Skip")
+        send_data = confirm.callback_data("📣 Send")
+        cancel_data = confirm.callback_data("✖️ Cancel")
+        first = await ann.sim.tap_data(confirm, send_data)
+        second = await ann.sim.tap_data(confirm, send_data)
+        await asyncio.gather(bot.processed(first), bot.processed(second))
+        await bot.deliver_again(first)
+        await ann.tap_data(cancel_data, ann.chat.message(confirm.message_id))
+        assert ann.answer["show_alert"] is True and "over" in ann.answer["text"], ann.answer
+        [row] = await broadcasts(bot)
+        assert row.status != "cancelled"
+        await run_job(bot, "broadcasts")
+        assert [m.body for m in alice.messages if m.body == "Tea tasting on Saturday"] == [
+            "Tea tasting on Saturday"
+        ]
+        assert CRASH not in ann.transcript()
+        assert errors(caplog) == []
+        assert refused_calls(bot, "query is too old", "message is not modified") == []
