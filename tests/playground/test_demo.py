@@ -297,6 +297,19 @@ async def test_the_demo_seeds_delivery_methods_a_promo_code_and_a_sold_out_tea(
         )
         assert made.actor == f"admin:{MERCHANT}", "made as the merchant's /promo_new makes one"
 
+        async with (
+            aiohttp.ClientSession(playground.url) as session,
+            session.get("/api/state") as response,
+        ):
+            tour = (await response.json())["tour"]
+        assert tour == {
+            "code": PROMO_CODE,
+            "code_min": "$20.00",
+            "free_from": "$50.00",
+            "sold_out": "Pu-erh Cake 357 g",
+            "addresses": list(ADDRESSES),
+        }
+
         merchant = Talk(playground, MERCHANT, ADMIN_CHAT)
         await merchant.say(f"/promo {PROMO_CODE.lower()}")
         card = await merchant.sees("10% off")
@@ -367,3 +380,9 @@ async def test_a_stars_shop_takes_payment_in_stars_and_a_failed_payment_changes_
             assert (status, paid["ok"]) == (200, True)
         receipt = await alice.sees("Payment received")
         assert "⭐" in (receipt.body or "")
+        async with (
+            aiohttp.ClientSession(playground.url) as session,
+            session.get("/api/state") as response,
+        ):
+            tour = (await response.json())["tour"]
+        assert (tour["code_min"], tour["free_from"]) == ("⭐1000", "⭐2500"), "the page says Stars"
