@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
+import socket
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,12 +19,14 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
+from bot.botapi.server import FakeBotApi
 from storage.tables.api import ApiIdempotencyRow, ApiKeyRow, ApiRateRow
 from storage.tables.audit import AuditRow
 from storage.tables.catalog import ProductRow
 from storage.tables.orders import OrderRow
-from tests.e2e.test_cli import run_bot
-from tests.e2e.web_kit import WebUnderTest, running_web
+from tests.e2e.harness import TOKEN, seed_demo_catalog
+from tests.e2e.test_cli import env_for, run_bot
+from tests.e2e.web_kit import SECRET, WebUnderTest, running_web
 
 PROBLEM = "application/problem+json"
 
@@ -388,3 +393,55 @@ def test_the_key_commands_end_with_one_line_on_a_bad_setting_or_database(tmp_pat
     assert "API_RATE_LIMIT: must look like 60/minute" in bad.stderr
     name = run_bot(tmp_path, "api-key", "create", "Web Shop!")
     assert name.returncode == 1 and "NAME:" in name.stderr and name.stdout == ""
+
+
+async def test_python_m_bot_web_serves_the_api_beside_the_webhook(tmp_path: Path) -> None:
+    """The command an operator runs: the API is there, with its document and no docs page."""
+    telegram = FakeBotApi(token=TOKEN, local=True, webhook_retry_seconds=0.1)
+    await telegram.start()
+    await seed_demo_catalog(f"sqlite+aiosqlite:///{tmp_path}/shop.db")
+    with socket.socket() as probe:  # a free port for the process to take
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}"
+    env = env_for(
+        tmp_path,
+        BOT_TOKEN=TOKEN,
+        TELEGRAM_API_URL=telegram.url,
+        WEBHOOK_URL=f"{base}/telegram",
+        WEBHOOK_SECRET=SECRET,
+        WEB_PORT=str(port),
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "web", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with httpx.AsyncClient(base_url=base) as client:
+            for _ in range(300):
+                try:
+                    if (await client.get("/readyz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("python -m bot web did not get ready")
+            made = await cli(tmp_path, "api-key", "create", "webshop")
+            token = made.stdout.strip().splitlines()[-1]
+            headers = {"Authorization": f"Bearer {token}"}
+            products = await client.get("/api/v1/products", headers=headers)
+            assert products.status_code == 200 and products.json()["items"]
+            document = (await client.get("/api/v1/openapi.json")).json()
+            assert document["openapi"].startswith("3.1") and document["servers"] == [
+                {"url": "/api/v1"}
+            ]
+            assert "/orders/{number}/ship" in document["paths"]
+            assert_problem(await client.get("/api/v1/docs"), 404)  # no page that needs a CDN
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), 30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await telegram.stop()
