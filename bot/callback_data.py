@@ -55,11 +55,22 @@ class Callback:
         return isinstance(parse(data), cls)
 
 
-def _convert(kind: Any, raw: str) -> Any:
+# Ids in buttons are the tables' keys, PostgreSQL integers: a wider number is no button we
+# issued (it reached the database and failed there, "value out of int32 range"). A field that
+# holds a Telegram id (BIGINT, up to 52 bits) says so with `field(metadata=TELEGRAM_ID)`.
+INT_MAX = 2**31 - 1
+TELEGRAM_ID = {"telegram_id": True}
+
+
+def _convert(kind: Any, raw: str, metadata: Any = None) -> Any:
     if kind in (int, "int"):
-        if not re.fullmatch(r"-?[0-9]{1,12}", raw):
+        wide = bool(metadata and metadata.get("telegram_id"))
+        if not re.fullmatch(r"-?[0-9]{1,16}" if wide else r"-?[0-9]{1,10}", raw):
             raise ValueError(raw)
-        return int(raw)
+        value = int(raw)
+        if not wide and not -INT_MAX - 1 <= value <= INT_MAX:
+            raise ValueError(raw)
+        return value
     if kind in ("Token", Token):
         if not _TOKEN.fullmatch(raw):
             raise ValueError(raw)
@@ -91,7 +102,7 @@ def parse(data: object) -> Callback | None:
     if len(parts) != len(fields):
         return None
     try:
-        values = [_convert(f.type, raw) for f, raw in zip(fields, parts, strict=True)]
+        values = [_convert(f.type, raw, f.metadata) for f, raw in zip(fields, parts, strict=True)]
     except (ValueError, TypeError):
         return None
     return cls(*values)

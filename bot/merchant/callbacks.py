@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
-from bot.callback_data import Callback, OrderNo, Token
+from bot.callback_data import TELEGRAM_ID, Callback, OrderNo, Token
 
 # ---- merchant (admin chat): prefixes start with "a"; every handler is admin-only -----------
 
@@ -268,7 +268,7 @@ class AdminAnswer(Callback):
     """Admin: answer a customer who wrote to the shop."""
 
     prefix: ClassVar[str] = "aan"
-    customer_id: int
+    customer_id: int = field(metadata=TELEGRAM_ID)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from bot.catalog.callbacks import ProductCard, SearchPage
 from bot.orders.callbacks import OrderList
 
 LARGEST: dict[str, Any] = {
-    "int": 999_999_999_999,  # the widest id the parser accepts (12 digits)
+    "int": 2_147_483_647,  # the widest id the parser accepts (a PostgreSQL integer)
     "Token": "Zz9_-Zz9_-Zz9_-Z",  # 16 characters, the widest token
     "OrderNo": "7KQ2-M9XD",
     "str": "abcdefgh",  # the widest method or language code
@@ -123,6 +123,20 @@ def test_malformed_data_parses_to_none(data: object) -> None:
 @pytest.mark.parametrize("data", ["kn:tok1\n", "od:7KQ2-M9XD\n:0", "ky:tok1\n"])
 def test_a_trailing_newline_is_not_part_of_a_token_or_order_number(data: str) -> None:
     assert parse(data) is None
+
+
+@pytest.mark.parametrize("data", ["ci:2147483648", "ci:-2147483649", "ci:99999999999"])
+def test_an_id_wider_than_a_database_integer_is_no_button_of_ours(data: str) -> None:
+    """Forged ids past PostgreSQL's integer reached the database and failed there."""
+    assert parse(data) is None
+
+
+def test_a_telegram_id_may_be_wider() -> None:
+    from bot.merchant.callbacks import AdminAnswer
+
+    widest = AdminAnswer(2**52)  # Telegram's ids fit in 52 bits
+    assert parse(widest.pack()) == widest
+    assert parse("aan:12345678901234567") is None  # 17 digits
 
 
 @pytest.mark.parametrize("data", ["ci:١٢", "ol:１"])
