@@ -341,7 +341,8 @@ class Broadcasts:
 
     async def send(self, chat_id: int, admin_id: int, token: str, language: Language) -> Broadcast:
         """Send the previewed broadcast: stored (the fan-out job queues it), the dialog ends,
-        audited. A second tap finds no dialog (StaleDialogError): it is sent once."""
+        audited. A second tap finds no dialog (StaleDialogError), even one in flight at the
+        same time: it is sent once."""
         now = self._clock.now()
         async with self._uow() as uow:
             dialog = await self._dialog(uow, chat_id, admin_id, token)
@@ -349,7 +350,11 @@ class Broadcasts:
                 raise StaleDialogError()
             broadcast = draft_of(dialog, now)
             broadcast.language = language
-            await uow.dialogs.delete(chat_id, admin_id, dialog.token)
+            # Taking the dialog is what makes Send once: of two taps at once, both may read it
+            # (PostgreSQL has no writer lock), but one DELETE takes the row and the other, once
+            # the first commits, finds it gone.
+            if not await uow.dialogs.delete(chat_id, admin_id, dialog.token):
+                raise StaleDialogError()
             broadcast.id = await uow.broadcasts.add(broadcast)
             details = {
                 "broadcast": broadcast.id,

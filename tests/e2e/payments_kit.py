@@ -120,7 +120,7 @@ async def pay_world(
     bob = api.add_user(1002, "Bob", language_code="en")
     merchant = api.add_user(MERCHANT, "Mia", language_code="en")
     stranger = api.add_user(STRANGER, "Sid", language_code="en")
-    url = f"sqlite+aiosqlite:///{tmp_path}/shop.db"
+    url = overrides.pop("database_url", None) or f"sqlite+aiosqlite:///{tmp_path}/shop.db"
     await seed_demo_catalog(url)
     settings: dict[str, Any] = {
         "admin_user_ids": [MERCHANT],
