@@ -30,8 +30,8 @@ def value(t: Texts, lang: Language, promo: PromoCode) -> str:
 
 def _uses(t: Texts, lang: Language, promo: PromoCode) -> str:
     if promo.max_uses is None:
-        return t(lang, "promo.adm.uses_unlimited", uses=promo.uses)
-    return t(lang, "promo.adm.uses_of", uses=promo.uses, max=promo.max_uses)
+        return t(lang, "promo.adm.uses_unlimited", n=promo.uses)
+    return t(lang, "promo.adm.uses_of", uses=promo.uses, n=promo.max_uses)  # "of 1 time"
 
 
 def _state(t: Texts, lang: Language, promo: PromoCode) -> str:

@@ -191,6 +191,9 @@ async def test_promo_new_with_oversized_or_garbage_arguments_is_explained(
         looked_up = await admin_says(merchant, "/promo " + "Z" * 4080)
         assert CRASH not in looked_up.text and len(looked_up.text) <= 4096
         assert await promo_codes(bot) == [], [c.code for c in await promo_codes(bot)]
+        # and a good one: its card says its uses with the plural rule (not "1 times")
+        card = await admin_says(merchant, "/promo_new SOLO 10% uses 1")
+        assert "Used 0 of 1 time\n" in card.text, card.text
         assert errors(caplog) == [] and db.bad_requests(bot) == []
 
 
@@ -245,7 +248,7 @@ async def test_a_double_tapped_and_replayed_confirm_with_a_code_redeems_once(
 ) -> None:
     async with pay_world(tmp_path, **engine) as world:
         bot, alice, merchant = world.bot, world.alice, world.merchant
-        await admin_says(merchant, "/promo_new ONCE 10% uses 5")
+        await admin_says(merchant, "/promo_new ONCE 10%")
         await at_code_step(alice)
         review = await alice.say("once")
         data = review.callback_data("✅ Confirm order")
@@ -260,6 +263,8 @@ async def test_a_double_tapped_and_replayed_confirm_with_a_code_redeems_once(
         [code] = await promo_codes(bot)
         assert code.uses == 1
         assert len(await db.rows(bot, PromoRedemptionRow)) == 1
+        card = await admin_says(merchant, "/promo ONCE")
+        assert "Used 1 time (no limit)" in card.text, card.text
         assert CRASH not in alice.transcript()
         # the later taps carry the review as it was, so their edit to the placed screen finds
         # it placed already (handled as done, as Telegram says 'not modified')
