@@ -102,6 +102,7 @@ async def place_order(
             phone=body.phone,
             address_text=body.address,
             payment_method=PaymentMethod(body.payment_method),
+            shipping_method=body.shipping_method,
         )
     )
     if not placed.created:

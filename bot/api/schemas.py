@@ -62,8 +62,19 @@ class OrderIn(Strict):
     lines: list[LineIn] = Field(min_length=1, max_length=50)
     recipient: str = Field(min_length=1, max_length=200)
     phone: str = Field(min_length=1, max_length=40, examples=["+1 202 555 0143"])
-    address: str = Field(min_length=1, max_length=500)
+    address: str = Field(
+        default="",
+        max_length=500,
+        description="the delivery address; not needed with a pickup method",
+    )
     payment_method: PaymentMethodIn
+    shipping_method: str | None = Field(
+        default=None,
+        pattern="^[a-z]{1,8}$",
+        description="a delivery method's code (the shop's SHIPPING_METHODS); without it, the "
+        "only delivery method that serves the address",
+        examples=["express"],
+    )
     reference: str | None = Field(
         default=None,
         min_length=1,
@@ -89,6 +100,7 @@ class LineOut(BaseModel):
     name: str
     quantity: int
     unit_price_minor: int
+    discount_minor: int  # this line's share of the order's promo discount
 
 
 class EventOut(BaseModel):
@@ -106,6 +118,10 @@ class OrderOut(BaseModel):
     reference: str | None
     currency: str
     lines: list[LineOut]
+    subtotal_minor: int
+    discount_minor: int
+    promo_code: str | None
+    shipping_method: str | None  # the delivery method's code; None: the shop's flat fee
     shipping_minor: int
     total_minor: int
     payment_method: str
@@ -131,9 +147,14 @@ class OrderOut(BaseModel):
                     name=line.name,
                     quantity=line.quantity,
                     unit_price_minor=line.unit_price.amount,
+                    discount_minor=line.discount_minor,
                 )
                 for line in order.lines
             ],
+            subtotal_minor=order.subtotal.amount,
+            discount_minor=order.discount_minor,
+            promo_code=order.promo_code,
+            shipping_method=order.shipping_method.code if order.shipping_method else None,
             shipping_minor=order.shipping.amount,
             total_minor=order.total.amount,
             payment_method=str(order.payment_method),

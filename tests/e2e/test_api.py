@@ -445,3 +445,45 @@ async def test_python_m_bot_web_serves_the_api_beside_the_webhook(tmp_path: Path
             process.kill()
             await process.wait()
         await telegram.stop()
+
+
+DELIVERY = """[
+  {"code": "std", "name": "Standard", "fee": "5.00", "free_from": "50.00"},
+  {"code": "express", "name": "Express", "fee": "15.00", "postcodes": ["20374"]},
+  {"code": "pickup", "kind": "pickup", "name": "Pickup", "fee": "0", "place": "1 Tea Lane"}
+]"""
+
+
+async def test_an_order_ships_by_the_delivery_method_the_channel_names(tmp_path: Path) -> None:
+    async with running_web(tmp_path, shipping_methods=DELIVERY) as web:
+        shop = Channel(web, await create_key(web, tmp_path, "webshop"))
+        keemun = await product_id(web, "TEA-BLACK-100")
+        body = dict(ORDER, lines=[{"product_id": keemun, "quantity": 1}])
+
+        express = await shop.post("/orders", dict(body, shipping_method="express"), key="e-1")
+        assert express.status_code == 201, express.text
+        order = express.json()
+        assert (order["shipping_method"], order["shipping_minor"]) == ("express", 1500)
+        assert order["total_minor"] == order["subtotal_minor"] + 1500
+        # Naming none where two serve the address: asked to choose, nothing placed.
+        asked = assert_problem(await shop.post("/orders", body, key="e-2"), 422)
+        assert "std, express" in asked["detail"]
+        # A method that does not deliver there, or does not exist: refused in words.
+        far = dict(body, address="9 Rue de Rivoli, Paris", shipping_method="express")
+        assert (
+            "express" in assert_problem(await shop.post("/orders", far, key="e-3"), 422)["detail"]
+        )
+        drone = dict(body, shipping_method="drone")
+        assert (
+            "pickup" in assert_problem(await shop.post("/orders", drone, key="e-4"), 422)["detail"]
+        )
+        # Pickup at the shop needs no address.
+        pickup = dict(body, address="", shipping_method="pickup")
+        collected = await shop.post("/orders", pickup, key="e-5")
+        assert collected.status_code == 201, collected.text
+        assert (collected.json()["shipping_method"], collected.json()["address"]) == ("pickup", "")
+        stored = await scalar(
+            web, select(OrderRow.shipping_method).where(OrderRow.number == order["number"])
+        )
+        assert stored["code"] == "express"
+        assert await scalar(web, select(func.count()).select_from(OrderRow)) == 2
