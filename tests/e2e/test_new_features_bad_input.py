@@ -617,3 +617,33 @@ async def test_send_twice_or_replayed_is_one_broadcast_and_cancel_after_send_sto
         assert CRASH not in ann.transcript()
         assert errors(caplog) == []
         assert refused_calls(bot, "query is too old", "message is not modified") == []
+
+
+# == the new admin commands in Telegram's menus ==================================================
+
+NEW_ADMIN_COMMANDS = {"promo_new", "promos", "promo", "broadcast", "broadcasts"}
+
+
+async def test_the_new_admin_commands_are_registered_for_admins_only_in_both_languages(
+    tmp_path: Path,
+) -> None:
+    async with admin_world(tmp_path) as world:
+        api = world.bot.api
+        admin_scopes = [{"type": "chat", "chat_id": ADMIN_CHAT}] + [
+            {"type": "chat", "chat_id": admin} for admin in (world.ann.id, world.ben.id)
+        ]
+        for scope in admin_scopes:
+            english = {c["command"]: c["description"] for c in api.commands_for(scope)}
+            chinese = {c["command"]: c["description"] for c in api.commands_for(scope, "zh")}
+            assert NEW_ADMIN_COMMANDS <= set(english) and NEW_ADMIN_COMMANDS <= set(chinese)
+            for command in NEW_ADMIN_COMMANDS:
+                assert english[command].strip() and chinese[command].strip(), (scope, command)
+                assert english[command] != chinese[command], (scope, command)
+        assert english["broadcast"] == "Send a message to customers"
+        assert chinese["promos"] != english["promos"]
+        for language in ("", "zh"):
+            customers = api.commands_for(None, language) + api.commands_for(
+                {"type": "all_private_chats"}, language
+            )
+            assert customers, language
+            assert not NEW_ADMIN_COMMANDS & {c["command"] for c in customers}, language
