@@ -647,3 +647,35 @@ async def test_the_new_admin_commands_are_registered_for_admins_only_in_both_lan
             )
             assert customers, language
             assert not NEW_ADMIN_COMMANDS & {c["command"] for c in customers}, language
+
+
+# == replayed admin messages ======================================================================
+
+
+async def test_replayed_admin_messages_of_the_new_features_take_effect_once(
+    tmp_path: Path, engine: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    async with admin_world(tmp_path, **engine) as world:
+        bot, alice, ann = world.bot, world.alice, world.ann
+        await alice.say("/start")
+        created = await ann.sim.send_text("/promo_new TWICE 10% uses 2", chat_id=ADMIN_CHAT)
+        await bot.processed(created)
+        await bot.deliver_again(created)
+        [code] = await promo_codes(bot)
+        assert code.code == "TWICE"
+        assert len([t for t in ann.texts() if "TWICE" in t]) == 1, "one card"
+
+        await at_message_step(ann)
+        message = await ann.sim.send_text("Autumn teas are here", chat_id=ADMIN_CHAT)
+        await bot.processed(message)
+        assert "Send its SKU, or Skip" in ann.screen.text
+        await bot.deliver_again(message)  # not read as the SKU asked now
+        assert "no product on sale" not in ann.screen.text, ann.transcript()
+        sku = await ann.sim.send_text("tea-green-100", chat_id=ADMIN_CHAT)
+        await bot.processed(sku)
+        await bot.deliver_again(sku)  # not a second preview
+        previews = [m for m in ann.chat.bot_messages() if m.body == "Autumn teas are here"]
+        assert len(previews) == 1, ann.transcript()
+        [dialog] = await db.rows(bot, DialogRow)
+        assert dialog.step == "confirm" and dialog.data["product_id"]
+        assert errors(caplog) == [] and db.bad_requests(bot) == []
