@@ -134,7 +134,7 @@ async def test_a_shop_day_logs_one_line_per_business_event_and_no_library_chatte
     text = "\n".join(logs.lines)
     assert TOKEN not in text and "Alice" not in text and "1 Main Street" not in text
     # The text format: time, level, logger, message on one line.
-    assert re.search(rf" INFO domain\.checkout\.ordering: order {number} placed", text)
+    assert re.search(rf" INFO domain\.checkout\.placing: order {number} placed", text)
 
 
 async def test_idle_scheduler_runs_write_nothing_at_info(tmp_path: Path, logs: Captured) -> None:
