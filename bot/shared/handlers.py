@@ -22,9 +22,10 @@ from telegram.ext import (
 
 from bot.callback_data import Callback, parse
 from bot.context import Handler, ShopApp, ShopContext
-from bot.screens import Screen
+from bot.screens import Screen, with_header
 from bot.shared.callbacks import Help, Menu, Noop, SetLanguage, SetOptionalMessages
 from bot.ui import reply, show
+from domain.checkout.flow import TEXT_STEPS
 from domain.shared.customers import Language
 from domain.shared.errors import (
     DomainError,
@@ -230,7 +231,18 @@ async def on_optional_messages(
 
 
 async def on_other_message(update: Update, context: ShopContext) -> None:
-    """Stickers, photos and the like: explain what works."""
+    """Stickers, photos and the like: while checkout waits for a typed answer (a name, a
+    phone, an address, a promo code), say so and ask it again, nothing changed; otherwise
+    explain what works."""
+    if context.knows_customer:
+        checkout = await context.shop.checkout_in_progress(context.customer.id)
+        if checkout is not None and checkout.step in TEXT_STEPS:
+            current = await context.shop.current_checkout(context.customer.id)
+            if current is not None and current.checkout.step == checkout.step:
+                asked = context.views.checkout_step(context.lang, current)
+                header = context.texts(context.lang, "checkout.type_answer")
+                await reply(update, context, with_header(header, asked))
+                return
     await reply(
         update,
         context,
