@@ -198,25 +198,14 @@ async def test_the_admin_imports_a_catalog_csv_sent_from_the_page(playground: Pl
     assert "catalog.csv" in (done.body or "") and "12 products" in (done.body or "")
 
 
-async def _changed(chat: Any, before: tuple[int, int, str]) -> None:
-    """Wait until the chat's newest bot message is another one, or was edited."""
-
-    def now() -> tuple[int, int, str] | None:
-        message = chat.last_bot_message()
-        state = (message.message_id, message.edits, message.body or "") if message else None
-        return state if state != before else None
-
-    await _wait(now)
-
-
-def _state(chat: Any) -> tuple[int, int, str]:
-    message = chat.last_bot_message()
-    return (message.message_id, message.edits, message.body or "") if message else (0, 0, "")
+STEP = 20.0  # s: a step's answer on a machine shared by several test runs
 
 
 class Talk:
-    """Someone in a chat of the running playground, as the page would act for them: typing
-    waits for the bot's answer, a tap for the callback's answer."""
+    """Someone in a chat of the running playground, as the page would act for them. The bot
+    handles updates concurrently and other messages (alerts, reports) arrive in the admin chat
+    at any time, so each step waits for its own answer: a text or contact for a later bot
+    message that says what is expected, a tap for the callback's answer."""
 
     def __init__(self, playground: Playground, user_id: int, chat_id: int | None = None) -> None:
         self.api = playground.api
@@ -224,16 +213,34 @@ class Talk:
         self.chat_id = user_id if chat_id is None else chat_id
         self.chat = playground.api.chat(self.chat_id)
 
-    async def say(self, text: str) -> Any:
-        before = _state(self.chat)
-        await self.user.send_text(text, chat_id=self.chat_id)
-        await _changed(self.chat, before)
-        return self.chat.last_bot_message()
+    def _edits(self) -> dict[int, int]:
+        return {m.message_id: m.edits for m in self.chat.bot_messages()}
 
-    async def share_contact(self, phone: str) -> None:
-        before = _state(self.chat)
+    async def _answer(self, before: dict[int, int], expect: str) -> Any:
+        """The bot's answer since `before`: a new message, or one edited since, that says
+        `expect`."""
+        return await _wait(
+            lambda: next(
+                (
+                    m
+                    for m in reversed(self.chat.bot_messages())
+                    if before.get(m.message_id) != m.edits and expect in (m.body or "")
+                ),
+                None,
+            ),
+            STEP,
+        )
+
+    async def say(self, text: str, expect: str) -> Any:
+        """Send a text; the bot's answer that says `expect`."""
+        before = self._edits()
+        await self.user.send_text(text, chat_id=self.chat_id)
+        return await self._answer(before, expect)
+
+    async def share_contact(self, phone: str, expect: str) -> Any:
+        before = self._edits()
         await self.user.send_contact(phone)
-        await _changed(self.chat, before)
+        return await self._answer(before, expect)
 
     async def tap(self, label: str) -> Any:
         """Tap the newest button whose label contains `label`; returns the message tapped."""
@@ -245,10 +252,11 @@ class Talk:
                     if any(label in b for row in m.buttons for b in row)
                 ),
                 None,
-            )
+            ),
+            STEP,
         )
         update = await self.user.tap(message, label, exact=False)
-        await self.api.wait_callback_answered(update["callback_query"]["id"], 10)
+        await self.api.wait_callback_answered(update["callback_query"]["id"], STEP)
         return self.chat.message(message.message_id)
 
     def sees(self, text: str) -> Any:
@@ -256,7 +264,8 @@ class Talk:
         return _wait(
             lambda: next(
                 (m for m in reversed(self.chat.bot_messages()) if text in (m.body or "")), None
-            )
+            ),
+            STEP,
         )
 
 
@@ -311,8 +320,7 @@ async def test_the_demo_seeds_delivery_methods_a_promo_code_and_a_sold_out_tea(
         }
 
         merchant = Talk(playground, MERCHANT, ADMIN_CHAT)
-        await merchant.say(f"/promo {PROMO_CODE.lower()}")
-        card = await merchant.sees("10% off")
+        card = await merchant.say(f"/promo {PROMO_CODE.lower()}", "10% off")
         assert "10% off" in card.body and "Minimum order: $20.00" in card.body, card.body
 
         [puerh] = await rows(
@@ -320,27 +328,39 @@ async def test_the_demo_seeds_delivery_methods_a_promo_code_and_a_sold_out_tea(
         )
         assert (puerh.stock, puerh.active) == (0, True)
         alice = Talk(playground, FIRST_CUSTOMER)
-        await alice.say("/catalog")
+        await alice.say("/catalog", "choose a category")
         await alice.tap("Tea (")
         await alice.tap("Pu-erh Cake 357 g · $38.00 · sold out")
         card = await alice.sees("Sold out")
         assert "Pu-erh Cake" in card.body
-        await alice.tap("Notify me when it's back")
-        await _wait(
-            lambda: any(
-                "Stop notifying" in b for row in alice.chat.last_bot_message().buttons for b in row
-            )
-        )
+        card = await alice.tap("Notify me when it's back")
+        assert any("Stop notifying" in b for row in card.buttons for b in row), card.buttons
 
-        await merchant.say("/products")
+        await merchant.say("/products", "tap one to edit it")
         await merchant.tap("Pu-erh")
         await merchant.tap("Stock ±")
-        await merchant.say("+5")
-        await merchant.say("Delivery from Yunnan")
-        await merchant.sees("Pu-erh Cake 357 g: stock is now 5")
+        await merchant.say("+5", "Why?")
+        await merchant.say("Delivery from Yunnan", "Pu-erh Cake 357 g: stock is now 5")
         back = await alice.sees("back in stock")
         assert "Pu-erh Cake 357 g" in back.body
         assert any("Add to cart" in b for row in back.buttons for b in row)
+
+        # A Chinese customer at the Shanghai address the page suggests: pickup is offered first,
+        # then both delivery methods that serve the address, named in Chinese.
+        async with aiohttp.ClientSession(playground.url) as session:
+            _, added = await _post(session, "/api/customers", {"name": "李雷", "language": "zh"})
+        li = Talk(playground, added["id"])
+        await li.say("/catalog", "请选择分类")
+        for label in ("Tea (", "Longjing", "加入购物车 1", "🛒 购物车"):
+            await li.tap(label)
+        receive = await li.tap("去结算")
+        assert any("到店自取 — 免费" in b for row in receive.buttons for b in row), receive.buttons
+        await li.tap("新地址")
+        await li.say("李雷", "手机号")
+        await li.share_contact("+8613800138000", "详细地址")
+        methods = await li.say(ADDRESSES[1], "配送方式")
+        labels = [b for row in methods.buttons for b in row]
+        assert [label.split(" — ")[0] for label in labels[:2]] == ["🚚 标准快递", "🚚 次日达快递"]
 
 
 async def test_a_stars_shop_takes_payment_in_stars_and_a_failed_payment_changes_nothing(
@@ -351,13 +371,13 @@ async def test_a_stars_shop_takes_payment_in_stars_and_a_failed_payment_changes_
         alice = Talk(playground, FIRST_CUSTOMER)
         chat = alice.chat
 
-        await alice.say("/start")
+        await alice.say("/start", "Hi Alice")
         for label in ("Catalog", "Tea (", "Longjing", "Add 1 to cart", "Cart", "Checkout"):
             await alice.tap(label)
         await alice.tap("New address")
-        await alice.say("Alice Smith")
-        await alice.share_contact("+14155551001")
-        methods = await alice.say(ADDRESSES[0])
+        await alice.say("Alice Smith", "phone number")
+        await alice.share_contact("+14155551001", "delivery address")
+        methods = await alice.say(ADDRESSES[0], "How should we send")
         labels = [b for row in methods.buttons for b in row]
         # the demo's delivery methods, charged in Stars (5 and 9 dollars at 50 Stars a dollar)
         assert labels[:2] == ["🚚 Standard — ⭐250", "🚚 Express (next day) — ⭐450"], labels
