@@ -314,7 +314,11 @@ class MerchantDialogs(MerchantOrders, MerchantProducts):
             DialogKind.STOCK: self._change_stock,
             DialogKind.REPLY: self._reply,
         }
+        # Taking the dialog first is what makes it happen once: of two taps (or answers) at
+        # once, both may have read it (PostgreSQL has no writer lock), but one DELETE takes the
+        # row and the other, once the first commits, finds it gone and does nothing.
+        if not await uow.dialogs.delete(dialog.chat_id, dialog.user_id, dialog.token):
+            raise StaleDialogError()
         result = await actions[dialog.kind](uow, dialog)
-        await uow.dialogs.delete(dialog.chat_id, dialog.user_id, dialog.token)
         result.done = True
         return result

@@ -1,0 +1,39 @@
+"""A merchant dialog's last step tapped twice at once (or its last answer sent twice) takes
+effect once on SQLite and on PostgreSQL, where the two taps really run at once: one product
+added, one broadcast, one message to the customer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from storage.tables.catalog import ProductRow
+from storage.tables.merchant import DialogRow
+from tests.e2e import helpers as db
+from tests.e2e.admin_kit import admin_world
+from tests.e2e.test_new_features_bad_input import engine  # noqa: F401  (the fixture)
+
+
+async def test_add_product_confirmed_twice_at_once_adds_one_product(
+    tmp_path: Path,
+    engine: dict[str, Any],  # noqa: F811
+) -> None:
+    async with admin_world(tmp_path, **engine) as world:
+        bot, ann = world.bot, world.ann
+        await ann.tap("Add product", await ann.say("/products"))
+        for answer in ("Dragon Pearl Jasmine 100 g", "Tea", "21.50", "10", "Hand-rolled."):
+            await ann.say(answer)
+        confirm = await ann.send_photo(b"\x89PNG\r\n\x1a\n pearl")
+        assert "Add this product?" in confirm.text
+        data = confirm.callback_data("✅ Add product")
+        first = await ann.sim.tap_data(confirm, data)
+        second = await ann.sim.tap_data(confirm, data)
+        await asyncio.gather(bot.processed(first), bot.processed(second))
+        rows = await db.rows(bot, ProductRow, ProductRow.name == "Dragon Pearl Jasmine 100 g")
+        assert len(rows) == 1, "one product, however the taps interleave"
+        answers = [bot.api.callback_answers[u["callback_query"]["id"]] for u in (first, second)]
+        assert sorted(bool(a.get("show_alert")) for a in answers) == [False, True], answers
+        assert "over or was replaced" in next(a["text"] for a in answers if a.get("show_alert"))
+        assert await db.rows(bot, DialogRow) == []
+        assert [r for r in db.bad_requests(bot) if "not modified" not in r] == []
