@@ -22,7 +22,6 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot.after_sales import handlers as after_sales
 from bot.after_sales.admin import request_screen, ship_result
@@ -55,6 +54,7 @@ from bot.reviews.views import ReviewViews
 from bot.settings import Settings
 from bot.shared import handlers as shared
 from bot.shared import updates as once
+from bot.shared.http import AiohttpRequest
 from bot.shared.updates import OnceApplication, forget_handled_updates
 from bot.shipping import handlers as shipping
 from bot.shipping.aftership import AfterShipTracker, ManualTracker
@@ -208,9 +208,10 @@ def build_application(
             parse_mode=ParseMode.HTML,
             link_preview_options=LinkPreviewOptions(is_disabled=True),
         ),
-        # The pool sizes ApplicationBuilder would choose.
-        request=HTTPXRequest(connection_pool_size=256),
-        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        # The pool sizes ApplicationBuilder would choose; over aiohttp, not httpx (about half
+        # the bot's CPU per update was httpx's, bot/shared/http.py).
+        request=AiohttpRequest(connection_pool_size=256),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
     )
     bot.attach_inbox(db, clock)
 

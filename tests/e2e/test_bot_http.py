@@ -1,0 +1,107 @@
+"""The bot's Bot API transport over aiohttp (bot/shared/http.py, issue 13): calls and uploads
+reach the local Bot API server as PTB sends them, and its failures are PTB's errors."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import BadRequest, NetworkError, TimedOut
+
+from bot.botapi.server import FakeBotApi
+from bot.shared.http import AiohttpRequest
+from tests.e2e.harness import TOKEN
+
+CHAT = 7001
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    server = FakeBotApi(token=TOKEN)
+    await server.start()
+    server.add_user(CHAT, "Ada")
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
+    client = Bot(
+        TOKEN,
+        base_url=f"{api.url}/bot",
+        base_file_url=f"{api.url}/file/bot",
+        request=AiohttpRequest(connection_pool_size=8),
+    )
+    await client.initialize()
+    try:
+        yield client
+    finally:
+        await client.shutdown()
+
+
+async def test_calls_with_markup_and_answers_round_trip(bot: Bot, api: FakeBotApi) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Tea ☕", callback_data="t:1")]])
+    sent = await bot.send_message(
+        CHAT, "<b>Hello</b> 您好", parse_mode="HTML", reply_markup=keyboard
+    )
+    edited = await bot.edit_message_text(
+        "Bye", chat_id=CHAT, message_id=sent.message_id, reply_markup=keyboard
+    )
+    shown = api.chat(CHAT).last_bot_message()
+    assert shown is not None and shown.text == "Bye" and shown.buttons == [["Tea ☕"]]
+    assert edited.text == "Bye" and edited.reply_markup == keyboard  # type: ignore[union-attr]
+    assert (await bot.get_me()).is_bot
+    # many at once share the pool (8 connections for 40 calls)
+    await asyncio.gather(*(bot.send_message(CHAT, f"n{i}") for i in range(40)))
+    assert sum(1 for m in api.chat(CHAT).bot_messages() if (m.text or "")[:1] == "n") == 40
+
+
+async def test_uploads_arrive_as_sent(bot: Bot, api: FakeBotApi) -> None:
+    data = "sku,name\nTEA,Keemun 祁门\n".encode()
+    document = await bot.send_document(CHAT, data, filename="products.csv", caption="Export")
+    from_file = await bot.send_document(CHAT, io.BytesIO(b"%PDF-1.4 x"), filename="pick.pdf")
+    assert document.document is not None and from_file.document is not None
+    stored = api.files[document.document.file_id]
+    assert (stored.data, stored.file_name) == (data, "products.csv")
+    assert api.files[from_file.document.file_id].data == b"%PDF-1.4 x"
+    assert document.caption == "Export"
+    # the server's refusal is PTB's error, as over httpx
+    with pytest.raises(BadRequest):
+        await bot.send_message(CHAT, "")
+
+
+async def test_a_slow_answer_times_out_and_a_closed_port_is_a_network_error() -> None:
+    async def slow(_request: web.Request) -> web.Response:
+        await asyncio.sleep(2)
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", slow)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    request = AiohttpRequest(read_timeout=0.2)
+    await request.initialize()
+    try:
+        with pytest.raises(TimedOut):
+            await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            closed = free.getsockname()[1]
+        with pytest.raises(NetworkError) as refused:
+            await request.post(f"http://127.0.0.1:{closed}/bot{TOKEN}/getMe")
+        assert not isinstance(refused.value, TimedOut)
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+    with pytest.raises(NetworkError, match="not initialized"):  # PTB wraps it, as for httpx
+        await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
