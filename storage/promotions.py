@@ -95,7 +95,7 @@ class SqlPromoRepository:
     async def set_paused(self, promo_id: int, paused: bool) -> bool:
         result = await self.s.execute(
             update(PromoCodeRow)
-            .where(PromoCodeRow.id == promo_id)
+            .where(PromoCodeRow.id == promo_id, PromoCodeRow.paused != paused)
             .values(paused=paused)
             .execution_options(synchronize_session=False)
         )

@@ -85,7 +85,8 @@ class PromoRepository(Protocol):
         """Every code, newest first."""
 
     async def set_paused(self, promo_id: int, paused: bool) -> bool:
-        """Pause or resume; False when no such code."""
+        """Pause or resume; False when no such code, or it was so already (a conditional
+        UPDATE: of two taps at once, one changes it)."""
 
     async def redeem(self, promo_id: int, order_id: int, customer_id: int, at: datetime) -> bool:
         """Take one use for the order with one conditional update (`uses < max_uses`) and

@@ -126,12 +126,12 @@ class Promotions:
             if promo is None:
                 raise PromoError("promo.adm.unknown", code=str(promo_id))
             found = await _card(uow, promo, await uow.promos.stats(promo_id))
-            if promo.paused != paused:
-                await uow.promos.set_paused(promo_id, paused)
-                promo.paused = paused
+            # conditional: of two taps at once (PostgreSQL runs both), one changes and audits it
+            if promo.paused != paused and await uow.promos.set_paused(promo_id, paused):
                 action = "promo_pause" if paused else "promo_resume"
                 await record(
                     uow, admin_actor(admin_id), action, Target(), {"code": promo.code}, at=now
                 )
                 await uow.commit()
+            promo.paused = paused  # as asked, by this tap or by one at the same time
         return found

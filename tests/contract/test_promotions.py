@@ -67,6 +67,7 @@ async def test_pausing_and_resuming_a_code(uow_factory: Factory) -> None:
     promo_id = await _add(uow_factory, _code())
     async with uow_factory() as uow:
         assert await uow.promos.set_paused(promo_id, True)
+        assert not await uow.promos.set_paused(promo_id, True), "paused already: no change"
         assert not await uow.promos.set_paused(promo_id + 1000, True)
         await uow.commit()
     async with uow_factory(readonly=True) as uow:

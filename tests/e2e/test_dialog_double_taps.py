@@ -1,6 +1,6 @@
-"""A merchant dialog's last step tapped twice at once (or its last answer sent twice) takes
-effect once on SQLite and on PostgreSQL, where the two taps really run at once: one product
-added, one broadcast, one message to the customer."""
+"""An admin's key tapped twice at once takes effect once on SQLite and on PostgreSQL, where
+the two taps really run at once: a dialog's last step (one product added), a promo code's
+Pause (one change, one audit entry)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from storage.tables.audit import AuditRow
 from storage.tables.catalog import ProductRow
 from storage.tables.merchant import DialogRow
+from storage.tables.promotions import PromoCodeRow
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import admin_world
 from tests.e2e.test_new_features_bad_input import engine  # noqa: F401  (the fixture)
@@ -37,3 +39,24 @@ async def test_add_product_confirmed_twice_at_once_adds_one_product(
         assert "over or was replaced" in next(a["text"] for a in answers if a.get("show_alert"))
         assert await db.rows(bot, DialogRow) == []
         assert [r for r in db.bad_requests(bot) if "not modified" not in r] == []
+
+
+async def test_pause_tapped_twice_at_once_pauses_and_audits_once(
+    tmp_path: Path,
+    engine: dict[str, Any],  # noqa: F811
+) -> None:
+    async with admin_world(tmp_path, **engine) as world:
+        bot, ann = world.bot, world.ann
+        card = await ann.say("/promo_new TWICE 10%")
+        data = card.callback_data("⏸ Pause")
+        first = await ann.sim.tap_data(card, data)
+        second = await ann.sim.tap_data(card, data)
+        await asyncio.gather(bot.processed(first), bot.processed(second))
+        [code] = await db.rows(bot, PromoCodeRow)
+        assert code.paused
+        audited = await db.rows(bot, AuditRow, AuditRow.action == "promo_pause")
+        assert len(audited) == 1, "one change, one entry in the audit log"
+        answers = [bot.api.callback_answers[u["callback_query"]["id"]] for u in (first, second)]
+        assert all("paused" in (a["text"] or "").lower() for a in answers), answers
+        shown = ann.chat.message(card.message_id)
+        assert shown is not None and "⏸ Paused" in shown.text and shown.buttons[0] == ["▶️ Resume"]

@@ -573,7 +573,7 @@ class FakePromoRepository(_Repository):
     async def set_paused(self, promo_id: int, paused: bool) -> bool:
         self._write()
         promo = self.store.promos.get(promo_id)
-        if promo is None:
+        if promo is None or promo.paused == paused:
             return False
         promo.paused = paused
         return True
