@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import (
+    bindparam,
     delete,
     select,
 )
@@ -14,20 +17,33 @@ from storage.catalog import product_of
 from storage.tables.cart import CartLineRow
 from storage.tables.catalog import CategoryRow, ProductRow
 
+_LINES, _PRODUCTS, _CATEGORIES = (
+    CartLineRow.__table__,
+    ProductRow.__table__,
+    CategoryRow.__table__,
+)
+# A customer's cart: each line's quantity with its product's row and category name.
+_CART = (
+    select(_LINES.c.quantity, _PRODUCTS, _CATEGORIES.c.name.label("category_name"))
+    .join(_PRODUCTS, _PRODUCTS.c.id == _LINES.c.product_id)
+    .join(_CATEGORIES, _CATEGORIES.c.id == _PRODUCTS.c.category_id)
+    .where(_LINES.c.customer_id == bindparam("customer_id"))
+    .order_by(_LINES.c.added_at, _LINES.c.product_id)
+)
+
 
 class SqlCartRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
 
     async def get(self, customer_id: int) -> Cart:
-        result = await self.s.execute(
-            select(CartLineRow.quantity, ProductRow, CategoryRow.name)
-            .join(ProductRow, ProductRow.id == CartLineRow.product_id)
-            .join(CategoryRow, CategoryRow.id == ProductRow.category_id)
-            .where(CartLineRow.customer_id == customer_id)
-            .order_by(CartLineRow.added_at, CartLineRow.product_id)
-        )
-        lines = [CartLine(product_of(p, c), q) for q, p, c in result.all()]
+        # Core rows from a statement built once: nearly every step of a checkout reads the
+        # cart, and the ORM's loading cost more than the query (0.29 -> 0.12 ms, issue 13).
+        result = await self.s.execute(_CART, {"customer_id": customer_id})
+        lines = [
+            CartLine(product_of(cast(ProductRow, row), row.category_name), row.quantity)
+            for row in result
+        ]
         return Cart(customer_id, lines)
 
     async def set_quantity(self, customer_id: int, product_id: int, quantity: int) -> None:
