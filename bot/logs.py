@@ -24,11 +24,12 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 # Libraries that speak at INFO about their own plumbing: APScheduler two lines per job run,
 # transitions one per state callback, httpx one per request (with the token in the URL),
-# alembic per migration step, PTB and uvicorn per start, stop and request. Warnings and errors
+# alembic per migration step, PTB and uvicorn per start, stop and request (uvicorn.error is
+# its general logger: "Started server process", "Uvicorn running on ..."). Warnings and errors
 # still come through; LOG_LEVEL=DEBUG lets everything through.
 CHATTY = tuple(
     "apscheduler transitions httpx httpcore alembic telegram aiosqlite asyncio uvicorn.access "
-    "matplotlib PIL".split()
+    "uvicorn.error matplotlib PIL".split()
 )
 
 # Louder still: APScheduler warns at every tick that finds the job's last run still going

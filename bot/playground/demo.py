@@ -9,6 +9,7 @@ import contextlib
 import json
 import logging
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -21,8 +22,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from starlette.applications import Starlette
+from starlette.routing import Mount
 from telegram import Update
 
+from bot.api.app import PREFIX as API_PREFIX
+from bot.api.keys import ApiKeyError, ApiKeys
+from bot.api.problems import api_not_found
 from bot.app import build_application
 from bot.botapi.server import FakeBotApi
 from bot.botapi.sim import SimUser
@@ -32,6 +38,7 @@ from bot.demo.history import CUSTOMER_ID_BASE, seed_history
 from bot.logs import configure_logging
 from bot.playground.web import PlaygroundWeb
 from bot.settings import Settings, SettingsError, load_settings
+from bot.web.app import api_application, make_server
 from domain.catalog.importing import ProductDraft
 from domain.checkout.shop import Shop
 from domain.checkout.shop_base import ShopConfig
@@ -95,6 +102,8 @@ class Playground:
     database_url: str
     merchant: SimUser
     url: str
+    api_url: str  # the HTTP API of issue 17, `/api/v1` below it
+    api_token: str  # a key with every scope, made for this run
 
 
 def check_port(host: str, port: int) -> None:
@@ -111,6 +120,43 @@ def check_port(host: str, port: int) -> None:
             raise PlaygroundError(
                 f"{PORT_SETTING}: cannot listen on {host}:{port} ({exc.strerror or exc})"
             ) from None
+
+
+@contextlib.asynccontextmanager
+async def _serving_api(
+    app: ShopApp, settings: Settings, host: str, port: int
+) -> AsyncIterator[tuple[str, str]]:
+    """The HTTP API for other sales channels (issue 17), as `python -m bot web` serves it, on
+    the page's port + 1 (any free port if that one is taken), with a key made for this run
+    (every scope; a data folder kept from an earlier run gets a new key beside the old ones).
+    Yields the API's address and the key's token."""
+    api = api_application(app, settings)
+    assert api is not None  # the playground's shop takes orders from other channels too
+    keys = ApiKeys(app.bot_data.db, SystemClock())
+    try:
+        created = await keys.create("playground", ["admin"])
+    except ApiKeyError:
+        created = await keys.create(f"playground-{secrets.token_hex(3)}", ["admin"])
+    try:  # not SO_REUSEPORT (as the web process's socket): a busy port must fail here
+        sock = socket.create_server((host, port + 1 if port else 0))
+    except OSError:
+        sock = socket.create_server((host, 0))
+    not_found = {404: api_not_found(app.bot_data.texts)}
+    server = make_server(
+        Starlette(routes=[Mount(API_PREFIX, app=api)], exception_handlers=not_found)
+    )
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        while not server.started:
+            if serving.done():
+                serving.result()  # raises what stopped it
+            await asyncio.sleep(0.01)
+        bound = sock.getsockname()
+        yield f"http://{host}:{bound[1]}", created.token
+    finally:
+        server.should_exit = True
+        await serving
+        sock.close()
 
 
 def _dollars(amount: int, stars: bool) -> str:
@@ -293,8 +339,16 @@ async def running_playground(options: DemoOptions) -> AsyncIterator[Playground]:
                 )
                 url = await web.start(options.host, options.port)
                 try:
-                    log.info("playground ready in %.1f s at %s", time.monotonic() - started, url)
-                    yield Playground(api, app, web, database_url, merchant, url)
+                    async with _serving_api(app, settings, options.host, options.port) as (
+                        api_url,
+                        api_token,
+                    ):
+                        log.info(
+                            "playground ready in %.1f s at %s", time.monotonic() - started, url
+                        )
+                        yield Playground(
+                            api, app, web, database_url, merchant, url, api_url, api_token
+                        )
                 finally:
                     await web.stop()
             finally:
@@ -323,6 +377,12 @@ async def _serve(options: DemoOptions) -> None:
         loop.add_signal_handler(signum, stop.set)
     async with running_playground(options) as playground:
         print(f"Playground: {playground.url}  (Ctrl+C to stop)", flush=True)
+        print(
+            f"HTTP API:   {playground.api_url}/api/v1  (key: {playground.api_token})\n"
+            f'            curl -H "Authorization: Bearer {playground.api_token}" '
+            f"{playground.api_url}/api/v1/products",
+            flush=True,
+        )
         await stop.wait()
     log.info("playground stopped")
 

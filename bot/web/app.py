@@ -27,6 +27,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from bot.api.app import PREFIX as API_PREFIX
 from bot.api.app import build_api
@@ -171,6 +172,23 @@ async def serve(app: Starlette, sock: socket.socket, stop: asyncio.Event | None 
             loop.remove_signal_handler(signum)
 
 
+def api_application(shop: ShopApp, settings: Settings) -> ASGIApp | None:
+    """The HTTP API (issue 17) on the shop's services, to mount at `API_PREFIX`; None for an
+    application built without sales channels."""
+    services = shop.bot_data
+    if services.channels is None:
+        return None
+    api = ApiServices(
+        db=services.db,
+        clock=services.clock,
+        texts=services.texts,
+        shop=services.shop,
+        channels=services.channels,
+        rate_limit=RateLimit.parse(settings.api_rate_limit),
+    )
+    return build_api(api)
+
+
 class WebProcess:
     """The web process's parts, built from the settings (bot/cli.py runs it)."""
 
@@ -190,17 +208,9 @@ class WebProcess:
         )
         routes: list[BaseRoute] = [webhook_route(webhook_path(url), secret, self.inbox, metrics)]
         routes += health_routes(db, metrics)
-        services = shop.bot_data
-        if services.channels is not None:  # the HTTP API (issue 17)
-            api = ApiServices(
-                db=db,
-                clock=services.clock,
-                texts=services.texts,
-                shop=services.shop,
-                channels=services.channels,
-                rate_limit=RateLimit.parse(settings.api_rate_limit),
-            )
-            routes.append(Mount(API_PREFIX, app=build_api(api)))
+        api = api_application(shop, settings)
+        if api is not None:  # the HTTP API (issue 17)
+            routes.append(Mount(API_PREFIX, app=api))
         handlers = {404: api_not_found(shop.bot_data.texts)}
         self.asgi = Starlette(routes=routes, exception_handlers=handlers)
 
@@ -219,7 +229,9 @@ class WebProcess:
         )
         self.inbox.start()
         log.info(
-            "web process started: webhook %s, max %d connections",
+            "web process started on %s:%d: webhook %s, max %d connections",
+            self.settings.web_host,
+            self.settings.web_port,
             webhook_path(self.url),
             self.settings.webhook_max_connections,
         )

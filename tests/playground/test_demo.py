@@ -406,3 +406,39 @@ async def test_a_stars_shop_takes_payment_in_stars_and_a_failed_payment_changes_
         ):
             tour = (await response.json())["tour"]
         assert (tour["code_min"], tour["free_from"]) == ("⭐1000", "⭐2500"), "the page says Stars"
+
+
+async def test_the_playground_serves_the_http_api_with_a_key_of_its_own(
+    playground: Playground,
+) -> None:
+    """Issue 17 tried without a token from Telegram: the API that `python -m bot web` mounts,
+    on its own port, with a key made for the run; an order placed over HTTP is the admin chat's
+    (the alert names the channel) and holds its stock."""
+    assert playground.api_url != playground.url and playground.api_token.startswith("ob_")
+    bearer = {"Authorization": f"Bearer {playground.api_token}"}
+    admin = playground.api.chat(ADMIN_CHAT)
+    async with aiohttp.ClientSession(playground.api_url + "/api/v1/") as session:
+        found = session.get("products", params={"q": "Longjing"}, headers=bearer)
+        async with found as response:
+            assert response.status == 200, await response.text()
+            [tea] = (await response.json())["items"]
+        order = {
+            "lines": [{"product_id": tea["id"], "quantity": 2}],
+            "recipient": "Grace Hopper",
+            "phone": "+1 202 555 0143",
+            "address": ADDRESSES[0],
+            "payment_method": "cod",
+            "shipping_method": "express",
+        }
+        headers = dict(bearer, **{"Idempotency-Key": "playground-1"})
+        async with session.post("orders", json=order, headers=headers) as response:
+            assert response.status == 201, await response.text()
+            placed = await response.json()
+        async with session.get("products", headers={"Authorization": "Bearer nope"}) as response:
+            assert response.status == 401
+            assert response.content_type == "application/problem+json"
+    assert placed["channel"] == "playground" and placed["shipping_method"] == "express"
+    alert = await _wait(
+        lambda: next((m for m in admin.bot_messages() if placed["number"] in (m.body or "")), None)
+    )
+    assert "playground" in (alert.body or "")
