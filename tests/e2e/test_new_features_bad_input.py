@@ -78,6 +78,11 @@ def errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+def unanswered(bot: BotUnderTest) -> list[str]:
+    """Button taps the bot never answered (the user's spinner keeps turning)."""
+    return [q for q in bot.api._callback_queries if q not in bot.api.callback_answers]
+
+
 def refused_calls(bot: BotUnderTest, *allowed: str) -> list[str]:
     """Bot API calls Telegram refused, but for the ones a test expects (a replayed tap's
     answer is 'query is too old', as Telegram says)."""
@@ -157,6 +162,7 @@ async def test_a_customer_at_the_promo_commands_is_refused_and_nothing_is_create
         assert (code.code, code.paused) == ("REAL", False)
         assert "REAL" not in "".join(alice.texts())
         assert errors(caplog) == [] and db.bad_requests(bot) == []
+        assert unanswered(bot) == []
 
 
 async def test_promo_new_with_oversized_or_garbage_arguments_is_explained(
@@ -195,6 +201,7 @@ async def test_promo_new_with_oversized_or_garbage_arguments_is_explained(
         card = await admin_says(merchant, "/promo_new SOLO 10% uses 1")
         assert "Used 0 of 1 time\n" in card.text, card.text
         assert errors(caplog) == [] and db.bad_requests(bot) == []
+        assert unanswered(bot) == []
 
 
 async def test_media_an_edit_or_a_huge_text_at_the_code_step_changes_nothing(
@@ -243,6 +250,7 @@ async def test_media_an_edit_or_a_huge_text_at_the_code_step_changes_nothing(
         assert "Discount (SPRING10)" in review.text
         assert CRASH not in alice.transcript()
         assert errors(caplog) == [] and db.bad_requests(bot) == []
+        assert unanswered(bot) == []
 
 
 async def test_a_double_tapped_and_replayed_confirm_with_a_code_redeems_once(
@@ -271,6 +279,7 @@ async def test_a_double_tapped_and_replayed_confirm_with_a_code_redeems_once(
         # the later taps carry the review as it was, so their edit to the placed screen finds
         # it placed already (handled as done, as Telegram says 'not modified')
         assert refused_calls(bot, "query is too old", "message is not modified") == []
+        assert unanswered(bot) == []
 
 
 async def test_a_forged_remove_code_from_another_customers_checkout_changes_nothing(
@@ -305,6 +314,7 @@ async def test_a_forged_remove_code_from_another_customers_checkout_changes_noth
         [order] = await db.orders(bot, alice.id)
         assert order.promo_code == "SHARED"
         assert CRASH not in bob.transcript() and db.bad_requests(bot) == []
+        assert unanswered(bot) == []
 
 
 # == shipping options ===========================================================================
@@ -383,6 +393,7 @@ async def test_forged_and_foreign_method_buttons_and_media_at_the_address_change
         assert "How would you like to pay" in payment.text
         assert CRASH not in alice.transcript() + bob.transcript()
         assert errors(caplog) == [] and db.bad_requests(bot) == []
+        assert unanswered(bot) == []
 
 
 async def test_a_double_tapped_and_replayed_method_takes_effect_once(
@@ -408,6 +419,7 @@ async def test_a_double_tapped_and_replayed_method_takes_effect_once(
         assert order.shipping_minor == 1500
         assert CRASH not in alice.transcript()
         assert refused_calls(bot, "query is too old", "message is not modified") == []
+        assert unanswered(bot) == []
 
 
 # == back in stock ==============================================================================
@@ -462,6 +474,7 @@ async def test_forged_notify_buttons_for_products_in_stock_gone_or_deleted_store
         assert await waits(bot) == []
         assert CRASH not in alice.transcript()
         assert errors(caplog) == [] and db.bad_requests(bot) == []
+        assert unanswered(bot) == []
 
 
 async def test_a_double_tapped_and_replayed_notify_me_waits_once(
@@ -495,6 +508,7 @@ async def test_a_double_tapped_and_replayed_notify_me_waits_once(
         assert CRASH not in alice.transcript()
         assert errors(caplog) == []
         assert refused_calls(bot, "query is too old", "message is not modified") == []
+        assert unanswered(bot) == []
 
 
 # == broadcasts =================================================================================
@@ -546,6 +560,7 @@ async def test_a_customer_or_a_bystander_at_the_broadcast_commands_is_refused(
         assert (still.token, still.step) == (token, "message"), "Ann's dialog is untouched"
         assert await broadcasts(bot) == []
         assert errors(caplog) == [] and db.bad_requests(bot) == []
+        assert unanswered(bot) == []
 
 
 async def test_oversized_text_or_caption_and_wrong_media_are_refused_at_compose(
@@ -592,6 +607,7 @@ async def test_oversized_text_or_caption_and_wrong_media_are_refused_at_compose(
         assert len(got) == 1 and got[0].caption == "🍵" * 512
         assert CRASH not in ann.transcript()
         assert errors(caplog) == [] and db.bad_requests(bot) == []
+        assert unanswered(bot) == []
 
 
 async def test_send_twice_or_replayed_is_one_broadcast_and_cancel_after_send_stops_nothing(
@@ -620,6 +636,7 @@ async def test_send_twice_or_replayed_is_one_broadcast_and_cancel_after_send_sto
         assert CRASH not in ann.transcript()
         assert errors(caplog) == []
         assert refused_calls(bot, "query is too old", "message is not modified") == []
+        assert unanswered(bot) == []
 
 
 # == the new admin commands in Telegram's menus ==================================================
@@ -682,3 +699,4 @@ async def test_replayed_admin_messages_of_the_new_features_take_effect_once(
         [dialog] = await db.rows(bot, DialogRow)
         assert dialog.step == "confirm" and dialog.data["product_id"]
         assert errors(caplog) == [] and db.bad_requests(bot) == []
+        assert unanswered(bot) == []
