@@ -25,8 +25,9 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import dialect_insert
@@ -78,12 +79,19 @@ def update_to_check() -> UpdateClaim | None:
     return claim
 
 
+# Every update runs one of these two statements; each is built once (per dialect for the
+# INSERT), since building it cost more than running it (issue 13).
+_HANDLED = HandledUpdateRow.__table__
+_WAS_HANDLED = select(_HANDLED.c.update_id).where(
+    _HANDLED.c.bot_id == bindparam("bot_id"), _HANDLED.c.update_id == bindparam("update_id")
+)
+_CLAIMS: dict[str, Any] = {}
+
+
 async def was_handled(session: AsyncSession, claim: UpdateClaim) -> bool:
     """Whether an earlier delivery of the update committed its effect."""
     found = await session.scalar(
-        select(HandledUpdateRow.update_id).where(
-            HandledUpdateRow.bot_id == claim.bot_id, HandledUpdateRow.update_id == claim.update_id
-        )
+        _WAS_HANDLED, {"bot_id": claim.bot_id, "update_id": claim.update_id}
     )
     return found is not None
 
@@ -125,11 +133,20 @@ def outside_any_update() -> Iterator[None]:
 
 async def claim_update(session: AsyncSession, claim: UpdateClaim, at: datetime) -> bool:
     """Insert the update's row in the session's transaction; False if it was there already."""
-    insert = dialect_insert(session)
+    dialect = session.get_bind().dialect.name
+    statement = _CLAIMS.get(dialect)
+    if statement is None:
+        statement = _CLAIMS[dialect] = (
+            dialect_insert(session)(_HANDLED)
+            .values(
+                bot_id=bindparam("bot_id"),
+                update_id=bindparam("update_id"),
+                handled_at=bindparam("handled_at"),
+            )
+            .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+        )
     result = await session.execute(
-        insert(HandledUpdateRow)
-        .values(bot_id=claim.bot_id, update_id=claim.update_id, handled_at=at)
-        .on_conflict_do_nothing(index_elements=["bot_id", "update_id"])
+        statement, {"bot_id": claim.bot_id, "update_id": claim.update_id, "handled_at": at}
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
