@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from domain.promotions.rules import PromoError
 from domain.promotions.spec import COUNT_MAX, parse_spec, shown
@@ -51,3 +53,27 @@ def test_the_largest_accepted_values_parse() -> None:
 def test_a_long_word_is_quoted_shortened() -> None:
     assert shown("short") == "short"
     assert shown("y" * 100) == "y" * 39 + "…"
+
+
+WORDS = st.sampled_from(
+    [
+        *("SPRING", "10%", "5", "5.50", "min", "from", "until", "uses", "per", "products"),
+        *("category", "freeship", "2026-12-31", "9999-12-31", "0", "-1", "1,2", "Tea", ""),
+        *("%", "1e9", "٣", "NaN", "Infinity", "1_000"),
+    ]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.one_of(WORDS, st.text(max_size=30)), max_size=12))
+def test_any_description_is_parsed_or_explained_never_raises_otherwise(words: list[str]) -> None:
+    """Whatever the merchant types after /promo_new, the parser returns a spec within the
+    columns' bounds or a PromoError naming what to fix, quoting at most 40 characters."""
+    try:
+        spec = parse_spec(" ".join(words), "USD", UTC)
+    except PromoError as error:
+        assert all(len(str(v)) <= 40 for v in error.params.values()), error.params
+        return
+    assert 0 <= spec.value <= 10**11 and 0 <= spec.min_subtotal <= 10**11
+    assert all(0 < n <= COUNT_MAX for n in (spec.max_uses, spec.max_uses_per_customer) if n)
+    assert all(0 < i < 2**31 for i in spec.product_ids) and len(spec.product_ids) <= 40
