@@ -91,7 +91,7 @@ async def authenticate(
             headers={"Retry-After": str(retry)},
             limit=limit.requests,
             period=limit.period_seconds,
-            retry=retry,
+            n=retry,  # the seconds to wait, in the reader's plural
         )
     return caller
 

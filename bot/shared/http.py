@@ -98,7 +98,7 @@ class AiohttpRequest(BaseRequest):
         except TimeoutError as err:  # aiohttp's timeouts (asyncio.TimeoutError is TimeoutError)
             raise TimedOut from err
         except aiohttp.ClientError as err:
-            raise NetworkError(f"aiohttp.{err.__class__.__name__}: {err}") from err
+            raise NetworkError(f"aiohttp: {type(err).__name__}: {err}") from err
 
 
 def _body(request_data: RequestData | None) -> Any:
