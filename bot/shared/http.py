@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ssl
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import certifi
@@ -102,13 +103,19 @@ class AiohttpRequest(BaseRequest):
 
 
 def _body(request_data: RequestData | None) -> Any:
-    """The request's body: its parameters as a form, with the files as multipart parts."""
+    """The request's body: its parameters as a form (encoded here: given a dict, aiohttp builds
+    a multipart writer, with a uuid for its boundary, before it sends a plain form), with the
+    files as multipart parts."""
     if request_data is None:
         return None
     parameters = request_data.json_parameters
     files = request_data.multipart_data
     if not files:
-        return parameters or None
+        if not parameters:
+            return None
+        return aiohttp.payload.BytesPayload(
+            urlencode(parameters).encode(), content_type="application/x-www-form-urlencoded"
+        )
     form = aiohttp.FormData()
     for name, value in parameters.items():
         form.add_field(name, value)
