@@ -60,6 +60,10 @@ class ShopContact(MerchantBase):
             dialog = await uow.dialogs.get(customer_id, customer_id)
             if dialog is None or dialog.kind != DialogKind.CONTACT or dialog.expired(now):
                 raise StaleDialogError()
+            # Taken by a write first: of two messages at once, one ends the dialog and the
+            # other finds it gone (PostgreSQL lets both read it).
+            if not await uow.dialogs.delete(customer_id, customer_id, dialog.token):
+                raise StaleDialogError()
             customer = await uow.customers.get(customer_id)
             who = display_name(customer, customer_id)
             number = str(dialog.data.get("number") or "")
@@ -85,7 +89,6 @@ class ShopContact(MerchantBase):
                     ),
                     now,
                 )
-            await uow.dialogs.delete(customer_id, customer_id, dialog.token)
             await uow.commit()
         return dialog
 
@@ -117,6 +120,8 @@ class ShopContact(MerchantBase):
             dialog = await uow.dialogs.get(chat_id, admin_id)
             if dialog is None or dialog.kind != DialogKind.ANSWER or dialog.expired(now):
                 raise StaleDialogError()
+            if not await uow.dialogs.delete(chat_id, admin_id, dialog.token):
+                raise StaleDialogError()  # the other of two answers at once took it
             customer_id = int(dialog.data["customer_id"])
             customer = await uow.customers.get(customer_id)
             await uow.outbox.add(
@@ -136,6 +141,5 @@ class ShopContact(MerchantBase):
                 {},
                 at=now,
             )
-            await uow.dialogs.delete(chat_id, admin_id, dialog.token)
             await uow.commit()
         return dialog

@@ -60,3 +60,26 @@ async def test_pause_tapped_twice_at_once_pauses_and_audits_once(
         assert all("paused" in (a["text"] or "").lower() for a in answers), answers
         shown = ann.chat.message(card.message_id)
         assert shown is not None and "⏸ Paused" in shown.text and shown.buttons[0] == ["▶️ Resume"]
+
+
+async def test_two_messages_to_the_shop_at_once_are_one_question(
+    tmp_path: Path,
+    engine: dict[str, Any],  # noqa: F811
+) -> None:
+    """Contact the shop asks for one message: two sent at once (a double send) end the dialog
+    once, so the admin chat gets one of them and the other is told the dialog is over."""
+    async with admin_world(tmp_path, **engine) as world:
+        bot, alice, ann = world.bot, world.alice, world.ann
+        await alice.tap("Contact the shop", await alice.say("/start"))
+        first = await alice.sim.send_text("Do you ship to Winnipeg?")
+        second = await alice.sim.send_text("Do you ship to Calgary?")
+        await asyncio.gather(bot.processed(first), bot.processed(second))
+        await bot.outbox_drained()
+        asked = [
+            m
+            for m in ann.chat.bot_messages()
+            if "Winnipeg" in (m.text or "") or "Calgary" in (m.text or "")
+        ]
+        assert len(asked) == 1, "one question reaches the admin chat"
+        assert len([t for t in alice.texts() if "was sent to the shop" in t]) == 1
+        assert await db.rows(bot, DialogRow) == []
