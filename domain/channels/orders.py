@@ -38,10 +38,9 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from domain.catalog.stock import queue_low_stock_alerts
 from domain.channels.ports import ChannelsUnitOfWork
-from domain.checkout.ordering import PlacedOrder, shipping_param
-from domain.checkout.placing import NewOrder, place_new_order
+from domain.checkout.ordering import PlacedOrder
+from domain.checkout.placing import NewOrder, announce_placed, place_new_order
 from domain.checkout.shipping_methods import ShippingMethod
 from domain.checkout.shop_base import ShopConfig
 from domain.checkout.validation import check_address, check_phone, check_quantity, check_recipient
@@ -279,23 +278,14 @@ class ChannelOrders:
                 now=now,
             )
             customer = await uow.customers.get(customer_id)
-            await self._alert_admin(
+            await announce_placed(
                 uow,
+                self.config.admin_chat_id,
                 "admin.channel_order",
                 order,
                 now,
                 customer=display_name(customer, customer_id),
-                lines=[[line.quantity, line.name] for line in order.lines],
-                payment=str(order.payment_method),
-                address=order.address_text,
-                **shipping_param(order),
-            )
-            await queue_low_stock_alerts(
-                uow,
-                self.config.admin_chat_id,
-                now,
-                {line.product_id: line.quantity for line in order.lines},
-                f"order:{order.number}",
+                channel=channel,
             )
             await uow.commit()
         return PlacedOrder(order, created=True)

@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from domain.cart.model import Cart
-from domain.catalog.stock import queue_low_stock_alerts
 from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep, advance, first_step
 from domain.checkout.model import Address
-from domain.checkout.placing import NewOrder, place_new_order
+from domain.checkout.placing import NewOrder, announce_placed, place_new_order
 from domain.checkout.ports import CheckoutUnitOfWork
 from domain.checkout.shipping_methods import (
     NoShippingMethodError,
@@ -33,7 +32,7 @@ from domain.promotions.rules import (
     PromoNoLongerAppliesError,
     reason_of,
 )
-from domain.shared.customers import customer_actor
+from domain.shared.customers import customer_actor, display_name
 from domain.shared.errors import (
     CartEmptyError,
     DuplicateError,
@@ -88,12 +87,6 @@ def promo_lines(cart: Cart) -> list[PromoLine]:
         PromoLine(line.product.id, line.product.category_id, line.total.amount)
         for line in cart.lines
     ]
-
-
-def shipping_param(order: Order) -> dict[str, object]:
-    """The order's shipping method for a notification (none for the flat fee)."""
-    method = order.shipping_method
-    return {"shipping_method": method.to_dict()} if method else {}
 
 
 @dataclass
@@ -582,23 +575,13 @@ class Ordering(ShopBase):
             checkout.updated_at = now
             await uow.checkouts.save(checkout)
             customer = await uow.customers.get(customer_id)
-            await self._alert_admin(
-                uow,
-                "admin.new_order",
-                order,
-                customer,
-                now,
-                lines=[[line.quantity, line.name] for line in order.lines],
-                payment=str(order.payment_method),
-                address=order.address_text,
-                **shipping_param(order),
-            )
-            await queue_low_stock_alerts(
+            await announce_placed(
                 uow,
                 self.config.admin_chat_id,
+                "admin.new_order",
+                order,
                 now,
-                {line.product_id: line.quantity for line in order.lines},
-                f"order:{order.number}",
+                customer=display_name(customer, customer_id),
             )
             await uow.commit()
         return PlacedOrder(order, created=True)

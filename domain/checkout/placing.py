@@ -2,8 +2,8 @@
 an order from another sales channel (`domain/channels/`) share. In the caller's unit of work:
 reserve every line's units (one conditional UPDATE each: never oversold), snapshot names and
 prices, take a fresh order number, store the order with its PLACED event, and accept a
-cash-on-delivery order at once (through the order flow). The caller alerts the merchant, queues
-the low-stock alerts and commits."""
+cash-on-delivery order at once (through the order flow). `announce_placed` then alerts the
+merchant and queues the low-stock alerts; the caller commits."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.catalog.model import Product
+from domain.catalog.stock import queue_low_stock_alerts
 from domain.checkout.ports import CheckoutUnitOfWork
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent, OrderLine, PaymentMethod
@@ -21,7 +22,8 @@ from domain.orders.transitions import OrderFlow
 from domain.promotions.rules import Discount
 from domain.shared import journal
 from domain.shared.errors import DuplicateError, OutOfStockError, ProductUnavailableError
-from domain.shared.money import Money
+from domain.shared.money import Money, money_param
+from domain.shared.notifications import Notification
 from domain.shared.numbers import NumberSource
 
 log = logging.getLogger(__name__)
@@ -141,3 +143,47 @@ async def place_new_order(
         # Cash on delivery goes on to fulfilment unpaid; the courier collects the money.
         await flow.step(uow, order, "confirm_cod", actor=new.actor, at=now)
     return order
+
+
+def shipping_param(order: Order) -> dict[str, object]:
+    """The order's shipping method for a notification (none for the flat fee)."""
+    method = order.shipping_method
+    return {"shipping_method": method.to_dict()} if method else {}
+
+
+async def announce_placed(
+    uow: CheckoutUnitOfWork,
+    admin_chat_id: int | None,
+    template: str,
+    order: Order,
+    now: datetime,
+    **params: object,
+) -> None:
+    """Tell the admin chat of a placed order (`template` with its lines, payment, address and
+    delivery method, once per order) and queue the low-stock alerts its reservations cause;
+    the caller commits. A chat order and a channel's say who placed it in `params`."""
+    if admin_chat_id is not None:
+        await uow.outbox.add(
+            Notification(
+                chat_id=admin_chat_id,
+                template=template,
+                params={
+                    "number": order.number,
+                    "total": money_param(order.total),
+                    "lines": [[line.quantity, line.name] for line in order.lines],
+                    "payment": str(order.payment_method),
+                    "address": order.address_text,
+                    **shipping_param(order),
+                    **params,
+                },
+                dedupe_key=f"{template}:{order.number}",
+            ),
+            now,
+        )
+    await queue_low_stock_alerts(
+        uow,
+        admin_chat_id,
+        now,
+        {line.product_id: line.quantity for line in order.lines},
+        f"order:{order.number}",
+    )

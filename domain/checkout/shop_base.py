@@ -14,7 +14,7 @@ from domain.checkout.shipping_methods import ShippingMethod, ShippingMethods
 from domain.orders.model import Order, PaymentMethod
 from domain.orders.transitions import OrderFlow
 from domain.shared.clock import Clock
-from domain.shared.customers import Customer, Language
+from domain.shared.customers import Customer, Language, display_name
 from domain.shared.errors import (
     NotFoundError,
 )
@@ -152,9 +152,7 @@ class ShopBase:
     ) -> None:
         if self.config.admin_chat_id is None:
             return
-        who = customer.first_name if customer else str(order.customer_id)
-        if customer and customer.username:
-            who = f"{who} (@{customer.username})"
+        who = display_name(customer, order.customer_id)
         await uow.outbox.add(
             Notification(
                 chat_id=self.config.admin_chat_id,
