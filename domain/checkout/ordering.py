@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from domain.cart.model import Cart
@@ -115,8 +115,17 @@ class Ordering(ShopBase):
         step = checkout.step
         fee = method.fee_for(subtotal) if method else self.config.shipping_fee
         discount, problem = await self._promo(uow, checkout, cart)
+        options = (
+            shipping.delivering_to(checkout.draft.address_text or "", subtotal)
+            if step == CheckoutStep.CHOOSE_SHIPPING
+            else []
+        )
+        pickups = shipping.pickups(subtotal) if step == CheckoutStep.CHOOSE_ADDRESS else []
         if discount is not None and discount.free_shipping:
+            # The code ships free whatever the method: say so on the methods too (Back to them).
             fee = Money.zero(self.config.currency)
+            options = [replace(option, fee=fee) for option in options]
+            pickups = [replace(option, fee=fee) for option in pickups]
         return CheckoutView(
             checkout,
             cart,
@@ -127,10 +136,8 @@ class Ordering(ShopBase):
             discount=discount,
             promo_problem=problem,
             shipping_method=None if shipping.implicit else method,
-            shipping_options=shipping.delivering_to(checkout.draft.address_text or "", subtotal)
-            if step == CheckoutStep.CHOOSE_SHIPPING
-            else [],
-            pickups=shipping.pickups(subtotal) if step == CheckoutStep.CHOOSE_ADDRESS else [],
+            shipping_options=options,
+            pickups=pickups,
         )
 
     async def _promo(

@@ -20,6 +20,7 @@ from domain.checkout.shipping_methods import (
 )
 from domain.checkout.shop import Shop
 from domain.orders.shipping_choice import ShippingChoice
+from domain.promotions.model import PromoCode, PromoKind
 from domain.shared.clock import FixedClock
 from domain.shared.customers import Customer
 from domain.shared.errors import PriceChangedError, StaleCheckoutError
@@ -495,3 +496,31 @@ async def test_pickup_gone_before_confirm_asks_for_a_delivery_address(
     order = (await shop.place_order(ADA, token)).order
     assert (order.address_text, order.shipping) == (LONDON, usd(500))
     assert [a.text for a in store.addresses.values()] == [LONDON]
+
+
+async def test_a_free_shipping_code_shows_every_method_free_when_the_customer_goes_back(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, store: FakeStore, tea: Product
+) -> None:
+    shop = shop_with(uow, clock, STANDARD, EXPRESS)
+    promo = PromoCode(code="FREESHIP", kind=PromoKind.FIXED, value=0, currency="USD")
+    promo.free_shipping = True
+    promo.id = store.new_id()
+    store.promos[promo.id] = promo
+    await shop.add_to_cart(ADA, tea.id, 2)
+    token = (await to_address(shop, BEIJING)).checkout.token
+    await shop.choose_shipping(ADA, token, "express")
+    await shop.choose_payment(ADA, token, "cod")
+    await shop.have_code(ADA, token)
+    view = await shop.give_code(ADA, "freeship")
+    assert (view.shipping, view.total) == (usd(0), usd(2500))
+    await shop.checkout_back(ADA, token)  # to the payment
+    view = await shop.checkout_back(ADA, token)  # to the methods: free, as the review said
+    assert view.checkout.step == S.CHOOSE_SHIPPING
+    assert [(o.method.code, o.fee) for o in view.shipping_options] == [
+        ("std", usd(0)),
+        ("express", usd(0)),
+    ]
+    await shop.choose_shipping(ADA, token, "express")
+    view = await shop.choose_payment(ADA, token, "cod")
+    order = (await shop.place_order(ADA, token)).order
+    assert (order.shipping, order.discount_minor, order.total) == (usd(0), 0, usd(2500))
