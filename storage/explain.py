@@ -31,6 +31,11 @@ HISTORY_TABLES = frozenset(
         "handled_updates",
         "update_inbox",
         "audit_log",
+        # and what the features of issue 16 and 17 add per order or per customer
+        "promo_redemptions",
+        "broadcast_recipients",
+        "back_in_stock_subscriptions",
+        "api_idempotency",
     }
 )
 # Partial indexes that hold only the rows still owed (a full walk of one is O(due rows)).

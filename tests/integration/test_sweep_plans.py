@@ -34,6 +34,13 @@ SWEEPS: dict[str, Callable[[Any], Awaitable[object]]] = {
     "low-stock report": lambda uow: uow.sweeps.low_stock(NOW - timedelta(days=30), 20),
     "tracking claim": lambda uow: uow.tracking.claim_due(NOW, 50, 60.0),
     "handled updates": lambda uow: forget_handled_before(uow.session, NOW - timedelta(days=2)),
+    "API keys retention": lambda uow: uow.idempotency.forget_before(NOW - timedelta(days=1), 5),
+    "API rate windows retention": lambda uow: uow.api_rates.forget_before(
+        NOW - timedelta(days=1), 5
+    ),
+    "broadcasts unfinished": lambda uow: uow.broadcasts.unfinished(),
+    "broadcast recipients retention": lambda uow: uow.broadcasts.forget_recipients(NOW, 100),
+    "back in stock after a restock": lambda uow: uow.stock_watchers.take_waiting([1, 2], NOW),
     # and the screens that used to read the history
     "product card": lambda uow: uow.products.get(1),
     "orders to ship": lambda uow: uow.backoffice.orders(
@@ -44,7 +51,8 @@ SWEEPS: dict[str, Callable[[Any], Awaitable[object]]] = {
 
 @pytest.fixture
 async def shop(db: Database) -> Database:
-    """A few weeks of history, an outbox with sent and owed rows, two products running low."""
+    """A few weeks of history, an outbox with sent and owed rows, two products running low,
+    the HTTP API's keys and rate windows."""
     await seed_history(db, days=30, customers=40, seed=13, now=NOW, orders_per_day=12, products=6)
     async with db.uow() as uow:
         for n in range(40):
@@ -57,6 +65,10 @@ async def shop(db: Database) -> Database:
         await uow.session.execute(
             update(ProductRow).where(ProductRow.id <= 2).values(stock=3, low_stock_threshold=5)
         )
+        for n in range(20):  # the HTTP API's records, half of them due for the retention
+            at = NOW - timedelta(days=n % 2 * 2, minutes=n)
+            await uow.idempotency.claim("webshop", f"key-{n}", "hash", at, at)
+            await uow.api_rates.hit(f"key-{n}", at.replace(second=0, microsecond=0))
         await uow.commit()
     return db
 
