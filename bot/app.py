@@ -64,6 +64,7 @@ from bot.views import Views
 from bot.web.metrics import Metrics
 from domain.after_sales.service import AfterSales
 from domain.after_sales.steps import AfterSalesConfig
+from domain.after_sales.waiting import TypedAnswers
 from domain.channels.orders import ChannelOrders
 from domain.checkout.shop import Shop
 from domain.checkout.shop_base import ShopConfig
@@ -365,6 +366,7 @@ def build_application(
         ),
         reviews=Reviews(db, clock),
         review_views=ReviewViews(texts),
+        typed_answers=TypedAnswers(db, clock),
         tracking=tracking,
         completion=completion,
         low_stock=low_stock,

@@ -23,6 +23,7 @@ from bot.settings import Settings
 from bot.texts import Texts
 from bot.views import Views
 from domain.after_sales.service import AfterSales
+from domain.after_sales.waiting import TypedAnswers, Waiting
 from domain.channels.orders import ChannelOrders
 from domain.checkout.shop import Shop
 from domain.insight.restock import Restocks
@@ -79,6 +80,8 @@ class Services:
     after_sales_views: AfterSalesAdminViews
     reviews: Reviews
     review_views: ReviewViews
+    # what a typed message may answer (after-sales, the chat's dialog, checkout), in one read
+    typed_answers: TypedAnswers
     # shipping and the scheduled use cases
     tracking: Tracking
     completion: Completion
@@ -120,6 +123,10 @@ class Services:
 
 class ShopContext(CallbackContext[InboxBot, dict[Any, Any], dict[Any, Any], Services]):
     """The context of every handler: the services, and who is talking."""
+
+    # What the update's typed text may answer, read once for every handler group it passes
+    # (bot/shared/waiting.py); PTB builds one context per update.
+    waiting: Waiting | None = None
 
     @property
     def services(self) -> Services:

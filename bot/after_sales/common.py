@@ -8,7 +8,7 @@ from telegram import Update
 
 from bot.access import is_admin
 from bot.context import ShopContext
-from bot.shared.handlers import chat_and_user
+from domain.after_sales.waiting import Waiting
 from domain.shared.dialogs import DialogKind
 
 ADMIN_KINDS = frozenset({DialogKind.AS_DECLINE, DialogKind.AS_REFUND})
@@ -18,15 +18,16 @@ LONG_AGO = datetime.min.replace(tzinfo=UTC)
 # -- typed answers and photos (DIALOG_GROUP) ----------------------------------------------------
 
 
-async def others_since(update: Update, context: ShopContext, exclude_admin_kinds: bool) -> datetime:
+def others_since(
+    update: Update, context: ShopContext, waiting: Waiting, exclude_admin_kinds: bool
+) -> datetime:
     """When the user last touched a dialog that is not ours in this private chat: checkout, or
     one of the merchant's dialogs (a reply to the shop; an admin's own)."""
-    chat, user = chat_and_user(update)
     latest = LONG_AGO
-    checkout = await context.shop.checkout_in_progress(user)
+    checkout = waiting.checkout
     if checkout is not None and checkout.updated_at is not None:
         latest = max(latest, checkout.updated_at)
-    dialog = await context.merchant.current_dialog(chat, user)
+    dialog = waiting.dialog
     if (
         dialog is not None
         and dialog.updated_at is not None

@@ -29,6 +29,7 @@ from bot.context import ShopContext
 from bot.reviews.handlers import answer_comment
 from bot.screens import Screen
 from bot.shared.handlers import button_handler, chat_and_user
+from bot.shared.waiting import waiting_dialogs
 from bot.ui import reply, show
 from domain.after_sales.records import Draft, DraftKind
 from domain.orders.lifecycle import OrderStatus
@@ -219,10 +220,11 @@ async def on_photo(update: Update, context: ShopContext) -> None:
     _, user = chat_and_user(update)
     message = update.message
     assert message is not None and message.photo
-    draft = await context.after_sales.current_draft(user)
+    waiting = await waiting_dialogs(update, context)  # one read, kept for the groups after
+    draft = waiting.draft
     if draft is None or not draft.waits_for_photo:
         return
-    if await others_since(update, context, exclude_admin_kinds=False) > (
+    if others_since(update, context, waiting, exclude_admin_kinds=False) > (
         draft.updated_at or LONG_AGO
     ):
         return

@@ -90,23 +90,24 @@ from bot.callback_data import Callback
 from bot.context import ShopApp, ShopContext
 from bot.merchant.common import admin_button
 from bot.screens import Screen
-from bot.shared.handlers import DIALOG_GROUP, MAX_TEXT, ButtonHandler, chat_and_user
+from bot.shared.handlers import DIALOG_GROUP, MAX_TEXT, ButtonHandler
+from bot.shared.waiting import waiting_dialogs
 from bot.ui import reply
 
 
 async def on_text(update: Update, context: ShopContext) -> None:
     """Typed text: the answer to an after-sales dialog (the customer's, or an admin's decline
     reason or refund note) when one waits for it and is the user's latest dialog."""
-    chat, user = chat_and_user(update)
     assert update.message is not None and update.effective_chat is not None
     private = update.effective_chat.type == ChatType.PRIVATE
     admin = is_admin(update, context)
     if not private and not admin:
         return
-    draft = await context.after_sales.current_draft(user) if private else None
+    waiting = await waiting_dialogs(update, context)  # one read, kept for the groups after
+    draft = waiting.draft
     if draft is not None and not draft.waits_for_text:
         draft = None
-    dialog = await context.merchant.current_dialog(chat, user) if admin else None
+    dialog = waiting.dialog if admin else None
     if dialog is not None and dialog.kind not in ADMIN_KINDS:
         dialog = None
     if draft is None and dialog is None:
@@ -114,7 +115,7 @@ async def on_text(update: Update, context: ShopContext) -> None:
     draft_at = (draft.updated_at or LONG_AGO) if draft else None
     dialog_at = (dialog.updated_at or LONG_AGO) if dialog else None
     mine = max(at for at in (draft_at, dialog_at) if at is not None)
-    if private and await others_since(update, context, exclude_admin_kinds=True) > mine:
+    if private and others_since(update, context, waiting, exclude_admin_kinds=True) > mine:
         return  # a newer checkout or dialog takes the text
     text = update.message.text or ""
     if len(text) > MAX_TEXT:

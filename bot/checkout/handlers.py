@@ -27,6 +27,7 @@ from bot.context import Handler, ShopApp, ShopContext
 from bot.payments.invoices import offer_payment
 from bot.screens import Screen
 from bot.shared.handlers import MAX_TEXT, add_customer_handlers, button_handler
+from bot.shared.waiting import waiting_dialogs
 from bot.texts import Texts
 from bot.ui import reply, show
 from domain.checkout.flow import TEXT_STEPS, CheckoutStep
@@ -265,7 +266,7 @@ async def on_text(update: Update, context: ShopContext) -> None:
             update, context, Screen(context.texts(language, "error.text_too_long", max=MAX_TEXT))
         )
         return
-    checkout = await context.shop.checkout_in_progress(context.customer.id)
+    checkout = (await waiting_dialogs(update, context)).checkout  # read once for the update
     if checkout is None:
         await search(update, context, text)
         return

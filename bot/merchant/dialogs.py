@@ -26,6 +26,7 @@ from bot.merchant.views import STOCK_REASONS
 from bot.reviews.admin import answer_reply
 from bot.screens import Screen, button, keyboard, with_header
 from bot.shared.handlers import button_handler, chat_and_user, on_other_message
+from bot.shared.waiting import waiting_dialogs
 from bot.ui import reply, show
 from domain.shared.dialogs import Dialog, DialogKind, StaleDialogError
 from domain.shared.errors import DomainError, NotFoundError
@@ -171,13 +172,12 @@ async def _answer_reply(update: Update, context: ShopContext) -> None:
 async def on_private_text(update: Update, context: ShopContext) -> None:
     """Typed text in a private chat: a dialog's answer if one waits for it (and is newer than
     the customer's checkout), otherwise the customer handlers take it."""
-    chat, user = chat_and_user(update)
-    dialog = await context.merchant.current_dialog(chat, user)
+    waiting = await waiting_dialogs(update, context)  # read by the after-sales group before
+    dialog = waiting.dialog
     customers = (DialogKind.REPLY, DialogKind.CONTACT)  # dialogs a customer may have
     mine = dialog is not None and (dialog.kind in customers or is_admin(update, context))
     if dialog is not None and mine:
-        view = await context.shop.current_checkout(user)
-        checkout_at = view.checkout.updated_at if view is not None else None
+        checkout_at = waiting.checkout.updated_at if waiting.checkout is not None else None
         if checkout_at is None or dialog.updated_at is None or checkout_at <= dialog.updated_at:
             if dialog.kind == DialogKind.CONTACT:  # a message to the shop (contact.py)
                 assert update.message is not None
@@ -194,8 +194,7 @@ async def on_group_text(update: Update, context: ShopContext) -> None:
     """Typed text in the admin group: an admin's answer to their dialog; chatter is ignored."""
     if not is_admin(update, context):
         return
-    chat, user = chat_and_user(update)
-    dialog = await context.merchant.current_dialog(chat, user)
+    dialog = (await waiting_dialogs(update, context)).dialog
     if dialog is not None and dialog.kind != DialogKind.REPLY:
         await _answer_dialog(update, context, dialog)
 
@@ -205,9 +204,7 @@ async def on_photo(update: Update, context: ShopContext) -> None:
     chat, user = chat_and_user(update)
     message = update.message
     assert message is not None and update.effective_chat is not None
-    dialog = (
-        await context.merchant.current_dialog(chat, user) if is_admin(update, context) else None
-    )
+    dialog = (await waiting_dialogs(update, context)).dialog if is_admin(update, context) else None
     if dialog is None or dialog.kind == DialogKind.REPLY:
         if update.effective_chat.type == "private":
             await on_other_message(update, context)
