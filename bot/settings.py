@@ -201,7 +201,8 @@ class Settings(BaseSettings):
         if isinstance(value, str):  # empty: chosen from the other settings (see _payments)
             value = [p for p in re.split(r"[,\s]+", value.strip()) if p]
         if isinstance(value, list):
-            allowed = {m.value for m in PaymentMethod}
+            # "free" is no setting: the checkout offers it only while a total is 0.
+            allowed = {m.value for m in PaymentMethod if m != PaymentMethod.FREE}
             bad = [v for v in value if v not in allowed]
             if bad:
                 raise ValueError(

@@ -14,11 +14,13 @@ from collections.abc import Mapping, Sequence
 from domain.merchant.alerts import ALERTED, merchant_alert
 from domain.orders.lifecycle import OrderEventType
 from domain.orders.transitions import OrderFlow, Reaction
-from domain.payments.receiving import record_cash_if_cod
+from domain.payments.receiving import record_cash_if_cod, record_free_payment
 from domain.promotions.redemption import give_use_back
 from domain.reviews.service import invite_review
 
 REACTIONS: Mapping[OrderEventType, Sequence[Reaction]] = {
+    # An order with nothing to pay, placed paid, keeps its payment of 0.
+    OrderEventType.PAID: (record_free_payment,),
     # The courier collected the money of a cash-on-delivery order.
     OrderEventType.DELIVERED: (record_cash_if_cod,),
     # Every way an order completes (the customer's "Received", the merchant, the

@@ -61,6 +61,7 @@ METHOD_TEXTS = {
     PaymentMethod.CARD: "payment.card",
     PaymentMethod.BANK_TRANSFER: "payment.bank",
     PaymentMethod.CASH_ON_DELIVERY: "payment.cod",
+    PaymentMethod.FREE: "payment.free",
 }
 
 

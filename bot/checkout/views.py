@@ -28,6 +28,7 @@ from bot.texts import Html
 from domain.checkout.flow import CheckoutStep
 from domain.checkout.ordering import CheckoutView
 from domain.checkout.shipping_methods import ShippingOption
+from domain.orders.model import PaymentMethod
 from domain.promotions.rules import reason_of
 from domain.shared.customers import Language
 
@@ -112,7 +113,9 @@ class CheckoutViews(OrderViews):
                 for m in view.payment_methods
             ]
             rows.append(self._step_buttons(lang, token))
-            return Screen(t(lang, "checkout.choose_payment", total=view.total), keyboard(rows))
+            # A total of 0 (a code covers it) offers only nothing to pay.
+            key = "checkout.nothing_to_pay" if view.nothing_to_pay else "checkout.choose_payment"
+            return Screen(t(lang, key, total=view.total), keyboard(rows))
         if step == CheckoutStep.REVIEW:
             draft = checkout.draft
             parts = [t(lang, "checkout.review_title")]
@@ -150,17 +153,18 @@ class CheckoutViews(OrderViews):
                         address=draft.address_text or "",
                     )
                 )
+            # A total of 0 is placed paid, whatever was chosen before the code covered it.
+            paying = PaymentMethod.FREE if view.nothing_to_pay else draft.payment_method
             parts.append(
                 t(
                     lang,
                     "order.payment",
-                    method=t(lang, f"payment.{draft.payment_method.value}")
-                    if draft.payment_method
-                    else "",
+                    method=t(lang, f"payment.{paying.value}") if paying else "",
                 )
             )
+            confirm = "checkout.confirm_free" if view.nothing_to_pay else "checkout.confirm"
             rows = [
-                [button(t(lang, "checkout.confirm"), Confirm(Token(token)))],
+                [button(t(lang, confirm), Confirm(Token(token)))],
                 [self._code_button(lang, view)],
                 self._step_buttons(lang, token),
             ]

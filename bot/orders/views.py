@@ -109,6 +109,8 @@ class OrderViews(ShopViews):
         return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
 
     def _payment_hint(self, lang: Language, order: Order) -> str:
+        if order.payment_method == PaymentMethod.FREE:
+            return self.t(lang, "pay.hint_free", total=order.total)
         if order.payment_method in (PaymentMethod.CARD, PaymentMethod.STARS):
             return self.t(lang, "pay.hint_online", total=order.total)
         if order.payment_method == PaymentMethod.BANK_TRANSFER:

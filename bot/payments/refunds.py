@@ -41,6 +41,8 @@ def _refund_text(context: ShopContext, plan: RefundPlan, number: str) -> str:
     payment = plan.payment
     if payment.method == PaymentMethod.STARS:
         text = t(language, "pay.admin.refund_ask_stars", total=payment.amount, number=number)
+    elif payment.method == PaymentMethod.FREE:  # nothing was paid: nothing to give back
+        text = t(language, "pay.admin.refund_ask_free", total=payment.amount, number=number)
     else:
         text = t(
             language,

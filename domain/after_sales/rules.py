@@ -165,6 +165,7 @@ REFUND_TEXTS = {
     PaymentMethod.CARD: "as.refund_how.card",
     PaymentMethod.BANK_TRANSFER: "as.refund_how.bank",
     PaymentMethod.CASH_ON_DELIVERY: "as.refund_how.cash",
+    PaymentMethod.FREE: "as.refund_how.free",
 }
 
 

@@ -118,7 +118,18 @@ TRANSITIONS: list[dict[str, Any]] = [
     {"trigger": "have_code", "source": S.REVIEW, "dest": S.ENTER_CODE},
     {"trigger": "give_code", "source": S.ENTER_CODE, "dest": S.REVIEW},
     {"trigger": "back", "source": S.ENTER_CODE, "dest": S.REVIEW},
+    # Nothing to pay (issue 16: the code covered the total) was the payment: without the code
+    # there is something to pay, so the customer chooses how.
+    {
+        "trigger": "remove_code",
+        "source": S.REVIEW,
+        "dest": S.CHOOSE_PAYMENT,
+        "conditions": "paying_nothing",
+    },
     {"trigger": "remove_code", "source": S.REVIEW, "dest": S.REVIEW},
+    # At Confirm the total is no longer 0 though nothing to pay was chosen (the code no longer
+    # applies, a price went up): the customer chooses how to pay.
+    {"trigger": "payment_needed", "source": S.REVIEW, "dest": S.CHOOSE_PAYMENT},
 ]
 
 
@@ -219,6 +230,9 @@ class _Holder:
 
     def chose_shipping(self) -> bool:
         return self._checkout.draft.shipping_chosen
+
+    def paying_nothing(self) -> bool:
+        return self._checkout.draft.payment_method == PaymentMethod.FREE
 
 
 _MACHINE = StateMachine(CheckoutStep, TRANSITIONS)

@@ -80,6 +80,12 @@ class CheckoutView:
         """Cart less the discount, plus shipping."""
         return self.subtotal - self.discount_amount + self.shipping
 
+    @property
+    def nothing_to_pay(self) -> bool:
+        """The total is 0 (a code covers it all): no payment is asked, the order is placed
+        paid."""
+        return self.total.amount == 0
+
 
 def promo_lines(cart: Cart) -> list[PromoLine]:
     """The cart's lines as a promo code sees them."""
@@ -87,6 +93,24 @@ def promo_lines(cart: Cart) -> list[PromoLine]:
         PromoLine(line.product.id, line.product.category_id, line.total.amount)
         for line in cart.lines
     ]
+
+
+class PaymentNeededError(StaleCheckoutError):
+    """At Confirm the total is no longer 0 though nothing to pay was chosen: the customer
+    chooses how to pay (params: total). A stale review, so the bot shows the step it moved
+    to, as for any stale checkout."""
+
+    key = "checkout.payment_needed"
+
+
+def ask_payment_if_due(checkout: Checkout, total: Money) -> bool:
+    """Back to the payment choice when nothing to pay was chosen and `total` is not 0 (the
+    code no longer covers it); True if so. The caller saves the checkout."""
+    if checkout.draft.payment_method != PaymentMethod.FREE or total.amount == 0:
+        return False
+    if checkout.step == CheckoutStep.REVIEW:
+        advance(checkout, "payment_needed")
+    return True
 
 
 @dataclass
@@ -126,7 +150,7 @@ class Ordering(ShopBase):
             fee = Money.zero(self.config.currency)
             options = [replace(option, fee=fee) for option in options]
             pickups = [replace(option, fee=fee) for option in pickups]
-        return CheckoutView(
+        view = CheckoutView(
             checkout,
             cart,
             addresses,
@@ -139,6 +163,11 @@ class Ordering(ShopBase):
             shipping_options=options,
             pickups=pickups,
         )
+        if view.nothing_to_pay:
+            # No invoice can ask for 0 (Telegram refuses it), nor a transfer or the courier:
+            # the one way on is to place the order with nothing to pay.
+            view.payment_methods = (PaymentMethod.FREE,)
+        return view
 
     async def _promo(
         self, uow: CheckoutUnitOfWork, checkout: Checkout, cart: Cart
@@ -344,10 +373,15 @@ class Ordering(ShopBase):
             chosen = PaymentMethod(method)
         except ValueError as exc:
             raise StaleCheckoutError() from exc
-        if chosen not in self.config.payment_methods:
+        if chosen not in self.config.payment_methods and chosen != PaymentMethod.FREE:
             raise StaleCheckoutError()
 
-        def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, cart: Cart) -> None:
+        async def apply(checkout: Checkout, uow: CheckoutUnitOfWork, cart: Cart) -> None:
+            if (
+                chosen == PaymentMethod.FREE
+                and not (await self._view(uow, checkout, cart)).nothing_to_pay
+            ):
+                raise StaleCheckoutError()  # nothing to pay only while the total is 0
             checkout.draft.payment_method = chosen
             subtotal = cart.subtotal(self.config.currency)
             checkout.draft.quoted_subtotal = subtotal.amount
@@ -465,6 +499,7 @@ class Ordering(ShopBase):
             view = await self._view(uow, checkout)
             checkout.draft.quoted_subtotal = view.subtotal.amount
             checkout.draft.quoted_shipping = view.shipping.amount
+            ask_payment_if_due(checkout, view.total)
             await uow.checkouts.save(checkout)
             await uow.commit()
         return PromoNoLongerAppliesError(
@@ -518,6 +553,7 @@ class Ordering(ShopBase):
                     draft.promo_code = draft.quoted_discount = None
                     draft.quoted_subtotal = subtotal.amount
                     draft.quoted_shipping = shipping_fee.amount
+                    ask_payment_if_due(checkout, subtotal + shipping_fee)
                     checkout.updated_at = now
                     await uow.checkouts.save(checkout)
                     await uow.commit()
@@ -544,17 +580,29 @@ class Ordering(ShopBase):
                 draft.quoted_subtotal = subtotal.amount
                 draft.quoted_shipping = shipping_fee.amount
                 draft.quoted_discount = discount.amount if discount else None
+                ask_payment_if_due(checkout, subtotal - off + charged)
                 checkout.updated_at = now
                 await uow.checkouts.save(checkout)
                 await uow.commit()
                 raise PriceChangedError(total=money_param(subtotal - off + charged))
+            total = subtotal - off + charged
+            if ask_payment_if_due(checkout, total):
+                # Nothing to pay was chosen while the total was 0 and it is not 0 now: never
+                # place an order nobody pays for; ask how to pay (the paths above already do
+                # for a dropped code or a changed price).
+                checkout.updated_at = now
+                await uow.checkouts.save(checkout)
+                await uow.commit()
+                raise PaymentNeededError(total=money_param(total))
+            # A total of 0 is placed paid, whatever was chosen before the code covered it.
+            paying = PaymentMethod.FREE if total.amount == 0 else draft.payment_method
             order = await place_new_order(
                 uow,
                 NewOrder(
                     customer_id=customer_id,
                     actor=customer_actor(customer_id),
                     lines=[(line.product, line.quantity) for line in cart.lines],
-                    payment_method=draft.payment_method,
+                    payment_method=paying,
                     recipient=draft.recipient,
                     phone=draft.phone,
                     address_text=draft.address_text or "",
@@ -568,6 +616,17 @@ class Ordering(ShopBase):
                 numbers=self._order_numbers,
                 now=now,
             )
+            if paying == PaymentMethod.FREE:
+                # Paid as it is placed, through the flow: the reserved units are sold, and the
+                # payment of 0 is recorded by the PAID reaction (domain/reactions.py).
+                await self._flow.step(
+                    uow,
+                    order,
+                    "pay",
+                    actor=customer_actor(customer_id),
+                    at=now,
+                    params={"method": PaymentMethod.FREE.value},
+                )
             if discount is not None:
                 # One conditional UPDATE of the code's uses, in this transaction: with N uses
                 # left, at most N concurrent confirmations get one (PromoError for the rest).

@@ -125,3 +125,6 @@ class PaymentMethod(StrEnum):
     BANK_TRANSFER = "bank"  # transfers to the shop's account
     CARD = "card"  # Telegram invoice through the shop's payment provider (PAYMENT_PROVIDER_TOKEN)
     STARS = "stars"  # Telegram invoice in Stars (XTR), for shops whose CURRENCY is XTR
+    # Nothing to pay (a total of 0: a 100 % code, free shipping or pickup): placed paid with a
+    # payment of 0. Never a setting; the checkout takes it only while the total is 0.
+    FREE = "free"

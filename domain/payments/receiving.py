@@ -119,6 +119,26 @@ async def record_cash_if_cod(uow: PaymentsUnitOfWork, order: Order, event: Order
         await record_cash_on_delivery(uow, order, actor=event.actor, at=event.at)
 
 
+async def record_free_payment(uow: PaymentsUnitOfWork, order: Order, event: OrderEvent) -> None:
+    """Reaction to PAID (domain/reactions.py): an order with nothing to pay (a code covered
+    its total) keeps a payment of 0, so it reads as paid everywhere a payment is looked for
+    (the merchant's refund, after-sales) and a refund of it gives back 0."""
+    if order.payment_method != PaymentMethod.FREE:
+        return
+    assert order.id is not None
+    payment = Payment(
+        order_id=order.id,
+        customer_id=order.customer_id,
+        method=PaymentMethod.FREE,
+        amount=order.total,
+        status=PaymentStatus.APPLIED,
+        received_at=event.at,
+        payload={"nothing_due": True, "promo_code": order.promo_code},
+    )
+    payment.id = await uow.payments.add(payment)
+    note_payment(payment, order.number)
+
+
 class Receiving(PaymentsBase):
     """Money received."""
 

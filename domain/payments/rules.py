@@ -110,6 +110,7 @@ REFUNDED_TEMPLATES = {  # what the customer is told when a payment is given back
     PaymentMethod.CARD: "pay.customer.refunded_card",
     PaymentMethod.BANK_TRANSFER: "pay.customer.refunded_bank",
     PaymentMethod.CASH_ON_DELIVERY: "pay.customer.refunded_bank",
+    PaymentMethod.FREE: "pay.customer.refunded_free",  # nothing was paid: nothing goes back
 }
 
 

@@ -35,6 +35,8 @@ FORWARD = {
     (S.REVIEW, "have_code"): S.ENTER_CODE,
     (S.ENTER_CODE, "give_code"): S.REVIEW,
     (S.REVIEW, "remove_code"): S.REVIEW,
+    # nothing to pay no longer holds at Confirm: how to pay is asked
+    (S.REVIEW, "payment_needed"): S.CHOOSE_PAYMENT,
 }
 FORWARD_TRIGGERS = sorted({trigger for _, trigger in FORWARD})
 ALL_TRIGGERS = [*FORWARD_TRIGGERS, "back", "abandon"]
@@ -71,6 +73,12 @@ def test_every_other_forward_trigger_is_stale(step: CheckoutStep, trigger: str) 
         advance(checkout, trigger)
     assert caught.value.params == {"step": str(step), "action": trigger}
     assert checkout.step == step
+
+
+def test_removing_the_code_that_left_nothing_to_pay_goes_to_the_payment_choice() -> None:
+    checkout = make(S.REVIEW)
+    checkout.draft.payment_method = PaymentMethod.FREE
+    assert advance(checkout, "remove_code") == S.CHOOSE_PAYMENT
 
 
 @pytest.mark.parametrize("step", sorted(set(CheckoutStep) - {S.REVIEW}))

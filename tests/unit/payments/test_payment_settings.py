@@ -41,6 +41,8 @@ def test_online_methods_are_offered_only_when_configured(
         ({"payment_methods": "stars"}, "PAYMENT_METHODS: stars needs CURRENCY=XTR"),
         ({"currency": "XTR", "payment_methods": "stars,cod"}, "offers only stars"),
         ({"payment_methods": "cash"}, "PAYMENT_METHODS: must be a comma-separated subset"),
+        # nothing to pay is offered by the checkout while a total is 0, never by a setting
+        ({"payment_methods": "cod,free"}, "subset of bank, card, cod, stars"),
         ({"payment_timeout_minutes": 0}, "PAYMENT_TIMEOUT_MINUTES:"),
         ({"payment_reminder_minutes": 30}, "PAYMENT_REMINDER_MINUTES: must be less than"),
         ({"payment_reminder_minutes": -1}, "PAYMENT_REMINDER_MINUTES:"),
