@@ -330,19 +330,27 @@ async def on_contact(update: Update, context: ShopContext) -> None:
     """A shared contact: the phone number when checkout asks for one."""
     assert update.message is not None and update.message.contact is not None
     language = context.lang
-    checkout = await context.shop.checkout_in_progress(context.customer.id)
-    if checkout is None or checkout.step != CheckoutStep.ENTER_PHONE:
-        await reply(update, context, Screen(context.texts(language, "checkout.contact_unexpected")))
-        return
     contact = update.message.contact
     # The customer's own number (the contact of their own account) is kept as verified; a
     # contact of someone else is only the delivery phone.
     own = contact.user_id is not None and contact.user_id == context.customer.id
+    unexpected = Screen(context.texts(language, "checkout.contact_unexpected"))
+    # Straight to the step's write, which refuses a checkout that is not asking for a phone
+    # (issue 13: no read before it, one transaction); a contact is almost always that answer.
     try:
         view = await context.shop.give_phone(
             context.customer.id, contact.phone_number, from_contact=True, own=own
         )
+    except StaleCheckoutError:  # no checkout, or not at the phone step
+        await reply(update, context, unexpected)
+        return
     except DomainError as error:
+        # A number refused (or the cart emptied meanwhile): said only when checkout asks
+        # for a phone.
+        checkout = await context.shop.checkout_in_progress(context.customer.id)
+        if checkout is None or checkout.step != CheckoutStep.ENTER_PHONE:
+            await reply(update, context, unexpected)
+            return
         await reply(
             update,
             context,
