@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -45,11 +46,15 @@ from sqlalchemy import func, select
 
 from bot.botapi.server import FakeBotApi
 from bot.botapi.sim import SimMessage, SimUser
+from domain.promotions.service import Promotions
+from domain.shared.clock import SystemClock
+from storage.crypto import DataKeys
 from storage.db import Database
 from storage.tables.catalog import ProductRow
 from storage.tables.orders import OrderRow
 from storage.tables.outbox import OutboxRow
 from storage.tables.payments import PaymentRow
+from storage.tables.promotions import PromoCodeRow, PromoRedemptionRow
 from tests.e2e.harness import ADMIN_CHAT, TOKEN, seed_demo_catalog
 
 PROVIDER_TOKEN = "284685063:TEST:payments-provider"
@@ -71,6 +76,13 @@ class Results:
     outbox_sent: int = 0
     duplicate_sends: int = 0
     settle_s: float = 0.0
+    # issue 16 under kills: every order keeps the delivery method and the code it was placed
+    # with, and the code's uses are exactly its orders' redemptions (none lost, none doubled)
+    orders: int = 0
+    without_method: int = 0
+    without_code: int = 0
+    code_uses: int = 0
+    redemptions: int = 0
 
 
 class BotProcess:
@@ -85,6 +97,9 @@ class BotProcess:
             "ADMIN_CHAT_ID": str(ADMIN_CHAT),
             "CURRENCY": "USD",
             "SHIPPING_FEE": "5.00",
+            # One delivery method serving every address: taken without a question (so the
+            # journey has no extra step), snapshotted on every order.
+            "SHIPPING_METHODS": SHIPPING_METHODS,
             "PAYMENT_PROVIDER_TOKEN": PROVIDER_TOKEN,
             "OUTBOX_POLL_SECONDS": "2",
             # Crashes, not Telegram's pace, are measured here: the local server sets no flood
@@ -185,6 +200,8 @@ class Customer:
             lambda: self.say("+12025550143", lambda: self.seen("delivery address")),
             lambda: self.say("1 Main Street, Springfield, IL 62701", lambda: self.seen("card")),
             lambda: self.tap("card", lambda: self.seen("Confirm order")),
+            lambda: self.tap("Have a code?", lambda: self.seen("Send the code")),
+            lambda: self.say(PROMO_CODE, lambda: self.seen(f"Discount ({PROMO_CODE})")),
             lambda: self.tap("Confirm order", lambda: self._invoice()),
         ]
         for make in steps:
@@ -262,6 +279,21 @@ async def check(db: Database, api: FakeBotApi, results: Results) -> None:
         results.oversold = sum(
             1 for p in products if p.stock < 0 or p.reserved < 0 or p.reserved > p.stock
         )
+        orders = (await s.scalars(select(OrderRow))).all()
+        results.orders = len(orders)
+        results.without_method = sum(1 for o in orders if not o.shipping_method)
+        results.without_code = sum(1 for o in orders if o.promo_code != PROMO_CODE)
+        results.code_uses = int(
+            await s.scalar(select(PromoCodeRow.uses).where(PromoCodeRow.code == PROMO_CODE)) or 0
+        )
+        results.redemptions = int(
+            await s.scalar(
+                select(func.count())
+                .select_from(PromoRedemptionRow)
+                .where(PromoRedemptionRow.returned_at.is_(None))
+            )
+            or 0
+        )
         results.undelivered = int(
             await s.scalar(
                 select(func.count()).select_from(OutboxRow).where(OutboxRow.sent_at.is_(None))
@@ -300,6 +332,7 @@ async def run(
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite+aiosqlite:///{tmp}/shop.db"
         await seed_demo_catalog(url, stock=dict.fromkeys(KNOWN_SKUS, 10_000))
+        await seed_code(url)
         api = FakeBotApi(token=TOKEN)
         await api.start()
         api.add_group(ADMIN_CHAT, "Tea House admins")
@@ -330,6 +363,21 @@ async def run(
 
 
 KNOWN_SKUS = ("TEA-BLACK-100",)  # Keemun: what every customer buys
+PROMO_CODE = "CRASH10"  # every customer enters it before Confirm
+SHIPPING_METHODS = '[{"code": "std", "name": "Standard", "fee": "5.00"}]'
+
+
+async def seed_code(url: str, keys: DataKeys | None = None) -> None:
+    """The code, made as the merchant's /promo_new makes one (the same use case); `keys`: the
+    database's personal-data keys when its processes are given DATA_KEYS (the audit entry
+    names the admin). bench/webhook_cluster.py seeds its shop with it too."""
+    db = Database(url, keys=keys)
+    try:
+        await Promotions(db, SystemClock(), "USD", ZoneInfo("UTC")).create(
+            f"{PROMO_CODE} 10%", ADMIN_CHAT
+        )
+    finally:
+        await db.dispose()
 
 
 def report(r: Results) -> None:
@@ -339,6 +387,9 @@ def report(r: Results) -> None:
     print(f"duplicate orders:        {r.duplicate_orders:>5}   (target 0)")
     print(f"oversold products:       {r.oversold:>5}   (target 0)")
     print(f"outbox rows undelivered: {r.undelivered:>5}   (target 0)")
+    print(f"orders without method:   {r.without_method:>5}   of {r.orders} (target 0)")
+    print(f"orders without the code: {r.without_code:>5}   of {r.orders} (target 0)")
+    print(f"code uses, redemptions:  {r.code_uses:>5}, {r.redemptions}   (target {r.orders} each)")
     print(
         f"duplicate sends:         {r.duplicate_sends:>5}   per {r.outbox_sent} outbox messages "
         "(target: as few as the design allows)"

@@ -5,11 +5,13 @@ server in webhook mode over real HTTP.
 The web processes share one port (SO_REUSEPORT: the kernel spreads the Bot API server's
 connections among them, as a reverse proxy would). Two measurements:
 
-``crash``: customers check out and pay by card at once (bench/crash.py's journeys; a step whose
-answer does not come is repeated, as a person would tap again) while one web process is killed
-with SIGKILL mid-traffic and not restarted. Afterwards it prints, beside the targets: lost paid
-orders, duplicate orders, duplicate payments, oversold products, undelivered notifications, and
-notifications Telegram received twice (all target 0).
+``crash``: customers check out and pay by card at once (bench/crash.py's journeys in its shop:
+its delivery method and promo code, seeded by its seed_code; a step whose answer does not come
+is repeated, as a person would tap again) while one web process is killed with SIGKILL
+mid-traffic and not restarted. Afterwards it prints, beside the targets: lost paid orders,
+duplicate orders, duplicate payments, oversold products, undelivered notifications,
+notifications Telegram received twice, orders without the delivery method or the code (all
+target 0), and the code's uses and redemptions (target: one of each per order).
 
 ``throughput``: the same burst of webhook updates (each user sends /start, which upserts the
 customer and answers with the menu) handled by 1 and by 3 web processes, side by side in
@@ -47,7 +49,15 @@ import asyncpg
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bench.crash import KNOWN_SKUS, Customer, Results, check, settle
+from bench.crash import (
+    KNOWN_SKUS,
+    SHIPPING_METHODS,
+    Customer,
+    Results,
+    check,
+    seed_code,
+    settle,
+)
 from bot.botapi.server import FakeBotApi
 from bot.catalog.csv_import import read_catalog_csv
 from domain.checkout.shop import Shop
@@ -164,6 +174,8 @@ class Cluster:
             "ADMIN_CHAT_ID": str(ADMIN_CHAT),
             "CURRENCY": "USD",
             "SHIPPING_FEE": "5.00",
+            # bench/crash.py's shop: its journeys take the one delivery method and enter its code
+            "SHIPPING_METHODS": SHIPPING_METHODS,
             "PAYMENT_PROVIDER_TOKEN": PROVIDER_TOKEN,
             "RUN_JOBS": "false",
             "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
@@ -225,6 +237,7 @@ async def run_crash(
     async with fresh_database(server_url) as url:
         with tempfile.TemporaryDirectory() as tmp:
             await seed_demo_catalog(url, stock=dict.fromkeys(KNOWN_SKUS, 10_000))
+            await seed_code(url, DataKeys([DATA_KEY]))
             api = FakeBotApi(token=TOKEN, local=True, webhook_retry_seconds=0.3)
             await api.start()
             api.add_group(ADMIN_CHAT, "Tea House admins")
@@ -284,6 +297,11 @@ def report_crash(r: CrashResults) -> None:
     print(f"oversold products:         {r.oversold:>5}   (target 0)")
     print(f"updates kept, not handled: {r.inbox_left:>5}   (target 0)")
     print(f"outbox rows undelivered:   {r.undelivered:>5}   (target 0)")
+    print(f"orders without method:     {r.without_method:>5}   of {r.orders} (target 0)")
+    print(f"orders without the code:   {r.without_code:>5}   of {r.orders} (target 0)")
+    print(
+        f"code uses, redemptions:    {r.code_uses:>5}, {r.redemptions}   (target {r.orders} each)"
+    )
     print(
         f"notifications sent twice:  {r.duplicate_sends:>5}   per {r.outbox_sent} outbox "
         "messages (target 0: the jobs runner is not killed)"
