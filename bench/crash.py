@@ -68,6 +68,10 @@ class Results:
     kills: int = 0
     customers: int = 0
     stuck: int = 0
+    # where journeys were given up (the text sent or the button tapped whose answer never came),
+    # and the end of the bot's stderr when any was: a failed run says why
+    given_up_at: collections.Counter[str] = field(default_factory=collections.Counter)
+    bot_log_tail: list[str] = field(default_factory=list)
     charges: list[str] = field(default_factory=list)
     lost_paid: int = 0
     duplicate_orders: int = 0
@@ -110,18 +114,25 @@ class BotProcess:
             "LOG_LEVEL": "WARNING",
         }
         self.workdir = workdir
+        self.log = workdir / "bot.log"  # every start's stderr, one after the other
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=self.workdir,
-            env=self.env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
+        with self.log.open("ab") as err:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                cwd=self.workdir,
+                env=self.env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=err,
+            )
+
+    def log_tail(self, lines: int = 20) -> list[str]:
+        if not self.log.exists():
+            return []
+        return self.log.read_text(errors="replace").splitlines()[-lines:]
 
     async def kill(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -142,6 +153,7 @@ class Customer:
         self.api = api
         self.user = user
         self.results = results
+        self.at = ""  # the step under way: the text sent or the button tapped
 
     def chat(self) -> list[SimMessage]:
         return self.api.chat(self.user.id).bot_messages()
@@ -172,6 +184,8 @@ class Customer:
         return False
 
     async def tap(self, label: str, done: Callable[[], Any]) -> bool:
+        self.at = f"tap {label!r}"
+
         async def act() -> None:
             message = self.seen(label)
             if message is None:
@@ -181,6 +195,8 @@ class Customer:
         return await self.step(act, done)
 
     async def say(self, text: str, done: Callable[[], Any]) -> bool:
+        self.at = f"say {text!r}"
+
         async def act() -> None:
             await self.user.send_text(text)
 
@@ -206,18 +222,23 @@ class Customer:
         ]
         for make in steps:
             if not await make():
-                self.results.stuck += 1
+                self.give_up()
                 return
         invoice = self._invoice()
         assert invoice is not None
+        self.at = "pre-checkout"
         answered = await self._pre_checkout(invoice)
         if not answered:
-            self.results.stuck += 1
+            self.give_up()
             return
         charge = f"crash-{self.user.id}-{random.getrandbits(32):08x}"
         self.results.charges.append(charge)
         # Telegram reports a payment once; the bot's inbox must not lose it.
         await self.user.successful_payment(invoice, telegram_payment_charge_id=charge)
+
+    def give_up(self) -> None:
+        self.results.stuck += 1
+        self.results.given_up_at[self.at] += 1
 
     def _invoice(self) -> SimMessage | None:
         invoices = [m for m in self.chat() if m.kind == "invoice"]
@@ -359,6 +380,8 @@ async def run(
             await bot.stop()
             await db.dispose()
             await api.stop()
+            if results.stuck:
+                results.bot_log_tail = bot.log_tail()
     return results
 
 
@@ -380,8 +403,17 @@ async def seed_code(url: str, keys: DataKeys | None = None) -> None:
         await db.dispose()
 
 
+def given_up(r: Results) -> None:
+    """Where journeys were given up, and the end of the bot's stderr (when kept)."""
+    if r.given_up_at:
+        print("given up at: " + ", ".join(f"{at} ({n})" for at, n in r.given_up_at.most_common()))
+    if r.bot_log_tail:
+        print("the bot's stderr ended with:", *r.bot_log_tail, sep="\n  ")
+
+
 def report(r: Results) -> None:
     print(f"{r.customers} customers, {r.kills} SIGKILLs, {r.stuck} journeys given up")
+    given_up(r)
     print(f"charges reported by Telegram: {len(r.charges)}; settled in {r.settle_s:.1f} s")
     print(f"lost paid orders:        {r.lost_paid:>5}   (target 0)")
     print(f"duplicate orders:        {r.duplicate_orders:>5}   (target 0)")

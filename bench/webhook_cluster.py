@@ -55,6 +55,7 @@ from bench.crash import (
     Customer,
     Results,
     check,
+    given_up,
     seed_code,
     settle,
 )
@@ -281,6 +282,8 @@ async def run_crash(
                 await cluster.stop()
                 await db.dispose()
                 await api.stop()
+                if results.stuck:
+                    results.bot_log_tail = cluster.logs().splitlines()[-20:]
     return results
 
 
@@ -289,6 +292,7 @@ def report_crash(r: CrashResults) -> None:
         f"{r.customers} customers, {r.web_processes} web processes + 1 jobs runner, "
         f"{r.kills} SIGKILL, {r.stuck} journeys given up"
     )
+    given_up(r)
     print(f"charges reported by Telegram: {len(r.charges)}; settled in {r.settle_s:.1f} s")
     print(f"updates taken over from the killed process: {r.took_over}")
     print(f"lost paid orders:          {r.lost_paid:>5}   (target 0)")
