@@ -249,11 +249,14 @@ class Customer:
             update = await self.user.pre_checkout(invoice)
             query_id = update["pre_checkout_query"]["id"]
             with contextlib.suppress(TimeoutError):
-                answer = await self.api.wait_for(
-                    lambda api, q=query_id: api.pre_checkout_answers.get(q), STEP_WAIT_S
-                )
+                answer = await self.api.wait_for(answered(query_id), STEP_WAIT_S)
                 return bool(answer.get("ok"))
         return False
+
+
+def answered(query_id: str) -> Callable[[FakeBotApi], dict[str, Any] | None]:
+    """The bot's answer to the pre-checkout query, once it came."""
+    return lambda api: api.pre_checkout_answers.get(query_id)
 
 
 async def killer(bot: BotProcess, results: Results, kills: int, every: float) -> None:
