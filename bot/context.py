@@ -127,6 +127,9 @@ class ShopContext(CallbackContext[InboxBot, dict[Any, Any], dict[Any, Any], Serv
     # What the update's typed text may answer, read once for every handler group it passes
     # (bot/shared/waiting.py); PTB builds one context per update.
     waiting: Waiting | None = None
+    # Whether the customer was seen for the first time by this update (bot/shared/handlers.py's
+    # remember_customer): nothing of theirs exists yet, e.g. no cart to read.
+    first_seen: bool = False
 
     @property
     def services(self) -> Services:

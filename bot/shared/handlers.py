@@ -76,10 +76,11 @@ async def remember_customer(update: Update, context: ShopContext) -> None:
     if user is None or user.is_bot or context.user_data is None:
         return
     with unclaimed():  # the same upsert however often it runs: the update's effect claims it
-        customer = await context.shop.touch_customer(
+        seen = await context.shop.remember_customer(
             user.id, user.first_name, user.username, user.language_code
         )
-    context.customer = customer
+    context.customer = seen.customer
+    context.first_seen = seen.new
 
 
 # A typed button's handler: the update, the context and the parsed callback data in, the toast
@@ -126,6 +127,8 @@ def toast_text(text: str) -> str:
 
 
 async def _cart_count(context: ShopContext) -> int:
+    if context.first_seen:  # a new customer's first update (their /start): no cart yet
+        return 0
     return (await context.shop.cart(context.customer.id)).item_count
 
 

@@ -51,6 +51,15 @@ class ShopConfig:
         return ShippingMethods(self.shipping_methods, self.shipping_fee)
 
 
+@dataclass(frozen=True)
+class SeenCustomer:
+    """Who is talking, as recorded. `new`: seen for the first time just now (their row was
+    missing), so nothing of theirs exists yet: no cart, no orders (those rows need it)."""
+
+    customer: Customer
+    new: bool = False
+
+
 class ShopBase:
     """What the customer-facing use cases share (see `Shop`)."""
 
@@ -76,6 +85,13 @@ class ShopBase:
     async def touch_customer(
         self, customer_id: int, first_name: str, username: str | None, language_code: str | None
     ) -> Customer:
+        """Record who is talking to the shop (see `remember_customer`)."""
+        seen = await self.remember_customer(customer_id, first_name, username, language_code)
+        return seen.customer
+
+    async def remember_customer(
+        self, customer_id: int, first_name: str, username: str | None, language_code: str | None
+    ) -> SeenCustomer:
         """Record who is talking to the shop; writes only when something changed.
         Recently seen customers come from memory (for at most a minute, so a language chosen
         through another bot process shows up soon)."""
@@ -95,7 +111,7 @@ class ShopBase:
         ):
             if cached is None or cached[0] is not known:
                 self._remember(known, now)
-            return replace(known)
+            return SeenCustomer(replace(known))
         customer = Customer(
             id=customer_id,
             first_name=first_name,
@@ -108,7 +124,7 @@ class ShopBase:
             await uow.customers.upsert(customer)
             await uow.commit()
         self._remember(customer, now)
-        return replace(customer)
+        return SeenCustomer(replace(customer), new=known is None)
 
     def _remember(self, customer: Customer, at: datetime) -> None:
         self._seen[customer.id] = (replace(customer), at)

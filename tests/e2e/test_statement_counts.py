@@ -23,6 +23,13 @@ from tests.e2e.harness import ADMIN_CHAT, BotUnderTest, Person, running_bot
 # it, BEGIN not counted: card ➕ 3 in 2, Add 6 in 1, cart ➕ 7 in 2, typed steps 15 in 4,
 # contact 13 in 2, payment 9 in 1, Confirm 20 in 1 plus the order's rollups)
 BUDGET = {
+    # A new customer's /start: the update mark and the customer (read), the customer's row
+    # (written, unclaimed); no cart to count yet (before: a third transaction read it).
+    "/start": (4, 2),
+    "Catalog": (2, 1),
+    "Tea": (4, 1),
+    "Keemun": (3, 1),
+    "Cart": (2, 1),
     "card ➕": (3, 1),
     "Add 1 to cart": (4, 1),
     "cart ➕": (3, 1),
@@ -75,19 +82,20 @@ async def test_the_checkout_journey_keeps_its_statement_budget(
     bot: BotUnderTest, alice: Person
 ) -> None:
     counter = Counter(bot)
-    await alice.say("/start")
-    await alice.tap("Catalog")
-    await alice.tap("Tea")
-    await alice.tap("Keemun")
     measured: dict[str, tuple[int, int, list[str]]] = {}
 
     async def step(name: str, act: Any) -> None:
         await act
         measured[name] = counter.last(bot)
 
+    await step("/start", alice.say("/start"))
+    await step("Catalog", alice.tap("Catalog"))
+    await step("Tea", alice.tap("Tea"))
+    await step("Keemun", alice.tap("Keemun"))
+
     await step("card ➕", alice.tap("➕"))
     await step("Add 1 to cart", alice.tap("Add 2 to cart"))
-    await alice.tap("Cart")
+    await step("Cart", alice.tap("Cart"))
     await step("cart ➕", alice.tap("➕"))
     await step("Checkout", alice.tap("Checkout"))
     await step("recipient", alice.say("Alice Smith"))

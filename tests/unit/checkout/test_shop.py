@@ -890,6 +890,18 @@ async def test_touching_a_new_customer_records_them(
     assert uow.commits == 1
 
 
+async def test_a_customer_is_new_only_the_first_time_they_are_seen(
+    shop: Shop, clock: FixedClock
+) -> None:
+    first = await shop.remember_customer(3003, "Cleo", "cleo", "en")
+    assert first.new and first.customer.first_name == "Cleo"
+    renamed = await shop.remember_customer(3003, "Cleopatra", "cleo", "en")
+    assert not renamed.new, "a changed name is written, but the customer is not new"
+    assert not (await shop.remember_customer(3003, "Cleopatra", "cleo", "en")).new
+    clock.advance(seconds=61)  # read again from the database
+    assert not (await shop.remember_customer(3003, "Cleopatra", "cleo", "en")).new
+
+
 async def test_touching_an_unchanged_customer_writes_nothing(
     shop: Shop, uow: FakeUnitOfWorkFactory
 ) -> None:
