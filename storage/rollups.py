@@ -1,6 +1,7 @@
 """Sales rollups (issue 18): orders by the UTC hour they were placed and order lines by the UTC
-day, per currency and current status, kept in the transaction that places an order or changes
-its status. A report over a month reads about 720 hours and 30 days of rows instead of every
+day, per currency and current status, and orders placed with a promo code by the code and
+current status (a code's card, issue 16), kept in the transaction that places an order or
+changes its status. A report over a month reads about 720 hours and 30 days of rows instead of every
 order and line of the month, and gets the same figures to the minor unit: a rollup row is a
 sum of the very orders the direct query would read, moved from one status to another when the
 order moves.
@@ -24,6 +25,7 @@ from domain.orders.model import Order
 from storage.base import dialect_insert
 from storage.tables.insight import ProductSalesDayRow, SalesHourRow
 from storage.tables.orders import OrderLineRow, OrderRow
+from storage.tables.promotions import PromoSalesRow
 
 HOUR_FORMAT = "%Y-%m-%d %H"
 DAY_FORMAT = "%Y-%m-%d"
@@ -70,6 +72,7 @@ def whole_days(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 _PENDING = "orderbot_rollups_pending"
 _HOUR_KEY = ("hour", "currency", "status", "payment_method")
 _DAY_KEY = ("day", "currency", "status", "product_id")
+_PROMO_KEY = ("code", "status")
 
 
 @dataclass
@@ -77,6 +80,8 @@ class _Pending:
     hours: dict[tuple[str, str, str, str], list[int]] = field(default_factory=dict)
     days: dict[tuple[str, str, str, int], list[Any]] = field(default_factory=dict)  # units,
     # revenue, sku, name
+    promos: dict[tuple[str, str], list[int]] = field(default_factory=dict)  # orders, total,
+    # discount
 
 
 def _pending(session: AsyncSession) -> _Pending:
@@ -106,6 +111,11 @@ async def count_order(session: AsyncSession, order: Order, status: OrderStatus, 
         entry[0] += sign * line.quantity
         entry[1] += sign * line.paid.amount  # net of the line's share of a promo discount
         entry[2], entry[3] = line.sku, line.name  # the row keeps the latest
+    if order.promo_code:  # a code's card (storage/promotions.py) reads these
+        promo = pending.promos.setdefault((order.promo_code, status.value), [0, 0, 0])
+        promo[0] += sign
+        promo[1] += sign * order.total.amount
+        promo[2] += sign * order.discount_minor
 
 
 async def move_order(
@@ -129,7 +139,7 @@ async def apply_pending(session: AsyncSession) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending is None:
         return
-    hours_upsert, days_upsert = _upserts(session)
+    hours_upsert, days_upsert, promos_upsert = _upserts(session)
     hours = [
         dict(zip(_HOUR_KEY, key, strict=True), orders=n, total_minor=total, units=units)
         for key, (n, total, units) in sorted(pending.hours.items())
@@ -142,23 +152,30 @@ async def apply_pending(session: AsyncSession) -> None:
         for key, (units, revenue, sku, name) in sorted(pending.days.items())
         if units or revenue
     ]
-    for statement, rows in ((hours_upsert, hours), (days_upsert, days)):
+    promos = [
+        dict(zip(_PROMO_KEY, key, strict=True), orders=n, total_minor=total, discount_minor=off)
+        for key, (n, total, off) in sorted(pending.promos.items())
+        if n or total or off
+    ]
+    for statement, rows in ((hours_upsert, hours), (days_upsert, days), (promos_upsert, promos)):
         if rows:
             await session.execute(statement, rows[0] if len(rows) == 1 else rows)
 
 
-# The two upserts, built once per dialect (a statement built per call cost more than running it).
-_UPSERTS: dict[str, tuple[Any, Any]] = {}
+# The upserts, built once per dialect (a statement built per call cost more than running it).
+_UPSERTS: dict[str, tuple[Any, Any, Any]] = {}
 
 
-def _upserts(session: AsyncSession) -> tuple[Any, Any]:
+def _upserts(session: AsyncSession) -> tuple[Any, Any, Any]:
     dialect = session.get_bind().dialect.name
     found = _UPSERTS.get(dialect)
     if found is None:
         insert_ = dialect_insert(session)
         hours_table, days_table = SalesHourRow.__table__, ProductSalesDayRow.__table__
+        promos_table = PromoSalesRow.__table__
         hours = insert_(hours_table)
         days = insert_(days_table)
+        promos = insert_(promos_table)
         found = _UPSERTS[dialect] = (
             hours.on_conflict_do_update(
                 index_elements=list(_HOUR_KEY),
@@ -174,6 +191,13 @@ def _upserts(session: AsyncSession) -> tuple[Any, Any]:
                     "revenue_minor": days_table.c.revenue_minor + days.excluded.revenue_minor,
                     "sku": days.excluded.sku,
                     "name": days.excluded.name,
+                },
+            ),
+            promos.on_conflict_do_update(
+                index_elements=list(_PROMO_KEY),
+                set_={
+                    name: promos_table.c[name] + promos.excluded[name]
+                    for name in ("orders", "total_minor", "discount_minor")
                 },
             ),
         )
@@ -193,9 +217,24 @@ def _day_of(session: AsyncSession, column: Any) -> Any:
 
 
 async def rebuild(session: AsyncSession) -> None:
-    """Recompute both rollups from the orders and their lines (two INSERT ... SELECT)."""
+    """Recompute the rollups from the orders and their lines (an INSERT ... SELECT each)."""
     await session.execute(delete(SalesHourRow))
     await session.execute(delete(ProductSalesDayRow))
+    await session.execute(delete(PromoSalesRow))
+    await session.execute(
+        insert(PromoSalesRow).from_select(
+            ["code", "status", "orders", "total_minor", "discount_minor"],
+            select(
+                OrderRow.promo_code,
+                OrderRow.status,
+                func.count(),
+                func.sum(OrderRow.total_minor),
+                func.sum(OrderRow.discount_minor),
+            )
+            .where(OrderRow.promo_code.is_not(None))
+            .group_by(OrderRow.promo_code, OrderRow.status),
+        )
+    )
     units = (
         select(OrderLineRow.order_id, func.sum(OrderLineRow.quantity).label("units"))
         .group_by(OrderLineRow.order_id)

@@ -54,3 +54,18 @@ class PromoRedemptionRow(Base):
     customer_id: Mapped[tg_id]
     created_at: Mapped[timestamp]
     returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class PromoSalesRow(Base):
+    """Orders placed with a code, by the code and the order's current status: how many, their
+    totals and their discounts. Kept with the sales rollups (storage/rollups.py) in the
+    transaction that places an order or changes its status, so a code's card reads a row per
+    status instead of every order that used the code (issue 13)."""
+
+    __tablename__ = "promo_sales"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    status: Mapped[str] = mapped_column(String(32), primary_key=True)
+    orders: Mapped[int]
+    total_minor: Mapped[int] = mapped_column(BigInteger)
+    discount_minor: Mapped[int] = mapped_column(BigInteger)

@@ -144,3 +144,36 @@ async def test_a_codes_figures_count_paid_orders_net_of_the_discount(
     assert (stats.orders, stats.paid_orders) == (3, 2)
     assert stats.revenue == Money(2 * 2300, "USD")
     assert stats.discount == Money(400, "USD")
+
+
+async def test_a_codes_figures_follow_its_orders_status(uow_factory: Factory) -> None:
+    promo_id = await _add(uow_factory, _code(max_uses=None))
+    await seed.customer(uow_factory, 7)
+    product_id = await seed.product(uow_factory, "SOLD", stock=100)
+    order = new_order("B-9", 7, {product_id: 1})
+    order.promo_code, order.discount_minor = "SPRING10", 100
+    order.lines[0].discount_minor = 100
+    async with uow_factory() as uow:
+        order.id = await uow.orders.add(order)
+        assert await uow.promos.redeem(promo_id, order.id, 7, at(1))
+        await uow.commit()
+
+    async def figures() -> tuple[int, int, int, int]:
+        async with uow_factory(readonly=True) as uow:
+            stats = await uow.promos.stats(promo_id)
+        return stats.orders, stats.paid_orders, stats.revenue.amount, stats.discount.amount
+
+    assert await figures() == (1, 0, 0, 0)  # placed, not paid yet
+    async with uow_factory() as uow:
+        order.status = OrderStatus.PAID
+        assert await uow.orders.save_status(order, OrderStatus.PENDING_PAYMENT)
+        await uow.commit()
+    assert await figures() == (1, 1, 1000 - 100 + 500, 100)
+    async with uow_factory() as uow:  # rolled back: the figures stay
+        order.status = OrderStatus.CANCELLED
+        assert await uow.orders.save_status(order, OrderStatus.PAID)
+    assert await figures() == (1, 1, 1400, 100)
+    async with uow_factory() as uow:
+        assert await uow.orders.save_status(order, OrderStatus.PAID)
+        await uow.commit()
+    assert await figures() == (1, 0, 0, 0)  # cancelled: still an order placed with the code
