@@ -257,6 +257,9 @@ class ChannelOrders:
             if customer_id is None:
                 customer_id = channel_customer_id(channel)
                 await uow.channels.ensure_channel_customer(customer_id, channel)
+            # Read before placing: the order's stock reservation, last in place_new_order,
+            # holds the product's row until the commit (domain/checkout/placing.py).
+            customer = await uow.customers.get(customer_id)
             order = await place_new_order(
                 uow,
                 NewOrder(
@@ -277,7 +280,6 @@ class ChannelOrders:
                 numbers=self._order_numbers,
                 now=now,
             )
-            customer = await uow.customers.get(customer_id)
             await announce_placed(
                 uow,
                 self.config.admin_chat_id,

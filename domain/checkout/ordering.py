@@ -596,6 +596,16 @@ class Ordering(ShopBase):
                 raise PaymentNeededError(total=money_param(total))
             # A total of 0 is placed paid, whatever was chosen before the code covered it.
             paying = PaymentMethod.FREE if total.amount == 0 else draft.payment_method
+            # What needs no order goes first: placing the order ends with the stock
+            # reservation, which on PostgreSQL holds the product's row until the commit
+            # (domain/checkout/placing.py), so every statement after it makes the next order
+            # of that product wait longer.
+            if draft.new_address and draft.address_text:
+                await uow.addresses.add(
+                    Address(0, customer_id, draft.recipient, draft.phone, draft.address_text)
+                )
+            await uow.carts.clear(customer_id)
+            customer = await uow.customers.get(customer_id)
             order = await place_new_order(
                 uow,
                 NewOrder(
@@ -631,16 +641,10 @@ class Ordering(ShopBase):
                 # One conditional UPDATE of the code's uses, in this transaction: with N uses
                 # left, at most N concurrent confirmations get one (PromoError for the rest).
                 await redeem_code(uow, discount, order, now)
-            if draft.new_address and draft.address_text:
-                await uow.addresses.add(
-                    Address(0, customer_id, draft.recipient, draft.phone, draft.address_text)
-                )
-            await uow.carts.clear(customer_id)
             advance(checkout, "confirm")
             checkout.order_id = order.id
             checkout.updated_at = now
             await uow.checkouts.save(checkout)
-            customer = await uow.customers.get(customer_id)
             await announce_placed(
                 uow,
                 self.config.admin_chat_id,

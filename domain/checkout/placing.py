@@ -1,9 +1,16 @@
 """Placing an order, whoever places it: the part a chat checkout (`Ordering.place_order`) and
 an order from another sales channel (`domain/channels/`) share. In the caller's unit of work:
-reserve every line's units (one conditional UPDATE each: never oversold), snapshot names and
-prices, take a fresh order number, store the order with its PLACED event, and accept a
-cash-on-delivery order at once (through the order flow). `announce_placed` then alerts the
-merchant and queues the low-stock alerts; the caller commits."""
+snapshot names and prices, take a fresh order number, store the order with its PLACED event,
+accept a cash-on-delivery order at once (through the order flow), and reserve every line's
+units (one conditional UPDATE each: never oversold). `announce_placed` then alerts the
+merchant and queues the low-stock alerts; the caller commits.
+
+The reservation is the last write of `place_new_order` (issue 13). On PostgreSQL the UPDATE
+locks the product's row until the commit, and every other order of that product waits for it:
+in a flash sale the orders pass through that row one at a time, each holding it for the
+statements between its reservation and its commit. So the lines are checked against the
+stock as read first (a line short as read raises before anything is written) and the order's
+own rows are written before the reservation, not while holding the row."""
 
 from __future__ import annotations
 
@@ -51,20 +58,26 @@ class NewOrder:
     shipping_method: ShippingChoice | None = None  # None: the shop's flat fee
 
 
-async def reserve_lines(uow: CheckoutUnitOfWork, lines: Sequence[tuple[Product, int]]) -> None:
-    """Reserve each line's units, or raise (the caller's transaction is rolled back)."""
+def check_lines(lines: Sequence[tuple[Product, int]]) -> None:
+    """Raise, before anything is written, when a line's product is off sale or short of stock
+    as read in this unit of work (SQLite: under the write lock, so as it is; PostgreSQL: as
+    last committed, so the reservation checks again)."""
     for product, quantity in lines:
         if not product.active:
             raise ProductUnavailableError(name=product.name)
+        if product.available < quantity:
+            raise OutOfStockError(name=product.name, available=product.available)
+
+
+async def reserve_lines(uow: CheckoutUnitOfWork, lines: Sequence[tuple[Product, int]]) -> None:
+    """Reserve each line's units, or raise (the caller's transaction is rolled back)."""
+    for product, quantity in lines:
         if not await uow.products.reserve(product.id, quantity):
-            # A flash sale's sold-out Confirm: the read already falls short when nothing
-            # changed since (SQLite: this transaction holds the write lock), so it is the
-            # figure to show; read again only if it went stale.
-            available = product.available
-            if available >= quantity:
-                fresh = await uow.products.get(product.id)
-                available = fresh.available if fresh else 0
-            raise OutOfStockError(name=product.name, available=available)
+            # Taken (or taken off sale) since it was read: say what is left now.
+            fresh = await uow.products.get(product.id)
+            if fresh is None or not fresh.active:
+                raise ProductUnavailableError(name=product.name)
+            raise OutOfStockError(name=product.name, available=fresh.available)
 
 
 async def fresh_number(uow: CheckoutUnitOfWork, numbers: NumberSource) -> str:
@@ -87,7 +100,7 @@ async def place_new_order(
     """Reserve, store the order and its PLACED event, confirm cash on delivery (see the
     module). Raises DuplicateError when the checkout token or the channel's reference was
     taken meanwhile."""
-    await reserve_lines(uow, new.lines)
+    check_lines(new.lines)
     number = await fresh_number(uow, numbers)
     order = Order(
         number=number,
@@ -140,8 +153,12 @@ async def place_new_order(
         event=OrderEventType.PLACED.value,
     )
     if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
-        # Cash on delivery goes on to fulfilment unpaid; the courier collects the money.
+        # Cash on delivery goes on to fulfilment unpaid; the courier collects the money. The
+        # order still holds its units (no stock moves), so this may precede the reservation.
         await flow.step(uow, order, "confirm_cod", actor=new.actor, at=now)
+    # Last (see the module): a step that sells the reserved units (an order paid as it is
+    # placed) comes after this, in the caller.
+    await reserve_lines(uow, new.lines)
     return order
 
 
