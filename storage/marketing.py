@@ -415,13 +415,23 @@ class SqlBroadcastRepository:
     async def forget_recipients(self, finished_before: datetime, limit: int) -> int:
         # A done broadcast has no queued recipient left, so no outcome can come for these
         # rows; the primary key (broadcast_id, customer_id) reads just the rows deleted.
-        done = select(BroadcastRow.id).where(
-            BroadcastRow.status == BroadcastStatus.DONE.value,
-            BroadcastRow.finished_at < finished_before,
+        # The done broadcasts are read first and named: as a subquery, PostgreSQL hash-joined
+        # them against every recipient row (360,000, 40 ms, with nothing due; bench/scale.py).
+        done = list(
+            (
+                await self.s.scalars(
+                    select(BroadcastRow.id).where(
+                        BroadcastRow.status == BroadcastStatus.DONE.value,
+                        BroadcastRow.finished_at < finished_before,
+                    )
+                )
+            ).all()
         )
+        if not done:
+            return 0
         old = (
             select(BroadcastRecipientRow.broadcast_id, BroadcastRecipientRow.customer_id)
-            .where(BroadcastRecipientRow.broadcast_id.in_(done.scalar_subquery()))
+            .where(BroadcastRecipientRow.broadcast_id.in_(done))
             .limit(limit)
         )
         result = await self.s.execute(

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from bot.demo.history import seed_history
 from domain.orders.lifecycle import OrderStatus
@@ -19,6 +19,7 @@ from domain.shared.paging import Page
 from storage.db import Database
 from storage.explain import capture, explain
 from storage.tables.catalog import ProductRow
+from storage.tables.marketing import BroadcastRecipientRow, BroadcastRow
 from storage.updates import forget_handled_before
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -39,7 +40,9 @@ SWEEPS: dict[str, Callable[[Any], Awaitable[object]]] = {
         NOW - timedelta(days=1), 5
     ),
     "broadcasts unfinished": lambda uow: uow.broadcasts.unfinished(),
-    "broadcast recipients retention": lambda uow: uow.broadcasts.forget_recipients(NOW, 100),
+    "broadcast recipients retention": lambda uow: uow.broadcasts.forget_recipients(
+        NOW - timedelta(days=30), 5
+    ),
     "back in stock after a restock": lambda uow: uow.stock_watchers.take_waiting([1, 2], NOW),
     # and the screens that used to read the history
     "product card": lambda uow: uow.products.get(1),
@@ -52,7 +55,7 @@ SWEEPS: dict[str, Callable[[Any], Awaitable[object]]] = {
 @pytest.fixture
 async def shop(db: Database) -> Database:
     """A few weeks of history, an outbox with sent and owed rows, two products running low,
-    the HTTP API's keys and rate windows."""
+    two finished broadcasts with their recipients, the HTTP API's keys and rate windows."""
     await seed_history(db, days=30, customers=40, seed=13, now=NOW, orders_per_day=12, products=6)
     async with db.uow() as uow:
         for n in range(40):
@@ -64,6 +67,28 @@ async def shop(db: Database) -> Database:
             await uow.outbox.mark_sent(notification.id, NOW - timedelta(days=19))
         await uow.session.execute(
             update(ProductRow).where(ProductRow.id <= 2).values(stock=3, low_stock_threshold=5)
+        )
+        await uow.session.execute(  # two finished broadcasts, one due for the retention
+            insert(BroadcastRow),
+            [
+                {
+                    "audience": "all",
+                    "text_html": "News",
+                    "created_by": 1,
+                    "created_at": NOW - timedelta(days=days),
+                    "status": "done",
+                    "finished_at": NOW - timedelta(days=days),
+                }
+                for days in (40, 5)
+            ],
+        )
+        await uow.session.execute(
+            insert(BroadcastRecipientRow),
+            [
+                {"broadcast_id": b, "customer_id": 8_013_000_000 + c, "outcome": "sent"}
+                for b in (1, 2)
+                for c in range(10)
+            ],
         )
         for n in range(20):  # the HTTP API's records, half of them due for the retention
             at = NOW - timedelta(days=n % 2 * 2, minutes=n)
