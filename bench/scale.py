@@ -6,15 +6,24 @@ Seeds (once per database) `--orders` orders over 180 days with `--orders / 10` c
 their lines, events, payments, refunds and blind-index terms (bot/demo/history.py, Core
 executemany in chunks), plus one outbox row per order, already sent, half of them to the
 admin chat (what a shop's outbox holds after that many orders; INSERT ... SELECT), and a few
-rows still owed. Then it times, as the repositories run them for the bot:
+rows still owed; and what the features of issues 16 and 17 keep beside that history
+(seed_marketing): 40 promo codes, WELCOME10 redeemed by every 10th order; 30 finished
+broadcasts, the newest three to every customer; a back-in-stock subscription per customer
+(every 100th still waiting); an HTTP API Idempotency-Key per 10th order. Then it times, as the
+repositories run them for the bot and the HTTP API:
 
-- the customer's screens (product card, category page, My orders, /order N, cart) and the
-  admin's (/orders all, page 500, the orders to ship, an order, /find by phone): p50 and p95
+- the customer's screens (product card, a sold-out card with Notify me, category page, My
+  orders, /order N, cart), the admin's (/orders all, page 500, the orders to ship, an order,
+  /find by phone, /promo WELCOME10, /promos, /broadcasts, a broadcast's card) and the HTTP
+  API's (GET /orders first and mid-book page, GET /products with and without q): p50 and p95
   beside the target (< 20 ms);
 - every sweep the jobs table runs over the history (auto-complete, payment expiry and
   reminders, outbox claim and retention, the low-stock report, tracking claim, forgetting
-  handled updates): p50 beside the target (O(due rows): a few ms);
-- `/report month` and `/customers` (targets 2 s and 5 s, issue 18).
+  handled updates, unfinished broadcasts and their recipients' retention, a restock's
+  back-in-stock subscribers, the API's Idempotency-Keys and rate windows retention): p50
+  beside the target (O(due rows): a few ms);
+- `/report month` and `/customers` (targets 2 s and 5 s, issue 18), and /broadcast's audience
+  sizes (the same scoring of every customer as /customers).
 
 With `--plans` it prints the plan of every statement each of them sent (storage/explain.py)
 and names the history tables read in full. A SQLite file under /tmp is used unless --url
@@ -47,10 +56,14 @@ from storage.db import Database
 from storage.explain import capture, explain
 from storage.migrate import upgrade
 from storage.tables.catalog import CategoryRow, ProductRow
+from storage.tables.marketing import BroadcastRow
 from storage.tables.orders import OrderLineRow, OrderRow
 from storage.tables.outbox import OutboxRow
+from storage.tables.promotions import PromoCodeRow
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the API's changed_since when not given
+POPULAR_CODE = "WELCOME10"  # redeemed by every 10th order of the history
 ADMIN_CHAT = -1001000
 SCREEN_TARGET_MS = 20.0
 SWEEP_TARGET_MS = 20.0
@@ -103,6 +116,7 @@ async def seed(db: Database, orders: int) -> None:
                 ],
             )
             await uow.commit()
+    await seed_marketing(db)
     # Tables as a live shop has them: PostgreSQL's autovacuum vacuums and analyzes after
     # inserts (statistics, and the visibility map index-only scans need); the bot never runs
     # ANALYZE on SQLite, so a SQLite shop plans without sqlite_stat1.
@@ -119,6 +133,131 @@ async def seed(db: Database, orders: int) -> None:
         f"in {time.perf_counter() - started:.1f} s  [{db.engine.dialect.name}]",
         flush=True,
     )
+
+
+async def seed_marketing(db: Database) -> None:
+    """What the features added since the history seeder have over that history (once per
+    database): 40 promo codes, the first redeemed by every 10th order; 30 finished
+    broadcasts, the newest three to every customer; a back-in-stock subscription per
+    customer, notified, and a waiting one per 100th; one HTTP API Idempotency-Key per 10th
+    order, kept from the day it was placed (as if the retention job had never run)."""
+    started = time.perf_counter()
+    async with db.uow() as uow:
+        s = uow.session
+        seeded = bool(await s.scalar(select(func.count()).select_from(PromoCodeRow)))
+    if seeded:
+        await _orders_carry_their_codes(db)  # a seed from before promo_sales
+        return
+    async with db.uow() as uow:
+        s = uow.session
+        connection = await s.connection()
+        await connection.execute(
+            insert(cast(Table, PromoCodeRow.__table__)),
+            [
+                {
+                    "code": POPULAR_CODE if n == 0 else f"BENCH{n:02}",
+                    "kind": "percent",
+                    "value": 10,
+                    "currency": "USD",
+                    "min_subtotal_minor": 0,
+                    "product_ids": "" if n % 4 else "1,2,3",
+                    "category_ids": "",
+                    "free_shipping": False,
+                    "paused": False,
+                    "uses": 0,
+                    "created_at": NOW - timedelta(days=180 - n),
+                }
+                for n in range(40)
+            ],
+        )
+        popular = await s.scalar(select(PromoCodeRow.id).where(PromoCodeRow.code == POPULAR_CODE))
+        await s.execute(
+            text(
+                "INSERT INTO promo_redemptions (promo_id, order_id, customer_id, created_at) "
+                "SELECT :promo, id, customer_id, created_at FROM orders WHERE id % 10 = 0"
+            ),
+            {"promo": popular},
+        )
+        await s.execute(
+            text(
+                "UPDATE promo_codes SET uses = "
+                "(SELECT count(*) FROM promo_redemptions WHERE promo_id = :promo) "
+                "WHERE id = :promo"
+            ),
+            {"promo": popular},
+        )
+        await connection.execute(
+            insert(cast(Table, BroadcastRow.__table__)),
+            [
+                {
+                    "audience": "all",
+                    "text_html": f"News {n}",
+                    "created_by": 1,
+                    "created_at": NOW - timedelta(days=6 * (30 - n)),
+                    "status": "done",
+                    "audience_count": 0,
+                    "cursor": 0,
+                    "fanned_out_at": NOW - timedelta(days=6 * (30 - n)),
+                    "finished_at": NOW - timedelta(days=6 * (30 - n), hours=-1),
+                    "queued": 0,
+                    "sent": 0,
+                    "failed": 0,
+                    "blocked": 0,
+                    "skipped": 0,
+                }
+                for n in range(30)
+            ],
+        )
+        # the newest three (finished 5, 11 and 17 days ago: inside the retention) to everyone
+        await s.execute(
+            text(
+                "INSERT INTO broadcast_recipients (broadcast_id, customer_id, outcome) "
+                "SELECT b.id, c.id, 'sent' FROM broadcasts b CROSS JOIN customers c "
+                "WHERE b.id > (SELECT max(id) - 3 FROM broadcasts)"
+            )
+        )
+        await s.execute(
+            text(
+                "INSERT INTO back_in_stock_subscriptions "
+                "(customer_id, product_id, created_at, notified_at) "
+                "SELECT id, 11 + id % 20, created_at, "
+                "CASE WHEN id % 100 = 0 THEN NULL ELSE created_at END FROM customers"
+            )
+        )
+        await s.execute(
+            text(
+                "INSERT INTO api_idempotency (key_name, idempotency_key, request_hash, "
+                "status, created_at) SELECT 'webshop', 'order-' || id, '', 201, created_at "
+                "FROM orders WHERE id % 10 = 1"
+            )
+        )
+        await uow.commit()
+    await _orders_carry_their_codes(db)
+    print(f"seed: marketing, codes and API keys in {time.perf_counter() - started:.1f} s")
+
+
+async def _orders_carry_their_codes(db: Database) -> None:
+    """The redeemed orders name their code, as checkout writes them, and the promo_sales
+    rollup counts them (what migration 0007 does for a shop's existing orders)."""
+    async with db.uow() as uow:
+        s = uow.session
+        if await s.scalar(text("SELECT count(*) FROM promo_sales")):
+            return
+        await s.execute(
+            text(
+                "UPDATE orders SET promo_code = (SELECT c.code FROM promo_redemptions r "
+                "JOIN promo_codes c ON c.id = r.promo_id WHERE r.order_id = orders.id) "
+                "WHERE id IN (SELECT order_id FROM promo_redemptions)"
+            )
+        )
+        await s.execute(
+            text(
+                "INSERT INTO promo_sales (code, status, orders, total_minor, discount_minor) "
+                "SELECT promo_code, status, count(*), sum(total_minor), sum(discount_minor) "
+                "FROM orders WHERE promo_code IS NOT NULL GROUP BY promo_code, status"
+            )
+        )
+        await uow.commit()
 
 
 async def facts(db: Database) -> dict[str, Any]:
@@ -152,7 +291,26 @@ async def facts(db: Database) -> dict[str, Any]:
             )
         ).one()
         category = await s.scalar(text(f"SELECT category_id FROM products WHERE id = {product}"))
-        total = await s.scalar(select(func.count()).select_from(OrderRow))
+        total = int(await s.scalar(select(func.count()).select_from(OrderRow)) or 0)
+        middle = (
+            await s.execute(
+                select(OrderRow.updated_at, OrderRow.id)
+                .order_by(OrderRow.updated_at, OrderRow.id)
+                .offset(total // 2)
+                .limit(1)
+            )
+        ).one()
+        watched = await s.scalar(
+            text(
+                f"SELECT product_id FROM back_in_stock_subscriptions WHERE customer_id = {customer}"
+            )
+        )
+        broadcast = await s.scalar(select(func.max(BroadcastRow.id)))
+    async with db.uow() as uow:  # the product the busiest customer asked about is sold out
+        await uow.session.execute(
+            update(ProductRow).where(ProductRow.id == watched).values(stock=ProductRow.reserved)
+        )
+        await uow.commit()
     return {
         "product": product,
         "customer": customer,
@@ -161,6 +319,9 @@ async def facts(db: Database) -> dict[str, Any]:
         "phone": order[2],
         "category": category,
         "orders": total,
+        "middle": (middle[0], middle[1]),
+        "sold_out": watched,
+        "broadcast": broadcast,
     }
 
 
@@ -170,6 +331,17 @@ def screens(f: dict[str, Any]) -> list[tuple[str, Call]]:
     async def order_screen(uow: Any) -> None:
         order = await uow.orders.get_by_number(f["number"])
         await uow.orders.events(order.id)
+
+    async def sold_out_card(uow: Any) -> None:
+        await uow.products.get(f["sold_out"])
+        await uow.stock_watchers.is_watching(f["customer"], f["sold_out"])
+
+    async def promo_card(uow: Any) -> None:
+        # what Promotions.card reads: the code, its figures, the names of its products
+        promo = await uow.promos.get(POPULAR_CODE)
+        await uow.promos.stats(promo.id)
+        for product_id in promo.product_ids:
+            await uow.products.get(product_id)
 
     async def admin_order(uow: Any) -> None:
         order = await uow.orders.get_by_number(f["number"])
@@ -203,13 +375,29 @@ def screens(f: dict[str, Any]) -> list[tuple[str, Call]]:
         ),
         ("admin: an order", admin_order),
         ("admin: /find by phone", lambda uow: uow.search.orders(f["phone"], 20)),
+        ("customer: sold-out card (Notify me)", sold_out_card),
+        (f"admin: /promo {POPULAR_CODE} (10 % of orders)", promo_card),
+        ("admin: /promos", lambda uow: uow.promos.list()),
+        ("admin: /broadcasts", lambda uow: uow.broadcasts.recent(10)),
+        ("admin: a broadcast's card", lambda uow: uow.broadcasts.get(f["broadcast"])),
+        (
+            "API: GET /orders, first page",
+            lambda uow: uow.channels.changed_since(EPOCH, None, 100),
+        ),
+        (
+            "API: GET /orders, mid-book page",
+            lambda uow: uow.channels.changed_since(EPOCH, f["middle"], 100),
+        ),
+        ("API: GET /products", lambda uow: uow.products.search("", Page(0, 6))),
+        ("API: GET /products?q=", lambda uow: uow.products.search("product", Page(1, 6))),
     ]
 
 
-def sweeps() -> list[tuple[str, Call]]:
+def sweeps(f: dict[str, Any]) -> list[tuple[str, Call]]:
     from storage.updates import forget_handled_before
 
     unpaid = [PaymentMethod.CARD, PaymentMethod.BANK_TRANSFER]
+    restocked = 12 if f["sold_out"] != 12 else 13  # on sale, about 50 customers waiting
     result: list[tuple[str, Call]] = [
         (
             "auto-complete: due orders",
@@ -226,6 +414,23 @@ def sweeps() -> list[tuple[str, Call]]:
         ("outbox: claim", lambda uow: uow.outbox.claim_due(NOW, 50, 120.0)),
         ("low-stock report", lambda uow: uow.sweeps.low_stock(NOW - timedelta(days=30), 20)),
         ("tracking: claim", lambda uow: uow.tracking.claim_due(NOW, 50, 60.0)),
+        ("broadcasts: unfinished", lambda uow: uow.broadcasts.unfinished()),
+        (
+            "broadcasts: retention (a batch of 1,000)",
+            lambda uow: uow.broadcasts.forget_recipients(NOW - timedelta(days=30), 1000),
+        ),
+        (
+            "back in stock: a restock's waiting",
+            lambda uow: uow.stock_watchers.take_waiting([restocked], NOW),
+        ),
+        (
+            "API retention: keys (a batch of 1,000)",
+            lambda uow: uow.idempotency.forget_before(NOW - timedelta(hours=24), 1000),
+        ),
+        (
+            "API retention: rate windows",
+            lambda uow: uow.api_rates.forget_before(NOW - timedelta(hours=1), 1000),
+        ),
         (
             "handled updates: forget",
             lambda uow: forget_handled_before(uow.session, NOW - timedelta(days=2)),
@@ -339,7 +544,7 @@ async def main(
     await seed(db, orders)
     f = await facts(db)
     print(f"{f['orders']} orders in the database; screens and sweeps, {runs} runs each")
-    groups = (("screens", screens(f), SCREEN_TARGET_MS), ("sweeps", sweeps(), SWEEP_TARGET_MS))
+    groups = (("screens", screens(f), SCREEN_TARGET_MS), ("sweeps", sweeps(f), SWEEP_TARGET_MS))
     for title, calls, target in groups:
         print(f"\n{title}: p50 / p95 ms (target < {target:.0f} ms)")
         for name, call in calls:
@@ -386,13 +591,17 @@ async def main(
         await blank.dispose()
 
     from domain.insight.service import Insight
+    from domain.marketing.broadcasts import Broadcasts
     from domain.shared.clock import FixedClock
 
     insight = Insight(db, FixedClock(NOW), ZoneInfo("UTC"))
+    # /broadcast's audience picker scores every customer as /customers does (issue 16)
+    broadcasts = Broadcasts(cast(Any, db.uow), FixedClock(NOW), currency="USD", admin_chat_id=None)
     print("\ninsight (issue 18): best / worst of 3, s")
     for name, target_s, run in (
         ("/report month", 2.0, lambda: insight.report(["month"])),
         ("/customers", 5.0, insight.customers),
+        ("/broadcast (sizes)", 5.0, broadcasts.audiences),
     ):
         timings = []
         for _ in range(3):
@@ -400,7 +609,7 @@ async def main(
             await run()
             timings.append(time.perf_counter() - started)
         print(
-            f"  {name:<16} {min(timings):6.2f} / {max(timings):6.2f}   (target < {target_s:.0f} s)"
+            f"  {name:<18} {min(timings):6.2f} / {max(timings):6.2f}   (target < {target_s:.0f} s)"
         )
     await db.dispose()
 
