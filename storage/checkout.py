@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from sqlalchemy import (
+    Table,
+    bindparam,
     func,
     select,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,6 +81,27 @@ _SAVED_ADDRESSES = (
 )
 
 
+_CHECKOUTS = cast(Table, CheckoutRow.__table__)
+# A checkout saved over only as it was read (a typed answer's step, issue 13): built once, the
+# read's token, step and time compared in the same statement that writes.
+_SAVE_IF_UNCHANGED = (
+    update(_CHECKOUTS)
+    .where(
+        _CHECKOUTS.c.customer_id == bindparam("read_customer"),
+        _CHECKOUTS.c.token == bindparam("read_token"),
+        _CHECKOUTS.c.step == bindparam("read_step"),
+        _CHECKOUTS.c.updated_at == bindparam("read_at", type_=_CHECKOUTS.c.updated_at.type),
+    )
+    .values(
+        token=bindparam("new_token"),
+        step=bindparam("new_step"),
+        draft=bindparam("new_draft"),
+        order_id=bindparam("new_order"),
+        updated_at=bindparam("new_at"),
+    )
+)
+
+
 class SqlCheckoutRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
@@ -118,3 +144,22 @@ class SqlCheckoutRepository:
             for key, value in values.items():
                 setattr(row, key, value)
         await self.s.flush()
+
+    async def save_if_unchanged(self, checkout: Checkout, read: Checkout) -> bool:
+        if read.updated_at is None or checkout.customer_id != read.customer_id:
+            return False  # a stored checkout always has its time
+        result = await self.s.execute(
+            _SAVE_IF_UNCHANGED,
+            {
+                "read_customer": read.customer_id,
+                "read_token": read.token,
+                "read_step": read.step.value,
+                "read_at": read.updated_at,
+                "new_token": checkout.token,
+                "new_step": checkout.step.value,
+                "new_draft": checkout.draft.to_dict(),
+                "new_order": checkout.order_id,
+                "new_at": checkout.updated_at or utcnow(),
+            },
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]

@@ -298,13 +298,16 @@ async def on_text(update: Update, context: ShopContext) -> None:
             await reply(update, context, context.views.checkout_step(language, current))
         return
     shop = context.shop
+    # The write takes the checkout as read above: written over only if no other update moved
+    # it on meanwhile, without reading it again (issue 13).
+    customer_id = context.customer.id
     actions: dict[CheckoutStep, Callable[[], Awaitable[CheckoutView]]] = {
-        CheckoutStep.ENTER_RECIPIENT: lambda: shop.give_recipient(context.customer.id, text),
+        CheckoutStep.ENTER_RECIPIENT: lambda: shop.give_recipient(customer_id, text, checkout),
         CheckoutStep.ENTER_PHONE: lambda: shop.give_phone(
-            context.customer.id, text, from_contact=False
+            customer_id, text, from_contact=False, read=checkout
         ),
-        CheckoutStep.ENTER_ADDRESS: lambda: shop.give_address(context.customer.id, text),
-        CheckoutStep.ENTER_CODE: lambda: shop.give_code(context.customer.id, text),
+        CheckoutStep.ENTER_ADDRESS: lambda: shop.give_address(customer_id, text, checkout),
+        CheckoutStep.ENTER_CODE: lambda: shop.give_code(customer_id, text, checkout),
     }
     try:
         answered = await actions[step]()

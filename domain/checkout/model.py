@@ -31,3 +31,7 @@ class CheckoutRepository(Protocol):
         """The customer's checkout; `for_update` locks the row until the transaction ends."""
 
     async def save(self, checkout: Checkout) -> None: ...
+
+    async def save_if_unchanged(self, checkout: Checkout, read: Checkout) -> bool:
+        """Save `checkout` over the stored one only if that is still `read` (same token, step
+        and time); False, and nothing written, when another update changed it since."""

@@ -4,6 +4,7 @@ kept in the database, and the one transaction that reserves stock and places the
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -250,10 +251,21 @@ class Ordering(ShopBase):
         token: str | None,
         trigger: str,
         apply: Callable[[Checkout, CheckoutUnitOfWork, Cart], object] | None = None,
+        read: Checkout | None = None,
     ) -> CheckoutView:
+        """One step of the checkout in one transaction. `read`: the checkout as the caller
+        read it just before (a typed answer's, issue 13), written over only if it is still
+        that one instead of being read again."""
         async with self._uow() as uow:
-            checkout = await uow.checkouts.get(customer_id)
-            if checkout is None or (token is not None and checkout.token != token):
+            if read is None:
+                checkout = await uow.checkouts.get(customer_id)
+            else:
+                checkout = copy.deepcopy(read)  # the caller's stays as it was read
+            if (
+                checkout is None
+                or checkout.customer_id != customer_id
+                or (token is not None and checkout.token != token)
+            ):
                 raise StaleCheckoutError()
             # Read once: the step's check, its apply and its screen show the same cart.
             cart = await uow.carts.get(customer_id)
@@ -269,7 +281,10 @@ class Ordering(ShopBase):
             if trigger != "back":
                 self._settle_shipping(checkout, cart)
             checkout.updated_at = self._clock.now()
-            await uow.checkouts.save(checkout)
+            if read is None:
+                await uow.checkouts.save(checkout)
+            elif not await uow.checkouts.save_if_unchanged(checkout, read):
+                raise StaleCheckoutError()  # another update moved it on since it was read
             view = await self._view(uow, checkout, cart)
             await uow.commit()
         return view
@@ -334,17 +349,25 @@ class Ordering(ShopBase):
 
         return await self._step(customer_id, token, "choose_shipping", apply)
 
-    async def give_recipient(self, customer_id: int, text: str) -> CheckoutView:
-        """Take the recipient's name typed by the customer."""
+    async def give_recipient(
+        self, customer_id: int, text: str, read: Checkout | None = None
+    ) -> CheckoutView:
+        """Take the recipient's name typed by the customer (`read`: see `_step`)."""
         name = check_recipient(text)
 
         def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, _cart: Cart) -> None:
             checkout.draft.recipient = name
 
-        return await self._step(customer_id, None, "give_recipient", apply)
+        return await self._step(customer_id, None, "give_recipient", apply, read)
 
     async def give_phone(
-        self, customer_id: int, text: str, *, from_contact: bool, own: bool = False
+        self,
+        customer_id: int,
+        text: str,
+        *,
+        from_contact: bool,
+        own: bool = False,
+        read: Checkout | None = None,
     ) -> CheckoutView:
         """Take a phone number, typed or shared as a contact. `own`: the contact is the
         customer's own Telegram account's (Telegram vouches for the number), so it is kept as
@@ -356,16 +379,18 @@ class Ordering(ShopBase):
             if own and from_contact:
                 await uow.customers.set_verified_phone(customer_id, phone)
 
-        return await self._step(customer_id, None, "give_phone", apply)
+        return await self._step(customer_id, None, "give_phone", apply, read)
 
-    async def give_address(self, customer_id: int, text: str) -> CheckoutView:
-        """Take the delivery address text."""
+    async def give_address(
+        self, customer_id: int, text: str, read: Checkout | None = None
+    ) -> CheckoutView:
+        """Take the delivery address text (`read`: see `_step`)."""
         address = check_address(text)
 
         def apply(checkout: Checkout, _uow: CheckoutUnitOfWork, _cart: Cart) -> None:
             checkout.draft.address_text = address
 
-        return await self._step(customer_id, None, "give_address", apply)
+        return await self._step(customer_id, None, "give_address", apply, read)
 
     async def choose_payment(self, customer_id: int, token: str, method: str) -> CheckoutView:
         """Pick how to pay; only the shop's enabled methods are accepted."""
@@ -395,7 +420,9 @@ class Ordering(ShopBase):
         """The review's "Have a code?": the customer types it next."""
         return await self._step(customer_id, token, "have_code")
 
-    async def give_code(self, customer_id: int, text: str) -> CheckoutView:
+    async def give_code(
+        self, customer_id: int, text: str, read: Checkout | None = None
+    ) -> CheckoutView:
         """Take a typed promo code and go back to the review with its discount; a code that
         does not apply raises PromoError saying why, and nothing changes."""
 
@@ -405,7 +432,7 @@ class Ordering(ShopBase):
             checkout.draft.promo_code = discount.code
             checkout.draft.quoted_discount = discount.amount
 
-        return await self._step(customer_id, None, "give_code", apply)
+        return await self._step(customer_id, None, "give_code", apply, read)
 
     async def remove_code(self, customer_id: int, token: str) -> CheckoutView:
         """Take the promo code off the review (doing it twice changes nothing more)."""

@@ -221,3 +221,27 @@ async def test_a_checkout_saved_without_a_time_is_stamped(uow_factory: Factory) 
     async with uow_factory(readonly=True) as uow:
         found = await uow.checkouts.get(7)
     assert found is not None and found.updated_at is not None
+
+
+async def test_a_checkout_is_saved_over_only_while_it_is_as_it_was_read(
+    uow_factory: Factory,
+) -> None:
+    await seed.customer(uow_factory, 7)
+    draft = CheckoutDraft(recipient="Ann")
+    async with uow_factory() as uow:
+        await uow.checkouts.save(Checkout(7, "tok1", CheckoutStep.ENTER_PHONE, updated_at=at(1)))
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        read = await uow.checkouts.get(7)
+    assert read is not None
+    moved = Checkout(7, "tok1", CheckoutStep.ENTER_ADDRESS, draft, updated_at=at(2))
+    async with uow_factory() as uow:
+        assert await uow.checkouts.save_if_unchanged(moved, read)
+        await uow.commit()
+    again = Checkout(7, "tok1", CheckoutStep.ENTER_ADDRESS, CheckoutDraft(), updated_at=at(3))
+    async with uow_factory() as uow:  # the same read again: the stored one has moved on
+        assert not await uow.checkouts.save_if_unchanged(again, read)
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        found = await uow.checkouts.get(7)
+    assert found == Checkout(7, "tok1", CheckoutStep.ENTER_ADDRESS, draft, 0, None, at(2))

@@ -471,6 +471,20 @@ class FakeCheckoutRepository(_Repository):
         saved.updated_at = saved.updated_at or _now()
         self.store.checkouts[checkout.customer_id] = saved
 
+    async def save_if_unchanged(self, checkout: Checkout, read: Checkout) -> bool:
+        self._write()
+        stored = self.store.checkouts.get(read.customer_id)
+        if (
+            stored is None
+            or read.updated_at is None
+            or checkout.customer_id != read.customer_id
+            or (stored.token, stored.step, stored.updated_at)
+            != (read.token, read.step, read.updated_at)
+        ):
+            return False
+        await self.save(checkout)
+        return True
+
 
 class FakeOrderRepository(_Repository):
     async def add(self, order: Order) -> int:

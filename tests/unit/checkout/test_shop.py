@@ -354,6 +354,34 @@ async def test_bad_input_leaves_the_checkout_where_it_was(
     assert store.checkouts[ADA].draft.phone is None
 
 
+async def test_a_typed_answer_given_the_checkout_it_read_writes_without_reading_it_again(
+    shop: Shop, store: FakeStore, uow: FakeUnitOfWorkFactory, clock: FixedClock, tea: Product
+) -> None:
+    await shop.add_to_cart(ADA, tea.id, 1)
+    await shop.start_checkout(ADA)
+    read = await shop.checkout_in_progress(ADA)
+    assert read is not None and read.step == CheckoutStep.ENTER_RECIPIENT
+    clock.advance(seconds=1)
+    view = await shop.give_recipient(ADA, "Ada Lovelace", read)
+    assert view.checkout.step == CheckoutStep.ENTER_PHONE
+    assert store.checkouts[ADA].draft.recipient == "Ada Lovelace"
+    assert read.draft.recipient is None, "the caller's checkout stays as it was read"
+
+    # Back to the name: the checkout is at the read's step again, with the same token, but
+    # not as it was read (answered and gone back since), so an answer from that read is
+    # refused (re-reading it, the answer would have been taken).
+    clock.advance(seconds=1)
+    await shop.checkout_back(ADA, store.checkouts[ADA].token)
+    assert store.checkouts[ADA].step == read.step and store.checkouts[ADA].token == read.token
+    with pytest.raises(StaleCheckoutError):
+        await shop.give_recipient(ADA, "Someone Else", read)
+    assert store.checkouts[ADA].step == CheckoutStep.ENTER_RECIPIENT
+    assert store.checkouts[ADA].draft.recipient == "Ada Lovelace"
+    phone_read = await shop.checkout_in_progress(ADA)
+    with pytest.raises(StaleCheckoutError):  # another customer's checkout is not theirs
+        await shop.give_phone(BOB, "+1 202 555 0143", from_contact=False, read=phone_read)
+
+
 async def test_a_national_phone_number_is_read_in_the_shops_region(
     uow: FakeUnitOfWorkFactory, clock: FixedClock, store: FakeStore, tea: Product
 ) -> None:
