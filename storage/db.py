@@ -9,7 +9,7 @@ import logging
 import time
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Generic, Self, TypeVar, overload
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
@@ -55,6 +55,7 @@ from storage.updates import (
 )
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 
 _READONLY = "orderbot_readonly"
@@ -213,8 +214,63 @@ class Database:
         await self.engine.dispose()
 
 
+class _Repository(Generic[R]):
+    """A unit of work's repository, made on first use (most units of work use two or three of
+    the thirty), then kept on the unit of work."""
+
+    def __init__(self, make: Callable[[AsyncSession], R]) -> None:
+        self.make = make
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type) -> R: ...
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type) -> R | Self:
+        if uow is None:
+            return self
+        repository = self.make(uow.session)
+        uow.__dict__[self.name] = repository  # found before this descriptor from now on
+        return repository
+
+
 class SqlUnitOfWork:
     """One transaction over one session; rolls back unless committed."""
+
+    customers = _Repository(SqlCustomerRepository)
+    products = _Repository(SqlProductRepository)
+    carts = _Repository(SqlCartRepository)
+    addresses = _Repository(SqlAddressRepository)
+    checkouts = _Repository(SqlCheckoutRepository)
+    orders = _Repository(SqlOrderRepository)
+    promos = _Repository(SqlPromoRepository)  # promo codes (issue 16)
+    inbox = _Repository(SqlUpdateInbox)  # bot adapter only, not a domain port
+    # The HTTP API's records (bot/api/, issue 17): adapter only, not domain ports.
+    api_keys = _Repository(SqlApiKeyRepository)
+    idempotency = _Repository(SqlIdempotencyRepository)
+    api_rates = _Repository(SqlRateWindowRepository)
+    outbox = _Repository(SqlOutboxRepository)
+    shipments = _Repository(SqlShipmentRepository)
+    dialogs = _Repository(SqlDialogRepository)
+    inventory = _Repository(SqlInventoryRepository)
+    backoffice = _Repository(SqlBackofficeRepository)
+    payments = _Repository(SqlPaymentRepository)
+    tracking = _Repository(SqlTrackingRepository)  # jobs and tracking
+    sweeps = _Repository(SqlSweepRepository)  # jobs and tracking
+    after_sales = _Repository(SqlAfterSalesRepository)  # after-sales
+    reviews = _Repository(SqlReviewRepository)  # reviews
+    insight = _Repository(SqlInsightRepository)  # insight's aggregates
+    restocks = _Repository(SqlRestockRepository)  # insight: restock requests
+    # marketing (issue 16): who waits for sold-out products; broadcasts and recipients
+    stock_watchers = _Repository(SqlStockWatchRepository)
+    broadcasts = _Repository(SqlBroadcastRepository)
+    audit = _Repository(SqlAuditLog)  # privacy: the audit log
+    search = _Repository(SqlOrderSearch)  # privacy: finding orders (/find)
+    personal = _Repository(SqlPersonalData)  # privacy: a customer's own data (/mydata)
+    channels = _Repository(SqlChannelRepository)  # orders from other sales channels
 
     def __init__(self, db: Database, *, readonly: bool = False, urgent: bool = False) -> None:
         self._db = db
@@ -244,37 +300,6 @@ class SqlUnitOfWork:
             await self.session.close()
             self._unlock()
             raise
-        self.customers = SqlCustomerRepository(self.session)
-        self.products = SqlProductRepository(self.session)
-        self.carts = SqlCartRepository(self.session)
-        self.addresses = SqlAddressRepository(self.session)
-        self.checkouts = SqlCheckoutRepository(self.session)
-        self.orders = SqlOrderRepository(self.session)
-        self.promos = SqlPromoRepository(self.session)  # promo codes (issue 16)
-        self.inbox = SqlUpdateInbox(self.session)  # bot adapter only, not a domain port
-        # The HTTP API's records (bot/api/, issue 17): adapter only, not domain ports.
-        self.api_keys = SqlApiKeyRepository(self.session)
-        self.idempotency = SqlIdempotencyRepository(self.session)
-        self.api_rates = SqlRateWindowRepository(self.session)
-        self.outbox = SqlOutboxRepository(self.session)
-        self.shipments = SqlShipmentRepository(self.session)
-        self.dialogs = SqlDialogRepository(self.session)
-        self.inventory = SqlInventoryRepository(self.session)
-        self.backoffice = SqlBackofficeRepository(self.session)
-        self.payments = SqlPaymentRepository(self.session)
-        self.tracking = SqlTrackingRepository(self.session)  # jobs and tracking
-        self.sweeps = SqlSweepRepository(self.session)  # jobs and tracking
-        self.after_sales = SqlAfterSalesRepository(self.session)  # after-sales
-        self.reviews = SqlReviewRepository(self.session)  # reviews
-        self.insight = SqlInsightRepository(self.session)  # insight's aggregates
-        self.restocks = SqlRestockRepository(self.session)  # insight: restock requests
-        # marketing (issue 16): who waits for sold-out products; broadcasts and recipients
-        self.stock_watchers = SqlStockWatchRepository(self.session)
-        self.broadcasts = SqlBroadcastRepository(self.session)
-        self.audit = SqlAuditLog(self.session)  # privacy: the audit log
-        self.search = SqlOrderSearch(self.session)  # privacy: finding orders (/find)
-        self.personal = SqlPersonalData(self.session)  # privacy: a customer's own data (/mydata)
-        self.channels = SqlChannelRepository(self.session)  # orders from other sales channels
         # Business events noted in this transaction are logged once it commits.
         self._journal = None if self._readonly else Journal()
         return self
@@ -332,7 +357,8 @@ class SqlUnitOfWork:
         if self._readonly:
             raise RuntimeError("commit in a read-only unit of work")
         await rollups.apply_pending(self.session)  # the sales rollups' changes, summed
-        if self.outbox.added and self._db.notify_outbox:
+        outbox: SqlOutboxRepository | None = self.__dict__.get("outbox")  # used, if at all
+        if outbox is not None and outbox.added and self._db.notify_outbox:
             # Delivered when, and only if, the transaction commits.
             await self.session.execute(_NOTIFY_OUTBOX)
         await self.session.commit()
@@ -340,8 +366,8 @@ class SqlUnitOfWork:
             self._claim.owned, self._claim = True, None
         if self._journal is not None:
             self._journal.committed()
-        if self.outbox.added and self._db.on_outbox is not None:
-            self.outbox.added = 0
+        if outbox is not None and outbox.added and self._db.on_outbox is not None:
+            outbox.added = 0
             try:
                 with outside_any_update():  # the woken job is not part of this update
                     self._db.on_outbox()
