@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Text,
@@ -18,12 +18,14 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.shared.customers import Customer, Language
-from storage.base import utcnow
+from storage.base import dialect_insert, utcnow
 from storage.crypto import keys_of
 from storage.tables.customers import CustomerRow
 
 _CUSTOMERS = CustomerRow.__table__
 _CUSTOMER = select(_CUSTOMERS).where(_CUSTOMERS.c.id == bindparam("customer_id"))
+# The upsert, built once per dialect (its INSERT ... ON CONFLICT is the dialect's own).
+_UPSERTS: dict[str, Any] = {}
 
 
 class SqlCustomerRepository:
@@ -50,28 +52,47 @@ class SqlCustomerRepository:
         return self._entity(cast(CustomerRow, row)) if row else None
 
     async def upsert(self, customer: Customer) -> None:
-        row = await self.s.get(CustomerRow, customer.id)
-        now = utcnow()
-        if row is None:
-            self.s.add(
-                CustomerRow(
-                    id=customer.id,
-                    first_name=customer.first_name[:128],
-                    username=customer.username,
-                    language_code=customer.language_code,
-                    language=customer.language.value if customer.language else None,
-                    reachable=customer.reachable,
-                    created_at=now,
-                    updated_at=now,
-                )
+        # One statement (every new customer's first update runs it, issue 13): what Telegram
+        # says replaces what was there; the chosen language, the optional messages and the
+        # verified phone stay.
+        dialect = self.s.get_bind().dialect.name
+        statement = _UPSERTS.get(dialect)
+        if statement is None:
+            insert = dialect_insert(self.s)(_CUSTOMERS).values(
+                id=bindparam("id"),
+                first_name=bindparam("first_name"),
+                username=bindparam("username"),
+                language_code=bindparam("language_code"),
+                language=bindparam("language"),
+                reachable=bindparam("reachable"),
+                created_at=bindparam("at"),
+                updated_at=bindparam("at"),
             )
-        else:
-            row.first_name = customer.first_name[:128]
-            row.username = customer.username
-            row.language_code = customer.language_code
-            row.reachable = customer.reachable
-            row.updated_at = now
-        await self.s.flush()
+            statement = _UPSERTS[dialect] = insert.on_conflict_do_update(
+                index_elements=["id"],
+                set_={
+                    name: insert.excluded[name]
+                    for name in (
+                        "first_name",
+                        "username",
+                        "language_code",
+                        "reachable",
+                        "updated_at",
+                    )
+                },
+            )
+        await self.s.execute(
+            statement,
+            {
+                "id": customer.id,
+                "first_name": customer.first_name[:128],
+                "username": customer.username,
+                "language_code": customer.language_code,
+                "language": customer.language.value if customer.language else None,
+                "reachable": customer.reachable,
+                "at": utcnow(),
+            },
+        )
 
     async def set_language(self, customer_id: int, language: str | None) -> None:
         await self.s.execute(
