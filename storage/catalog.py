@@ -126,6 +126,23 @@ class SqlProductRepository:
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
+    async def reserve_and_read(self, product_id: int, quantity: int) -> Product | None:
+        # The same UPDATE, with the row it wrote: the caller needs no read after it (on
+        # PostgreSQL the reservation holds the row until the commit, domain/checkout/placing.py).
+        result = await self.s.execute(
+            update(ProductRow)
+            .where(
+                ProductRow.id == product_id,
+                ProductRow.active,
+                ProductRow.stock - ProductRow.reserved >= quantity,
+            )
+            .values(reserved=ProductRow.reserved + quantity)
+            .returning(ProductRow)
+            .execution_options(synchronize_session=False, populate_existing=True)
+        )
+        row = result.scalars().first()
+        return product_of(row) if row is not None else None
+
     async def release(self, product_id: int, quantity: int) -> None:
         await self.s.execute(
             update(ProductRow)

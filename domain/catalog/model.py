@@ -98,6 +98,10 @@ class ProductRepository(Protocol):
     async def reserve(self, product_id: int, quantity: int) -> bool:
         """Atomically hold `quantity` units if that many are available; False if not."""
 
+    async def reserve_and_read(self, product_id: int, quantity: int) -> Product | None:
+        """`reserve`, returning the product as the reservation left it (its availability
+        without the units held; `category_name` not read); None if not reserved."""
+
     async def release(self, product_id: int, quantity: int) -> None:
         """Give reserved units back to sale (order cancelled or expired before payment)."""
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from domain.shared.notifications import Notification
 
 if TYPE_CHECKING:
+    from domain.catalog.model import Product
     from domain.catalog.ports import CatalogUnitOfWork
 
 
@@ -30,16 +31,20 @@ async def queue_low_stock_alerts(
     at: datetime,
     taken: Mapping[int, int],
     cause: str,
+    *,
+    left: Mapping[int, Product] | None = None,
 ) -> int:
     """After units left sale (`taken`: product id -> units), queue one admin alert for each
     product whose availability just crossed its low mark (reorder point, else threshold).
     `cause` (an order number, an inventory entry) makes the outbox dedupe key, so a replay
-    alerts once. Returns how many alerts were queued."""
+    alerts once. `left`: the products as the taking left them, where the caller has them
+    (an order's reservation returns them), else they are read. Returns how many alerts were
+    queued."""
     if admin_chat_id is None:
         return 0
     queued = 0
     for product_id, units in taken.items():
-        product = await uow.products.get(product_id)
+        product = (left or {}).get(product_id) or await uow.products.get(product_id)
         if product is None or not crossed_low(product.available, units, product.low_mark):
             continue
         await uow.outbox.add(

@@ -40,7 +40,7 @@ from datetime import UTC, datetime
 
 from domain.channels.ports import ChannelsUnitOfWork
 from domain.checkout.ordering import PlacedOrder
-from domain.checkout.placing import NewOrder, announce_placed, place_new_order
+from domain.checkout.placing import NewOrder, announce_and_reserve, place_new_order
 from domain.checkout.shipping_methods import ShippingMethod
 from domain.checkout.shop_base import ShopConfig
 from domain.checkout.validation import check_address, check_phone, check_quantity, check_recipient
@@ -257,8 +257,8 @@ class ChannelOrders:
             if customer_id is None:
                 customer_id = channel_customer_id(channel)
                 await uow.channels.ensure_channel_customer(customer_id, channel)
-            # Read before placing: the order's stock reservation, last in place_new_order,
-            # holds the product's row until the commit (domain/checkout/placing.py).
+            # Read before placing: the order's stock reservation, last before the commit,
+            # holds the product's row until then (domain/checkout/placing.py).
             customer = await uow.customers.get(customer_id)
             order = await place_new_order(
                 uow,
@@ -280,7 +280,7 @@ class ChannelOrders:
                 numbers=self._order_numbers,
                 now=now,
             )
-            await announce_placed(
+            await announce_and_reserve(
                 uow,
                 self.config.admin_chat_id,
                 "admin.channel_order",

@@ -13,7 +13,7 @@ from datetime import datetime
 from domain.cart.model import Cart
 from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep, advance, first_step
 from domain.checkout.model import Address
-from domain.checkout.placing import NewOrder, announce_placed, place_new_order
+from domain.checkout.placing import NewOrder, announce_and_reserve, place_new_order
 from domain.checkout.ports import CheckoutUnitOfWork
 from domain.checkout.shipping_methods import (
     NoShippingMethodError,
@@ -623,10 +623,10 @@ class Ordering(ShopBase):
                 raise PaymentNeededError(total=money_param(total))
             # A total of 0 is placed paid, whatever was chosen before the code covered it.
             paying = PaymentMethod.FREE if total.amount == 0 else draft.payment_method
-            # What needs no order goes first: placing the order ends with the stock
-            # reservation, which on PostgreSQL holds the product's row until the commit
-            # (domain/checkout/placing.py), so every statement after it makes the next order
-            # of that product wait longer.
+            # What needs no order goes first: the stock reservation comes last
+            # (announce_and_reserve), as on PostgreSQL it holds the product's row until the
+            # commit (domain/checkout/placing.py), so every statement after it makes the next
+            # order of that product wait longer.
             if draft.new_address and draft.address_text:
                 await uow.addresses.add(
                     Address(0, customer_id, draft.recipient, draft.phone, draft.address_text)
@@ -653,6 +653,22 @@ class Ordering(ShopBase):
                 numbers=self._order_numbers,
                 now=now,
             )
+            if discount is not None:
+                # One conditional UPDATE of the code's uses, in this transaction: with N uses
+                # left, at most N concurrent confirmations get one (PromoError for the rest).
+                await redeem_code(uow, discount, order, now)
+            advance(checkout, "confirm")
+            checkout.order_id = order.id
+            checkout.updated_at = now
+            await uow.checkouts.save(checkout)
+            await announce_and_reserve(
+                uow,
+                self.config.admin_chat_id,
+                "admin.new_order",
+                order,
+                now,
+                customer=display_name(customer, customer_id),
+            )
             if paying == PaymentMethod.FREE:
                 # Paid as it is placed, through the flow: the reserved units are sold, and the
                 # payment of 0 is recorded by the PAID reaction (domain/reactions.py).
@@ -664,21 +680,5 @@ class Ordering(ShopBase):
                     at=now,
                     params={"method": PaymentMethod.FREE.value},
                 )
-            if discount is not None:
-                # One conditional UPDATE of the code's uses, in this transaction: with N uses
-                # left, at most N concurrent confirmations get one (PromoError for the rest).
-                await redeem_code(uow, discount, order, now)
-            advance(checkout, "confirm")
-            checkout.order_id = order.id
-            checkout.updated_at = now
-            await uow.checkouts.save(checkout)
-            await announce_placed(
-                uow,
-                self.config.admin_chat_id,
-                "admin.new_order",
-                order,
-                now,
-                customer=display_name(customer, customer_id),
-            )
             await uow.commit()
         return PlacedOrder(order, created=True)

@@ -1,16 +1,21 @@
 """Placing an order, whoever places it: the part a chat checkout (`Ordering.place_order`) and
 an order from another sales channel (`domain/channels/`) share. In the caller's unit of work:
-snapshot names and prices, take a fresh order number, store the order with its PLACED event,
-accept a cash-on-delivery order at once (through the order flow), and reserve every line's
-units (one conditional UPDATE each: never oversold). `announce_placed` then alerts the
-merchant and queues the low-stock alerts; the caller commits.
+`place_new_order` snapshots names and prices, takes a fresh order number, stores the order
+with its PLACED event and accepts a cash-on-delivery order at once (through the order flow);
+the caller writes what else the order changes (its checkout, its code's use);
+`announce_and_reserve` queues the admin chat's alert, reserves every line's units (one
+conditional UPDATE each: never oversold) and queues the low-stock alerts they cause; then the
+caller takes any step that sells the reserved units (an order paid as it is placed) and
+commits.
 
-The reservation is the last write of `place_new_order` (issue 13). On PostgreSQL the UPDATE
-locks the product's row until the commit, and every other order of that product waits for it:
-in a flash sale the orders pass through that row one at a time, each holding it for the
-statements between its reservation and its commit. So the lines are checked against the
-stock as read first (a line short as read raises before anything is written) and the order's
-own rows are written before the reservation, not while holding the row."""
+The reservation is the last write but those that need it (issue 13). On PostgreSQL the UPDATE
+locks the product's row until the commit, and every other order of that product waits for
+it: in a flash sale the orders pass through that row one at a time, each holding it for its
+statements from the reservation to the commit (20 when the reservation came first, now the
+rollups'; tests/e2e/test_stock_hold.py counts them). So the lines are checked against the
+stock as read first (a line short as read raises before anything is written), the order's
+own rows are written before the reservation, and the reservation returns the product as it
+left it, which the low-stock alert reads instead of reading it again."""
 
 from __future__ import annotations
 
@@ -60,8 +65,8 @@ class NewOrder:
 
 def check_lines(lines: Sequence[tuple[Product, int]]) -> None:
     """Raise, before anything is written, when a line's product is off sale or short of stock
-    as read in this unit of work (SQLite: under the write lock, so as it is; PostgreSQL: as
-    last committed, so the reservation checks again)."""
+    as read in this unit of work (on SQLite under the write lock, so current; on PostgreSQL
+    as last committed, so the reservation checks again)."""
     for product, quantity in lines:
         if not product.active:
             raise ProductUnavailableError(name=product.name)
@@ -69,15 +74,20 @@ def check_lines(lines: Sequence[tuple[Product, int]]) -> None:
             raise OutOfStockError(name=product.name, available=product.available)
 
 
-async def reserve_lines(uow: CheckoutUnitOfWork, lines: Sequence[tuple[Product, int]]) -> None:
-    """Reserve each line's units, or raise (the caller's transaction is rolled back)."""
-    for product, quantity in lines:
-        if not await uow.products.reserve(product.id, quantity):
+async def reserve_lines(uow: CheckoutUnitOfWork, order: Order) -> dict[int, Product]:
+    """Reserve each line's units, or raise (the caller's transaction is rolled back); returns
+    the products as the reservations left them."""
+    left: dict[int, Product] = {}
+    for line in order.lines:
+        product = await uow.products.reserve_and_read(line.product_id, line.quantity)
+        if product is None:
             # Taken (or taken off sale) since it was read: say what is left now.
-            fresh = await uow.products.get(product.id)
+            fresh = await uow.products.get(line.product_id)
             if fresh is None or not fresh.active:
-                raise ProductUnavailableError(name=product.name)
-            raise OutOfStockError(name=product.name, available=fresh.available)
+                raise ProductUnavailableError(name=line.name)
+            raise OutOfStockError(name=line.name, available=fresh.available)
+        left[line.product_id] = product
+    return left
 
 
 async def fresh_number(uow: CheckoutUnitOfWork, numbers: NumberSource) -> str:
@@ -97,9 +107,10 @@ async def place_new_order(
     numbers: NumberSource,
     now: datetime,
 ) -> Order:
-    """Reserve, store the order and its PLACED event, confirm cash on delivery (see the
-    module). Raises DuplicateError when the checkout token or the channel's reference was
-    taken meanwhile."""
+    """Store the order and its PLACED event, confirm cash on delivery (see the module); its
+    units are reserved by `announce_and_reserve`, which the caller runs before committing.
+    Raises DuplicateError when the checkout token or the channel's reference was taken
+    meanwhile."""
     check_lines(new.lines)
     number = await fresh_number(uow, numbers)
     order = Order(
@@ -154,11 +165,8 @@ async def place_new_order(
     )
     if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
         # Cash on delivery goes on to fulfilment unpaid; the courier collects the money. The
-        # order still holds its units (no stock moves), so this may precede the reservation.
+        # order keeps its units reserved (no stock moves), so this may precede the reservation.
         await flow.step(uow, order, "confirm_cod", actor=new.actor, at=now)
-    # Last (see the module): a step that sells the reserved units (an order paid as it is
-    # placed) comes after this, in the caller.
-    await reserve_lines(uow, new.lines)
     return order
 
 
@@ -168,7 +176,7 @@ def shipping_param(order: Order) -> dict[str, object]:
     return {"shipping_method": method.to_dict()} if method else {}
 
 
-async def announce_placed(
+async def announce_and_reserve(
     uow: CheckoutUnitOfWork,
     admin_chat_id: int | None,
     template: str,
@@ -177,8 +185,11 @@ async def announce_placed(
     **params: object,
 ) -> None:
     """Tell the admin chat of a placed order (`template` with its lines, payment, address and
-    delivery method, once per order) and queue the low-stock alerts its reservations cause;
-    the caller commits. A chat order and a channel's say who placed it in `params`."""
+    delivery method, once per order), reserve its units (OutOfStockError or
+    ProductUnavailableError when they are gone: the caller's transaction is rolled back) and
+    queue the low-stock alerts that causes. Last before the commit (see the module) but for a
+    step that sells the reserved units. A chat order and a channel's say who placed it in
+    `params`."""
     if admin_chat_id is not None:
         await uow.outbox.add(
             Notification(
@@ -197,10 +208,12 @@ async def announce_placed(
             ),
             now,
         )
+    left = await reserve_lines(uow, order)
     await queue_low_stock_alerts(
         uow,
         admin_chat_id,
         now,
         {line.product_id: line.quantity for line in order.lines},
         f"order:{order.number}",
+        left=left,
     )

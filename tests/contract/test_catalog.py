@@ -31,6 +31,20 @@ async def test_reserve_never_holds_more_than_is_available(uow_factory: Factory) 
     assert await _stock(uow_factory, tea) == (5, 5)
 
 
+async def test_reserve_and_read_returns_the_product_as_the_reservation_left_it(
+    uow_factory: Factory,
+) -> None:
+    tea = await seed.product(uow_factory, stock=5, reserved=3)
+    async with uow_factory() as uow:
+        assert await uow.products.reserve_and_read(tea, 3) is None
+        held = await uow.products.reserve_and_read(tea, 2)
+        assert held is not None
+        assert (held.id, held.stock, held.reserved, held.available) == (tea, 5, 5, 0)
+        assert await uow.products.reserve_and_read(tea, 1) is None
+        await uow.commit()
+    assert await _stock(uow_factory, tea) == (5, 5)
+
+
 async def test_reserve_refuses_an_inactive_or_unknown_product(
     uow_factory: Factory,
 ) -> None:
@@ -38,6 +52,8 @@ async def test_reserve_refuses_an_inactive_or_unknown_product(
     async with uow_factory() as uow:
         assert not await uow.products.reserve(off, 1)
         assert not await uow.products.reserve(off + 1000, 1)
+        assert await uow.products.reserve_and_read(off, 1) is None
+        assert await uow.products.reserve_and_read(off + 1000, 1) is None
 
 
 async def test_release_gives_back_held_units_but_never_more_than_are_held(

@@ -308,6 +308,11 @@ class FakeProductRepository(_Repository):
         product.reserved += quantity
         return True
 
+    async def reserve_and_read(self, product_id: int, quantity: int) -> Product | None:
+        if not await self.reserve(product_id, quantity):
+            return None
+        return copy.deepcopy(self.store.products[product_id])
+
     async def release(self, product_id: int, quantity: int) -> None:
         self._write()
         product = self.store.products.get(product_id)
