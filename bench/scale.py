@@ -437,11 +437,13 @@ def sweeps(f: dict[str, Any]) -> list[tuple[str, Call]]:
         ),
     ]
     if hasattr(sys.modules["storage.outbox"].SqlOutboxRepository, "forget_done"):
+        from jobs.outbox import RETENTION_BATCH  # the job's batch, one transaction each
+
         result.append(
             (
-                "outbox: retention (a batch of 5,000)",
+                f"outbox: retention (a batch of {RETENTION_BATCH:,})",
                 lambda uow: uow.outbox.forget_done(
-                    NOW - timedelta(days=14), NOW - timedelta(days=30), 5_000
+                    NOW - timedelta(days=14), NOW - timedelta(days=30), RETENTION_BATCH
                 ),
             )
         )
