@@ -310,15 +310,15 @@ class SqlUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # Closing ends the transaction (the connection goes back to the pool rolled back: a
+        # read's snapshot or an uncommitted write is let go); an explicit session rollback
+        # before it only did the same work twice.
         try:
-            await self.session.rollback()
+            await self.session.close()
         finally:
-            try:
-                await self.session.close()
-            finally:
-                self._unlock()
-                if self._journal is not None:
-                    self._journal.close()
+            self._unlock()
+            if self._journal is not None:
+                self._journal.close()
 
     async def _check_update(self) -> None:
         """The first transaction of an update's handling, read-only or not, looks for the

@@ -85,3 +85,19 @@ async def test_entities_handed_out_are_copies(uow_factory: Factory) -> None:
     async with uow_factory(readonly=True) as uow:
         again = await uow.products.get(tea)
     assert again is not None and (again.stock, again.name) == (5, "Product TEA")
+
+
+async def test_each_unit_of_work_ends_its_transaction_when_it_ends(uow_factory: Factory) -> None:
+    """A read's snapshot and an uncommitted write are let go with the unit of work: a pooled
+    connection that kept either would hand the next unit of work stale rows (SQLite's snapshot
+    starts at the first read) or the write lock."""
+    tea = await seed.product(uow_factory, stock=5)
+    for _ in range(3):  # whichever pooled connection comes next
+        assert await _reserved(uow_factory, tea) == 0
+    async with uow_factory() as uow:
+        assert await uow.products.reserve(tea, 4)  # never committed
+    async with uow_factory() as uow:  # the write lock was let go
+        assert await uow.products.reserve(tea, 1)
+        await uow.commit()
+    for _ in range(3):
+        assert await _reserved(uow_factory, tea) == 1
