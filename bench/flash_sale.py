@@ -14,11 +14,15 @@ Printed beside the targets: orders placed (exactly --units), units oversold (0),
 got no answer (0), the time from a buyer's tap to the bot having handled it (its answer
 sent) as p50 / p95 / p99 (spread: p99 < 1 s), and for the burst the Confirms handled per
 second from the first tap to the last answer (>= 150). The bot's CPU time per Confirm is
-read from /proc beside them.
+read from /proc beside them. On PostgreSQL, --pg-waits samples pg_stat_activity every 10 ms
+during the sale and prints what the bot's connections were doing, as the mean number of them
+in each state (waiting for a row lock, in a transaction waiting for the bot, ...) with the
+statement, e.g. how many orders queue on the product's row and which statement they wait in.
 
     .venv/bin/python bench/flash_sale.py
     .venv/bin/python bench/flash_sale.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/flash_sale_bench
     .venv/bin/python bench/flash_sale.py --buyers 300 --units 30 --rate 100   # a short run
+    .venv/bin/python bench/flash_sale.py --database-url ... --mode spread --timeline --pg-waits
     # before/after in one run (each on its own fresh database), as bench/checkout_vs_echo.py
     .venv/bin/python bench/flash_sale.py --before /tmp/before --before-without-sniffio
     # medians of 3 interleaved rounds (a shared machine's noise is +-30 % on one run)
@@ -32,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import logging
 import os
 import statistics
@@ -84,6 +89,9 @@ class Sale:
     orders: int = 0
     sold: int = 0
     oversold: int = 0
+    # --pg-waits: (state | wait event | statement) -> times seen, over `samples` samples
+    waits: collections.Counter[str] = field(default_factory=collections.Counter)
+    samples: int = 0
 
     def pct(self, p: float) -> float:
         if not self.latencies:
@@ -232,6 +240,37 @@ async def count(url: str, sale: Sale) -> None:
         await db.dispose()
 
 
+WAITS_SQL = """
+SELECT state, coalesce(wait_event_type || ':' || wait_event, '-'),
+       left(regexp_replace(query, '\\s+', ' ', 'g'), 64)
+FROM pg_stat_activity
+WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'
+  AND state <> 'idle'
+"""
+
+
+async def sample_waits(url: str, sale: Sale, stop: asyncio.Event) -> None:
+    """What the sale database's other connections are doing, every 10 ms until `stop`."""
+    import asyncpg  # only for PostgreSQL
+
+    parsed = make_url(url)
+    conn = await asyncpg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        database=parsed.database,
+    )
+    try:
+        while not stop.is_set():
+            for state, wait, query in await conn.fetch(WAITS_SQL, parsed.database):
+                sale.waits[f"{state:19s} {wait:22s} {query}"] += 1
+            sale.samples += 1
+            await asyncio.sleep(0.01)
+    finally:
+        await conn.close()
+
+
 async def run(url: str, mode: str, args: argparse.Namespace, tree: Path | None = None) -> Sale:
     from bench.bot_child import ChildBot  # not in --seed-only's tree, which may be older
 
@@ -265,10 +304,19 @@ async def run(url: str, mode: str, args: argparse.Namespace, tree: Path | None =
                 sale.arrivals.append((started - t0, sale.latencies[-1]))
 
             gap = 0.0 if mode == "burst" else 1.0 / args.rate
+            stop = asyncio.Event()
+            sampler = (
+                asyncio.create_task(sample_waits(url, sale, stop))
+                if args.pg_waits and url.startswith("postgresql")
+                else None
+            )
             cpu, t0 = bot.cpu(), time.perf_counter() + 0.2
             await asyncio.gather(*(buyer(uid, i * gap, t0) for i, uid in enumerate(screens)))
             sale.seconds = time.perf_counter() - t0
             sale.cpu = bot.cpu() - cpu
+            stop.set()
+            if sampler is not None:
+                await sampler
         finally:
             await bot.stop()
     finally:
@@ -299,6 +347,10 @@ def report(sale: Sale, backend: str, rate: float, label: str, timeline: bool = F
     if handled:
         print(f"  bot CPU per Confirm  {1000 * sale.cpu / handled:8.2f} ms")
         print(f"  mean tap -> answer   {statistics.mean(sale.latencies):8.3f} s")
+    if sale.samples:
+        print(f"  the bot's connections, mean over {sale.samples} samples of pg_stat_activity:")
+        for what, seen in sale.waits.most_common(8):
+            print(f"    {seen / sale.samples:6.2f}  {what}")
     if timeline and sale.mode == "spread" and sale.arrivals:
         # Where the slow answers are: the taps of each second of the sale.
         by_second: dict[int, list[float]] = {}
@@ -379,6 +431,11 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--timeline", action="store_true", help="spread: the answers of each second's taps"
+    )
+    parser.add_argument(
+        "--pg-waits",
+        action="store_true",
+        help="PostgreSQL: sample what the bot's connections wait for during the sale",
     )
     parser.add_argument("--seed-only", action="store_true", help=argparse.SUPPRESS)
     asyncio.run(main(parser.parse_args()))
