@@ -5,6 +5,7 @@ feature modules only attach handlers, and the scheduled jobs come from one table
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import Callable
 from datetime import timedelta
@@ -456,6 +457,11 @@ async def _on_startup(app: ShopApp) -> None:
     await merchant.register_admin_commands(app)
     if app.bot_data.settings.run_jobs:  # RUN_JOBS=false: `python -m bot jobs` runs them
         app.bot_data.jobs.start()
+    # What start-up built (modules, the application, the services: ~260,000 objects) lives as
+    # long as the process. Frozen, the collector's full passes skip it: each one walked it
+    # all, 150-190 ms of CPU, a few times a minute under load (issue 13).
+    gc.collect()
+    gc.freeze()
     log.info("bot @%s started", app.bot.username)
 
 
@@ -465,5 +471,6 @@ async def _on_stop(app: ShopApp) -> None:
 
 
 async def _on_shutdown(app: ShopApp) -> None:
+    gc.unfreeze()  # what the application held can be collected again once it is gone
     await app.bot_data.jobs.stop()
     await app.bot_data.db.dispose()
