@@ -345,6 +345,11 @@ class FakeBotApi:
         for _ in range(times):
             queue.append(_Fault(status, description, retry_after, delay))
 
+    def faults_left(self, method: str) -> int:
+        """How many of ``method``'s injected faults no call has met yet (a call meets its
+        fault on arrival, so a drop says the call is now in flight)."""
+        return len(self._faults.get(method.lower(), ()))
+
     def rate_limits(
         self,
         enabled: bool = True,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 
 from telegram import ReplyKeyboardRemove, Update
 
@@ -195,33 +198,67 @@ async def on_checkout_cancel(
     )
 
 
+@dataclass
+class _Confirms:
+    """The Confirms of one checkout that overlap in this process (a double tap)."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    taps: int = 0
+    offered: bool = False  # one of them sent the invoice, or said why it could not
+
+
+@contextlib.asynccontextmanager
+async def _one_at_a_time(context: ShopContext, token: str) -> AsyncIterator[_Confirms]:
+    """Run overlapping Confirms of a checkout one after another, sharing what the first did;
+    a Confirm after they are all done starts afresh."""
+    assert context.chat_data is not None
+    overlapping: dict[str, _Confirms] = context.chat_data.setdefault("confirms", {})
+    confirms = overlapping.setdefault(token, _Confirms())
+    confirms.taps += 1
+    try:
+        async with confirms.lock:
+            yield confirms
+    finally:
+        confirms.taps -= 1
+        if confirms.taps == 0:
+            del overlapping[token]
+
+
 @button_handler
 async def on_confirm(update: Update, context: ShopContext, data: Confirm) -> str | None:
-    """Place the order (a second tap shows the same order)."""
-    try:
-        placed = await context.shop.place_order(context.customer.id, data.token)
-    except (OutOfStockError, ProductUnavailableError) as error:
-        cart = error.cart if isinstance(error, SoldOutError) else None  # as the check read it
-        await show_cart(update, context, context.views.error(context.lang, error), cart)
-        raise
-    except (StaleCheckoutError, PriceChangedError, ShippingChangedError):
-        current = await context.shop.current_checkout(context.customer.id)
-        if current is not None:
-            await _present_step(update, context, current, from_text=False)
-        raise
-    except PromoNoLongerAppliesError:
-        # Nothing was placed: the review again, without the code, under the alert saying why.
-        current = await context.shop.current_checkout(context.customer.id)
-        if current is not None:
-            await _present_step(update, context, current, from_text=False)
-        raise
-    due = await context.payments.payment_due(placed.order)
-    await show(update, context, context.views.placed(context.lang, placed.order, due))
+    """Place the order, send its invoice and show it placed. A Confirm again shows the same
+    order and sends its invoice again while it waits for an online payment: the process that
+    placed it may have died before the invoice went out."""
+    async with _one_at_a_time(context, data.token) as confirms:
+        try:
+            placed = await context.shop.place_order(context.customer.id, data.token)
+        except (OutOfStockError, ProductUnavailableError) as error:
+            cart = error.cart if isinstance(error, SoldOutError) else None  # as the check read it
+            await show_cart(update, context, context.views.error(context.lang, error), cart)
+            raise
+        except (StaleCheckoutError, PriceChangedError, ShippingChangedError):
+            current = await context.shop.current_checkout(context.customer.id)
+            if current is not None:
+                await _present_step(update, context, current, from_text=False)
+            raise
+        except PromoNoLongerAppliesError:
+            # Nothing was placed: the review again, without the code, under the alert saying why.
+            current = await context.shop.current_checkout(context.customer.id)
+            if current is not None:
+                await _present_step(update, context, current, from_text=False)
+            raise
+        order = placed.order
+        if placed.created or not confirms.offered:
+            # Before the placed screen replaces the review (the invoice, a new message, still
+            # comes below it): until the invoice is out, Confirm stays under the customer's
+            # finger, and tapping it again after a crash sends the invoice.
+            await offer_payment(update, context, order)
+            confirms.offered = True
+        due = await context.payments.payment_due(order)
+        await show(update, context, context.views.placed(context.lang, order, due))
     if not placed.created:
-        return context.texts(context.lang, "order.already_placed", number=placed.order.number)
-    # The invoice follows the placed screen.
-    await offer_payment(update, context, placed.order)
-    return context.texts(context.lang, "order.placed_toast", number=placed.order.number)
+        return context.texts(context.lang, "order.already_placed", number=order.number)
+    return context.texts(context.lang, "order.placed_toast", number=order.number)
 
 
 @button_handler

@@ -21,6 +21,7 @@ from bot.payments.stale import strip_payment_keys
 from bot.screens import Screen, button, keyboard
 from bot.shared.handlers import button_handler
 from bot.ui import plain_text, send
+from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order
 from domain.payments.invoices import Invoice
 from domain.payments.receiving import TelegramCharge
@@ -119,8 +120,9 @@ async def _invoice_or_retry(context: ShopContext, customer_id: int, number: str)
 
 
 async def offer_payment(update: Update, context: ShopContext, order: Order) -> None:
-    """Right after an order is placed: its invoice, when it is paid online."""
-    if order.payment_method not in ONLINE_METHODS:
+    """The invoice of an order that waits for an online payment: right after it is placed,
+    and at a Confirm of it again (the first one may have been lost with its process)."""
+    if order.status != OrderStatus.PENDING_PAYMENT or order.payment_method not in ONLINE_METHODS:
         return
     try:
         await _invoice_or_retry(context, order.customer_id, order.number)
