@@ -198,14 +198,17 @@ class MerchantDesk(ReturnRefunds):
                     person = await uow.customers.get(int(raw))
                     if person is not None:
                         names[actor] = person.first_name
+            amount = refund.amount if refund else None
+            method = refund.method if refund else None
+            if refund is None and payment is not None:
+                # Read inside the unit of work: after it, the session would begin a
+                # transaction nobody ends (on SQLite holding the write lock: every later
+                # write of the shop waited, then failed "database is locked").
+                earlier = await earlier_returns(uow, request, order)
+                amount, method = self._amount(request, order, payment, earlier), payment.method
         actions = [
             t for t in allowed_triggers(request.status, request.kind) if t not in CUSTOMER_TRIGGERS
         ]
-        amount = refund.amount if refund else None
-        method = refund.method if refund else None
-        if refund is None and payment is not None:
-            earlier = await earlier_returns(uow, request, order)
-            amount, method = self._amount(request, order, payment, earlier), payment.method
         return RequestFile(request, order, customer, actions, refund, amount, method, names)
 
     async def approve(self, admin_id: int, request_id: int) -> AfterSalesRequest:

@@ -13,6 +13,8 @@ from typing import Any
 from storage.tables.insight import SalesHourRow
 from storage.tables.promotions import PromoRedemptionRow
 from tests.e2e import helpers as db
+from tests.e2e.after_sales_kit import LONGJING as LONGJING_NAME
+from tests.e2e.after_sales_kit import ask, requests_of, return_refunds, set_status, shop_world
 from tests.e2e.harness import Person
 from tests.e2e.payments_kit import (
     NUMBER,
@@ -221,4 +223,40 @@ async def test_a_chinese_customer_reads_nothing_to_pay_in_chinese(tmp_path: Path
         assert "🎁 无需付款：优惠码已抵扣全部金额，订单已付清" in placed.text, placed.text
         [order] = await db.orders(bot, li.id)
         assert (order.status, order.payment_method) == ("paid", "free")
+        assert db.bad_requests(bot) == []
+
+
+async def test_a_returned_tea_of_an_order_with_nothing_to_pay_is_refunded_zero(
+    tmp_path: Path,
+) -> None:
+    async with shop_world(tmp_path) as world:
+        bot, alice, ann = world.bot, world.alice, world.ann
+        await ann.say("/promo_new ALLFREE 100% freeship")
+        await review_with_code(alice, "allfree", "Pay by card")
+        placed = await alice.tap("Place order")
+        match = NUMBER.search(placed.text)
+        assert match is not None
+        number = match.group(0)
+        await set_status(world, number, "ship", "deliver")
+        await ask(alice, number, "Return for a refund", {LONGJING_NAME: 1}, "Damaged in transit")
+        [request] = await requests_of(world)
+        await bot.outbox_drained()
+        detail = await ann.tap("Approve", ann.find("Approve"))
+        assert "Refund due once the goods are back: $0.00 (🎁 Nothing to pay)" in detail.text
+        # The request's card read the order's earlier returns after its unit of work had
+        # ended, leaving a transaction open: on SQLite every later write was locked out.
+        detail = await ann.say("/aftersales")
+        detail = await ann.tap(request.number)
+        received = await ann.tap("Received → back in stock", detail)
+        assert "goods received" in received.text
+        ask_note = await ann.tap("Refund $0.00", received)
+        assert "paid with 🎁 Nothing to pay" in ask_note.text
+        refunded = await ann.say("nothing to give back")
+        assert "Refunded $0.00" in refunded.text
+        [refund] = await return_refunds(world)
+        assert (refund.status, refund.amount_minor, refund.method) == ("done", 0, "free")
+        await bot.outbox_drained()
+        assert "Nothing was paid for the order, so there is nothing to give back." in (
+            alice.screen.text
+        )
         assert db.bad_requests(bot) == []
