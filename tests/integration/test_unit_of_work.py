@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from domain.checkout.flow import Checkout, CheckoutStep
 from domain.checkout.model import Address
@@ -168,3 +168,28 @@ async def test_an_urgent_writer_goes_before_the_ordinary_writers_waiting() -> No
     await asyncio.gather(*waiting)
     assert order == ["mark-sent", "w0", "w1", "w2"]
     assert not lock.locked()
+
+
+async def test_a_connection_the_server_closed_is_dropped_at_checkout(
+    db: Database, backend: str
+) -> None:
+    """PostgreSQL without pool_pre_ping (three round trips a checkout): a pooled connection whose
+    backend is gone (a restart, an idle timeout, a terminated backend) is dropped when checked
+    out, and the unit of work runs on a fresh one."""
+    if backend != "postgresql":
+        pytest.skip("SQLite has no server to lose")
+    async with db.uow(readonly=True) as uow:  # one pooled connection, idle afterwards
+        pid = await uow.session.scalar(text("SELECT pg_backend_pid()"))
+    killer = Database(db.url, keys=TEST_KEYS)
+    try:
+        async with killer.engine.connect() as conn:
+            await conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await killer.dispose()
+    await asyncio.sleep(0.2)  # the loop reads the closed socket
+    for _ in range(3):
+        async with db.uow() as uow:
+            await uow.customers.upsert(Customer(id=7, first_name="Ann"))
+            await uow.commit()
+    async with db.uow(readonly=True) as uow:
+        assert (await uow.customers.get(7)) is not None
