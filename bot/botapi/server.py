@@ -151,6 +151,9 @@ class FakeBotApi:
         self.webhook: WebhookDelivery | None = None
         self.allowed_updates: frozenset[str] = DEFAULT_ALLOWED_UPDATES
         self._updates: deque[dict[str, Any]] = deque()
+        # Redelivered updates (`redeliver`) not yet handed out: the bot's offset may already
+        # be past their id, and they come once all the same (the duplicate is the point).
+        self._again: set[int] = set()
         self._update_ids = itertools.count(1)
         self._file_counter = itertools.count(1)
         self._query_ids = itertools.count(int(time.time()) * 1000 % 10**12 + 4_000_000_000_000)
@@ -383,6 +386,7 @@ class FakeBotApi:
         least once (a webhook retried, a restart before the offset moved, a double send)."""
         again = copy.deepcopy(update)
         self._updates.append(again)
+        self._again.add(id(again))
         if self._long_poll is not None:
             self._long_poll.wake.set()
         if self.webhook is not None:
@@ -437,6 +441,7 @@ class FakeBotApi:
         for index, queued in enumerate(self._updates):
             if queued is update:
                 del self._updates[index]
+                self._again.discard(id(update))
                 break
         self._notify()
 
@@ -447,12 +452,14 @@ class FakeBotApi:
     def clear_updates(self) -> None:
         """Drop every pending update (deleteWebhook drop_pending_updates)."""
         self._updates.clear()
+        self._again.clear()
 
     def confirm_updates(self, offset: int) -> None:
         """Apply a getUpdates offset: drop confirmed updates."""
         if offset > 0:
-            while self._updates and self._updates[0]["update_id"] < offset:
-                self._updates.popleft()
+            self._updates = deque(
+                u for u in self._updates if u["update_id"] >= offset or id(u) in self._again
+            )
         elif offset < 0:
             keep = -offset
             while len(self._updates) > keep:
@@ -462,7 +469,9 @@ class FakeBotApi:
         """Up to ``limit`` queued updates of allowed types (others are dropped)."""
         kept = deque(u for u in self._updates if self._update_kind(u) in self.allowed_updates)
         self._updates = kept
-        return list(itertools.islice(kept, limit))
+        handed = list(itertools.islice(kept, limit))
+        self._again.difference_update(id(u) for u in handed)  # the offset applies from now on
+        return handed
 
     @staticmethod
     def _update_kind(update: dict[str, Any]) -> str:
