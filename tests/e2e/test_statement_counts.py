@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import event
 
 from domain.checkout.flow import CheckoutStep
-from storage import updates
+from storage import db, updates
 from tests.e2e.harness import ADMIN_CHAT, BotUnderTest, Person, running_bot
 
 # step -> (statements at most, transactions at most), measured when issue 13 closed (before
@@ -58,11 +58,21 @@ class Counter:
         self.transactions: collections.Counter[int] = collections.Counter()
         self.seen: dict[int, list[str]] = collections.defaultdict(list)
         event.listen(engine, "before_cursor_execute", self._statement)
+        # storage/db.py sends SQLite's BEGIN straight to the driver, past the cursor events.
+        event.listen(engine, "begin", self._begin)
 
     @staticmethod
     def _update() -> int | None:
         claim = updates._current.get()
         return None if claim is None else claim.update_id
+
+    def _begin(self, conn: Any) -> None:
+        update = self._update()
+        if update is None:
+            return
+        self.transactions[update] += 1
+        readonly = conn.get_execution_options().get(db._READONLY, False)
+        self.seen[update].append("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
     def _statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         update = self._update()
