@@ -22,9 +22,9 @@ reads every answer; only the transport changes. Its parts follow HTTPXRequest's:
 
 from __future__ import annotations
 
+import json
 import ssl
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
 import certifi
@@ -103,21 +103,22 @@ class AiohttpRequest(BaseRequest):
 
 
 def _body(request_data: RequestData | None) -> Any:
-    """The request's body: its parameters as a form (encoded here: given a dict, aiohttp builds
-    a multipart writer, with a uuid for its boundary, before it sends a plain form), with the
-    files as multipart parts."""
+    """The request's body: its parameters as one JSON object (the Bot API takes
+    application/json; one C-encoded json.dumps instead of a form whose percent-encoding of a
+    screen's text and keyboard cost about 50 us a call), with the files as multipart parts."""
     if request_data is None:
         return None
-    parameters = request_data.json_parameters
     files = request_data.multipart_data
     if not files:
+        parameters = request_data.parameters
         if not parameters:
             return None
         return aiohttp.payload.BytesPayload(
-            urlencode(parameters).encode(), content_type="application/x-www-form-urlencoded"
+            json.dumps(parameters, ensure_ascii=False, separators=(",", ":")).encode(),
+            content_type="application/json",
         )
     form = aiohttp.FormData()
-    for name, value in parameters.items():
+    for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, (filename, content, mime_type) in files.items():
         form.add_field(name, content, filename=filename, content_type=mime_type)

@@ -105,3 +105,42 @@ async def test_a_slow_answer_times_out_and_a_closed_port_is_a_network_error() ->
         await runner.cleanup()
     with pytest.raises(NetworkError, match="not initialized"):  # PTB wraps it, as for httpx
         await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
+
+
+async def test_parameters_go_as_one_json_object() -> None:
+    """A call without files is one application/json body, nested values as JSON (not a form
+    whose percent-encoding of a long text cost more than the call's JSON)."""
+    seen: list[tuple[str, dict[str, object]]] = []
+
+    async def record(request: web.Request) -> web.Response:
+        seen.append((request.content_type, await request.json()))
+        return web.json_response({"ok": True, "result": True})
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", record)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    request = AiohttpRequest()
+    await request.initialize()  # not the bot: that would call getMe
+    client = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Tea ☕", callback_data="t:1")]])
+    try:
+        assert await client.answer_callback_query("42", text="Added 您好", show_alert=True)
+        await client._post(  # a markup, as edit_message_text sends it
+            "editMessageReplyMarkup",
+            {"chat_id": CHAT, "message_id": 3, "reply_markup": keyboard},
+        )
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
+    assert seen[0] == (
+        "application/json",
+        {"callback_query_id": "42", "text": "Added 您好", "show_alert": True},
+    )
+    assert seen[1][0] == "application/json"
+    assert seen[1][1]["reply_markup"] == {
+        "inline_keyboard": [[{"text": "Tea ☕", "callback_data": "t:1"}]]
+    }
