@@ -93,9 +93,12 @@ class OrderViews(ShopViews):
         number = OrderNo(order.number)
         parts = [t(lang, "order.placed", number=order.number)]
         parts.extend(self._order_body(lang, order))
-        parts.append(self._payment_hint(lang, order))
-        if due is not None and due.deadline is not None:
-            parts.append(t(lang, "pay.deadline", deadline=due.deadline))
+        if self._awaits_its_first_step(order):
+            parts.append(self._payment_hint(lang, order))
+            if due is not None and due.deadline is not None:
+                parts.append(t(lang, "pay.deadline", deadline=due.deadline))
+        else:  # shown again (Confirm tapped later): the order has moved on since
+            parts.append(t(lang, "order.status_now", status=self.status(lang, order)))
         # No Pay now / Send receipt here: this message stays in the chat after the order is
         # paid. The invoice follows it; the order's own screen (rendered when opened) offers
         # them for as long as the order waits.
@@ -107,6 +110,15 @@ class OrderViews(ShopViews):
             ],
         ]
         return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))
+
+    @staticmethod
+    def _awaits_its_first_step(order: Order) -> bool:
+        """Whether the order stands where placing left it: how to pay still applies."""
+        if order.payment_method == PaymentMethod.FREE:
+            return order.status == OrderStatus.PAID
+        if order.payment_method == PaymentMethod.CASH_ON_DELIVERY:
+            return order.status == OrderStatus.CONFIRMED
+        return order.status == OrderStatus.PENDING_PAYMENT
 
     def _payment_hint(self, lang: Language, order: Order) -> str:
         if order.payment_method == PaymentMethod.FREE:

@@ -151,6 +151,7 @@ async def test_confirm_again_sends_no_invoice_once_the_order_is_paid(tmp_path: P
 
         placed = bot.api.chat(alice.id).message(review.message_id)
         assert placed is not None and f"Order {order.number} placed" in (placed.text or "")
+        assert "Please pay" not in (placed.text or "") and "Status now: paid" in (placed.text or "")
         assert len(invoices(alice)) == 1, "no invoice for a paid order"
         assert len(alice.texts()) == said, "the review became the order; nothing else was said"
         assert len(await payments(bot, order.id)) == 1
@@ -179,5 +180,8 @@ async def test_confirm_again_sends_no_invoice_once_the_order_expired(tmp_path: P
         assert invoices(alice) == []
         placed = bot.api.chat(alice.id).message(review.message_id)
         assert placed is not None and f"Order {order.number} placed" in (placed.text or "")
+        assert "Please pay" not in (placed.text or "") and "Status now: cancelled" in (
+            placed.text or ""
+        )
         assert len(alice.texts()) == said, "the review became the order; nothing else was said"
         assert refused(world) == []
