@@ -5,6 +5,7 @@ feature modules only attach handlers, and the scheduled jobs come from one table
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 from collections.abc import Callable
@@ -457,12 +458,19 @@ async def _on_startup(app: ShopApp) -> None:
     await merchant.register_admin_commands(app)
     if app.bot_data.settings.run_jobs:  # RUN_JOBS=false: `python -m bot jobs` runs them
         app.bot_data.jobs.start()
-    # What start-up built (modules, the application, the services: ~260,000 objects) lives as
-    # long as the process. Frozen, the collector's full passes skip it: each one walked it
-    # all, 150-190 ms of CPU, a few times a minute under load (issue 13).
+    _freeze_start_up()
+    log.info("bot @%s started", app.bot.username)
+
+
+@functools.cache
+def _freeze_start_up() -> None:
+    """What start-up built (modules, the application, the services: ~260,000 objects) lives as
+    long as the process. Frozen, the collector's full passes skip it: each one walked it all,
+    150-190 ms of CPU, a few times a minute under load (issue 13). Once per process: the
+    collection before it costs more the bigger the heap, and a test process starts hundreds
+    of bots (every start paying for it made the test suite a third slower)."""
     gc.collect()
     gc.freeze()
-    log.info("bot @%s started", app.bot.username)
 
 
 async def _on_stop(app: ShopApp) -> None:
