@@ -15,6 +15,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import Update
 from sqlalchemy.sql.elements import BindParameter
 
 from domain.catalog.importing import ProductDraft
@@ -50,6 +51,20 @@ def product_of(row: ProductRow, category_name: str = "") -> Product:
         holding_cost_minor=row.holding_cost_minor,
         rating_count=row.rating_count,
         rating_sum=row.rating_sum,
+    )
+
+
+def _reserve(product_id: int, quantity: int) -> Update:
+    """One conditional UPDATE: the check and the hold cannot be separated by another order."""
+    return (
+        update(ProductRow)
+        .where(
+            ProductRow.id == product_id,
+            ProductRow.active,
+            ProductRow.stock - ProductRow.reserved >= quantity,
+        )
+        .values(reserved=ProductRow.reserved + quantity)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -113,30 +128,14 @@ class SqlProductRepository:
         return await self._paged(and_(ProductRow.active, match), page)
 
     async def reserve(self, product_id: int, quantity: int) -> bool:
-        # One conditional UPDATE: the check and the hold cannot be separated by another order.
-        result = await self.s.execute(
-            update(ProductRow)
-            .where(
-                ProductRow.id == product_id,
-                ProductRow.active,
-                ProductRow.stock - ProductRow.reserved >= quantity,
-            )
-            .values(reserved=ProductRow.reserved + quantity)
-            .execution_options(synchronize_session=False)
-        )
+        result = await self.s.execute(_reserve(product_id, quantity))
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def reserve_and_read(self, product_id: int, quantity: int) -> Product | None:
         # The same UPDATE, with the row it wrote: the caller needs no read after it (on
         # PostgreSQL the reservation holds the row until the commit, domain/checkout/placing.py).
         result = await self.s.execute(
-            update(ProductRow)
-            .where(
-                ProductRow.id == product_id,
-                ProductRow.active,
-                ProductRow.stock - ProductRow.reserved >= quantity,
-            )
-            .values(reserved=ProductRow.reserved + quantity)
+            _reserve(product_id, quantity)
             .returning(ProductRow)
             .execution_options(synchronize_session=False, populate_existing=True)
         )
