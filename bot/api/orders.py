@@ -92,7 +92,8 @@ async def place_order(
     body: OrderIn,
 ) -> OrderOut:
     """Place an order: stock is reserved at once (409 when short), the admin chat is told.
-    With a `reference` already placed by this channel, that order (200)."""
+    With a `reference` already placed by this channel, that order (200). A `promo_code` that
+    leaves nothing to pay places it paid (payment_method free, a payment of 0)."""
     placed = await services(request).channels.place(
         ChannelOrderRequest(
             channel=caller.name,
@@ -103,6 +104,7 @@ async def place_order(
             address_text=body.address,
             payment_method=PaymentMethod(body.payment_method),
             shipping_method=body.shipping_method,
+            promo_code=body.promo_code,
         )
     )
     if not placed.created:

@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.catalog.model import Product
 from domain.orders.model import Order, OrderEvent
 
-PaymentMethodIn = Literal["cod", "bank"]  # card and Stars are Telegram invoices
+# card and Stars are Telegram invoices; free: nothing to pay (only when a promo code makes the
+# total 0, and such an order is placed paid whatever is named)
+PaymentMethodIn = Literal["cod", "bank", "free"]
 
 
 class Strict(BaseModel):
@@ -67,7 +69,18 @@ class OrderIn(Strict):
         max_length=500,
         description="the delivery address; not needed with a pickup method",
     )
-    payment_method: PaymentMethodIn
+    payment_method: PaymentMethodIn = Field(
+        description="cod or bank; free when the promo code leaves nothing to pay. An order "
+        "whose total is 0 is placed paid (status paid, payment_method free) whatever is named"
+    )
+    promo_code: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        description="a promo code of the shop, as a customer types it; refused (422) when it "
+        "does not apply or is used up",
+        examples=["SPRING10"],
+    )
     shipping_method: str | None = Field(
         default=None,
         pattern="^[a-z]{1,8}$",

@@ -26,6 +26,15 @@ delivery order is confirmed at once; the admin chat is alerted, naming the chann
 outbox in the same transaction, with its low-stock alerts. Card and Stars payments are Telegram
 invoices, which only a Telegram customer can pay: refused.
 
+A promo code (issue 16) is quoted and redeemed as at a chat order's Confirm (one conditional
+UPDATE of its uses in the order's transaction; PromoError, a 422, when it does not apply or is
+used up; a per-customer limit counts the order's customer, so the channel's row for buyers
+without Telegram). An order the code leaves nothing to pay for (a total of 0: 100 % off with
+free shipping or pickup) is placed paid, whatever method was named, as a chat order with
+nothing to pay is: payment method `free`, stepped `pay` through the order flow (its reserved
+units sold), and the PAID reaction records a payment of 0. `free` named for an order with
+something to pay is refused (InvalidInputError checkout.payment_needed, with the total).
+
 Who it belongs to: the Telegram customer who shared the order's phone as their own contact in
 checkout (a verified phone), so it shows in their My orders and they are told of its progress;
 otherwise the channel's customer row, one per channel, which has no Telegram chat (its id lies
@@ -51,6 +60,8 @@ from domain.orders.model import Order, PaymentMethod
 from domain.orders.transitions import OrderFlow
 from domain.payments.receiving import note_payment
 from domain.payments.records import Payment, PaymentStatus
+from domain.promotions.redemption import quote_code, redeem_code
+from domain.promotions.rules import Discount, PromoLine
 from domain.shared.audit import Target, record
 from domain.shared.clock import Clock
 from domain.shared.customers import CHANNEL_CUSTOMER_BASE, display_name, language_of
@@ -102,10 +113,13 @@ class ChannelOrderRequest:
     recipient: str
     phone: str
     address_text: str
-    payment_method: PaymentMethod  # cod or bank; card and stars are Telegram invoices
+    # cod or bank (card and stars are Telegram invoices); free: nothing to pay, taken only
+    # when a code makes the total 0 (which is placed paid whatever is named)
+    payment_method: PaymentMethod
     # A code of SHIPPING_METHODS (issue 16); None: the only delivery method serving the
     # address. A pickup method needs no address.
     shipping_method: str | None = None
+    promo_code: str | None = None  # a promo code, as a customer would type it (issue 16)
 
 
 def channel_actor(channel: str) -> str:
@@ -171,6 +185,8 @@ class ChannelOrders:
             chosen = PaymentMethod(method)
         except ValueError:
             chosen = None
+        if chosen == PaymentMethod.FREE:
+            return chosen  # checked against the total when the order is placed
         if chosen not in allowed:
             raise InvalidInputError(
                 "channel.error.payment_method", methods=", ".join(m.value for m in allowed)
@@ -207,13 +223,14 @@ class ChannelOrders:
         else:
             address = check_address(request.address_text)
         method = self._payment_method(request.payment_method)
+        code = (request.promo_code or "").strip() or None
         if reference is not None:
             known = await self._by_reference(channel, reference)
             if known is not None:
                 return PlacedOrder(known, created=False)
         try:
             return await self._place(
-                channel, reference, wanted, recipient, phone, address, method, chosen
+                channel, reference, wanted, recipient, phone, address, method, chosen, code
             )
         except DuplicateError:
             # Placed meanwhile by a concurrent call with the same reference (the unique index
@@ -241,6 +258,7 @@ class ChannelOrders:
         address: str,
         method: PaymentMethod,
         chosen: ShippingMethod | None,
+        code: str | None,
     ) -> PlacedOrder:
         now = self._clock.now()
         async with self._uow() as uow:
@@ -257,6 +275,25 @@ class ChannelOrders:
             if customer_id is None:
                 customer_id = channel_customer_id(channel)
                 await uow.channels.ensure_channel_customer(customer_id, channel)
+            fee = delivery.fee_for(subtotal)
+            discount: Discount | None = None
+            if code is not None:
+                # PromoError (nothing written yet) when the code does not apply.
+                promo_lines = [
+                    PromoLine(product.id, product.category_id, (product.price * quantity).amount)
+                    for product, quantity in lines
+                ]
+                discount = await quote_code(uow, code, promo_lines, customer_id, now)
+            off = Money(discount.amount if discount else 0, self.config.currency)
+            charged = (
+                Money.zero(self.config.currency) if discount and discount.free_shipping else fee
+            )
+            total = subtotal - off + charged
+            if total.amount == 0:
+                # Nothing to pay (the code covers it all): placed paid, as a chat order is.
+                method = PaymentMethod.FREE
+            elif method == PaymentMethod.FREE:
+                raise InvalidInputError("checkout.payment_needed", total=money_param(total))
             # Read before placing: the order's stock reservation, last before the commit,
             # holds the product's row until then (domain/checkout/placing.py).
             customer = await uow.customers.get(customer_id)
@@ -271,8 +308,9 @@ class ChannelOrders:
                     phone=phone,
                     address_text=address,
                     currency=self.config.currency,
-                    shipping=delivery.fee_for(subtotal),
+                    shipping=charged,
                     shipping_method=self.config.shipping.snapshot(delivery),
+                    discount=discount,
                     channel=channel,
                     channel_reference=reference,
                 ),
@@ -280,6 +318,10 @@ class ChannelOrders:
                 numbers=self._order_numbers,
                 now=now,
             )
+            if discount is not None:
+                # One conditional UPDATE of the code's uses (PromoError when none is left);
+                # a call that lost the race for the reference never gets here.
+                await redeem_code(uow, discount, order, now)
             await announce_and_reserve(
                 uow,
                 self.config.admin_chat_id,
@@ -289,6 +331,17 @@ class ChannelOrders:
                 customer=display_name(customer, customer_id),
                 channel=channel,
             )
+            if method == PaymentMethod.FREE:
+                # Paid as it is placed, through the flow: the reserved units are sold, and the
+                # payment of 0 is recorded by the PAID reaction (domain/reactions.py).
+                await self._flow.step(
+                    uow,
+                    order,
+                    "pay",
+                    actor=channel_actor(channel),
+                    at=now,
+                    params={"method": PaymentMethod.FREE.value},
+                )
             await uow.commit()
         return PlacedOrder(order, created=True)
 
