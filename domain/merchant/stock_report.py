@@ -12,13 +12,17 @@ get back to twice the threshold:
     suggested = max(target − available, 2 × threshold − available, 1)
 
 so a product that sells 3 a day with a 14-day lead time gets 42 units plus its threshold, and
-a slow product still gets a restock that lifts it well clear of the alert."""
+a slow product still gets a restock that lifts it well clear of the alert.
+
+"The last 30 days" are whole UTC days: from the UTC midnight on or before 30 days ago until now
+(30 to 31 days), because the units come from the daily sales rollup only, whatever the history
+(issue 13). Each line of the report says from which day it counts."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from domain.catalog.model import Product
@@ -31,7 +35,9 @@ if TYPE_CHECKING:
 
 SALES_WINDOW = timedelta(days=30)
 REPORT_TEMPLATE = "jobs.low_stock.report"
-ITEM_TEMPLATE = "jobs.low_stock.item"
+# "jobs.low_stock.item" (sold in 30 days) stays in the catalogs for reports queued before the
+# window was whole UTC days.
+ITEM_TEMPLATE = "jobs.low_stock.line"
 REPORT_MAX_ITEMS = 40  # one Telegram message; the rest is counted
 
 
@@ -52,13 +58,20 @@ def suggest_for(product: Product, sold_30_days: int, cover_days: int) -> int:
     return suggest_restock(product.available, product.low_stock_threshold, sold_30_days, cover_days)
 
 
+def sales_since(now: datetime) -> datetime:
+    """The start of the report's sales window: the UTC midnight on or before `now` minus
+    `SALES_WINDOW` (the daily sales rollup counts whole UTC days)."""
+    return (now - SALES_WINDOW).astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 @dataclass(frozen=True)
 class LowStockLine:
     """One product of the report."""
 
     product: Product
-    sold_30_days: int
+    sold_30_days: int  # since `since`: see the module docstring
     suggested: int
+    since: datetime
 
 
 class LowStockReport:
@@ -78,11 +91,11 @@ class LowStockReport:
 
     async def lines(self) -> list[LowStockLine]:
         """The products that are low now, with their suggested restock."""
-        since = self._clock.now() - SALES_WINDOW
+        since = sales_since(self._clock.now())
         async with self._uow(readonly=True) as uow:
             found = await uow.sweeps.low_stock(since, 500)
         return [
-            LowStockLine(product, sold, suggest_for(product, sold, self.cover_days))
+            LowStockLine(product, sold, suggest_for(product, sold, self.cover_days), since)
             for product, sold in found
         ]
 
@@ -115,6 +128,7 @@ class LowStockReport:
                                 "available": line.product.available,
                                 "threshold": line.product.low_mark,
                                 "sold": line.sold_30_days,
+                                "since": line.since.strftime("%Y-%m-%d"),
                                 "suggested": line.suggested,
                             }
                             for line in shown

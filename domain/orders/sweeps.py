@@ -18,4 +18,5 @@ class SweepRepository(Protocol):
 
     async def low_stock(self, sold_since: datetime, limit: int) -> list[tuple[Product, int]]:
         """Active products whose available units are at or below their threshold (> 0), with
-        the units sold since `sold_since` in orders not cancelled; lowest first."""
+        the units sold in orders not cancelled placed from the start of the UTC day of
+        `sold_since` on (whole days: the daily sales rollup); lowest first."""

@@ -61,6 +61,9 @@ class ProductSalesDayRow(Base):
     product: units and revenue, with the sku and name of the lines. Kept like SalesHourRow."""
 
     __tablename__ = "product_sales_days"
+    # A product's days (the daily low-stock report's units sold): the key leads with the day,
+    # so without it a product's month read every product's month.
+    __table_args__ = (Index("ix_product_sales_days_product_day", "product_id", "day"),)
 
     day: Mapped[str] = mapped_column(String(10), primary_key=True)  # 'YYYY-MM-DD', UTC
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)

@@ -219,7 +219,7 @@ async def test_low_stock_lists_active_products_at_or_below_their_threshold_worst
     assert [p.sku for p, _ in top] == ["OUT", "HELD"]
 
 
-async def test_low_stock_counts_units_sold_since_a_time_in_orders_not_cancelled(
+async def test_low_stock_counts_units_sold_from_the_utc_day_of_a_time_in_orders_not_cancelled(
     uow_factory: Factory,
 ) -> None:
     ids = await seed.products(
@@ -228,13 +228,15 @@ async def test_low_stock_counts_units_sold_since_a_time_in_orders_not_cancelled(
     low = ids["LOW"]
     await seed.order(uow_factory, "A-1", product_ids={low: 2, ids["X"]: 1}, created_at=at(1))
     await seed.order(uow_factory, "A-2", product_ids={low: 3}, created_at=at(2))
-    await seed.order(uow_factory, "A-3", product_ids={low: 4}, created_at=at(-1))
+    # T0 is 12:00 UTC: whole days (the sales rollup's), so 11:00 counts, the day before not
+    await seed.order(uow_factory, "A-3", product_ids={low: 4}, created_at=at(-60))
+    await seed.order(uow_factory, "A-5", product_ids={low: 16}, created_at=at(-12 * 60 - 1))
     await seed.order(
         uow_factory, "A-4", product_ids={low: 8}, created_at=at(3), status=OrderStatus.CANCELLED
     )
     async with uow_factory(readonly=True) as uow:
         found = await uow.sweeps.low_stock(T0, 10)
-    assert [(p.sku, sold) for p, sold in found] == [("LOW", 5)]
+    assert [(p.sku, sold) for p, sold in found] == [("LOW", 9)]
 
 
 async def test_low_stock_uses_the_reorder_point_where_known_and_the_threshold_otherwise(

@@ -1287,8 +1287,9 @@ class FakeSweepRepository(_Repository):
 
     async def low_stock(self, sold_since: datetime, limit: int) -> list[tuple[Product, int]]:
         sold: dict[int, int] = {}
+        day = sold_since.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         for order in self.store.orders.values():
-            if order.status == OrderStatus.CANCELLED or order.created_at < sold_since:
+            if order.status == OrderStatus.CANCELLED or order.created_at < day:
                 continue
             for line in order.lines:
                 sold[line.product_id] = sold.get(line.product_id, 0) + line.quantity

@@ -90,6 +90,40 @@ async def test_the_report_lists_low_products_with_their_sales_and_a_suggestion()
     assert len(uow.store.outbox) == 2, "one report per day"
 
 
+async def test_the_sales_window_is_whole_utc_days_and_each_line_says_from_when() -> None:
+    clock, uow = FixedClock(), FakeUnitOfWorkFactory()  # 2026-01-01 12:00 UTC
+    seed(uow, clock)
+    store = uow.store
+    [low] = [p for p in store.products.values() if p.sku == "TEA-1"]
+    for at, qty in (
+        (datetime(2025, 12, 2, 6, 0, tzinfo=UTC), 100),  # 30 days and 6 hours ago: counted
+        (datetime(2025, 12, 1, 23, 59, tzinfo=UTC), 1000),  # the day before: not
+    ):
+        order_id = store.new_id()
+        store.orders[order_id] = Order(
+            number=f"EDGE-{order_id:04d}",
+            customer_id=1,
+            status=OrderStatus.PAID,
+            currency="USD",
+            lines=[OrderLine(low.id, low.sku, low.name, Money(1000, "USD"), qty)],
+            shipping=Money(0, "USD"),
+            payment_method=PaymentMethod.CASH_ON_DELIVERY,
+            recipient="A",
+            phone="+1",
+            address_text="x",
+            created_at=at,
+            id=order_id,
+        )
+    report = LowStockReport(uow, clock, ADMINS, cover_days=30)
+    [line] = await report.lines()
+    assert (line.sold_30_days, line.since) == (110, datetime(2025, 12, 2, tzinfo=UTC))
+    await report.queue("2026-01-01")
+    [entry] = uow.store.outbox.values()
+    params = entry.notification.params
+    assert params["item_template"] == "jobs.low_stock.line"
+    assert (params["items"][0]["sold"], params["items"][0]["since"]) == (110, "2025-12-02")
+
+
 async def test_a_product_at_its_reorder_point_is_reported_with_the_plans_quantity() -> None:
     clock, uow = FixedClock(), FakeUnitOfWorkFactory()
     seed(uow, clock)
