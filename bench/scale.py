@@ -51,7 +51,7 @@ from bench.insight import BENCH_KEYS
 from bot.demo.history import seed_history
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import PaymentMethod
-from domain.shared.paging import Page
+from domain.shared.paging import Page, Seek, Toward
 from storage.db import Database
 from storage.explain import capture, explain
 from storage.migrate import upgrade
@@ -306,6 +306,14 @@ async def facts(db: Database) -> dict[str, Any]:
             )
         )
         broadcast = await s.scalar(select(func.max(BroadcastRow.id)))
+        # The last order of /orders all's page 499 (10 a page, newest first): page 500's Next
+        # button names it (keyset paging); found once here, with OFFSET, not timed.
+        page_499_last = await s.scalar(
+            select(OrderRow.id)
+            .order_by(OrderRow.created_at.desc(), OrderRow.id.desc())
+            .offset(499 * 10 - 1)
+            .limit(1)
+        )
     async with db.uow() as uow:  # the product the busiest customer asked about is sold out
         await uow.session.execute(
             update(ProductRow).where(ProductRow.id == watched).values(stock=ProductRow.reserved)
@@ -322,6 +330,7 @@ async def facts(db: Database) -> dict[str, Any]:
         "middle": (middle[0], middle[1]),
         "sold_out": watched,
         "broadcast": broadcast,
+        "page_499_last": page_499_last,
     }
 
 
@@ -366,8 +375,10 @@ def screens(f: dict[str, Any]) -> list[tuple[str, Call]]:
             lambda uow: uow.backoffice.orders(None, Page(0, 10), oldest_first=False),
         ),
         (
-            "admin: /orders all, page 500",
-            lambda uow: uow.backoffice.orders(None, Page(499, 10), oldest_first=False),
+            "admin: /orders all, page 500",  # its ▶ tapped on page 499, as the bot asks
+            lambda uow: uow.backoffice.orders(
+                None, Page(499, 10, Seek(f["page_499_last"], Toward.AFTER)), oldest_first=False
+            ),
         ),
         (
             "admin: orders to ship",

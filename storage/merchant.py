@@ -7,8 +7,10 @@ from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import (
+    and_,
     delete,
     func,
+    or_,
     select,
     union_all,
     update,
@@ -20,7 +22,7 @@ from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import Order
 from domain.shared.dialogs import Dialog, DialogKind
 from domain.shared.money import Money
-from domain.shared.paging import Page, Paged
+from domain.shared.paging import Page, Paged, Seek, Toward, keyset_page
 from storage.base import dialect_insert, utcnow
 from storage.catalog import product_of
 from storage.orders import SqlOrderRepository
@@ -98,17 +100,14 @@ class SqlBackofficeRepository:
         else:
             # The merchant's filters are open statuses: an index range of the open orders.
             total = await self.s.scalar(select(func.count()).select_from(OrderRow).where(*where))
-        order = (
-            (OrderRow.created_at, OrderRow.id)
-            if oldest_first
-            else (OrderRow.created_at.desc(), OrderRow.id.desc())
-        )
+        if page.seek is not None:
+            return await self._seek(statuses, page, page.seek, int(total or 0), oldest_first)
         if statuses is None or len(statuses) < 2:
             rows = list(
                 await self.s.scalars(
                     select(OrderRow)
                     .where(*where)
-                    .order_by(*order)
+                    .order_by(*_in_order(oldest_first))
                     .offset(page.offset)
                     .limit(page.size)
                 )
@@ -117,6 +116,140 @@ class SqlBackofficeRepository:
             rows = await self._page_of_statuses(statuses, page, oldest_first=oldest_first)
         items = await SqlOrderRepository(self.s)._entities(rows)
         return Paged(items, int(total or 0), page)
+
+    async def _seek(
+        self,
+        statuses: Collection[OrderStatus] | None,
+        page: Page,
+        seek: Seek,
+        total: int,
+        oldest_first: bool,
+    ) -> Paged[Order]:
+        """A page found by its boundary row (the merchant's Prev/Next, issue 13): one range of
+        (created_at, id) on the orders-by-time index (or by status and time), wherever the
+        page lies, plus a one-row look on the other side for whether there is more. The key
+        row need not be in the list any more (its order moved on): its place is enough. A
+        key that names no order is a page from the start."""
+        found = (
+            await self.s.execute(
+                select(OrderRow.created_at, OrderRow.status).where(OrderRow.id == seek.key)
+            )
+        ).one_or_none()
+        if found is None:
+            return await self._from_start(statuses, page, total, oldest_first)
+        key = (found.created_at, seek.key)
+        # The key row still in the list is a row on its side: no need to look there.
+        listed = statuses is None or found.status in {s.value for s in statuses}
+        if seek.toward == Toward.BEFORE:
+            # The rows before the key, nearest first: the page shown ends next to it.
+            rows = await self._nearest(statuses, _beyond(key, not oldest_first), page.size + 1)
+            if len(rows) <= page.size:  # the first page (or less than a page was left before)
+                return await self._from_start(statuses, page, total, oldest_first)
+            rows = list(reversed(rows[: page.size]))
+            after = listed or bool(
+                await self._ids(statuses, _beyond(key, oldest_first, inclusive=True), 1)
+            )
+            return await self._paged(rows, total, page, before=True, after=after)
+        inclusive = seek.toward == Toward.FROM
+        rows = await self._nearest(statuses, _beyond(key, oldest_first, inclusive), page.size + 1)
+        before = (listed and not inclusive) or bool(
+            await self._ids(statuses, _beyond(key, not oldest_first, not inclusive), 1)
+        )
+        if not rows and before:  # nothing left after it (orders moved on): the last page
+            rows = await self._nearest(statuses, None, page.size + 1, oldest_first=not oldest_first)
+            more = len(rows) > page.size
+            return await self._paged(
+                list(reversed(rows[: page.size])), total, page, before=more, after=False
+            )
+        more = len(rows) > page.size
+        return await self._paged(rows[: page.size], total, page, before=before, after=more)
+
+    async def _from_start(
+        self,
+        statuses: Collection[OrderStatus] | None,
+        page: Page,
+        total: int,
+        oldest_first: bool,
+    ) -> Paged[Order]:
+        rows = await self._nearest(statuses, None, page.size + 1, oldest_first=oldest_first)
+        more = len(rows) > page.size
+        return await self._paged(rows[: page.size], total, page, before=False, after=more)
+
+    async def _paged(
+        self, rows: list[OrderRow], total: int, page: Page, *, before: bool, after: bool
+    ) -> Paged[Order]:
+        items = await SqlOrderRepository(self.s)._entities(rows)
+        return keyset_page(items, total, page, before=before, after=after)
+
+    async def _nearest(
+        self,
+        statuses: Collection[OrderStatus] | None,
+        side: tuple[Any, bool] | None,
+        limit: int,
+        *,
+        oldest_first: bool = True,
+    ) -> list[OrderRow]:
+        """The first `limit` orders on one side of a key (`_beyond`), nearest first; with no
+        side, the first of the list. One status (or every order): one index range of whole
+        rows; several: their ids merged (`_ids`), then the rows by id."""
+        if statuses is not None and len(statuses) > 1:
+            ids = await self._ids(statuses, side, limit, oldest_first=oldest_first)
+            return await self._rows(ids)
+        if statuses is not None and not statuses:
+            return []
+        condition, ascending = side if side is not None else (None, oldest_first)
+        query = select(OrderRow).order_by(*_in_order(ascending)).limit(limit)
+        if condition is not None:
+            query = query.where(condition)
+        if statuses is not None:
+            query = query.where(OrderRow.status == next(iter(statuses)).value)
+        return list(await self.s.scalars(query))
+
+    async def _ids(
+        self,
+        statuses: Collection[OrderStatus] | None,
+        side: tuple[Any, bool] | None,
+        limit: int,
+        *,
+        oldest_first: bool = True,
+    ) -> list[int]:
+        """The first `limit` ids on one side of a key (`_beyond`), nearest first; with no side,
+        the first of the list. Several statuses: the first of each status on its own index
+        range (status, created_at, id), merged (as `_page_of_statuses`)."""
+        condition, ascending = side if side is not None else (None, oldest_first)
+        order = _in_order(ascending)
+
+        def head(status_where: list[Any]) -> Any:
+            query = select(OrderRow.id.label("id"), OrderRow.created_at.label("created_at"))
+            if condition is not None:
+                query = query.where(condition)
+            return query.where(*status_where).order_by(*order).limit(limit)
+
+        if statuses is None:
+            return list(await self.s.scalars(select(head([]).subquery().c.id)))
+        values = sorted(s.value for s in statuses)
+        if not values:
+            return []
+        if len(values) == 1:
+            return list(
+                await self.s.scalars(select(head([OrderRow.status == values[0]]).subquery().c.id))
+            )
+        heads = [head([OrderRow.status == v]).subquery() for v in values]
+        merged = union_all(*(select(h.c.id, h.c.created_at) for h in heads)).subquery()
+        merged_order = (
+            (merged.c.created_at, merged.c.id)
+            if ascending
+            else (merged.c.created_at.desc(), merged.c.id.desc())
+        )
+        return list(await self.s.scalars(select(merged.c.id).order_by(*merged_order).limit(limit)))
+
+    async def _rows(self, ids: list[int]) -> list[OrderRow]:
+        if not ids:
+            return []
+        found = {
+            r.id: r for r in await self.s.scalars(select(OrderRow).where(OrderRow.id.in_(ids)))
+        }
+        return [found[i] for i in ids if i in found]
 
     async def _page_of_statuses(
         self, statuses: Collection[OrderStatus], page: Page, *, oldest_first: bool
@@ -245,3 +378,23 @@ class SqlBackofficeRepository:
         await self._refresh(product_id)
         stock = await self.s.scalar(select(ProductRow.stock).where(ProductRow.id == product_id))
         return int(stock) if stock is not None else None
+
+
+def _in_order(ascending: bool) -> tuple[Any, Any]:
+    """(created_at, id), either way."""
+    if ascending:
+        return (OrderRow.created_at, OrderRow.id)
+    return (OrderRow.created_at.desc(), OrderRow.id.desc())
+
+
+def _beyond(key: tuple[Any, int], ascending: bool, inclusive: bool = False) -> tuple[Any, bool]:
+    """The rows past `key` (created_at, id) going up (or down), and that direction: a range on
+    created_at plus a filter that skips only the rows tied at the edge, as the API's keyset
+    pages (storage/channels.py): SQLite seeks the index with a plain range, not with a row
+    value next to a second bound."""
+    at, key_id = key
+    if ascending:
+        past = OrderRow.id >= key_id if inclusive else OrderRow.id > key_id
+        return and_(OrderRow.created_at >= at, or_(OrderRow.created_at > at, past)), True
+    past = OrderRow.id <= key_id if inclusive else OrderRow.id < key_id
+    return and_(OrderRow.created_at <= at, or_(OrderRow.created_at < at, past)), False

@@ -19,11 +19,26 @@ class AdminMenu(Callback):
 
 @dataclass(frozen=True)
 class AdminOrders(Callback):
-    """Admin: a page of orders under a filter (ship, pend, sent, after, all)."""
+    """Admin: the first page of orders under a filter (ship, pend, sent, after, all). A page
+    above 0 is a Prev/Next button sent before the lists paged by key (AdminOrdersPage)."""
 
     prefix: ClassVar[str] = "aol"
     filter: str
     page: int
+
+
+@dataclass(frozen=True)
+class AdminOrdersPage(Callback):
+    """Admin: the page of orders next to an order of the page shown (issue 13: one index
+    range wherever the page is): `toward` n, the orders after `key` (the last shown); p, the
+    ones before it (the first shown); a, from it on (the first shown: the page again).
+    `page` is what the page is called ("page 3 of 120")."""
+
+    prefix: ClassVar[str] = "aon"
+    filter: str
+    page: int
+    toward: str
+    key: int
 
 
 @dataclass(frozen=True)
@@ -36,12 +51,25 @@ class AdminOpenOrder(Callback):
 
 @dataclass(frozen=True)
 class AdminOrder(Callback):
-    """Admin: an order's detail in place, remembering the list it came from."""
+    """Admin: an order's detail in place, from the first page of a list (a page above 0 is a
+    button sent before the lists paged by key: Back then opens the first page)."""
 
     prefix: ClassVar[str] = "av"
     number: OrderNo
     filter: str
     page: int
+
+
+@dataclass(frozen=True)
+class AdminOrderOnPage(Callback):
+    """Admin: an order's detail in place, remembering its list's page by the page's first
+    order (`key`) and what the page is called."""
+
+    prefix: ClassVar[str] = "avp"
+    number: OrderNo
+    filter: str
+    page: int
+    key: int
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,14 @@ def admin_button(fn: ButtonHandler) -> Handler:
 
 
 async def order_screen(
-    context: ShopContext, number: str, which: OrderFilter = OrderFilter.ALL, page: int = 0
+    context: ShopContext,
+    number: str,
+    which: OrderFilter = OrderFilter.ALL,
+    page: int = 0,
+    key: int | None = None,
 ) -> Screen:
-    return context.admin_views.order_detail(await context.merchant.order_file(number), which, page)
+    file = await context.merchant.order_file(number)
+    return context.admin_views.order_detail(file, which, page, key)
 
 
 async def product_screen(context: ShopContext, product_id: int, page: int = 0) -> Screen:

@@ -15,7 +15,9 @@ from bot.merchant.callbacks import (
     AdminMessage,
     AdminNote,
     AdminOrder,
+    AdminOrderOnPage,
     AdminOrders,
+    AdminOrdersPage,
     AdminShip,
     AdminSlip,
 )
@@ -35,7 +37,7 @@ from domain.merchant.rules import AdminAction, OrderFile, OrderFilter
 from domain.orders.lifecycle import OrderEventType, OrderStatus
 from domain.orders.model import Order, OrderEvent
 from domain.shared.customers import display_name, has_chat
-from domain.shared.paging import Paged
+from domain.shared.paging import Paged, Toward
 
 
 class AdminOrderViews(MerchantViews):
@@ -55,7 +57,12 @@ class AdminOrderViews(MerchantViews):
         ]
 
     def order_list(self, which: OrderFilter, paged: Paged[Order]) -> Screen:
+        """A page of orders; its buttons name the orders at its edges (keyset paging), so the
+        page next to it is one index range however deep it lies."""
         t, lang = self.texts, self.lang
+        first = (paged.items[0].id or 0) if paged.items else 0
+        last = (paged.items[-1].id or 0) if paged.items else 0
+        number = paged.page.number
         rows = [
             [
                 button(
@@ -68,22 +75,24 @@ class AdminOrderViews(MerchantViews):
                             total=o.total,
                         )
                     ),
-                    AdminOrder(OrderNo(o.number), which.value, paged.page.number),
+                    AdminOrderOnPage(OrderNo(o.number), which.value, number, first)
+                    if number
+                    else AdminOrder(OrderNo(o.number), which.value, 0),
                 )
             ]
             for o in paged.items
         ]
-        if paged.pages > 1:
-            number = paged.page.number
+        if paged.pages > 1 or paged.has_prev or paged.has_next:
+            prev = AdminOrdersPage(which.value, max(number - 1, 0), Toward.BEFORE.value, first)
+            after = AdminOrdersPage(which.value, number + 1, Toward.AFTER.value, last)
             rows.append(
                 [
-                    button("◀", AdminOrders(which.value, number - 1))
-                    if paged.has_prev
-                    else button(" ", Noop()),
-                    button(t(lang, "nav.page", page=number + 1, pages=paged.pages), Noop()),
-                    button("▶", AdminOrders(which.value, number + 1))
-                    if paged.has_next
-                    else button(" ", Noop()),
+                    button("◀", prev) if paged.has_prev else button(" ", Noop()),
+                    button(
+                        t(lang, "nav.page", page=number + 1, pages=max(paged.pages, number + 1)),
+                        Noop(),
+                    ),
+                    button("▶", after) if paged.has_next else button(" ", Noop()),
                 ]
             )
         rows.extend(self._filters_row(which))
@@ -126,7 +135,11 @@ class AdminOrderViews(MerchantViews):
             )
         return lines
 
-    def order_detail(self, file: OrderFile, which: OrderFilter, page: int) -> Screen:
+    def order_detail(
+        self, file: OrderFile, which: OrderFilter, page: int = 0, first: int | None = None
+    ) -> Screen:
+        """An order's file; Refresh and Back remember the list's page it was opened from (by
+        its first order, `first`; without one, the list's first page)."""
         t, lang = self.texts, self.lang
         order = file.order
         parts = [
@@ -196,6 +209,11 @@ class AdminOrderViews(MerchantViews):
             for event in order.events[-EVENTS_SHOWN:]:
                 parts.extend(self._event(event, file.names))
         number = OrderNo(order.number)
+        refresh: Callback = AdminOrder(number, which.value, 0)
+        back: Callback = AdminOrders(which.value, 0)
+        if first is not None and page > 0:
+            refresh = AdminOrderOnPage(number, which.value, page, first)
+            back = AdminOrdersPage(which.value, page, Toward.FROM.value, first)
         actions: list[InlineKeyboardButton] = []
         for action in file.actions:
             label = t(lang, ACTION_LABELS[action])
@@ -216,10 +234,10 @@ class AdminOrderViews(MerchantViews):
         rows.append(
             [
                 button(t(lang, "adm.order.slip"), AdminSlip(number)),
-                button(t(lang, "adm.order.refresh"), AdminOrder(number, which.value, page)),
+                button(t(lang, "adm.order.refresh"), refresh),
             ]
         )
         if order.status in (OrderStatus.DELIVERED, OrderStatus.COMPLETED):  # after-sales
             rows.append([button(t(lang, "as.adm.order_button"), AsAdmOrder(number))])
-        rows.append([button(t(lang, "adm.order.back"), AdminOrders(which.value, page))])
+        rows.append([button(t(lang, "adm.order.back"), back)])
         return Screen(fit("\n".join(parts), TEXT_LIMIT), keyboard(rows))

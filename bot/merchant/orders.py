@@ -16,7 +16,9 @@ from bot.merchant.callbacks import (
     AdminNote,
     AdminOpenOrder,
     AdminOrder,
+    AdminOrderOnPage,
     AdminOrders,
+    AdminOrdersPage,
     AdminShip,
 )
 from bot.merchant.common import dialog_prompt, order_screen
@@ -27,6 +29,7 @@ from bot.ui import reply, show
 from domain.merchant.rules import OrderFilter
 from domain.shared.dialogs import Dialog, StaleDialogError
 from domain.shared.errors import DomainError, NotFoundError
+from domain.shared.paging import Seek, Toward
 
 
 async def orders_command(update: Update, context: ShopContext) -> None:
@@ -64,10 +67,30 @@ def _filter(raw: str) -> OrderFilter:
 
 
 async def on_orders(update: Update, context: ShopContext, data: AdminOrders) -> str | None:
-    """A page of orders under a filter."""
+    """The first page of orders under a filter. A page above 0 is a Prev/Next button sent
+    before the lists paged by key: the page it meant may have moved, so the first page shows
+    and a toast says why."""
     which = _filter(data.filter)
-    paged = await context.merchant.orders(which, data.page)
-    if not paged.items and data.page > 0:
+    paged = await context.merchant.orders(which, 0)
+    await show(update, context, context.admin_views.order_list(which, paged))
+    if data.page > 0:
+        return context.texts(context.admin_language, "adm.orders.from_start")
+    return None
+
+
+def _toward(raw: str) -> Toward:
+    try:
+        return Toward(raw)
+    except ValueError:
+        raise StaleDialogError() from None
+
+
+async def on_orders_page(update: Update, context: ShopContext, data: AdminOrdersPage) -> str | None:
+    """The page next to an order of the page shown (Prev, Next, or Back from an order)."""
+    which = _filter(data.filter)
+    seek = Seek(data.key, _toward(data.toward))
+    paged = await context.merchant.orders(which, data.page, seek)
+    if not paged.items and paged.page.number > 0:  # a list paged by number ran out
         paged = await context.merchant.orders(which, 0)
     await show(update, context, context.admin_views.order_list(which, paged))
     return None
@@ -80,10 +103,19 @@ async def on_open_order(update: Update, context: ShopContext, data: AdminOpenOrd
 
 
 async def on_order(update: Update, context: ShopContext, data: AdminOrder) -> str | None:
-    """An order's detail in place."""
-    await show(
-        update, context, await order_screen(context, data.number, _filter(data.filter), data.page)
-    )
+    """An order's detail in place, opened from a list's first page (or from a page of a list
+    sent before the lists paged by key: Back then opens the first page)."""
+    await show(update, context, await order_screen(context, data.number, _filter(data.filter)))
+    return None
+
+
+async def on_order_on_page(
+    update: Update, context: ShopContext, data: AdminOrderOnPage
+) -> str | None:
+    """An order's detail in place; Back returns to the page it was opened from."""
+    which = _filter(data.filter)
+    screen = await order_screen(context, data.number, which, data.page, data.key)
+    await show(update, context, screen)
     return None
 
 

@@ -32,16 +32,17 @@ from domain.shared.errors import (
     NotFoundError,
 )
 from domain.shared.notifications import Notification
-from domain.shared.paging import Page, Paged
+from domain.shared.paging import Page, Paged, Seek
 from domain.shipping.carriers import Carrier, DialogResult, Shipment
 
 
 class MerchantOrders(MerchantBase):
     """The merchant's orders."""
 
-    async def orders(self, which: OrderFilter, page: int) -> Paged[Order]:
-        """A page of the order book as the merchant filters it."""
-        where = Page(max(page, 0), self.config.page_size)
+    async def orders(self, which: OrderFilter, page: int, seek: Seek | None = None) -> Paged[Order]:
+        """A page of the order book as the merchant filters it: the first, or (`seek`) the one
+        next to a row of the page shown, called page `page`."""
+        where = Page(max(page, 0), self.config.page_size, seek)
         async with self._uow(readonly=True) as uow:
             if which == OrderFilter.AFTER_SALES:
                 return await uow.after_sales.orders_with_open(where)

@@ -17,7 +17,10 @@ class BackofficeRepository(Protocol):
     async def orders(
         self, statuses: Collection[OrderStatus] | None, page: Page, *, oldest_first: bool
     ) -> Paged[Order]:
-        """Orders in any of `statuses` (None: all), with their lines."""
+        """Orders in any of `statuses` (None: all), with their lines, by (created_at, id).
+        With `page.seek`, the page next to that order (keyset paging: one index range however
+        deep), its `before`/`after` said and its number kept in step (`keyset_page`); without,
+        the page `page.number` counted from the start (the bot asks so only for the first)."""
 
     async def recent_orders(self, limit: int) -> list[Order]:
         """The newest orders with their lines, newest first."""
