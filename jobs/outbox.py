@@ -42,11 +42,27 @@ log = logging.getLogger(__name__)
 # at most), failed rows a month for the merchant to look into.
 SENT_KEPT = timedelta(days=14)
 FAILED_KEPT = timedelta(days=30)
-# A batch is one transaction; on SQLite it holds the one write lock (checkouts wait on it):
-# 5,000 rows held it 70-130 ms with 1.2M orders' rows, 1,000 about a fifth of that
-# (bench/scale.py). An hourly run after the first has about an hour's rows to delete anyway.
-RETENTION_BATCH = 1_000
+# A batch is one transaction; on SQLite it holds the one write lock (checkouts wait on it).
+# 1,000 rows held it 25-32 ms with 1.2M orders' rows (bench/scale.py), and what a row costs
+# depends on where the due rows lie: bench/outbox_retention.py measured 21-22 ms of CPU per
+# 1,000 rows scattered over the table (the scale bench's seed) against about 5 ms for rows in
+# the order they were written (a shop's). So the batch is sized by time:
+# the first has RETENTION_BATCH rows, each next one as many as the last batch's rate deletes in
+# RETENTION_HOLD_S (at most doubling or halving, within the bounds). An hourly run after the
+# first has about an hour's rows to delete anyway.
+RETENTION_BATCH = 250
+RETENTION_MIN_BATCH = 50
+RETENTION_MAX_BATCH = 2_000
+RETENTION_HOLD_S = 0.008
 OUTBOX_RETENTION_EVERY = timedelta(hours=1)
+
+
+def retention_batch_after(size: int, held_s: float) -> int:
+    """The next retention batch: as many rows as `size` rows held for `held_s` delete in
+    `RETENTION_HOLD_S`, no more than double or less than half of `size`, within the bounds."""
+    wanted = size * RETENTION_HOLD_S / held_s if held_s > 0 else size * 2
+    wanted = min(max(wanted, size / 2), size * 2)
+    return int(min(max(wanted, RETENTION_MIN_BATCH), RETENTION_MAX_BATCH))
 
 
 @dataclass(frozen=True)
@@ -182,15 +198,20 @@ class OutboxDispatcher:
         is owed plus recent history, however many orders the shop has taken."""
         now = self._clock.now()
         forgotten = 0
-        for _ in range(10_000):  # a bound, not a limit: each batch removes its rows from view
+        size = RETENTION_BATCH
+        for _ in range(100_000):  # a bound, not a limit: each batch removes its rows from view
             async with self._uow() as uow:
-                gone = await uow.outbox.forget_done(
-                    now - SENT_KEPT, now - FAILED_KEPT, RETENTION_BATCH
-                )
+                started = self._now_m()  # the write lock is ours from here (SQLite)
+                gone = await uow.outbox.forget_done(now - SENT_KEPT, now - FAILED_KEPT, size)
                 await uow.commit()
+                held = self._now_m() - started
             forgotten += gone
-            if gone < RETENTION_BATCH:
+            if gone < size:
                 break
+            size = retention_batch_after(size, held)
+            # Writers that became ready meanwhile queue for the lock before the next batch
+            # does (it is handed over first come, first served).
+            await asyncio.sleep(0)
         return forgotten  # logged by the run, in words (jobs/schedule.py, jobs/runs.py)
 
     def backoff(self, attempts: int) -> float:
