@@ -86,6 +86,12 @@ class Jobs:
             name=job.name,
             max_instances=1,
             coalesce=True,
+            # A run the loop comes to late still runs (once, however many ticks it missed):
+            # APScheduler's default grace of 1 s skipped every first run whenever start-up
+            # took longer than that after the table was built (a loaded machine, gc.freeze),
+            # so a kept payment waited 30 s for the next payment_inbox tick, and a wake-up
+            # (next_run_time=now) that came late was dropped the same way.
+            misfire_grace_time=None,
             next_run_time=datetime.now(UTC),
         )
 
