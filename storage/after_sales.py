@@ -34,7 +34,7 @@ from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
 from storage.base import dialect_insert, utcnow
-from storage.orders import SqlOrderRepository
+from storage.merchant import SqlBackofficeRepository
 from storage.tables.after_sales import (
     AfterSalesDialogRow,
     AfterSalesEventRow,
@@ -307,17 +307,8 @@ class SqlAfterSalesRepository:
     # -- the merchant's order book -----------------------------------------------------------
 
     async def orders_with_open(self, page: Page) -> Paged[Order]:
-        where = OrderRow.after_sales_open > 0
-        total = await self.s.scalar(select(func.count()).select_from(OrderRow).where(where))
-        rows = await self.s.scalars(
-            select(OrderRow)
-            .where(where)
-            .order_by(OrderRow.created_at, OrderRow.id)
-            .offset(page.offset)
-            .limit(page.size)
-        )
-        items = await SqlOrderRepository(self.s)._entities(rows.all())
-        return Paged(items, int(total or 0), page)
+        # The merchant's order lists page by key in one place (storage/merchant.py).
+        return await SqlBackofficeRepository(self.s).orders_with_open(page)
 
     # -- the customers' dialogs --------------------------------------------------------------
 

@@ -38,8 +38,11 @@ HISTORY_TABLES = frozenset(
         "api_idempotency",
     }
 )
-# Partial indexes that hold only the rows still owed (a full walk of one is O(due rows)).
-DUE_ROW_INDEXES = frozenset({"ix_outbox_pending_chat", "ix_update_inbox_pending"})
+# Partial indexes that hold only the rows still owed (a full walk of one is O(due rows)): and
+# the orders with after-sales requests open, the merchant's work in hand.
+DUE_ROW_INDEXES = frozenset(
+    {"ix_outbox_pending_chat", "ix_update_inbox_pending", "ix_orders_after_sales_open"}
+)
 _EXPLAINABLE = ("SELECT", "UPDATE", "DELETE", "WITH")
 
 

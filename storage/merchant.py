@@ -10,6 +10,7 @@ from sqlalchemy import (
     and_,
     delete,
     func,
+    literal_column,
     or_,
     select,
     union_all,
@@ -117,6 +118,26 @@ class SqlBackofficeRepository:
         items = await SqlOrderRepository(self.s)._entities(rows)
         return Paged(items, int(total or 0), page)
 
+    async def orders_with_open(self, page: Page) -> Paged[Order]:
+        """Orders with after-sales requests open, oldest first (the merchant's "after"
+        filter): the count and every page are ranges of the partial index
+        ix_orders_after_sales_open, so they cost the orders with a request open, not the
+        history (issue 13); with a seek, a page by key as the other lists."""
+        total = int(
+            await self.s.scalar(select(func.count()).select_from(OrderRow).where(_open())) or 0
+        )
+        if page.seek is not None:
+            return await self._seek(None, page, page.seek, total, True, after_sales=True)
+        rows = await self.s.scalars(
+            select(OrderRow)
+            .where(_open())
+            .order_by(*_in_order(True))
+            .offset(page.offset)
+            .limit(page.size)
+        )
+        items = await SqlOrderRepository(self.s)._entities(rows.all())
+        return Paged(items, total, page)
+
     async def _seek(
         self,
         statuses: Collection[OrderStatus] | None,
@@ -124,39 +145,57 @@ class SqlBackofficeRepository:
         seek: Seek,
         total: int,
         oldest_first: bool,
+        *,
+        after_sales: bool = False,
     ) -> Paged[Order]:
         """A page found by its boundary row (the merchant's Prev/Next, issue 13): one range of
         (created_at, id) on the orders-by-time index (or by status and time), wherever the
         page lies, plus a one-row look on the other side for whether there is more. The key
         row need not be in the list any more (its order moved on): its place is enough. A
-        key that names no order is a page from the start."""
+        key that names no order is a page from the start. `after_sales`: the list is the
+        orders with after-sales requests open (`statuses` None), on its partial index."""
+        a = after_sales
         found = (
             await self.s.execute(
-                select(OrderRow.created_at, OrderRow.status).where(OrderRow.id == seek.key)
+                select(OrderRow.created_at, OrderRow.status, OrderRow.after_sales_open).where(
+                    OrderRow.id == seek.key
+                )
             )
         ).one_or_none()
         if found is None:
-            return await self._from_start(statuses, page, total, oldest_first)
+            return await self._from_start(statuses, page, total, oldest_first, after_sales=a)
         key = (found.created_at, seek.key)
         # The key row still in the list is a row on its side: no need to look there.
-        listed = statuses is None or found.status in {s.value for s in statuses}
+        listed = (statuses is None or found.status in {s.value for s in statuses}) and (
+            not a or found.after_sales_open > 0
+        )
         if seek.toward == Toward.BEFORE:
             # The rows before the key, nearest first: the page shown ends next to it.
-            rows = await self._nearest(statuses, _beyond(key, not oldest_first), page.size + 1)
+            rows = await self._nearest(
+                statuses, _beyond(key, not oldest_first), page.size + 1, after_sales=a
+            )
             if len(rows) <= page.size:  # the first page (or less than a page was left before)
-                return await self._from_start(statuses, page, total, oldest_first)
+                return await self._from_start(statuses, page, total, oldest_first, after_sales=a)
             rows = list(reversed(rows[: page.size]))
             after = listed or bool(
-                await self._ids(statuses, _beyond(key, oldest_first, inclusive=True), 1)
+                await self._ids(
+                    statuses, _beyond(key, oldest_first, inclusive=True), 1, after_sales=a
+                )
             )
             return await self._paged(rows, total, page, before=True, after=after)
         inclusive = seek.toward == Toward.FROM
-        rows = await self._nearest(statuses, _beyond(key, oldest_first, inclusive), page.size + 1)
+        rows = await self._nearest(
+            statuses, _beyond(key, oldest_first, inclusive), page.size + 1, after_sales=a
+        )
         before = (listed and not inclusive) or bool(
-            await self._ids(statuses, _beyond(key, not oldest_first, not inclusive), 1)
+            await self._ids(
+                statuses, _beyond(key, not oldest_first, not inclusive), 1, after_sales=a
+            )
         )
         if not rows and before:  # nothing left after it (orders moved on): the last page
-            rows = await self._nearest(statuses, None, page.size + 1, oldest_first=not oldest_first)
+            rows = await self._nearest(
+                statuses, None, page.size + 1, oldest_first=not oldest_first, after_sales=a
+            )
             more = len(rows) > page.size
             return await self._paged(
                 list(reversed(rows[: page.size])), total, page, before=more, after=False
@@ -170,8 +209,12 @@ class SqlBackofficeRepository:
         page: Page,
         total: int,
         oldest_first: bool,
+        *,
+        after_sales: bool = False,
     ) -> Paged[Order]:
-        rows = await self._nearest(statuses, None, page.size + 1, oldest_first=oldest_first)
+        rows = await self._nearest(
+            statuses, None, page.size + 1, oldest_first=oldest_first, after_sales=after_sales
+        )
         more = len(rows) > page.size
         return await self._paged(rows[: page.size], total, page, before=False, after=more)
 
@@ -188,12 +231,16 @@ class SqlBackofficeRepository:
         limit: int,
         *,
         oldest_first: bool = True,
+        after_sales: bool = False,
     ) -> list[OrderRow]:
         """The first `limit` orders on one side of a key (`_beyond`), nearest first; with no
-        side, the first of the list. One status (or every order): one index range of whole
-        rows; several: their ids merged (`_ids`), then the rows by id."""
+        side, the first of the list. One status (or every order, or those with after-sales
+        open): one index range of whole rows; several: their ids merged (`_ids`), then the
+        rows by id."""
         if statuses is not None and len(statuses) > 1:
-            ids = await self._ids(statuses, side, limit, oldest_first=oldest_first)
+            ids = await self._ids(
+                statuses, side, limit, oldest_first=oldest_first, after_sales=after_sales
+            )
             return await self._rows(ids)
         if statuses is not None and not statuses:
             return []
@@ -203,6 +250,8 @@ class SqlBackofficeRepository:
             query = query.where(condition)
         if statuses is not None:
             query = query.where(OrderRow.status == next(iter(statuses)).value)
+        if after_sales:
+            query = query.where(_open())
         return list(await self.s.scalars(query))
 
     async def _ids(
@@ -212,6 +261,7 @@ class SqlBackofficeRepository:
         limit: int,
         *,
         oldest_first: bool = True,
+        after_sales: bool = False,
     ) -> list[int]:
         """The first `limit` ids on one side of a key (`_beyond`), nearest first; with no side,
         the first of the list. Several statuses: the first of each status on its own index
@@ -223,6 +273,8 @@ class SqlBackofficeRepository:
             query = select(OrderRow.id.label("id"), OrderRow.created_at.label("created_at"))
             if condition is not None:
                 query = query.where(condition)
+            if after_sales:
+                query = query.where(_open())
             return query.where(*status_where).order_by(*order).limit(limit)
 
         if statuses is None:
@@ -378,6 +430,13 @@ class SqlBackofficeRepository:
         await self._refresh(product_id)
         stock = await self.s.scalar(select(ProductRow.stock).where(ProductRow.id == product_id))
         return int(stock) if stock is not None else None
+
+
+def _open() -> Any:
+    """Orders with after-sales requests open, as ix_orders_after_sales_open's WHERE: the 0 in
+    the SQL text, not a bound parameter, so every plan sees the index applies (SQLite's plan
+    before binding, PostgreSQL's generic plan of a prepared statement; storage/tables/orders.py)."""
+    return OrderRow.after_sales_open > literal_column("0")
 
 
 def _in_order(ascending: bool) -> tuple[Any, Any]:

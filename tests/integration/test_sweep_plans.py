@@ -15,16 +15,18 @@ from bot.demo.history import seed_history
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import PaymentMethod
 from domain.shared.notifications import Notification
-from domain.shared.paging import Page
+from domain.shared.paging import Page, Seek, Toward
 from storage.db import Database
 from storage.explain import capture, explain
 from storage.tables.catalog import ProductRow
 from storage.tables.marketing import BroadcastRecipientRow, BroadcastRow
+from storage.tables.orders import OrderRow
 from storage.updates import forget_handled_before
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 ADMIN_CHAT = -1001000
 UNPAID = [PaymentMethod.CARD, PaymentMethod.BANK_TRANSFER]
+OPEN_KEY = 60  # an order with after-sales open (every 20th order has, in the shop below)
 
 SWEEPS: dict[str, Callable[[Any], Awaitable[object]]] = {
     "auto-complete": lambda uow: uow.sweeps.due_for_completion(NOW - timedelta(days=7), 50),
@@ -49,6 +51,19 @@ SWEEPS: dict[str, Callable[[Any], Awaitable[object]]] = {
     "orders to ship": lambda uow: uow.backoffice.orders(
         [OrderStatus.PAID, OrderStatus.CONFIRMED], Page(0, 10), oldest_first=True
     ),
+    # /orders "after": the count and the pages read the partial index of the orders with
+    # after-sales open; a page by key (Next, Prev, Back) from a listed order and from one that
+    # left the list (order 1 has none open)
+    "orders with after-sales open": lambda uow: uow.after_sales.orders_with_open(Page(0, 10)),
+    "orders with after-sales open, next page": lambda uow: uow.after_sales.orders_with_open(
+        Page(1, 10, Seek(OPEN_KEY, Toward.AFTER))
+    ),
+    "orders with after-sales open, previous page": lambda uow: uow.after_sales.orders_with_open(
+        Page(1, 10, Seek(OPEN_KEY, Toward.BEFORE))
+    ),
+    "orders with after-sales open, from a closed one": (
+        lambda uow: uow.after_sales.orders_with_open(Page(1, 10, Seek(1, Toward.FROM)))
+    ),
 }
 
 
@@ -67,6 +82,9 @@ async def shop(db: Database) -> Database:
             await uow.outbox.mark_sent(notification.id, NOW - timedelta(days=19))
         await uow.session.execute(
             update(ProductRow).where(ProductRow.id <= 2).values(stock=3, low_stock_threshold=5)
+        )
+        await uow.session.execute(  # a few orders with after-sales requests open
+            update(OrderRow).where(OrderRow.id % 20 == 0).values(after_sales_open=1)
         )
         await uow.session.execute(  # two finished broadcasts, one due for the retention
             insert(BroadcastRow),
