@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -37,10 +37,13 @@ async def jobs_world(
     *,
     clock: Clock | None = None,
     carrier: FakeAfterShip | None = None,
+    before_start: Callable[[str], Awaitable[object]] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[World]:
     """The bot with ADMIN_USER_IDS = Ann and Ben (and, with `carrier`, TRACKING_PROVIDER =
-    aftership at the fake), everyone created before it starts, on the demo catalog."""
+    aftership at the fake), everyone created before it starts, on the demo catalog;
+    `before_start(url)` writes what else the shop holds when the bot starts (an order history:
+    the jobs run at start, and what they read of the past is kept for the day)."""
     api = FakeBotApi(token=TOKEN)
     await api.start()
     api.add_group(ADMIN_CHAT, "Tea House admins")
@@ -50,6 +53,8 @@ async def jobs_world(
     eve = api.add_user(EVE, "Eve", language_code="en")
     url = f"sqlite+aiosqlite:///{tmp_path}/shop.db"
     await seed_demo_catalog(url)
+    if before_start is not None:
+        await before_start(url)
     # Pacing has tests of its own (test_delivery.py); here five a second per chat keeps the
     # journeys quick.
     settings: dict[str, Any] = {"admin_user_ids": [ANN, BEN], "outbox_private_per_second": 5}

@@ -1,6 +1,11 @@
 """Restock requests: a product at its reorder point gets one request (the job), the merchant
 edits, approves and receives it from /restock, and the units go into stock through the
-inventory log; a second tap on a closed request changes nothing."""
+inventory log; a second tap on a closed request changes nothing.
+
+The shop's order history is written before the bot starts, as a running shop has it: the
+restock job runs at start, and Insight keeps the day's demand forecasts (the history ends with
+yesterday), so a history written into the running bot after that first run had read the shop
+was never forecast that day (/stockplan said "the last sales window's pace")."""
 
 from __future__ import annotations
 
@@ -23,24 +28,35 @@ async def _product(bot) -> ProductRow:  # type: ignore[no-untyped-def]
     return row
 
 
-async def test_admin_receives_a_restock_request_into_stock(tmp_path: Path) -> None:
-    async with jobs_world(tmp_path) as world:
-        bot, ann = world.bot, world.ann
-        database = Database(bot.database_url)
-        try:
-            await seed_history(
-                database, days=40, customers=20, seed=8, now=datetime.now(UTC), orders_per_day=25
-            )
-            async with database.uow() as uow:  # the green tea runs low
-                await uow.session.execute(
-                    ProductRow.__table__.update().where(ProductRow.sku == SKU).values(stock=2)
-                )
-                await uow.commit()
-        finally:
-            await database.dispose()
+async def _history(url: str) -> None:
+    """40 days of orders, 25 a day, in the shop's database (before the bot starts)."""
+    database = Database(url)
+    try:
+        await seed_history(
+            database, days=40, customers=20, seed=8, now=datetime.now(UTC), orders_per_day=25
+        )
+    finally:
+        await database.dispose()
 
-        # the job's own timer may be running it right now: run it until it has run after the
-        # low stock was written (either run raises the requests, once)
+
+async def _history_and_little_green_tea(url: str) -> None:
+    await _history(url)
+    database = Database(url)
+    try:
+        async with database.uow() as uow:  # the green tea runs low
+            await uow.session.execute(
+                ProductRow.__table__.update().where(ProductRow.sku == SKU).values(stock=2)
+            )
+            await uow.commit()
+    finally:
+        await database.dispose()
+
+
+async def test_admin_receives_a_restock_request_into_stock(tmp_path: Path) -> None:
+    async with jobs_world(tmp_path, before_start=_history_and_little_green_tea) as world:
+        bot, ann = world.bot, world.ann
+        # the job's run at start may be under way right now: run it until a run has raised
+        # the requests (either run raises them, once)
         assert bot.app is not None
         for _ in range(100):
             await bot.app.bot_data.jobs.run("insight_restock")
@@ -79,18 +95,11 @@ async def test_admin_receives_a_restock_request_into_stock(tmp_path: Path) -> No
 async def test_a_product_at_its_reorder_point_above_its_threshold_is_reported(
     tmp_path: Path,
 ) -> None:
-    async with jobs_world(tmp_path) as world:
+    async with jobs_world(tmp_path, before_start=_history) as world:
         bot, ann = world.bot, world.ann
-        database = Database(bot.database_url)
-        try:
-            await seed_history(
-                database, days=40, customers=20, seed=8, now=datetime.now(UTC), orders_per_day=25
-            )
-        finally:
-            await database.dispose()
         assert bot.app is not None
-        # the restock check stores the reorder points (its own timer may hold the job's lock:
-        # run it until it has run after the history was written)
+        # the restock check stores the reorder points (its run at start may hold the job's
+        # lock: run it until a run has stored them)
         for _ in range(100):
             await bot.app.bot_data.jobs.run("insight_restock")
             product = await _product(bot)
