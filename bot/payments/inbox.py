@@ -16,8 +16,9 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ExtBot
+from telegram.ext import Application
 
+from bot.shared.lean_bot import LeanBot
 from domain.shared.clock import Clock
 from storage.db import Database
 
@@ -26,7 +27,7 @@ REPLAY_AFTER = timedelta(seconds=30)
 REPLAY_BATCH = 50
 
 
-class InboxBot(ExtBot[None]):
+class InboxBot(LeanBot):
     """An ExtBot whose getUpdates keeps payment updates in the database before returning."""
 
     __slots__ = ("_inbox_clock", "_inbox_db")

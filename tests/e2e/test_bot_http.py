@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup
 from telegram.error import BadRequest, NetworkError, TimedOut
 
 from bot.botapi.server import FakeBotApi
 from bot.shared.http import AiohttpRequest
+from bot.shared.lean_bot import LeanBot
 from tests.e2e.harness import TOKEN
 
 CHAT = 7001
@@ -144,3 +145,44 @@ async def test_parameters_go_as_one_json_object() -> None:
     assert seen[1][1]["reply_markup"] == {
         "inline_keyboard": [[{"text": "Tea ☕", "callback_data": "t:1"}]]
     }
+
+
+async def test_a_reply_keeps_the_sent_inline_keyboard_instead_of_parsing_its_echo(
+    api: FakeBotApi,
+) -> None:
+    """bot/shared/lean_bot.py: the message Telegram returns carries the very keyboard object
+    sent (its echo is not parsed again); a reply keyboard, which Telegram does not echo, and a
+    message without a keyboard come back as before."""
+    lean = LeanBot(
+        TOKEN,
+        base_url=f"{api.url}/bot",
+        base_file_url=f"{api.url}/file/bot",
+        request=AiohttpRequest(connection_pool_size=8),
+    )
+    await lean.initialize()
+    try:
+        keyboard = InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton("Tea", callback_data="t:1")],
+                [InlineKeyboardButton("B", url="https://example.com")],
+            ]
+        )
+        sent = await lean.send_message(
+            CHAT, "<b>Menu</b>", parse_mode="HTML", reply_markup=keyboard
+        )
+        assert sent.reply_markup is keyboard
+        assert sent.text == "Menu" and sent.entities and sent.entities[0].type == "bold"
+        other = InlineKeyboardMarkup([[InlineKeyboardButton("Coffee", callback_data="c:1")]])
+        edited = await lean.edit_message_text(
+            "Coffee?", chat_id=CHAT, message_id=sent.message_id, reply_markup=other
+        )
+        assert isinstance(edited, Message) and edited.reply_markup is other
+        assert api.chat(CHAT).last_bot_message().buttons == [["Coffee"]]  # type: ignore[union-attr]
+        plain = await lean.send_message(CHAT, "no keys")
+        assert plain.reply_markup is None
+        typed = await lean.send_message(
+            CHAT, "type", reply_markup=ReplyKeyboardMarkup([["Share"]], resize_keyboard=True)
+        )
+        assert typed.reply_markup is None  # Telegram returns no reply keyboard
+    finally:
+        await lean.shutdown()
