@@ -11,7 +11,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Generic, Self, TypeVar, overload
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -34,7 +34,6 @@ from storage.crypto import DataKeys, attach_keys, key_file_of, load_or_create_ke
 from storage.customers import SqlCustomerRepository
 from storage.inbox import SqlUpdateInbox
 from storage.insight import SqlInsightRepository
-from storage.leader import OUTBOX_CHANNEL
 from storage.marketing import SqlBroadcastRepository, SqlStockWatchRepository
 from storage.merchant import SqlBackofficeRepository, SqlDialogRepository
 from storage.orders import SqlOrderRepository, SqlSweepRepository
@@ -60,7 +59,7 @@ R = TypeVar("R")
 
 
 _READONLY = "orderbot_readonly"
-_NOTIFY_OUTBOX = text(f"SELECT pg_notify('{OUTBOX_CHANNEL}', '')")
+_WRITES = {_READONLY: False}
 
 
 SQLITE_BUSY_TIMEOUT_S = 30
@@ -115,6 +114,19 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     # No pool_pre_ping: with asyncpg it costs three round trips (BEGIN, ";", ROLLBACK) on every
     # checkout, and a flash sale's orders queue on the product's row while they happen.
     engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=20)
+
+    @event.listens_for(engine.sync_engine, "before_cursor_execute")
+    def _read_only(
+        conn: Any, _cursor: Any, _statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        # A read-only unit of work runs in autocommit (see Database): a write in it would be
+        # kept at once, where SQLite's rolls back with the transaction. Refused instead.
+        if (
+            context is not None
+            and (context.isinsert or context.isupdate or context.isdelete)
+            and conn.get_execution_options().get(_READONLY, False)
+        ):
+            raise RuntimeError("write in a read-only unit of work")
 
     @event.listens_for(engine.sync_engine, "checkout")
     def _alive(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
@@ -206,9 +218,14 @@ class Database:
         attach_keys(self.engine, keys)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.on_outbox = on_outbox
-        # PostgreSQL: a commit that queued notifications also NOTIFYs the jobs runner, which
-        # may be another process (storage/leader.py); SQLite's runner is this process.
-        self.notify_outbox = not is_sqlite(url)
+        # PostgreSQL: a read-only unit of work runs without BEGIN and ROLLBACK. Under READ
+        # COMMITTED (the default, which we keep) each statement sees the data committed before
+        # it began, inside a transaction or not, so the two round trips bought nothing; they
+        # were 2 of the 5 round trips of a sold-out Confirm in a flash sale (issue 13).
+        # SQLite keeps its BEGIN: there a read transaction is one snapshot across statements.
+        self._reads: dict[str, object] = {_READONLY: True}
+        if not is_sqlite(url):
+            self._reads["isolation_level"] = "AUTOCOMMIT"
         # SQLite has one writer at a time. Queueing this process's writers on an asyncio lock
         # hands the write lock over at once instead of leaving SQLite's busy handler to sleep
         # and retry; busy_timeout still covers writers in other processes.
@@ -309,7 +326,9 @@ class SqlUnitOfWork:
         self.session = self._db.sessions()
         self._claim: UpdateClaim | None = None
         try:
-            await self.session.connection(execution_options={_READONLY: self._readonly})
+            await self.session.connection(
+                execution_options=self._db._reads if self._readonly else _WRITES
+            )
             await self._check_update()
             if not self._readonly:
                 await self._claim_update()
@@ -374,10 +393,8 @@ class SqlUnitOfWork:
         if self._readonly:
             raise RuntimeError("commit in a read-only unit of work")
         await rollups.apply_pending(self.session)  # the sales rollups' changes, summed
+        # PostgreSQL: the outbox's NOTIFY went with the first notification (storage/outbox.py).
         outbox: SqlOutboxRepository | None = self.__dict__.get("outbox")  # used, if at all
-        if outbox is not None and outbox.added and self._db.notify_outbox:
-            # Delivered when, and only if, the transaction commits.
-            await self.session.execute(_NOTIFY_OUTBOX)
         await self.session.commit()
         if self._claim is not None:  # later transactions of this update go ahead
             self._claim.owned, self._claim = True, None

@@ -12,6 +12,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +21,13 @@ from sqlalchemy.orm import aliased
 from domain.shared.customers import Language, has_chat
 from domain.shared.notifications import Notification
 from storage.base import dialect_insert
+from storage.leader import OUTBOX_CHANNEL
 from storage.tables.customers import CustomerRow
 from storage.tables.outbox import OutboxRow
+
+# PostgreSQL: wakes the jobs runner's LISTEN (storage/leader.py), which may be another process.
+# A NOTIFY is delivered when, and only if, its transaction commits, wherever in it it was sent.
+_NOTIFY_OUTBOX = text(f"SELECT pg_notify('{OUTBOX_CHANNEL}', '')")
 
 
 class SqlOutboxRepository:
@@ -50,7 +56,14 @@ class SqlOutboxRepository:
         if notification.dedupe_key is not None:
             statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
         result = await self.s.execute(statement)
-        self.added += int(result.rowcount or 0)  # type: ignore[attr-defined]
+        queued = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if queued and not self.added and self.s.get_bind().dialect.name == "postgresql":
+            # Sent with the transaction's first notification rather than at its commit: a
+            # Confirm queues the admin's alert before it reserves the units, and on PostgreSQL
+            # every round trip after the reservation keeps the product's row locked while the
+            # flash sale's other orders wait for it (issue 13).
+            await self.s.execute(_NOTIFY_OUTBOX)
+        self.added += queued
 
     @staticmethod
     def _claimable(now: datetime, exclude_chats: Collection[int] = ()) -> list[Any]:

@@ -49,7 +49,7 @@ async def test_a_stored_answer_is_encrypted_at_rest(db: Database) -> None:
         await uow.idempotency.claim("webshop", "k", "hash", NOW, LONG_AGO)
         await uow.idempotency.finish("webshop", "k", 201, answer)
         await uow.commit()
-    async with db.uow(readonly=True) as uow:
+    async with db.uow() as uow:  # claim writes (when the key is new); rolled back here
         raw = await uow.session.scalar(text("SELECT response FROM api_idempotency"))
         stored = await uow.idempotency.claim("webshop", "k", "hash", NOW, LONG_AGO)
     assert raw.startswith(TOKEN_PREFIX) and "555" not in raw

@@ -54,13 +54,43 @@ async def test_explicit_rollback_undoes_the_work(db: Database) -> None:
 
 
 async def test_a_readonly_unit_of_work_refuses_to_commit_and_keeps_nothing(db: Database) -> None:
+    # SQLite refuses the commit; PostgreSQL, where reads run in autocommit, the write itself.
     async with db.uow(readonly=True) as uow:
-        await uow.customers.upsert(Customer(id=1, first_name="Ann"))
         with pytest.raises(RuntimeError, match="read-only"):
+            await uow.customers.upsert(Customer(id=1, first_name="Ann"))
             await uow.commit()
 
     async with db.uow(readonly=True) as uow:
         assert await uow.customers.get(1) is None
+
+
+async def test_a_readonly_unit_of_work_on_postgresql_sends_no_begin_or_rollback(
+    db: Database, backend: str
+) -> None:
+    """Under READ COMMITTED a transaction block gives a read nothing a single statement does
+    not, so read-only units of work run in autocommit: no BEGIN and no ROLLBACK round trips
+    (issue 13). Inside a transaction block now() stays at the block's start; here each
+    statement is its own transaction. Units of work that write keep their transaction."""
+    if backend != "postgresql":
+        pytest.skip("SQLite keeps BEGIN: its read transaction is one snapshot")
+    async with db.uow(readonly=True) as uow:
+        first = await uow.session.scalar(text("SELECT now()"))
+        await asyncio.sleep(0.02)
+        second = await uow.session.scalar(text("SELECT now()"))
+        assert first != second
+        assert await uow.session.scalar(text("SELECT pg_current_xact_id_if_assigned()")) is None
+    async with db.uow() as uow:
+        first = await uow.session.scalar(text("SELECT now()"))
+        await asyncio.sleep(0.02)
+        assert await uow.session.scalar(text("SELECT now()")) == first
+        await uow.customers.upsert(Customer(id=2, first_name="Bo"))
+        await uow.commit()
+    async with db.uow(readonly=True) as uow:  # the pool gave the connection back as it was
+        assert await uow.customers.get(2) is not None
+    async with db.uow() as uow:
+        first = await uow.session.scalar(text("SELECT now()"))
+        await asyncio.sleep(0.02)
+        assert await uow.session.scalar(text("SELECT now()")) == first
 
 
 async def test_the_database_is_callable_as_a_unit_of_work_factory(db: Database) -> None:
