@@ -205,11 +205,13 @@ async def _shop(api_url: str, database_url: str, concurrency: int) -> Any:
 
 
 async def _child(kind: str, api_url: str, database_url: str, concurrency: int) -> None:
-    import logging
-
+    from bot.logs import configure_logging
     from tests.e2e.harness import TOKEN
 
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    # The product's logging (bot/logs.py), as a deployment runs it: warnings, no library
+    # chatter (APScheduler's "maximum number of running instances reached" at each tick that
+    # finds the outbox's run still going is how the outbox is meant to run).
+    configure_logging("WARNING")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, stop.set)
