@@ -49,7 +49,12 @@ from datetime import UTC, datetime
 
 from domain.channels.ports import ChannelsUnitOfWork
 from domain.checkout.ordering import PlacedOrder
-from domain.checkout.placing import NewOrder, announce_and_reserve, place_new_order
+from domain.checkout.placing import (
+    NewOrder,
+    announce_and_reserve,
+    pay_if_nothing_due,
+    place_new_order,
+)
 from domain.checkout.shipping_methods import ShippingMethod
 from domain.checkout.shop_base import ShopConfig
 from domain.checkout.validation import check_address, check_phone, check_quantity, check_recipient
@@ -331,17 +336,7 @@ class ChannelOrders:
                 customer=display_name(customer, customer_id),
                 channel=channel,
             )
-            if method == PaymentMethod.FREE:
-                # Paid as it is placed, through the flow: the reserved units are sold, and the
-                # payment of 0 is recorded by the PAID reaction (domain/reactions.py).
-                await self._flow.step(
-                    uow,
-                    order,
-                    "pay",
-                    actor=channel_actor(channel),
-                    at=now,
-                    params={"method": PaymentMethod.FREE.value},
-                )
+            await pay_if_nothing_due(uow, self._flow, order, method, channel_actor(channel), now)
             await uow.commit()
         return PlacedOrder(order, created=True)
 

@@ -13,7 +13,12 @@ from datetime import datetime
 from domain.cart.model import Cart
 from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep, advance, first_step
 from domain.checkout.model import Address
-from domain.checkout.placing import NewOrder, announce_and_reserve, place_new_order
+from domain.checkout.placing import (
+    NewOrder,
+    announce_and_reserve,
+    pay_if_nothing_due,
+    place_new_order,
+)
 from domain.checkout.ports import CheckoutUnitOfWork
 from domain.checkout.shipping_methods import (
     NoShippingMethodError,
@@ -669,16 +674,8 @@ class Ordering(ShopBase):
                 now,
                 customer=display_name(customer, customer_id),
             )
-            if paying == PaymentMethod.FREE:
-                # Paid as it is placed, through the flow: the reserved units are sold, and the
-                # payment of 0 is recorded by the PAID reaction (domain/reactions.py).
-                await self._flow.step(
-                    uow,
-                    order,
-                    "pay",
-                    actor=customer_actor(customer_id),
-                    at=now,
-                    params={"method": PaymentMethod.FREE.value},
-                )
+            await pay_if_nothing_due(
+                uow, self._flow, order, paying, customer_actor(customer_id), now
+            )
             await uow.commit()
         return PlacedOrder(order, created=True)

@@ -217,3 +217,21 @@ async def announce_and_reserve(
         f"order:{order.number}",
         left=left,
     )
+
+
+async def pay_if_nothing_due(
+    uow: CheckoutUnitOfWork,
+    flow: OrderFlow,
+    order: Order,
+    method: PaymentMethod,
+    actor: str,
+    now: datetime,
+) -> None:
+    """An order that costs nothing (PaymentMethod.FREE) is paid as it is placed, through the
+    flow: the reserved units are sold, and the payment of 0 is recorded by the PAID reaction
+    (domain/reactions.py). Run after `announce_and_reserve`, before the commit; a chat's
+    Confirm and a channel's order alike."""
+    if method == PaymentMethod.FREE:
+        await flow.step(
+            uow, order, "pay", actor=actor, at=now, params={"method": PaymentMethod.FREE.value}
+        )
