@@ -19,7 +19,7 @@ from domain.shared.customers import Language
 from domain.shipping.carriers import DEFAULT_CARRIERS, OTHER_CARRIER_NAME
 
 # Brand names and abbreviations a Chinese reader meets as they are.
-BRANDS = {"Telegram", "EMS", "DHL", "UPS", "SKU", "CSV", "ID", "KB", "UTF-8"}
+BRANDS = {"Telegram", "EMS", "DHL", "UPS", "SKU", "CSV", "ID", "KB", "UTF-8", "UTC"}
 # The forecast's, the stock plan's and the customer ranking's methods, measures and formula
 # letters, named as in the literature.
 TERMS = {"RFM", "R", "F", "M", "D", "MAE", "sMAPE", "Holt-Winters", "Croston", "Lq", "Wq", "M/M/1"}
