@@ -4,9 +4,10 @@ reach the local Bot API server as PTB sends them, and its failures are PTB's err
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 from aiohttp import web
@@ -32,9 +33,10 @@ async def api() -> AsyncIterator[FakeBotApi]:
         await server.stop()
 
 
-@pytest.fixture
-async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
-    client = Bot(
+@contextlib.asynccontextmanager
+async def _client(api: FakeBotApi, kind: type[Bot] = Bot) -> AsyncIterator[Bot]:
+    """A bot of `kind` on the local Bot API server over the aiohttp transport."""
+    client = kind(
         TOKEN,
         base_url=f"{api.url}/bot",
         base_file_url=f"{api.url}/file/bot",
@@ -45,6 +47,27 @@ async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
         yield client
     finally:
         await client.shutdown()
+
+
+@contextlib.asynccontextmanager
+async def _stub(answer: Callable[[web.Request], Awaitable[web.Response]]) -> AsyncIterator[int]:
+    """A bare HTTP server answering every POST with `answer`; yields its port."""
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
+    async with _client(api) as client:
+        yield client
 
 
 async def test_calls_with_markup_and_answers_round_trip(bot: Bot, api: FakeBotApi) -> None:
@@ -83,27 +106,20 @@ async def test_a_slow_answer_times_out_and_a_closed_port_is_a_network_error() ->
         await asyncio.sleep(2)
         return web.json_response({"ok": True, "result": True})
 
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", slow)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     request = AiohttpRequest(read_timeout=0.2)
     await request.initialize()
-    try:
-        with pytest.raises(TimedOut):
-            await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
-        with socket.socket() as free:
-            free.bind(("127.0.0.1", 0))
-            closed = free.getsockname()[1]
-        with pytest.raises(NetworkError) as refused:
-            await request.post(f"http://127.0.0.1:{closed}/bot{TOKEN}/getMe")
-        assert not isinstance(refused.value, TimedOut)
-    finally:
-        await request.shutdown()
-        await runner.cleanup()
+    async with _stub(slow) as port:
+        try:
+            with pytest.raises(TimedOut):
+                await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
+            with socket.socket() as free:
+                free.bind(("127.0.0.1", 0))
+                closed = free.getsockname()[1]
+            with pytest.raises(NetworkError) as refused:
+                await request.post(f"http://127.0.0.1:{closed}/bot{TOKEN}/getMe")
+            assert not isinstance(refused.value, TimedOut)
+        finally:
+            await request.shutdown()
     with pytest.raises(NetworkError, match="not initialized"):  # PTB wraps it, as for httpx
         await request.post(f"http://127.0.0.1:{port}/bot{TOKEN}/getMe")
 
@@ -117,26 +133,19 @@ async def test_parameters_go_as_one_json_object() -> None:
         seen.append((request.content_type, await request.json()))
         return web.json_response({"ok": True, "result": True})
 
-    app = web.Application()
-    app.router.add_post("/{tail:.*}", record)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     request = AiohttpRequest()
     await request.initialize()  # not the bot: that would call getMe
-    client = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request)
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("Tea ☕", callback_data="t:1")]])
-    try:
-        assert await client.answer_callback_query("42", text="Added 您好", show_alert=True)
-        await client._post(  # a markup, as edit_message_text sends it
-            "editMessageReplyMarkup",
-            {"chat_id": CHAT, "message_id": 3, "reply_markup": keyboard},
-        )
-    finally:
-        await request.shutdown()
-        await runner.cleanup()
+    async with _stub(record) as port:
+        client = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request)
+        try:
+            assert await client.answer_callback_query("42", text="Added 您好", show_alert=True)
+            await client._post(  # a markup, as edit_message_text sends it
+                "editMessageReplyMarkup",
+                {"chat_id": CHAT, "message_id": 3, "reply_markup": keyboard},
+            )
+        finally:
+            await request.shutdown()
     assert seen[0] == (
         "application/json",
         {"callback_query_id": "42", "text": "Added 您好", "show_alert": True},
@@ -153,14 +162,7 @@ async def test_a_reply_keeps_the_sent_inline_keyboard_instead_of_parsing_its_ech
     """bot/shared/lean_bot.py: the message Telegram returns carries the very keyboard object
     sent (its echo is not parsed again); a reply keyboard, which Telegram does not echo, and a
     message without a keyboard come back as before."""
-    lean = LeanBot(
-        TOKEN,
-        base_url=f"{api.url}/bot",
-        base_file_url=f"{api.url}/file/bot",
-        request=AiohttpRequest(connection_pool_size=8),
-    )
-    await lean.initialize()
-    try:
+    async with _client(api, LeanBot) as lean:
         keyboard = InlineKeyboardMarkup(
             [
                 [InlineKeyboardButton("Tea", callback_data="t:1")],
@@ -184,5 +186,3 @@ async def test_a_reply_keeps_the_sent_inline_keyboard_instead_of_parsing_its_ech
             CHAT, "type", reply_markup=ReplyKeyboardMarkup([["Share"]], resize_keyboard=True)
         )
         assert typed.reply_markup is None  # Telegram returns no reply keyboard
-    finally:
-        await lean.shutdown()
