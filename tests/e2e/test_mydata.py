@@ -72,6 +72,10 @@ async def test_a_customer_downloads_their_data_and_has_it_erased_the_order_stays
     delivered = await ann.tap("Mark delivered")  # on the order's card
     await ann.tap("Complete", delivered)
     assert (await order_row(bot, number)).status == "completed"
+    # The order's messages to Alice (shipped, delivered, completed) come through the outbox:
+    # let them arrive first, or one of them is Alice's newest message when /mydata answers
+    # (CI rehearsal r3: 'Delete my data' not in '✅ Received').
+    await bot.outbox_drained()
 
     intro = await alice.say("/mydata")
     file = next(m for m in reversed(alice.messages) if m.kind == "document")
