@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
     Table,
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep
 from domain.checkout.model import Address
-from storage.base import utcnow
+from storage.base import dialect_insert, utcnow
 from storage.tables.checkout import AddressRow, CheckoutRow
 
 
@@ -73,15 +73,26 @@ class SqlAddressRepository:
         return int(total or 0)
 
 
+_CHECKOUTS = cast(Table, CheckoutRow.__table__)
+_ADDRESSES = cast(Table, AddressRow.__table__)
+# Every checkout step reads the checkout (and the Checkout button writes it unread): the
+# statements are built once, on the Core tables, since building one and loading ORM rows cost
+# more than running it (issue 13). The encrypted draft keeps its column type, so it is still
+# decrypted on the way out and encrypted on the way in.
 _SAVED_ADDRESSES = (
     select(func.count())
-    .select_from(AddressRow)
-    .where(AddressRow.customer_id == CheckoutRow.customer_id)
+    .select_from(_ADDRESSES)
+    .where(_ADDRESSES.c.customer_id == _CHECKOUTS.c.customer_id)
     .scalar_subquery()
 )
-
-
-_CHECKOUTS = cast(Table, CheckoutRow.__table__)
+# One statement: the checkout and how many addresses its customer has saved.
+_CHECKOUT = select(_CHECKOUTS, _SAVED_ADDRESSES.label("saved_addresses")).where(
+    _CHECKOUTS.c.customer_id == bindparam("customer_id")
+)
+_CHECKOUT_FOR_UPDATE = _CHECKOUT.with_for_update(of=_CHECKOUTS)
+_SAVED = ("token", "step", "draft", "order_id", "updated_at")
+# The upsert that saves a checkout, built once per dialect (its ON CONFLICT is the dialect's).
+_UPSERTS: dict[str, Any] = {}
 # A checkout saved over only as it was read (a typed answer's step, issue 13): built once, the
 # read's token, step and time compared in the same statement that writes.
 _SAVE_IF_UNCHANGED = (
@@ -105,32 +116,29 @@ _SAVE_IF_UNCHANGED = (
 class SqlCheckoutRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.s = session
-        # The session's identity map holds rows weakly: keeping the rows read here lets
-        # save() find them there instead of reading them again.
-        self._read: dict[int, CheckoutRow] = {}
+        # What get() read of each checkout, as save() would write it: a save that changes
+        # nothing writes nothing (as the ORM's flush did when this read ORM rows).
+        self._read: dict[int, dict[str, Any]] = {}
 
     async def get(self, customer_id: int, *, for_update: bool = False) -> Checkout | None:
-        # One statement: the checkout and how many addresses its customer has saved.
-        query = select(CheckoutRow, _SAVED_ADDRESSES).where(CheckoutRow.customer_id == customer_id)
-        if for_update:
-            query = query.with_for_update(of=CheckoutRow).execution_options(populate_existing=True)
-        found = (await self.s.execute(query)).one_or_none()
-        if found is None:
+        # A Core row is read fresh every time: a locked read sees the row as it is now.
+        statement = _CHECKOUT_FOR_UPDATE if for_update else _CHECKOUT
+        row = (await self.s.execute(statement, {"customer_id": customer_id})).first()
+        if row is None:
+            self._read.pop(customer_id, None)
             return None
-        row, saved = found
-        self._read[customer_id] = row
+        self._read[customer_id] = {name: getattr(row, name) for name in _SAVED}
         return Checkout(
             customer_id=row.customer_id,
             token=row.token,
             step=CheckoutStep(row.step),
             draft=CheckoutDraft.from_dict(row.draft),
-            saved_address_count=int(saved or 0),
+            saved_address_count=int(row.saved_addresses or 0),
             order_id=row.order_id,
             updated_at=row.updated_at,
         )
 
     async def save(self, checkout: Checkout) -> None:
-        row = await self.s.get(CheckoutRow, checkout.customer_id)
         values = {
             "token": checkout.token,
             "step": checkout.step.value,
@@ -138,16 +146,28 @@ class SqlCheckoutRepository:
             "order_id": checkout.order_id,
             "updated_at": checkout.updated_at or utcnow(),
         }
-        if row is None:
-            self.s.add(CheckoutRow(customer_id=checkout.customer_id, **values))
-        else:
-            for key, value in values.items():
-                setattr(row, key, value)
-        await self.s.flush()
+        if self._read.get(checkout.customer_id) == values:
+            return  # saved as it was read
+        # One statement whether or not the customer has a checkout: a new one replaces the
+        # row and its token (the Checkout button saves without reading first).
+        dialect = self.s.get_bind().dialect.name
+        statement = _UPSERTS.get(dialect)
+        if statement is None:
+            insert = dialect_insert(self.s)(_CHECKOUTS).values(
+                customer_id=bindparam("customer_id"),
+                **{name: bindparam(name) for name in _SAVED},
+            )
+            statement = _UPSERTS[dialect] = insert.on_conflict_do_update(
+                index_elements=["customer_id"],
+                set_={name: insert.excluded[name] for name in _SAVED},
+            )
+        await self.s.execute(statement, {"customer_id": checkout.customer_id, **values})
+        self._read[checkout.customer_id] = values
 
     async def save_if_unchanged(self, checkout: Checkout, read: Checkout) -> bool:
         if read.updated_at is None or checkout.customer_id != read.customer_id:
             return False  # a stored checkout always has its time
+        self._read.pop(read.customer_id, None)  # whatever happens, no longer as read
         result = await self.s.execute(
             _SAVE_IF_UNCHANGED,
             {
