@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import (
+    Table,
     bindparam,
     delete,
     select,
@@ -18,7 +19,7 @@ from storage.tables.cart import CartLineRow
 from storage.tables.catalog import CategoryRow, ProductRow
 
 _LINES, _PRODUCTS, _CATEGORIES = (
-    CartLineRow.__table__,
+    cast(Table, CartLineRow.__table__),
     ProductRow.__table__,
     CategoryRow.__table__,
 )
@@ -30,6 +31,12 @@ _CART = (
     .where(_LINES.c.customer_id == bindparam("customer_id"))
     .order_by(_LINES.c.added_at, _LINES.c.product_id)
 )
+# The cart's writes (the card's and the cart's ➕/➖, Add to cart, a placed order's clearing),
+# built once too; the upsert per dialect (its ON CONFLICT is the dialect's own).
+_SET_QUANTITY: dict[str, Any] = {}
+_MINE = _LINES.c.customer_id == bindparam("customer_id")
+_REMOVE = delete(_LINES).where(_MINE, _LINES.c.product_id == bindparam("product_id"))
+_CLEAR = delete(_LINES).where(_MINE)
 
 
 class SqlCartRepository:
@@ -48,23 +55,34 @@ class SqlCartRepository:
 
     async def set_quantity(self, customer_id: int, product_id: int, quantity: int) -> None:
         # One statement: a new line, or the line's new quantity (it keeps its place).
-        statement = dialect_insert(self.s)(CartLineRow).values(
-            customer_id=customer_id, product_id=product_id, quantity=quantity, added_at=utcnow()
-        )
-        await self.s.execute(
-            statement.on_conflict_do_update(
-                index_elements=[CartLineRow.customer_id, CartLineRow.product_id],
-                set_={"quantity": statement.excluded.quantity},
+        dialect = self.s.get_bind().dialect.name
+        statement = _SET_QUANTITY.get(dialect)
+        if statement is None:
+            insert = dialect_insert(self.s)(_LINES).values(
+                customer_id=bindparam("customer_id"),
+                product_id=bindparam("product_id"),
+                quantity=bindparam("quantity"),
+                added_at=bindparam("at"),
             )
+            statement = _SET_QUANTITY[dialect] = insert.on_conflict_do_update(
+                index_elements=["customer_id", "product_id"],
+                set_={"quantity": insert.excluded.quantity},
+            )
+        await self.s.execute(
+            statement,
+            {
+                "customer_id": customer_id,
+                "product_id": product_id,
+                "quantity": quantity,
+                "at": utcnow(),
+            },
         )
 
     async def remove(self, customer_id: int, product_id: int) -> bool:
         result = await self.s.execute(
-            delete(CartLineRow).where(
-                CartLineRow.customer_id == customer_id, CartLineRow.product_id == product_id
-            )
+            _REMOVE, {"customer_id": customer_id, "product_id": product_id}
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def clear(self, customer_id: int) -> None:
-        await self.s.execute(delete(CartLineRow).where(CartLineRow.customer_id == customer_id))
+        await self.s.execute(_CLEAR, {"customer_id": customer_id})

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     func,
+    insert,
     select,
     update,
 )
@@ -17,6 +18,23 @@ from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep
 from domain.checkout.model import Address
 from storage.base import dialect_insert, utcnow
 from storage.tables.checkout import AddressRow, CheckoutRow
+
+_ADDRESSES = cast(Table, AddressRow.__table__)
+# A checkout's address steps and its Confirm read and write these: built once on the Core
+# table (issue 13). The encrypted columns keep their types, so they are still encrypted on the
+# way in and decrypted on the way out.
+_OF_CUSTOMER = _ADDRESSES.c.customer_id == bindparam("customer_id")
+_ADDRESS = select(_ADDRESSES).where(_ADDRESSES.c.id == bindparam("address_id"))
+_ADDRESSES_OF = select(_ADDRESSES).where(_OF_CUSTOMER)
+_LATEST_ADDRESSES = _ADDRESSES_OF.order_by(_ADDRESSES.c.id.desc()).limit(5)
+_ADDRESS_COUNT = select(func.count()).select_from(_ADDRESSES).where(_OF_CUSTOMER)
+_NEW_ADDRESS = insert(_ADDRESSES).values(
+    customer_id=bindparam("customer_id"),
+    recipient=bindparam("recipient"),
+    phone=bindparam("phone"),
+    text=bindparam("text"),
+    created_at=bindparam("at"),
+)
 
 
 class SqlAddressRepository:
@@ -28,53 +46,42 @@ class SqlAddressRepository:
         return Address(row.id, row.customer_id, row.recipient, row.phone, row.text)
 
     async def list(self, customer_id: int) -> list[Address]:
-        rows = await self.s.scalars(
-            select(AddressRow)
-            .where(AddressRow.customer_id == customer_id)
-            .order_by(AddressRow.id.desc())
-            .limit(5)
-        )
-        return [self._entity(r) for r in rows.all()]
+        rows = await self.s.execute(_LATEST_ADDRESSES, {"customer_id": customer_id})
+        return [self._entity(cast(AddressRow, r)) for r in rows]
 
     async def get(self, address_id: int) -> Address | None:
-        row = await self.s.get(AddressRow, address_id)
-        return self._entity(row) if row else None
+        row = (await self.s.execute(_ADDRESS, {"address_id": address_id})).first()
+        return self._entity(cast(AddressRow, row)) if row else None
 
     async def add(self, address: Address) -> int:
         # Encrypted columns cannot be compared in SQL (each token is different): compare the
         # customer's own few addresses decrypted.
-        mine = await self.s.scalars(
-            select(AddressRow).where(AddressRow.customer_id == address.customer_id)
-        )
-        for row in mine.all():
+        mine = await self.s.execute(_ADDRESSES_OF, {"customer_id": address.customer_id})
+        for row in mine:
             if (row.recipient, row.phone, row.text) == (
                 address.recipient,
                 address.phone,
                 address.text,
             ):
-                return row.id
-        row = AddressRow(
-            customer_id=address.customer_id,
-            recipient=address.recipient,
-            phone=address.phone,
-            text=address.text,
-            created_at=utcnow(),
+                return int(row.id)
+        result = await self.s.execute(
+            _NEW_ADDRESS,
+            {
+                "customer_id": address.customer_id,
+                "recipient": address.recipient,
+                "phone": address.phone,
+                "text": address.text,
+                "at": utcnow(),
+            },
         )
-        self.s.add(row)
-        await self.s.flush()
-        return row.id
+        return int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
 
     async def count(self, customer_id: int) -> int:
-        total = await self.s.scalar(
-            select(func.count())
-            .select_from(AddressRow)
-            .where(AddressRow.customer_id == customer_id)
-        )
+        total = await self.s.scalar(_ADDRESS_COUNT, {"customer_id": customer_id})
         return int(total or 0)
 
 
 _CHECKOUTS = cast(Table, CheckoutRow.__table__)
-_ADDRESSES = cast(Table, AddressRow.__table__)
 # Every checkout step reads the checkout (and the Checkout button writes it unread): the
 # statements are built once, on the Core tables, since building one and loading ORM rows cost
 # more than running it (issue 13). The encrypted draft keeps its column type, so it is still
@@ -153,13 +160,13 @@ class SqlCheckoutRepository:
         dialect = self.s.get_bind().dialect.name
         statement = _UPSERTS.get(dialect)
         if statement is None:
-            insert = dialect_insert(self.s)(_CHECKOUTS).values(
+            new = dialect_insert(self.s)(_CHECKOUTS).values(
                 customer_id=bindparam("customer_id"),
                 **{name: bindparam(name) for name in _SAVED},
             )
-            statement = _UPSERTS[dialect] = insert.on_conflict_do_update(
+            statement = _UPSERTS[dialect] = new.on_conflict_do_update(
                 index_elements=["customer_id"],
-                set_={name: insert.excluded[name] for name in _SAVED},
+                set_={name: new.excluded[name] for name in _SAVED},
             )
         await self.s.execute(statement, {"customer_id": checkout.customer_id, **values})
         self._read[checkout.customer_id] = values

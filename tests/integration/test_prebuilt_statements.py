@@ -6,17 +6,21 @@ statement more."""
 from __future__ import annotations
 
 import collections
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import event, text
 
+from domain.after_sales.records import Draft, DraftKind
 from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep
+from domain.checkout.model import Address
+from domain.shared.dialogs import Dialog, DialogKind
 from storage.crypto import TOKEN_PREFIX
-from storage.db import Database
-from tests.integration.helpers import T0, add_customer
+from storage.db import Database, SqlUnitOfWork
+from tests.integration.helpers import T0, add_customer, draft
 
 
 @contextmanager
@@ -96,3 +100,86 @@ async def test_a_checkout_saved_as_it_was_read_writes_nothing(db: Database) -> N
         with counted(db) as seen:
             await uow.checkouts.save(Checkout(1, "tok1", CheckoutStep.REVIEW, updated_at=_at(2)))
         assert sum(seen.values()) == 1, seen
+
+
+# -- the other hot reads and writes ---------------------------------------------------------
+
+# What the journey's steps call on every update of theirs (tests/e2e/test_statement_counts.py).
+HOT_CALLS: dict[str, tuple[bool, Callable[[SqlUnitOfWork, dict[str, int]], Awaitable[Any]]]] = {
+    "carts.set_quantity": (False, lambda uow, ids: uow.carts.set_quantity(1, ids["A"], 2)),
+    "carts.remove": (False, lambda uow, ids: uow.carts.remove(1, ids["A"])),
+    "carts.clear": (False, lambda uow, ids: uow.carts.clear(1)),
+    "addresses.count": (True, lambda uow, ids: uow.addresses.count(1)),
+    "addresses.list": (True, lambda uow, ids: uow.addresses.list(1)),
+    "addresses.get": (True, lambda uow, ids: uow.addresses.get(1)),
+    "dialogs.get": (True, lambda uow, ids: uow.dialogs.get(1, 1)),
+    "after_sales.get_draft": (True, lambda uow, ids: uow.after_sales.get_draft(1)),
+    "after_sales.get_draft(for_update)": (
+        False,
+        lambda uow, ids: uow.after_sales.get_draft(1, for_update=True),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOT_CALLS))
+async def test_a_hot_call_runs_the_statements_it_built_once(
+    db: Database, seed: Callable[..., Awaitable[dict[str, int]]], name: str
+) -> None:
+    ids = await seed(draft("A"), draft("B"))
+    await add_customer(db, 1)
+    async with db.uow(readonly=True) as uow:
+        [category] = await uow.products.categories()
+    ids["category"] = category.id
+    readonly, call = HOT_CALLS[name]
+    executed: list[list[object]] = [[], []]
+    async with db.uow(readonly=readonly) as uow:
+        for run in executed:
+
+            def statement(_conn: Any, clause: object, *_args: Any, run: list[object] = run) -> None:
+                run.append(clause)
+
+            engine = db.engine.sync_engine
+            event.listen(engine, "before_execute", statement)
+            try:
+                await call(uow, ids)
+            finally:
+                event.remove(engine, "before_execute", statement)
+    first, second = executed
+    assert first and len(first) == len(second)
+    assert all(a is b for a, b in zip(first, second, strict=True)), (first, second)
+
+
+async def test_personal_data_stays_encrypted_and_reads_back(db: Database) -> None:
+    await add_customer(db, 1)
+    data = {"order": 7, "note": "Ann Smith, +14155552671"}
+    address = Address(0, 1, "Ann Smith", "+14155552671", "1 Main Street")
+    async with db.uow() as uow:
+        await uow.dialogs.save(Dialog(1, 1, DialogKind.NOTE, "tok", "text", data, _at(1)))
+        await uow.after_sales.save_draft(Draft(1, DraftKind.TRACKING, "tok", "carrier", data))
+        address_id = await uow.addresses.add(address)
+        assert await uow.addresses.add(address) == address_id  # the same address, once
+        await uow.commit()
+    async with db.uow(readonly=True) as uow:
+        raws = [
+            await uow.session.scalar(text(f"SELECT {column} FROM {table}"))
+            for table, column in (
+                ("merchant_dialogs", "data"),
+                ("after_sales_dialogs", "data"),
+                ("addresses", "recipient"),
+                ("addresses", "phone"),
+                ("addresses", "text"),
+            )
+        ]
+        dialog = await uow.dialogs.get(1, 1)
+        found = await uow.after_sales.get_draft(1)
+        saved = Address(address_id, 1, "Ann Smith", "+14155552671", "1 Main Street")
+        assert await uow.addresses.get(address_id) == saved
+        assert await uow.addresses.list(1) == [saved]
+    for raw in raws:
+        assert isinstance(raw, str) and raw.startswith(TOKEN_PREFIX) and "Ann" not in raw
+    assert dialog == Dialog(1, 1, DialogKind.NOTE, "tok", "text", data, _at(1))
+    assert found is not None and (found.kind, found.step, found.data) == (
+        DraftKind.TRACKING,
+        "carrier",
+        data,
+    )
