@@ -44,7 +44,9 @@ async def _seed(url: str) -> dict[str, int]:
 
     db = _database(url)
     try:
-        ids = await seed_catalog(db, draft("A", category="Tea"), draft("B", category="Tea"))
+        ids = await seed_catalog(
+            db, draft("A", category="Tea", stock=10**9), draft("B", category="Tea")
+        )
         await add_customer(db, CUSTOMER)
         async with db.uow() as uow:
             await uow.carts.set_quantity(CUSTOMER, ids["A"], 2)
@@ -81,6 +83,7 @@ def _database(url: str) -> Any:
 
 async def _child(url: str, calls: int) -> dict[str, float]:
     """Microseconds of CPU per call of each method, in this process's tree."""
+    from domain.checkout.model import Address
     from domain.shared.paging import Page
     from storage.migrate import upgrade
 
@@ -128,6 +131,7 @@ async def _child(url: str, calls: int) -> dict[str, float]:
         )
 
     page = Page(0, 6)
+    address = Address(0, CUSTOMER, "Ann Smith", "+14155552671", "1 Main Street")
     try:
         await timed("checkouts.get", True, lambda u, i: u.checkouts.get(CUSTOMER))
         await timed(
@@ -138,13 +142,20 @@ async def _child(url: str, calls: int) -> dict[str, float]:
         await timed("checkouts.get + save", False, get_then_save)
         await timed("checkouts.save (unread)", False, save_new)
         await timed("addresses.count", True, lambda u, i: u.addresses.count(CUSTOMER))
+        await timed("addresses.add (known)", False, lambda u, i: u.addresses.add(address))
         await timed("products.get", True, lambda u, i: u.products.get(ids["product"]))
         await timed("products.categories", True, lambda u, i: u.products.categories())
         await timed("products.category", True, lambda u, i: u.products.category(ids["category"]))
         await timed(
             "products.in_category", True, lambda u, i: u.products.in_category(ids["category"], page)
         )
+        await timed(
+            "products.reserve_and_read",
+            False,
+            lambda u, i: u.products.reserve_and_read(ids["product"], 1),
+        )
         await timed("carts.get", True, lambda u, i: u.carts.get(CUSTOMER))
+        await timed("carts.remove", False, lambda u, i: u.carts.remove(CUSTOMER, 0))
         await timed(
             "carts.set_quantity",
             False,
@@ -152,6 +163,11 @@ async def _child(url: str, calls: int) -> dict[str, float]:
         )
         await timed("dialogs.get", True, lambda u, i: u.dialogs.get(CUSTOMER, CUSTOMER))
         await timed("after_sales.get_draft", True, lambda u, i: u.after_sales.get_draft(CUSTOMER))
+        await timed(
+            "after_sales.get_draft(for_update)",
+            False,
+            lambda u, i: u.after_sales.get_draft(CUSTOMER, for_update=True),
+        )
     finally:
         await db.dispose()
     return results

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import (
+    Integer,
     Table,
     and_,
     bindparam,
@@ -15,8 +16,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.dml import Update
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.selectable import Select
 
 from domain.catalog.importing import ProductDraft
 from domain.catalog.model import Category, InventoryEntry, Product
@@ -54,18 +55,59 @@ def product_of(row: ProductRow, category_name: str = "") -> Product:
     )
 
 
-def _reserve(product_id: int, quantity: int) -> Update:
-    """One conditional UPDATE: the check and the hold cannot be separated by another order."""
+# The browsing steps' statements (a category's page, a product's card, Add to cart), built
+# once on the Core tables and read as Core rows: building a statement and loading ORM rows
+# cost more than running it (issue 13).
+_PRODUCTS = cast(Table, ProductRow.__table__)
+_CATEGORIES = cast(Table, CategoryRow.__table__)
+_WITH_CATEGORY = select(_PRODUCTS, _CATEGORIES.c.name.label("category_name")).join(
+    _CATEGORIES, _CATEGORIES.c.id == _PRODUCTS.c.category_id
+)
+_PRODUCT = _WITH_CATEGORY.where(_PRODUCTS.c.id == bindparam("product_id"))
+_CATEGORY = select(_CATEGORIES.c.id, _CATEGORIES.c.name).where(
+    _CATEGORIES.c.id == bindparam("category_id")
+)
+_PRODUCT_COUNT = func.count(_PRODUCTS.c.id)
+# The categories that have active products, with how many.
+_CATEGORIES_SHOWN = (
+    select(_CATEGORIES.c.id, _CATEGORIES.c.name, _PRODUCT_COUNT)
+    .join(_PRODUCTS, and_(_PRODUCTS.c.category_id == _CATEGORIES.c.id, _PRODUCTS.c.active))
+    .group_by(_CATEGORIES.c.id, _CATEGORIES.c.name, _CATEGORIES.c.position)
+    .having(_PRODUCT_COUNT > 0)
+    .order_by(_CATEGORIES.c.position, _CATEGORIES.c.name)
+)
+
+
+def _count_and_page(where: ColumnElement[bool]) -> tuple[Select[Any], Select[Any]]:
+    """How many products match, and one page of them by name (offset and limit bound)."""
     return (
-        update(ProductRow)
-        .where(
-            ProductRow.id == product_id,
-            ProductRow.active,
-            ProductRow.stock - ProductRow.reserved >= quantity,
-        )
-        .values(reserved=ProductRow.reserved + quantity)
-        .execution_options(synchronize_session=False)
+        select(func.count()).select_from(_PRODUCTS).where(where),
+        _WITH_CATEGORY.where(where)
+        .order_by(_PRODUCTS.c.name, _PRODUCTS.c.id)
+        .offset(bindparam("offset", type_=Integer()))
+        .limit(bindparam("limit", type_=Integer())),
     )
+
+
+_IN_CATEGORY = _count_and_page(
+    and_(_PRODUCTS.c.category_id == bindparam("category_id"), _PRODUCTS.c.active)
+)
+
+
+# One conditional UPDATE: the check and the hold cannot be separated by another order. Built
+# once (a Confirm runs it for each line, issue 13); the variant with RETURNING gives the row it
+# wrote, as a Core row.
+_QUANTITY = bindparam("quantity", type_=Integer())
+_RESERVE = (
+    update(_PRODUCTS)
+    .where(
+        _PRODUCTS.c.id == bindparam("product_id"),
+        _PRODUCTS.c.active,
+        _PRODUCTS.c.stock - _PRODUCTS.c.reserved >= _QUANTITY,
+    )
+    .values(reserved=_PRODUCTS.c.reserved + _QUANTITY)
+)
+_RESERVE_AND_READ = _RESERVE.returning(*_PRODUCTS.c)
 
 
 class SqlProductRepository:
@@ -73,74 +115,54 @@ class SqlProductRepository:
         self.s = session
 
     async def get(self, product_id: int) -> Product | None:
-        result = await self.s.execute(
-            select(ProductRow, CategoryRow.name)
-            .join(CategoryRow, CategoryRow.id == ProductRow.category_id)
-            .where(ProductRow.id == product_id)
-        )
-        found = result.first()
+        found = (await self.s.execute(_PRODUCT, {"product_id": product_id})).first()
         if not found:
             return None
         # Reviews rate orders; a product's rating is that of the orders that contained it,
         # kept on the product by the review's transaction (storage/reviews.py).
-        return product_of(found[0], found[1])
+        return product_of(cast(ProductRow, found), found.category_name)
 
     async def categories(self) -> list[Category]:
-        count = func.count(ProductRow.id)
-        result = await self.s.execute(
-            select(CategoryRow.id, CategoryRow.name, count)
-            .join(ProductRow, and_(ProductRow.category_id == CategoryRow.id, ProductRow.active))
-            .group_by(CategoryRow.id, CategoryRow.name, CategoryRow.position)
-            .having(count > 0)
-            .order_by(CategoryRow.position, CategoryRow.name)
-        )
+        result = await self.s.execute(_CATEGORIES_SHOWN)
         return [Category(id=i, name=n, product_count=c) for i, n, c in result.all()]
 
     async def category(self, category_id: int) -> Category | None:
-        row = await self.s.get(CategoryRow, category_id)
+        row = (await self.s.execute(_CATEGORY, {"category_id": category_id})).first()
         return Category(id=row.id, name=row.name) if row else None
 
-    async def _paged(self, where: Any, page: Page) -> Paged[Product]:
-        total = await self.s.scalar(select(func.count()).select_from(ProductRow).where(where))
-        result = await self.s.execute(
-            select(ProductRow, CategoryRow.name)
-            .join(CategoryRow, CategoryRow.id == ProductRow.category_id)
-            .where(where)
-            .order_by(ProductRow.name, ProductRow.id)
-            .offset(page.offset)
-            .limit(page.size)
-        )
-        items = [product_of(row, name) for row, name in result.all()]
+    async def _paged(
+        self, statements: tuple[Select[Any], Select[Any]], values: dict[str, Any], page: Page
+    ) -> Paged[Product]:
+        count, rows = statements
+        total = await self.s.scalar(count, values)
+        result = await self.s.execute(rows, {**values, "offset": page.offset, "limit": page.size})
+        items = [product_of(cast(ProductRow, row), row.category_name) for row in result]
         return Paged(items, int(total or 0), page)
 
     async def in_category(self, category_id: int, page: Page) -> Paged[Product]:
-        return await self._paged(
-            and_(ProductRow.category_id == category_id, ProductRow.active), page
-        )
+        return await self._paged(_IN_CATEGORY, {"category_id": category_id}, page)
 
     async def search(self, words: str, page: Page) -> Paged[Product]:
         pattern = like_pattern(words)
         match = or_(
-            ProductRow.name.ilike(pattern, escape="\\"),
-            ProductRow.sku.ilike(pattern, escape="\\"),
-            ProductRow.description.ilike(pattern, escape="\\"),
+            _PRODUCTS.c.name.ilike(pattern, escape="\\"),
+            _PRODUCTS.c.sku.ilike(pattern, escape="\\"),
+            _PRODUCTS.c.description.ilike(pattern, escape="\\"),
         )
-        return await self._paged(and_(ProductRow.active, match), page)
+        return await self._paged(_count_and_page(and_(_PRODUCTS.c.active, match)), {}, page)
 
     async def reserve(self, product_id: int, quantity: int) -> bool:
-        result = await self.s.execute(_reserve(product_id, quantity))
+        result = await self.s.execute(_RESERVE, {"product_id": product_id, "quantity": quantity})
         return result.rowcount == 1  # type: ignore[attr-defined]
 
     async def reserve_and_read(self, product_id: int, quantity: int) -> Product | None:
         # The same UPDATE, with the row it wrote: the caller needs no read after it (on
         # PostgreSQL the reservation holds the row until the commit, domain/checkout/placing.py).
         result = await self.s.execute(
-            _reserve(product_id, quantity)
-            .returning(ProductRow)
-            .execution_options(synchronize_session=False, populate_existing=True)
+            _RESERVE_AND_READ, {"product_id": product_id, "quantity": quantity}
         )
-        row = result.scalars().first()
-        return product_of(row) if row is not None else None
+        row = result.first()
+        return product_of(cast(ProductRow, row)) if row is not None else None
 
     async def release(self, product_id: int, quantity: int) -> None:
         await self.s.execute(

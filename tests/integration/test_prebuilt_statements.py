@@ -18,6 +18,7 @@ from domain.after_sales.records import Draft, DraftKind
 from domain.checkout.flow import Checkout, CheckoutDraft, CheckoutStep
 from domain.checkout.model import Address
 from domain.shared.dialogs import Dialog, DialogKind
+from domain.shared.paging import Page
 from storage.crypto import TOKEN_PREFIX
 from storage.db import Database, SqlUnitOfWork
 from tests.integration.helpers import T0, add_customer, draft
@@ -106,6 +107,18 @@ async def test_a_checkout_saved_as_it_was_read_writes_nothing(db: Database) -> N
 
 # What the journey's steps call on every update of theirs (tests/e2e/test_statement_counts.py).
 HOT_CALLS: dict[str, tuple[bool, Callable[[SqlUnitOfWork, dict[str, int]], Awaitable[Any]]]] = {
+    "products.get": (True, lambda uow, ids: uow.products.get(ids["A"])),
+    "products.categories": (True, lambda uow, ids: uow.products.categories()),
+    "products.category": (True, lambda uow, ids: uow.products.category(ids["category"])),
+    "products.in_category": (
+        True,
+        lambda uow, ids: uow.products.in_category(ids["category"], Page(0, 6)),
+    ),
+    "products.reserve": (False, lambda uow, ids: uow.products.reserve(ids["A"], 1)),
+    "products.reserve_and_read": (
+        False,
+        lambda uow, ids: uow.products.reserve_and_read(ids["A"], 1),
+    ),
     "carts.set_quantity": (False, lambda uow, ids: uow.carts.set_quantity(1, ids["A"], 2)),
     "carts.remove": (False, lambda uow, ids: uow.carts.remove(1, ids["A"])),
     "carts.clear": (False, lambda uow, ids: uow.carts.clear(1)),
@@ -147,6 +160,20 @@ async def test_a_hot_call_runs_the_statements_it_built_once(
     first, second = executed
     assert first and len(first) == len(second)
     assert all(a is b for a, b in zip(first, second, strict=True)), (first, second)
+
+
+async def test_a_product_read_again_is_read_as_it_is_now(
+    db: Database, seed: Callable[..., Awaitable[dict[str, int]]]
+) -> None:
+    ids = await seed(draft("A", stock=5))
+    async with db.uow() as uow:
+        before = await uow.products.get(ids["A"])
+        assert before is not None and before.reserved == 0
+        assert await uow.products.reserve(ids["A"], 2)
+        # the same unit of work reads its own reservation, not the row it loaded before
+        after = await uow.products.get(ids["A"])
+        assert after is not None and (after.stock, after.reserved) == (5, 2)
+        assert after.category_name == "Tea" and after.price == before.price
 
 
 async def test_personal_data_stays_encrypted_and_reads_back(db: Database) -> None:
