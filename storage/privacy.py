@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.checkout.model import Address
 from domain.privacy.ports import Erasure
 from domain.shared.audit import AuditEntry, AuditFilter
-from domain.shared.paging import Page, Paged
+from domain.shared.paging import Page, Paged, Seek, Toward, keyset_page
 from storage.base import Base
 from storage.crypto import (
     TOKEN_PREFIX,
@@ -159,14 +159,16 @@ class SqlAuditLog:
         await self.s.flush()
 
     async def latest(self, page: Page, which: AuditFilter) -> Paged[AuditEntry]:
-        where = []
-        if which.order_id is not None:
-            where.append(AuditRow.order_id == which.order_id)
-        if which.product_id is not None:
-            where.append(AuditRow.product_id == which.product_id)
-        if which.actor is not None:
-            where.append(AuditRow.actor == which.actor)
-        total = await self.s.scalar(select(func.count()).select_from(AuditRow).where(*where))
+        """The entries `which` selects, newest (highest id) first. With `page.seek`, the page
+        next to the entry `seek.key` of the page shown (keyset paging, issue 13): one range of
+        the id (or of (order_id | product_id | actor, id)) wherever the page lies, instead of
+        skipping the pages before it one entry at a time."""
+        where = _audit_where(which)
+        total = int(
+            await self.s.scalar(select(func.count()).select_from(AuditRow).where(*where)) or 0
+        )
+        if page.seek is not None:
+            return await self._seek(where, page, page.seek, total)
         query = (
             select(AuditRow)
             .where(*where)
@@ -174,20 +176,87 @@ class SqlAuditLog:
             .offset(page.offset)
             .limit(page.size)
         )
-        rows = (await self.s.scalars(query)).all()
-        entries = [
-            AuditEntry(
-                actor=r.actor,
-                action=r.action,
-                at=r.created_at,
-                order_id=r.order_id,
-                product_id=r.product_id,
-                customer_id=r.customer_id,
-                details=dict(r.details or {}),
+        rows = list(await self.s.scalars(query))
+        return Paged([_audit_entry(r) for r in rows], total, page)
+
+    async def _seek(
+        self, where: list[Any], page: Page, seek: Seek, total: int
+    ) -> Paged[AuditEntry]:
+        """Entries are never edited or removed, so an entry of the list stays in it at its
+        place: a key that is not an entry of this list (a forged button) shows the first
+        page. Newest first, so the next page holds the lower ids."""
+        known = await self.s.scalar(select(AuditRow.id).where(AuditRow.id == seek.key, *where))
+        if known is None:
+            return await self._audit_page(where, None, page, total)
+        if seek.toward == Toward.BEFORE:
+            rows = await self._audit_rows(
+                where, AuditRow.id > seek.key, page.size + 1, newest=False
             )
-            for r in rows
-        ]
-        return Paged(entries, int(total or 0), page)
+            if len(rows) <= page.size:  # the first page (or less than a page was left before)
+                return await self._audit_page(where, None, page, total)
+            rows = list(reversed(rows[: page.size]))
+            return _audit_paged(rows, total, page, before=True, after=True)
+        if seek.toward == Toward.FROM:
+            rows = await self._audit_rows(where, AuditRow.id <= seek.key, page.size + 1)
+            before = bool(await self._audit_rows(where, AuditRow.id > seek.key, 1, newest=False))
+        else:
+            rows = await self._audit_rows(where, AuditRow.id < seek.key, page.size + 1)
+            before = True
+        if not rows:  # the key was the oldest entry (a button we never send): the last page
+            rows = await self._audit_rows(where, None, page.size + 1, newest=False)
+            more = len(rows) > page.size
+            rows = list(reversed(rows[: page.size]))
+            return _audit_paged(rows, total, page, before=more, after=False)
+        more = len(rows) > page.size
+        return _audit_paged(rows[: page.size], total, page, before=before, after=more)
+
+    async def _audit_page(
+        self, where: list[Any], side: Any, page: Page, total: int
+    ) -> Paged[AuditEntry]:
+        rows = await self._audit_rows(where, side, page.size + 1)
+        more = len(rows) > page.size
+        return _audit_paged(rows[: page.size], total, page, before=False, after=more)
+
+    async def _audit_rows(
+        self, where: list[Any], side: Any, limit: int, *, newest: bool = True
+    ) -> list[AuditRow]:
+        """The first `limit` entries of the list on one side of a key (nearest first), or from
+        its start (newest first) or end (`newest` False)."""
+        query = select(AuditRow).where(*where)
+        if side is not None:
+            query = query.where(side)
+        order = AuditRow.id.desc() if newest else AuditRow.id.asc()
+        return list(await self.s.scalars(query.order_by(order).limit(limit)))
+
+
+def _audit_where(which: AuditFilter) -> list[Any]:
+    where = []
+    if which.order_id is not None:
+        where.append(AuditRow.order_id == which.order_id)
+    if which.product_id is not None:
+        where.append(AuditRow.product_id == which.product_id)
+    if which.actor is not None:
+        where.append(AuditRow.actor == which.actor)
+    return where
+
+
+def _audit_entry(r: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        actor=r.actor,
+        action=r.action,
+        at=r.created_at,
+        order_id=r.order_id,
+        product_id=r.product_id,
+        customer_id=r.customer_id,
+        details=dict(r.details or {}),
+        id=r.id,
+    )
+
+
+def _audit_paged(
+    rows: list[AuditRow], total: int, page: Page, *, before: bool, after: bool
+) -> Paged[AuditEntry]:
+    return keyset_page([_audit_entry(r) for r in rows], total, page, before=before, after=after)
 
 
 # --- a customer's data as a whole (/mydata) ---

@@ -11,15 +11,18 @@ from sqlalchemy import (
     CursorResult,
     Row,
     Table,
+    and_,
     bindparam,
     exists,
     func,
+    or_,
     select,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.reviews.records import ProductComment, Review, ReviewEntry
+from domain.shared.paging import Page, Paged, Toward, keyset_page
 from storage.base import dialect_insert
 from storage.tables.catalog import ProductRow
 from storage.tables.customers import CustomerRow
@@ -59,29 +62,90 @@ class SqlReviewRepository:
         offset: int,
         limit: int,
     ) -> tuple[list[ReviewEntry], int]:
-        where = []
-        if max_rating is not None:
-            where.append(ReviewRow.rating <= max_rating)
-        if product_id is not None:
-            where.append(
-                exists().where(
-                    OrderLineRow.order_id == ReviewRow.order_id,
-                    OrderLineRow.product_id == product_id,
-                )
-            )
+        where = _review_where(product_id, max_rating)
         total = await self.s.scalar(select(func.count()).select_from(ReviewRow).where(*where))
-        rows = (
-            await self.s.execute(
-                select(ReviewRow, OrderRow.number, CustomerRow.first_name)
-                .join(OrderRow, OrderRow.id == ReviewRow.order_id)
-                .outerjoin(CustomerRow, CustomerRow.id == ReviewRow.customer_id)
-                .where(*where)
-                .order_by(ReviewRow.created_at.desc(), ReviewRow.id.desc())
-                .offset(offset)
-                .limit(limit)
-            )
-        ).all()
+        rows = await self._entry_rows(where, None, limit, offset=offset)
         return await self._with_products(rows), int(total or 0)
+
+    async def entries_near(
+        self, *, product_id: int | None, max_rating: int | None, page: Page
+    ) -> Paged[ReviewEntry]:
+        """The page next to a review of the page shown (the merchant's Prev/Next, issue 13):
+        one range of ix_reviews_created (created_at, id) wherever the page lies, plus a
+        one-row look on the other side for whether there is more. The key review need not be
+        in the list any more (a low rating raised since): its place is enough."""
+        assert page.seek is not None, "a page found by key"
+        seek = page.seek
+        where = _review_where(product_id, max_rating)
+        total = int(
+            await self.s.scalar(select(func.count()).select_from(ReviewRow).where(*where)) or 0
+        )
+        at = await self.s.scalar(select(ReviewRow.created_at).where(ReviewRow.id == seek.key))
+        if at is None:  # no such review (a forged button): the first page
+            return await self._first_entries(where, page, total)
+        key = (at, seek.key)
+        listed = not where or bool(
+            await self.s.scalar(select(ReviewRow.id).where(ReviewRow.id == seek.key, *where))
+        )
+        if seek.toward == Toward.BEFORE:
+            rows = await self._entry_rows(where, _newer(key), page.size + 1, newest=False)
+            if len(rows) <= page.size:  # the first page (or less than a page was left before)
+                return await self._first_entries(where, page, total)
+            rows = list(reversed(rows[: page.size]))
+            after = listed or bool(await self._entry_rows(where, _older(key, True), 1))
+            return await self._paged(rows, total, page, before=True, after=after)
+        inclusive = seek.toward == Toward.FROM
+        rows = await self._entry_rows(where, _older(key, inclusive), page.size + 1)
+        before = (listed and not inclusive) or bool(
+            await self._entry_rows(where, _newer(key, not inclusive), 1, newest=False)
+        )
+        if not rows and before:  # nothing left after it (ratings changed): the last page
+            rows = await self._entry_rows(where, None, page.size + 1, newest=False)
+            more = len(rows) > page.size
+            rows = list(reversed(rows[: page.size]))
+            return await self._paged(rows, total, page, before=more, after=False)
+        more = len(rows) > page.size
+        return await self._paged(rows[: page.size], total, page, before=before, after=more)
+
+    async def _first_entries(self, where: list[Any], page: Page, total: int) -> Paged[ReviewEntry]:
+        rows = await self._entry_rows(where, None, page.size + 1)
+        more = len(rows) > page.size
+        return await self._paged(rows[: page.size], total, page, before=False, after=more)
+
+    async def _paged(
+        self,
+        rows: Sequence[Row[ReviewRow, str, str]],
+        total: int,
+        page: Page,
+        *,
+        before: bool,
+        after: bool,
+    ) -> Paged[ReviewEntry]:
+        items = await self._with_products(rows)
+        return keyset_page(items, total, page, before=before, after=after)
+
+    async def _entry_rows(
+        self, where: list[Any], side: Any, limit: int, *, newest: bool = True, offset: int = 0
+    ) -> Sequence[Row[ReviewRow, str, str]]:
+        """(review, order number, first name) rows of the list, newest first (or oldest
+        first), on one side of a key (`_older`, `_newer`) or from the list's start."""
+        order = (
+            (ReviewRow.created_at.desc(), ReviewRow.id.desc())
+            if newest
+            else (ReviewRow.created_at, ReviewRow.id)
+        )
+        query = (
+            select(ReviewRow, OrderRow.number, CustomerRow.first_name)
+            .join(OrderRow, OrderRow.id == ReviewRow.order_id)
+            .outerjoin(CustomerRow, CustomerRow.id == ReviewRow.customer_id)
+            .where(*where)
+            .order_by(*order)
+        )
+        if side is not None:
+            query = query.where(side)
+        if offset:
+            query = query.offset(offset)
+        return (await self.s.execute(query.limit(limit))).all()
 
     async def entry(self, review_id: int) -> ReviewEntry | None:
         rows = (
@@ -226,3 +290,33 @@ class SqlReviewRepository:
                 for product_id, n in sorted(lines.items())
             ],
         )
+
+
+def _review_where(product_id: int | None, max_rating: int | None) -> list[Any]:
+    where: list[Any] = []
+    if max_rating is not None:
+        where.append(ReviewRow.rating <= max_rating)
+    if product_id is not None:
+        where.append(
+            exists().where(
+                OrderLineRow.order_id == ReviewRow.order_id,
+                OrderLineRow.product_id == product_id,
+            )
+        )
+    return where
+
+
+def _older(key: tuple[datetime, int], inclusive: bool = False) -> Any:
+    """The reviews after `key` (created_at, id) in the list's order (newest first): a range
+    on created_at plus a filter that skips only the rows tied at the edge, as the order lists'
+    `_beyond` (storage/merchant.py): SQLite seeks the index with a plain range."""
+    at, key_id = key
+    past = ReviewRow.id <= key_id if inclusive else ReviewRow.id < key_id
+    return and_(ReviewRow.created_at <= at, or_(ReviewRow.created_at < at, past))
+
+
+def _newer(key: tuple[datetime, int], inclusive: bool = False) -> Any:
+    """The reviews before `key` in the list's order (newer ones)."""
+    at, key_id = key
+    past = ReviewRow.id >= key_id if inclusive else ReviewRow.id > key_id
+    return and_(ReviewRow.created_at >= at, or_(ReviewRow.created_at > at, past))

@@ -20,11 +20,25 @@ class FindPage(Callback):
 
 @dataclass(frozen=True)
 class AuditPage(Callback):
-    """Admin: a page of /audit's entries; `key` names the filter the chat remembers."""
+    """Admin: a page of /audit's entries; `key` names the filter the chat remembers. Sent
+    before the log paged by key (AuditSeek): a page above 0 now opens the first page."""
 
     prefix: ClassVar[str] = "aap"
     key: Token
     page: int
+
+
+@dataclass(frozen=True)
+class AuditSeek(Callback):
+    """Admin: the page of /audit next to an entry of the page shown (issue 13: one index
+    range however deep): `toward` n, the entries after `entry` (the last shown); p, the ones
+    before it (the first shown). `page` is what the page is called ("page 3 of 120")."""
+
+    prefix: ClassVar[str] = "aak"
+    key: Token
+    page: int
+    toward: str
+    entry: int
 
 
 @dataclass(frozen=True)

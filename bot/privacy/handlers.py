@@ -19,11 +19,13 @@ from bot.access import admin_only
 from bot.context import ShopApp, ShopContext
 from bot.merchant.common import admin_button
 from bot.privacy import views
-from bot.privacy.callbacks import AuditPage, FindPage
+from bot.privacy.callbacks import AuditPage, AuditSeek, FindPage
 from bot.screens import Screen
 from bot.ui import reply, show
 from domain.privacy.service import AuditQuery, FindTooShortError, Privacy
+from domain.shared.dialogs import StaleDialogError
 from domain.shared.errors import NotFoundError
+from domain.shared.paging import Seek, Toward
 
 ADMIN_COMMANDS = ("find", "audit")
 COMMAND_TEXTS = {name: f"privacy.command.{name}" for name in ADMIN_COMMANDS}
@@ -125,12 +127,30 @@ async def audit_command(update: Update, context: ShopContext) -> None:
 
 
 async def on_audit_page(update: Update, context: ShopContext, data: AuditPage) -> str | None:
-    """Another page of the audit log."""
+    """A page button sent before the log paged by key: the page it meant has moved as
+    entries were added, so the first page shows, and a toast says why."""
     t, lang = context.texts, context.admin_language
     query = _recall(context, data.key)
     if not isinstance(query, AuditQuery):
         return t(lang, "privacy.expired")
-    paged = await _privacy(context).audit(query, data.page)
+    paged = await _privacy(context).audit(query, 0)
+    await show(
+        update, context, views.audit_entries(t, lang, _subject(context, query), data.key, paged)
+    )
+    return t(lang, "privacy.audit.from_start") if data.page > 0 else None
+
+
+async def on_audit_seek(update: Update, context: ShopContext, data: AuditSeek) -> str | None:
+    """The page next to an entry of the page shown (Prev or Next)."""
+    t, lang = context.texts, context.admin_language
+    query = _recall(context, data.key)
+    if not isinstance(query, AuditQuery):
+        return t(lang, "privacy.expired")
+    try:
+        toward = Toward(data.toward)
+    except ValueError:
+        raise StaleDialogError() from None
+    paged = await _privacy(context).audit(query, data.page, Seek(data.entry, toward))
     await show(
         update, context, views.audit_entries(t, lang, _subject(context, query), data.key, paged)
     )
@@ -146,3 +166,4 @@ def register(app: ShopApp) -> None:
     app.add_handler(CommandHandler("audit", admin_only(audit_command), filters=anywhere))
     app.add_handler(CallbackQueryHandler(admin_button(on_find_page), pattern=FindPage.matches))
     app.add_handler(CallbackQueryHandler(admin_button(on_audit_page), pattern=AuditPage.matches))
+    app.add_handler(CallbackQueryHandler(admin_button(on_audit_seek), pattern=AuditSeek.matches))

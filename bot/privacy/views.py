@@ -6,25 +6,44 @@ from telegram import InlineKeyboardButton
 
 from bot.callback_data import Callback, OrderNo, Token
 from bot.merchant.callbacks import AdminOpenOrder
-from bot.privacy.callbacks import AuditPage, FindPage
+from bot.privacy.callbacks import AuditSeek, FindPage
 from bot.screens import TEXT_LIMIT, Screen, button, button_label, fit, keyboard, short
 from bot.shared.callbacks import Noop
 from bot.texts import Texts
 from domain.orders.model import Order
 from domain.shared.audit import ACTIONS, AuditEntry
 from domain.shared.customers import Language
-from domain.shared.paging import Paged
+from domain.shared.paging import Paged, Toward
 
 
-def _nav(
-    t: Texts, lang: Language, paged: Paged[object], to: type[FindPage] | type[AuditPage], key: str
-) -> list[InlineKeyboardButton]:
+def _nav(t: Texts, lang: Language, paged: Paged[Order], key: str) -> list[InlineKeyboardButton]:
     number = paged.page.number
-    prev: Callback = to(Token(key), number - 1) if paged.has_prev else Noop()
-    after: Callback = to(Token(key), number + 1) if paged.has_next else Noop()
+    prev: Callback = FindPage(Token(key), number - 1) if paged.has_prev else Noop()
+    after: Callback = FindPage(Token(key), number + 1) if paged.has_next else Noop()
     return [
         button("◀" if paged.has_prev else " ", prev),
         button(t(lang, "nav.page", page=number + 1, pages=paged.pages), Noop()),
+        button("▶" if paged.has_next else " ", after),
+    ]
+
+
+def _audit_nav(
+    t: Texts, lang: Language, paged: Paged[AuditEntry], key: str
+) -> list[InlineKeyboardButton]:
+    """Prev and Next name the entries at the page's edges (keyset paging): the page next to
+    this one is one index range however long the log has grown."""
+    number = paged.page.number
+    first, last = paged.items[0].id or 0, paged.items[-1].id or 0
+    prev: Callback = Noop()
+    after: Callback = Noop()
+    if paged.has_prev:
+        prev = AuditSeek(Token(key), max(number - 1, 0), Toward.BEFORE.value, first)
+    if paged.has_next:
+        after = AuditSeek(Token(key), number + 1, Toward.AFTER.value, last)
+    pages = max(paged.pages, number + 1)
+    return [
+        button("◀" if paged.has_prev else " ", prev),
+        button(t(lang, "nav.page", page=number + 1, pages=pages), Noop()),
         button("▶" if paged.has_next else " ", after),
     ]
 
@@ -52,7 +71,7 @@ def find_results(t: Texts, lang: Language, text: str, key: str, paged: Paged[Ord
         for o in paged.items
     ]
     if paged.pages > 1:
-        rows.append(_nav(t, lang, paged, FindPage, key))  # type: ignore[arg-type]
+        rows.append(_nav(t, lang, paged, key))
     title = t(lang, "privacy.find.title", text=short(text, 64), total=paged.total)
     return Screen(title, keyboard(rows))
 
@@ -83,5 +102,6 @@ def audit_entries(
                 about=" ".join(about),
             ).rstrip()
         )
-    rows = [_nav(t, lang, paged, AuditPage, key)] if paged.pages > 1 else []  # type: ignore[arg-type]
+    paging = paged.pages > 1 or paged.has_prev or paged.has_next
+    rows = [_audit_nav(t, lang, paged, key)] if paging else []
     return Screen(fit("\n".join(lines), TEXT_LIMIT), keyboard(rows))

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardButton, Update
 from bot.callback_data import Token
 from bot.context import ShopContext
 from bot.merchant.placement import edit
-from bot.reviews.callbacks import RvAdmCancel, RvAdmList, RvAdmReply
+from bot.reviews.callbacks import RvAdmCancel, RvAdmList, RvAdmPage, RvAdmReply
 from bot.reviews.views import stars
 from bot.screens import TEXT_LIMIT, Screen, button, button_label, fit, keyboard, short, with_header
 from bot.shared.handlers import chat_and_user
@@ -18,7 +18,7 @@ from bot.ui import reply, show
 from domain.reviews.records import ReviewEntry, ReviewFilter
 from domain.shared.dialogs import Dialog, StaleDialogError
 from domain.shared.errors import DomainError, NotFoundError
-from domain.shared.paging import Paged
+from domain.shared.paging import Paged, Seek, Toward
 
 COMMENT_SHOWN = 300
 
@@ -26,6 +26,13 @@ COMMENT_SHOWN = 300
 def _filter(raw: str) -> ReviewFilter:
     try:
         return ReviewFilter(raw)
+    except ValueError:
+        raise StaleDialogError() from None
+
+
+def _toward(raw: str) -> Toward:
+    try:
+        return Toward(raw)
     except ValueError:
         raise StaleDialogError() from None
 
@@ -63,19 +70,24 @@ def review_list(
         else:
             label = button_label(t(lang, "review.adm.reply_button", number=entry.number))
             rows.append([button(label, RvAdmReply(entry.id))])
+    # Prev, the page's name (it shows the page again) and Next name the reviews at the
+    # page's edges (keyset paging): the page next to it is one index range however deep.
     page = paged.page.number
-    nav = []
+    first = paged.items[0].id if paged.items else 0
+    last = paged.items[-1].id if paged.items else 0
+    f, nav = which.value, []
     if paged.has_prev:
-        nav.append(button("◀", RvAdmList(which.value, product_id, page - 1)))
-    if paged.pages > 1:
-        nav.append(
-            button(
-                t(lang, "nav.page", page=page + 1, pages=paged.pages),
-                RvAdmList(which.value, product_id, page),
-            )
+        nav.append(button("◀", RvAdmPage(f, product_id, max(page - 1, 0), Toward.BEFORE, first)))
+    if paged.pages > 1 or paged.has_prev or paged.has_next:
+        again = (
+            RvAdmPage(f, product_id, page, Toward.FROM, first)
+            if page > 0 and paged.items
+            else RvAdmList(f, product_id, 0)
         )
+        label = t(lang, "nav.page", page=page + 1, pages=max(paged.pages, page + 1))
+        nav.append(button(label, again))
     if paged.has_next:
-        nav.append(button("▶", RvAdmList(which.value, product_id, page + 1)))
+        nav.append(button("▶", RvAdmPage(f, product_id, page + 1, Toward.AFTER, last)))
     if nav:
         rows.append(nav)
     rows.append(
@@ -89,16 +101,17 @@ def review_list(
 
 
 async def list_screen(
-    context: ShopContext, which: ReviewFilter, page: int, product_id: int = 0
+    context: ShopContext,
+    which: ReviewFilter,
+    page: int = 0,
+    product_id: int = 0,
+    seek: Seek | None = None,
 ) -> Screen:
-    """The list, loaded (the page shown is the last one when `page` is past it)."""
+    """The list, loaded: its first page, or (`seek`) the page next to a review shown."""
     product = None
     if product_id:
         product = (await context.merchant.product_file(product_id)).product.name
-    reviews = context.reviews
-    paged = await reviews.review_entries(which, page, product_id or None)
-    if not paged.items and page > 0:
-        paged = await reviews.review_entries(which, paged.pages - 1, product_id or None)
+    paged = await context.reviews.review_entries(which, page, product_id or None, seek)
     return review_list(context, which, paged, product_id, product)
 
 
@@ -119,8 +132,21 @@ async def reviews_command(update: Update, context: ShopContext) -> None:
 
 
 async def on_list(update: Update, context: ShopContext, data: RvAdmList) -> str | None:
-    """A page of the list, in place."""
-    screen = await list_screen(context, _filter(data.filter), data.page, max(data.product_id, 0))
+    """The list's first page, in place. A page above 0 is a Prev/Next button sent before the
+    list paged by key: the page it meant may have moved, so the first page shows and a toast
+    says why."""
+    screen = await list_screen(context, _filter(data.filter), 0, max(data.product_id, 0))
+    await show(update, context, screen)
+    if data.page > 0:
+        return context.texts(context.admin_language, "review.adm.from_start")
+    return None
+
+
+async def on_page(update: Update, context: ShopContext, data: RvAdmPage) -> str | None:
+    """The page next to a review of the page shown (Prev, Next, or the page again)."""
+    seek = Seek(data.review, _toward(data.toward))
+    which = _filter(data.filter)
+    screen = await list_screen(context, which, data.page, max(data.product_id, 0), seek)
     await show(update, context, screen)
     return None
 

@@ -41,12 +41,28 @@ class RvSkip(Callback):
 
 @dataclass(frozen=True)
 class RvAdmList(Callback):
-    """Admin: a page of reviews (filter "all" or "low"; product_id 0: every product)."""
+    """Admin: the first page of reviews (filter "all" or "low"; product_id 0: every product).
+    A page above 0 is a Prev/Next button sent before the list paged by key (RvAdmPage)."""
 
     prefix: ClassVar[str] = "vl"
     filter: str
     product_id: int
     page: int
+
+
+@dataclass(frozen=True)
+class RvAdmPage(Callback):
+    """Admin: the page of reviews next to a review of the page shown (issue 13: one index
+    range however deep): `toward` n, the reviews after `review` (the last shown); p, the ones
+    before it (the first shown); a, from it on (the first shown: the page again). `page` is
+    what the page is called ("page 3 of 120")."""
+
+    prefix: ClassVar[str] = "vk"
+    filter: str
+    product_id: int
+    page: int
+    toward: str
+    review: int
 
 
 @dataclass(frozen=True)

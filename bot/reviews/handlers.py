@@ -15,8 +15,16 @@ from bot.access import admin_only
 from bot.callback_data import Callback
 from bot.context import ShopApp, ShopContext
 from bot.merchant.common import admin_button
-from bot.reviews.admin import on_cancel, on_list, on_reply, reviews_command
-from bot.reviews.callbacks import RvAdmCancel, RvAdmList, RvAdmReply, RvAsk, RvRate, RvSkip
+from bot.reviews.admin import on_cancel, on_list, on_page, on_reply, reviews_command
+from bot.reviews.callbacks import (
+    RvAdmCancel,
+    RvAdmList,
+    RvAdmPage,
+    RvAdmReply,
+    RvAsk,
+    RvRate,
+    RvSkip,
+)
 from bot.screens import Screen
 from bot.shared.handlers import button_handler
 from bot.ui import reply, show
@@ -86,6 +94,7 @@ BUTTONS: list[tuple[type[Callback], Any]] = [
 
 ADMIN_BUTTONS: list[tuple[type[Callback], Any]] = [
     (RvAdmList, on_list),
+    (RvAdmPage, on_page),
     (RvAdmReply, on_reply),
     (RvAdmCancel, on_cancel),
 ]

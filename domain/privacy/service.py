@@ -15,7 +15,7 @@ from domain.shared.clock import Clock
 from domain.shared.customers import admin_actor
 from domain.shared.errors import NotFoundError
 from domain.shared.numbers import normalize_order_number
-from domain.shared.paging import Page, Paged
+from domain.shared.paging import Page, Paged, Seek
 from domain.shared.ports import UnitOfWorkFactory
 
 FIND_MIN = 2  # characters: a two-character Chinese name is a name
@@ -69,10 +69,13 @@ class Privacy:
                     found.append(order)
         return Paged(found, len(ids), where)
 
-    async def audit(self, query: AuditQuery, page: int) -> Paged[AuditEntry]:
-        """A page of the latest audit entries `query` selects; NotFoundError for an unknown
-        order or SKU."""
-        where = Page(max(page, 0), self.page_size)
+    async def audit(
+        self, query: AuditQuery, page: int, seek: Seek | None = None
+    ) -> Paged[AuditEntry]:
+        """A page of the latest audit entries `query` selects: the first, or (`seek`) the one
+        next to an entry of the page shown, called page `page` (keyset paging: as cheap deep
+        in a long log as at its start). NotFoundError for an unknown order or SKU."""
+        where = Page(max(page, 0), self.page_size, seek)
         async with self._uow(readonly=True) as uow:
             which = AuditFilter()
             if query.order_number is not None:

@@ -25,7 +25,7 @@ from domain.shared.customers import admin_actor, language_of
 from domain.shared.dialogs import Dialog, DialogKind, StaleDialogError
 from domain.shared.errors import InvalidInputError, NotFoundError
 from domain.shared.notifications import Notification
-from domain.shared.paging import Page, Paged
+from domain.shared.paging import Page, Paged, Seek
 
 if TYPE_CHECKING:
     from domain.reviews.ports import ReviewsUnitOfWork
@@ -45,14 +45,25 @@ class ReviewDesk:
     _tokens: Callable[[], str]
 
     async def review_entries(
-        self, which: ReviewFilter, page: int, product_id: int | None = None
+        self,
+        which: ReviewFilter,
+        page: int,
+        product_id: int | None = None,
+        seek: Seek | None = None,
     ) -> Paged[ReviewEntry]:
-        """A page of reviews, newest first."""
-        slice_ = Page(max(page, 0), REVIEWS_PAGE)
+        """A page of reviews, newest first: the first, or (`seek`) the one next to a review of
+        the page shown, called page `page` (keyset paging: as cheap deep in a long list as
+        at its start)."""
+        slice_ = Page(max(page, 0), REVIEWS_PAGE, seek)
+        max_rating = LOW_RATING if which == ReviewFilter.LOW else None
         async with self._uow(readonly=True) as uow:
+            if seek is not None:
+                return await uow.reviews.entries_near(
+                    product_id=product_id, max_rating=max_rating, page=slice_
+                )
             items, total = await uow.reviews.entries(
                 product_id=product_id,
-                max_rating=LOW_RATING if which == ReviewFilter.LOW else None,
+                max_rating=max_rating,
                 offset=slice_.offset,
                 limit=slice_.size,
             )

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from domain.catalog.model import ProductComment
 from domain.shared.errors import DomainError
+from domain.shared.paging import Page, Paged
 
 if TYPE_CHECKING:
     pass
@@ -76,6 +77,13 @@ class ReviewRepository(Protocol):
     ) -> tuple[list[ReviewEntry], int]:
         """Reviews newest first (optionally of orders with the product, or at most
         `max_rating` stars), one page, and how many there are in all."""
+
+    async def entries_near(
+        self, *, product_id: int | None, max_rating: int | None, page: Page
+    ) -> Paged[ReviewEntry]:
+        """The same list's page next to the review `page.seek.key` of the page shown (keyset
+        paging by (created_at, id): one index range however deep), before/after said and its
+        number kept in step (`keyset_page`). A key that names no review: the first page."""
 
     async def entry(self, review_id: int) -> ReviewEntry | None: ...
     async def set_reply(self, review_id: int, text: str, at: datetime, actor: str) -> bool:

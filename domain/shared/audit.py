@@ -81,6 +81,8 @@ class AuditEntry:
     product_id: int | None = None
     customer_id: int | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # Its place in the log once stored (what /audit's page buttons carry); not its content.
+    id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,8 @@ class AuditLog(Protocol):
 
     async def append(self, entry: AuditEntry) -> None: ...
     async def latest(self, page: Page, which: AuditFilter) -> Paged[AuditEntry]:
-        """A page of the entries `which` selects, newest first."""
+        """A page of the entries `which` selects, newest first; with `page.seek`, the page
+        next to that entry (keyset paging, as `BackofficeRepository.orders`)."""
         ...
 
 

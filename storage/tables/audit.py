@@ -18,9 +18,10 @@ class AuditRow(Base):
     __tablename__ = "audit_log"
     __table_args__ = (
         Index("ix_audit_log_created", "created_at"),
-        Index("ix_audit_log_order_created", "order_id", "created_at"),
-        Index("ix_audit_log_product_created", "product_id", "created_at"),
-        Index("ix_audit_log_actor_created", "actor", "created_at"),
+        # /audit's filters, in its order (newest id first) so a page is one range (issue 13)
+        Index("ix_audit_log_order_id", "order_id", "id"),
+        Index("ix_audit_log_product_id", "product_id", "id"),
+        Index("ix_audit_log_actor_id", "actor", "id"),
     )
 
     id: Mapped[intpk]

@@ -61,7 +61,7 @@ from domain.shared.dialogs import Dialog, DialogRepository
 from domain.shared.errors import CatalogImportError, DuplicateError
 from domain.shared.money import Money
 from domain.shared.notifications import Notification, OutboxRepository
-from domain.shared.paging import Page, Paged
+from domain.shared.paging import Page, Paged, Toward, keyset_page
 from domain.shipping.carriers import Shipment, ShipmentRepository
 from domain.shipping.tracking_records import (
     Checkpoint,
@@ -1501,6 +1501,38 @@ class FakeReviewRepository(_Repository):
             r for r in self._newest(product_id) if max_rating is None or r.rating <= max_rating
         ]
         return [self._entry(r) for r in found[offset : offset + limit]], len(found)
+
+    async def entries_near(
+        self, *, product_id: int | None, max_rating: int | None, page: Page
+    ) -> Paged[ReviewEntry]:
+        """The keyset page as storage/reviews.py finds it, over the list in memory."""
+        assert page.seek is not None
+        found = [
+            r for r in self._newest(product_id) if max_rating is None or r.rating <= max_rating
+        ]
+        size, total = page.size, len(found)
+
+        def paged(rows: list[Review], before: bool, after: bool) -> Paged[ReviewEntry]:
+            entries = [self._entry(r) for r in rows]
+            return keyset_page(entries, total, page, before=before, after=after)
+
+        key = self.store.after_sales.reviews.get(page.seek.key)
+        if key is None:
+            return paged(found[:size], False, total > size)
+        place = (key.created_at, key.id or 0)
+        newer = [r for r in found if (r.created_at, r.id or 0) > place]
+        older = [r for r in found if (r.created_at, r.id or 0) < place]
+        listed = key in found
+        if page.seek.toward == Toward.BEFORE:
+            if len(newer) <= size:
+                return paged(found[:size], False, total > size)
+            return paged(newer[-size:], True, listed or bool(older))
+        before = bool(newer) or (listed and page.seek.toward == Toward.AFTER)
+        if page.seek.toward == Toward.FROM and listed:
+            older = [key, *older]
+        if not older and before:
+            return paged(found[-size:], total > size, False)
+        return paged(older[:size], before, len(older) > size)
 
     async def entry(self, review_id: int) -> ReviewEntry | None:
         review = self.store.after_sales.reviews.get(review_id)
