@@ -227,12 +227,9 @@ class OutboxDispatcher:
         time), so a burst for one chat still goes out in this run."""
         stats = DispatchStats()
         slots = asyncio.Semaphore(self.concurrency)
-        if self.exclusive and not self._inflight:
-            async with self._uow() as uow:
-                freed = await uow.outbox.release_all_claims()
-                await uow.commit()
-            if freed:
-                log.info("outbox: %d rows claimed by a runner that is gone go out now", freed)
+        # Rows still claimed when the only runner starts were claimed by a runner that is gone;
+        # they are let go in the first claim's transaction, before it looks for due rows.
+        release = self.exclusive and not self._inflight
         try:
             while not self._stopping:
                 self._dirty = False
@@ -244,12 +241,23 @@ class OutboxDispatcher:
                 # Claim no more than the global budget lets out soon: leases stay short.
                 room = max(1, min(self.batch_size, int(self.pacer.limits.global_burst)))
                 async with self._uow() as uow:
+                    freed = await uow.outbox.release_all_claims() if release else 0
                     batch = await uow.outbox.claim_due(
                         self._clock.now(), room, self.lease_seconds, exclude_chats=skip
                     )
                     await uow.commit()
+                if release and freed:
+                    log.info("outbox: %d rows claimed by a runner that is gone go out now", freed)
+                release = False
                 if batch:
                     await self._send_batch(batch, stats, slots)
+                    pending = [task for task in self._inflight.values() if not task.done()]
+                    if pending and len(batch) < room and not self._dirty:
+                        # The claim took every due row of the chats it could: what can become
+                        # claimable next is a sending chat's next row, once its send is done.
+                        # So wait for a send rather than claim again at once and find nothing,
+                        # as each run used to (one claim in three, issue 13).
+                        await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                     continue
                 pending = [task for task in self._inflight.values() if not task.done()]
                 if pending:  # their chats may have more once they are done

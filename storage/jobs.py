@@ -14,11 +14,14 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
+    Table,
+    bindparam,
     delete,
     func,
+    insert,
     select,
     text,
     update,
@@ -34,6 +37,42 @@ log = logging.getLogger(__name__)
 # -- the log of job runs ------------------------------------------------------------------------
 
 RUNS_KEPT = 20  # per job
+
+# The statements of a job's bracket (its lease and its run's record), built once: the outbox
+# job runs after every order, and building these cost SQLAlchemy more than running them
+# (issue 13).
+_RUNS = cast(Table, JobRunRow.__table__)
+_LOCKS = cast(Table, JobLockRow.__table__)
+_ADD_RUN = insert(_RUNS)
+_KEPT_RUNS = (
+    select(_RUNS.c.id)
+    .where(_RUNS.c.job == bindparam("run_job"))
+    .order_by(_RUNS.c.started_at.desc(), _RUNS.c.id.desc())
+    .limit(bindparam("kept"))
+    .scalar_subquery()
+)
+_FORGET_RUNS = delete(_RUNS).where(
+    _RUNS.c.job == bindparam("run_job"), _RUNS.c.id.not_in(_KEPT_RUNS)
+)
+_TAKE_LEASE = sqlite_insert(_LOCKS).values(
+    job=bindparam("lock_job"),
+    holder=bindparam("lock_holder"),
+    locked_until=bindparam("until", type_=_LOCKS.c.locked_until.type),
+)
+# Taken when free or expired: the upsert changes the row only where its lease has run out.
+_TAKE_LEASE = _TAKE_LEASE.on_conflict_do_update(
+    index_elements=[_LOCKS.c.job],
+    set_={"holder": _TAKE_LEASE.excluded.holder, "locked_until": _TAKE_LEASE.excluded.locked_until},
+    where=_LOCKS.c.locked_until < bindparam("now", type_=_LOCKS.c.locked_until.type),
+)
+_RENEW_LEASE = (
+    update(_LOCKS)
+    .where(_LOCKS.c.job == bindparam("lock_job"), _LOCKS.c.holder == bindparam("lock_holder"))
+    .values(locked_until=bindparam("until", type_=_LOCKS.c.locked_until.type))
+)
+_GIVE_BACK_LEASE = delete(_LOCKS).where(
+    _LOCKS.c.job == bindparam("lock_job"), _LOCKS.c.holder == bindparam("lock_holder")
+)
 
 
 class SqlJobRuns:
@@ -56,28 +95,19 @@ class SqlJobRuns:
         """Add a finished run and forget the oldest beyond what is kept."""
         async with self.db.uow() as uow:
             session: AsyncSession = uow.session
-            session.add(
-                JobRunRow(
-                    job=job,
-                    runner=runner[:64],
-                    started_at=started_at,
-                    finished_at=finished_at,
-                    duration_ms=max(int(duration_ms), 0),
-                    ok=ok,
-                    summary=summary[:2000],
-                )
-            )
-            await session.flush()
-            keep = (
-                select(JobRunRow.id)
-                .where(JobRunRow.job == job)
-                .order_by(JobRunRow.started_at.desc(), JobRunRow.id.desc())
-                .limit(self.kept)
-                .scalar_subquery()
-            )
             await session.execute(
-                delete(JobRunRow).where(JobRunRow.job == job, JobRunRow.id.not_in(keep))
+                _ADD_RUN,
+                {
+                    "job": job,
+                    "runner": runner[:64],
+                    "started_at": started_at,
+                    "finished_at": finished_at,
+                    "duration_ms": max(int(duration_ms), 0),
+                    "ok": ok,
+                    "summary": summary[:2000],
+                },
             )
+            await session.execute(_FORGET_RUNS, {"run_job": job, "kept": self.kept})
             await uow.commit()
 
     async def latest(self) -> dict[str, JobRunRow]:
@@ -229,16 +259,10 @@ class JobLocks:
         until = now + timedelta(seconds=self.lease_seconds)
         async with self.db.uow() as uow:
             session: AsyncSession = uow.session
-            statement = sqlite_insert(JobLockRow).values(
-                job=job, holder=self.holder, locked_until=until
+            result = await session.execute(
+                _TAKE_LEASE,
+                {"lock_job": job, "lock_holder": self.holder, "until": until, "now": now},
             )
-            table = JobLockRow.__table__
-            statement = statement.on_conflict_do_update(
-                index_elements=[JobLockRow.job],
-                set_={"holder": self.holder, "locked_until": until},
-                where=table.c.locked_until < now,
-            )
-            result = await session.execute(statement)
             taken = bool(result.rowcount)  # type: ignore[attr-defined]
             if not taken:
                 taken = await self._take_from_the_dead(session, job, until)
@@ -265,9 +289,7 @@ class JobLocks:
         until = self._now() + timedelta(seconds=self.lease_seconds)
         async with self.db.uow() as uow:
             result = await uow.session.execute(
-                update(JobLockRow)
-                .where(JobLockRow.job == job, JobLockRow.holder == self.holder)
-                .values(locked_until=until)
+                _RENEW_LEASE, {"lock_job": job, "lock_holder": self.holder, "until": until}
             )
             await uow.commit()
         return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -276,7 +298,7 @@ class JobLocks:
         """Give the lease back (only ours)."""
         async with self.db.uow() as uow:
             await uow.session.execute(
-                delete(JobLockRow).where(JobLockRow.job == job, JobLockRow.holder == self.holder)
+                _GIVE_BACK_LEASE, {"lock_job": job, "lock_holder": self.holder}
             )
             await uow.commit()
 
