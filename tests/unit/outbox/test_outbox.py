@@ -13,7 +13,7 @@ from domain.shared.clock import FixedClock
 from domain.shared.notifications import Notification
 from jobs.outbox import Delivery, OutboxDispatcher, RetryLater, Sent, Undeliverable
 from jobs.pacing import Limits, SendPacer
-from tests.unit.fakes import FakeUnitOfWorkFactory, OutboxEntry
+from tests.unit.fakes import FakeOutboxRepository, FakeUnitOfWorkFactory, OutboxEntry
 
 
 class FakeSender:
@@ -264,3 +264,33 @@ async def test_two_runners_never_send_the_same_row(
     two = dispatcher(uow, sender, clock, batch_size=2)
     await asyncio.gather(one.run_once(), two.run_once())
     assert sorted(sender.calls) == ids
+
+
+async def test_a_run_claims_twice_for_one_message(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: one notification costs two claims (the one that finds it, and the one after
+    its send that finds nothing), not a third at once while the send is in flight; the only
+    runner lets go of a gone runner's claims once, before its first claim."""
+    claims: list[int] = []
+    releases: list[int] = []
+    claim_due, release_all = FakeOutboxRepository.claim_due, FakeOutboxRepository.release_all_claims
+
+    async def counted_claim(self: FakeOutboxRepository, *args: Any, **kw: Any) -> Any:
+        claims.append(len(uow.store.outbox))
+        return await claim_due(self, *args, **kw)
+
+    async def counted_release(self: FakeOutboxRepository) -> int:
+        releases.append(len(claims))
+        return await release_all(self)
+
+    monkeypatch.setattr(FakeOutboxRepository, "claim_due", counted_claim)
+    monkeypatch.setattr(FakeOutboxRepository, "release_all_claims", counted_release)
+    [only] = await queue(uow, clock, "a")
+    sender = FakeSender()
+    sender.pause = True  # the send takes a turn of the loop, as a real one does
+    stats = await dispatcher(uow, sender, clock, exclusive=True).run_once()
+
+    assert stats.sent == 1 and row(uow, only).sent_at is not None
+    assert len(claims) == 2, claims
+    assert releases == [0]
