@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import (
+    Table,
+    bindparam,
     func,
+    insert,
     select,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.catalog.model import Product
@@ -21,7 +24,7 @@ from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from domain.shared.paging import Page, Paged
 from storage import rollups
-from storage.base import utcnow
+from storage.base import dialect_insert, utcnow
 from storage.catalog import product_of
 from storage.privacy import index_order
 from storage.rollups import day_key
@@ -29,6 +32,40 @@ from storage.tables.catalog import CategoryRow, ProductRow
 from storage.tables.customers import CustomerRow
 from storage.tables.insight import ProductSalesDayRow
 from storage.tables.orders import OrderEventRow, OrderLineRow, OrderRow
+
+_ORDERS = cast(Table, OrderRow.__table__)
+_LINES = cast(Table, OrderLineRow.__table__)
+# Placing an order: its row and its lines, built once per dialect (the ON CONFLICT is the
+# dialect's own).
+_ADD_ORDER: dict[str, tuple[Any, Any]] = {}
+
+
+def _order_inserts(session: AsyncSession) -> tuple[Any, Any]:
+    order = dialect_insert(session)(_ORDERS).on_conflict_do_nothing().returning(_ORDERS.c.id)
+    lines = insert(_LINES).returning(_LINES.c.id, sort_by_parameter_order=True)
+    return order, lines
+
+
+# An order's steps (every status change and its event), built once.
+_STATUS_FOR_UPDATE = (
+    select(_ORDERS.c.status).where(_ORDERS.c.id == bindparam("order_id")).with_for_update()
+)
+_SET_STATUS = (
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("order_id"))
+    .values(status=bindparam("to"), updated_at=bindparam("at", type_=_ORDERS.c.updated_at.type))
+)
+_MOVE_STATUS = (
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("order_id"), _ORDERS.c.status == bindparam("from"))
+    .values(status=bindparam("to"), updated_at=bindparam("at", type_=_ORDERS.c.updated_at.type))
+)
+_ADD_EVENT = insert(cast(Table, OrderEventRow.__table__))
+_DELIVERED_AT = (
+    update(_ORDERS)
+    .where(_ORDERS.c.id == bindparam("order_id"))
+    .values(delivered_at=bindparam("at", type_=_ORDERS.c.delivered_at.type))
+)
 
 
 def _event(row: OrderEventRow) -> OrderEvent:
@@ -48,55 +85,67 @@ class SqlOrderRepository:
         self.s = session
 
     async def add(self, order: Order) -> int:
-        row = OrderRow(
-            number=order.number,
-            customer_id=order.customer_id,
-            checkout_token=order.checkout_token,
-            channel=order.channel,
-            channel_reference=order.channel_reference,
-            status=order.status.value,
-            currency=order.currency,
-            subtotal_minor=order.subtotal.amount,
-            shipping_minor=order.shipping.amount,
-            shipping_method=order.shipping_method.to_dict() if order.shipping_method else None,
-            total_minor=order.total.amount,
-            promo_code=order.promo_code,
-            discount_minor=order.discount_minor,
-            payment_method=order.payment_method.value,
-            recipient=order.recipient,
-            phone=order.phone,
-            address_text=order.address_text,
-            created_at=order.created_at,
-            updated_at=order.updated_at or order.created_at,
+        # Core statements built once (a Confirm's costliest storage step was the ORM's unit of
+        # work for these rows, issue 13). A number, checkout or channel reference already taken
+        # inserts nothing: no SAVEPOINT is needed to keep the rest of the unit of work intact.
+        statements = _ADD_ORDER.get(self.s.get_bind().dialect.name)
+        if statements is None:
+            statements = _ADD_ORDER[self.s.get_bind().dialect.name] = _order_inserts(self.s)
+        add_order, add_lines = statements
+        order_id = await self.s.scalar(
+            add_order,
+            {
+                "number": order.number,
+                "customer_id": order.customer_id,
+                "checkout_token": order.checkout_token,
+                "channel": order.channel,
+                "channel_reference": order.channel_reference,
+                "status": order.status.value,
+                "currency": order.currency,
+                "subtotal_minor": order.subtotal.amount,
+                "shipping_minor": order.shipping.amount,
+                "shipping_method": (
+                    order.shipping_method.to_dict() if order.shipping_method else None
+                ),
+                "total_minor": order.total.amount,
+                "promo_code": order.promo_code,
+                "discount_minor": order.discount_minor,
+                "payment_method": order.payment_method.value,
+                "recipient": order.recipient,
+                "phone": order.phone,
+                "address_text": order.address_text,
+                "created_at": order.created_at,
+                "updated_at": order.updated_at or order.created_at,
+            },
         )
-        try:  # in a SAVEPOINT: a refused duplicate leaves the rest of the unit of work intact
-            async with self.s.begin_nested():
-                self.s.add(row)
-        except IntegrityError as exc:
-            raise DuplicateError() from exc
-        line_rows = [
-            OrderLineRow(
-                order_id=row.id,
-                product_id=line.product_id,
-                sku=line.sku,
-                name=line.name,
-                unit_price_minor=line.unit_price.amount,
-                quantity=line.quantity,
-                discount_minor=line.discount_minor,
+        if order_id is None:
+            raise DuplicateError()
+        if order.lines:
+            # After-sales requests point at stored lines: the ids come back in the lines' order.
+            line_ids = await self.s.scalars(
+                add_lines,
+                [
+                    {
+                        "order_id": order_id,
+                        "product_id": line.product_id,
+                        "sku": line.sku,
+                        "name": line.name,
+                        "unit_price_minor": line.unit_price.amount,
+                        "quantity": line.quantity,
+                        "discount_minor": line.discount_minor,
+                    }
+                    for line in order.lines
+                ],
             )
-            for line in order.lines
-        ]
-        self.s.add_all(line_rows)
-        await self.s.flush()
+            for line, line_id in zip(order.lines, line_ids.all(), strict=True):
+                line.id = line_id
         # The blind index /find looks up (decision 13): names, phone, @username as keyed hashes.
         customer = await self.s.get(CustomerRow, order.customer_id)
         await index_order(
-            self.s, row.id, recipient=order.recipient, phone=order.phone, customer=customer
+            self.s, order_id, recipient=order.recipient, phone=order.phone, customer=customer
         )
-        for line, line_row in zip(order.lines, line_rows, strict=True):
-            line.id = line_row.id  # after-sales requests point at stored lines
         await rollups.count_order(self.s, order, order.status, +1)  # the reports' rollups
-        return row.id
+        return int(order_id)
 
     async def _entities(self, rows: Sequence[OrderRow]) -> list[Order]:
         if not rows:
@@ -174,23 +223,21 @@ class SqlOrderRepository:
 
     async def save_status(self, order: Order, expected: OrderStatus | None = None) -> bool:
         if expected is None:  # the rollups need the status it leaves
-            found = await self.s.scalar(
-                select(OrderRow.status).where(OrderRow.id == order.id).with_for_update()
-            )
+            found = await self.s.scalar(_STATUS_FOR_UPDATE, {"order_id": order.id})
             if found is None:
                 return False
             before = OrderStatus(found)
         else:
             before = expected
-        where = [OrderRow.id == order.id]
-        if expected is not None:
-            where.append(OrderRow.status == expected.value)
-        result = await self.s.execute(
-            update(OrderRow)
-            .where(*where)
-            .values(status=order.status.value, updated_at=order.updated_at or utcnow())
-            .execution_options(synchronize_session=False)
-        )
+        values = {
+            "order_id": order.id,
+            "to": order.status.value,
+            "at": order.updated_at or utcnow(),
+        }
+        if expected is None:
+            result = await self.s.execute(_SET_STATUS, values)
+        else:  # compare-and-set: only from the status the caller saw
+            result = await self.s.execute(_MOVE_STATUS, {**values, "from": expected.value})
         saved = bool(result.rowcount)  # type: ignore[attr-defined]
         if saved:
             # The reports' rollups follow the order to its new status, in this transaction.
@@ -198,27 +245,23 @@ class SqlOrderRepository:
         return saved
 
     async def add_event(self, order_id: int, event: OrderEvent) -> None:
-        self.s.add(
-            OrderEventRow(
-                order_id=order_id,
-                type=event.type.value,
-                actor=event.actor,
-                from_status=event.from_status.value if event.from_status else None,
-                to_status=event.to_status.value if event.to_status else None,
-                note=event.note,
-                params=event.params,
-                created_at=event.at,
-            )
+        await self.s.flush()  # what the unit of work added before goes first, as it did
+        await self.s.execute(
+            _ADD_EVENT,
+            {
+                "order_id": order_id,
+                "type": event.type.value,
+                "actor": event.actor,
+                "from_status": event.from_status.value if event.from_status else None,
+                "to_status": event.to_status.value if event.to_status else None,
+                "note": event.note,
+                "params": event.params,
+                "created_at": event.at,
+            },
         )
         if event.type == OrderEventType.DELIVERED:
             # Stored on the order, so auto-completion finds due orders by an index.
-            await self.s.execute(
-                update(OrderRow)
-                .where(OrderRow.id == order_id)
-                .values(delivered_at=event.at)
-                .execution_options(synchronize_session=False)
-            )
-        await self.s.flush()
+            await self.s.execute(_DELIVERED_AT, {"order_id": order_id, "at": event.at})
 
     async def change_after_sales_open(self, order_id: int, delta: int) -> None:
         await self.s.execute(
