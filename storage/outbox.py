@@ -36,6 +36,9 @@ _NOTIFY_OUTBOX = text(f"SELECT pg_notify('{OUTBOX_CHANNEL}', '')")
 _OUTBOX = cast(Table, OutboxRow.__table__)
 _CUSTOMERS = cast(Table, CustomerRow.__table__)
 _EARLIER = _OUTBOX.alias("earlier")
+# Queueing a notification, per dialect (a row without a dedupe key never conflicts: NULLs are
+# distinct in a unique index on both databases).
+_ADD: dict[str, Any] = {}
 
 
 def _claimable() -> list[Any]:
@@ -135,11 +138,13 @@ class SqlOutboxRepository:
         }
         # A second notification with the same dedupe key is dropped, even when two
         # transactions add it at the same moment (INSERT ... ON CONFLICT DO NOTHING).
-        insert = dialect_insert(self.s)
-        statement = insert(OutboxRow).values(**values)
-        if notification.dedupe_key is not None:
-            statement = statement.on_conflict_do_nothing(index_elements=["dedupe_key"])
-        result = await self.s.execute(statement)
+        dialect = self.s.get_bind().dialect.name
+        statement = _ADD.get(dialect)
+        if statement is None:
+            statement = _ADD[dialect] = dialect_insert(self.s)(_OUTBOX).on_conflict_do_nothing(
+                index_elements=["dedupe_key"]
+            )
+        result = await self.s.execute(statement, values)
         queued = int(result.rowcount or 0)  # type: ignore[attr-defined]
         if queued and not self.added and self.s.get_bind().dialect.name == "postgresql":
             # Sent with the transaction's first notification rather than at its commit: a
