@@ -34,7 +34,7 @@ BUDGET = {
     "card ➕": (3, 1),
     "Add 1 to cart": (4, 1),
     "cart ➕": (3, 1),
-    # The checkout's save is one upsert that needs no read of its row first (5 before 5096de7).
+    # The checkout's save is one upsert that needs no read of its row first (5 before ddff462).
     "Checkout": (4, 1),
     # A typed answer: one read finds what it answers (the after-sales draft, the chat's dialog
     # and the checkout, domain/after_sales/waiting.py), then the step's write, which saves the
@@ -48,7 +48,7 @@ BUDGET = {
     # cart): a sold-out Confirm is answered from it without SQLite's write lock (see below);
     # the rollups' 6 upserts became 2 (storage/rollups.py sums them until the commit).
     # The order's INSERT ... ON CONFLICT DO NOTHING needs no SAVEPOINT and its RELEASE, and its
-    # lines are one INSERT ... RETURNING (27 before 67e2c7e).
+    # lines are one INSERT ... RETURNING (27 before 04dd4e9).
     "Confirm order": (24, 2),
 }
 
