@@ -170,6 +170,21 @@ async def apply_pending(session: AsyncSession) -> None:
             await session.execute(statement, rows[0] if len(rows) == 1 else rows)
 
 
+def _hour_sums(table: Any, excluded: Any) -> dict[str, Any]:
+    """An hour's upsert adds the new counts to the row's."""
+    return {name: table.c[name] + excluded[name] for name in ("orders", "total_minor", "units")}
+
+
+def _day_sums(table: Any, excluded: Any) -> dict[str, Any]:
+    """A day's upsert adds the units and revenue, and keeps the product's latest SKU and name."""
+    return {
+        "units": table.c.units + excluded.units,
+        "revenue_minor": table.c.revenue_minor + excluded.revenue_minor,
+        "sku": excluded.sku,
+        "name": excluded.name,
+    }
+
+
 _HOUR_AND_DAY: list[Any] = []
 
 
@@ -188,11 +203,7 @@ def _pg_hour_and_day() -> Any:
     )
     hour = (
         hours.on_conflict_do_update(
-            index_elements=list(_HOUR_KEY),
-            set_={
-                name: hours_table.c[name] + hours.excluded[name]
-                for name in ("orders", "total_minor", "units")
-            },
+            index_elements=list(_HOUR_KEY), set_=_hour_sums(hours_table, hours.excluded)
         )
         .returning(hours_table.c.hour)
         .cte("hour_upserted")
@@ -207,13 +218,7 @@ def _pg_hour_and_day() -> Any:
         ).select_from(hour),
     )
     statement = days.on_conflict_do_update(
-        index_elements=list(_DAY_KEY),
-        set_={
-            "units": days_table.c.units + days.excluded.units,
-            "revenue_minor": days_table.c.revenue_minor + days.excluded.revenue_minor,
-            "sku": days.excluded.sku,
-            "name": days.excluded.name,
-        },
+        index_elements=list(_DAY_KEY), set_=_day_sums(days_table, days.excluded)
     )
     _HOUR_AND_DAY.append(statement)
     return statement
@@ -235,20 +240,10 @@ def _upserts(session: AsyncSession) -> tuple[Any, Any, Any]:
         promos = insert_(promos_table)
         found = _UPSERTS[dialect] = (
             hours.on_conflict_do_update(
-                index_elements=list(_HOUR_KEY),
-                set_={
-                    name: hours_table.c[name] + hours.excluded[name]
-                    for name in ("orders", "total_minor", "units")
-                },
+                index_elements=list(_HOUR_KEY), set_=_hour_sums(hours_table, hours.excluded)
             ),
             days.on_conflict_do_update(
-                index_elements=list(_DAY_KEY),
-                set_={
-                    "units": days_table.c.units + days.excluded.units,
-                    "revenue_minor": days_table.c.revenue_minor + days.excluded.revenue_minor,
-                    "sku": days.excluded.sku,
-                    "name": days.excluded.name,
-                },
+                index_elements=list(_DAY_KEY), set_=_day_sums(days_table, days.excluded)
             ),
             promos.on_conflict_do_update(
                 index_elements=list(_PROMO_KEY),

@@ -4,19 +4,24 @@ and a running shop with a customer, two admins and a bystander who is not an adm
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.botapi.server import FakeBotApi
 from bot.botapi.sim import SimChat, SimMessage, SimUser
+from storage.db import Database
 from storage.tables.catalog import InventoryLogRow
 from storage.tables.orders import OrderRow
 from storage.tables.shipping import ShipmentRow
+from tests.dbsetup import PG_SKIP, TEST_DATA_KEY, TEST_KEYS, fresh_pg_database, pg_base_url
+from tests.e2e import harness
 from tests.e2e import helpers as db
 from tests.e2e.harness import ADMIN_CHAT, TOKEN, BotUnderTest, Person, seed_demo_catalog
 from tests.e2e.test_customer_journey import checkout_new_address, fill_cart
@@ -267,3 +272,24 @@ async def admin_script(admin: Admin, a: str, b: str) -> None:
     await admin.say("Out of Longjing until spring")  # 14
     await admin.tap("Yes, cancel the order")  # 15
     await admin.bot.outbox_drained()
+
+
+@contextlib.asynccontextmanager
+async def admin_world_on(
+    backend: str, tmp_path: Path, monkeypatch: Any, **overrides: Any
+) -> AsyncIterator[World]:
+    """`admin_world` on a SQLite file ("sqlite") or on a fresh PostgreSQL database
+    ("postgres": TEST_DATABASE_URL; the test is skipped without it), for tests whose fixture is
+    parametrized over both."""
+    if backend != "postgres":
+        async with admin_world(tmp_path, **overrides) as running:
+            yield running
+        return
+    base = pg_base_url()
+    if base is None:
+        pytest.skip(PG_SKIP)
+    monkeypatch.setattr(harness, "Database", functools.partial(Database, keys=TEST_KEYS))
+    async with fresh_pg_database(base) as url:
+        settings = {"database_url": url, "data_keys": TEST_DATA_KEY}
+        async with admin_world(tmp_path, **settings, **overrides) as running:
+            yield running

@@ -5,7 +5,6 @@ Buttons sent before (page numbers) and forged ones still answer sensibly."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,11 +12,8 @@ from pathlib import Path
 import pytest
 
 from bot.botapi.sim import SimMessage
-from storage.db import Database
-from tests.dbsetup import PG_SKIP, TEST_DATA_KEY, TEST_KEYS, fresh_pg_database, pg_base_url
-from tests.e2e import harness
 from tests.e2e import helpers as db
-from tests.e2e.admin_kit import World, admin_world, order_row, place_order
+from tests.e2e.admin_kit import World, admin_world_on, order_row, place_order
 
 NUMBER = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 
@@ -28,17 +24,7 @@ async def world(
 ) -> AsyncIterator[World]:
     """The admin world with 3 orders a page, on a SQLite file or a fresh PostgreSQL database
     (TEST_DATABASE_URL)."""
-    if request.param == "postgres":
-        base = pg_base_url()
-        if base is None:
-            pytest.skip(PG_SKIP)
-        monkeypatch.setattr(harness, "Database", functools.partial(Database, keys=TEST_KEYS))
-        async with fresh_pg_database(base) as url:
-            settings = {"database_url": url, "data_keys": TEST_DATA_KEY}
-            async with admin_world(tmp_path, page_size=3, **settings) as running:
-                yield running
-        return
-    async with admin_world(tmp_path, page_size=3) as running:
+    async with admin_world_on(request.param, tmp_path, monkeypatch, page_size=3) as running:
         yield running
 
 

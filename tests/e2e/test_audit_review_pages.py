@@ -6,7 +6,6 @@ sensibly. On a SQLite file and on PostgreSQL."""
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -20,12 +19,9 @@ from domain.orders.lifecycle import OrderStatus
 from domain.reviews.records import Review
 from domain.shared.audit import AuditEntry
 from domain.shared.customers import Customer
-from storage.db import Database
 from storage.tables.catalog import ProductRow
-from tests.dbsetup import PG_SKIP, TEST_DATA_KEY, TEST_KEYS, fresh_pg_database, pg_base_url
-from tests.e2e import harness
 from tests.e2e import helpers as db
-from tests.e2e.admin_kit import ANN, World, admin_world
+from tests.e2e.admin_kit import ANN, World, admin_world_on
 from tests.integration.helpers import make_order
 
 AT = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -38,17 +34,7 @@ async def world(
 ) -> AsyncIterator[World]:
     """The admin world with 3 rows a page (/audit; /reviews shows 5), on a SQLite file or a
     fresh PostgreSQL database (TEST_DATABASE_URL)."""
-    if request.param == "postgres":
-        base = pg_base_url()
-        if base is None:
-            pytest.skip(PG_SKIP)
-        monkeypatch.setattr(harness, "Database", functools.partial(Database, keys=TEST_KEYS))
-        async with fresh_pg_database(base) as url:
-            settings = {"database_url": url, "data_keys": TEST_DATA_KEY}
-            async with admin_world(tmp_path, page_size=3, **settings) as running:
-                yield running
-        return
-    async with admin_world(tmp_path, page_size=3) as running:
+    async with admin_world_on(request.param, tmp_path, monkeypatch, page_size=3) as running:
         yield running
 
 
