@@ -4,23 +4,19 @@ and a running shop with a customer, two admins and a bystander who is not an adm
 from __future__ import annotations
 
 import contextlib
-import functools
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from bot.botapi.server import FakeBotApi
 from bot.botapi.sim import SimChat, SimMessage, SimUser
-from storage.db import Database
 from storage.tables.catalog import InventoryLogRow
 from storage.tables.orders import OrderRow
 from storage.tables.shipping import ShipmentRow
-from tests.dbsetup import PG_SKIP, TEST_DATA_KEY, TEST_KEYS, fresh_pg_database, pg_base_url
 from tests.e2e import harness
 from tests.e2e import helpers as db
 from tests.e2e.harness import ADMIN_CHAT, TOKEN, BotUnderTest, Person, seed_demo_catalog
@@ -285,11 +281,6 @@ async def admin_world_on(
         async with admin_world(tmp_path, **overrides) as running:
             yield running
         return
-    base = pg_base_url()
-    if base is None:
-        pytest.skip(PG_SKIP)
-    monkeypatch.setattr(harness, "Database", functools.partial(Database, keys=TEST_KEYS))
-    async with fresh_pg_database(base) as url:
-        settings = {"database_url": url, "data_keys": TEST_DATA_KEY}
+    async with harness.fresh_pg_shop(monkeypatch) as settings:
         async with admin_world(tmp_path, **settings, **overrides) as running:
             yield running

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import sys
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from telegram import Update
 from telegram.ext import Application, TypeHandler
 
@@ -22,6 +26,7 @@ from domain.reactions import ORDER_FLOW
 from domain.shared.clock import Clock, SystemClock
 from storage.db import Database
 from storage.migrate import upgrade
+from tests.dbsetup import PG_SKIP, TEST_DATA_KEY, TEST_KEYS, fresh_pg_database, pg_base_url
 
 TOKEN = "123456789:TEST-token-for-the-local-server"
 ADMIN_CHAT = -1001000
@@ -255,3 +260,18 @@ async def running_bot(tmp_path: Path, **overrides: Any):  # type: ignore[no-unty
     finally:
         await bot.stop()
         await api.stop()
+
+
+@contextlib.asynccontextmanager
+async def fresh_pg_shop(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[dict[str, Any]]:
+    """Settings of a new PostgreSQL shop database (TEST_DATABASE_URL) with the test data key,
+    for a test parametrized over both databases; skips the test when there is none. The demo
+    catalog is seeded with the key the bot or web process is given."""
+    base = pg_base_url()
+    if base is None:
+        pytest.skip(PG_SKIP)
+    monkeypatch.setattr(
+        sys.modules[__name__], "Database", functools.partial(Database, keys=TEST_KEYS)
+    )
+    async with fresh_pg_database(base) as url:
+        yield {"database_url": url, "data_keys": TEST_DATA_KEY}

@@ -7,7 +7,6 @@ once still place one order, take one use of the code and record one payment."""
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +14,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from storage.db import Database
 from storage.tables.catalog import ProductRow
 from storage.tables.orders import OrderRow
 from storage.tables.outbox import OutboxRow
 from storage.tables.payments import PaymentRow
 from storage.tables.promotions import PromoCodeRow, PromoRedemptionRow
-from tests.dbsetup import PG_SKIP, TEST_DATA_KEY, TEST_KEYS, fresh_pg_database, pg_base_url
 from tests.e2e import harness
 from tests.e2e.test_api import ORDER, Channel, assert_problem, cli, product_id, scalar
 from tests.e2e.web_kit import WebUnderTest, running_web
@@ -39,13 +36,8 @@ async def engine(
     if request.param == "sqlite":
         yield {}
         return
-    base = pg_base_url()
-    if base is None:
-        pytest.skip(PG_SKIP)
-    # the demo catalog is seeded with the key the web process is given
-    monkeypatch.setattr(harness, "Database", functools.partial(Database, keys=TEST_KEYS))
-    async with fresh_pg_database(base) as url:
-        yield {"database_url": url, "data_keys": TEST_DATA_KEY}
+    async with harness.fresh_pg_shop(monkeypatch) as settings:
+        yield settings
 
 
 async def key_for(web: WebUnderTest, tmp_path: Path, name: str, *scopes: str) -> str:

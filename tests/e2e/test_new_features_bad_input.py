@@ -6,7 +6,6 @@ nothing, never raises, and a replayed update or a double tap takes effect once."
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import logging
 import time
@@ -28,16 +27,10 @@ from bot.marketing.callbacks import (
     WatchProduct,
 )
 from bot.promotions.callbacks import PromoList, PromoOpen, PromoPause
-from storage.db import Database
 from storage.tables.marketing import BackInStockRow, BroadcastRow
 from storage.tables.merchant import DialogRow
 from storage.tables.promotions import PromoCodeRow, PromoRedemptionRow
 from tests.dbsetup import (
-    PG_SKIP,
-    TEST_DATA_KEY,
-    TEST_KEYS,
-    fresh_pg_database,
-    pg_base_url,
     sqlite_url,
 )
 from tests.e2e import harness
@@ -62,13 +55,8 @@ async def engine(
     if request.param == "sqlite":
         yield {"database_url": sqlite_url(tmp_path)}
         return
-    base = pg_base_url()
-    if base is None:
-        pytest.skip(PG_SKIP)
-    # the demo catalog is seeded with the key the bot is given
-    monkeypatch.setattr(harness, "Database", functools.partial(Database, keys=TEST_KEYS))
-    async with fresh_pg_database(base) as url:
-        yield {"database_url": url, "data_keys": TEST_DATA_KEY}
+    async with harness.fresh_pg_shop(monkeypatch) as settings:
+        yield settings
 
 
 CRASH = "Something went wrong"

@@ -10,7 +10,6 @@ product's low-stock mark (so its alert is queued too)."""
 from __future__ import annotations
 
 import collections
-import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +18,6 @@ import pytest
 from sqlalchemy import event
 
 from storage import updates
-from storage.db import Database
-from tests.dbsetup import PG_SKIP, TEST_DATA_KEY, TEST_KEYS, fresh_pg_database, pg_base_url
 from tests.e2e import harness
 from tests.e2e.harness import ADMIN_CHAT, BotUnderTest, Person, running_bot
 
@@ -44,12 +41,7 @@ async def shop(
     Keemun left and a low-stock threshold of 5, so that an order of 2 crosses it."""
     settings: dict[str, Any] = {}
     if request.param == "postgres":
-        base = pg_base_url()
-        if base is None:
-            pytest.skip(PG_SKIP)
-        monkeypatch.setattr(harness, "Database", functools.partial(Database, keys=TEST_KEYS))
-        async with fresh_pg_database(base) as url:
-            settings = {"database_url": url, "data_keys": TEST_DATA_KEY}
+        async with harness.fresh_pg_shop(monkeypatch) as settings:
             async with running_bot(tmp_path, stock={"TEA-BLACK-100": 7}, **settings) as bot:
                 bot.api.add_group(ADMIN_CHAT, "Tea House admins")
                 yield request.param, bot
