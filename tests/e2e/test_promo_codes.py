@@ -118,6 +118,7 @@ async def test_merchant_creates_a_code_and_a_customer_pays_the_discounted_total(
         detail = await alice.tap(number)
         assert "Discount (SPRING10): −$3.60" in detail.text and "Total: $37.40" in detail.text
 
+        await bot.outbox_drained()  # the paid alert lands before the card is asked for
         admin_card = await admin_says(merchant, f"/order {number}")
         assert "Discount (SPRING10): −$3.60" in admin_card.text, admin_card.text
         card = await admin_says(merchant, "/promo spring10")
