@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from tests.dbsetup import sqlite_url
+from tests.e2e import harness
 from tests.e2e.harness import ADMIN_CHAT, BotUnderTest, Person, running_bot
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def engine(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[dict[str, Any]]:
+    """Settings of a fresh shop database: a SQLite file, or a new PostgreSQL database
+    (TEST_DATABASE_URL) with the test data key, where two taps in flight at once really run
+    at once (no writer lock). Pass them to a world (`admin_world`, `pay_world`, `jobs_world`)
+    to run a test on both databases; the PostgreSQL case is skipped without the variable."""
+    if request.param == "sqlite":
+        yield {"database_url": sqlite_url(tmp_path)}
+        return
+    async with harness.fresh_pg_shop(monkeypatch) as settings:
+        yield settings
 
 
 @pytest.fixture

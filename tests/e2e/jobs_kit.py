@@ -1,6 +1,8 @@
 """The jobs and tracking side of the end-to-end tests: a running shop (Alice the customer, Ann
-and Ben the admins, Eve who is not one) with a pinned clock when a test needs one and, when
-given, a local fake of the tracking aggregator; plus shipping an order and running a job now."""
+and Ben the admins, Eve who is not one) on a SQLite file or, given the `engine` fixture's
+settings (tests/e2e/conftest.py), on a fresh PostgreSQL database, with a pinned clock when a
+test needs one and, when given, a local fake of the tracking aggregator; plus shipping an
+order and running a job now."""
 
 from __future__ import annotations
 
@@ -13,8 +15,11 @@ from typing import Any
 from bot.botapi.server import FakeBotApi
 from domain.shared.clock import Clock, SystemClock
 from jobs.runs import Skipped
+from storage.crypto import parse_keys
+from storage.db import Database
 from storage.tables.shipping import ShipmentTrackingRow, TrackingCheckpointRow
 from tests.carrier.fake_aftership import FakeAfterShip
+from tests.dbsetup import sqlite_url
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import (
     ANN,
@@ -37,13 +42,15 @@ async def jobs_world(
     *,
     clock: Clock | None = None,
     carrier: FakeAfterShip | None = None,
-    before_start: Callable[[str], Awaitable[object]] | None = None,
+    before_start: Callable[[Database], Awaitable[object]] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[World]:
     """The bot with ADMIN_USER_IDS = Ann and Ben (and, with `carrier`, TRACKING_PROVIDER =
-    aftership at the fake), everyone created before it starts, on the demo catalog;
-    `before_start(url)` writes what else the shop holds when the bot starts (an order history:
-    the jobs run at start, and what they read of the past is kept for the day)."""
+    aftership at the fake), everyone created before it starts, on the demo catalog, in a
+    SQLite file under `tmp_path` unless `database_url` (and `data_keys`) say otherwise: pass
+    the `engine` fixture's settings to run on both databases. `before_start(database)` writes
+    what else the shop holds when the bot starts (an order history: the jobs run at start, and
+    what they read of the past is kept for the day), with the personal data key the bot has."""
     api = FakeBotApi(token=TOKEN)
     await api.start()
     api.add_group(ADMIN_CHAT, "Tea House admins")
@@ -51,10 +58,15 @@ async def jobs_world(
     ann = api.add_user(ANN, "Ann", language_code="en")
     ben = api.add_user(BEN, "Ben", language_code="en")
     eve = api.add_user(EVE, "Eve", language_code="en")
-    url = f"sqlite+aiosqlite:///{tmp_path}/shop.db"
+    url = overrides.pop("database_url", None) or sqlite_url(tmp_path)
     await seed_demo_catalog(url)
     if before_start is not None:
-        await before_start(url)
+        keys = overrides.get("data_keys")
+        database = Database(url, keys=parse_keys(keys) if keys else None)
+        try:
+            await before_start(database)
+        finally:
+            await database.dispose()
     # Pacing has tests of its own (test_delivery.py); here five a second per chat keeps the
     # journeys quick.
     settings: dict[str, Any] = {"admin_user_ids": [ANN, BEN], "outbox_private_per_second": 5}

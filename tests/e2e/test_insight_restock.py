@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.demo.history import seed_history
 from storage.db import Database
@@ -28,32 +29,26 @@ async def _product(bot) -> ProductRow:  # type: ignore[no-untyped-def]
     return row
 
 
-async def _history(url: str) -> None:
+async def _history(database: Database) -> None:
     """40 days of orders, 25 a day, in the shop's database (before the bot starts)."""
-    database = Database(url)
-    try:
-        await seed_history(
-            database, days=40, customers=20, seed=8, now=datetime.now(UTC), orders_per_day=25
+    await seed_history(
+        database, days=40, customers=20, seed=8, now=datetime.now(UTC), orders_per_day=25
+    )
+
+
+async def _history_and_little_green_tea(database: Database) -> None:
+    await _history(database)
+    async with database.uow() as uow:  # the green tea runs low
+        await uow.session.execute(
+            ProductRow.__table__.update().where(ProductRow.sku == SKU).values(stock=2)
         )
-    finally:
-        await database.dispose()
+        await uow.commit()
 
 
-async def _history_and_little_green_tea(url: str) -> None:
-    await _history(url)
-    database = Database(url)
-    try:
-        async with database.uow() as uow:  # the green tea runs low
-            await uow.session.execute(
-                ProductRow.__table__.update().where(ProductRow.sku == SKU).values(stock=2)
-            )
-            await uow.commit()
-    finally:
-        await database.dispose()
-
-
-async def test_admin_receives_a_restock_request_into_stock(tmp_path: Path) -> None:
-    async with jobs_world(tmp_path, before_start=_history_and_little_green_tea) as world:
+async def test_admin_receives_a_restock_request_into_stock(
+    tmp_path: Path, engine: dict[str, Any]
+) -> None:
+    async with jobs_world(tmp_path, before_start=_history_and_little_green_tea, **engine) as world:
         bot, ann = world.bot, world.ann
         # the job's run at start may be under way right now: run it until a run has raised
         # the requests (either run raises them, once)
@@ -93,9 +88,9 @@ async def test_admin_receives_a_restock_request_into_stock(tmp_path: Path) -> No
 
 
 async def test_a_product_at_its_reorder_point_above_its_threshold_is_reported(
-    tmp_path: Path,
+    tmp_path: Path, engine: dict[str, Any]
 ) -> None:
-    async with jobs_world(tmp_path, before_start=_history) as world:
+    async with jobs_world(tmp_path, before_start=_history, **engine) as world:
         bot, ann = world.bot, world.ann
         assert bot.app is not None
         # the restock check stores the reorder points (its run at start may hold the job's

@@ -2,12 +2,15 @@
 and a product run low, the job runs (every job's first run is due at start), and the admin chat
 receives the day's report, whose line says how many units sold since which UTC day (the daily
 sales rollup, whole UTC days: jobs/merchant.py, domain/merchant/stock_report.py). A second run
-the same day sends nothing; the next day's run sends the next day's report."""
+the same day sends nothing; the next day's run sends the next day's report. On SQLite and on
+PostgreSQL (the `engine` fixture; skipped without TEST_DATABASE_URL)."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -28,20 +31,16 @@ NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)  # the report is due at 09:00 (UT
 SINCE = datetime(2026, 2, 8, tzinfo=UTC)  # the UTC midnight on or before 30 days before NOW
 
 
-async def _history_and_little_green_tea(url: str) -> None:
+async def _history_and_little_green_tea(database: Database) -> None:
     """40 days of orders ending at NOW, then the green tea down to 2 units, its alert at 5."""
-    database = Database(url)
-    try:
-        await seed_history(database, days=40, customers=20, seed=8, now=NOW, orders_per_day=10)
-        async with database.uow() as uow:
-            await uow.session.execute(
-                ProductRow.__table__.update()
-                .where(ProductRow.sku == SKU)
-                .values(stock=2, reserved=0, low_stock_threshold=5)
-            )
-            await uow.commit()
-    finally:
-        await database.dispose()
+    await seed_history(database, days=40, customers=20, seed=8, now=NOW, orders_per_day=10)
+    async with database.uow() as uow:
+        await uow.session.execute(
+            ProductRow.__table__.update()
+            .where(ProductRow.sku == SKU)
+            .values(stock=2, reserved=0, low_stock_threshold=5)
+        )
+        await uow.commit()
 
 
 async def _units_sold(bot: BotUnderTest, since: datetime | None) -> int:
@@ -74,13 +73,16 @@ def _reports(texts: list[str], day: str) -> list[str]:
     return [t for t in texts if f"Low stock — {day}" in t]
 
 
-async def test_the_admin_chat_receives_the_days_low_stock_report_once(tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_admin_chat_receives_the_days_low_stock_report_once(
+    tmp_path: Path, engine: dict[str, Any]
+) -> None:
     clock = FixedClock(NOW)
     async with jobs_world(
         tmp_path,
         clock=clock,
         before_start=_history_and_little_green_tea,
         low_stock_report_at="09:00",
+        **engine,
     ) as world:
         bot, ann = world.bot, world.ann
         assert bot.app is not None

@@ -9,7 +9,6 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +29,6 @@ from bot.promotions.callbacks import PromoList, PromoOpen, PromoPause
 from storage.tables.marketing import BackInStockRow, BroadcastRow
 from storage.tables.merchant import DialogRow
 from storage.tables.promotions import PromoCodeRow, PromoRedemptionRow
-from tests.dbsetup import (
-    sqlite_url,
-)
-from tests.e2e import harness
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import Admin, admin_world
 from tests.e2e.harness import ADMIN_CHAT, BotUnderTest, Person
@@ -43,20 +38,6 @@ from tests.e2e.test_customer_journey import checkout_new_address, fill_cart
 from tests.e2e.test_promo_codes import admin_says
 
 REFUSAL = "Only the shop's admins can do that."
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def engine(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[dict[str, Any]]:
-    """Settings of a fresh shop database: a SQLite file, or a new PostgreSQL database
-    (TEST_DATABASE_URL) with the test data key, where two taps in flight at once really run
-    at once (no writer lock)."""
-    if request.param == "sqlite":
-        yield {"database_url": sqlite_url(tmp_path)}
-        return
-    async with harness.fresh_pg_shop(monkeypatch) as settings:
-        yield settings
 
 
 CRASH = "Something went wrong"
