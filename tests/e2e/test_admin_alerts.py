@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,9 +45,11 @@ def is_short_with_open(message: SimMessage) -> bool:
     return len((message.text or "").splitlines()) <= 2 and message.buttons == [["🔎 Open order"]]
 
 
-async def test_an_order_cancelled_at_its_payment_deadline_is_alerted_once(tmp_path: Path) -> None:
+async def test_an_order_cancelled_at_its_payment_deadline_is_alerted_once(
+    tmp_path: Path, engine: dict[str, Any]
+) -> None:
     clock = FixedClock(T0)
-    async with pay_world(tmp_path, clock=clock) as world:
+    async with pay_world(tmp_path, clock=clock, **engine) as world:
         bot = world.bot
         number = await place_paid_order(world.alice, "Pay by card")
         clock.advance(minutes=30)
@@ -69,10 +72,10 @@ async def test_an_order_cancelled_at_its_payment_deadline_is_alerted_once(tmp_pa
 
 
 async def test_delivery_by_tracking_and_the_customers_received_are_alerted_once_each(
-    tmp_path: Path, carrier: FakeAfterShip
+    tmp_path: Path, carrier: FakeAfterShip, engine: dict[str, Any]
 ) -> None:
     clock = FixedClock(datetime.now(UTC))
-    async with jobs_world(tmp_path, clock=clock, carrier=carrier) as world:
+    async with jobs_world(tmp_path, clock=clock, carrier=carrier, **engine) as world:
         bot, alice, ann = world.bot, world.alice, world.ann
         number = await place_order(alice)
         await ship(ann, number)
@@ -101,9 +104,11 @@ async def test_delivery_by_tracking_and_the_customers_received_are_alerted_once_
         assert [r for r in db.bad_requests(bot) if "query is too old" not in r] == []
 
 
-async def test_what_an_admin_did_is_not_alerted_and_auto_completion_is(tmp_path: Path) -> None:
+async def test_what_an_admin_did_is_not_alerted_and_auto_completion_is(
+    tmp_path: Path, engine: dict[str, Any]
+) -> None:
     clock = FixedClock(datetime.now(UTC))
-    async with jobs_world(tmp_path, clock=clock, auto_complete_days=7) as world:
+    async with jobs_world(tmp_path, clock=clock, auto_complete_days=7, **engine) as world:
         bot, alice, ann = world.bot, world.alice, world.ann
         number = await place_order(alice)
         await ship(ann, number)

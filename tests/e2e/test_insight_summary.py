@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.demo.history import seed_history
@@ -14,19 +15,23 @@ from domain.insight.service import Insight
 from domain.insight.summary import Summaries
 from domain.shared.clock import FixedClock
 from storage.db import Database
+from tests.e2e import helpers as db
 from tests.e2e.harness import ADMIN_CHAT
 from tests.e2e.jobs_kit import jobs_world, run_job
 
 
-async def test_the_weekly_summary_arrives_as_text_and_chart_once(tmp_path: Path) -> None:
+async def test_the_weekly_summary_arrives_as_text_and_chart_once(
+    tmp_path: Path, engine: dict[str, Any]
+) -> None:
     # pinned before the summary time, so no timer sends it before the history is written
     clock = FixedClock(datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0))
     weekday = WEEKDAYS[clock.now().weekday()]
     async with jobs_world(
-        tmp_path, clock=clock, summary_at="11:00", weekly_summary_day=weekday
+        tmp_path, clock=clock, summary_at="11:00", weekly_summary_day=weekday, **engine
     ) as world:
         bot, ann = world.bot, world.ann
-        database = Database(bot.database_url)
+        keys = db.db_of(bot).keys  # the bot's personal data key (PostgreSQL: the test key)
+        database = Database(bot.database_url, keys=keys)
         try:
             await seed_history(
                 database,
@@ -43,7 +48,7 @@ async def test_the_weekly_summary_arrives_as_text_and_chart_once(tmp_path: Path)
         assert bot.app is not None
         again = await bot.app.bot_data.jobs.run("insight_weekly")
         assert "already sent" in str(again)
-        database = Database(bot.database_url)
+        database = Database(bot.database_url, keys=keys)
         try:  # queued again as if the first run died before it was recorded
             insight = Insight(database, clock, ZoneInfo("UTC"))
             await Summaries(insight, database, ADMIN_CHAT).queue_weekly(clock.now().date())

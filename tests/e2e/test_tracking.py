@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -39,11 +40,11 @@ async def carrier() -> AsyncIterator[FakeAfterShip]:
 
 
 async def test_the_customer_follows_the_parcel_to_the_door_and_confirms_receipt(
-    tmp_path: Path, carrier: FakeAfterShip
+    tmp_path: Path, carrier: FakeAfterShip, engine: dict[str, Any]
 ) -> None:
     clock = FixedClock(datetime.now(UTC))
     carrier.checkpoint(SLUG, TRACKING, "InfoReceived", "Shipment information received", "Shenzhen")
-    async with jobs_world(tmp_path, clock=clock, carrier=carrier) as world:
+    async with jobs_world(tmp_path, clock=clock, carrier=carrier, **engine) as world:
         bot, alice, ann = world.bot, world.alice, world.ann
         number = await place_order(alice)
         await ship(ann, number)
@@ -88,10 +89,10 @@ async def test_the_customer_follows_the_parcel_to_the_door_and_confirms_receipt(
 
 
 async def test_a_delivered_order_completes_by_itself_unless_a_request_is_open(
-    tmp_path: Path,
+    tmp_path: Path, engine: dict[str, Any]
 ) -> None:
     clock = FixedClock(datetime.now(UTC))
-    async with jobs_world(tmp_path, clock=clock, auto_complete_days=7) as world:
+    async with jobs_world(tmp_path, clock=clock, auto_complete_days=7, **engine) as world:
         bot, alice, ann = world.bot, world.alice, world.ann
         first = await place_order(alice)
         await ship(ann, first, "SF1234567890001")
@@ -216,11 +217,11 @@ async def test_jobs_shows_each_jobs_last_run_and_next_run(tmp_path: Path) -> Non
 
 
 async def test_a_tracking_api_that_fails_changes_nothing_and_is_asked_again_later(
-    tmp_path: Path, carrier: FakeAfterShip
+    tmp_path: Path, carrier: FakeAfterShip, engine: dict[str, Any]
 ) -> None:
     clock = FixedClock(datetime.now(UTC))
     async with jobs_world(
-        tmp_path, clock=clock, carrier=carrier, tracking_poll_minutes=30
+        tmp_path, clock=clock, carrier=carrier, tracking_poll_minutes=30, **engine
     ) as world:
         bot, alice, ann = world.bot, world.alice, world.ann
         number = await place_order(alice)
