@@ -1,6 +1,7 @@
 """Scale bench (issue 13): every screen and every sweep with a large order history.
 
     .venv/bin/python -m bench.scale --orders 200000 [--url postgresql+asyncpg://...] [--plans]
+        [--only /audit /reviews comments]
 
 Seeds (once per database) `--orders` orders over 180 days with `--orders / 10` customers,
 their lines, events, payments, refunds and blind-index terms (bot/demo/history.py, Core
@@ -9,12 +10,17 @@ admin chat (what a shop's outbox holds after that many orders; INSERT ... SELECT
 rows still owed; and what the features of issues 16 and 17 keep beside that history
 (seed_marketing): 40 promo codes, WELCOME10 redeemed by every 10th order; 30 finished
 broadcasts, the newest three to every customer; a back-in-stock subscription per customer
-(every 100th still waiting); an HTTP API Idempotency-Key per 10th order. Then it times, as the
-repositories run them for the bot and the HTTP API:
+(every 100th still waiting); an HTTP API Idempotency-Key per 10th order; and what /reviews and
+/audit read (seed_reviews_and_audit): a review per 7th completed order, and about 1.5 audit
+entries an order by four admins. Then it times, as the repositories run them for the bot and
+the HTTP API:
 
-- the customer's screens (product card, a sold-out card with Notify me, category page, My
-  orders, /order N, cart), the admin's (/orders all, page 500, the orders to ship, an order,
-  /find by phone, /promo WELCOME10, /promos, /broadcasts, a broadcast's card) and the HTTP
+- the customer's screens (product card and its review comments, a rarely sold product's
+  comments, a sold-out card with Notify me, category page, My orders, /order N, cart), the
+  admin's (/orders all, page 500, the orders to ship, an order, /find by phone, /audit: the
+  latest, page 500, an order's, the best seller's, one admin's and its page 500; /reviews:
+  all, low, the best seller's and a rarely sold product's, each first and deep by key;
+  /promo WELCOME10, /promos, /broadcasts, a broadcast's card) and the HTTP
   API's (GET /orders first and mid-book page, GET /products with and without q): p50 and p95
   beside the target (< 20 ms);
 - every sweep the jobs table runs over the history (auto-complete, payment expiry and
@@ -27,8 +33,9 @@ repositories run them for the bot and the HTTP API:
 
 With `--plans` it prints the plan of every statement each of them sent (storage/explain.py)
 and names the history tables read in full. A SQLite file under /tmp is used unless --url
-names a database; an existing seed is reused. Checkout throughput on this database: run
-bench/checkout_vs_echo.py with --database-url set to the same URL."""
+names a database; an existing seed is reused. `--only WORD...` times only the screens and
+sweeps whose name has one of the words (no checkout, no insight). Checkout throughput on
+this database: run bench/checkout_vs_echo.py with --database-url set to the same URL."""
 
 from __future__ import annotations
 
@@ -45,21 +52,26 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, bindparam, func, insert, select, text, update
 
 from bench.insight import BENCH_KEYS
 from bot.demo.history import seed_history
+from bot.settings import Settings
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import PaymentMethod
+from domain.reviews.desk import COMMENTS_ON_CARD, REVIEWS_PAGE
+from domain.shared.audit import AuditFilter
 from domain.shared.paging import Page, Seek, Toward
 from storage.db import Database
 from storage.explain import capture, explain
 from storage.migrate import upgrade
+from storage.tables.audit import AuditRow
 from storage.tables.catalog import CategoryRow, ProductRow
 from storage.tables.marketing import BroadcastRow
 from storage.tables.orders import OrderLineRow, OrderRow
 from storage.tables.outbox import OutboxRow
 from storage.tables.promotions import PromoCodeRow
+from storage.tables.reviews import ReviewRow
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the API's changed_since when not given
@@ -117,6 +129,7 @@ async def seed(db: Database, orders: int) -> None:
             )
             await uow.commit()
     await seed_marketing(db)
+    await seed_reviews_and_audit(db)
     # Tables as a live shop has them: PostgreSQL's autovacuum vacuums and analyzes after
     # inserts (statistics, and the visibility map index-only scans need); the bot never runs
     # ANALYZE on SQLite, so a SQLite shop plans without sqlite_stat1.
@@ -236,6 +249,97 @@ async def seed_marketing(db: Database) -> None:
     print(f"seed: marketing, codes and API keys in {time.perf_counter() - started:.1f} s")
 
 
+AUDIT_ADMINS = 3  # admin:1..3 ship, track and note orders; admin:4 keeps the stock
+
+
+async def seed_reviews_and_audit(db: Database) -> None:
+    """What the admin's /reviews and /audit read beside that history (once per database, each
+    one INSERT ... SELECT over it, in time order so ids follow the clock as a shop's do):
+
+    - reviews: one per 7th completed order (about one in 9 orders), rated mostly 4-5 (every
+      5th rating 1-2: /reviews low), half with a comment, every 4th answered; orders lean on
+      the popular products (the history's Zipf picks), so their reviews do too. The products'
+      rating aggregates are set from them, as the bot keeps them.
+    - the audit log, about 1.5 entries an order: each shipped order's order_ship and
+      order_track by one of three admins, a note on every 5th completed order, each refund,
+      and a stock change by a fourth admin for every 40th order line (so on the popular
+      products most). Details are one encrypted token (what a page decrypts is the same)."""
+    started = time.perf_counter()
+    async with db.uow() as uow:
+        s = uow.session
+        have_reviews = await s.scalar(select(ReviewRow.id).limit(1))
+        have_audit = await s.scalar(
+            select(AuditRow.id).where(AuditRow.action == "order_ship").limit(1)
+        )
+        if have_reviews is None:
+            await s.execute(
+                text(
+                    "INSERT INTO reviews (order_id, customer_id, rating, comment, created_at, "
+                    "updated_at, reply, replied_at, replied_by) "
+                    "SELECT id, customer_id, CASE id % 10 WHEN 0 THEN 1 WHEN 1 THEN 2 "
+                    "WHEN 2 THEN 3 WHEN 3 THEN 4 WHEN 4 THEN 4 WHEN 5 THEN 4 ELSE 5 END, "
+                    "CASE WHEN id % 2 = 0 THEN :comment END, updated_at, updated_at, "
+                    "CASE WHEN id % 4 = 0 THEN :reply END, "
+                    "CASE WHEN id % 4 = 0 THEN updated_at END, "
+                    "CASE WHEN id % 4 = 0 THEN 'admin:1' END "
+                    "FROM orders WHERE status = 'completed' AND id % 7 = 0 "
+                    "ORDER BY updated_at, id"
+                ),
+                {
+                    "comment": BENCH_KEYS.encrypt("Arrived quickly, tastes as described."),
+                    "reply": BENCH_KEYS.encrypt("Thank you for your review!"),
+                },
+            )
+            rated = await s.execute(
+                text(
+                    "SELECT l.product_id, count(*), sum(r.rating) FROM reviews r "
+                    "JOIN order_lines l ON l.order_id = r.order_id GROUP BY l.product_id"
+                )
+            )
+            connection = await s.connection()
+            products = cast(Table, ProductRow.__table__)
+            await connection.execute(
+                update(products)
+                .where(products.c.id == bindparam("pid"))
+                .values(rating_count=bindparam("n"), rating_sum=bindparam("total")),
+                [{"pid": pid, "n": n, "total": total} for pid, n, total in rated.all()],
+            )
+        if have_audit is None:
+            admin = f"'admin:' || (1 + {{}} % {AUDIT_ADMINS})"
+            none = "CAST(NULL AS BIGINT)"
+            await s.execute(
+                text(
+                    "INSERT INTO audit_log (actor, action, order_id, product_id, customer_id, "
+                    "details, created_at) "
+                    "SELECT actor, action, order_id, product_id, NULL, :details, created_at "
+                    "FROM ("
+                    f"SELECT {admin.format('order_id')} AS actor, 'order_ship' AS action, "
+                    f"order_id, {none} AS product_id, created_at, 0 AS n "
+                    "FROM order_events WHERE type = 'shipped' "
+                    f"UNION ALL SELECT {admin.format('order_id')}, 'order_track', order_id, "
+                    f"{none}, created_at, 1 FROM order_events WHERE type = 'shipped' "
+                    f"UNION ALL SELECT {admin.format('order_id')}, 'order_note', order_id, "
+                    f"{none}, created_at, 2 FROM order_events "
+                    "WHERE type = 'completed' AND order_id % 5 = 0 "
+                    f"UNION ALL SELECT actor, 'refund', order_id, {none}, created_at, 3 "
+                    "FROM refunds "
+                    "UNION ALL SELECT 'admin:4', 'product_stock', NULL, l.product_id, "
+                    "o.created_at, 4 FROM order_lines l JOIN orders o ON o.id = l.order_id "
+                    "WHERE l.id % 40 = 0"
+                    ") AS entries ORDER BY created_at, n, order_id"
+                ),
+                {"details": BENCH_KEYS.encrypt("{}")},
+            )
+        await uow.commit()
+        reviews = await s.scalar(select(func.count()).select_from(ReviewRow))
+        entries = await s.scalar(select(func.count()).select_from(AuditRow))
+    if have_reviews is None or have_audit is None:
+        print(
+            f"seed: {reviews:,} reviews, {entries:,} audit entries "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+
+
 async def _orders_carry_their_codes(db: Database) -> None:
     """The redeemed orders name their code, as checkout writes them, and the promo_sales
     rollup counts them (what migration 0007 does for a shop's existing orders)."""
@@ -314,6 +418,8 @@ async def facts(db: Database) -> dict[str, Any]:
             .offset(499 * 10 - 1)
             .limit(1)
         )
+        audit = await _audit_facts(s)
+        reviews = await _review_facts(s, product)
     async with db.uow() as uow:  # the product the busiest customer asked about is sold out
         await uow.session.execute(
             update(ProductRow).where(ProductRow.id == watched).values(stock=ProductRow.reserved)
@@ -331,6 +437,70 @@ async def facts(db: Database) -> dict[str, Any]:
         "sold_out": watched,
         "broadcast": broadcast,
         "page_499_last": page_499_last,
+        **audit,
+        **reviews,
+    }
+
+
+AUDIT_PAGE = int(Settings.model_fields["page_size"].default)  # /audit's entries a page
+DEEP = 500  # the deep pages: the 500th (its key found untimed, with OFFSET)
+
+
+async def _key_of(session: Any, query: Any, size: int, page: int = DEEP) -> tuple[int, int]:
+    """(page number, id) that the Next button of the page before the `page`th (1-based) names:
+    its last row. The page is taken nearer when the list is shorter."""
+    rows = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    page = max(2, min(page, (rows - 1) // size + 1))
+    key = await session.scalar(query.offset((page - 1) * size - 1).limit(1))
+    return page - 1, int(key or 0)
+
+
+async def _audit_facts(s: Any) -> dict[str, Any]:
+    """What /audit is asked: an order with most kinds of entries (a refunded one), the
+    best-selling product's SKU, the admin with a third of the log, and the deep pages' keys."""
+    refunded = await s.scalar(
+        select(AuditRow.order_id).where(AuditRow.action == "refund").order_by(AuditRow.id.desc())
+    )
+    number = await s.scalar(select(OrderRow.number).where(OrderRow.id == refunded))
+    newest = select(AuditRow.id).order_by(AuditRow.id.desc())
+    actor = "admin:2"
+    return {
+        "audit_number": number,
+        "audit_actor": actor,
+        "audit_deep": await _key_of(s, newest, AUDIT_PAGE),
+        "audit_actor_deep": await _key_of(s, newest.where(AuditRow.actor == actor), AUDIT_PAGE),
+    }
+
+
+async def _review_facts(s: Any, product: Any) -> dict[str, Any]:
+    """The best-selling product's SKU (most reviews), one rarely sold (the 150th of 200 by
+    lines), and the deep pages' keys of /reviews, /reviews low and /reviews SKU."""
+    from domain.reviews.records import LOW_RATING
+
+    newest = select(ReviewRow.id).order_by(ReviewRow.created_at.desc(), ReviewRow.id.desc())
+    rare = await s.scalar(
+        select(OrderLineRow.product_id)
+        .group_by(OrderLineRow.product_id)
+        .order_by(func.count().desc(), OrderLineRow.product_id)
+        .offset(149)
+        .limit(1)
+    )
+
+    def of(pid: Any) -> Any:
+        lines = select(OrderLineRow.order_id).where(OrderLineRow.product_id == pid)
+        return newest.where(ReviewRow.order_id.in_(lines))
+
+    skus = dict((await s.execute(select(ProductRow.id, ProductRow.sku))).all())
+    return {
+        "sku": skus[product],
+        "rare_product": rare,
+        "rare_sku": skus[rare],
+        "reviews_deep": await _key_of(s, newest, REVIEWS_PAGE),
+        "reviews_low_deep": await _key_of(
+            s, newest.where(ReviewRow.rating <= LOW_RATING), REVIEWS_PAGE
+        ),
+        "reviews_product_deep": await _key_of(s, of(product), REVIEWS_PAGE),
+        "reviews_rare_deep": await _key_of(s, of(rare), REVIEWS_PAGE),
     }
 
 
@@ -360,6 +530,14 @@ def screens(f: dict[str, Any]) -> list[tuple[str, Call]]:
 
     return [
         ("customer: product card", lambda uow: uow.products.get(f["product"])),
+        (
+            "customer: product card's comments",
+            lambda uow: uow.reviews.product_comments(f["product"], COMMENTS_ON_CARD),
+        ),
+        (
+            "customer: a rarely sold product's comments",
+            lambda uow: uow.reviews.product_comments(f["rare_product"], COMMENTS_ON_CARD),
+        ),
         (
             "customer: category page",
             lambda uow: uow.products.in_category(f["category"], Page(0, 8)),
@@ -399,9 +577,86 @@ def screens(f: dict[str, Any]) -> list[tuple[str, Call]]:
             "API: GET /orders, mid-book page",
             lambda uow: uow.channels.changed_since(EPOCH, f["middle"], 100),
         ),
+        *audit_screens(f),
+        *review_screens(f),
         ("API: GET /products", lambda uow: uow.products.search("", Page(0, 6))),
         ("API: GET /products?q=", lambda uow: uow.products.search("product", Page(1, 6))),
     ]
+
+
+def audit_screens(f: dict[str, Any]) -> list[tuple[str, Call]]:
+    """/audit as Privacy.audit reads it: the subject looked up, then one page of the log;
+    the deep pages as their Next button asks (by the key of the page before's last entry)."""
+    everything, of_actor = AuditFilter(), AuditFilter(actor=f["audit_actor"])
+
+    def deep(which: AuditFilter, at: tuple[int, int]) -> Call:
+        page = Page(at[0], AUDIT_PAGE, Seek(at[1], Toward.AFTER))
+        return lambda uow: uow.audit.latest(page, which)
+
+    async def of_order(uow: Any) -> None:
+        order = await uow.orders.get_by_number(f["audit_number"])
+        await uow.audit.latest(Page(0, AUDIT_PAGE), AuditFilter(order_id=order.id))
+
+    async def of_product(uow: Any) -> None:
+        known = await uow.products.stock_by_sku([f["sku"], f["sku"].upper()])
+        product = known[f["sku"]][0]
+        await uow.audit.latest(Page(0, AUDIT_PAGE), AuditFilter(product_id=product))
+
+    return [
+        ("admin: /audit", lambda uow: uow.audit.latest(Page(0, AUDIT_PAGE), everything)),
+        (f"admin: /audit, page {f['audit_deep'][0] + 1}", deep(everything, f["audit_deep"])),
+        ("admin: /audit order N", of_order),
+        ("admin: /audit product SKU (best seller)", of_product),
+        (
+            f"admin: /audit admin ID ({f['audit_actor']})",
+            lambda uow: uow.audit.latest(Page(0, AUDIT_PAGE), of_actor),
+        ),
+        (
+            f"admin: /audit admin ID, page {f['audit_actor_deep'][0] + 1}",
+            deep(of_actor, f["audit_actor_deep"]),
+        ),
+    ]
+
+
+def review_screens(f: dict[str, Any]) -> list[tuple[str, Call]]:
+    """/reviews as ReviewDesk.review_entries reads it: all, the low ones, the best seller's
+    (its SKU looked up as the command does), the first page and a deep one by key."""
+    from domain.reviews.records import LOW_RATING
+
+    def first(sku: str | None, low: bool) -> Call:
+        async def call(uow: Any) -> None:
+            pid = (await uow.products.stock_by_sku([sku]))[sku][0] if sku else None
+            await uow.reviews.entries(
+                product_id=pid,
+                max_rating=LOW_RATING if low else None,
+                offset=0,
+                limit=REVIEWS_PAGE,
+            )
+
+        return call
+
+    def deep(at: tuple[int, int], pid: int | None, low: bool) -> Call:
+        page = Page(at[0], REVIEWS_PAGE, Seek(at[1], Toward.AFTER))
+        return lambda uow: uow.reviews.entries_near(
+            product_id=pid, max_rating=LOW_RATING if low else None, page=page
+        )
+
+    result: list[tuple[str, Call]] = []
+    for name, sku, pid, low, at in (
+        ("/reviews", None, None, False, f["reviews_deep"]),
+        ("/reviews low", None, None, True, f["reviews_low_deep"]),
+        ("/reviews SKU (best seller)", f["sku"], f["product"], False, f["reviews_product_deep"]),
+        (
+            "/reviews SKU (rarely sold)",
+            f["rare_sku"],
+            f["rare_product"],
+            False,
+            f["reviews_rare_deep"],
+        ),
+    ):
+        result.append((f"admin: {name}", first(sku, low)))
+        result.append((f"admin: {name}, page {at[0] + 1}", deep(at, pid, low)))
+    return result
 
 
 def sweeps(f: dict[str, Any]) -> list[tuple[str, Call]]:
@@ -549,7 +804,12 @@ async def _stocked_product(db: Database, blank: bool = False) -> int:
 
 
 async def main(
-    orders: int, url: str | None, runs: int, show_plans: bool, empty: str | None = None
+    orders: int,
+    url: str | None,
+    runs: int,
+    show_plans: bool,
+    empty: str | None = None,
+    only: list[str] | None = None,
 ) -> None:
     url = url or f"sqlite+aiosqlite:////tmp/orderbot_bench_scale_{orders}.db"
     await upgrade(url)
@@ -559,13 +819,17 @@ async def main(
     print(f"{f['orders']} orders in the database; screens and sweeps, {runs} runs each")
     groups = (("screens", screens(f), SCREEN_TARGET_MS), ("sweeps", sweeps(f), SWEEP_TARGET_MS))
     for title, calls, target in groups:
+        if only:
+            calls = [(name, call) for name, call in calls if any(w in name for w in only)]
+            if not calls:
+                continue
         print(f"\n{title}: p50 / p95 ms (target < {target:.0f} ms)")
         for name, call in calls:
             timings = await timed(db, call, runs)
             p50 = statistics.median(timings)
             p95 = sorted(timings)[max(0, round(0.95 * len(timings)) - 1)]
             mark = "ok " if p95 < target else "SLOW"
-            line = f"  {mark} {name:<40} {p50:9.1f} / {p95:9.1f}"
+            line = f"  {mark} {name:<44} {p50:9.1f} / {p95:9.1f}"
             if show_plans or p95 >= target:
                 plans = await plans_of(db, call)
                 scans = sorted({t for p in plans for t in p.full_scans})
@@ -578,6 +842,9 @@ async def main(
                             print("        " + step)
             else:
                 print(line, flush=True)
+    if only:
+        await db.dispose()
+        return
     print("\ncheckout: a whole journey, p50 / p95 ms, beside the same on an empty database")
     empty_url = empty or "sqlite+aiosqlite:////tmp/orderbot_bench_scale_empty.db"
     await upgrade(empty_url)
@@ -637,8 +904,15 @@ def cli() -> None:
         "--empty-url",
         help="an empty database for the checkout's comparison (default: a SQLite file)",
     )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        metavar="WORD",
+        help="time only the screens and sweeps whose name has one of these words "
+        "(e.g. --only /audit /reviews comments); no checkout or insight",
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.orders, args.url, args.runs, args.plans, args.empty_url))
+    asyncio.run(main(args.orders, args.url, args.runs, args.plans, args.empty_url, args.only))
 
 
 if __name__ == "__main__":
