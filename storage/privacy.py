@@ -16,7 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.checkout.model import Address
 from domain.privacy.ports import Erasure
 from domain.shared.audit import AuditEntry, AuditFilter
-from domain.shared.paging import Page, Paged, Seek, Toward, keyset_page
+from domain.shared.paging import (
+    Page,
+    Paged,
+    Seek,
+    Toward,
+    capped_keyset_page,
+    counted_page,
+)
 from storage.base import Base
 from storage.crypto import (
     TOKEN_PREFIX,
@@ -30,6 +37,7 @@ from storage.crypto import (
     phone_key,
     username_key,
 )
+from storage.paging import count_upto
 from storage.tables.after_sales import AfterSalesDialogRow, AfterSalesRequestRow
 from storage.tables.audit import AuditRow
 from storage.tables.checkout import AddressRow, CheckoutRow
@@ -164,9 +172,9 @@ class SqlAuditLog:
         the id (or of (order_id | product_id | actor, id)) wherever the page lies, instead of
         skipping the pages before it one entry at a time."""
         where = _audit_where(which)
-        total = int(
-            await self.s.scalar(select(func.count()).select_from(AuditRow).where(*where)) or 0
-        )
+        # Counted only as far as the header tells rows apart ("over 600", "3/100+"): a full
+        # count(*) read the whole log, 25 ms at 200,000 entries on PostgreSQL and growing.
+        total = int(await self.s.scalar(count_upto(select(AuditRow.id).where(*where), page)) or 0)
         if page.seek is not None:
             return await self._seek(where, page, page.seek, total)
         query = (
@@ -177,7 +185,7 @@ class SqlAuditLog:
             .limit(page.size)
         )
         rows = list(await self.s.scalars(query))
-        return Paged([_audit_entry(r) for r in rows], total, page)
+        return counted_page([_audit_entry(r) for r in rows], total, page)
 
     async def _seek(
         self, where: list[Any], page: Page, seek: Seek, total: int
@@ -256,7 +264,8 @@ def _audit_entry(r: AuditRow) -> AuditEntry:
 def _audit_paged(
     rows: list[AuditRow], total: int, page: Page, *, before: bool, after: bool
 ) -> Paged[AuditEntry]:
-    return keyset_page([_audit_entry(r) for r in rows], total, page, before=before, after=after)
+    items = [_audit_entry(r) for r in rows]
+    return capped_keyset_page(items, total, page, before=before, after=after)
 
 
 # --- a customer's data as a whole (/mydata) ---

@@ -14,7 +14,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
-    func,
     or_,
     select,
     update,
@@ -22,8 +21,9 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.reviews.records import ProductComment, Review, ReviewEntry
-from domain.shared.paging import Page, Paged, Toward, keyset_page
+from domain.shared.paging import Page, Paged, Toward, capped_keyset_page
 from storage.base import dialect_insert
+from storage.paging import count_upto
 from storage.tables.catalog import ProductRow
 from storage.tables.customers import CustomerRow
 from storage.tables.orders import OrderLineRow, OrderRow
@@ -63,9 +63,8 @@ class SqlReviewRepository:
         limit: int,
     ) -> tuple[list[ReviewEntry], int]:
         where = _review_where(product_id, max_rating)
-        total = await self.s.scalar(select(func.count()).select_from(ReviewRow).where(*where))
         rows = await self._entry_rows(where, None, limit, offset=offset)
-        return await self._with_products(rows), int(total or 0)
+        return await self._with_products(rows), await self._count(where, Page(0, limit))
 
     async def entries_near(
         self, *, product_id: int | None, max_rating: int | None, page: Page
@@ -77,9 +76,7 @@ class SqlReviewRepository:
         assert page.seek is not None, "a page found by key"
         seek = page.seek
         where = _review_where(product_id, max_rating)
-        total = int(
-            await self.s.scalar(select(func.count()).select_from(ReviewRow).where(*where)) or 0
-        )
+        total = await self._count(where, page)
         at = await self.s.scalar(select(ReviewRow.created_at).where(ReviewRow.id == seek.key))
         if at is None:  # no such review (a forged button): the first page
             return await self._first_entries(where, page, total)
@@ -107,6 +104,11 @@ class SqlReviewRepository:
         more = len(rows) > page.size
         return await self._paged(rows[: page.size], total, page, before=before, after=more)
 
+    async def _count(self, where: list[Any], page: Page) -> int:
+        """How many reviews the list holds, counted up to `page.count_cap + 1` (what the
+        header tells apart: "over 500", "3/100+"): a full count(*) read every review."""
+        return int(await self.s.scalar(count_upto(select(ReviewRow.id).where(*where), page)) or 0)
+
     async def _first_entries(self, where: list[Any], page: Page, total: int) -> Paged[ReviewEntry]:
         rows = await self._entry_rows(where, None, page.size + 1)
         more = len(rows) > page.size
@@ -122,7 +124,7 @@ class SqlReviewRepository:
         after: bool,
     ) -> Paged[ReviewEntry]:
         items = await self._with_products(rows)
-        return keyset_page(items, total, page, before=before, after=after)
+        return capped_keyset_page(items, total, page, before=before, after=after)
 
     async def _entry_rows(
         self, where: list[Any], side: Any, limit: int, *, newest: bool = True, offset: int = 0

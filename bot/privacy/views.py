@@ -9,6 +9,7 @@ from bot.merchant.callbacks import AdminOpenOrder
 from bot.privacy.callbacks import AuditSeek, FindPage
 from bot.screens import TEXT_LIMIT, Screen, button, button_label, fit, keyboard, short
 from bot.shared.callbacks import Noop
+from bot.shared.paging import page_label, total_text
 from bot.texts import Texts
 from domain.orders.model import Order
 from domain.shared.audit import ACTIONS, AuditEntry
@@ -40,10 +41,9 @@ def _audit_nav(
         prev = AuditSeek(Token(key), max(number - 1, 0), Toward.BEFORE.value, first)
     if paged.has_next:
         after = AuditSeek(Token(key), number + 1, Toward.AFTER.value, last)
-    pages = max(paged.pages, number + 1)
     return [
         button("◀" if paged.has_prev else " ", prev),
-        button(t(lang, "nav.page", page=number + 1, pages=pages), Noop()),
+        button(page_label(t, lang, paged), Noop()),
         button("▶" if paged.has_next else " ", after),
     ]
 
@@ -80,7 +80,7 @@ def audit_entries(
     t: Texts, lang: Language, subject: str, key: str, paged: Paged[AuditEntry]
 ) -> Screen:
     """The latest audit entries, newest first."""
-    title = t(lang, "privacy.audit.title", subject=subject, total=paged.total)
+    title = t(lang, "privacy.audit.title", subject=subject, total=total_text(t, lang, paged))
     if not paged.items:
         return Screen(f"{title}\n\n{t(lang, 'privacy.audit.none')}")
     lines = [title, ""]

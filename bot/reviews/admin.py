@@ -14,6 +14,7 @@ from bot.reviews.callbacks import RvAdmCancel, RvAdmList, RvAdmPage, RvAdmReply
 from bot.reviews.views import stars
 from bot.screens import TEXT_LIMIT, Screen, button, button_label, fit, keyboard, short, with_header
 from bot.shared.handlers import chat_and_user
+from bot.shared.paging import page_label, total_text
 from bot.ui import reply, show
 from domain.reviews.records import ReviewEntry, ReviewFilter
 from domain.shared.dialogs import Dialog, StaleDialogError
@@ -47,7 +48,7 @@ def review_list(
     """A page of reviews, newest first, with a Reply key for each one not answered yet."""
     t, lang = context.texts, context.admin_language
     what = product or t(lang, f"review.adm.filter_{which.value}")
-    parts = [t(lang, "review.adm.title", what=what, n=paged.total)]
+    parts = [t(lang, "review.adm.title", what=what, n=total_text(t, lang, paged))]
     if not paged.items:
         parts.append(t(lang, "review.adm.none"))
     rows: list[list[InlineKeyboardButton]] = []
@@ -84,8 +85,7 @@ def review_list(
             if page > 0 and paged.items
             else RvAdmList(f, product_id, 0)
         )
-        label = t(lang, "nav.page", page=page + 1, pages=max(paged.pages, page + 1))
-        nav.append(button(label, again))
+        nav.append(button(page_label(t, lang, paged), again))
     if paged.has_next:
         nav.append(button("▶", RvAdmPage(f, product_id, page + 1, Toward.AFTER, last)))
     if nav:

@@ -25,7 +25,7 @@ from domain.shared.customers import admin_actor, language_of
 from domain.shared.dialogs import Dialog, DialogKind, StaleDialogError
 from domain.shared.errors import InvalidInputError, NotFoundError
 from domain.shared.notifications import Notification
-from domain.shared.paging import Page, Paged, Seek
+from domain.shared.paging import Page, Paged, Seek, counted_page
 
 if TYPE_CHECKING:
     from domain.reviews.ports import ReviewsUnitOfWork
@@ -67,7 +67,7 @@ class ReviewDesk:
                 offset=slice_.offset,
                 limit=slice_.size,
             )
-        return Paged(items, total, slice_)
+        return counted_page(items, total, slice_)
 
     async def review_entry(self, review_id: int) -> ReviewEntry | None:
         """One review as the merchant reads it."""

@@ -76,7 +76,8 @@ class ReviewRepository(Protocol):
         limit: int,
     ) -> tuple[list[ReviewEntry], int]:
         """Reviews newest first (optionally of orders with the product, or at most
-        `max_rating` stars), one page, and how many there are in all."""
+        `max_rating` stars), one page, and how many there are, counted up to
+        `Page(0, limit).count_cap + 1` (Page.counted: more shows as "over N")."""
 
     async def entries_near(
         self, *, product_id: int | None, max_rating: int | None, page: Page

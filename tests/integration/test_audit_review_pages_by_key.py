@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import update
 
 from domain.reviews.records import LOW_RATING, Review
+from domain.shared import paging
 from domain.shared.audit import AuditEntry, AuditFilter
 from domain.shared.paging import Page, Paged, Seek, Toward
 from storage.db import Database
@@ -194,8 +195,9 @@ async def test_a_deep_page_of_the_audit_log_or_reviews_reads_no_table_in_full(
     """Each statement that reads a page found by key is an index range in the list's order
     (PostgreSQL with sequential scans off, so a sequential scan left in a plan means no index
     serves it): no full read, and no sort, which would read every row of the list on that
-    side of the key (one admin's entries by (actor, created_at) did). The count of a whole
-    list ("2/3") is left out: it reads every row of the list, as before."""
+    side of the key (one admin's entries by (actor, created_at) did). The count for "2/3"
+    is left out: it reads at most Page.count_cap + 1 rows of the list, in any order
+    (test_the_totals_are_counted_only_up_to_the_cap)."""
     # Keys of each list, with a page before them (so none falls back to the first page).
     for which, keys in (
         (AuditFilter(), (log[9], log[3], log[6])),
@@ -228,3 +230,51 @@ async def _no_full_reads(db: Database, captured, table: str) -> None:  # type: i
     assert not in_full, "\n\n".join(
         " ".join(p.statement.split())[:300] + "\n" + "\n".join(p.lines) for p in in_full
     )
+
+
+async def test_the_audit_logs_totals_are_counted_only_up_to_the_cap(
+    db: Database, log: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each list's total is one count of at most Page.count_cap + 1 rows (a LIMITed
+    subquery), never the whole list: past the cap the total is the cap, `at_least` says so,
+    and Prev/Next still follow the rows around the page to the list's end."""
+    monkeypatch.setattr(paging, "COUNTED_PAGES", 2)  # pages of 2: 4 rows counted, 5 read
+    with capture(db.engine) as captured:
+        first = await audit_page(db, Page(0, 2))
+        deep = await audit_page(db, Page(3, 2, Seek(log[4], Toward.AFTER)))
+        last = await audit_page(db, Page(4, 2, Seek(log[2], Toward.AFTER)))
+        admin1 = await audit_page(db, Page(0, 2), AuditFilter(actor="admin:1"))
+        under = await audit_page(db, Page(0, 2), AuditFilter(order_id=7))
+    assert ns(first) == [10, 9] and (first.total, first.at_least, first.pages) == (4, True, 2)
+    assert first.open_ended and edges(first) == (False, True, 0)
+    assert ns(deep) == [3, 2] and edges(deep) == (True, True, 3) and deep.pages == 5
+    assert ns(last) == [1, 0] and edges(last) == (True, False, 4) and not last.open_ended
+    assert (admin1.total, admin1.at_least) == (4, True), "admin 1's six entries"
+    assert (under.total, under.at_least, under.pages) == (4, False, 2), "order 7's four"
+    _counted_with_a_limit(captured.statements, 5)
+
+
+async def test_the_reviews_totals_are_counted_only_up_to_the_cap(
+    db: Database, shelf: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the audit log's: the first page (by number) and the pages found by key."""
+    monkeypatch.setattr(paging, "COUNTED_PAGES", 2)
+    with capture(db.engine) as captured:
+        async with db.uow(readonly=True) as uow:
+            reviews, counted = await uow.reviews.entries(
+                product_id=None, max_rating=None, offset=0, limit=2
+            )
+        nine = await review_page(db, Page(2, 2, Seek(shelf[5], Toward.AFTER)))
+        low = await review_page(db, Page(1, 2, Seek(shelf[5], Toward.AFTER)), max_rating=2)
+    assert [r.comment for r in reviews] == ["c8", "c7"] and counted == 5, "4 and one more"
+    assert cs(nine) == ["c4", "c3"] and (nine.total, nine.at_least) == (4, True)
+    assert edges(nine) == (True, True, 2) and nine.open_ended
+    assert cs(low) == ["c1", "c0"] and (low.total, low.at_least) == (4, False)
+    assert edges(low) == (True, False, 1), "the low ones (0, 1, 5, 6) counted exactly"
+    _counted_with_a_limit(captured.statements, 3)
+
+
+def _counted_with_a_limit(statements: list[tuple[str, object]], expected: int) -> None:
+    counts = [s for s, _ in statements if "count(*)" in s.lower()]
+    assert len(counts) == expected, counts
+    assert all(" LIMIT " in " ".join(s.upper().split()) for s in counts), counts
