@@ -64,7 +64,8 @@ class SqlReviewRepository:
     ) -> tuple[list[ReviewEntry], int]:
         where = _review_where(product_id, max_rating)
         rows = await self._entry_rows(where, None, limit, offset=offset)
-        return await self._with_products(rows), await self._count(where, Page(0, limit))
+        total = await self._count(where, Page(0, limit), product_id, max_rating)
+        return await self._with_products(rows), total
 
     async def entries_near(
         self, *, product_id: int | None, max_rating: int | None, page: Page
@@ -76,7 +77,7 @@ class SqlReviewRepository:
         assert page.seek is not None, "a page found by key"
         seek = page.seek
         where = _review_where(product_id, max_rating)
-        total = await self._count(where, page)
+        total = await self._count(where, page, product_id, max_rating)
         at = await self.s.scalar(select(ReviewRow.created_at).where(ReviewRow.id == seek.key))
         if at is None:  # no such review (a forged button): the first page
             return await self._first_entries(where, page, total)
@@ -104,9 +105,18 @@ class SqlReviewRepository:
         more = len(rows) > page.size
         return await self._paged(rows[: page.size], total, page, before=before, after=more)
 
-    async def _count(self, where: list[Any], page: Page) -> int:
+    async def _count(
+        self, where: list[Any], page: Page, product_id: int | None, max_rating: int | None
+    ) -> int:
         """How many reviews the list holds, counted up to `page.count_cap + 1` (what the
-        header tells apart: "over 500", "3/100+"): a full count(*) read every review."""
+        header tells apart: "over 500", "3/100+"): a full count(*) read every review. One
+        product's are counted on its row, as its card counts them (rating_count, moved in
+        each review's transaction; one per order line), as /orders all sums its rollup:
+        their filter (an order line of the product) has no index to start from, so even a
+        capped count of a rarely sold product's read every review and its order lines."""
+        if product_id is not None and max_rating is None:
+            rated = select(ProductRow.rating_count).where(ProductRow.id == product_id)
+            return int(await self.s.scalar(rated) or 0)
         return int(await self.s.scalar(count_upto(select(ReviewRow.id).where(*where), page)) or 0)
 
     async def _first_entries(self, where: list[Any], page: Page, total: int) -> Paged[ReviewEntry]:

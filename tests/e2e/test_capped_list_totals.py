@@ -100,8 +100,13 @@ async def test_reviews_past_their_counted_pages_say_over_and_page_both_ways(
     top = await ann.tap("◀", back)
     assert shown(top) == [f"REV-{n:04d}" for n in (11, 10, 9, 8, 7)] and nav(top) == ["1/2+", "▶"]
 
+    # One product's (all twelve) are counted on its row (rating_count), capped alike.
+    tea = await ann.say("/reviews TEA-GREEN-100")
+    assert REVIEWS_OVER[lang] in title(tea) and nav(tea) == ["1/2+", "▶"]
+    assert nav(await ann.tap("▶", tea)) == ["◀", "2/3+", "▶"]
+
     # The low ones (1 or 2 stars: 0, 1, 5, 6, 10, 11) are under the cap: counted exactly.
-    low = await ann.tap("★1–2", top)
+    low = await ann.tap("★1–2", ann.screen)
     assert {"en": "(6)", "zh": "（6）"}[lang] in title(low)
     assert shown(low) == [f"REV-{n:04d}" for n in (11, 10, 6, 5, 1)] and nav(low) == ["1/2", "▶"]
     assert [r for r in db.bad_requests(running.bot) if "query is too old" not in r] == []

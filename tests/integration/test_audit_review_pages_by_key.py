@@ -273,6 +273,19 @@ async def test_the_reviews_totals_are_counted_only_up_to_the_cap(
     assert edges(low) == (True, False, 1), "the low ones (0, 1, 5, 6) counted exactly"
     _counted_with_a_limit(captured.statements, 3)
 
+    # One product's are counted on its row (rating_count), not by reading every review:
+    # B's five (0, 2, 4, 6, 8) are past the cap, A's four (1, 3, 5, 7) at it.
+    async with db.uow(readonly=True) as uow:
+        ids = {sku: await uow.products.stock_by_sku([sku]) for sku in ("A", "B")}
+    a, b = ids["A"]["A"][0], ids["B"]["B"][0]
+    with capture(db.engine) as captured:
+        of_b = await review_page(db, Page(1, 2, Seek(shelf[6], Toward.AFTER)), product_id=b)
+        of_a = await review_page(db, Page(1, 2, Seek(shelf[5], Toward.AFTER)), product_id=a)
+    assert cs(of_b) == ["c4", "c2"] and (of_b.total, of_b.at_least) == (4, True)
+    assert cs(of_a) == ["c3", "c1"] and (of_a.total, of_a.at_least) == (4, False)
+    assert edges(of_a) == (True, False, 1)
+    assert not [s for s, _ in captured.statements if "count(" in s.lower()]
+
 
 def _counted_with_a_limit(statements: list[tuple[str, object]], expected: int) -> None:
     counts = [s for s, _ in statements if "count(*)" in s.lower()]
