@@ -97,7 +97,7 @@ from jobs.marketing import BroadcastFanOut, broadcast_outcomes
 from jobs.merchant import DailyLowStock
 from jobs.outbox import OutboxDispatcher
 from jobs.pacing import Limits, SendPacer
-from jobs.schedule import Intervals, jobs_table
+from jobs.schedule import OUTBOX_JOB, Intervals, jobs_table
 from jobs.scheduler import Jobs
 from storage.backup import backup as backup_database
 from storage.db import Database
@@ -302,7 +302,9 @@ def build_application(
         exclusive=True,
         observers=[broadcast_outcomes(settings.admin_chat_id)],  # counts (issue 16)
     )
-    locks = JobLocks(db)  # one runner at a time per job, across processes
+    # One runner at a time per job, across processes; the outbox job, woken by every order,
+    # keeps its lease between runs (SQLite; storage/jobs.py).
+    locks = JobLocks(db, keep=(OUTBOX_JOB,))
     runs = SqlJobRuns(db)
     report_at = settings.low_stock_time
     app: ShopApp | None = None

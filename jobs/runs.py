@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from domain.shared.clock import Clock, SystemClock
 
@@ -22,6 +22,14 @@ log = logging.getLogger(__name__)
 class JobLock(Protocol):
     def hold(self, job: str) -> contextlib.AbstractAsyncContextManager[bool]:
         """Hold the job's lock for the block; the value says whether we got it."""
+
+
+@runtime_checkable
+class KeptLeases(Protocol):
+    """A job lock that keeps some jobs' locks between runs (storage/jobs.py `JobLocks`)."""
+
+    async def give_back_kept(self) -> None:
+        """Give back what is kept: the jobs are stopping."""
 
 
 class JobRunLog(Protocol):

@@ -15,7 +15,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from domain.shared.clock import Clock
 from jobs.outbox import OutboxDispatcher
-from jobs.runs import GuardedRun, JobLock, JobRunLog, Skipped
+from jobs.runs import GuardedRun, JobLock, JobRunLog, KeptLeases, Skipped
 from jobs.schedule import Job
 
 
@@ -136,6 +136,8 @@ class Jobs:
             if late:
                 await asyncio.wait(late, timeout=grace_seconds)
         self.shutdown()
+        if isinstance(self.lock, KeptLeases):  # no run is under way now
+            await self.lock.give_back_kept()
 
     def start(self) -> None:
         """Start running jobs on the current event loop."""

@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Collection
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
@@ -194,7 +194,16 @@ class JobLocks:
     is taken over at once by a runner of the same host (its process id is gone), otherwise it
     expires. Leases use the wall
     clock, not the shop's (possibly pinned) clock: they measure how long a process may be
-    silent, not business time."""
+    silent, not business time.
+
+    On SQLite the jobs named in `keep` keep their lease between runs: taken at the first run,
+    renewed by a heartbeat for as long as the process lives, given back by `give_back_kept`
+    when the jobs stop. The outbox job runs after every order; taking and giving back its
+    lease were two write transactions of the three that each of those runs spent outside its
+    own work, each one queueing for SQLite's one writer (issue 13). A runner that dies keeps
+    nobody waiting longer than before: its lease is taken over at once on its host (its
+    process is gone) and expires elsewhere. What it changes: while this process lives, the job
+    runs here only, never in another process that runs the jobs too."""
 
     def __init__(
         self,
@@ -203,11 +212,16 @@ class JobLocks:
         *,
         lease_seconds: float = 30.0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        keep: Collection[str] = (),
     ) -> None:
         self.db = db
         self.holder = (holder or runner_name())[:64]
         self.lease_seconds = lease_seconds
         self._now = now
+        self.keep = frozenset(keep)
+        self._kept: dict[str, datetime] = {}  # job -> when our kept lease ends, as last written
+        self._keepers: dict[str, asyncio.Task[None]] = {}  # job -> its kept lease's heartbeat
+        self._busy: set[str] = set()  # kept jobs with a run under way in this process
 
     @property
     def postgres(self) -> bool:
@@ -220,6 +234,17 @@ class JobLocks:
         if self.postgres:
             async with self._advisory(job) as mine:
                 yield mine
+            return
+        if job in self.keep:
+            # Not re-entrant either: a second run of the job here waits its turn.
+            if job in self._busy or not await self._keeps(job):
+                yield False
+                return
+            self._busy.add(job)
+            try:
+                yield True
+            finally:
+                self._busy.discard(job)
             return
         if not await self.acquire(job):
             yield False
@@ -301,6 +326,65 @@ class JobLocks:
                 _GIVE_BACK_LEASE, {"lock_job": job, "lock_holder": self.holder}
             )
             await uow.commit()
+
+    async def _keeps(self, job: str) -> bool:
+        """Whether this runner holds the kept job's lease, taking it if it is free: from memory
+        while the heartbeat keeps it well ahead, otherwise from the database."""
+        until = self._kept.get(job)
+        margin = timedelta(seconds=self.lease_seconds / 3)
+        if until is not None and self._now() < until - margin:
+            return True
+        if until is not None:  # the heartbeat is late (a stalled loop, a failed renewal)
+            if await self.renew(job):
+                self._kept[job] = self._now() + timedelta(seconds=self.lease_seconds)
+                return True
+            log.error("job %s: kept lease lost to another runner", job)
+            self._forget_kept(job)
+        if not await self.acquire(job):
+            return False
+        self._kept[job] = self._now() + timedelta(seconds=self.lease_seconds)
+        self._keepers[job] = asyncio.create_task(self._keep_renewed(job))
+        return True
+
+    async def _keep_renewed(self, job: str) -> None:
+        """The kept lease's heartbeat, every third of the lease, until it is lost or given
+        back; a failed renewal is tried again at the next beat (and by the next run)."""
+        while True:
+            await asyncio.sleep(self.lease_seconds / 3)
+            until = self._now() + timedelta(seconds=self.lease_seconds)
+            try:
+                renewed = await self.renew(job)
+            except Exception:
+                log.exception("job %s: could not renew the kept lease", job)
+                continue
+            if not renewed:
+                log.error("job %s: kept lease lost to another runner", job)
+                self._kept.pop(job, None)
+                self._keepers.pop(job, None)
+                return
+            self._kept[job] = until
+
+    def _forget_kept(self, job: str) -> None:
+        self._kept.pop(job, None)
+        keeper = self._keepers.pop(job, None)
+        if keeper is not None:
+            keeper.cancel()
+
+    async def give_back_kept(self) -> None:
+        """Stop the kept leases' heartbeats and give the leases back (the jobs are stopping),
+        so another runner takes them at once instead of when they expire."""
+        kept = list(self._kept)
+        keepers = list(self._keepers.values())
+        for job in kept:
+            self._forget_kept(job)
+        for keeper in keepers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+        for job in kept:
+            try:
+                await self.release(job)
+            except Exception:  # it expires on its own
+                log.exception("job %s: could not give back the kept lease", job)
 
     async def _renew_until_cancelled(self, job: str) -> None:
         while True:

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from domain.orders.lifecycle import OrderEventType, OrderStatus
@@ -372,3 +373,171 @@ async def test_a_killed_runners_sqlite_lease_is_taken_over_at_once(tmp_path: obj
         )
     finally:
         await db.dispose()
+
+
+# -- a lease kept between runs (SQLite: the outbox job, issue 13) --------------------------------
+
+
+async def sqlite_locks_db(tmp_path: object) -> Database:
+    from storage.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/kept.db"
+    await upgrade(url)
+    return Database(url, keys=TEST_KEYS)
+
+
+async def lease_row(db: Database, job: str) -> tuple[str, datetime] | None:
+    from storage.tables.jobs import JobLockRow
+
+    async with db.uow(readonly=True) as uow:
+        row = (
+            await uow.session.execute(
+                select(JobLockRow.holder, JobLockRow.locked_until).where(JobLockRow.job == job)
+            )
+        ).first()
+    return None if row is None else (row[0], row[1])
+
+
+class CountedLocks(JobLocks):
+    """JobLocks counting its transactions on the lease."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.writes = 0
+
+    async def acquire(self, job: str) -> bool:
+        self.writes += 1
+        return await super().acquire(job)
+
+    async def renew(self, job: str) -> bool:
+        self.writes += 1
+        return await super().renew(job)
+
+    async def release(self, job: str) -> None:
+        self.writes += 1
+        await super().release(job)
+
+
+async def test_a_kept_lease_is_taken_once_and_kept_between_runs(tmp_path: object) -> None:
+    db = await sqlite_locks_db(tmp_path)
+    try:
+        here = CountedLocks(db, "here", keep=("outbox",))
+        other = JobLocks(db, "other")
+        for _ in range(5):
+            async with here.hold("outbox") as mine:
+                assert mine
+        assert here.writes == 1, "one transaction for five runs: the first run's take"
+        held = await lease_row(db, "outbox")
+        assert held is not None and held[0] == "here", "kept after the runs"
+        async with other.hold("outbox") as theirs:
+            assert not theirs, "another runner waits while this one lives"
+
+        async with here.hold("tracking") as mine:  # not kept: taken and given back
+            assert mine
+        assert await lease_row(db, "tracking") is None
+        assert here.writes == 3
+
+        await here.give_back_kept()
+        assert await lease_row(db, "outbox") is None
+        async with other.hold("outbox") as theirs:
+            assert theirs, "given back when the jobs stop: the other runner takes it at once"
+    finally:
+        await db.dispose()
+
+
+async def test_a_kept_job_is_not_run_twice_at_once_in_one_process(tmp_path: object) -> None:
+    db = await sqlite_locks_db(tmp_path)
+    try:
+        here = JobLocks(db, "here", keep=("outbox",))
+        async with here.hold("outbox") as mine:
+            assert mine
+            async with here.hold("outbox") as again:
+                assert not again, "a second run here waits its turn, as with any lease"
+        async with here.hold("outbox") as mine:
+            assert mine, "and runs once the first is over"
+        await here.give_back_kept()
+    finally:
+        await db.dispose()
+
+
+async def test_a_kept_lease_is_renewed_by_its_heartbeat_between_runs(tmp_path: object) -> None:
+    db = await sqlite_locks_db(tmp_path)
+    try:
+        here = CountedLocks(db, "here", keep=("outbox",), lease_seconds=0.6)
+        async with here.hold("outbox") as mine:
+            assert mine
+        first = await lease_row(db, "outbox")
+        await asyncio.sleep(1.0)  # idle: no run, the heartbeat beats every 0.2 s
+        later = await lease_row(db, "outbox")
+        assert first is not None and later is not None and later[1] > first[1]
+        assert here.writes >= 3
+        other = JobLocks(db, "other", lease_seconds=0.6)
+        assert not await other.acquire("outbox"), "still ours: it never ran out"
+        await here.give_back_kept()
+        beats = here.writes
+        await asyncio.sleep(0.5)
+        assert here.writes == beats, "given back: the heartbeat stopped"
+    finally:
+        await db.dispose()
+
+
+async def test_a_kept_lease_lost_to_another_runner_is_noticed_by_the_next_run(
+    tmp_path: object,
+) -> None:
+    db = await sqlite_locks_db(tmp_path)
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    try:
+        # A pinned clock: the heartbeat's renewals land, but time stands still for both
+        # runners until it is moved; then this runner looks silent for longer than its lease.
+        here = JobLocks(db, "here", keep=("outbox",), lease_seconds=60, now=lambda: now[0])
+        other = JobLocks(db, "other", lease_seconds=60, now=lambda: now[0])
+        async with here.hold("outbox") as mine:
+            assert mine
+        now[0] += timedelta(seconds=61)  # the process stalled past its lease
+        assert await other.acquire("outbox"), "an expired lease is anybody's"
+        async with here.hold("outbox") as mine:
+            assert not mine, "the next run finds the lease gone instead of running as well"
+        await other.release("outbox")
+        async with here.hold("outbox") as mine:
+            assert mine, "and takes it again once it is free"
+        await here.give_back_kept()
+    finally:
+        await db.dispose()
+
+
+async def test_a_kept_lease_whose_heartbeat_is_late_is_checked_in_the_database(
+    tmp_path: object,
+) -> None:
+    db = await sqlite_locks_db(tmp_path)
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    try:
+        here = CountedLocks(db, "here", keep=("outbox",), lease_seconds=60, now=lambda: now[0])
+        async with here.hold("outbox") as mine:
+            assert mine
+        now[0] += timedelta(seconds=45)  # within the lease, past the heartbeat's margin
+        async with here.hold("outbox") as mine:
+            assert mine, "renewed in the database: still ours"
+        assert here.writes == 2
+        held = await lease_row(db, "outbox")
+        assert held is not None
+        assert held[1].replace(tzinfo=UTC) == now[0] + timedelta(seconds=60)
+        await here.give_back_kept()
+    finally:
+        await db.dispose()
+
+
+async def test_postgresql_keeps_no_lease_its_advisory_lock_goes_with_each_run(
+    database_url: str, db: Database
+) -> None:
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite keeps the lease: the tests above")
+    here = JobLocks(db, "here", keep=("outbox",))
+    other_db = Database(database_url, keys=TEST_KEYS)
+    try:
+        async with here.hold("outbox") as mine:
+            assert mine
+        async with JobLocks(other_db, "other").hold("outbox") as theirs:
+            assert theirs, "free between runs"
+        await here.give_back_kept()
+    finally:
+        await other_db.dispose()

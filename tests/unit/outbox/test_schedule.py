@@ -152,3 +152,51 @@ async def test_a_job_another_runner_holds_is_not_retried_in_a_busy_loop() -> Non
     assert str(result) == "skipped: another runner has it"
     assert lock.tries == 1, "one try per tick, not a spin while the outbox is dirty"
     assert time.process_time() - started < 0.5
+
+
+class KeepingLock:
+    """A job lock that keeps leases between runs (storage/jobs.py JobLocks with `keep`)."""
+
+    def __init__(self) -> None:
+        self.given_back = 0
+        self.running = 0
+
+    def hold(self, job: str) -> Any:
+        import contextlib
+
+        lock = self
+
+        @contextlib.asynccontextmanager
+        async def held() -> Any:
+            lock.running += 1
+            try:
+                yield True
+            finally:
+                lock.running -= 1
+
+        return held()
+
+    async def give_back_kept(self) -> None:
+        assert self.running == 0, "given back while a run was still under way"
+        self.given_back += 1
+
+
+async def test_stopping_the_jobs_gives_back_kept_leases_once_the_runs_are_over() -> None:
+    import asyncio
+
+    started = asyncio.Event()
+
+    async def slow() -> None:
+        started.set()
+        await asyncio.sleep(0.2)
+
+    lock = KeepingLock()
+    jobs = Jobs(
+        (Job("outbox", slow, timedelta(seconds=30), outbox_wakeup=True),),
+        cast(OutboxDispatcher, IdleOutbox()),
+        lock=lock,
+    )
+    jobs.start()
+    await asyncio.wait_for(started.wait(), 5)
+    await jobs.stop()
+    assert lock.given_back == 1
