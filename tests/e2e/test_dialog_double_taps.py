@@ -14,12 +14,11 @@ from storage.tables.merchant import DialogRow
 from storage.tables.promotions import PromoCodeRow
 from tests.e2e import helpers as db
 from tests.e2e.admin_kit import admin_world
-from tests.e2e.test_new_features_bad_input import engine  # noqa: F401  (the fixture)
 
 
 async def test_add_product_confirmed_twice_at_once_adds_one_product(
     tmp_path: Path,
-    engine: dict[str, Any],  # noqa: F811
+    engine: dict[str, Any],
 ) -> None:
     async with admin_world(tmp_path, **engine) as world:
         bot, ann = world.bot, world.ann
@@ -43,7 +42,7 @@ async def test_add_product_confirmed_twice_at_once_adds_one_product(
 
 async def test_pause_tapped_twice_at_once_pauses_and_audits_once(
     tmp_path: Path,
-    engine: dict[str, Any],  # noqa: F811
+    engine: dict[str, Any],
 ) -> None:
     async with admin_world(tmp_path, **engine) as world:
         bot, ann = world.bot, world.ann
@@ -64,7 +63,7 @@ async def test_pause_tapped_twice_at_once_pauses_and_audits_once(
 
 async def test_two_messages_to_the_shop_at_once_are_one_question(
     tmp_path: Path,
-    engine: dict[str, Any],  # noqa: F811
+    engine: dict[str, Any],
 ) -> None:
     """Contact the shop asks for one message: two sent at once (a double send) end the dialog
     once, so the admin chat gets one of them and the other is told the dialog is over."""

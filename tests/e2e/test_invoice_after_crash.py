@@ -25,7 +25,6 @@ from tests.e2e.payments_kit import (
     sweep,
 )
 from tests.e2e.test_customer_journey import checkout_new_address, fill_cart
-from tests.e2e.test_new_features_bad_input import engine  # noqa: F401  (the fixture)
 
 CONFIRM = "Confirm order"
 
@@ -67,7 +66,7 @@ def refused(world: PayWorld) -> list[str]:
 
 async def test_an_invoice_lost_with_a_dead_process_comes_when_confirm_is_tapped_again(
     tmp_path: Path,
-    engine: dict[str, Any],  # noqa: F811
+    engine: dict[str, Any],
 ) -> None:
     async with pay_world(tmp_path, **engine) as world:
         bot, alice = world.bot, world.alice
@@ -103,7 +102,7 @@ async def test_an_invoice_lost_with_a_dead_process_comes_when_confirm_is_tapped_
 
 async def test_confirm_tapped_twice_at_once_places_one_order_and_sends_one_invoice(
     tmp_path: Path,
-    engine: dict[str, Any],  # noqa: F811
+    engine: dict[str, Any],
 ) -> None:
     async with pay_world(tmp_path, **engine) as world:
         bot, alice = world.bot, world.alice

@@ -26,7 +26,6 @@ from tests.e2e.payments_kit import (
     refunds,
     stock,
 )
-from tests.e2e.test_new_features_bad_input import engine  # noqa: F401  (the fixture)
 from tests.e2e.test_promo_codes import admin_says, code_row, review_with_code, set_code
 
 LONGJING = "TEA-GREEN-100"  # 2 in the cart that review_with_code fills (with 1 Keemun: $36.00)
@@ -38,7 +37,7 @@ def labels(screen: object) -> list[str]:
 
 async def test_a_code_covering_everything_places_a_paid_order_without_asking_for_money(
     tmp_path: Path,
-    engine: dict[str, Any],  # noqa: F811
+    engine: dict[str, Any],
 ) -> None:
     async with pay_world(tmp_path, **engine) as world:
         bot, alice, merchant = world.bot, world.alice, world.merchant
