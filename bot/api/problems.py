@@ -100,10 +100,25 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
 
 
+# Refusals whose chat wording speaks to a customer at their cart ("🏷 ... in your cart"): the
+# API says them to the channel, of the order it sent.
+_API_DETAILS = {
+    "promo.error.unknown": "api.problem.promo_unknown",
+    "promo.error.not_yet": "api.problem.promo_not_yet",
+    "promo.error.expired": "api.problem.promo_expired",
+    "promo.error.used_up": "api.problem.promo_used_up",
+    "promo.error.used_by_you": "api.problem.promo_used_by_you",
+    "promo.error.min_subtotal": "api.problem.promo_min_subtotal",
+    "promo.error.not_applicable": "api.problem.promo_not_applicable",
+}
+
+
 def domain_problem(error: DomainError) -> Problem:
     """A domain refusal as the API's problem: the status says what kind, the detail is the
-    domain's own message (its key and parameters)."""
+    domain's own message (its key and parameters; in the API's own words where the chat's
+    address a customer in the chat)."""
     params = dict(error.params)
+    detail = _API_DETAILS.get(error.key, error.key)
     if isinstance(error, NotFoundError):
         return Problem(404, "not-found", "api.problem.not_found_title", error.key, **params)
     if isinstance(error, OutOfStockError):
@@ -116,7 +131,7 @@ def domain_problem(error: DomainError) -> Problem:
         if status is not None:  # said in the reader's words, as the bot says it
             params["status"] = {"$text": f"status.{status}"}
         return Problem(409, "wrong-status", "api.problem.wrong_status_title", error.key, **params)
-    return Problem(422, "refused", "api.problem.refused_title", error.key, **params)
+    return Problem(422, "refused", "api.problem.refused_title", detail, **params)
 
 
 def install_problem_handlers(app: FastAPI, texts: Texts) -> None:

@@ -187,17 +187,26 @@ async def test_a_code_that_leaves_something_to_pay_takes_a_payment_method(tmp_pa
         assert (half["discount_minor"], half["total_minor"]) == (1100, 1100 + 500)
         assert await count(web, PaymentRow) == 0
 
-        # A code the shop does not have, or one used up: refused, nothing placed.
+        # A code the shop does not have, or one used up: refused in the API's words (the
+        # channel's order, not a chat customer's cart), nothing placed.
         unknown = dict(body, promo_code="NOSUCH")
-        assert (
-            "no such code"
-            in assert_problem(await shop.post("/orders", unknown, key="h-4"), 422, ":refused")[
-                "detail"
-            ]
-        )
+        nosuch = assert_problem(await shop.post("/orders", unknown, key="h-4"), 422, ":refused")
+        assert nosuch["detail"] == "The shop has no such promo code, or it is not active."
         once = dict(body, promo_code="ONCE", payment_method="free")
         assert (await shop.post("/orders", once, key="h-5")).status_code == 201
         used = assert_problem(await shop.post("/orders", once, key="h-6"), 422, ":refused")
-        assert "used up" in used["detail"]
+        assert used["detail"] == "Promo code ONCE has been used up."
+        longjing = await product_id(web, "TEA-GREEN-100")
+        await make_code(web, f"GREENONLY 10% products {longjing}")
+        other = dict(body, promo_code="GREENONLY", payment_method="bank")
+        refused = assert_problem(await shop.post("/orders", other, key="h-7"), 422, ":refused")
+        assert refused["detail"] == "Promo code GREENONLY applies to none of this order's lines."
+        chinese = await shop.post("/orders", other, key="h-8", **{"Accept-Language": "zh"})
+        assert (
+            assert_problem(chinese, 422)["detail"]
+            == "优惠码 GREENONLY 不适用于此订单中的任何商品。"
+        )
+        for problem in (nosuch, used, refused):
+            assert "🏷" not in problem["detail"] and "cart" not in problem["detail"]
         assert await count(web, OrderRow) == 2
         assert await count(web, PromoRedemptionRow) == 2
