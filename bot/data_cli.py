@@ -24,6 +24,7 @@ from storage.privacy import (
     reindex_orders,
     rotate_table,
 )
+from storage.promotions import reindex_promo_buyers
 
 COMMANDS = ("backup", "restore", "rotate-keys", "new-key")
 ROTATE_BATCH = 500
@@ -109,6 +110,7 @@ async def rotate_keys(settings: Settings, *, batch: int = ROTATE_BATCH) -> int:
             await rotate_table(db.uow, keys, table, batch, stats)
         await reindex_orders(db.uow, keys, batch, stats)
         await reindex_verified_phones(db.uow, keys, batch, stats)  # orders from channels
+        await reindex_promo_buyers(db.uow, keys, batch, stats)  # their buyers' code uses
         took = time.perf_counter() - started
         await _audit(
             db,

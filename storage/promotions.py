@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -13,10 +15,17 @@ from domain.promotions.model import PromoCode, PromoKind, PromoStats
 from domain.shared.errors import DuplicateError
 from domain.shared.money import Money
 from storage.base import utcnow
+from storage.crypto import DataKeys, keys_of
+from storage.customers import VERIFIED_PHONE, verified_phone_term
+from storage.tables.orders import OrderRow
 from storage.tables.promotions import PromoCodeRow, PromoRedemptionRow, PromoSalesRow
 
 # Paid orders: their money was received (for cash on delivery, once delivered).
 PAID = sorted(status.value for status in STOCK_COMMITTED)
+
+
+# A buyer's phone is indexed as a verified phone is: the whole E.164 number, one term space.
+_buyer_term = verified_phone_term
 
 
 def _ids(text: str) -> tuple[int, ...]:
@@ -100,7 +109,14 @@ class SqlPromoRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def redeem(self, promo_id: int, order_id: int, customer_id: int, at: datetime) -> bool:
+    async def redeem(
+        self,
+        promo_id: int,
+        order_id: int,
+        customer_id: int,
+        at: datetime,
+        phone: str | None = None,
+    ) -> bool:
         # One conditional UPDATE: concurrent redemptions of the last use serialise on the row
         # (PostgreSQL re-checks the WHERE after the lock; SQLite has one writer), so with N
         # uses left at most N succeed.
@@ -119,7 +135,11 @@ class SqlPromoRepository:
         # yet (a second one for the same order is a bug, refused by the unique order_id).
         self.s.add(
             PromoRedemptionRow(
-                promo_id=promo_id, order_id=order_id, customer_id=customer_id, created_at=at
+                promo_id=promo_id,
+                order_id=order_id,
+                customer_id=customer_id,
+                created_at=at,
+                buyer_term=None if phone is None else _buyer_term(keys_of(self.s).term, phone),
             )
         )
         try:
@@ -128,13 +148,18 @@ class SqlPromoRepository:
             raise DuplicateError() from exc
         return True
 
-    async def customer_uses(self, promo_id: int, customer_id: int) -> int:
+    async def customer_uses(self, promo_id: int, customer_id: int, phone: str | None = None) -> int:
+        if phone is None:
+            who = PromoRedemptionRow.customer_id == customer_id
+        else:  # the phone's term under every key, while keys rotate
+            terms = keys_of(self.s).terms_for_lookup(VERIFIED_PHONE, phone)
+            who = PromoRedemptionRow.buyer_term.in_(terms)
         found = await self.s.scalar(
             select(func.count())
             .select_from(PromoRedemptionRow)
             .where(
                 PromoRedemptionRow.promo_id == promo_id,
-                PromoRedemptionRow.customer_id == customer_id,
+                who,
                 PromoRedemptionRow.returned_at.is_(None),
             )
         )
@@ -194,3 +219,38 @@ class SqlPromoRepository:
             revenue=Money(sum(row.total_minor for row in paid), currency),
             discount=Money(sum(row.discount_minor for row in paid), currency),
         )
+
+
+async def reindex_promo_buyers(
+    write: Callable[[], Any], keys: DataKeys, batch: int, stats: Any
+) -> None:
+    """Rewrite the buyer terms of redemptions by buyers without Telegram under the first key's
+    index key (rotate-keys, after the orders' phones were re-encrypted), from their orders'
+    phones, `batch` per write transaction; counted in `stats.values`."""
+    after = 0
+    while True:
+        async with write() as uow:
+            session: AsyncSession = uow.session
+            rows = (
+                await session.execute(
+                    select(PromoRedemptionRow.id, OrderRow.phone)
+                    .join(OrderRow, OrderRow.id == PromoRedemptionRow.order_id)
+                    .where(
+                        PromoRedemptionRow.buyer_term.is_not(None), PromoRedemptionRow.id > after
+                    )
+                    .order_by(PromoRedemptionRow.id)
+                    .limit(batch)
+                )
+            ).all()
+            if not rows:
+                return
+            for redemption_id, phone in rows:
+                await session.execute(
+                    update(PromoRedemptionRow)
+                    .where(PromoRedemptionRow.id == redemption_id)
+                    .values(buyer_term=_buyer_term(keys.term, str(phone)))
+                    .execution_options(synchronize_session=False)
+                )
+                stats.values += 1
+            after = rows[-1][0]
+            await uow.commit()

@@ -28,12 +28,13 @@ invoices, which only a Telegram customer can pay: refused.
 
 A promo code (issue 16) is quoted and redeemed as at a chat order's Confirm (one conditional
 UPDATE of its uses in the order's transaction; PromoError, a 422, when it does not apply or is
-used up; a per-customer limit counts the order's customer, so the channel's row for buyers
-without Telegram). An order the code leaves nothing to pay for (a total of 0: 100 % off with
-free shipping or pickup) is placed paid, whatever method was named, as a chat order with
-nothing to pay is: payment method `free`, stepped `pay` through the order flow (its reserved
-units sold), and the PAID reaction records a payment of 0. `free` named for an order with
-something to pay is refused (InvalidInputError checkout.payment_needed, with the total).
+used up; a per-customer limit counts the order's customer, and each buyer without Telegram by
+their order's phone, not the channel's row that stands for them all). An order the code leaves
+nothing to pay for (a total of 0: 100 % off with free shipping or pickup) is placed paid,
+whatever method was named, as a chat order with nothing to pay is: payment method `free`,
+stepped `pay` through the order flow (its reserved units sold), and the PAID reaction records a
+payment of 0. `free` named for an order with something to pay is refused (InvalidInputError
+checkout.payment_needed, with the total).
 
 Who it belongs to: the Telegram customer who shared the order's phone as their own contact in
 checkout (a verified phone), so it shows in their My orders and they are told of its progress;
@@ -288,7 +289,7 @@ class ChannelOrders:
                     PromoLine(product.id, product.category_id, (product.price * quantity).amount)
                     for product, quantity in lines
                 ]
-                discount = await quote_code(uow, code, promo_lines, customer_id, now)
+                discount = await quote_code(uow, code, promo_lines, customer_id, now, phone=phone)
             off = Money(discount.amount if discount else 0, self.config.currency)
             charged = (
                 Money.zero(self.config.currency) if discount and discount.free_shipping else fee

@@ -71,6 +71,7 @@ class Redemption:
     customer_id: int
     at: datetime
     returned: bool = False  # the order was cancelled or expired: its use went back
+    phone: str | None = None  # a buyer without Telegram (another channel's): who they are
 
 
 class PromoRepository(Protocol):
@@ -88,12 +89,21 @@ class PromoRepository(Protocol):
         """Pause or resume; False when no such code, or it was so already (a conditional
         UPDATE: of two taps at once, one changes it)."""
 
-    async def redeem(self, promo_id: int, order_id: int, customer_id: int, at: datetime) -> bool:
+    async def redeem(
+        self,
+        promo_id: int,
+        order_id: int,
+        customer_id: int,
+        at: datetime,
+        phone: str | None = None,
+    ) -> bool:
         """Take one use for the order with one conditional update (`uses < max_uses`) and
-        record the redemption; False when no use is left (nothing written)."""
+        record the redemption; False when no use is left (nothing written). `phone` (E.164)
+        for a buyer without a Telegram account (see `buyer_phone`)."""
 
-    async def customer_uses(self, promo_id: int, customer_id: int) -> int:
-        """The customer's redemptions of the code that still hold a use."""
+    async def customer_uses(self, promo_id: int, customer_id: int, phone: str | None = None) -> int:
+        """The customer's redemptions of the code that still hold a use; with `phone`, those
+        of the buyer with that phone among the buyers without a Telegram account."""
 
     async def give_back(self, order_id: int, at: datetime) -> bool:
         """Return the order's use (its redemption marked returned, the counter down by one);

@@ -11,8 +11,16 @@ from domain.orders.model import Order, OrderEvent
 from domain.promotions.ports import PromotionsUnitOfWork
 from domain.promotions.rules import Discount, PromoError, PromoLine, check_code, normalise_code
 from domain.shared import journal
+from domain.shared.customers import has_chat
 
 log = logging.getLogger(__name__)
+
+
+def buyer_phone(customer_id: int, phone: str | None) -> str | None:
+    """Who a per-customer limit counts: the customer, or, for the buyers of another sales
+    channel who have no Telegram account (one customer row per channel stands for them all,
+    domain/channels/), each buyer by the phone of their order."""
+    return None if has_chat(customer_id) else phone
 
 
 async def quote_code(
@@ -21,13 +29,16 @@ async def quote_code(
     lines: list[PromoLine],
     customer_id: int,
     now: datetime,
+    *,
+    phone: str | None = None,
 ) -> Discount:
-    """The discount `code` gives these lines for this customer now, or PromoError (why not)."""
+    """The discount `code` gives these lines for this customer now, or PromoError (why not);
+    `phone`: the order's, for a buyer without Telegram (see `buyer_phone`)."""
     normal = normalise_code(code)
     promo = await uow.promos.get(normal) if normal else None
     if promo is None or promo.id is None:
         raise PromoError("promo.error.unknown")
-    used = await uow.promos.customer_uses(promo.id, customer_id)
+    used = await uow.promos.customer_uses(promo.id, customer_id, buyer_phone(customer_id, phone))
     return check_code(promo, lines, now=now, customer_uses=used)
 
 
@@ -44,7 +55,8 @@ async def redeem_code(
         if promo is None or promo.id is None:
             raise PromoError("promo.error.unknown")
         promo_id = promo.id
-    if not await uow.promos.redeem(promo_id, order.id, order.customer_id, now):
+    phone = buyer_phone(order.customer_id, order.phone)
+    if not await uow.promos.redeem(promo_id, order.id, order.customer_id, now, phone):
         raise PromoError("promo.error.used_up", code=discount.code)
 
 

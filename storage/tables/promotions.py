@@ -46,6 +46,8 @@ class PromoRedemptionRow(Base):
     __table_args__ = (
         # per-customer limits: a customer's redemptions of a code
         Index("ix_promo_redemptions_promo_customer", "promo_id", "customer_id"),
+        # ... and a buyer's without Telegram, by their phone's blind index term
+        Index("ix_promo_redemptions_promo_buyer", "promo_id", "buyer_term"),
     )
 
     id: Mapped[intpk]
@@ -54,6 +56,10 @@ class PromoRedemptionRow(Base):
     customer_id: Mapped[tg_id]
     created_at: Mapped[timestamp]
     returned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # A buyer without Telegram (another sales channel's): the blind index term of their
+    # order's phone (storage/crypto.py), what a per-customer limit counts them by; re-indexed
+    # when the keys rotate (`reindex_promo_buyers`). None for a Telegram customer.
+    buyer_term: Mapped[str | None] = mapped_column(String(64))
 
 
 class PromoSalesRow(Base):

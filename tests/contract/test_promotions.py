@@ -92,6 +92,28 @@ async def test_redemptions_stop_at_the_last_use_and_count_per_customer(
         assert await uow.promos.customer_uses(promo_id, 9) == 0
 
 
+async def test_buyers_without_telegram_count_by_their_phone(uow_factory: Factory) -> None:
+    # Another sales channel's buyers share its one customer row (CHANNEL): the phone tells
+    # them apart. A Telegram customer counts by id, as before.
+    channel = -(2**53) - 5
+    promo_id = await _add(uow_factory, _code(max_uses=None))
+    orders = [await seed.order(uow_factory, f"C-{n}", customer_id=channel) for n in range(2)]
+    async with uow_factory() as uow:
+        assert await uow.promos.redeem(promo_id, orders[0], channel, at(1), "+14155550001")
+        assert await uow.promos.redeem(promo_id, orders[1], channel, at(2), "+14155550002")
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        assert await uow.promos.customer_uses(promo_id, channel, "+14155550001") == 1
+        assert await uow.promos.customer_uses(promo_id, channel, "+14155550003") == 0
+        assert await uow.promos.customer_uses(promo_id, 7) == 0
+    async with uow_factory() as uow:
+        assert await uow.promos.give_back(orders[0], at(3))
+        await uow.commit()
+    async with uow_factory(readonly=True) as uow:
+        assert await uow.promos.customer_uses(promo_id, channel, "+14155550001") == 0
+        assert await uow.promos.customer_uses(promo_id, channel, "+14155550002") == 1
+
+
 async def test_an_order_redeems_once(uow_factory: Factory) -> None:
     promo_id = await _add(uow_factory, _code(max_uses=None))
     order_id = await seed.order(uow_factory)

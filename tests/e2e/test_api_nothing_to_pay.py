@@ -210,3 +210,36 @@ async def test_a_code_that_leaves_something_to_pay_takes_a_payment_method(tmp_pa
             assert "🏷" not in problem["detail"] and "cart" not in problem["detail"]
         assert await count(web, OrderRow) == 2
         assert await count(web, PromoRedemptionRow) == 2
+
+
+async def test_a_code_once_per_customer_is_once_per_buyer_of_a_channel(
+    tmp_path: Path, engine: dict[str, Any]
+) -> None:
+    """A channel's buyers without Telegram share its one customer row; a per-customer limit
+    tells them apart by their order's phone, however it is written."""
+    async with running_web(tmp_path, **engine) as web:
+        shop = Channel(web, await key_for(web, tmp_path, "webshop"))
+        await make_code(web, "WELCOME 10% per 1")
+        keemun = await product_id(web, "TEA-BLACK-100")
+        body = dict(ORDER, lines=[{"product_id": keemun, "quantity": 1}], promo_code="welcome")
+
+        grace = await shop.post("/orders", dict(body, reference="w-1"), key="p-1")
+        assert grace.status_code == 201, grace.text
+        ada = dict(body, reference="w-2", recipient="Ada Lovelace", phone="+1 202 555 0199")
+        assert (await shop.post("/orders", ada, key="p-2")).status_code == 201, (
+            "another buyer of the same channel: her first use"
+        )
+        again = dict(body, reference="w-3", phone="+12025550143")  # Grace's, written otherwise
+        refused = assert_problem(await shop.post("/orders", again, key="p-3"), 422, ":refused")
+        assert refused["detail"] == "This customer has already used promo code WELCOME."
+        without = await shop.post("/orders", dict(again, promo_code=None), key="p-4")
+        assert without.status_code == 201, "her order without the code goes through"
+        assert await count(web, OrderRow) == 3
+        assert await count(web, PromoRedemptionRow) == 2
+
+        # Cancelled, Grace's first order gives its use back: she may use the code again.
+        cancelled = await shop.post(f"/orders/{grace.json()['number']}/cancel", {}, key="p-5")
+        assert cancelled.status_code == 200, cancelled.text
+        assert (
+            await shop.post("/orders", dict(again, reference="w-6"), key="p-6")
+        ).status_code == 201

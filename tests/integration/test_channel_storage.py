@@ -93,3 +93,49 @@ async def test_a_sync_page_is_a_range_scan_of_ix_orders_updated(db: Database, de
     assert not any(
         "TEMP B-TREE" in line or line.strip().startswith("Sort") for line in orders.lines
     )
+
+
+async def test_a_channel_buyers_code_uses_are_found_by_phone_after_the_keys_rotate(
+    database_url: str,
+) -> None:
+    from domain.promotions.model import PromoCode, PromoKind
+    from storage.promotions import reindex_promo_buyers
+    from storage.tables.promotions import PromoRedemptionRow
+    from tests.contract import seed
+
+    channel = -(2**53) - 9
+    await upgrade(database_url)
+    old = Database(database_url, keys=TEST_KEYS)
+    try:
+        order_id = await seed.order(old, "C-1", customer_id=channel)  # its phone is seed's
+        async with old.uow() as uow:
+            promo_id = await uow.promos.add(
+                PromoCode(code="ONCE", kind=PromoKind.PERCENT, value=10, currency="USD")
+            )
+            assert await uow.promos.redeem(promo_id, order_id, channel, NOW, PHONE)
+            await uow.commit()
+        async with old.uow(readonly=True) as uow:
+            term = await uow.session.scalar(select(PromoRedemptionRow.buyer_term))
+            assert term is not None and "4155552671" not in term, "a blind index term"
+            assert await uow.promos.customer_uses(promo_id, channel, PHONE) == 1
+    finally:
+        await old.dispose()
+    new = DataKeys.generate()
+    both = DataKeys([new, TEST_DATA_KEY])
+    rotating = Database(database_url, keys=both)
+    stats = RotationStats()
+    try:
+        for table in encrypted_tables():
+            await rotate_table(rotating.uow, both, table, 2, stats)
+        before = stats.values
+        await reindex_promo_buyers(rotating.uow, both, 2, stats)
+        assert stats.values == before + 1
+    finally:
+        await rotating.dispose()
+    only_new = Database(database_url, keys=DataKeys([new]))
+    try:
+        async with only_new.uow(readonly=True) as uow:
+            assert await uow.promos.customer_uses(promo_id, channel, PHONE) == 1
+            assert await uow.promos.customer_uses(promo_id, channel, "+14155550000") == 0
+    finally:
+        await only_new.dispose()

@@ -597,7 +597,14 @@ class FakePromoRepository(_Repository):
         promo.paused = paused
         return True
 
-    async def redeem(self, promo_id: int, order_id: int, customer_id: int, at: datetime) -> bool:
+    async def redeem(
+        self,
+        promo_id: int,
+        order_id: int,
+        customer_id: int,
+        at: datetime,
+        phone: str | None = None,
+    ) -> bool:
         self._write()
         promo = self.store.promos.get(promo_id)
         if promo is None or (promo.max_uses is not None and promo.uses >= promo.max_uses):
@@ -605,14 +612,18 @@ class FakePromoRepository(_Repository):
         if order_id in self.store.redemptions:
             raise self._refused()
         promo.uses += 1
-        self.store.redemptions[order_id] = Redemption(promo_id, order_id, customer_id, at)
+        self.store.redemptions[order_id] = Redemption(
+            promo_id, order_id, customer_id, at, phone=phone
+        )
         return True
 
-    async def customer_uses(self, promo_id: int, customer_id: int) -> int:
+    async def customer_uses(self, promo_id: int, customer_id: int, phone: str | None = None) -> int:
         return sum(
             1
             for r in self.store.redemptions.values()
-            if r.promo_id == promo_id and r.customer_id == customer_id and not r.returned
+            if r.promo_id == promo_id
+            and not r.returned
+            and (r.phone == phone if phone is not None else r.customer_id == customer_id)
         )
 
     async def give_back(self, order_id: int, at: datetime) -> bool:
