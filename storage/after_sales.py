@@ -268,9 +268,15 @@ class SqlAfterSalesRepository:
             (AfterSalesRequestRow.created_at, AfterSalesRequestRow.id),
         )
 
-    async def count_by_status(self) -> dict[RequestStatus, int]:
+    async def count_by_status(
+        self, statuses: Collection[RequestStatus]
+    ) -> dict[RequestStatus, int]:
+        if not statuses:
+            return {}
         result = await self.s.execute(
-            select(AfterSalesRequestRow.status, func.count()).group_by(AfterSalesRequestRow.status)
+            select(AfterSalesRequestRow.status, func.count())
+            .where(AfterSalesRequestRow.status.in_(sorted(s.value for s in statuses)))
+            .group_by(AfterSalesRequestRow.status)
         )
         return {RequestStatus(status): int(n) for status, n in result.all()}
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from domain.after_sales.ports import AfterSalesUnitOfWork
 from domain.after_sales.records import (
+    OPEN,
     AfterSalesError,
     AfterSalesRequest,
     AfterSalesStepError,
@@ -158,9 +159,10 @@ class MerchantDesk(ReturnRefunds):
             )
 
     async def counts(self) -> dict[RequestStatus, int]:
-        """How many requests are in each status."""
+        """How many requests are in each open status (the merchant's queues; the closed and
+        declined, which only grow, are not counted)."""
         async with self._uow(readonly=True) as uow:
-            return await uow.after_sales.count_by_status()
+            return await uow.after_sales.count_by_status(OPEN)
 
     async def for_order(self, number: str) -> tuple[Order, list[AfterSalesRequest]]:
         """An order and its requests, for the merchant."""

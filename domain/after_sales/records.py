@@ -270,8 +270,12 @@ class AfterSalesRepository(Protocol):
     ) -> Paged[AfterSalesRequest]:
         """Requests in any of `statuses`, oldest first (the merchant's queue)."""
 
-    async def count_by_status(self) -> dict[RequestStatus, int]:
-        """How many requests are in each status (statuses with none are left out)."""
+    async def count_by_status(
+        self, statuses: Collection[RequestStatus]
+    ) -> dict[RequestStatus, int]:
+        """How many requests are in each of `statuses` (those with none are left out): one
+        range of the status index each, so the open ones cost what is open, however many
+        requests were closed before."""
 
     async def save(self, request: AfterSalesRequest, expected: RequestStatus) -> bool:
         """Store the status and what the steps fill in, only if the stored status is still

@@ -197,11 +197,15 @@ async def test_listing_pages_requests_in_the_given_statuses_oldest_first(
         found = await uow.after_sales.listing([REQUESTED, APPROVED], Page(0, 2))
         rest = await uow.after_sales.listing([REQUESTED, APPROVED], Page(1, 2))
         none = await uow.after_sales.listing([], Page(0, 2))
-        counts = await uow.after_sales.count_by_status()
+        counts = await uow.after_sales.count_by_status([REQUESTED, APPROVED, DECLINED])
+        open_only = await uow.after_sales.count_by_status([REQUESTED, RequestStatus.GOODS_RECEIVED])
+        nothing = await uow.after_sales.count_by_status([])
     assert ([r.number for r in found.items], found.total) == (["R-2", "R-3"], 3)
     assert [r.number for r in rest.items] == ["R-1"]
     assert (none.items, none.total) == ([], 0)
     assert counts == {REQUESTED: 2, APPROVED: 1, DECLINED: 1}
+    assert open_only == {REQUESTED: 2}, "only the statuses asked for"
+    assert nothing == {}
 
 
 async def test_save_compares_the_status_and_sets_what_the_steps_fill_in(

@@ -95,7 +95,7 @@ async def test_a_request_round_trips_with_its_lines_events_and_the_order_count(
         events = await uow.after_sales.events(made.id or 0)
         mine = await uow.after_sales.for_customer(ADA, Page(0, 5))
         queue = await uow.after_sales.listing({RequestStatus.REQUESTED}, Page(0, 5))
-        counts = await uow.after_sales.count_by_status()
+        counts = await uow.after_sales.count_by_status(list(RequestStatus))
         with_open = await uow.after_sales.orders_with_open(Page(0, 5))
     assert loaded == by_number
     assert loaded is not None and order is not None

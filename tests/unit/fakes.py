@@ -1408,10 +1408,13 @@ class FakeAfterSalesRepository(_Repository):
         found.sort(key=lambda r: (r.created_at, r.id or 0))
         return Paged(copy.deepcopy(found[page.offset : page.offset + page.size]), len(found), page)
 
-    async def count_by_status(self) -> dict[RequestStatus, int]:
+    async def count_by_status(
+        self, statuses: Collection[RequestStatus]
+    ) -> dict[RequestStatus, int]:
         counts: dict[RequestStatus, int] = {}
         for request in self.data.requests.values():
-            counts[request.status] = counts.get(request.status, 0) + 1
+            if request.status in statuses:
+                counts[request.status] = counts.get(request.status, 0) + 1
         return counts
 
     async def save(self, request: AfterSalesRequest, expected: RequestStatus) -> bool:
