@@ -12,14 +12,17 @@ rows still owed; and what the features of issues 16 and 17 keep beside that hist
 broadcasts, the newest three to every customer; a back-in-stock subscription per customer
 (every 100th still waiting); an HTTP API Idempotency-Key per 10th order; and what /reviews and
 /audit read (seed_reviews_and_audit): a review per 7th completed order, and about 1.5 audit
-entries an order by four admins. Then it times, as the repositories run them for the bot and
+entries an order by four admins; and an after-sales request per 40th completed order, about
+one in 170 of them still open (seed_after_sales). Then it times, as the repositories run them for the bot and
 the HTTP API:
 
 - the customer's screens (product card and its review comments, a rarely sold product's
-  comments, a sold-out card with Notify me, category page, My orders, /order N, cart), the
+  comments, a sold-out card with Notify me, category page, My orders, /order N, cart, My
+  requests), the
   admin's (/orders all, page 500, the orders to ship, an order, /find by phone, /audit: the
   latest, page 500, an order's, the best seller's, one admin's and its page 500; /reviews:
   all, low, the best seller's and a rarely sold product's, each first and deep by key;
+  /aftersales with its counts, the orders with a request open, an order's requests;
   /promo WELCOME10, /promos, /broadcasts, a broadcast's card) and the HTTP
   API's (GET /orders first and mid-book page, GET /products with and without q): p50 and p95
   beside the target (< 20 ms);
@@ -57,6 +60,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, text, update
 from bench.insight import BENCH_KEYS
 from bot.demo.history import seed_history
 from bot.settings import Settings
+from domain.after_sales.records import OPEN as AFTER_SALES_OPEN
 from domain.orders.lifecycle import OrderStatus
 from domain.orders.model import PaymentMethod
 from domain.reviews.desk import COMMENTS_ON_CARD, REVIEWS_PAGE
@@ -130,6 +134,7 @@ async def seed(db: Database, orders: int) -> None:
             await uow.commit()
     await seed_marketing(db)
     await seed_reviews_and_audit(db)
+    await seed_after_sales(db)
     # Tables as a live shop has them: PostgreSQL's autovacuum vacuums and analyzes after
     # inserts (statistics, and the visibility map index-only scans need); the bot never runs
     # ANALYZE on SQLite, so a SQLite shop plans without sqlite_stat1.
@@ -340,6 +345,56 @@ async def seed_reviews_and_audit(db: Database) -> None:
         )
 
 
+async def seed_after_sales(db: Database) -> None:
+    """What /aftersales and a customer's requests read beside that history (once per database,
+    one INSERT ... SELECT over it, in time order): a request for every 40th completed order,
+    of one unit of its first line; nearly all of them settled long ago (closed, every fifth
+    declined) and about one in 170 still open (requested, approved, goods received), as a
+    shop's requests are. Orders with a request open carry their count, as the bot keeps it."""
+    started = time.perf_counter()
+    n = "(id / 40)"
+    async with db.uow() as uow:
+        s = uow.session
+        if await s.scalar(text("SELECT id FROM after_sales_requests LIMIT 1")) is not None:
+            return
+        await s.execute(
+            text(
+                "INSERT INTO after_sales_requests (number, order_id, customer_id, kind, status, "
+                "reason, details, photos, created_at, updated_at) "
+                "SELECT 'R-' || id, id, customer_id, "
+                f"CASE {n} % 3 WHEN 0 THEN 'return' WHEN 1 THEN 'exchange' ELSE 'repair' END, "
+                f"CASE {n} % 500 WHEN 0 THEN 'requested' WHEN 1 THEN 'approved' "
+                f"WHEN 2 THEN 'goods_received' ELSE CASE WHEN {n} % 5 = 3 THEN 'declined' "
+                "ELSE 'closed' END END, 'defect', :details, '[]', updated_at, updated_at "
+                "FROM orders WHERE status = 'completed' AND id % 40 = 0 ORDER BY updated_at, id"
+            ),
+            {"details": BENCH_KEYS.encrypt("The tin arrived dented.")},
+        )
+        await s.execute(
+            text(
+                "INSERT INTO after_sales_lines (request_id, order_line_id, quantity) "
+                "SELECT r.id, min(l.id), 1 FROM after_sales_requests r "
+                "JOIN order_lines l ON l.order_id = r.order_id GROUP BY r.id"
+            )
+        )
+        open_statuses = "('requested', 'approved', 'goods_received')"
+        await s.execute(
+            text(
+                "UPDATE orders SET after_sales_open = 1 WHERE id IN (SELECT order_id FROM "
+                f"after_sales_requests WHERE status IN {open_statuses})"
+            )
+        )
+        await uow.commit()
+        made = await s.scalar(text("SELECT count(*) FROM after_sales_requests"))
+        still_open = await s.scalar(
+            text(f"SELECT count(*) FROM after_sales_requests WHERE status IN {open_statuses}")
+        )
+    print(
+        f"seed: {made:,} after-sales requests ({still_open:,} open) "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+
+
 async def _orders_carry_their_codes(db: Database) -> None:
     """The redeemed orders name their code, as checkout writes them, and the promo_sales
     rollup counts them (what migration 0007 does for a shop's existing orders)."""
@@ -420,6 +475,19 @@ async def facts(db: Database) -> dict[str, Any]:
         )
         audit = await _audit_facts(s)
         reviews = await _review_facts(s, product)
+        # After-sales: the customer with most requests, and an order with one open.
+        asker = await s.scalar(
+            text(
+                "SELECT customer_id FROM after_sales_requests GROUP BY customer_id "
+                "ORDER BY count(*) DESC, customer_id LIMIT 1"
+            )
+        )
+        asked = await s.scalar(
+            text(
+                "SELECT order_id FROM after_sales_requests WHERE status = 'requested' "
+                "ORDER BY id LIMIT 1"
+            )
+        )
     async with db.uow() as uow:  # the product the busiest customer asked about is sold out
         await uow.session.execute(
             update(ProductRow).where(ProductRow.id == watched).values(stock=ProductRow.reserved)
@@ -437,6 +505,8 @@ async def facts(db: Database) -> dict[str, Any]:
         "sold_out": watched,
         "broadcast": broadcast,
         "page_499_last": page_499_last,
+        "asker": asker,
+        "asked_order": asked,
         **audit,
         **reviews,
     }
@@ -511,6 +581,14 @@ def screens(f: dict[str, Any]) -> list[tuple[str, Call]]:
         order = await uow.orders.get_by_number(f["number"])
         await uow.orders.events(order.id)
 
+    async def after_sales_queue(uow: Any) -> None:
+        # what /aftersales reads (domain/after_sales/desk.py: queue, counts)
+        await uow.after_sales.listing(AFTER_SALES_OPEN, Page(0, 10))
+        await uow.after_sales.count_by_status(AFTER_SALES_OPEN)
+
+    async def order_requests(uow: Any) -> None:
+        await uow.after_sales.for_order(f["asked_order"])
+
     async def sold_out_card(uow: Any) -> None:
         await uow.products.get(f["sold_out"])
         await uow.stock_watchers.is_watching(f["customer"], f["sold_out"])
@@ -564,6 +642,16 @@ def screens(f: dict[str, Any]) -> list[tuple[str, Call]]:
         ),
         ("admin: an order", admin_order),
         ("admin: /find by phone", lambda uow: uow.search.orders(f["phone"], 20)),
+        ("admin: /aftersales (the open queue, its counts)", after_sales_queue),
+        (
+            "admin: orders with after-sales open",
+            lambda uow: uow.backoffice.orders_with_open(Page(0, 10)),
+        ),
+        ("admin: an order's after-sales requests", order_requests),
+        (
+            "customer: My requests (most requests)",
+            lambda uow: uow.after_sales.for_customer(f["asker"], Page(0, 5)),
+        ),
         ("customer: sold-out card (Notify me)", sold_out_card),
         (f"admin: /promo {POPULAR_CODE} (10 % of orders)", promo_card),
         ("admin: /promos", lambda uow: uow.promos.list()),
