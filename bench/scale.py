@@ -13,8 +13,8 @@ broadcasts, the newest three to every customer; a back-in-stock subscription per
 (every 100th still waiting); an HTTP API Idempotency-Key per 10th order; and what /reviews and
 /audit read (seed_reviews_and_audit): a review per 7th completed order, and about 1.5 audit
 entries an order by four admins; and an after-sales request per 40th completed order, about
-one in 170 of them still open (seed_after_sales). Then it times, as the repositories run them for the bot and
-the HTTP API:
+one in 170 of them still open (seed_after_sales). Then it times, as the repositories run
+them for the bot and the HTTP API:
 
 - the customer's screens (product card and its review comments, a rarely sold product's
   comments, a sold-out card with Notify me, category page, My orders, /order N, cart, My
@@ -294,6 +294,13 @@ async def seed_reviews_and_audit(db: Database) -> None:
                     "comment": BENCH_KEYS.encrypt("Arrived quickly, tastes as described."),
                     "reply": BENCH_KEYS.encrypt("Thank you for your review!"),
                 },
+            )
+            await s.execute(  # each listed under its order's products, as the bot lists it
+                text(
+                    "INSERT INTO review_products (product_id, created_at, review_id) "
+                    "SELECT DISTINCT l.product_id, r.created_at, r.id FROM reviews r "
+                    "JOIN order_lines l ON l.order_id = r.order_id"
+                )
             )
             rated = await s.execute(
                 text(

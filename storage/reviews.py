@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     CursorResult,
     Row,
+    Select,
     Table,
     and_,
     bindparam,
-    exists,
     or_,
     select,
     update,
@@ -27,7 +28,7 @@ from storage.paging import count_upto
 from storage.tables.catalog import ProductRow
 from storage.tables.customers import CustomerRow
 from storage.tables.orders import OrderLineRow, OrderRow
-from storage.tables.reviews import ReviewRow
+from storage.tables.reviews import ReviewProductRow, ReviewRow
 
 
 class SqlReviewRepository:
@@ -63,7 +64,7 @@ class SqlReviewRepository:
         limit: int,
     ) -> tuple[list[ReviewEntry], int]:
         where = _review_where(product_id, max_rating)
-        rows = await self._entry_rows(where, None, limit, offset=offset)
+        rows = await self._entry_rows(product_id, where, None, limit, offset=offset)
         total = await self._count(where, Page(0, limit), product_id, max_rating)
         return await self._with_products(rows), total
 
@@ -71,34 +72,39 @@ class SqlReviewRepository:
         self, *, product_id: int | None, max_rating: int | None, page: Page
     ) -> Paged[ReviewEntry]:
         """The page next to a review of the page shown (the merchant's Prev/Next, issue 13):
-        one range of ix_reviews_created (created_at, id) wherever the page lies, plus a
-        one-row look on the other side for whether there is more. The key review need not be
-        in the list any more (a low rating raised since): its place is enough."""
+        one range of ix_reviews_created (created_at, id), or of one product's review_products
+        key, wherever the page lies, plus a one-row look on the other side for whether there
+        is more. The key review need not be in the list any more (a low rating raised
+        since): its place is enough."""
         assert page.seek is not None, "a page found by key"
         seek = page.seek
         where = _review_where(product_id, max_rating)
         total = await self._count(where, page, product_id, max_rating)
         at = await self.s.scalar(select(ReviewRow.created_at).where(ReviewRow.id == seek.key))
         if at is None:  # no such review (a forged button): the first page
-            return await self._first_entries(where, page, total)
+            return await self._first_entries(product_id, where, page, total)
         key = (at, seek.key)
+        keys = _keys(product_id)
         listed = not where or bool(
-            await self.s.scalar(select(ReviewRow.id).where(ReviewRow.id == seek.key, *where))
+            await self.s.scalar(
+                _from(select(ReviewRow.id), product_id).where(ReviewRow.id == seek.key, *where)
+            )
         )
+        rows_of = functools.partial(self._entry_rows, product_id, where)
         if seek.toward == Toward.BEFORE:
-            rows = await self._entry_rows(where, _newer(key), page.size + 1, newest=False)
+            rows = await rows_of(_newer(keys, key), page.size + 1, newest=False)
             if len(rows) <= page.size:  # the first page (or less than a page was left before)
-                return await self._first_entries(where, page, total)
+                return await self._first_entries(product_id, where, page, total)
             rows = list(reversed(rows[: page.size]))
-            after = listed or bool(await self._entry_rows(where, _older(key, True), 1))
+            after = listed or bool(await rows_of(_older(keys, key, True), 1))
             return await self._paged(rows, total, page, before=True, after=after)
         inclusive = seek.toward == Toward.FROM
-        rows = await self._entry_rows(where, _older(key, inclusive), page.size + 1)
+        rows = await rows_of(_older(keys, key, inclusive), page.size + 1)
         before = (listed and not inclusive) or bool(
-            await self._entry_rows(where, _newer(key, not inclusive), 1, newest=False)
+            await rows_of(_newer(keys, key, not inclusive), 1, newest=False)
         )
         if not rows and before:  # nothing left after it (ratings changed): the last page
-            rows = await self._entry_rows(where, None, page.size + 1, newest=False)
+            rows = await rows_of(None, page.size + 1, newest=False)
             more = len(rows) > page.size
             rows = list(reversed(rows[: page.size]))
             return await self._paged(rows, total, page, before=more, after=False)
@@ -117,10 +123,13 @@ class SqlReviewRepository:
         if product_id is not None and max_rating is None:
             rated = select(ProductRow.rating_count).where(ProductRow.id == product_id)
             return int(await self.s.scalar(rated) or 0)
-        return int(await self.s.scalar(count_upto(select(ReviewRow.id).where(*where), page)) or 0)
+        listed = _from(select(ReviewRow.id), product_id).where(*where)
+        return int(await self.s.scalar(count_upto(listed, page)) or 0)
 
-    async def _first_entries(self, where: list[Any], page: Page, total: int) -> Paged[ReviewEntry]:
-        rows = await self._entry_rows(where, None, page.size + 1)
+    async def _first_entries(
+        self, product_id: int | None, where: list[Any], page: Page, total: int
+    ) -> Paged[ReviewEntry]:
+        rows = await self._entry_rows(product_id, where, None, page.size + 1)
         more = len(rows) > page.size
         return await self._paged(rows[: page.size], total, page, before=False, after=more)
 
@@ -137,17 +146,21 @@ class SqlReviewRepository:
         return capped_keyset_page(items, total, page, before=before, after=after)
 
     async def _entry_rows(
-        self, where: list[Any], side: Any, limit: int, *, newest: bool = True, offset: int = 0
+        self,
+        product_id: int | None,
+        where: list[Any],
+        side: Any,
+        limit: int,
+        *,
+        newest: bool = True,
+        offset: int = 0,
     ) -> Sequence[Row[ReviewRow, str, str]]:
         """(review, order number, first name) rows of the list, newest first (or oldest
         first), on one side of a key (`_older`, `_newer`) or from the list's start."""
-        order = (
-            (ReviewRow.created_at.desc(), ReviewRow.id.desc())
-            if newest
-            else (ReviewRow.created_at, ReviewRow.id)
-        )
+        at, review_id = _keys(product_id)
+        order = (at.desc(), review_id.desc()) if newest else (at, review_id)
         query = (
-            select(ReviewRow, OrderRow.number, CustomerRow.first_name)
+            _from(select(ReviewRow, OrderRow.number, CustomerRow.first_name), product_id)
             .join(OrderRow, OrderRow.id == ReviewRow.order_id)
             .outerjoin(CustomerRow, CustomerRow.id == ReviewRow.customer_id)
             .where(*where)
@@ -209,19 +222,21 @@ class SqlReviewRepository:
         return bool(cast(CursorResult[Any], result).rowcount)
 
     async def product_comments(self, product_id: int, limit: int) -> list[ProductComment]:
+        # The product's reviews newest first (a range of review_products), those with a
+        # comment: a walk over this product's reviews only, however many others have.
         rows = await self.s.execute(
-            select(
-                ReviewRow.rating, ReviewRow.comment, CustomerRow.first_name, ReviewRow.created_at
+            _from(
+                select(
+                    ReviewRow.rating,
+                    ReviewRow.comment,
+                    CustomerRow.first_name,
+                    ReviewRow.created_at,
+                ),
+                product_id,
             )
             .outerjoin(CustomerRow, CustomerRow.id == ReviewRow.customer_id)
-            .where(
-                ReviewRow.comment.is_not(None),
-                exists().where(
-                    OrderLineRow.order_id == ReviewRow.order_id,
-                    OrderLineRow.product_id == product_id,
-                ),
-            )
-            .order_by(ReviewRow.created_at.desc(), ReviewRow.id.desc())
+            .where(ReviewProductRow.product_id == product_id, ReviewRow.comment.is_not(None))
+            .order_by(ReviewProductRow.created_at.desc(), ReviewProductRow.review_id.desc())
             .limit(limit)
         )
         return [
@@ -269,6 +284,15 @@ class SqlReviewRepository:
             )
         )
         assert found is not None
+        if before is None:  # a new review: listed under each product of its order
+            listing = dialect_insert(self.s)(ReviewProductRow).from_select(
+                ["product_id", "created_at", "review_id"],
+                select(OrderLineRow.product_id, ReviewRow.created_at, ReviewRow.id)
+                .join(ReviewRow, ReviewRow.order_id == OrderLineRow.order_id)
+                .where(ReviewRow.id == found)
+                .distinct(),
+            )
+            await self.s.execute(listing.on_conflict_do_nothing())
         await self._rate_products(review.order_id, review.rating, before)
         return int(found)
 
@@ -304,31 +328,50 @@ class SqlReviewRepository:
         )
 
 
+SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
+
+
 def _review_where(product_id: int | None, max_rating: int | None) -> list[Any]:
     where: list[Any] = []
     if max_rating is not None:
         where.append(ReviewRow.rating <= max_rating)
-    if product_id is not None:
-        where.append(
-            exists().where(
-                OrderLineRow.order_id == ReviewRow.order_id,
-                OrderLineRow.product_id == product_id,
-            )
-        )
+    if product_id is not None:  # with `_from`: the product's rows of review_products
+        where.append(ReviewProductRow.product_id == product_id)
     return where
 
 
-def _older(key: tuple[datetime, int], inclusive: bool = False) -> Any:
+def _from(query: SelectT, product_id: int | None) -> SelectT:
+    """A query of the list: over reviews, or, for one product's, over its review_products
+    rows joined to their reviews."""
+    if product_id is None:
+        return query
+    return query.select_from(ReviewProductRow).join(
+        ReviewRow, ReviewRow.id == ReviewProductRow.review_id
+    )
+
+
+Keys = tuple[Any, Any]  # the list's order: (created_at, review id) columns
+
+
+def _keys(product_id: int | None) -> Keys:
+    """The columns the list is in order of: the reviews' index (created_at, id), or one
+    product's key of review_products (the same values), so a page is a range of it."""
+    if product_id is None:
+        return ReviewRow.created_at, ReviewRow.id
+    return ReviewProductRow.created_at, ReviewProductRow.review_id
+
+
+def _older(keys: Keys, key: tuple[datetime, int], inclusive: bool = False) -> Any:
     """The reviews after `key` (created_at, id) in the list's order (newest first): a range
     on created_at plus a filter that skips only the rows tied at the edge, as the order lists'
     `_beyond` (storage/merchant.py): SQLite seeks the index with a plain range."""
-    at, key_id = key
-    past = ReviewRow.id <= key_id if inclusive else ReviewRow.id < key_id
-    return and_(ReviewRow.created_at <= at, or_(ReviewRow.created_at < at, past))
+    (at_column, id_column), (at, key_id) = keys, key
+    past = id_column <= key_id if inclusive else id_column < key_id
+    return and_(at_column <= at, or_(at_column < at, past))
 
 
-def _newer(key: tuple[datetime, int], inclusive: bool = False) -> Any:
+def _newer(keys: Keys, key: tuple[datetime, int], inclusive: bool = False) -> Any:
     """The reviews before `key` in the list's order (newer ones)."""
-    at, key_id = key
-    past = ReviewRow.id >= key_id if inclusive else ReviewRow.id > key_id
-    return and_(ReviewRow.created_at >= at, or_(ReviewRow.created_at > at, past))
+    (at_column, id_column), (at, key_id) = keys, key
+    past = id_column >= key_id if inclusive else id_column > key_id
+    return and_(at_column >= at, or_(at_column > at, past))

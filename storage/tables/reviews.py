@@ -40,3 +40,19 @@ class ReviewRow(Base):
     reply: Mapped[str | None] = mapped_column(Encrypted())
     replied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     replied_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReviewProductRow(Base):
+    """A review as one of its order's products' reviews: one row per product of the order,
+    written with the review. A product's reviews (/reviews SKU, its card's comments) are one
+    range of this key in the list's order (newest first), however many reviews other
+    products have; from `reviews` alone they were a walk over every review, newest first,
+    until enough of the product's turned up (issue 13)."""
+
+    __tablename__ = "review_products"
+
+    product_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    created_at: Mapped[timestamp] = mapped_column(primary_key=True)  # the review's
+    review_id: Mapped[int] = mapped_column(
+        ForeignKey("reviews.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -216,6 +216,53 @@ async def test_a_deep_page_of_the_audit_log_or_reviews_reads_no_table_in_full(
         await _no_full_reads(db, captured, "reviews")
 
 
+async def test_a_products_reviews_and_comments_are_a_range_of_its_own_reviews(
+    db: Database, shelf: list[int]
+) -> None:
+    """One product's reviews (/reviews SKU, first and deep pages, low ones) and its card's
+    comments read that product's rows of review_products in the list's order and each review
+    by its key: never a walk over all reviews newest first (ix_reviews_created) checking each
+    one's order lines, which for a rarely sold product read every review."""
+    async with db.uow(readonly=True) as uow:
+        product_a = await uow.backoffice.product_id_by_sku("A")
+    assert product_a is not None  # reviews 1, 3, 5, 7 (odd n) are of product A
+    with capture(db.engine) as captured:
+        async with db.uow(readonly=True) as uow:
+            first, total = await uow.reviews.entries(
+                product_id=product_a, max_rating=None, offset=0, limit=2
+            )
+            comments = await uow.reviews.product_comments(product_a, 3)
+        deep = await review_page(db, Page(1, 2, Seek(shelf[5], Toward.AFTER)), product_id=product_a)
+        back = await review_page(
+            db, Page(0, 2, Seek(shelf[3], Toward.BEFORE)), product_id=product_a
+        )
+        low = await review_page(
+            db,
+            Page(1, 1, Seek(shelf[7], Toward.AFTER)),
+            product_id=product_a,
+            max_rating=LOW_RATING,
+        )
+    assert [e.comment for e in first] == ["c7", "c5"] and total == 4
+    assert [c.comment for c in comments] == ["c7", "c5", "c3"]
+    assert cs(deep) == ["c3", "c1"] and edges(deep) == (True, False, 1)
+    assert cs(back) == ["c7", "c5"] and edges(back) == (False, True, 0)
+    assert cs(low) == ["c5"], "5 is rated 1, 7 is rated 3; the page after 7"
+
+    captured.statements = [(s, p) for s, p in captured.statements if "count(" not in s.lower()]
+    prelude = ["SET enable_seqscan = off"] if db.engine.dialect.name == "postgresql" else []
+    plans = await explain(db.engine, captured, prelude=prelude)
+    listed = [p for p in plans if "review_products" in p.statement]
+    assert len(listed) >= 5, "every page and the comments start from review_products"
+    walked = [
+        p
+        for p in plans
+        if "reviews" in p.full_scans or any("ix_reviews_created" in line for line in p.lines)
+    ]
+    assert not walked, "\n\n".join(
+        " ".join(p.statement.split())[:300] + "\n" + "\n".join(p.lines) for p in walked
+    )
+
+
 async def _no_full_reads(db: Database, captured, table: str) -> None:  # type: ignore[no-untyped-def]
     captured.statements = [(s, p) for s, p in captured.statements if "count(*)" not in s.lower()]
     prelude = ["SET enable_seqscan = off"] if db.engine.dialect.name == "postgresql" else []
