@@ -17,18 +17,19 @@ from sqlalchemy import (
     bindparam,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.reviews.records import ProductComment, Review, ReviewEntry
+from domain.reviews.records import LOW_RATING, ProductComment, Review, ReviewEntry
 from domain.shared.paging import Page, Paged, Toward, capped_keyset_page
 from storage.base import dialect_insert
 from storage.paging import count_upto
 from storage.tables.catalog import ProductRow
 from storage.tables.customers import CustomerRow
 from storage.tables.orders import OrderLineRow, OrderRow
-from storage.tables.reviews import ReviewProductRow, ReviewRow
+from storage.tables.reviews import LOW_REVIEWS, ReviewProductRow, ReviewRow
 
 
 class SqlReviewRepository:
@@ -333,7 +334,9 @@ SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 
 def _review_where(product_id: int | None, max_rating: int | None) -> list[Any]:
     where: list[Any] = []
-    if max_rating is not None:
+    if max_rating == LOW_RATING:  # as ix_reviews_low says it, so the planner takes it
+        where.append(text(LOW_REVIEWS))
+    elif max_rating is not None:
         where.append(ReviewRow.rating <= max_rating)
     if product_id is not None:  # with `_from`: the product's rows of review_products
         where.append(ReviewProductRow.product_id == product_id)

@@ -263,6 +263,36 @@ async def test_a_products_reviews_and_comments_are_a_range_of_its_own_reviews(
     )
 
 
+async def test_low_reviews_are_read_from_their_own_index(db: Database, shelf: list[int]) -> None:
+    """/reviews low's pages and its capped count read ix_reviews_low (the low ones alone), not
+    ix_reviews_created skipping every review rated higher: with few low reviews among many,
+    that walk read them all."""
+    with capture(db.engine) as captured:
+        async with db.uow(readonly=True) as uow:
+            first, total = await uow.reviews.entries(
+                product_id=None, max_rating=LOW_RATING, offset=0, limit=2
+            )
+        deep = await review_page(
+            db, Page(1, 2, Seek(shelf[5], Toward.AFTER)), max_rating=LOW_RATING
+        )
+    assert [e.comment for e in first] == ["c6", "c5"] and total == 4
+    assert cs(deep) == ["c1", "c0"]
+    prelude = ["SET enable_seqscan = off"] if db.engine.dialect.name == "postgresql" else []
+    plans = await explain(db.engine, captured, prelude=prelude)
+    of_the_list = [  # not the look at the key review itself (by its primary key)
+        p
+        for p in plans
+        if "FROM reviews" in p.statement
+        and "rating <=" in p.statement
+        and "reviews.id =" not in p.statement
+    ]
+    assert len(of_the_list) >= 3, [p.statement for p in plans]  # the pages and the count
+    walked = [p for p in of_the_list if not any("ix_reviews_low" in ln for ln in p.lines)]
+    assert not walked, "\n\n".join(
+        " ".join(p.statement.split())[:300] + "\n" + "\n".join(p.lines) for p in walked
+    )
+
+
 async def _no_full_reads(db: Database, captured, table: str) -> None:  # type: ignore[no-untyped-def]
     captured.statements = [(s, p) for s, p in captured.statements if "count(*)" not in s.lower()]
     prelude = ["SET enable_seqscan = off"] if db.engine.dialect.name == "postgresql" else []
