@@ -15,7 +15,7 @@ from storage.base import dialect_insert, utcnow
 from storage.crypto import DataKeys, keys_of
 from storage.customers import VERIFIED_PHONE, verified_phone_term
 from storage.orders import SqlOrderRepository
-from storage.privacy import RotationStats
+from storage.privacy import RotationStats, rewrite_terms
 from storage.tables.customers import CustomerRow
 from storage.tables.orders import OrderRow
 
@@ -87,24 +87,17 @@ async def reindex_verified_phones(
     """Rewrite every verified phone's blind index term under the first key's index key
     (rotate-keys, after the phones themselves were re-encrypted), `batch` customers per
     write transaction; counted in `stats.values`."""
-    after: int | None = None
-    while True:
-        async with write() as uow:
-            session: AsyncSession = uow.session
-            query = select(CustomerRow.id, CustomerRow.verified_phone).where(
-                CustomerRow.verified_phone.is_not(None)
-            )
-            if after is not None:
-                query = query.where(CustomerRow.id > after)
-            rows = (await session.execute(query.order_by(CustomerRow.id).limit(batch))).all()
-            if not rows:
-                return
-            for customer_id, phone in rows:
-                await session.execute(
-                    update(CustomerRow)
-                    .where(CustomerRow.id == customer_id)
-                    .values(verified_phone_term=verified_phone_term(keys.term, str(phone)))
-                )
-                stats.values += 1
-            after = rows[-1][0]
-            await uow.commit()
+    await rewrite_terms(
+        write,
+        batch,
+        stats,
+        rows=select(CustomerRow.id, CustomerRow.verified_phone).where(
+            CustomerRow.verified_phone.is_not(None)
+        ),
+        key=CustomerRow.id,
+        rewrite=lambda customer_id, phone: (
+            update(CustomerRow)
+            .where(CustomerRow.id == customer_id)
+            .values(verified_phone_term=verified_phone_term(keys.term, str(phone)))
+        ),
+    )

@@ -399,6 +399,34 @@ async def rotate_table(
             await uow.commit()
 
 
+async def rewrite_terms(
+    write: Callable[[], Any],
+    batch: int,
+    stats: RotationStats,
+    *,
+    rows: Any,
+    key: Any,
+    rewrite: Callable[[int, Any], Any],
+) -> None:
+    """Rewrite blind index terms row by row in `key` order (rotate-keys, after the values were
+    re-encrypted), `batch` rows per write transaction, counted in `stats.values`: `rows`
+    selects (key, decrypted value) of the rows to rewrite; `rewrite(key, value)` is the
+    UPDATE that sets one row's term under the first key."""
+    after: int | None = None
+    while True:
+        async with write() as uow:
+            session: AsyncSession = uow.session
+            page = rows if after is None else rows.where(key > after)
+            found = (await session.execute(page.order_by(key).limit(batch))).all()
+            if not found:
+                return
+            for row_id, value in found:
+                await session.execute(rewrite(row_id, value))
+                stats.values += 1
+            after = found[-1][0]
+            await uow.commit()
+
+
 async def reindex_orders(
     write: Callable[[], Any], keys: DataKeys, batch: int, stats: RotationStats
 ) -> None:

@@ -17,6 +17,7 @@ from domain.shared.money import Money
 from storage.base import utcnow
 from storage.crypto import DataKeys, keys_of
 from storage.customers import VERIFIED_PHONE, verified_phone_term
+from storage.privacy import RotationStats, rewrite_terms
 from storage.tables.orders import OrderRow
 from storage.tables.promotions import PromoCodeRow, PromoRedemptionRow, PromoSalesRow
 
@@ -222,35 +223,23 @@ class SqlPromoRepository:
 
 
 async def reindex_promo_buyers(
-    write: Callable[[], Any], keys: DataKeys, batch: int, stats: Any
+    write: Callable[[], Any], keys: DataKeys, batch: int, stats: RotationStats
 ) -> None:
     """Rewrite the buyer terms of redemptions by buyers without Telegram under the first key's
     index key (rotate-keys, after the orders' phones were re-encrypted), from their orders'
     phones, `batch` per write transaction; counted in `stats.values`."""
-    after = 0
-    while True:
-        async with write() as uow:
-            session: AsyncSession = uow.session
-            rows = (
-                await session.execute(
-                    select(PromoRedemptionRow.id, OrderRow.phone)
-                    .join(OrderRow, OrderRow.id == PromoRedemptionRow.order_id)
-                    .where(
-                        PromoRedemptionRow.buyer_term.is_not(None), PromoRedemptionRow.id > after
-                    )
-                    .order_by(PromoRedemptionRow.id)
-                    .limit(batch)
-                )
-            ).all()
-            if not rows:
-                return
-            for redemption_id, phone in rows:
-                await session.execute(
-                    update(PromoRedemptionRow)
-                    .where(PromoRedemptionRow.id == redemption_id)
-                    .values(buyer_term=_buyer_term(keys.term, str(phone)))
-                    .execution_options(synchronize_session=False)
-                )
-                stats.values += 1
-            after = rows[-1][0]
-            await uow.commit()
+    await rewrite_terms(
+        write,
+        batch,
+        stats,
+        rows=select(PromoRedemptionRow.id, OrderRow.phone)
+        .join(OrderRow, OrderRow.id == PromoRedemptionRow.order_id)
+        .where(PromoRedemptionRow.buyer_term.is_not(None)),
+        key=PromoRedemptionRow.id,
+        rewrite=lambda redemption_id, phone: (
+            update(PromoRedemptionRow)
+            .where(PromoRedemptionRow.id == redemption_id)
+            .values(buyer_term=_buyer_term(keys.term, str(phone)))
+            .execution_options(synchronize_session=False)
+        ),
+    )

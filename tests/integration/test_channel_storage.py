@@ -5,6 +5,7 @@ rewritten under the new key), and the sync's page is a range scan of ix_orders_u
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Text, select, type_coerce
@@ -22,6 +23,25 @@ from tests.dbsetup import TEST_DATA_KEY, TEST_KEYS
 
 PHONE = "+14155552671"
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+
+
+async def rotate_keys(database_url: str, reindex: Any) -> DataKeys:
+    """rotate-keys as `python -m bot rotate-keys` runs it, to a new first key with the test
+    key kept for reading, with one re-indexing step (that must rewrite one term); the new
+    key alone, to read with afterwards."""
+    new = DataKeys.generate()
+    both = DataKeys([new, TEST_DATA_KEY])
+    rotating = Database(database_url, keys=both)
+    stats = RotationStats()
+    try:
+        for table in encrypted_tables():
+            await rotate_table(rotating.uow, both, table, 2, stats)
+        before = stats.values
+        await reindex(rotating.uow, both, 2, stats)
+        assert stats.values == before + 1
+    finally:
+        await rotating.dispose()
+    return DataKeys([new])
 
 
 async def test_a_verified_phone_is_stored_encrypted_and_found_after_the_keys_rotate(
@@ -46,19 +66,8 @@ async def test_a_verified_phone_is_stored_encrypted_and_found_after_the_keys_rot
             assert await uow.channels.customer_with_phone(PHONE) == 7
     finally:
         await old.dispose()
-    new = DataKeys.generate()
-    both = DataKeys([new, TEST_DATA_KEY])
-    rotating = Database(database_url, keys=both)
-    stats = RotationStats()
-    try:
-        for table in encrypted_tables():
-            await rotate_table(rotating.uow, both, table, 2, stats)
-        before = stats.values
-        await reindex_verified_phones(rotating.uow, both, 2, stats)
-        assert stats.values == before + 1
-    finally:
-        await rotating.dispose()
-    only_new = Database(database_url, keys=DataKeys([new]))
+    new = await rotate_keys(database_url, reindex_verified_phones)
+    only_new = Database(database_url, keys=new)
     try:
         async with only_new.uow(readonly=True) as uow:
             assert await uow.channels.customer_with_phone(PHONE) == 7
@@ -120,19 +129,8 @@ async def test_a_channel_buyers_code_uses_are_found_by_phone_after_the_keys_rota
             assert await uow.promos.customer_uses(promo_id, channel, PHONE) == 1
     finally:
         await old.dispose()
-    new = DataKeys.generate()
-    both = DataKeys([new, TEST_DATA_KEY])
-    rotating = Database(database_url, keys=both)
-    stats = RotationStats()
-    try:
-        for table in encrypted_tables():
-            await rotate_table(rotating.uow, both, table, 2, stats)
-        before = stats.values
-        await reindex_promo_buyers(rotating.uow, both, 2, stats)
-        assert stats.values == before + 1
-    finally:
-        await rotating.dispose()
-    only_new = Database(database_url, keys=DataKeys([new]))
+    new = await rotate_keys(database_url, reindex_promo_buyers)
+    only_new = Database(database_url, keys=new)
     try:
         async with only_new.uow(readonly=True) as uow:
             assert await uow.promos.customer_uses(promo_id, channel, PHONE) == 1
